@@ -1,0 +1,81 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { StepDefinition } from '../core/robot-types';
+
+/** What every step activity receives: ids and small JSON, never document bytes. */
+export interface StepInput {
+  robotId: string;
+  step: StepDefinition;
+  input: Record<string, unknown>;
+  /** Outputs of the steps before this one, by step name. */
+  previous: Record<string, Record<string, unknown>>;
+}
+
+export type StepOutput = Record<string, unknown>;
+
+function textField(input: Record<string, unknown>, field: string): string {
+  const value = input[field];
+  if (typeof value !== 'string') {
+    throw ApplicationFailure.nonRetryable(`input field "${field}" must be a string`, 'InvalidRobotInput');
+  }
+  return value;
+}
+
+function stringList(value: unknown, what: string): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw ApplicationFailure.nonRetryable(`step parameter ${what} must be a list of strings`, 'InvalidStepDefinition');
+  }
+  return value;
+}
+
+/** Pure, deterministic steps: retrying them can never duplicate a side effect. */
+export function createBasicStepActivities() {
+  return {
+    async validate({ step, input }: StepInput): Promise<StepOutput> {
+      const required = stringList(step.params.required ?? [], 'required');
+      const missing = required.filter((field) => {
+        const value = input[field];
+        return value === undefined || value === null || value === '';
+      });
+      if (missing.length > 0) {
+        throw ApplicationFailure.nonRetryable(
+          `missing required input field(s): ${missing.join(', ')}`,
+          'InvalidRobotInput',
+          { missing },
+        );
+      }
+      return { valid: true, checked: required };
+    },
+
+    async classify({ step, input }: StepInput): Promise<StepOutput> {
+      const text = textField(input, String(step.params.field ?? 'text')).toLowerCase();
+      const categories = (step.params.categories ?? {}) as Record<string, unknown>;
+      const scores: Record<string, number> = {};
+      for (const [category, keywords] of Object.entries(categories)) {
+        scores[category] = stringList(keywords, `categories.${category}`).filter((word) =>
+          text.includes(word.toLowerCase()),
+        ).length;
+      }
+      const ranked = Object.entries(scores).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+      const [best, hits] = ranked[0] ?? ['unknown', 0];
+      const total = ranked.reduce((sum, [, n]) => sum + n, 0);
+      return {
+        category: hits > 0 ? best : 'unknown',
+        confidence: total > 0 ? Number((hits / total).toFixed(3)) : 0,
+        scores,
+      };
+    },
+
+    async transform({ step, input, previous }: StepInput): Promise<StepOutput> {
+      const fields = stringList(step.params.fields ?? [], 'fields');
+      const text = fields.map((field) => textField(input, field)).join('\n');
+      const words = text.split(/\s+/).filter(Boolean);
+      const category = Object.values(previous).find((output) => typeof output.category === 'string')?.category;
+      return {
+        summary: words.length > 20 ? `${words.slice(0, 20).join(' ')}…` : words.join(' '),
+        wordCount: words.length,
+        characters: text.length,
+        category: category ?? null,
+      };
+    },
+  };
+}

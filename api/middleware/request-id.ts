@@ -1,0 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+
+const acceptable = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Keeps a caller's (or nginx's) X-Request-Id when it is sane, otherwise makes one. */
+export const requestId: RequestHandler = (req, res, next) => {
+  const incoming = req.get('x-request-id');
+  const id = incoming && acceptable.test(incoming) ? incoming : randomUUID();
+  res.setHeader('x-request-id', id);
+  next();
+};

@@ -1,0 +1,198 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Config } from '../core/config';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import {
+  isTerminal,
+  ROBOT_PRIORITIES,
+  type RobotPriority,
+  type RobotProgress,
+  type RobotStatus,
+  type RobotView,
+  type StepProgress,
+} from '../core/robot';
+import { findBuiltInRobotType } from '../core/robot-types';
+import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/search-attributes';
+import { stableStringify } from '../core/stable-json';
+import type { StatusCache } from '../core/status-cache';
+import type { ExecutionsRepository } from '../db/executions.repository';
+import { type RobotsRepository, toRobotView } from '../db/robots.repository';
+import type { RobotExecuteRow, RobotRow } from '../db/schema';
+import { ROBOT_WORKFLOW, type RobotWorkflowInput } from '../workflows/robot.definitions';
+import { decodeCursor, encodeCursor } from './cursor';
+import type { CreateRobotBody, ListRobotsQuery } from './schemas';
+
+export type RobotSource = 'cache' | 'database' | 'temporal';
+
+export interface RobotsServiceDeps {
+  config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'MODULE_WAIT_SECONDS'>;
+  temporal: Client;
+  robots: RobotsRepository;
+  executions: ExecutionsRepository;
+  cache: StatusCache;
+  logger: Logger;
+}
+
+/** Temporal priority keys: 1 runs first. */
+const priorityKey: Record<RobotPriority, number> = { critical: 1, high: 2, normal: 3, low: 4 };
+
+function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null): RobotProgress | null {
+  if (!execution) return null;
+  const details = execution.stepDetails as { steps?: StepProgress[]; reason?: string | null };
+  const steps = details.steps ?? [];
+  const stepsCompleted = steps.filter((step) => step.status === 'completed').length;
+  return {
+    robotId: row.robotId,
+    robotType: row.robotType,
+    status: row.status,
+    priority: row.priority,
+    moduleName: execution.moduleName,
+    currentStep: execution.currentStep,
+    stepsCompleted,
+    stepsTotal: steps.length,
+    percent: Math.round((stepsCompleted / Math.max(1, steps.length)) * 100),
+    steps,
+    ...(details.reason ? { reason: details.reason } : {}),
+  };
+}
+
+export class RobotsService {
+  constructor(private readonly deps: RobotsServiceDeps) {}
+
+  /**
+   * Creates a robot: a `robots` row, then its workflow (id = robot id). With an Idempotency-Key a
+   * repeat returns the first robot and (re)starts its workflow if the first attempt died in between,
+   * so a key never yields two robots or two workflows.
+   */
+  async create(body: CreateRobotBody, idempotencyKey: string | undefined): Promise<{ robot: RobotView; created: boolean }> {
+    const definition = findBuiltInRobotType(body.type);
+    if (!definition) {
+      throw new ValidationError(`unknown robot type "${body.type}"`, {
+        errors: [{ field: 'body.type', message: `unknown robot type "${body.type}"` }],
+      });
+    }
+    const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
+    const inserted = await this.deps.robots.insert({
+      robotId: randomUUID(),
+      robotType: definition.name,
+      robotTypeVersion: definition.version,
+      priority: body.priority,
+      inputData: body.input,
+      idempotencyKey: idempotencyKey ?? null,
+      requestHash,
+    });
+    const row = inserted ?? (idempotencyKey ? await this.deps.robots.findByIdempotencyKey(idempotencyKey) : null);
+    if (!row) throw new Error('robot insert returned no row');
+    if (!inserted && row.requestHash !== requestHash) {
+      throw new ConflictError('this Idempotency-Key was used with a different request body', {
+        robotId: row.robotId,
+      });
+    }
+
+    try {
+      await this.startWorkflow(row, {
+        robotId: row.robotId,
+        definition,
+        input: body.input,
+        priority: body.priority,
+        moduleWaitSeconds: this.deps.config.MODULE_WAIT_SECONDS,
+      });
+    } catch (err) {
+      // Nothing half-made stays behind: a new robot whose workflow could not start is removed.
+      if (inserted) await this.deps.robots.delete(row.robotId);
+      this.deps.logger.error({ err, robotId: row.robotId }, 'could not start robot workflow');
+      throw new UnavailableError('the workflow engine is unavailable; the robot was not created, retry later');
+    }
+    return { robot: toRobotView(row, null), created: inserted !== null };
+  }
+
+  private async startWorkflow(row: RobotRow, args: RobotWorkflowInput): Promise<void> {
+    try {
+      await this.deps.temporal.workflow.start(ROBOT_WORKFLOW, {
+        workflowId: row.robotId,
+        taskQueue: this.deps.config.CONTROL_TASK_QUEUE,
+        args: [args],
+        priority: { priorityKey: priorityKey[args.priority] },
+        typedSearchAttributes: [
+          { key: RobotTypeKey, value: row.robotType },
+          { key: RobotStatusKey, value: 'queued' },
+          { key: RobotPriorityKey, value: args.priority },
+        ],
+        memo: {
+          robotType: row.robotType,
+          robotTypeVersion: row.robotTypeVersion,
+          priority: args.priority,
+          summary: `${row.robotType} robot (${args.definition.steps.length} steps)`,
+        },
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw err;
+    }
+  }
+
+  /** Redis, then Postgres, then Temporal: the first that knows the robot answers. */
+  async get(robotId: string): Promise<{ robot: RobotView; source: RobotSource }> {
+    const cached = await this.deps.cache.get(robotId).catch((err: unknown) => {
+      this.deps.logger.warn({ err, robotId }, 'status cache read failed; reading Postgres');
+      return null;
+    });
+    if (cached) return { robot: cached, source: 'cache' };
+
+    const row = await this.deps.robots.findById(robotId);
+    if (row) {
+      const robot = toRobotView(row, progressFromExecution(row, await this.deps.executions.latestForRobot(robotId)));
+      // Only finished robots are cached here: a live one could overwrite a newer worker write.
+      if (isTerminal(robot.status)) await this.deps.cache.set(robot).catch(() => undefined);
+      return { robot, source: 'database' };
+    }
+
+    return { robot: await this.fromTemporal(robotId), source: 'temporal' };
+  }
+
+  private async fromTemporal(robotId: string): Promise<RobotView> {
+    try {
+      const description = await this.deps.temporal.workflow.getHandle(robotId).describe();
+      const attributes = description.typedSearchAttributes;
+      const memo = (description.memo ?? {}) as { robotTypeVersion?: number };
+      const priority = attributes.get(RobotPriorityKey);
+      const startedAt = description.startTime.toISOString();
+      return {
+        robotId,
+        type: attributes.get(RobotTypeKey) ?? 'unknown',
+        typeVersion: memo.robotTypeVersion ?? 1,
+        status: (attributes.get(RobotStatusKey) as RobotStatus | undefined) ?? 'queued',
+        priority: ROBOT_PRIORITIES.find((value) => value === priority) ?? 'normal',
+        moduleName: null,
+        input: {},
+        output: null,
+        progress: null,
+        error: null,
+        processingTimeMs: null,
+        retryCount: 0,
+        completenessScore: null,
+        createdAt: startedAt,
+        updatedAt: startedAt,
+      };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`robot ${robotId} not found`);
+      throw err;
+    }
+  }
+
+  async list(query: ListRobotsQuery): Promise<{ items: RobotView[]; nextCursor: string | null }> {
+    const rows = await this.deps.robots.list({
+      status: query.status,
+      type: query.type,
+      limit: query.limit + 1,
+      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((row) => toRobotView(row, null)),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+    };
+  }
+}

@@ -1,0 +1,49 @@
+import { Router } from 'express';
+import { temporalUiRobotUrl } from '../../core/temporal-ui';
+import type { RobotView } from '../../core/robot';
+import { jsonBody } from '../middleware/json-body';
+import { parseOrThrow } from '../middleware/validate';
+import type { RobotsService } from '../robots.service';
+import { createRobotBody, idempotencyKeyHeader, listRobotsQuery, robotIdParams } from '../schemas';
+
+export interface RobotsRouteOptions {
+  bodyLimit: string;
+  temporalUiUrl: string;
+  namespace: string;
+}
+
+export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions): Router {
+  const router = Router();
+  const withLinks = (robot: RobotView) => ({
+    ...robot,
+    links: {
+      self: `/v1/robots/${robot.robotId}`,
+      temporalUi: temporalUiRobotUrl(options.temporalUiUrl, options.namespace, robot.robotId),
+    },
+  });
+
+  router.post('/robots', ...jsonBody(options.bodyLimit), async (req, res) => {
+    const key = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
+    const body = parseOrThrow(createRobotBody, req.body ?? {}, 'body');
+    const { robot, created } = await service.create(body, key);
+    res
+      .status(created ? 201 : 200)
+      .location(`/v1/robots/${robot.robotId}`)
+      .json(withLinks(robot));
+  });
+
+  router.get('/robots', async (req, res) => {
+    const query = parseOrThrow(listRobotsQuery, req.query, 'query');
+    const page = await service.list(query);
+    res.json({ items: page.items.map(withLinks), nextCursor: page.nextCursor });
+  });
+
+  router.get('/robots/:id', async (req, res) => {
+    const { id } = parseOrThrow(robotIdParams, req.params, 'params');
+    const { robot, source } = await service.get(id);
+    res.setHeader('x-robot-source', source);
+    res.json(withLinks(robot));
+  });
+
+  return router;
+}

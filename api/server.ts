@@ -1,0 +1,38 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { Config } from '../core/config';
+import type { Logger } from '../core/logger';
+import { createStatusCache } from '../core/status-cache';
+import { createDatabase } from '../db/client';
+import { createApp } from './app';
+import { createTemporalClient } from './temporal-client';
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the API with its own connections; close() drains requests, then closes them. */
+export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+  const database = await createDatabase(config);
+  const cache = createStatusCache({ redisUrl: config.REDIS_URL, ttlSeconds: config.CACHE_STATUS_TTL_SECONDS });
+  const temporal = await createTemporalClient(config);
+  const app = createApp({ config, logger, database, cache, temporal });
+  const server = app.listen(config.PORT, config.HOST);
+  await once(server, 'listening');
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  return {
+    server,
+    url: `http://${config.HOST}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await temporal.connection.close();
+      await cache.close();
+      await database.close();
+    },
+  };
+}

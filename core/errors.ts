@@ -1,0 +1,37 @@
+// Domain errors; the API maps them to problem+json in one place (api/middleware/problem.ts).
+
+export abstract class DomainError extends Error {
+  abstract readonly status: number;
+  abstract readonly type: string;
+  readonly detail?: Record<string, unknown>;
+
+  constructor(message: string, detail?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    if (detail) this.detail = detail;
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly status = 404;
+  readonly type = 'not-found';
+}
+
+export class ValidationError extends DomainError {
+  readonly status = 400;
+  readonly type = 'validation-error';
+}
+
+export class ConflictError extends DomainError {
+  readonly status = 409;
+  readonly type = 'conflict';
+}
+
+export class UnavailableError extends DomainError {
+  readonly status = 503;
+  readonly type = 'service-unavailable';
+}
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+// A robot type is a versioned pipeline. Its definition is passed into the workflow at start
+// so a run stays deterministic even if the type changes later.
+
+export const STEP_KINDS = ['validate', 'classify', 'transform', 'delay'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+/** Steps the workflow runs itself (timers); all others are activities on a module queue. */
+export const WORKFLOW_STEP_KINDS: readonly StepKind[] = ['delay'];
+
+export const stepDefinitionSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  kind: z.enum(STEP_KINDS),
+  params: z.record(z.string(), z.unknown()).default({}),
+  timeoutSeconds: z.number().int().min(1).max(86_400).default(60),
+});
+export type StepDefinition = z.infer<typeof stepDefinitionSchema>;
+
+export const robotTypeDefinitionSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  version: z.number().int().min(1),
+  description: z.string().max(500).default(''),
+  steps: z.array(stepDefinitionSchema).min(1).max(100),
+});
+export type RobotTypeDefinition = z.infer<typeof robotTypeDefinitionSchema>;
+
+const builtIn: RobotTypeDefinition[] = [
+  robotTypeDefinitionSchema.parse({
+    name: 'demo',
+    version: 1,
+    description: 'Proves the path: validates the input, classifies its text, waits briefly, builds a summary.',
+    steps: [
+      { name: 'validate-input', kind: 'validate', params: { required: ['text'] } },
+      {
+        name: 'classify-text',
+        kind: 'classify',
+        params: {
+          field: 'text',
+          categories: {
+            invoice: ['invoice', 'total', 'amount due', 'vat'],
+            complaint: ['complaint', 'refund', 'broken', 'angry'],
+            order: ['order', 'purchase', 'quantity'],
+          },
+        },
+      },
+      { name: 'short-pause', kind: 'delay', params: { ms: 200 } },
+      { name: 'summarize', kind: 'transform', params: { fields: ['text'] } },
+    ],
+  }),
+];
+
+const byName = new Map(builtIn.map((type) => [type.name, type]));
+
+export function builtInRobotTypes(): readonly RobotTypeDefinition[] {
+  return builtIn;
+}
+
+export function findBuiltInRobotType(name: string): RobotTypeDefinition | undefined {
+  return byName.get(name);
+}

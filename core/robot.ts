@@ -1,0 +1,73 @@
+// Words of the robot domain shared by API, workflows, activities and the database.
+
+export const ROBOT_STATUSES = [
+  'queued',
+  'pending',
+  'running',
+  'paused',
+  'parked',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type RobotStatus = (typeof ROBOT_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly RobotStatus[] = ['completed', 'failed', 'cancelled'];
+
+export const ROBOT_PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
+export type RobotPriority = (typeof ROBOT_PRIORITIES)[number];
+
+export const EXECUTION_STATES = ['started', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type ExecutionState = (typeof EXECUTION_STATES)[number];
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface StepProgress {
+  name: string;
+  kind: string;
+  status: 'pending' | 'running' | 'completed' | 'failed';
+  moduleName?: string;
+  startedAt?: string;
+  completedAt?: string;
+  durationMs?: number;
+  error?: string;
+}
+
+/** What the `progress` query answers and what is cached in Redis. */
+export interface RobotProgress {
+  robotId: string;
+  robotType: string;
+  status: RobotStatus;
+  priority: RobotPriority;
+  moduleName: string | null;
+  currentStep: string | null;
+  stepsCompleted: number;
+  stepsTotal: number;
+  percent: number;
+  steps: StepProgress[];
+  reason?: string;
+}
+
+export function isTerminal(status: RobotStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** The API's representation of a robot; also the value cached in Redis. */
+export interface RobotView {
+  robotId: string;
+  type: string;
+  typeVersion: number;
+  status: RobotStatus;
+  priority: RobotPriority;
+  moduleName: string | null;
+  input: Record<string, unknown>;
+  output: Record<string, unknown> | null;
+  progress: RobotProgress | null;
+  error: string | null;
+  processingTimeMs: number | null;
+  retryCount: number;
+  completenessScore: number | null;
+  createdAt: string;
+  updatedAt: string;
+}

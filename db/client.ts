@@ -1,0 +1,82 @@
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { Pool } from 'pg';
+import type { Config } from '../core/config';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** Write and read handles; the read handle is a replica when DATABASE_READ_URL is set. */
+export interface DatabaseHandle {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Database;
+  readonly readDb: Database;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
+
+export function createPostgresPool(url: string, max: number): Pool {
+  const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it on next use.
+  });
+  return pool;
+}
+
+function fromPostgres(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE'>, url: string) {
+  const writePool = createPostgresPool(url, config.DATABASE_POOL_SIZE);
+  const readPool = config.DATABASE_READ_URL
+    ? createPostgresPool(config.DATABASE_READ_URL, config.DATABASE_POOL_SIZE)
+    : writePool;
+  const db = drizzlePg(writePool, { schema }) as unknown as Database;
+  const readDb = readPool === writePool ? db : (drizzlePg(readPool, { schema }) as unknown as Database);
+  return {
+    kind: 'postgres' as const,
+    db,
+    readDb,
+    async ping() {
+      await writePool.query('select 1');
+      return true;
+    },
+    async close() {
+      await writePool.end();
+      if (readPool !== writePool) await readPool.end();
+    },
+  };
+}
+
+/** PGlite is single-process: used in-process by `rpa migrate` and by the launcher, which serves it to children. */
+export async function openPglite(dir: string): Promise<PGlite> {
+  const client = new PGlite(dir);
+  await client.waitReady;
+  return client;
+}
+
+export function fromPglite(client: PGlite): DatabaseHandle {
+  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  return {
+    kind: 'pglite',
+    db,
+    readDb: db,
+    async ping() {
+      await client.query('select 1');
+      return true;
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
+
+export async function createDatabase(
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE' | 'PGLITE_DIR'>,
+): Promise<DatabaseHandle> {
+  if (config.DATABASE_URL) return fromPostgres(config, config.DATABASE_URL);
+  return fromPglite(await openPglite(config.PGLITE_DIR));
+}

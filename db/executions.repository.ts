@@ -1,0 +1,49 @@
+import { desc, eq } from 'drizzle-orm';
+import type { ExecutionState, RobotProgress } from '../core/robot';
+import type { Database } from './client';
+import { type RobotExecuteRow, robotExecute } from './schema';
+
+export interface ExecutionUpdate {
+  executionId: string;
+  state: ExecutionState;
+  progress: RobotProgress;
+  finished: boolean;
+}
+
+export class ExecutionsRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly readDb: Database = db,
+  ) {}
+
+  /** One row per workflow run (execution id = Temporal run id); rewritten after every step. */
+  async upsert(update: ExecutionUpdate): Promise<void> {
+    const { progress } = update;
+    const set = {
+      moduleName: progress.moduleName,
+      executionState: update.state,
+      currentStep: progress.currentStep,
+      stepDetails: { steps: progress.steps, reason: progress.reason ?? null },
+      performanceMetrics: {
+        stepsCompleted: progress.stepsCompleted,
+        stepsTotal: progress.stepsTotal,
+        stepDurationsMs: Object.fromEntries(progress.steps.map((step) => [step.name, step.durationMs ?? null])),
+      },
+      completedAt: update.finished ? new Date() : null,
+    };
+    await this.db
+      .insert(robotExecute)
+      .values({ executionId: update.executionId, robotId: progress.robotId, ...set })
+      .onConflictDoUpdate({ target: robotExecute.executionId, set });
+  }
+
+  async latestForRobot(robotId: string): Promise<RobotExecuteRow | null> {
+    const rows = await this.readDb
+      .select()
+      .from(robotExecute)
+      .where(eq(robotExecute.robotId, robotId))
+      .orderBy(desc(robotExecute.startedAt))
+      .limit(1);
+    return rows[0] ?? null;
+  }
+}

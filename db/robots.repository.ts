@@ -1,0 +1,131 @@
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { RobotPriority, RobotProgress, RobotStatus, RobotView } from '../core/robot';
+import type { Database } from './client';
+import { type RobotRow, robots } from './schema';
+
+export interface NewRobot {
+  robotId: string;
+  robotType: string;
+  robotTypeVersion: number;
+  priority: RobotPriority;
+  inputData: Record<string, unknown>;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+}
+
+export interface RobotListQuery {
+  status?: RobotStatus | undefined;
+  type?: string | undefined;
+  limit: number;
+  after?: { createdAt: Date; robotId: string } | undefined;
+}
+
+export interface RobotUpdate {
+  status: RobotStatus;
+  moduleName: string | null;
+  outputData?: Record<string, unknown>;
+  errorMessage?: string | null;
+  processingTimeMs?: number;
+  completenessScore?: number;
+}
+
+export class RobotsRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly readDb: Database = db,
+  ) {}
+
+  /** Inserts unless the idempotency key is taken; returns the new row, or null on a key clash. */
+  async insert(robot: NewRobot): Promise<RobotRow | null> {
+    const rows = await this.db
+      .insert(robots)
+      .values(robot)
+      .onConflictDoNothing({ target: robots.idempotencyKey })
+      .returning();
+    return rows[0] ?? null;
+  }
+
+  async findByIdempotencyKey(key: string): Promise<RobotRow | null> {
+    const rows = await this.db.select().from(robots).where(eq(robots.idempotencyKey, key)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  async findById(robotId: string): Promise<RobotRow | null> {
+    const rows = await this.readDb.select().from(robots).where(eq(robots.robotId, robotId)).limit(1);
+    return rows[0] ?? null;
+  }
+
+  async delete(robotId: string): Promise<void> {
+    await this.db.delete(robots).where(eq(robots.robotId, robotId));
+  }
+
+  async list(query: RobotListQuery): Promise<RobotRow[]> {
+    const filters: SQL[] = [];
+    if (query.status) filters.push(eq(robots.status, query.status));
+    if (query.type) filters.push(eq(robots.robotType, query.type));
+    if (query.after) {
+      const { createdAt, robotId } = query.after;
+      const older = or(
+        lt(robots.createdAt, createdAt),
+        and(eq(robots.createdAt, createdAt), lt(robots.robotId, robotId)),
+      );
+      if (older) filters.push(older);
+    }
+    return this.readDb
+      .select()
+      .from(robots)
+      .where(filters.length > 0 ? and(...filters) : undefined)
+      .orderBy(desc(robots.createdAt), desc(robots.robotId))
+      .limit(query.limit);
+  }
+
+  /**
+   * Applies a workflow's progress. Upsert, so a workflow started outside the API still gets its row,
+   * and idempotent, so an activity retry writes the same values again.
+   */
+  async applyProgress(progress: RobotProgress, input: Record<string, unknown>, update: RobotUpdate): Promise<RobotRow> {
+    const set = {
+      status: update.status,
+      moduleName: update.moduleName,
+      updatedAt: new Date(),
+      ...(update.outputData !== undefined ? { outputData: update.outputData } : {}),
+      ...(update.errorMessage !== undefined ? { errorMessage: update.errorMessage } : {}),
+      ...(update.processingTimeMs !== undefined ? { processingTimeMs: update.processingTimeMs } : {}),
+      ...(update.completenessScore !== undefined ? { completenessScore: update.completenessScore } : {}),
+    };
+    const rows = await this.db
+      .insert(robots)
+      .values({
+        robotId: progress.robotId,
+        robotType: progress.robotType,
+        priority: progress.priority,
+        inputData: input,
+        ...set,
+      })
+      .onConflictDoUpdate({ target: robots.robotId, set })
+      .returning();
+    const row = rows[0];
+    if (!row) throw new Error(`robot ${progress.robotId} was not written`);
+    return row;
+  }
+}
+
+export function toRobotView(row: RobotRow, progress: RobotProgress | null): RobotView {
+  return {
+    robotId: row.robotId,
+    type: row.robotType,
+    typeVersion: row.robotTypeVersion,
+    status: row.status,
+    priority: row.priority,
+    moduleName: row.moduleName,
+    input: row.inputData,
+    output: row.outputData ?? null,
+    progress,
+    error: row.errorMessage,
+    processingTimeMs: row.processingTimeMs,
+    retryCount: row.retryCount,
+    completenessScore: row.completenessScore,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

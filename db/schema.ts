@@ -1,0 +1,95 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { EXECUTION_STATES, ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
+
+export const robotStatus = pgEnum('robot_status', ROBOT_STATUSES);
+export const robotPriority = pgEnum('robot_priority', ROBOT_PRIORITIES);
+export const executionState = pgEnum('execution_state', EXECUTION_STATES);
+export const performanceTier = pgEnum('performance_tier', ['bronze', 'silver', 'gold', 'platinum']);
+export const healthStatus = pgEnum('health_status', ['healthy', 'degraded', 'unhealthy', 'unknown']);
+
+const timestamps = {
+  // Millisecond precision, as in JS Dates: keyset cursors compare exactly.
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+};
+
+export const moduleRegistry = pgTable(
+  'module_registry',
+  {
+    moduleId: uuid('module_id').primaryKey().defaultRandom(),
+    moduleName: text('module_name').notNull().unique(),
+    moduleVersion: text('module_version').notNull(),
+    supportedRobotTypes: text('supported_robot_types').array().notNull().default(sql`'{}'::text[]`),
+    isActive: boolean('is_active').notNull().default(true),
+    performanceScore: doublePrecision('performance_score').notNull().default(0.5),
+    performanceTier: performanceTier('performance_tier').notNull().default('silver'),
+    healthStatus: healthStatus('health_status').notNull().default('unknown'),
+    registrationData: jsonb('registration_data').$type<Record<string, unknown>>().notNull().default({}),
+    registeredAt: timestamp('registered_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamps.updatedAt,
+  },
+  (table) => [index('module_registry_active_idx').on(table.isActive, table.healthStatus)],
+);
+
+export const robots = pgTable(
+  'robots',
+  {
+    robotId: uuid('robot_id').primaryKey(),
+    robotType: text('robot_type').notNull(),
+    robotTypeVersion: integer('robot_type_version').notNull().default(1),
+    status: robotStatus('status').notNull().default('queued'),
+    moduleName: text('module_name').references(() => moduleRegistry.moduleName, { onUpdate: 'cascade' }),
+    inputData: jsonb('input_data').$type<Record<string, unknown>>().notNull().default({}),
+    outputData: jsonb('output_data').$type<Record<string, unknown>>(),
+    priority: robotPriority('priority').notNull().default('normal'),
+    processingTimeMs: integer('processing_time_ms'),
+    retryCount: integer('retry_count').notNull().default(0),
+    completenessScore: doublePrecision('completeness_score'),
+    errorMessage: text('error_message'),
+    idempotencyKey: text('idempotency_key'),
+    requestHash: text('request_hash'),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('robots_idempotency_key_idx').on(table.idempotencyKey),
+    // Listing is newest first with a (created_at, robot_id) cursor, optionally filtered.
+    index('robots_created_idx').on(table.createdAt.desc(), table.robotId.desc()),
+    index('robots_status_created_idx').on(table.status, table.createdAt.desc(), table.robotId.desc()),
+    index('robots_type_created_idx').on(table.robotType, table.createdAt.desc(), table.robotId.desc()),
+  ],
+);
+
+export const robotExecute = pgTable(
+  'robot_execute',
+  {
+    executionId: uuid('execution_id').primaryKey(),
+    robotId: uuid('robot_id')
+      .notNull()
+      .references(() => robots.robotId, { onDelete: 'cascade' }),
+    moduleName: text('module_name').references(() => moduleRegistry.moduleName, { onUpdate: 'cascade' }),
+    executionState: executionState('execution_state').notNull().default('started'),
+    currentStep: text('current_step'),
+    stepDetails: jsonb('step_details').$type<Record<string, unknown>>().notNull().default({}),
+    performanceMetrics: jsonb('performance_metrics').$type<Record<string, unknown>>().notNull().default({}),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (table) => [index('robot_execute_robot_idx').on(table.robotId, table.startedAt.desc())],
+);
+
+export type ModuleRow = typeof moduleRegistry.$inferSelect;
+export type RobotRow = typeof robots.$inferSelect;
+export type RobotExecuteRow = typeof robotExecute.$inferSelect;

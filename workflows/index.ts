@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow the control worker runs.
+export { robotWorkflow } from './robot.workflow';
