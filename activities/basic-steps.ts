@@ -22,7 +22,10 @@ function textField(input: Record<string, unknown>, field: string): string {
 
 function stringList(value: unknown, what: string): string[] {
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw ApplicationFailure.nonRetryable(`step parameter ${what} must be a list of strings`, 'InvalidStepDefinition');
+    throw ApplicationFailure.nonRetryable(
+      `step parameter ${what} must be a list of strings`,
+      'InvalidStepDefinition',
+    );
   }
   return value;
 }
@@ -69,7 +72,9 @@ export function createBasicStepActivities() {
       const fields = stringList(step.params.fields ?? [], 'fields');
       const text = fields.map((field) => textField(input, field)).join('\n');
       const words = text.split(/\s+/).filter(Boolean);
-      const category = Object.values(previous).find((output) => typeof output.category === 'string')?.category;
+      const category = Object.values(previous).find(
+        (output) => typeof output.category === 'string',
+      )?.category;
       return {
         summary: words.length > 20 ? `${words.slice(0, 20).join(' ')}…` : words.join(' '),
         wordCount: words.length,

@@ -1,6 +1,6 @@
-import type { StatusCache } from '../core/status-cache';
 import type { Logger } from '../core/logger';
 import type { ExecutionState, RobotProgress, RobotStatus } from '../core/robot';
+import type { StatusCache } from '../core/status-cache';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, toRobotView } from '../db/robots.repository';
 
@@ -53,7 +53,10 @@ export function createProgressActivities({ robots, executions, cache, logger }: 
       try {
         await cache.set(toRobotView(row, progress));
       } catch (err) {
-        logger.warn({ err, robotId: progress.robotId }, 'status cache write failed; readers fall back to Postgres');
+        logger.warn(
+          { err, robotId: progress.robotId },
+          'status cache write failed; readers fall back to Postgres',
+        );
       }
     },
   };

@@ -14,7 +14,11 @@ export interface HealthReport {
   components: Record<'database' | 'cache' | 'temporal', ComponentHealth>;
 }
 
-async function probe(check: () => Promise<unknown>, timeoutMs: number, kind?: string): Promise<ComponentHealth> {
+async function probe(
+  check: () => Promise<unknown>,
+  timeoutMs: number,
+  kind?: string,
+): Promise<ComponentHealth> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -38,7 +42,10 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number, kind?: st
 }
 
 /** Checks every dependency at once, each bounded, so health never hangs on one of them. */
-export async function checkHealth(deps: { database: DatabaseHandle; cache: StatusCache; temporal: Client }, timeoutMs = 1000): Promise<HealthReport> {
+export async function checkHealth(
+  deps: { database: DatabaseHandle; cache: StatusCache; temporal: Client },
+  timeoutMs = 1000,
+): Promise<HealthReport> {
   const [database, cache, temporal] = await Promise.all([
     probe(() => deps.database.ping(), timeoutMs, deps.database.kind),
     probe(() => deps.cache.ping(), timeoutMs, deps.cache.kind),

@@ -65,7 +65,10 @@ export class RobotsService {
    * repeat returns the first robot and (re)starts its workflow if the first attempt died in between,
    * so a key never yields two robots or two workflows.
    */
-  async create(body: CreateRobotBody, idempotencyKey: string | undefined): Promise<{ robot: RobotView; created: boolean }> {
+  async create(
+    body: CreateRobotBody,
+    idempotencyKey: string | undefined,
+  ): Promise<{ robot: RobotView; created: boolean }> {
     const definition = findBuiltInRobotType(body.type);
     if (!definition) {
       throw new ValidationError(`unknown robot type "${body.type}"`, {
@@ -82,7 +85,8 @@ export class RobotsService {
       idempotencyKey: idempotencyKey ?? null,
       requestHash,
     });
-    const row = inserted ?? (idempotencyKey ? await this.deps.robots.findByIdempotencyKey(idempotencyKey) : null);
+    const row =
+      inserted ?? (idempotencyKey ? await this.deps.robots.findByIdempotencyKey(idempotencyKey) : null);
     if (!row) throw new Error('robot insert returned no row');
     if (!inserted && row.requestHash !== requestHash) {
       throw new ConflictError('this Idempotency-Key was used with a different request body', {
@@ -102,7 +106,9 @@ export class RobotsService {
       // Nothing half-made stays behind: a new robot whose workflow could not start is removed.
       if (inserted) await this.deps.robots.delete(row.robotId);
       this.deps.logger.error({ err, robotId: row.robotId }, 'could not start robot workflow');
-      throw new UnavailableError('the workflow engine is unavailable; the robot was not created, retry later');
+      throw new UnavailableError(
+        'the workflow engine is unavailable; the robot was not created, retry later',
+      );
     }
     return { robot: toRobotView(row, null), created: inserted !== null };
   }
@@ -142,7 +148,10 @@ export class RobotsService {
 
     const row = await this.deps.robots.findById(robotId);
     if (row) {
-      const robot = toRobotView(row, progressFromExecution(row, await this.deps.executions.latestForRobot(robotId)));
+      const robot = toRobotView(
+        row,
+        progressFromExecution(row, await this.deps.executions.latestForRobot(robotId)),
+      );
       // Only finished robots are cached here: a live one could overwrite a newer worker write.
       if (isTerminal(robot.status)) await this.deps.cache.set(robot).catch(() => undefined);
       return { robot, source: 'database' };

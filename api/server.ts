@@ -16,7 +16,10 @@ export interface RunningApi {
 /** Starts the API with its own connections; close() drains requests, then closes them. */
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const database = await createDatabase(config);
-  const cache = createStatusCache({ redisUrl: config.REDIS_URL, ttlSeconds: config.CACHE_STATUS_TTL_SECONDS });
+  const cache = createStatusCache({
+    redisUrl: config.REDIS_URL,
+    ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
+  });
   const temporal = await createTemporalClient(config);
   const app = createApp({ config, logger, database, cache, temporal });
   const server = app.listen(config.PORT, config.HOST);

@@ -3,6 +3,9 @@ import type { Config } from '../core/config';
 import { temporalConnectionOptions } from '../core/temporal-options';
 
 export async function createTemporalClient(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: '5 seconds' });
+  const connection = await Connection.connect({
+    ...temporalConnectionOptions(config),
+    connectTimeout: '5 seconds',
+  });
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }

@@ -29,7 +29,8 @@ const builtIn: RobotTypeDefinition[] = [
   robotTypeDefinitionSchema.parse({
     name: 'demo',
     version: 1,
-    description: 'Proves the path: validates the input, classifies its text, waits briefly, builds a summary.',
+    description:
+      'Proves the path: validates the input, classifies its text, waits briefly, builds a summary.',
     steps: [
       { name: 'validate-input', kind: 'validate', params: { required: ['text'] } },
       {

@@ -83,7 +83,10 @@ export class MemoryStatusCache implements StatusCache {
   }
 }
 
-export function createStatusCache(options: { redisUrl: string | undefined; ttlSeconds: number }): StatusCache {
+export function createStatusCache(options: {
+  redisUrl: string | undefined;
+  ttlSeconds: number;
+}): StatusCache {
   return options.redisUrl
     ? new RedisStatusCache(options.redisUrl, options.ttlSeconds)
     : new MemoryStatusCache(options.ttlSeconds);

@@ -3,7 +3,11 @@ import type { Config } from './config';
 
 type TemporalConfig = Pick<
   Config,
-  'TEMPORAL_ADDRESS' | 'TEMPORAL_TLS' | 'TEMPORAL_TLS_CERT_PATH' | 'TEMPORAL_TLS_KEY_PATH' | 'TEMPORAL_API_KEY'
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CERT_PATH'
+  | 'TEMPORAL_TLS_KEY_PATH'
+  | 'TEMPORAL_API_KEY'
 >;
 
 /** Connection options shared by the client (API, CLI) and the workers' native connection. */

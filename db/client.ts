@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { Pool } from 'pg';
 import type { Config } from '../core/config';
 import * as schema from './schema';
@@ -22,14 +22,22 @@ export interface DatabaseHandle {
 export const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
 
 export function createPostgresPool(url: string, max: number): Pool {
-  const pool = new Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+  const pool = new Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+  });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
   return pool;
 }
 
-function fromPostgres(config: Pick<Config, 'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE'>, url: string) {
+function fromPostgres(
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE'>,
+  url: string,
+) {
   const writePool = createPostgresPool(url, config.DATABASE_POOL_SIZE);
   const readPool = config.DATABASE_READ_URL
     ? createPostgresPool(config.DATABASE_READ_URL, config.DATABASE_POOL_SIZE)

@@ -27,7 +27,9 @@ export class ExecutionsRepository {
       performanceMetrics: {
         stepsCompleted: progress.stepsCompleted,
         stepsTotal: progress.stepsTotal,
-        stepDurationsMs: Object.fromEntries(progress.steps.map((step) => [step.name, step.durationMs ?? null])),
+        stepDurationsMs: Object.fromEntries(
+          progress.steps.map((step) => [step.name, step.durationMs ?? null]),
+        ),
       },
       completedAt: update.finished ? new Date() : null,
     };

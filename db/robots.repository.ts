@@ -83,7 +83,11 @@ export class RobotsRepository {
    * Applies a workflow's progress. Upsert, so a workflow started outside the API still gets its row,
    * and idempotent, so an activity retry writes the same values again.
    */
-  async applyProgress(progress: RobotProgress, input: Record<string, unknown>, update: RobotUpdate): Promise<RobotRow> {
+  async applyProgress(
+    progress: RobotProgress,
+    input: Record<string, unknown>,
+    update: RobotUpdate,
+  ): Promise<RobotRow> {
     const set = {
       status: update.status,
       moduleName: update.moduleName,

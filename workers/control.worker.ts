@@ -20,7 +20,13 @@ export interface ControlWorkerDeps {
 }
 
 /** Runs robot workflows and the persistence/selection activities on the control queue. */
-export async function createControlWorker({ config, connection, database, cache, logger }: ControlWorkerDeps) {
+export async function createControlWorker({
+  config,
+  connection,
+  database,
+  cache,
+  logger,
+}: ControlWorkerDeps) {
   const activities = {
     ...createProgressActivities({
       robots: new RobotsRepository(database.db, database.readDb),
@@ -43,10 +49,16 @@ export async function createControlWorker({ config, connection, database, cache,
 export async function runControlWorker(config: Config, logger: Logger): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const database = await createDatabase(config);
-  const cache = createStatusCache({ redisUrl: config.REDIS_URL, ttlSeconds: config.CACHE_STATUS_TTL_SECONDS });
+  const cache = createStatusCache({
+    redisUrl: config.REDIS_URL,
+    ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
+  });
   try {
     const worker = await createControlWorker({ config, connection, database, cache, logger });
-    logger.info({ taskQueue: config.CONTROL_TASK_QUEUE, database: database.kind, cache: cache.kind }, 'control worker started');
+    logger.info(
+      { taskQueue: config.CONTROL_TASK_QUEUE, database: database.kind, cache: cache.kind },
+      'control worker started',
+    );
     await worker.run();
   } finally {
     await cache.close();

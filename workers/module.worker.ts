@@ -3,8 +3,8 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBasicStepActivities } from '../activities/basic-steps';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
-import { temporalConnectionOptions } from '../core/temporal-options';
 import { moduleTaskQueue } from '../core/task-queues';
+import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { ANY_ROBOT_TYPE, ModulesRepository } from '../db/modules.repository';
 
@@ -51,7 +51,10 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
   const database = await createDatabase(config);
   try {
     const worker = await createModuleWorker({ config, connection, database, module });
-    logger.info({ module: module.name, capacity: module.capacity, taskQueue: moduleTaskQueue(module.name) }, 'module worker started');
+    logger.info(
+      { module: module.name, capacity: module.capacity, taskQueue: moduleTaskQueue(module.name) },
+      'module worker started',
+    );
     await worker.run();
   } finally {
     await database.close();

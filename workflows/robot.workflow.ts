@@ -43,7 +43,11 @@ function errorMessage(err: unknown): string {
 export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWorkflowResult> {
   const { robotId, definition, input, priority } = args;
   const { runId, runStartTime } = workflowInfo();
-  const steps: StepProgress[] = definition.steps.map((step) => ({ name: step.name, kind: step.kind, status: 'pending' }));
+  const steps: StepProgress[] = definition.steps.map((step) => ({
+    name: step.name,
+    kind: step.kind,
+    status: 'pending',
+  }));
   const progress: RobotProgress = {
     robotId,
     robotType: definition.name,
@@ -60,7 +64,10 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
 
   const outputs: Record<string, Record<string, unknown>> = {};
 
-  const record = async (status: RobotStatus, extra: { output?: Record<string, unknown>; error?: string } = {}) => {
+  const record = async (
+    status: RobotStatus,
+    extra: { output?: Record<string, unknown>; error?: string } = {},
+  ) => {
     progress.status = status;
     progress.stepsCompleted = steps.filter((step) => step.status === 'completed').length;
     progress.percent = Math.round((progress.stepsCompleted / Math.max(1, progress.stepsTotal)) * 100);

@@ -29,7 +29,12 @@ const titles: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export function problem(status: number, slug: string, detail: string, extensions: Record<string, unknown> = {}): Problem {
+export function problem(
+  status: number,
+  slug: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): Problem {
   return { type: problemType(slug), title: titles[status] ?? 'Error', status, detail, ...extensions };
 }
 

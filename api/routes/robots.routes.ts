@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { temporalUiRobotUrl } from '../../core/temporal-ui';
 import type { RobotView } from '../../core/robot';
+import { temporalUiRobotUrl } from '../../core/temporal-ui';
 import { jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import type { RobotsService } from '../robots.service';

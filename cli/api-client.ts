@@ -1,0 +1,65 @@
+import type { RobotView } from '../core/robot';
+
+export type RobotResponse = RobotView & { links: { self: string; temporalUi: string } };
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Record<string, unknown>,
+  ) {
+    super(`${status} ${String(problem.title ?? 'error')}: ${String(problem.detail ?? '')}`);
+  }
+}
+
+/** The CLI talks to the API like any other client. */
+export class ApiClient {
+  constructor(private readonly baseUrl: string) {}
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const payload = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok) throw new ApiError(response.status, payload);
+    return payload as T;
+  }
+
+  createRobot(
+    body: { type: string; input: Record<string, unknown>; priority?: string },
+    idempotencyKey?: string,
+  ) {
+    return this.request<RobotResponse>(
+      'POST',
+      '/v1/robots',
+      body,
+      idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+    );
+  }
+
+  getRobot(id: string) {
+    return this.request<RobotResponse>('GET', `/v1/robots/${encodeURIComponent(id)}`);
+  }
+
+  listRobots(query: Record<string, string | undefined>) {
+    const params = new URLSearchParams(
+      Object.entries(query).filter((entry): entry is [string, string] => !!entry[1]),
+    );
+    return this.request<{ items: RobotResponse[]; nextCursor: string | null }>('GET', `/v1/robots?${params}`);
+  }
+
+  health() {
+    return this.request<{ status: string }>('GET', '/health');
+  }
+}

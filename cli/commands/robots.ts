@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfigOrExit } from '../../core/config';
+import { ApiClient, ApiError, type RobotResponse } from '../api-client';
+import { waitForRobot } from '../wait-for-robot';
+
+// Exit codes scripts can trust: 0 done, 1 the robot failed or was cancelled, 2 bad usage, 3 API/network error.
+export const EXIT = { ok: 0, robotFailed: 1, usage: 2, api: 3 } as const;
+
+function apiClient(option: string | undefined): ApiClient {
+  const config = loadConfigOrExit();
+  return new ApiClient(option ?? config.RPA_API_URL ?? `http://127.0.0.1:${config.PORT}`);
+}
+
+function readInput(file: string | undefined): Record<string, unknown> {
+  if (!file) return {};
+  const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new Error(`${file} must hold a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function print(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+async function guarded(action: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await action();
+  } catch (err) {
+    if (err instanceof ApiError) {
+      process.stderr.write(`API error ${err.message}\n`);
+      if (Array.isArray(err.problem.errors)) print(err.problem.errors);
+      process.exitCode = err.status >= 500 ? EXIT.api : EXIT.usage;
+      return;
+    }
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = err instanceof SyntaxError ? EXIT.usage : EXIT.api;
+  }
+}
+
+function summary(robot: RobotResponse): string {
+  const time = robot.processingTimeMs !== null ? ` in ${robot.processingTimeMs} ms` : '';
+  return `robot ${robot.robotId} ${robot.status}${time}${robot.error ? `: ${robot.error}` : ''}\nTemporal UI: ${robot.links.temporalUi}\n`;
+}
+
+export function registerRobotCommands(program: Command): void {
+  const robots = program.command('robots').description('create and inspect robots through the API');
+  robots.option('--api <url>', 'API base URL (default RPA_API_URL or http://127.0.0.1:$PORT)');
+
+  robots
+    .command('create <type>')
+    .description('start a robot of a type; prints the robot as JSON')
+    .option('-i, --input <file>', 'JSON object file with the robot input (- for stdin)')
+    .option('-p, --priority <priority>', 'low | normal | high | critical', 'normal')
+    .option('-k, --idempotency-key <key>', 'repeat-safe key: the same key returns the same robot')
+    .option('-w, --wait', 'wait until the robot finishes, with a progress bar; exit 0 only if it completed')
+    .option('--timeout <seconds>', 'how long --wait waits', '300')
+    .action(
+      async (
+        type: string,
+        options: {
+          input?: string;
+          priority: string;
+          idempotencyKey?: string;
+          wait?: boolean;
+          timeout: string;
+        },
+      ) =>
+        guarded(async () => {
+          const api = apiClient(robots.opts<{ api?: string }>().api);
+          const created = await api.createRobot(
+            { type, input: readInput(options.input), priority: options.priority },
+            options.idempotencyKey,
+          );
+          if (!options.wait) {
+            print(created);
+            return EXIT.ok;
+          }
+          const robot = await waitForRobot(api, created.robotId, {
+            timeoutMs: Number(options.timeout) * 1000,
+            showProgress: process.stderr.isTTY === true,
+          });
+          print(robot);
+          process.stderr.write(summary(robot));
+          return robot.status === 'completed' ? EXIT.ok : EXIT.robotFailed;
+        }),
+    );
+
+  robots
+    .command('get <id>')
+    .description('show one robot as JSON')
+    .action(async (id: string) =>
+      guarded(async () => {
+        print(await apiClient(robots.opts<{ api?: string }>().api).getRobot(id));
+        return EXIT.ok;
+      }),
+    );
+
+  robots
+    .command('list')
+    .description('list robots, newest first')
+    .option('-s, --status <status>', 'only robots in this status')
+    .option('-t, --type <type>', 'only robots of this type')
+    .option('-l, --limit <n>', 'page size (1-100)', '20')
+    .option('-c, --cursor <cursor>', 'the nextCursor of the previous page')
+    .option('--json', 'print JSON instead of a table')
+    .action(
+      async (options: { status?: string; type?: string; limit: string; cursor?: string; json?: boolean }) =>
+        guarded(async () => {
+          const page = await apiClient(robots.opts<{ api?: string }>().api).listRobots({
+            status: options.status,
+            type: options.type,
+            limit: options.limit,
+            cursor: options.cursor,
+          });
+          if (options.json) {
+            print(page);
+            return EXIT.ok;
+          }
+          for (const robot of page.items) {
+            process.stdout.write(
+              `${robot.robotId}  ${robot.type.padEnd(16)} ${robot.status.padEnd(10)} ${robot.createdAt}\n`,
+            );
+          }
+          if (page.nextCursor) process.stdout.write(`next page: --cursor ${page.nextCursor}\n`);
+          return EXIT.ok;
+        }),
+    );
+}

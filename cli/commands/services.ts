@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { startApi } from '../../api/server';
+import { loadConfigOrExit } from '../../core/config';
+import { createLogger } from '../../core/logger';
+import { openPglite } from '../../db/client';
+import { migrateEmbedded, migratePostgres } from '../../db/migrate';
+import { runControlWorker } from '../../workers/control.worker';
+import { runModuleWorker } from '../../workers/module.worker';
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return parsed;
+}
+
+function moduleName(value: string): string {
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(value)) {
+    throw new InvalidArgumentError('must be lowercase letters, digits and dashes, starting with a letter');
+  }
+  return value;
+}
+
+/** `rpa api`, `rpa worker`, `rpa migrate`: one long-running role per process. */
+export function registerServiceCommands(program: Command): void {
+  program
+    .command('api')
+    .description('run the HTTP API (PORT, default 3000)')
+    .action(async () => {
+      const config = loadConfigOrExit();
+      const logger = createLogger(config, 'api');
+      const api = await startApi(config, logger);
+      logger.info({ url: api.url }, 'api listening');
+      const shutdown = async () => {
+        logger.info('api shutting down');
+        await api.close();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void shutdown());
+      process.once('SIGINT', () => void shutdown());
+    });
+
+  program
+    .command('worker')
+    .description('run a worker: the control worker (--control) or a module worker (--module NAME)')
+    .option('--control', 'run the control worker (robot workflows, persistence, selection)')
+    .option('--module <name>', 'run a module worker polling task queue module-<name>', moduleName)
+    .option('--capacity <n>', 'max concurrent step activities of this replica', positiveInt)
+    .option('--types <list>', 'robot types this module supports, comma-separated (default: any)')
+    .action(async (options: { control?: boolean; module?: string; capacity?: number; types?: string }) => {
+      if (Boolean(options.control) === Boolean(options.module)) {
+        program.error('error: give exactly one of --control or --module <name>', { exitCode: 2 });
+      }
+      const config = loadConfigOrExit();
+      if (options.control) {
+        await runControlWorker(config, createLogger(config, 'control-worker'));
+        return;
+      }
+      const name = options.module ?? config.MODULE_NAME;
+      await runModuleWorker(config, createLogger(config, `module-${name}`), {
+        name,
+        capacity: options.capacity ?? config.MODULE_CAPACITY,
+        robotTypes: (options.types ?? '')
+          .split(',')
+          .map((type) => type.trim())
+          .filter(Boolean),
+      });
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations (DATABASE_URL, or the embedded PGlite in PGLITE_DIR)')
+    .action(async () => {
+      const config = loadConfigOrExit();
+      if (config.DATABASE_URL) {
+        await migratePostgres(config.DATABASE_URL);
+        console.log('migrations applied to DATABASE_URL');
+        return;
+      }
+      const client = await openPglite(config.PGLITE_DIR);
+      try {
+        await migrateEmbedded(client);
+      } finally {
+        await client.close();
+      }
+      console.log(`migrations applied to embedded PGlite at ${config.PGLITE_DIR}`);
+    });
+}

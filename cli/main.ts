@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { registerRobotCommands } from './commands/robots';
+import { registerServiceCommands } from './commands/services';
+import { registerStartCommand } from './commands/start';
+
+export function buildProgram(): Command {
+  const program = new Command('rpa')
+    .description('rpa-orchestrator: robots as durable Temporal workflows')
+    .version('0.1.0')
+    .showHelpAfterError();
+  registerStartCommand(program);
+  registerServiceCommands(program);
+  registerRobotCommands(program);
+  return program;
+}
+
+async function main(): Promise<void> {
+  await buildProgram().parseAsync(process.argv);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`rpa: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
