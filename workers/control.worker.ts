@@ -9,6 +9,7 @@ import { createDatabase, type DatabaseHandle } from '../db/client';
 import { ExecutionsRepository } from '../db/executions.repository';
 import { ModulesRepository } from '../db/modules.repository';
 import { RobotsRepository } from '../db/robots.repository';
+import { installWorkerRuntime } from './runtime';
 import { workflowSource } from './workflow-source';
 
 export interface ControlWorkerDeps {
@@ -47,6 +48,7 @@ export async function createControlWorker({
 
 /** Process entry: runs until SIGINT/SIGTERM (the SDK's default shutdown signals), then closes everything. */
 export async function runControlWorker(config: Config, logger: Logger): Promise<void> {
+  installWorkerRuntime(logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const database = await createDatabase(config);
   const cache = createStatusCache({

@@ -7,6 +7,7 @@ import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { ANY_ROBOT_TYPE, ModulesRepository } from '../db/modules.repository';
+import { installWorkerRuntime } from './runtime';
 
 export const MODULE_VERSION = '0.1.0';
 
@@ -47,6 +48,7 @@ export async function createModuleWorker({ config, connection, database, module 
 }
 
 export async function runModuleWorker(config: Config, logger: Logger, module: ModuleOptions): Promise<void> {
+  installWorkerRuntime(logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const database = await createDatabase(config);
   try {

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { Client } from 'pg';
+import { startTemporalDevServer } from '../../cli/temporal-dev-server';
+import { migratePostgres } from '../../db/migrate';
+import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
+import { ADMIN_DATABASE_URL, databaseUrl, ROOT, TEMPLATE_DATABASE, TEST_DATA_DIR } from './test-env';
+
+async function temporalReachable(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: '2 seconds' });
+    await connection.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs once: a migrated template database, a Temporal server, a prebuilt workflow bundle. */
+export default async function globalSetup(): Promise<void> {
+  const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
+    await admin.query(`create database ${TEMPLATE_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  await migratePostgres(databaseUrl(TEMPLATE_DATABASE));
+
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address || !(await temporalReachable(address))) {
+    const port = Number(process.env.TEST_TEMPORAL_PORT ?? 7255);
+    const server = await startTemporalDevServer({
+      root: ROOT,
+      port,
+      logFile: path.join(TEST_DATA_DIR, 'temporal.log'),
+      namespace: 'default',
+    });
+    (globalThis as { __temporalDevServer?: typeof server }).__temporalDevServer = server;
+    process.env.TEMPORAL_ADDRESS = server.address;
+  }
+
+  // Bundling workflows takes seconds; do it once instead of in every test file.
+  process.env.WORKFLOW_BUNDLE_PATH = await buildWorkflowBundle(
+    path.join(TEST_DATA_DIR, 'workflow-bundle.js'),
+  );
+}
