@@ -26,7 +26,7 @@ import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 export type RobotSource = 'cache' | 'database' | 'temporal';
 
 export interface RobotsServiceDeps {
-  config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'MODULE_WAIT_SECONDS'>;
+  config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'MODULE_WAIT_SECONDS' | 'TEMPORAL_RPC_TIMEOUT_MS'>;
   temporal: Client;
   robots: RobotsRepository;
   executions: ExecutionsRepository;
@@ -114,24 +114,28 @@ export class RobotsService {
   }
 
   private async startWorkflow(row: RobotRow, args: RobotWorkflowInput): Promise<void> {
+    // A bounded call: when Temporal is away the client answers 503 in seconds instead of hanging.
+    const deadline = Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS;
     try {
-      await this.deps.temporal.workflow.start(ROBOT_WORKFLOW, {
-        workflowId: row.robotId,
-        taskQueue: this.deps.config.CONTROL_TASK_QUEUE,
-        args: [args],
-        priority: { priorityKey: priorityKey[args.priority] },
-        typedSearchAttributes: [
-          { key: RobotTypeKey, value: row.robotType },
-          { key: RobotStatusKey, value: 'queued' },
-          { key: RobotPriorityKey, value: args.priority },
-        ],
-        memo: {
-          robotType: row.robotType,
-          robotTypeVersion: row.robotTypeVersion,
-          priority: args.priority,
-          summary: `${row.robotType} robot (${args.definition.steps.length} steps)`,
-        },
-      });
+      await this.deps.temporal.withDeadline(deadline, () =>
+        this.deps.temporal.workflow.start(ROBOT_WORKFLOW, {
+          workflowId: row.robotId,
+          taskQueue: this.deps.config.CONTROL_TASK_QUEUE,
+          args: [args],
+          priority: { priorityKey: priorityKey[args.priority] },
+          typedSearchAttributes: [
+            { key: RobotTypeKey, value: row.robotType },
+            { key: RobotStatusKey, value: 'queued' },
+            { key: RobotPriorityKey, value: args.priority },
+          ],
+          memo: {
+            robotType: row.robotType,
+            robotTypeVersion: row.robotTypeVersion,
+            priority: args.priority,
+            summary: `${row.robotType} robot (${args.definition.steps.length} steps)`,
+          },
+        }),
+      );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;
       throw err;
@@ -162,7 +166,10 @@ export class RobotsService {
 
   private async fromTemporal(robotId: string): Promise<RobotView> {
     try {
-      const description = await this.deps.temporal.workflow.getHandle(robotId).describe();
+      const deadline = Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS;
+      const description = await this.deps.temporal.withDeadline(deadline, () =>
+        this.deps.temporal.workflow.getHandle(robotId).describe(),
+      );
       const attributes = description.typedSearchAttributes;
       const memo = (description.memo ?? {}) as { robotTypeVersion?: number };
       const priority = attributes.get(RobotPriorityKey);
