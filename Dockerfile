@@ -22,8 +22,7 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # --- runtime ------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
-    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
-    NPM_CONFIG_UPDATE_NOTIFIER=false
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 WORKDIR /app
 # Code and dependencies stay owned by root: the unprivileged process can read them, not change them.
 COPY --from=prod-deps /app/node_modules ./node_modules

@@ -25,7 +25,7 @@ done
 for name in $SEARCH_ATTRIBUTES; do
   if output=$(temporal operator search-attribute create --address "$ADDRESS" --namespace "$NAMESPACE" \
     --name "$name" --type Keyword 2>&1); then
-    echo "temporal-setup: search attribute $name (Keyword) registered"
+    echo "temporal-setup: search attribute $name (Keyword) is registered"
   elif printf '%s' "$output" | grep -qi 'different type'; then
     # Registered with another type: starting robots would fail, so say so loudly.
     printf 'temporal-setup: %s\n' "$output" >&2

@@ -7,6 +7,8 @@ import { waitForRobot } from '../wait-for-robot';
 // Exit codes scripts can trust: 0 done, 1 the robot failed or was cancelled, 2 bad usage, 3 API/network error.
 export const EXIT = { ok: 0, robotFailed: 1, usage: 2, api: 3 } as const;
 
+class UsageError extends Error {}
+
 function apiClient(option: string | undefined): ApiClient {
   const config = loadConfigOrExit();
   return new ApiClient(option ?? config.RPA_API_URL ?? `http://127.0.0.1:${config.PORT}`);
@@ -15,9 +17,14 @@ function apiClient(option: string | undefined): ApiClient {
 function readInput(file: string | undefined): Record<string, unknown> {
   if (!file) return {};
   const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-  const parsed: unknown = JSON.parse(text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`${file} must hold a JSON object`);
+    throw new UsageError(`${file} must hold a JSON object`);
   }
   return parsed as Record<string, unknown>;
 }
@@ -37,7 +44,7 @@ async function guarded(action: () => Promise<number>): Promise<void> {
       return;
     }
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = err instanceof SyntaxError ? EXIT.usage : EXIT.api;
+    process.exitCode = err instanceof UsageError ? EXIT.usage : EXIT.api;
   }
 }
 

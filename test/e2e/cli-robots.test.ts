@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startTestSystem, type TestSystem } from '../support/test-system';
+
+let system: TestSystem;
+const rpa = path.join(__dirname, '..', '..', 'bin', 'rpa');
+
+beforeAll(async () => {
+  system = await startTestSystem();
+});
+
+afterAll(async () => {
+  await system?.close();
+});
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [rpa, ...args], { env: { ...process.env, RPA_API_URL: system.url } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function inputFile(input: unknown): string {
+  const file = path.join(tmpdir(), `rpa-input-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(input));
+  return file;
+}
+
+describe('rpa robots', () => {
+  it('create --wait exits 0 when the robot completes and prints it', async () => {
+    const result = await run(['robots', 'create', 'demo', '--input', inputFile({ text: 'invoice total' }), '--wait']);
+    expect(result.code).toBe(0);
+    const robot = JSON.parse(result.stdout);
+    expect(robot.status).toBe('completed');
+    expect(result.stderr).toContain('Temporal UI:');
+
+    const got = await run(['robots', 'get', robot.robotId]);
+    expect(got.code).toBe(0);
+    expect(JSON.parse(got.stdout).robotId).toBe(robot.robotId);
+
+    const listed = await run(['robots', 'list', '--status', 'completed']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(robot.robotId);
+  });
+
+  it('create --wait exits 1 when the robot fails', async () => {
+    const result = await run(['robots', 'create', 'demo', '--input', inputFile({ other: 1 }), '--wait']);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).status).toBe('failed');
+  });
+
+  it('exits 2 with the API problem on bad input', async () => {
+    const result = await run(['robots', 'create', 'no-such-type']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown robot type');
+  });
+
+  it('exits 2 when the input file is not a JSON object', async () => {
+    const result = await run(['robots', 'create', 'demo', '--input', inputFile([1, 2])]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('must hold a JSON object');
+  });
+
+  it('exits 3 when the API cannot be reached', async () => {
+    const result = await run(['robots', 'get', '00000000-0000-4000-8000-000000000000', '--api', 'http://127.0.0.1:1']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,63 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { createBasicStepActivities, type StepInput } from '../../activities/basic-steps';
+import { findBuiltInRobotType } from '../../core/robot-types';
+
+const steps = createBasicStepActivities();
+const demo = findBuiltInRobotType('demo');
+
+function stepInput(name: string, input: Record<string, unknown>, previous: StepInput['previous'] = {}): StepInput {
+  const step = demo?.steps.find((candidate) => candidate.name === name);
+  if (!step) throw new Error(`demo has no step ${name}`);
+  return { robotId: 'r1', step, input, previous };
+}
+
+describe('validate', () => {
+  it('passes when required fields are present', async () => {
+    await expect(steps.validate(stepInput('validate-input', { text: 'hi' }))).resolves.toEqual({ valid: true, checked: ['text'] });
+  });
+
+  it.each([[{}], [{ text: '' }], [{ text: null }]])('fails non-retryably on %j', async (input) => {
+    const failure = await steps.validate(stepInput('validate-input', input)).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).nonRetryable).toBe(true);
+    expect((failure as ApplicationFailure).type).toBe('InvalidRobotInput');
+    expect((failure as Error).message).toBe('missing required input field(s): text');
+  });
+});
+
+describe('classify', () => {
+  it('picks the category with most keyword hits, case-insensitively', async () => {
+    const out = await steps.classify(stepInput('classify-text', { text: 'INVOICE 12, Total: 5 EUR' }));
+    expect(out).toEqual({ category: 'invoice', confidence: 1, scores: { invoice: 2, complaint: 0, order: 0 } });
+  });
+
+  it('answers unknown with zero confidence when nothing matches', async () => {
+    const out = await steps.classify(stepInput('classify-text', { text: 'hello there' }));
+    expect(out).toMatchObject({ category: 'unknown', confidence: 0 });
+  });
+
+  it('splits confidence between categories that both match', async () => {
+    const out = await steps.classify(stepInput('classify-text', { text: 'refund for my order' }));
+    expect(out).toMatchObject({ category: 'complaint', confidence: 0.5 });
+  });
+
+  it('rejects a non-string field', async () => {
+    await expect(steps.classify(stepInput('classify-text', { text: 42 }))).rejects.toThrow('input field "text" must be a string');
+  });
+});
+
+describe('transform', () => {
+  it('summarises and carries the category of an earlier step', async () => {
+    const out = await steps.transform(
+      stepInput('summarize', { text: 'one two  three' }, { 'classify-text': { category: 'order' } }),
+    );
+    expect(out).toEqual({ summary: 'one two three', wordCount: 3, characters: 14, category: 'order' });
+  });
+
+  it('truncates long text to twenty words', async () => {
+    const text = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
+    const out = await steps.transform(stepInput('summarize', { text }));
+    expect(String(out.summary).split(' ')).toHaveLength(20);
+    expect(String(out.summary).endsWith('…')).toBe(true);
+  });
+});

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, parseConfig } from '../../core/config';
+
+describe('parseConfig', () => {
+  it('gives documented defaults for an empty environment', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      CONTROL_TASK_QUEUE: 'rpa-control',
+      LOG_LEVEL: 'info',
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.REDIS_URL).toBeUndefined();
+  });
+
+  it('coerces numbers and booleans', () => {
+    const config = parseConfig({ PORT: '8080', TEMPORAL_TLS: 'true', DATABASE_POOL_SIZE: '25' });
+    expect(config).toMatchObject({ PORT: 8080, TEMPORAL_TLS: true, DATABASE_POOL_SIZE: 25 });
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(parseConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://x@y/z'],
+    ['REDIS_URL', 'not a url'],
+    ['TEMPORAL_ADDRESS', 'no-port'],
+    ['LOG_LEVEL', 'loud'],
+    ['TEMPORAL_TLS', 'maybe'],
+    ['MODULE_NAME', 'Bad Name'],
+  ])('names the bad variable %s=%s', (name, value) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  ${name}: `));
+  });
+
+  it('lists every bad variable at once', () => {
+    try {
+      parseConfig({ PORT: 'x', LOG_LEVEL: 'y' });
+      throw new Error('expected a ConfigError');
+    } catch (err) {
+      expect((err as Error).message).toMatch(/PORT/);
+      expect((err as Error).message).toMatch(/LOG_LEVEL/);
+    }
+  });
+});
+
+describe('a process started with a bad environment', () => {
+  it('exits 2 with a readable message and no stack trace', () => {
+    const result = spawnSync(process.execPath, [path.join(__dirname, '../../bin/rpa'), 'migrate'], {
+      env: { ...process.env, PORT: 'not-a-port' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('PORT: ');
+    expect(result.stderr).toContain('.env.example');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

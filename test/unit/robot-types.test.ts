@@ -1,0 +1,24 @@
+import { builtInRobotTypes, robotTypeDefinitionSchema, STEP_KINDS } from '../../core/robot-types';
+import { createBasicStepActivities } from '../../activities/basic-steps';
+
+describe('robot types', () => {
+  it('every built-in type passes its own schema', () => {
+    for (const type of builtInRobotTypes()) {
+      expect(robotTypeDefinitionSchema.parse(type)).toEqual(type);
+    }
+  });
+
+  it('every step kind is either a workflow timer or a module activity', () => {
+    const activities = Object.keys(createBasicStepActivities());
+    for (const kind of STEP_KINDS) {
+      expect(kind === 'delay' || activities.includes(kind)).toBe(true);
+    }
+  });
+
+  it('rejects a definition with no steps or a bad step name', () => {
+    expect(robotTypeDefinitionSchema.safeParse({ name: 'x', version: 1, steps: [] }).success).toBe(false);
+    expect(
+      robotTypeDefinitionSchema.safeParse({ name: 'x', version: 1, steps: [{ name: 'Bad Name', kind: 'validate' }] }).success,
+    ).toBe(false);
+  });
+});
