@@ -10,6 +10,7 @@ import { RobotsRepository } from '../db/robots.repository';
 import { checkHealth } from './health';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { requestId } from './middleware/request-id';
+import { buildOpenApiDocument } from './openapi';
 import { RobotsService } from './robots.service';
 import { robotsRoutes } from './routes/robots.routes';
 
@@ -25,7 +26,7 @@ export function createApp(deps: AppDeps): Express {
   const { config, logger, database, cache, temporal } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestId);
   app.use(
     pinoHttp({
@@ -38,6 +39,11 @@ export function createApp(deps: AppDeps): Express {
   app.get('/health', async (_req, res) => {
     const report = await checkHealth({ database, cache, temporal });
     res.status(report.status === 'ok' ? 200 : 503).json(report);
+  });
+
+  const openApi = buildOpenApiDocument('0.1.0');
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
   });
 
   const service = new RobotsService({

@@ -26,6 +26,8 @@ const schema = z.object({
 
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(3000),
+  // Express `trust proxy`: which hops may set X-Forwarded-For (nginx in compose is on a private network).
+  TRUST_PROXY: z.string().min(1).default('loopback'),
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
@@ -68,6 +70,9 @@ const schema = z.object({
 });
 
 export type Config = z.infer<typeof schema>;
+
+/** Every variable the schema knows (the .env.example test checks the file lists them all). */
+export const CONFIG_KEYS = Object.keys(schema.shape) as (keyof Config)[];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

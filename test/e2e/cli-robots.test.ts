@@ -17,7 +17,9 @@ afterAll(async () => {
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [rpa, ...args], { env: { ...process.env, RPA_API_URL: system.url } });
+    const child = spawn(process.execPath, [rpa, ...args], {
+      env: { ...process.env, RPA_API_URL: system.url },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -38,7 +40,14 @@ function inputFile(input: unknown): string {
 
 describe('rpa robots', () => {
   it('create --wait exits 0 when the robot completes and prints it', async () => {
-    const result = await run(['robots', 'create', 'demo', '--input', inputFile({ text: 'invoice total' }), '--wait']);
+    const result = await run([
+      'robots',
+      'create',
+      'demo',
+      '--input',
+      inputFile({ text: 'invoice total' }),
+      '--wait',
+    ]);
     expect(result.code).toBe(0);
     const robot = JSON.parse(result.stdout);
     expect(robot.status).toBe('completed');
@@ -72,7 +81,13 @@ describe('rpa robots', () => {
   });
 
   it('exits 3 when the API cannot be reached', async () => {
-    const result = await run(['robots', 'get', '00000000-0000-4000-8000-000000000000', '--api', 'http://127.0.0.1:1']);
+    const result = await run([
+      'robots',
+      'get',
+      '00000000-0000-4000-8000-000000000000',
+      '--api',
+      'http://127.0.0.1:1',
+    ]);
     expect(result.code).toBe(3);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });

@@ -1,4 +1,4 @@
-import { Client as TemporalClient, Connection } from '@temporalio/client';
+import { Connection, Client as TemporalClient } from '@temporalio/client';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createLogger } from '../../core/logger';
@@ -40,13 +40,18 @@ describe('bad robot bodies are refused with the failing field, and create nothin
   ];
 
   it.each(cases)('%s -> 400', async (_name, body, field) => {
-    const res = await request(system.url).post('/v1/robots').send(body as object);
+    const res = await request(system.url)
+      .post('/v1/robots')
+      .send(body as object);
     expectProblem(res, 400, 'validation-error');
     expect(res.body.errors.map((error: { field: string }) => error.field)).toContain(field);
   });
 
   it('malformed JSON -> 400 malformed-json', async () => {
-    const res = await request(system.url).post('/v1/robots').set('content-type', 'application/json').send('{"type": "demo",');
+    const res = await request(system.url)
+      .post('/v1/robots')
+      .set('content-type', 'application/json')
+      .send('{"type": "demo",');
     expectProblem(res, 400, 'malformed-json');
   });
 
@@ -67,7 +72,10 @@ describe('bad robot bodies are refused with the failing field, and create nothin
 
   it('an Idempotency-Key that is too long or has spaces -> 400', async () => {
     for (const key of ['k'.repeat(256), 'has space']) {
-      const res = await request(system.url).post('/v1/robots').set('idempotency-key', key).send({ type: 'demo' });
+      const res = await request(system.url)
+        .post('/v1/robots')
+        .set('idempotency-key', key)
+        .send({ type: 'demo' });
       expectProblem(res, 400, 'validation-error');
       expect(res.body.errors[0].field).toBe('headers');
     }
@@ -83,7 +91,9 @@ describe('bad robot bodies are refused with the failing field, and create nothin
     expect(good.status).toBe(201);
     const ids = await eventually(async () => {
       const found: string[] = [];
-      for await (const wf of system.temporal.workflow.list({ query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}"` })) {
+      for await (const wf of system.temporal.workflow.list({
+        query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}"`,
+      })) {
         found.push(wf.workflowId);
       }
       return found.length > 0 ? found : undefined;
@@ -157,8 +167,14 @@ describe('Idempotency-Key', () => {
 
   it('the same key with a different body -> 409 naming the first robot', async () => {
     const key = `conflict-${Date.now()}`;
-    const first = await request(system.url).post('/v1/robots').set('idempotency-key', key).send({ type: 'demo', input: { text: 'a' } });
-    const other = await request(system.url).post('/v1/robots').set('idempotency-key', key).send({ type: 'demo', input: { text: 'b' } });
+    const first = await request(system.url)
+      .post('/v1/robots')
+      .set('idempotency-key', key)
+      .send({ type: 'demo', input: { text: 'a' } });
+    const other = await request(system.url)
+      .post('/v1/robots')
+      .set('idempotency-key', key)
+      .send({ type: 'demo', input: { text: 'b' } });
     expectProblem(other, 409, 'conflict');
     expect(other.body.robotId).toBe(first.body.robotId);
   });
@@ -176,9 +192,28 @@ describe('when Temporal cannot be reached', () => {
       temporal,
     });
     const before = await robotCount();
-    const res = await request(app).post('/v1/robots').send({ type: 'demo', input: { text: 'lost?' } });
+    const res = await request(app)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'lost?' } });
     expectProblem(res, 503, 'service-unavailable');
     expect(await robotCount()).toBe(before);
     await connection.close().catch(() => undefined);
   }, 60_000);
+});
+
+describe('GET /openapi.json', () => {
+  it('documents every route with the validation schemas', async () => {
+    const res = await request(system.url).get('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/v1/robots', '/v1/robots/{id}', '/health', '/openapi.json']),
+    );
+    const body = res.body.paths['/v1/robots'].post.requestBody.content['application/json'].schema;
+    expect(body.required).toEqual(['type']);
+    expect(body.properties.priority.enum).toEqual(['low', 'normal', 'high', 'critical']);
+    expect(body.additionalProperties).toBe(false);
+    const listParams = res.body.paths['/v1/robots'].get.parameters.map((p: { name: string }) => p.name);
+    expect(listParams).toEqual(['status', 'type', 'limit', 'cursor']);
+  });
 });

@@ -15,7 +15,9 @@ afterAll(async () => {
 
 describe('a robot with no eligible module', () => {
   it('waits as pending with the reason, then runs when a module appears', async () => {
-    const created = await request(system.url).post('/v1/robots').send({ type: 'demo', input: { text: 'wait for me' } });
+    const created = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'wait for me' } });
     expect(created.status).toBe(201);
     const robotId: string = created.body.robotId;
 
@@ -37,7 +39,9 @@ describe('a robot with no eligible module', () => {
 
   it('prefers a module that names the type over one that takes any type', async () => {
     await system.startModule({ name: 'aaa-generic', robotTypes: [] });
-    const created = await request(system.url).post('/v1/robots').send({ type: 'demo', input: { text: 'route me' } });
+    const created = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'route me' } });
     await system.temporal.workflow.getHandle(created.body.robotId).result();
     const res = await request(system.url).get(`/v1/robots/${created.body.robotId}`);
     expect(res.body.moduleName).toBe('demo-capable');

@@ -5,7 +5,11 @@ import { findBuiltInRobotType } from '../../core/robot-types';
 const steps = createBasicStepActivities();
 const demo = findBuiltInRobotType('demo');
 
-function stepInput(name: string, input: Record<string, unknown>, previous: StepInput['previous'] = {}): StepInput {
+function stepInput(
+  name: string,
+  input: Record<string, unknown>,
+  previous: StepInput['previous'] = {},
+): StepInput {
   const step = demo?.steps.find((candidate) => candidate.name === name);
   if (!step) throw new Error(`demo has no step ${name}`);
   return { robotId: 'r1', step, input, previous };
@@ -13,7 +17,10 @@ function stepInput(name: string, input: Record<string, unknown>, previous: StepI
 
 describe('validate', () => {
   it('passes when required fields are present', async () => {
-    await expect(steps.validate(stepInput('validate-input', { text: 'hi' }))).resolves.toEqual({ valid: true, checked: ['text'] });
+    await expect(steps.validate(stepInput('validate-input', { text: 'hi' }))).resolves.toEqual({
+      valid: true,
+      checked: ['text'],
+    });
   });
 
   it.each([[{}], [{ text: '' }], [{ text: null }]])('fails non-retryably on %j', async (input) => {
@@ -28,7 +35,11 @@ describe('validate', () => {
 describe('classify', () => {
   it('picks the category with most keyword hits, case-insensitively', async () => {
     const out = await steps.classify(stepInput('classify-text', { text: 'INVOICE 12, Total: 5 EUR' }));
-    expect(out).toEqual({ category: 'invoice', confidence: 1, scores: { invoice: 2, complaint: 0, order: 0 } });
+    expect(out).toEqual({
+      category: 'invoice',
+      confidence: 1,
+      scores: { invoice: 2, complaint: 0, order: 0 },
+    });
   });
 
   it('answers unknown with zero confidence when nothing matches', async () => {
@@ -42,7 +53,9 @@ describe('classify', () => {
   });
 
   it('rejects a non-string field', async () => {
-    await expect(steps.classify(stepInput('classify-text', { text: 42 }))).rejects.toThrow('input field "text" must be a string');
+    await expect(steps.classify(stepInput('classify-text', { text: 42 }))).rejects.toThrow(
+      'input field "text" must be a string',
+    );
   });
 });
 

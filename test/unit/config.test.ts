@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ConfigError, parseConfig } from '../../core/config';
+import { CONFIG_KEYS, ConfigError, parseConfig } from '../../core/config';
 
 describe('parseConfig', () => {
   it('gives documented defaults for an empty environment', () => {
@@ -62,5 +62,25 @@ describe('a process started with a bad environment', () => {
     expect(result.stderr).toContain('PORT: ');
     expect(result.stderr).toContain('.env.example');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('.env.example', () => {
+  const text = require('node:fs').readFileSync(path.join(__dirname, '../../.env.example'), 'utf8') as string;
+  const entries = text
+    .split('\n')
+    .map((line) => line.replace(/^#\s?/, '').trim())
+    .map((line) => /^([A-Z][A-Z0-9_]*)=(\S*)/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null);
+
+  it('lists every configuration variable', () => {
+    const listed = new Set(entries.map((match) => match[1]));
+    expect(CONFIG_KEYS.filter((key) => !listed.has(key))).toEqual([]);
+    expect([...listed].filter((key) => !CONFIG_KEYS.includes(key as never))).toEqual([]);
+  });
+
+  it('shows values that parse', () => {
+    const env = Object.fromEntries(entries.map((match) => [match[1], match[2]]));
+    expect(() => parseConfig(env)).not.toThrow();
   });
 });

@@ -4,16 +4,21 @@ import { stableStringify } from '../../core/stable-json';
 
 describe('robot list cursor', () => {
   it('round-trips', () => {
-    const cursor = { createdAt: new Date('2026-01-02T03:04:05.678Z'), robotId: '6f1c1e9e-3b1a-4c55-9a55-0d5f3c1e2b7a' };
+    const cursor = {
+      createdAt: new Date('2026-01-02T03:04:05.678Z'),
+      robotId: '6f1c1e9e-3b1a-4c55-9a55-0d5f3c1e2b7a',
+    };
     expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
   });
 
-  it.each(['', 'bm9wZQ', Buffer.from('2026-01-01T00:00:00Z|not-a-uuid').toString('base64url'), Buffer.from('x|y|z').toString('base64url')])(
-    'rejects %j with a validation error',
-    (raw) => {
-      expect(() => decodeCursor(raw)).toThrow(ValidationError);
-    },
-  );
+  it.each([
+    '',
+    'bm9wZQ',
+    Buffer.from('2026-01-01T00:00:00Z|not-a-uuid').toString('base64url'),
+    Buffer.from('x|y|z').toString('base64url'),
+  ])('rejects %j with a validation error', (raw) => {
+    expect(() => decodeCursor(raw)).toThrow(ValidationError);
+  });
 });
 
 describe('stableStringify', () => {

@@ -1,5 +1,5 @@
-import { builtInRobotTypes, robotTypeDefinitionSchema, STEP_KINDS } from '../../core/robot-types';
 import { createBasicStepActivities } from '../../activities/basic-steps';
+import { builtInRobotTypes, robotTypeDefinitionSchema, STEP_KINDS } from '../../core/robot-types';
 
 describe('robot types', () => {
   it('every built-in type passes its own schema', () => {
@@ -18,7 +18,11 @@ describe('robot types', () => {
   it('rejects a definition with no steps or a bad step name', () => {
     expect(robotTypeDefinitionSchema.safeParse({ name: 'x', version: 1, steps: [] }).success).toBe(false);
     expect(
-      robotTypeDefinitionSchema.safeParse({ name: 'x', version: 1, steps: [{ name: 'Bad Name', kind: 'validate' }] }).success,
+      robotTypeDefinitionSchema.safeParse({
+        name: 'x',
+        version: 1,
+        steps: [{ name: 'Bad Name', kind: 'validate' }],
+      }).success,
     ).toBe(false);
   });
 });

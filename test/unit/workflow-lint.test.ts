@@ -25,13 +25,18 @@ describe('the workflows/ lint rule', () => {
   it.each([
     ["import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n", 'noNodejsModules'],
     ["import { Pool } from 'pg';\nexport const x = Pool;\n", 'noRestrictedImports'],
-    ["import { createProgressActivities } from '../../activities/progress';\nexport const x = createProgressActivities;\n", 'noRestrictedImports'],
+    [
+      "import { createProgressActivities } from '../../activities/progress';\nexport const x = createProgressActivities;\n",
+      'noRestrictedImports',
+    ],
   ])('refuses %j', (source, rule) => {
     expect(lint(source)).toContain(rule);
   });
 
   it('allows activity types from activities/types', () => {
-    const out = lint("import type { ControlActivities } from '../../activities/types';\nexport type X = ControlActivities;\n");
+    const out = lint(
+      "import type { ControlActivities } from '../../activities/types';\nexport type X = ControlActivities;\n",
+    );
     expect(out).not.toContain('noRestrictedImports');
   });
 });
