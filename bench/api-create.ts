@@ -10,9 +10,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { Client as PgClient } from 'pg';
 import { createApp } from '../api/app';
-import { startTemporalDevServer } from '../cli/temporal-dev-server';
+import { startTemporalDevServer, temporalReachable } from '../cli/temporal-dev-server';
 import { parseConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { findBuiltInRobotType } from '../core/robot-types';
@@ -21,7 +20,7 @@ import { createStatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase } from '../db/client';
 import { migratePostgres } from '../db/migrate';
-import { ADMIN_DATABASE_URL, databaseUrl, TEST_REDIS_URL } from '../test/support/test-env';
+import { adminQuery, databaseUrl, TEST_REDIS_URL } from '../test/support/test-env';
 import { ROBOT_WORKFLOW, type RobotWorkflowInput } from '../workflows/robot.definitions';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -145,26 +144,6 @@ function postJson(agent: http.Agent, url: URL, body: string): Promise<{ status: 
     req.on('error', reject);
     req.end(body);
   });
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new PgClient({ connectionString: ADMIN_DATABASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function temporalReachable(address: string): Promise<boolean> {
-  try {
-    const connection = await Connection.connect({ address, connectTimeout: '2 seconds' });
-    await connection.close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Terminates what the run started: the ids we know, then whatever visibility still lists as running. */

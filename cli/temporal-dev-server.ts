@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_NAMES } from '../core/search-attributes';
 
 export interface DevServerOptions {
@@ -21,6 +22,17 @@ export interface DevServer {
   uiUrl: string | null;
   process: ChildProcess;
   stop(): Promise<void>;
+}
+
+/** True when a Temporal frontend answers at the address. */
+export async function temporalReachable(address: string, timeout: Duration = '2 seconds'): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: timeout });
+    await connection.close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Finds or builds the Temporal CLI through the project's install script. */

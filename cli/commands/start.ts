@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { type Config, childEnv, loadConfigOrExit } from '../../core/config';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
@@ -7,7 +6,7 @@ import { migratePostgres } from '../../db/migrate';
 import { ApiClient } from '../api-client';
 import { type ManagedChild, spawnRpa, stopChild, tailOf } from '../child-processes';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../embedded-postgres';
-import { type DevServer, startTemporalDevServer } from '../temporal-dev-server';
+import { type DevServer, startTemporalDevServer, temporalReachable } from '../temporal-dev-server';
 import { waitForRobot } from '../wait-for-robot';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -15,16 +14,6 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const DEMO_INPUT = {
   text: 'Invoice INV-2026-042 from Acme GmbH. Total amount due: 1,250.00 EUR including VAT.',
 };
-
-async function reachable(address: string): Promise<boolean> {
-  try {
-    const connection = await Connection.connect({ address, connectTimeout: '1 second' });
-    await connection.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitForApi(api: ApiClient, children: ManagedChild[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -64,7 +53,7 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
   try {
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let uiUrl = config.TEMPORAL_UI_URL;
-    if (await reachable(temporalAddress)) {
+    if (await temporalReachable(temporalAddress, '1 second')) {
       console.log(`✓ using the Temporal server at ${temporalAddress}`);
     } else {
       console.log('… starting the Temporal dev server (SQLite in .data/temporal.db)');

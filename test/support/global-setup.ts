@@ -1,20 +1,9 @@
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { Client } from 'pg';
-import { startTemporalDevServer } from '../../cli/temporal-dev-server';
+import { startTemporalDevServer, temporalReachable } from '../../cli/temporal-dev-server';
 import { migratePostgres } from '../../db/migrate';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
 import { ADMIN_DATABASE_URL, databaseUrl, ROOT, TEMPLATE_DATABASE, TEST_DATA_DIR } from './test-env';
-
-async function temporalReachable(address: string): Promise<boolean> {
-  try {
-    const connection = await Connection.connect({ address, connectTimeout: '2 seconds' });
-    await connection.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Runs once: a migrated template database, a Temporal server, a prebuilt workflow bundle. */
 export default async function globalSetup(): Promise<void> {

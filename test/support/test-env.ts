@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Client as PgClient } from 'pg';
 
 // Defaults for the machine's own services; .ci/run and developers may override them.
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -11,4 +12,15 @@ export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_DATABASE_URL);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** Runs one statement on the admin database (create/drop test databases). */
+export async function adminQuery(sql: string): Promise<void> {
+  const admin = new PgClient({ connectionString: ADMIN_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
 }

@@ -11,7 +11,7 @@ import { createDatabase, type DatabaseHandle } from '../../db/client';
 import { createControlWorker } from '../../workers/control.worker';
 import { createModuleWorker, type ModuleOptions } from '../../workers/module.worker';
 import { installWorkerRuntime } from '../../workers/runtime';
-import { ADMIN_DATABASE_URL, databaseUrl, TEMPLATE_DATABASE, TEST_REDIS_URL } from './test-env';
+import { adminQuery, databaseUrl, TEMPLATE_DATABASE, TEST_REDIS_URL } from './test-env';
 
 export interface TestSystem {
   config: Config;
@@ -24,16 +24,6 @@ export interface TestSystem {
   moduleName: string;
   startModule(options: Partial<ModuleOptions> & { name: string }): Promise<void>;
   close(): Promise<void>;
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new PgClient({ connectionString: ADMIN_DATABASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
 }
 
 /**
