@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { StepDefinition } from '../core/robot-types';
 
 /** What every step activity receives: ids and small JSON, never document bytes. */
@@ -66,6 +66,23 @@ export function createBasicStepActivities() {
         confidence: total > 0 ? Number((hits / total).toFixed(3)) : 0,
         scores,
       };
+    },
+
+    /**
+     * Does nothing, optionally for a while: holds the module `params.ms` or `input.holdMs`
+     * milliseconds, heartbeating each second so a dead worker is noticed within the heartbeat timeout.
+     */
+    async noop({ step, input }: StepInput): Promise<StepOutput> {
+      const holdMs = Number(step.params.ms ?? input.holdMs ?? 0);
+      if (!Number.isFinite(holdMs) || holdMs < 0 || holdMs > 3_600_000) {
+        throw ApplicationFailure.nonRetryable('hold time must be 0..3600000 ms', 'InvalidStepDefinition');
+      }
+      const context = Context.current();
+      for (let left = holdMs; left > 0; left -= 1000) {
+        context.heartbeat({ leftMs: left });
+        await context.sleep(Math.min(1000, left));
+      }
+      return { heldMs: holdMs, attempt: context.info.attempt };
     },
 
     async transform({ step, input, previous }: StepInput): Promise<StepOutput> {

@@ -1,14 +1,26 @@
+import type { CircuitState } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
+import { INITIAL_PERFORMANCE, recordOutcome } from '../core/performance';
 import type { ExecutionState, RobotProgress, RobotStatus } from '../core/robot';
 import type { StatusCache } from '../core/status-cache';
 import type { ExecutionsRepository } from '../db/executions.repository';
+import type { ModuleServices } from '../db/module-services';
 import { type RobotsRepository, toRobotView } from '../db/robots.repository';
 
 export interface ProgressDeps {
   robots: RobotsRepository;
   executions: ExecutionsRepository;
   cache: StatusCache;
+  services: ModuleServices;
+  ewmaAlpha: number;
   logger: Logger;
+}
+
+/** How a step went on a module: feeds its circuit breaker and performance averages. */
+export interface StepOutcome {
+  moduleName: string;
+  ok: boolean;
+  latencyMs: number;
 }
 
 export interface ProgressRecord {
@@ -18,6 +30,7 @@ export interface ProgressRecord {
   output?: Record<string, unknown>;
   error?: string;
   processingTimeMs?: number;
+  stepOutcome?: StepOutcome;
 }
 
 const executionStateOf: Record<RobotStatus, ExecutionState> = {
@@ -31,14 +44,27 @@ const executionStateOf: Record<RobotStatus, ExecutionState> = {
   cancelled: 'cancelled',
 };
 
-export function createProgressActivities({ robots, executions, cache, logger }: ProgressDeps) {
+export function createProgressActivities({
+  robots,
+  executions,
+  cache,
+  services,
+  ewmaAlpha,
+  logger,
+}: ProgressDeps) {
+  const applyOutcome = async (outcome: StepOutcome): Promise<CircuitState> => {
+    const stats = (await services.performance.get(outcome.moduleName)) ?? INITIAL_PERFORMANCE;
+    await services.performance.set(outcome.moduleName, recordOutcome(stats, outcome, ewmaAlpha));
+    return services.circuits.record(outcome.moduleName, outcome.ok);
+  };
+
   return {
     /**
      * Writes a robot's progress to Postgres (robots + robot_execute) and then to the cache.
      * Idempotent: a retry writes the same values again. The cache is best effort: a Redis outage
      * must not stall robots, and readers fall back to Postgres.
      */
-    async recordProgress(record: ProgressRecord): Promise<void> {
+    async recordProgress(record: ProgressRecord): Promise<{ circuit: CircuitState | null }> {
       const { progress } = record;
       const state = executionStateOf[progress.status];
       const finished = state === 'completed' || state === 'failed' || state === 'cancelled';
@@ -48,6 +74,7 @@ export function createProgressActivities({ robots, executions, cache, logger }: 
         ...(record.output !== undefined ? { outputData: record.output } : {}),
         ...(record.error !== undefined ? { errorMessage: record.error } : {}),
         ...(record.processingTimeMs !== undefined ? { processingTimeMs: record.processingTimeMs } : {}),
+        retryCount: progress.retryCount,
       });
       await executions.upsert({ executionId: record.executionId, state, progress, finished });
       try {
@@ -58,6 +85,9 @@ export function createProgressActivities({ robots, executions, cache, logger }: 
           'status cache write failed; readers fall back to Postgres',
         );
       }
+      // A retry applies the outcome twice: that nudges an average, it never loses or invents a step.
+      const circuit = record.stepOutcome ? await applyOutcome(record.stepOutcome) : null;
+      return { circuit };
     },
   };
 }

@@ -1,32 +1,85 @@
-import type { ModulesRepository } from '../db/modules.repository';
+import type { LoadBalancerWeights } from '../core/load-balancer';
+import { type ModuleSnapshot, selectModule } from '../core/load-balancer';
+import { performanceScore } from '../core/performance';
+import type { StoredDecision } from '../core/robot';
+import type { ModuleServices } from '../db/module-services';
 
 export interface SelectionDeps {
-  modules: ModulesRepository;
+  services: ModuleServices;
+  weights: LoadBalancerWeights;
+  targetLatencyMs: number;
+}
+
+export interface SelectionRequest {
+  robotType: string;
+  steps: string[];
+  exclude?: string[];
 }
 
 export interface ModuleChoice {
-  moduleName: string;
-  candidates: string[];
-  reason: string;
+  moduleName: string | null;
+  decision: StoredDecision;
 }
 
-export function createSelectionActivities({ modules }: SelectionDeps) {
+const STORED_CANDIDATES = 10;
+
+/** Gathers the facts routing needs: registry (cached), live replicas, circuits, performance. */
+export async function moduleSnapshots(
+  services: ModuleServices,
+  targetLatencyMs: number,
+  now: number,
+): Promise<ModuleSnapshot[]> {
+  const [routes, live, circuits, performance] = await Promise.all([
+    services.routingTable.routes(now),
+    services.state.snapshot(now),
+    services.circuits.states(now),
+    services.performance.all(),
+  ]);
+  return routes.map((route) => {
+    const state = live.get(route.name);
+    const stats = performance.get(route.name);
+    return {
+      name: route.name,
+      isActive: route.isActive,
+      draining: route.draining,
+      healthStatus: route.healthStatus,
+      liveReplicas: state?.liveReplicas ?? 0,
+      capacity: state?.capacity ?? 0,
+      inFlight: state?.inFlight ?? 0,
+      // Live EWMA when there are samples; the stored score (performance schedule) otherwise.
+      performanceScore:
+        stats && stats.samples > 0 ? performanceScore(stats, targetLatencyMs) : route.performanceScore,
+      errorRate: stats && stats.samples > 0 ? 1 - stats.successEwma : 0,
+      circuit: circuits.get(route.name) ?? 'closed',
+      supportedRobotTypes: route.supportedRobotTypes,
+      supportedSteps: route.supportedSteps,
+    };
+  });
+}
+
+export function createSelectionActivities({ services, weights, targetLatencyMs }: SelectionDeps) {
   return {
     /**
-     * Picks the module for a robot: active, not unhealthy, supporting its type (exact support
-     * before `*`), then highest performance score, then name. Null when none is eligible; the
-     * workflow then waits and asks again. The scoring load balancer replaces this rule.
+     * Scores every registered module for a robot and picks the best (core/load-balancer.ts).
+     * Read-only, so safe to retry; the decision is returned whole so the workflow can store it.
      */
-    async selectModule(request: { robotType: string }): Promise<ModuleChoice | null> {
-      const eligible = await modules.eligibleFor(request.robotType);
-      const winner = eligible[0];
-      if (!winner) return null;
+    async selectModule(request: SelectionRequest): Promise<ModuleChoice> {
+      const now = Date.now();
+      const exclude = request.exclude ?? [];
+      const decision = selectModule(
+        await moduleSnapshots(services, targetLatencyMs, now),
+        { robotType: request.robotType, steps: request.steps, exclude },
+        weights,
+      );
       return {
-        moduleName: winner.moduleName,
-        candidates: eligible.map((module) => module.moduleName),
-        reason: winner.supportedRobotTypes.includes(request.robotType)
-          ? `supports ${request.robotType}; best performance score ${winner.performanceScore}`
-          : `accepts any robot type; best performance score ${winner.performanceScore}`,
+        moduleName: decision.winner,
+        decision: {
+          ...decision,
+          candidates: decision.candidates.slice(0, STORED_CANDIDATES),
+          candidatesOmitted: Math.max(0, decision.candidates.length - STORED_CANDIDATES),
+          decidedAt: new Date(now).toISOString(),
+          exclude,
+        },
       };
     },
   };

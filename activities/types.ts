@@ -1,15 +1,17 @@
 // Types only: the one activities file that workflows may import (see biome.json).
 import type { createBasicStepActivities } from './basic-steps';
+import type { createMaintenanceActivities } from './maintenance';
 import type { createProgressActivities } from './progress';
 import type { createSelectionActivities } from './selection';
 
 export type { StepInput, StepOutput } from './basic-steps';
-export type { ProgressRecord } from './progress';
-export type { ModuleChoice } from './selection';
+export type { ProgressRecord, StepOutcome } from './progress';
+export type { ModuleChoice, SelectionRequest } from './selection';
 
 /** Activities on the control queue (`rpa-control`). */
 export type ControlActivities = ReturnType<typeof createProgressActivities> &
-  ReturnType<typeof createSelectionActivities>;
+  ReturnType<typeof createSelectionActivities> &
+  ReturnType<typeof createMaintenanceActivities>;
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
 export type StepActivities = ReturnType<typeof createBasicStepActivities>;

@@ -6,27 +6,33 @@ import type { Logger } from '../core/logger';
 import {
   isTerminal,
   ROBOT_PRIORITIES,
-  type RobotPriority,
   type RobotProgress,
   type RobotStatus,
   type RobotView,
   type StepProgress,
+  type StoredDecision,
 } from '../core/robot';
 import { findBuiltInRobotType } from '../core/robot-types';
+import {
+  ROBOT_WORKFLOW,
+  type RobotArgsConfig,
+  type RobotWorkflowInput,
+  robotStartOptions,
+  robotWorkflowArgs,
+} from '../core/robot-workflow';
 import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/search-attributes';
 import { stableStringify } from '../core/stable-json';
 import type { StatusCache } from '../core/status-cache';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, toRobotView } from '../db/robots.repository';
 import type { RobotExecuteRow, RobotRow } from '../db/schema';
-import { ROBOT_WORKFLOW, type RobotWorkflowInput } from '../workflows/robot.definitions';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 
 export type RobotSource = 'cache' | 'database' | 'temporal';
 
 export interface RobotsServiceDeps {
-  config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'MODULE_WAIT_SECONDS' | 'TEMPORAL_RPC_TIMEOUT_MS'>;
+  config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'TEMPORAL_RPC_TIMEOUT_MS'> & RobotArgsConfig;
   temporal: Client;
   robots: RobotsRepository;
   executions: ExecutionsRepository;
@@ -34,12 +40,13 @@ export interface RobotsServiceDeps {
   logger: Logger;
 }
 
-/** Temporal priority keys: 1 runs first. */
-const priorityKey: Record<RobotPriority, number> = { critical: 1, high: 2, normal: 3, low: 4 };
-
 function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null): RobotProgress | null {
   if (!execution) return null;
-  const details = execution.stepDetails as { steps?: StepProgress[]; reason?: string | null };
+  const details = execution.stepDetails as {
+    steps?: StepProgress[];
+    reason?: string | null;
+    routing?: StoredDecision[];
+  };
   const steps = details.steps ?? [];
   const stepsCompleted = steps.filter((step) => step.status === 'completed').length;
   return {
@@ -53,6 +60,8 @@ function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null)
     stepsTotal: steps.length,
     percent: Math.round((stepsCompleted / Math.max(1, steps.length)) * 100),
     steps,
+    retryCount: row.retryCount,
+    routing: details.routing ?? [],
     ...(details.reason ? { reason: details.reason } : {}),
   };
 }
@@ -95,13 +104,9 @@ export class RobotsService {
     }
 
     try {
-      await this.startWorkflow(row, {
-        robotId: row.robotId,
-        definition,
-        input: body.input,
-        priority: body.priority,
-        moduleWaitSeconds: this.deps.config.MODULE_WAIT_SECONDS,
-      });
+      await this.startWorkflow(
+        robotWorkflowArgs(this.deps.config, row.robotId, definition, body.input, body.priority),
+      );
     } catch (err) {
       // Nothing half-made stays behind: a new robot whose workflow could not start is removed.
       if (inserted) await this.deps.robots.delete(row.robotId);
@@ -113,28 +118,15 @@ export class RobotsService {
     return { robot: toRobotView(row, null), created: inserted !== null };
   }
 
-  private async startWorkflow(row: RobotRow, args: RobotWorkflowInput): Promise<void> {
+  private async startWorkflow(args: RobotWorkflowInput): Promise<void> {
     // A bounded call: when Temporal is away the client answers 503 in seconds instead of hanging.
     const deadline = Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS;
     try {
       await this.deps.temporal.withDeadline(deadline, () =>
-        this.deps.temporal.workflow.start(ROBOT_WORKFLOW, {
-          workflowId: row.robotId,
-          taskQueue: this.deps.config.CONTROL_TASK_QUEUE,
-          args: [args],
-          priority: { priorityKey: priorityKey[args.priority] },
-          typedSearchAttributes: [
-            { key: RobotTypeKey, value: row.robotType },
-            { key: RobotStatusKey, value: 'queued' },
-            { key: RobotPriorityKey, value: args.priority },
-          ],
-          memo: {
-            robotType: row.robotType,
-            robotTypeVersion: row.robotTypeVersion,
-            priority: args.priority,
-            summary: `${row.robotType} robot (${args.definition.steps.length} steps)`,
-          },
-        }),
+        this.deps.temporal.workflow.start(
+          ROBOT_WORKFLOW,
+          robotStartOptions(args, this.deps.config.CONTROL_TASK_QUEUE),
+        ),
       );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return;

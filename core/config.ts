@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validateWeights } from './load-balancer';
 import { DEFAULT_CONTROL_TASK_QUEUE } from './task-queues';
 
 // The only file that reads process.env (house rule): everything else receives a Config.
@@ -19,55 +20,105 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
-const schema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_PRETTY: bool.optional(),
+const weight = z.coerce.number().min(0).max(1);
 
-  HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: port.default(3000),
-  // Express `trust proxy`: which hops may set X-Forwarded-For (nginx in compose is on a private network).
-  TRUST_PROXY: z.string().min(1).default('loopback'),
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
-    .default('100kb'),
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_PRETTY: bool.optional(),
 
-  TEMPORAL_ADDRESS: z
-    .string()
-    .regex(/^[^\s:]+:\d+$/, 'must be host:port')
-    .default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TLS: bool.default(false),
-  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
-  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
-  TEMPORAL_API_KEY: z.string().optional(),
-  TEMPORAL_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
-  TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: port.default(3000),
+    // Express `trust proxy`: which hops may set X-Forwarded-For (nginx in compose is on a private network).
+    TRUST_PROXY: z.string().min(1).default('loopback'),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
+      .default('100kb'),
 
-  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
-  DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  PGLITE_DIR: z.string().min(1).default('.data/pglite'),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d+$/, 'must be host:port')
+      .default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TLS: bool.default(false),
+    TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+    TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+    TEMPORAL_API_KEY: z.string().optional(),
+    TEMPORAL_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+    TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
 
-  REDIS_URL: url(['redis:', 'rediss:']).optional(),
-  CACHE_STATUS_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+    DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+    DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    PGLITE_DIR: z.string().min(1).default('.data/pglite'),
 
-  MODULE_NAME: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes')
-    .default('default'),
-  MODULE_CAPACITY: z.coerce.number().int().min(1).max(1000).default(10),
-  CONTROL_TASK_QUEUE: z.string().min(1).default(DEFAULT_CONTROL_TASK_QUEUE),
-  WORKFLOW_BUNDLE_PATH: z.string().optional(),
-  MODULE_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    REDIS_URL: url(['redis:', 'rediss:']).optional(),
+    // Namespace of the module routing state in Redis: deployments sharing one Redis must differ.
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, : _ - only')
+      .default('rpa:'),
+    CACHE_STATUS_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 
-  RPA_API_URL: url(['http:', 'https:']).optional(),
-  DATA_DIR: z.string().min(1).default('.data'),
-  TEMPORAL_DEV_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
-  PGLITE_PORT: port.default(5499),
-});
+    MODULE_NAME: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes')
+      .default('default'),
+    MODULE_CAPACITY: z.coerce.number().int().min(1).max(1000).default(10),
+    CONTROL_TASK_QUEUE: z.string().min(1).default(DEFAULT_CONTROL_TASK_QUEUE),
+    WORKFLOW_BUNDLE_PATH: z.string().optional(),
+    MODULE_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+
+    RPA_API_URL: url(['http:', 'https:']).optional(),
+    // Load balancer: score = performance·w1 + capacity·w2 + health·w3 + typeMatch·w4; the weights sum to 1.
+    LB_WEIGHT_PERFORMANCE: weight.default(0.4),
+    LB_WEIGHT_CAPACITY: weight.default(0.3),
+    LB_WEIGHT_HEALTH: weight.default(0.2),
+    LB_WEIGHT_TYPE_MATCH: weight.default(0.1),
+    ROUTING_TABLE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    MODULE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+    MODULE_REPLICA_TTL_SECONDS: z.coerce.number().int().min(2).max(3600).default(15),
+    // A step nobody picks up within this time is re-dispatched to another module (failover).
+    MODULE_PICKUP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    STEP_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
+    CIRCUIT_HALF_OPEN_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+    PERFORMANCE_EWMA_ALPHA: z.coerce.number().gt(0).max(1).default(0.2),
+    PERFORMANCE_TARGET_LATENCY_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
+    HEALTH_MONITOR_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+    PERFORMANCE_UPDATE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    CLEANUP_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
+    EXECUTION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(120),
+
+    DATA_DIR: z.string().min(1).default('.data'),
+    TEMPORAL_DEV_PORT: port.default(7233),
+    TEMPORAL_UI_PORT: port.default(8233),
+    PGLITE_PORT: port.default(5499),
+  })
+  .superRefine((config, ctx) => {
+    try {
+      validateWeights(loadBalancerWeights(config));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['LB_WEIGHT_PERFORMANCE'], message: (err as Error).message });
+    }
+  });
+
+type Weights = Record<
+  'LB_WEIGHT_PERFORMANCE' | 'LB_WEIGHT_CAPACITY' | 'LB_WEIGHT_HEALTH' | 'LB_WEIGHT_TYPE_MATCH',
+  number
+>;
+
+export function loadBalancerWeights(config: Weights) {
+  return {
+    performance: config.LB_WEIGHT_PERFORMANCE,
+    capacity: config.LB_WEIGHT_CAPACITY,
+    health: config.LB_WEIGHT_HEALTH,
+    typeMatch: config.LB_WEIGHT_TYPE_MATCH,
+  };
+}
 
 export type Config = z.infer<typeof schema>;
 

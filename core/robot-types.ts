@@ -3,7 +3,7 @@ import { z } from 'zod';
 // A robot type is a versioned pipeline. Its definition is passed into the workflow at start
 // so a run stays deterministic even if the type changes later.
 
-export const STEP_KINDS = ['validate', 'classify', 'transform', 'delay'] as const;
+export const STEP_KINDS = ['validate', 'classify', 'transform', 'noop', 'delay'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** Steps the workflow runs itself (timers); all others are activities on a module queue. */
@@ -49,9 +49,29 @@ const builtIn: RobotTypeDefinition[] = [
       { name: 'summarize', kind: 'transform', params: { fields: ['text'] } },
     ],
   }),
+  robotTypeDefinitionSchema.parse({
+    name: 'noop-pipeline',
+    version: 1,
+    description:
+      'Three no-op steps; `holdMs` in the input makes each hold its module that long (tests, benchmarks).',
+    steps: [
+      { name: 'first', kind: 'noop' },
+      { name: 'second', kind: 'noop' },
+      { name: 'third', kind: 'noop' },
+    ],
+  }),
 ];
 
 const byName = new Map(builtIn.map((type) => [type.name, type]));
+
+/** Step kinds that run as activities on a module (all but the workflow's own timers). */
+export function moduleStepKinds(definition: RobotTypeDefinition): StepKind[] {
+  return [
+    ...new Set(
+      definition.steps.map((step) => step.kind).filter((kind) => !WORKFLOW_STEP_KINDS.includes(kind)),
+    ),
+  ];
+}
 
 export function builtInRobotTypes(): readonly RobotTypeDefinition[] {
   return builtIn;

@@ -1,3 +1,5 @@
+import type { CandidateScore, RoutingDecision } from './load-balancer';
+
 // Words of the robot domain shared by API, workflows, activities and the database.
 
 export const ROBOT_STATUSES = [
@@ -34,6 +36,17 @@ export interface StepProgress {
   error?: string;
 }
 
+/** One routing decision as kept in history and robot_execute: bounded whatever the module count. */
+export type StoredDecision = Omit<RoutingDecision, 'candidates'> & {
+  candidates: CandidateScore[];
+  candidatesOmitted: number;
+  decidedAt: string;
+  exclude: string[];
+  /** initial: first choice; failover: the module did not take or finish a step; wait: none was eligible. */
+  cause?: 'initial' | 'failover' | 'wait';
+  step?: string;
+};
+
 /** What the `progress` query answers and what is cached in Redis. */
 export interface RobotProgress {
   robotId: string;
@@ -47,6 +60,10 @@ export interface RobotProgress {
   percent: number;
   steps: StepProgress[];
   reason?: string;
+  /** Re-dispatches to another module (failovers). */
+  retryCount: number;
+  /** Routing decisions, oldest first (at most the last 10). */
+  routing: StoredDecision[];
 }
 
 export function isTerminal(status: RobotStatus): boolean {

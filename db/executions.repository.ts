@@ -23,10 +23,11 @@ export class ExecutionsRepository {
       moduleName: progress.moduleName,
       executionState: update.state,
       currentStep: progress.currentStep,
-      stepDetails: { steps: progress.steps, reason: progress.reason ?? null },
+      stepDetails: { steps: progress.steps, reason: progress.reason ?? null, routing: progress.routing },
       performanceMetrics: {
         stepsCompleted: progress.stepsCompleted,
         stepsTotal: progress.stepsTotal,
+        retryCount: progress.retryCount,
         stepDurationsMs: Object.fromEntries(
           progress.steps.map((step) => [step.name, step.durationMs ?? null]),
         ),

@@ -1,12 +1,28 @@
-import { and, asc, desc, eq, ne, sql } from 'drizzle-orm';
+import { asc, eq, getTableColumns, isNotNull, sql } from 'drizzle-orm';
+import type { ModuleHealth } from '../core/load-balancer';
+import type { PerformanceTier } from '../core/performance';
 import type { Database } from './client';
-import { type ModuleRow, moduleRegistry } from './schema';
+import { type ModuleRow, moduleRegistry, robots } from './schema';
 
 export interface ModuleRegistration {
   moduleName: string;
   moduleVersion: string;
   supportedRobotTypes: string[];
+  supportedSteps: string[];
+  capacity: number;
   registrationData: Record<string, unknown>;
+}
+
+/** What routing needs of a module row; small enough to cache for every module. */
+export interface ModuleRoute {
+  name: string;
+  version: string;
+  isActive: boolean;
+  draining: boolean;
+  healthStatus: ModuleHealth;
+  performanceScore: number;
+  supportedRobotTypes: string[];
+  supportedSteps: string[];
 }
 
 /** Robot type `*` in supported_robot_types means "any type". */
@@ -15,10 +31,13 @@ export const ANY_ROBOT_TYPE = '*';
 export class ModulesRepository {
   constructor(private readonly db: Database) {}
 
-  async register(registration: ModuleRegistration): Promise<ModuleRow> {
+  /** Upsert: a replica (re)starting re-activates its module and makes it routable again. */
+  async register(registration: ModuleRegistration): Promise<{ row: ModuleRow; created: boolean }> {
     const set = {
       moduleVersion: registration.moduleVersion,
       supportedRobotTypes: registration.supportedRobotTypes,
+      supportedSteps: registration.supportedSteps,
+      capacity: registration.capacity,
       registrationData: registration.registrationData,
       isActive: true,
       healthStatus: 'healthy' as const,
@@ -28,29 +47,70 @@ export class ModulesRepository {
       .insert(moduleRegistry)
       .values({ moduleName: registration.moduleName, ...set })
       .onConflictDoUpdate({ target: moduleRegistry.moduleName, set })
-      .returning();
-    const row = rows[0];
-    if (!row) throw new Error(`module ${registration.moduleName} was not registered`);
-    return row;
+      // xmax = 0 only on a freshly inserted row: tells a new registration from a re-registration.
+      .returning({ ...getTableColumns(moduleRegistry), created: sql<boolean>`xmax = 0` });
+    const result = rows[0];
+    if (!result) throw new Error(`module ${registration.moduleName} was not registered`);
+    const { created, ...row } = result;
+    return { row, created };
+  }
+
+  async get(name: string): Promise<ModuleRow | null> {
+    const rows = await this.db
+      .select()
+      .from(moduleRegistry)
+      .where(eq(moduleRegistry.moduleName, name))
+      .limit(1);
+    return rows[0] ?? null;
   }
 
   async list(): Promise<ModuleRow[]> {
     return this.db.select().from(moduleRegistry).orderBy(asc(moduleRegistry.moduleName));
   }
 
-  /** Active, not unhealthy modules that take this robot type: exact support first, then by score and name. */
-  async eligibleFor(robotType: string): Promise<ModuleRow[]> {
-    const exact = sql<number>`case when ${robotType} = any(${moduleRegistry.supportedRobotTypes}) then 1 else 0 end`;
-    return this.db
-      .select()
-      .from(moduleRegistry)
-      .where(
-        and(
-          eq(moduleRegistry.isActive, true),
-          ne(moduleRegistry.healthStatus, 'unhealthy'),
-          sql`(${robotType} = any(${moduleRegistry.supportedRobotTypes}) or ${ANY_ROBOT_TYPE} = any(${moduleRegistry.supportedRobotTypes}))`,
-        ),
-      )
-      .orderBy(desc(exact), desc(moduleRegistry.performanceScore), asc(moduleRegistry.moduleName));
+  async routes(): Promise<ModuleRoute[]> {
+    const rows = await this.list();
+    return rows.map((row) => ({
+      name: row.moduleName,
+      version: row.moduleVersion,
+      isActive: row.isActive,
+      draining: row.draining,
+      healthStatus: row.healthStatus,
+      performanceScore: row.performanceScore,
+      supportedRobotTypes: row.supportedRobotTypes,
+      supportedSteps: row.supportedSteps,
+    }));
+  }
+
+  async update(
+    name: string,
+    changes: Partial<Pick<ModuleRow, 'draining' | 'isActive' | 'healthStatus' | 'registrationData'>> & {
+      performanceScore?: number;
+      performanceTier?: PerformanceTier;
+    },
+  ): Promise<ModuleRow | null> {
+    const rows = await this.db
+      .update(moduleRegistry)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(eq(moduleRegistry.moduleName, name))
+      .returning();
+    return rows[0] ?? null;
+  }
+
+  /** Robots per module and status: how work has spread. */
+  async robotCounts(): Promise<Map<string, Record<string, number>>> {
+    const rows = await this.db
+      .select({ moduleName: robots.moduleName, status: robots.status, count: sql<number>`count(*)::int` })
+      .from(robots)
+      .where(isNotNull(robots.moduleName))
+      .groupBy(robots.moduleName, robots.status);
+    const counts = new Map<string, Record<string, number>>();
+    for (const row of rows) {
+      if (!row.moduleName) continue;
+      const byStatus = counts.get(row.moduleName) ?? {};
+      byStatus[row.status] = row.count;
+      counts.set(row.moduleName, byStatus);
+    }
+    return counts;
   }
 }

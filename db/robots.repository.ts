@@ -27,6 +27,7 @@ export interface RobotUpdate {
   errorMessage?: string | null;
   processingTimeMs?: number;
   completenessScore?: number;
+  retryCount?: number;
 }
 
 export class RobotsRepository {
@@ -57,6 +58,37 @@ export class RobotsRepository {
 
   async delete(robotId: string): Promise<void> {
     await this.db.delete(robots).where(eq(robots.robotId, robotId));
+  }
+
+  /** Sets a final status on a robot the reconciler found closed in Temporal. */
+  async close(
+    robotId: string,
+    status: RobotStatus,
+    outcome: { output?: Record<string, unknown> | undefined; error?: string | null },
+  ): Promise<void> {
+    await this.db
+      .update(robots)
+      .set({
+        status,
+        updatedAt: new Date(),
+        ...(outcome.output !== undefined ? { outputData: outcome.output } : {}),
+        ...(outcome.error !== undefined ? { errorMessage: outcome.error } : {}),
+      })
+      .where(eq(robots.robotId, robotId));
+  }
+
+  /** A row for a robot workflow that has none (started outside the API, or its row was lost). */
+  async restoreFromWorkflow(robot: {
+    robotId: string;
+    robotType: string;
+    robotTypeVersion: number;
+    status: RobotStatus;
+    createdAt: Date;
+  }): Promise<void> {
+    await this.db
+      .insert(robots)
+      .values({ ...robot, errorMessage: 'row restored from Temporal by reconciliation; input unknown' })
+      .onConflictDoNothing({ target: robots.robotId });
   }
 
   async list(query: RobotListQuery): Promise<RobotRow[]> {
@@ -96,6 +128,7 @@ export class RobotsRepository {
       ...(update.errorMessage !== undefined ? { errorMessage: update.errorMessage } : {}),
       ...(update.processingTimeMs !== undefined ? { processingTimeMs: update.processingTimeMs } : {}),
       ...(update.completenessScore !== undefined ? { completenessScore: update.completenessScore } : {}),
+      ...(update.retryCount !== undefined ? { retryCount: update.retryCount } : {}),
     };
     const rows = await this.db
       .insert(robots)

@@ -7,6 +7,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -34,6 +35,10 @@ export const moduleRegistry = pgTable(
     moduleVersion: text('module_version').notNull(),
     supportedRobotTypes: text('supported_robot_types').array().notNull().default(sql`'{}'::text[]`),
     isActive: boolean('is_active').notNull().default(true),
+    // Draining: no new robots are routed to it; robots already on it finish.
+    draining: boolean('draining').notNull().default(false),
+    supportedSteps: text('supported_steps').array().notNull().default(sql`'{}'::text[]`),
+    capacity: integer('capacity').notNull().default(1),
     performanceScore: doublePrecision('performance_score').notNull().default(0.5),
     performanceTier: performanceTier('performance_tier').notNull().default('silver'),
     healthStatus: healthStatus('health_status').notNull().default('unknown'),
@@ -69,6 +74,7 @@ export const robots = pgTable(
     index('robots_created_idx').on(table.createdAt.desc(), table.robotId.desc()),
     index('robots_status_created_idx').on(table.status, table.createdAt.desc(), table.robotId.desc()),
     index('robots_type_created_idx').on(table.robotType, table.createdAt.desc(), table.robotId.desc()),
+    index('robots_module_status_idx').on(table.moduleName, table.status),
   ],
 );
 
@@ -87,7 +93,44 @@ export const robotExecute = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
-  (table) => [index('robot_execute_robot_idx').on(table.robotId, table.startedAt.desc())],
+  (table) => [
+    index('robot_execute_robot_idx').on(table.robotId, table.startedAt.desc()),
+    index('robot_execute_completed_idx').on(table.completedAt),
+  ],
+);
+
+/** Replica liveness and in-flight counts when no Redis is configured (embedded mode). */
+export const moduleReplicas = pgTable(
+  'module_replicas',
+  {
+    moduleName: text('module_name')
+      .notNull()
+      .references(() => moduleRegistry.moduleName, { onUpdate: 'cascade', onDelete: 'cascade' }),
+    replicaId: text('replica_id').notNull(),
+    capacity: integer('capacity').notNull(),
+    inFlight: integer('in_flight').notNull().default(0),
+    info: jsonb('info').$type<Record<string, unknown>>().notNull().default({}),
+    expiresAt: timestamp('expires_at', { withTimezone: true, precision: 3 }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.moduleName, table.replicaId] })],
+);
+
+/** Finished executions past the retention period, moved here by the cleanup schedule. */
+export const robotExecuteArchive = pgTable(
+  'robot_execute_archive',
+  {
+    executionId: uuid('execution_id').primaryKey(),
+    robotId: uuid('robot_id').notNull(),
+    moduleName: text('module_name'),
+    executionState: executionState('execution_state').notNull(),
+    currentStep: text('current_step'),
+    stepDetails: jsonb('step_details').$type<Record<string, unknown>>().notNull(),
+    performanceMetrics: jsonb('performance_metrics').$type<Record<string, unknown>>().notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    archivedAt: timestamp('archived_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('robot_execute_archive_robot_idx').on(table.robotId)],
 );
 
 export type ModuleRow = typeof moduleRegistry.$inferSelect;

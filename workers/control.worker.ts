@@ -1,42 +1,59 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createMaintenanceActivities } from '../activities/maintenance';
 import { createProgressActivities } from '../activities/progress';
 import { createSelectionActivities } from '../activities/selection';
-import type { Config } from '../core/config';
+import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
 import { createStatusCache, type StatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { ExecutionsRepository } from '../db/executions.repository';
-import { ModulesRepository } from '../db/modules.repository';
+import { createModuleServices, type ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
 import { installWorkerRuntime } from './runtime';
+import { ensureSchedules } from './schedules';
 import { workflowSource } from './workflow-source';
 
 export interface ControlWorkerDeps {
   config: Config;
   connection: NativeConnection;
+  /** For the maintenance activities (reconciliation) and the schedules. */
+  client: Client;
   database: DatabaseHandle;
   cache: StatusCache;
+  services: ModuleServices;
   logger: Logger;
 }
 
-/** Runs robot workflows and the persistence/selection activities on the control queue. */
+/** Runs robot workflows, the persistence/selection/maintenance activities, and owns the schedules. */
 export async function createControlWorker({
   config,
   connection,
+  client,
   database,
   cache,
+  services,
   logger,
 }: ControlWorkerDeps) {
+  const robots = new RobotsRepository(database.db, database.readDb);
   const activities = {
     ...createProgressActivities({
-      robots: new RobotsRepository(database.db, database.readDb),
+      robots,
       executions: new ExecutionsRepository(database.db, database.readDb),
       cache,
+      services,
+      ewmaAlpha: config.PERFORMANCE_EWMA_ALPHA,
       logger,
     }),
-    ...createSelectionActivities({ modules: new ModulesRepository(database.db) }),
+    ...createSelectionActivities({
+      services,
+      weights: loadBalancerWeights(config),
+      targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
+    }),
+    ...createMaintenanceActivities({ config, database, services, robots, client, logger }),
   };
+  await ensureSchedules(client, config);
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -50,21 +67,34 @@ export async function createControlWorker({
 export async function runControlWorker(config: Config, logger: Logger): Promise<void> {
   installWorkerRuntime(logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config));
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const database = await createDatabase(config);
   const cache = createStatusCache({
     redisUrl: config.REDIS_URL,
     ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
   });
+  const services = createModuleServices(config, database);
   try {
-    const worker = await createControlWorker({ config, connection, database, cache, logger });
+    const worker = await createControlWorker({
+      config,
+      connection,
+      client,
+      database,
+      cache,
+      services,
+      logger,
+    });
     logger.info(
       { taskQueue: config.CONTROL_TASK_QUEUE, database: database.kind, cache: cache.kind },
       'control worker started',
     );
     await worker.run();
   } finally {
+    await services.close();
     await cache.close();
     await database.close();
+    await clientConnection.close();
     await connection.close();
   }
 }

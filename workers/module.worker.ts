@@ -1,12 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type ActivityInboundCallsInterceptor, NativeConnection, Worker } from '@temporalio/worker';
 import { createBasicStepActivities } from '../activities/basic-steps';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
+import type { ReplicaInfo } from '../core/module-state';
 import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
-import { ANY_ROBOT_TYPE, ModulesRepository } from '../db/modules.repository';
+import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { ANY_ROBOT_TYPE } from '../db/modules.repository';
 import { installWorkerRuntime } from './runtime';
 
 export const MODULE_VERSION = '0.1.0';
@@ -20,45 +23,106 @@ export interface ModuleOptions {
 export interface ModuleWorkerDeps {
   config: Config;
   connection: NativeConnection;
-  database: DatabaseHandle;
+  services: ModuleServices;
+  logger: Logger;
   module: ModuleOptions;
 }
 
-/** Registers the module (idempotent upsert) and creates its worker on `module-<name>`. */
-export async function createModuleWorker({ config, connection, database, module }: ModuleWorkerDeps) {
+export interface ModuleWorker {
+  worker: Worker;
+  replica: ReplicaInfo;
+  /** Runs the worker with heartbeats until it shuts down, then removes the replica. */
+  run(): Promise<void>;
+}
+
+/**
+ * Registers the module (idempotent upsert), then creates its worker on `module-<name>` with an
+ * interceptor that counts in-flight steps for the load balancer.
+ */
+export async function createModuleWorker({
+  config,
+  connection,
+  services,
+  logger,
+  module,
+}: ModuleWorkerDeps): Promise<ModuleWorker> {
   const activities = createBasicStepActivities();
-  await new ModulesRepository(database.db).register({
+  const replica: ReplicaInfo = {
+    moduleName: module.name,
+    replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    capacity: module.capacity,
+    host: hostname(),
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+  };
+  await services.modules.register({
     moduleName: module.name,
     moduleVersion: MODULE_VERSION,
     supportedRobotTypes: module.robotTypes.length > 0 ? module.robotTypes : [ANY_ROBOT_TYPE],
-    registrationData: {
-      capacity: module.capacity,
-      steps: Object.keys(activities),
-      taskQueue: moduleTaskQueue(module.name),
-      lastReplica: { host: hostname(), pid: process.pid },
-    },
+    supportedSteps: Object.keys(activities),
+    capacity: module.capacity,
+    registrationData: { taskQueue: moduleTaskQueue(module.name), lastReplica: replica },
   });
-  return Worker.create({
+  const heartbeat = () => services.state.heartbeat(replica, config.MODULE_REPLICA_TTL_SECONDS, Date.now());
+  await heartbeat();
+  await services.routingTable.invalidate();
+
+  const countInFlight: ActivityInboundCallsInterceptor = {
+    async execute(input, next) {
+      // Counting must never fail a step: the health monitor corrects drift.
+      await services.state.addInFlight(replica.moduleName, replica.replicaId, 1).catch(() => undefined);
+      try {
+        return await next(input);
+      } finally {
+        await services.state.addInFlight(replica.moduleName, replica.replicaId, -1).catch(() => undefined);
+      }
+    },
+  };
+  const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: moduleTaskQueue(module.name),
     activities,
     maxConcurrentActivityTaskExecutions: module.capacity,
+    interceptors: { activity: [() => ({ inbound: countInFlight })] },
   });
+
+  return {
+    worker,
+    replica,
+    async run() {
+      const timer = setInterval(() => {
+        heartbeat().catch((err: unknown) => logger.warn({ err }, 'module heartbeat failed'));
+      }, config.MODULE_HEARTBEAT_SECONDS * 1000);
+      try {
+        await worker.run();
+      } finally {
+        clearInterval(timer);
+        await services.state.removeReplica(replica.moduleName, replica.replicaId).catch(() => undefined);
+      }
+    },
+  };
 }
 
 export async function runModuleWorker(config: Config, logger: Logger, module: ModuleOptions): Promise<void> {
   installWorkerRuntime(logger);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const database = await createDatabase(config);
+  const database: DatabaseHandle = await createDatabase(config);
+  const services = createModuleServices(config, database);
   try {
-    const worker = await createModuleWorker({ config, connection, database, module });
+    const moduleWorker = await createModuleWorker({ config, connection, services, logger, module });
     logger.info(
-      { module: module.name, capacity: module.capacity, taskQueue: moduleTaskQueue(module.name) },
+      {
+        module: module.name,
+        replica: moduleWorker.replica.replicaId,
+        capacity: module.capacity,
+        taskQueue: moduleTaskQueue(module.name),
+      },
       'module worker started',
     );
-    await worker.run();
+    await moduleWorker.run();
   } finally {
+    await services.close();
     await database.close();
     await connection.close();
   }

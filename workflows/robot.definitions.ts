@@ -1,25 +1,12 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { RobotPriority, RobotProgress } from '../core/robot';
-import type { RobotTypeDefinition } from '../core/robot-types';
+import type { RobotProgress } from '../core/robot';
 
-export const ROBOT_WORKFLOW = 'robotWorkflow';
-
-export interface RobotWorkflowInput {
-  robotId: string;
-  /** Snapshot of the robot type at start: later changes to the type never affect this run. */
-  definition: RobotTypeDefinition;
-  input: Record<string, unknown>;
-  priority: RobotPriority;
-  /** How long to wait before asking again when no module is eligible. */
-  moduleWaitSeconds: number;
-}
-
-export interface RobotWorkflowResult {
-  robotId: string;
-  status: 'completed';
-  moduleName: string;
-  output: Record<string, unknown>;
-  processingTimeMs: number;
-}
+export {
+  DEFAULT_STEP_POLICY,
+  ROBOT_WORKFLOW,
+  type RobotWorkflowInput,
+  type RobotWorkflowResult,
+  type StepPolicy,
+} from '../core/robot-workflow';
 
 export const progressQuery = defineQuery<RobotProgress>('progress');

@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
@@ -6,16 +7,24 @@ import {
   proxyActivities,
   setHandler,
   sleep,
+  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ControlActivities, StepActivities } from '../activities/types';
-import type { RobotProgress, RobotStatus, StepProgress } from '../core/robot';
+import type { ControlActivities, StepActivities, StepOutcome } from '../activities/types';
+import { NO_ELIGIBLE_MODULE } from '../core/load-balancer';
+import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../core/robot';
 import type { StepDefinition } from '../core/robot-types';
 import { ModuleNameKey, RobotStatusKey } from '../core/search-attributes';
 import { moduleTaskQueue } from '../core/task-queues';
-import { progressQuery, type RobotWorkflowInput, type RobotWorkflowResult } from './robot.definitions';
+import {
+  DEFAULT_STEP_POLICY,
+  progressQuery,
+  type RobotWorkflowInput,
+  type RobotWorkflowResult,
+  type StepPolicy,
+} from './robot.definitions';
 
 /** Persistence must eventually succeed (Postgres may be restarting): retry without a cap. */
 const persistence = {
@@ -25,9 +34,14 @@ const persistence = {
 
 const control = proxyActivities<ControlActivities>(persistence);
 
-function stepActivities(moduleName: string, step: StepDefinition): StepActivities {
+const ROUTING_KEPT = 10;
+
+function stepActivities(moduleName: string, step: StepDefinition, policy: StepPolicy): StepActivities {
   return proxyActivities<StepActivities>({
     taskQueue: moduleTaskQueue(moduleName),
+    // Not picked up in time = the module is dead, drained or overloaded: fail over (not retried here).
+    scheduleToStartTimeout: `${policy.pickupTimeoutSeconds} seconds`,
+    heartbeatTimeout: `${Math.min(policy.heartbeatTimeoutSeconds, step.timeoutSeconds)} seconds`,
     startToCloseTimeout: `${step.timeoutSeconds} seconds`,
     retry: { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 3 },
   });
@@ -40,14 +54,36 @@ function errorMessage(err: unknown): string {
   return current instanceof Error ? current.message : String(err);
 }
 
+/** A module that never picked the step up: no replica polls its queue. */
+function notPickedUp(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === 'SCHEDULE_TO_START'
+  );
+}
+
+/** The step's own verdict on its input (non-retryable): no module would do better. */
+function businessFailure(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.nonRetryable === true
+  );
+}
+
 export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWorkflowResult> {
   const { robotId, definition, input, priority } = args;
+  const policy = args.stepPolicy ?? DEFAULT_STEP_POLICY;
   const { runId, runStartTime } = workflowInfo();
   const steps: StepProgress[] = definition.steps.map((step) => ({
     name: step.name,
     kind: step.kind,
     status: 'pending',
   }));
+  const moduleSteps = [
+    ...new Set(definition.steps.filter((step) => step.kind !== 'delay').map((step) => step.kind)),
+  ];
   const progress: RobotProgress = {
     robotId,
     robotType: definition.name,
@@ -59,6 +95,8 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
     stepsTotal: steps.length,
     percent: 0,
     steps,
+    retryCount: 0,
+    routing: [],
   };
   setHandler(progressQuery, () => progress);
 
@@ -66,7 +104,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
 
   const record = async (
     status: RobotStatus,
-    extra: { output?: Record<string, unknown>; error?: string } = {},
+    extra: { output?: Record<string, unknown>; error?: string; stepOutcome?: StepOutcome } = {},
   ) => {
     progress.status = status;
     progress.stepsCompleted = steps.filter((step) => step.status === 'completed').length;
@@ -78,27 +116,47 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
     const finished = status === 'completed' || status === 'failed' || status === 'cancelled';
     // Workflow time (Date.now in a workflow is the deterministic task time) from the run's start.
     const processingTimeMs = finished ? Date.now() - runStartTime.getTime() : undefined;
-    await control.recordProgress({
+    const { circuit } = await control.recordProgress({
       executionId: runId,
       progress,
       input,
       ...extra,
       ...(processingTimeMs !== undefined ? { processingTimeMs } : {}),
     });
-    return processingTimeMs ?? 0;
+    return { processingTimeMs: processingTimeMs ?? 0, circuit };
+  };
+
+  const remember = (decision: StoredDecision, cause: StoredDecision['cause'], step?: string) => {
+    const entry: StoredDecision = { ...decision, cause, ...(step ? { step } : {}) };
+    // Repeated "still nothing eligible" answers replace each other instead of filling the list.
+    const last = progress.routing.at(-1);
+    if (cause === 'wait' && last?.cause === 'wait' && last.winner === null)
+      progress.routing[progress.routing.length - 1] = entry;
+    else progress.routing.push(entry);
+    if (progress.routing.length > ROUTING_KEPT) progress.routing.shift();
+  };
+
+  /** Picks a module; while none is eligible the robot waits as `pending` — never failed for that. */
+  const choose = async (exclude: string[], cause: 'initial' | 'failover', step?: string): Promise<string> => {
+    let choice = await control.selectModule({ robotType: definition.name, steps: moduleSteps, exclude });
+    remember(choice.decision, cause, step);
+    while (!choice.moduleName) {
+      progress.reason = NO_ELIGIBLE_MODULE;
+      await record('pending');
+      await sleep(`${args.moduleWaitSeconds} seconds`);
+      // After a wait, earlier exclusions lapse: a dead module's replicas have expired by now and a
+      // restarted one may take the work again.
+      choice = await control.selectModule({ robotType: definition.name, steps: moduleSteps, exclude: [] });
+      remember(choice.decision, 'wait', step);
+    }
+    progress.moduleName = choice.moduleName;
+    progress.reason = `module ${choice.moduleName}: ${choice.decision.reason}`;
+    upsertMemo({ module: choice.moduleName });
+    return choice.moduleName;
   };
 
   try {
-    let choice = await control.selectModule({ robotType: definition.name });
-    while (!choice) {
-      progress.reason = 'no eligible module';
-      await record('pending');
-      await sleep(`${args.moduleWaitSeconds} seconds`);
-      choice = await control.selectModule({ robotType: definition.name });
-    }
-    progress.moduleName = choice.moduleName;
-    progress.reason = `module ${choice.moduleName}: ${choice.reason}`;
-    upsertMemo({ module: choice.moduleName, candidates: choice.candidates });
+    let moduleName = await choose([], 'initial');
     await record('running');
 
     for (const [index, step] of definition.steps.entries()) {
@@ -106,26 +164,61 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
       if (!state) continue;
       progress.currentStep = step.name;
       state.status = 'running';
-      state.moduleName = choice.moduleName;
       state.startedAt = new Date().toISOString();
       if (step.kind === 'delay') {
         await sleep(Number(step.params.ms ?? 1000));
         outputs[step.name] = { waitedMs: Number(step.params.ms ?? 1000) };
-      } else {
-        const activities = stepActivities(choice.moduleName, step);
-        outputs[step.name] = await activities[step.kind]({ robotId, step, input, previous: outputs });
+        state.status = 'completed';
+        state.completedAt = new Date().toISOString();
+        state.durationMs = Date.parse(state.completedAt) - Date.parse(state.startedAt);
+        await record('running');
+        continue;
       }
-      state.status = 'completed';
-      state.completedAt = new Date().toISOString();
-      state.durationMs = Date.parse(state.completedAt) - Date.parse(state.startedAt);
-      await record('running');
+
+      const excluded: string[] = [];
+      for (;;) {
+        state.moduleName = moduleName;
+        const started = Date.now();
+        try {
+          outputs[step.name] = await stepActivities(moduleName, step, policy)[step.kind]({
+            robotId,
+            step,
+            input,
+            previous: outputs,
+          });
+        } catch (err) {
+          if (businessFailure(err) || isCancellation(err)) throw err;
+          // The module failed the step (or never took it): count it against the module.
+          const { circuit } = await record('running', {
+            stepOutcome: { moduleName, ok: false, latencyMs: Date.now() - started },
+          });
+          if (!notPickedUp(err) && circuit !== 'open') throw err;
+          if (excluded.length >= policy.maxFailoversPerStep) {
+            throw ApplicationFailure.nonRetryable(
+              `step ${step.name}: no module completed it after ${excluded.length} failovers (${errorMessage(err)})`,
+              'FailoversExhausted',
+            );
+          }
+          excluded.push(moduleName);
+          progress.retryCount += 1;
+          log.warn('failing over', { robotId, step: step.name, from: moduleName, reason: errorMessage(err) });
+          moduleName = await choose(excluded, 'failover', step.name);
+          await record('running');
+          continue;
+        }
+        state.status = 'completed';
+        state.completedAt = new Date().toISOString();
+        state.durationMs = Date.parse(state.completedAt) - Date.parse(state.startedAt);
+        await record('running', { stepOutcome: { moduleName, ok: true, latencyMs: Date.now() - started } });
+        break;
+      }
     }
 
     progress.currentStep = null;
     progress.reason = undefined;
-    const processingTimeMs = await record('completed', { output: outputs });
-    log.info('robot completed', { robotId, moduleName: choice.moduleName, processingTimeMs });
-    return { robotId, status: 'completed', moduleName: choice.moduleName, output: outputs, processingTimeMs };
+    const { processingTimeMs } = await record('completed', { output: outputs });
+    log.info('robot completed', { robotId, moduleName, processingTimeMs });
+    return { robotId, status: 'completed', moduleName, output: outputs, processingTimeMs };
   } catch (err) {
     const cancelled = isCancellation(err);
     const reason = cancelled ? 'cancelled' : errorMessage(err);

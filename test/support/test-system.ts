@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Connection, Client as TemporalClient } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
 import { createApp } from '../../api/app';
 import { type Config, parseConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import { RedisStatusCache, type StatusCache } from '../../core/status-cache';
 import { createDatabase, type DatabaseHandle } from '../../db/client';
+import { createModuleServices, type ModuleServices } from '../../db/module-services';
 import { createControlWorker } from '../../workers/control.worker';
-import { createModuleWorker, type ModuleOptions } from '../../workers/module.worker';
+import { createModuleWorker, type ModuleOptions, type ModuleWorker } from '../../workers/module.worker';
 import { installWorkerRuntime } from '../../workers/runtime';
 import { adminQuery, databaseUrl, TEMPLATE_DATABASE, TEST_REDIS_URL } from './test-env';
 
@@ -20,15 +22,20 @@ export interface TestSystem {
   /** A direct connection for assertions on rows. */
   sql: PgClient;
   cache: StatusCache;
+  services: ModuleServices;
   temporal: TemporalClient;
   moduleName: string;
-  startModule(options: Partial<ModuleOptions> & { name: string }): Promise<void>;
+  /** Starts an in-process module replica; `stop()` shuts it down gracefully. */
+  startModule(
+    options: Partial<ModuleOptions> & { name: string },
+  ): Promise<ModuleWorker & { stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
 /**
  * Everything a test file needs, isolated from other files: its own database (a copy of the
- * migrated template), its own control task queue and module, the shared Redis and Temporal.
+ * migrated template), its own Redis key prefix is not needed because module names are unique, its
+ * own control task queue and module; Redis and Temporal are shared.
  */
 export async function startTestSystem(
   options: { module?: Partial<ModuleOptions> | false; env?: Record<string, string> } = {},
@@ -44,7 +51,10 @@ export async function startTestSystem(
     DATABASE_POOL_SIZE: '4',
     REDIS_URL: TEST_REDIS_URL,
     CONTROL_TASK_QUEUE: `rpa-control-test-${suffix}`,
+    REDIS_KEY_PREFIX: `rpa-test-${suffix}:`,
     MODULE_WAIT_SECONDS: '1',
+    MODULE_HEARTBEAT_SECONDS: '1',
+    MODULE_REPLICA_TTL_SECONDS: '3',
     ...options.env,
   });
   const logger = createLogger(config, 'test');
@@ -53,25 +63,40 @@ export async function startTestSystem(
   const sql = new PgClient({ connectionString: config.DATABASE_URL });
   await sql.connect();
   const cache = new RedisStatusCache(TEST_REDIS_URL, config.CACHE_STATUS_TTL_SECONDS);
+  const services = createModuleServices(config, database);
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new TemporalClient({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
   const running: { worker: Worker; done: Promise<void> }[] = [];
-  const run = (worker: Worker) => {
-    running.push({ worker, done: worker.run() });
-  };
-  run(await createControlWorker({ config, connection: nativeConnection, database, cache, logger }));
+  const controlWorker = await createControlWorker({
+    config,
+    connection: nativeConnection,
+    client: temporal,
+    database,
+    cache,
+    services,
+    logger,
+  });
+  running.push({ worker: controlWorker, done: controlWorker.run() });
 
   const startModule = async (module: Partial<ModuleOptions> & { name: string }) => {
-    run(
-      await createModuleWorker({
-        config,
-        connection: nativeConnection,
-        database,
-        module: { capacity: 5, robotTypes: [], ...module },
-      }),
-    );
+    const moduleWorker = await createModuleWorker({
+      config,
+      connection: nativeConnection,
+      services,
+      logger,
+      module: { capacity: 5, robotTypes: [], ...module },
+    });
+    const done = moduleWorker.run();
+    running.push({ worker: moduleWorker.worker, done });
+    return {
+      ...moduleWorker,
+      async stop() {
+        moduleWorker.worker.shutdown();
+        await done;
+      },
+    };
   };
   const moduleName = options.module === false ? '' : (options.module?.name ?? `mod-${suffix}`);
   if (options.module !== false) await startModule({ ...options.module, name: moduleName });
@@ -89,15 +114,34 @@ export async function startTestSystem(
     database,
     sql,
     cache,
+    services,
     temporal,
     moduleName,
     startModule,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const { worker } of running) worker.shutdown();
-      await Promise.all(running.map(({ done }) => done));
+      for (const { worker } of running) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+      }
+      await Promise.all(running.map(({ done }) => done.catch(() => undefined)));
+      for (const schedule of ['health-monitor', 'performance-update', 'cleanup']) {
+        await temporal.schedule
+          .getHandle(`${config.CONTROL_TASK_QUEUE}:${schedule}`)
+          .delete()
+          .catch(() => undefined);
+      }
       await clientConnection.close();
       await nativeConnection.close();
+      await services.close();
+      const redis = new Redis(TEST_REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX });
+      await redis.del(
+        'module-replicas',
+        'module-inflight',
+        'module-circuits',
+        'module-performance',
+        'routing',
+      );
+      redis.disconnect();
       await cache.close();
       await sql.end();
       await database.close();

@@ -1,0 +1,211 @@
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { and, inArray, lt, notInArray, sql } from 'drizzle-orm';
+import type { Config } from '../core/config';
+import type { Logger } from '../core/logger';
+import { moduleHealth } from '../core/module-health';
+import { performanceScore, performanceTier } from '../core/performance';
+import { type RobotStatus, TERMINAL_STATUSES } from '../core/robot';
+import { findBuiltInRobotType } from '../core/robot-types';
+import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/robot-workflow';
+import type { DatabaseHandle } from '../db/client';
+import type { ModuleServices } from '../db/module-services';
+import type { RobotsRepository } from '../db/robots.repository';
+import { robots as robotsTable } from '../db/schema';
+
+export interface MaintenanceDeps {
+  config: Config;
+  database: DatabaseHandle;
+  services: ModuleServices;
+  robots: RobotsRepository;
+  client: Client;
+  logger: Logger;
+}
+
+/** Temporal's closed states and the robot status each one means. */
+const closedStatus: Record<string, RobotStatus> = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  TIMED_OUT: 'failed',
+  TERMINATED: 'failed',
+  CANCELLED: 'cancelled',
+};
+
+const RECONCILE_BATCH = 200;
+
+/** Activities of the maintenance schedules. Each is idempotent: running it twice changes nothing more. */
+export function createMaintenanceActivities({
+  config,
+  database,
+  services,
+  robots,
+  client,
+  logger,
+}: MaintenanceDeps) {
+  return {
+    /** Drops dead replicas (and their in-flight counts) and writes each module's health and live summary. */
+    async monitorModuleHealth() {
+      const now = Date.now();
+      const removedReplicas = await services.state.pruneExpired(now);
+      const [rows, live, circuits, performance] = await Promise.all([
+        services.modules.list(),
+        services.state.snapshot(now),
+        services.circuits.states(now),
+        services.performance.all(),
+      ]);
+      const changed: { module: string; from: string; to: string }[] = [];
+      for (const row of rows.filter((module) => module.isActive)) {
+        const state = live.get(row.moduleName);
+        const stats = performance.get(row.moduleName);
+        const health = moduleHealth({
+          liveReplicas: state?.liveReplicas ?? 0,
+          circuit: circuits.get(row.moduleName) ?? 'closed',
+          errorRate: stats && stats.samples > 0 ? 1 - stats.successEwma : 0,
+        });
+        if (health !== row.healthStatus)
+          changed.push({ module: row.moduleName, from: row.healthStatus, to: health });
+        await services.modules.update(row.moduleName, {
+          healthStatus: health,
+          registrationData: {
+            ...row.registrationData,
+            live: {
+              replicas: state?.liveReplicas ?? 0,
+              capacity: state?.capacity ?? 0,
+              inFlight: state?.inFlight ?? 0,
+              checkedAt: new Date(now).toISOString(),
+            },
+          },
+        });
+      }
+      if (changed.length > 0 || removedReplicas.length > 0) {
+        await services.routingTable.invalidate();
+        logger.info({ changed, removedReplicas }, 'module health changed');
+      }
+      return { checked: rows.length, changed, removedReplicas };
+    },
+
+    /** Persists each module's live performance (EWMA of success and latency) as score and tier. */
+    async updatePerformance() {
+      const performance = await services.performance.all();
+      const updated: { module: string; score: number; tier: string }[] = [];
+      for (const [module, stats] of performance) {
+        if (stats.samples === 0) continue;
+        const score = performanceScore(stats, config.PERFORMANCE_TARGET_LATENCY_MS);
+        const tier = performanceTier(score);
+        if (await services.modules.update(module, { performanceScore: score, performanceTier: tier })) {
+          updated.push({ module, score, tier });
+        }
+      }
+      if (updated.length > 0) await services.routingTable.invalidate();
+      return { updated };
+    },
+
+    /** Moves finished executions past the retention period to robot_execute_archive, in one statement. */
+    async archiveExecutions() {
+      const result = await database.db.execute(sql`
+        with moved as (
+          delete from robot_execute
+          where completed_at < now() - make_interval(days => ${config.EXECUTION_RETENTION_DAYS})
+          returning *
+        )
+        insert into robot_execute_archive
+          (execution_id, robot_id, module_name, execution_state, current_step, step_details,
+           performance_metrics, started_at, completed_at)
+        select execution_id, robot_id, module_name, execution_state, current_step, step_details,
+               performance_metrics, started_at, completed_at
+        from moved
+        on conflict (execution_id) do nothing`);
+      return { archived: (result as { rowCount?: number | null }).rowCount ?? 0 };
+    },
+
+    /**
+     * Makes Postgres and Temporal agree. A robot row left open with no workflow (the API died
+     * between insert and start, or history was lost) is started again from its stored input; a row
+     * left open whose workflow has closed takes the workflow's outcome; a robot workflow with no row
+     * gets one. Everything repaired is returned (visible as the schedule run's result) and logged.
+     */
+    async reconcileRobots() {
+      const grace = new Date(Date.now() - config.RECONCILE_GRACE_SECONDS * 1000);
+      const open = await database.db
+        .select()
+        .from(robotsTable)
+        .where(and(notInArray(robotsTable.status, [...TERMINAL_STATUSES]), lt(robotsTable.updatedAt, grace)))
+        .limit(RECONCILE_BATCH);
+      const restarted: string[] = [];
+      const closed: { robotId: string; status: RobotStatus }[] = [];
+      for (const row of open) {
+        const handle = client.workflow.getHandle(row.robotId);
+        try {
+          const description = await handle.describe();
+          const status = closedStatus[description.status.name];
+          if (!status) continue;
+          const outcome = status === 'completed' ? await handle.result().catch(() => null) : null;
+          await robots.close(row.robotId, status, {
+            output: (outcome as { output?: Record<string, unknown> } | null)?.output,
+            error:
+              status === 'completed'
+                ? null
+                : `workflow ${description.status.name.toLowerCase()} (reconciled)`,
+          });
+          closed.push({ robotId: row.robotId, status });
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          const definition = findBuiltInRobotType(row.robotType);
+          if (!definition) {
+            await robots.close(row.robotId, 'failed', {
+              error: `robot type ${row.robotType} no longer exists (reconciled)`,
+            });
+            closed.push({ robotId: row.robotId, status: 'failed' });
+            continue;
+          }
+          const args = robotWorkflowArgs(config, row.robotId, definition, row.inputData, row.priority);
+          await client.workflow
+            .start(ROBOT_WORKFLOW, robotStartOptions(args, config.CONTROL_TASK_QUEUE))
+            .catch((startErr: unknown) => {
+              if (!(startErr instanceof WorkflowExecutionAlreadyStartedError)) throw startErr;
+            });
+          restarted.push(row.robotId);
+        }
+      }
+
+      const since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
+      const query = `WorkflowType = "${ROBOT_WORKFLOW}" AND TaskQueue = "${config.CONTROL_TASK_QUEUE}" AND StartTime > "${since}"`;
+      const seen: string[] = [];
+      for await (const workflow of client.workflow.list({ query, pageSize: RECONCILE_BATCH })) {
+        seen.push(workflow.workflowId);
+        if (seen.length >= RECONCILE_BATCH * 5) break;
+      }
+      const known = new Set<string>();
+      for (let i = 0; i < seen.length; i += RECONCILE_BATCH) {
+        const ids = seen.slice(i, i + RECONCILE_BATCH).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+        if (ids.length === 0) continue;
+        const rows = await database.db
+          .select({ robotId: robotsTable.robotId })
+          .from(robotsTable)
+          .where(inArray(robotsTable.robotId, ids));
+        for (const row of rows) known.add(row.robotId);
+      }
+      const created: string[] = [];
+      for (const robotId of seen.filter((id) => !known.has(id) && /^[0-9a-f-]{36}$/i.test(id))) {
+        const description = await client.workflow.getHandle(robotId).describe();
+        const memo = (description.memo ?? {}) as {
+          robotType?: string;
+          robotTypeVersion?: number;
+          priority?: string;
+        };
+        await robots.restoreFromWorkflow({
+          robotId,
+          robotType: memo.robotType ?? 'unknown',
+          robotTypeVersion: memo.robotTypeVersion ?? 1,
+          status: closedStatus[description.status.name] ?? 'running',
+          createdAt: description.startTime,
+        });
+        created.push(robotId);
+      }
+
+      if (restarted.length + closed.length + created.length > 0) {
+        logger.warn({ restarted, closed, created }, 'reconciliation repaired robots');
+      }
+      return { checked: open.length, workflowsSeen: seen.length, restarted, closed, created };
+    },
+  };
+}

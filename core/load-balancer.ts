@@ -1,0 +1,308 @@
+// Module selection as a pure function of a snapshot: the workflow (or the selection activity)
+// gathers the facts, this file only decides. Keeping it free of I/O and of the clock makes a
+// decision replayable and lets the same code run inside a deterministic workflow.
+//
+// Every decision carries its own explanation (factors, rank, why each loser lost) because an
+// operator asking "why did robot X land on module Y?" should not have to recompute scores.
+
+export interface LoadBalancerWeights {
+  performance: number;
+  capacity: number;
+  health: number;
+  typeMatch: number;
+}
+
+export const DEFAULT_WEIGHTS: LoadBalancerWeights = {
+  performance: 0.4,
+  capacity: 0.3,
+  health: 0.2,
+  typeMatch: 0.1,
+};
+
+const FACTOR_NAMES = ['performance', 'capacity', 'health', 'typeMatch'] as const;
+type FactorName = (typeof FACTOR_NAMES)[number];
+
+const WEIGHT_SUM_TOLERANCE = 1e-6;
+
+/** Throws Error with a clear message if any weight is negative/not finite or they do not sum to 1 (±1e-6). Returns the weights. */
+export function validateWeights(weights: LoadBalancerWeights): LoadBalancerWeights {
+  let sum = 0;
+  for (const name of FACTOR_NAMES) {
+    const value = weights[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new Error(`load balancer weight "${name}" must be a finite number >= 0, got ${String(value)}`);
+    }
+    sum += value;
+  }
+  // A tolerance, because weights typed by people (0.4 + 0.3 + 0.2 + 0.1) rarely add up to
+  // exactly 1 in binary floating point.
+  if (Math.abs(sum - 1) > WEIGHT_SUM_TOLERANCE) {
+    throw new Error(
+      // 12 significant digits: reports 0.9, not the 0.8999999999999999 the addition produced.
+      `load balancer weights must sum to 1 (±1e-6), got ${Number(sum.toPrecision(12))} ` +
+        `(performance ${weights.performance}, capacity ${weights.capacity}, ` +
+        `health ${weights.health}, typeMatch ${weights.typeMatch})`,
+    );
+  }
+  return weights;
+}
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+export type ModuleHealth = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
+export const ANY_TYPE = '*';
+
+export interface ModuleSnapshot {
+  name: string;
+  isActive: boolean;
+  draining: boolean;
+  healthStatus: ModuleHealth;
+  liveReplicas: number;
+  /** Sum of live replicas' capacities. */
+  capacity: number;
+  /** Step activities running now on the module. */
+  inFlight: number;
+  /** 0..1 */
+  performanceScore: number;
+  /** 0..1, recent step failure share. */
+  errorRate: number;
+  circuit: CircuitState;
+  /** '*' means any type. */
+  supportedRobotTypes: string[];
+  supportedSteps: string[];
+}
+
+export interface SelectionRequest {
+  robotType: string;
+  steps: string[];
+  exclude?: string[];
+}
+
+export interface ScoreFactors {
+  performance: number;
+  capacity: number;
+  health: number;
+  typeMatch: number;
+}
+
+export interface CandidateScore {
+  moduleName: string;
+  eligible: boolean;
+  /** Empty when eligible. */
+  ineligibleReasons: string[];
+  /** Computed for every candidate, eligible or not. */
+  factors: ScoreFactors;
+  /** Weighted sum, rounded to 4 decimals; 0 for ineligible. */
+  score: number;
+  /** 1 = winner, among eligible only; null if ineligible. */
+  rank: number | null;
+  /** Null for the winner. */
+  lostBecause: string | null;
+}
+
+export interface RoutingDecision {
+  robotType: string;
+  winner: string | null;
+  /** Exactly 'no eligible module' when winner is null. */
+  reason: string;
+  /** Eligible first by rank, then ineligible by name. */
+  candidates: CandidateScore[];
+  weights: LoadBalancerWeights;
+}
+
+export const NO_ELIGIBLE_MODULE = 'no eligible module';
+
+// Degraded and unknown both get half credit: an unknown module may be fine (just registered,
+// no heartbeat judged yet) but should not beat one we know is healthy.
+const HEALTH_BASE: Record<ModuleHealth, number> = { healthy: 1, degraded: 0.5, unknown: 0.5, unhealthy: 0 };
+
+// NaN from a bad snapshot must not poison the ordering (NaN compares false both ways), so it
+// counts as the worst value.
+function clamp01(value: number): number {
+  if (Number.isNaN(value)) return 0;
+  return Math.min(1, Math.max(0, value));
+}
+
+function round4(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+function typeMatchFactor(supported: readonly string[], robotType: string): number {
+  if (supported.includes(robotType)) return 1;
+  // A specialist module should beat a generalist at equal everything else.
+  if (supported.includes(ANY_TYPE)) return 0.5;
+  return 0;
+}
+
+function computeFactors(module: ModuleSnapshot, robotType: string): ScoreFactors {
+  const capacity = module.capacity > 0 ? 1 - module.inFlight / module.capacity : 0;
+  const health =
+    HEALTH_BASE[module.healthStatus] *
+    (1 - clamp01(module.errorRate)) *
+    // Half-open lets probe traffic through; prefer modules whose circuit is fully closed.
+    (module.circuit === 'half-open' ? 0.5 : 1);
+  return {
+    performance: clamp01(module.performanceScore),
+    capacity: clamp01(capacity),
+    health: clamp01(health),
+    typeMatch: typeMatchFactor(module.supportedRobotTypes, robotType),
+  };
+}
+
+function ineligibleReasonsOf(module: ModuleSnapshot, request: SelectionRequest, typeMatch: number): string[] {
+  const reasons: string[] = [];
+  if (!module.isActive) reasons.push('inactive');
+  if (module.draining) reasons.push('draining');
+  if (module.healthStatus === 'unhealthy') reasons.push('unhealthy');
+  if (module.circuit === 'open') reasons.push('circuit open');
+  // Written as "not > 0" so a NaN replica count is treated as none.
+  if (!(module.liveReplicas > 0)) reasons.push('no live replica');
+  if (typeMatch === 0) reasons.push(`does not support robot type "${request.robotType}"`);
+  const supportedSteps = new Set(module.supportedSteps);
+  const missing = [...new Set(request.steps)].filter((step) => !supportedSteps.has(step));
+  if (missing.length > 0) reasons.push(`missing steps: ${missing.join(', ')}`);
+  if (request.exclude?.includes(module.name)) reasons.push('excluded after failover');
+  // A full module (inFlight >= capacity) is deliberately not a reason: when every module is
+  // full the work should still queue on the best one rather than find no module at all.
+  return reasons;
+}
+
+function ineligibleExplanation(reasons: readonly string[]): string {
+  return `ineligible: ${reasons.join('; ')}`;
+}
+
+function scoreUnchecked(
+  module: ModuleSnapshot,
+  request: SelectionRequest,
+  weights: LoadBalancerWeights,
+): CandidateScore {
+  const factors = computeFactors(module, request.robotType);
+  const ineligibleReasons = ineligibleReasonsOf(module, request, factors.typeMatch);
+  const eligible = ineligibleReasons.length === 0;
+  let sum = 0;
+  for (const name of FACTOR_NAMES) sum += weights[name] * factors[name];
+  return {
+    moduleName: module.name,
+    eligible,
+    ineligibleReasons,
+    factors,
+    score: eligible ? round4(sum) : 0,
+    rank: null,
+    // Why an ineligible module lost does not depend on the others, so it is known already;
+    // for eligible ones only selectModule knows the winner to compare against.
+    lostBecause: eligible ? null : ineligibleExplanation(ineligibleReasons),
+  };
+}
+
+/** Scores one module; rank is left null and lostBecause is filled only for an ineligible module (selectModule fills the rest). */
+export function scoreModule(
+  module: ModuleSnapshot,
+  request: SelectionRequest,
+  weights: LoadBalancerWeights,
+): CandidateScore {
+  return scoreUnchecked(module, request, validateWeights(weights));
+}
+
+// Infinity for a module with no capacity so that it sorts after every module that has room.
+function utilisation(module: ModuleSnapshot): number {
+  if (!(module.capacity > 0)) return Number.POSITIVE_INFINITY;
+  const used = Number.isNaN(module.inFlight) ? 0 : Math.max(0, module.inFlight);
+  return used / module.capacity;
+}
+
+// Code-unit order rather than localeCompare: the result must not depend on the host's locale.
+function compareNames(a: string, b: string): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
+}
+
+interface Entry {
+  candidate: CandidateScore;
+  utilisation: number;
+}
+
+// Rounded scores are compared so that the tie-break the explanation talks about is the one
+// a reader sees in the printed numbers.
+function compareEligible(a: Entry, b: Entry): number {
+  if (a.candidate.score !== b.candidate.score) return b.candidate.score - a.candidate.score;
+  if (a.utilisation !== b.utilisation) return a.utilisation < b.utilisation ? -1 : 1;
+  return compareNames(a.candidate.moduleName, b.candidate.moduleName);
+}
+
+function formatFactors(factors: ScoreFactors): string {
+  return FACTOR_NAMES.map((name) => `${name} ${factors[name].toFixed(2)}`).join(', ');
+}
+
+function formatScore(score: number): string {
+  return score.toFixed(4);
+}
+
+function lossExplanation(loser: Entry, winner: Entry, weights: LoadBalancerWeights): string {
+  const l = loser.candidate;
+  const w = winner.candidate;
+  if (l.score === w.score) {
+    const on = loser.utilisation !== winner.utilisation ? 'utilisation' : 'name';
+    return `tie on score; lost the tie-break on ${on}`;
+  }
+  // The decisive factor is the one that cost the most score, i.e. the largest weighted gap;
+  // on equal gaps the factor that comes first in the formula is named.
+  let decisive: FactorName | null = null;
+  let largestGap = 0;
+  for (const name of FACTOR_NAMES) {
+    const gap = weights[name] * (w.factors[name] - l.factors[name]);
+    if (gap > largestGap) {
+      largestGap = gap;
+      decisive = name;
+    }
+  }
+  const head = `score ${formatScore(l.score)} < ${formatScore(w.score)}`;
+  if (decisive === null) return head;
+  const mine = l.factors[decisive].toFixed(2);
+  const theirs = w.factors[decisive].toFixed(2);
+  return `${head}: lower ${decisive} (${mine} vs ${theirs})`;
+}
+
+export function selectModule(
+  modules: readonly ModuleSnapshot[],
+  request: SelectionRequest,
+  weights: LoadBalancerWeights = DEFAULT_WEIGHTS,
+): RoutingDecision {
+  validateWeights(weights);
+  const eligible: Entry[] = [];
+  const ineligible: CandidateScore[] = [];
+  for (const module of modules) {
+    const candidate = scoreUnchecked(module, request, weights);
+    if (candidate.eligible) eligible.push({ candidate, utilisation: utilisation(module) });
+    else ineligible.push(candidate);
+  }
+  eligible.sort(compareEligible);
+  ineligible.sort((a, b) => compareNames(a.moduleName, b.moduleName));
+
+  const first = eligible[0];
+  // A copy, so a caller mutating its weights later cannot rewrite a recorded decision.
+  const usedWeights: LoadBalancerWeights = { ...weights };
+  if (first === undefined) {
+    return {
+      robotType: request.robotType,
+      winner: null,
+      reason: NO_ELIGIBLE_MODULE,
+      candidates: ineligible,
+      weights: usedWeights,
+    };
+  }
+
+  const ranked = eligible.map((entry, index): CandidateScore => {
+    const lostBecause = index === 0 ? null : lossExplanation(entry, first, weights);
+    return { ...entry.candidate, rank: index + 1, lostBecause };
+  });
+  const winner = first.candidate;
+  return {
+    robotType: request.robotType,
+    winner: winner.moduleName,
+    reason:
+      `highest score ${formatScore(winner.score)} of ${eligible.length} eligible ` +
+      `(${formatFactors(winner.factors)})`,
+    candidates: [...ranked, ...ineligible],
+    weights: usedWeights,
+  };
+}

@@ -1,0 +1,94 @@
+import type { RobotPriority } from './robot';
+import type { RobotTypeDefinition } from './robot-types';
+import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from './search-attributes';
+
+// How a robot's workflow is started, shared by the API (creation) and the reconciler (restarts).
+
+export const ROBOT_WORKFLOW = 'robotWorkflow';
+
+export interface StepPolicy {
+  /** A step not picked up by the module within this time is re-dispatched elsewhere. */
+  pickupTimeoutSeconds: number;
+  /** A running step that stops heartbeating this long is retried (its worker died). */
+  heartbeatTimeoutSeconds: number;
+  /** Re-dispatches allowed for one step before the robot fails. */
+  maxFailoversPerStep: number;
+}
+
+export const DEFAULT_STEP_POLICY: StepPolicy = {
+  pickupTimeoutSeconds: 30,
+  heartbeatTimeoutSeconds: 30,
+  maxFailoversPerStep: 5,
+};
+
+export interface RobotWorkflowInput {
+  robotId: string;
+  /** Snapshot of the robot type at start: later changes to the type never affect this run. */
+  definition: RobotTypeDefinition;
+  input: Record<string, unknown>;
+  priority: RobotPriority;
+  /** How long to wait before asking again when no module is eligible. */
+  moduleWaitSeconds: number;
+  /** Failover timing, from configuration at start (workflows read no environment). */
+  stepPolicy?: StepPolicy;
+}
+
+export interface RobotWorkflowResult {
+  robotId: string;
+  status: 'completed';
+  moduleName: string;
+  output: Record<string, unknown>;
+  processingTimeMs: number;
+}
+
+/** Temporal priority keys: 1 is dispatched first, so a critical robot never waits behind low ones. */
+export const PRIORITY_KEYS: Record<RobotPriority, number> = { critical: 1, high: 2, normal: 3, low: 4 };
+
+/** Start options of a robot's workflow: id = robot id, search attributes, memo, priority. */
+export function robotStartOptions(args: RobotWorkflowInput, taskQueue: string) {
+  return {
+    workflowId: args.robotId,
+    taskQueue,
+    args: [args] as [RobotWorkflowInput],
+    priority: { priorityKey: PRIORITY_KEYS[args.priority] },
+    typedSearchAttributes: [
+      { key: RobotTypeKey, value: args.definition.name },
+      { key: RobotStatusKey, value: 'queued' },
+      { key: RobotPriorityKey, value: args.priority },
+    ],
+    memo: {
+      robotType: args.definition.name,
+      robotTypeVersion: args.definition.version,
+      priority: args.priority,
+      summary: `${args.definition.name} robot (${args.definition.steps.length} steps)`,
+    },
+  };
+}
+
+export type RobotArgsConfig = {
+  MODULE_WAIT_SECONDS: number;
+  MODULE_PICKUP_TIMEOUT_SECONDS: number;
+  STEP_HEARTBEAT_TIMEOUT_SECONDS: number;
+};
+
+/** The workflow's arguments, with the timing settings of this deployment frozen into the run. */
+export function robotWorkflowArgs(
+  config: RobotArgsConfig,
+  robotId: string,
+  definition: RobotTypeDefinition,
+  input: Record<string, unknown>,
+  priority: RobotPriority,
+): RobotWorkflowInput {
+  return {
+    robotId,
+    definition,
+    input,
+    priority,
+    moduleWaitSeconds: config.MODULE_WAIT_SECONDS,
+    stepPolicy: {
+      ...DEFAULT_STEP_POLICY,
+      pickupTimeoutSeconds: config.MODULE_PICKUP_TIMEOUT_SECONDS,
+      heartbeatTimeoutSeconds: config.STEP_HEARTBEAT_TIMEOUT_SECONDS,
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import Redis from 'ioredis';
+import { ModuleCircuitBreakers } from '../core/circuit-breakers';
+import type { Config } from '../core/config';
+import { type JsonHash, MemoryJsonHash, RedisJsonHash } from '../core/json-hash';
+import { type ModuleStateStore, RedisModuleStateStore } from '../core/module-state';
+import type { PerformanceStats } from '../core/performance';
+import type { DatabaseHandle } from './client';
+import { PostgresModuleStateStore } from './module-replicas.repository';
+import { ModulesRepository } from './modules.repository';
+import { RoutingTable } from './routing-table';
+
+/** Everything module routing shares between processes; Redis-backed when REDIS_URL is set. */
+export interface ModuleServices {
+  modules: ModulesRepository;
+  state: ModuleStateStore;
+  circuits: ModuleCircuitBreakers;
+  performance: JsonHash<PerformanceStats>;
+  routingTable: RoutingTable;
+  close(): Promise<void>;
+}
+
+export function createModuleServices(config: Config, database: DatabaseHandle): ModuleServices {
+  const modules = new ModulesRepository(database.db);
+  const redis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, {
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        maxRetriesPerRequest: 2,
+        connectTimeout: 2000,
+        commandTimeout: 2000,
+      })
+    : null;
+  redis?.on('error', () => {
+    // Surfaced by failing commands; ioredis reconnects by itself.
+  });
+  const hash = <T>(key: string): JsonHash<T> =>
+    redis ? new RedisJsonHash<T>(redis, key) : new MemoryJsonHash<T>();
+  return {
+    modules,
+    state: redis ? new RedisModuleStateStore(redis) : new PostgresModuleStateStore(database.db),
+    circuits: new ModuleCircuitBreakers(hash('module-circuits'), {
+      threshold: config.CIRCUIT_FAILURE_THRESHOLD,
+      halfOpenAfterMs: config.CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
+    }),
+    performance: hash('module-performance'),
+    routingTable: new RoutingTable(hash('routing'), modules, config.ROUTING_TABLE_TTL_SECONDS),
+    async close() {
+      redis?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import type { JsonHash } from '../core/json-hash';
+import type { ModuleRoute, ModulesRepository } from './modules.repository';
+
+interface CachedTable {
+  expiresAt: number;
+  routes: ModuleRoute[];
+}
+
+const FIELD = 'table';
+
+/**
+ * The module table as routing sees it, cached (shared hash) so a selection costs no SQL. Registry
+ * changes invalidate it at once; the TTL bounds staleness from writers that cannot reach the cache.
+ */
+export class RoutingTable {
+  constructor(
+    private readonly cache: JsonHash<CachedTable>,
+    private readonly modules: ModulesRepository,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async routes(now: number): Promise<ModuleRoute[]> {
+    const cached = await this.cache.get(FIELD).catch(() => undefined);
+    if (cached && cached.expiresAt > now) return cached.routes;
+    const routes = await this.modules.routes();
+    await this.cache.set(FIELD, { expiresAt: now + this.ttlSeconds * 1000, routes }).catch(() => undefined);
+    return routes;
+  }
+
+  async invalidate(): Promise<void> {
+    await this.cache.delete(FIELD).catch(() => undefined);
+  }
+}
