@@ -1,17 +1,20 @@
 import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Config } from '../core/config';
+import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseHandle } from '../db/client';
 import { ExecutionsRepository } from '../db/executions.repository';
+import type { ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
 import { checkHealth } from './health';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { requestId } from './middleware/request-id';
+import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
 import { RobotsService } from './robots.service';
+import { modulesRoutes } from './routes/modules.routes';
 import { robotsRoutes } from './routes/robots.routes';
 
 export interface AppDeps {
@@ -20,10 +23,11 @@ export interface AppDeps {
   database: DatabaseHandle;
   cache: StatusCache;
   temporal: Client;
+  services: ModuleServices;
 }
 
 export function createApp(deps: AppDeps): Express {
-  const { config, logger, database, cache, temporal } = deps;
+  const { config, logger, database, cache, temporal, services } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
@@ -46,7 +50,7 @@ export function createApp(deps: AppDeps): Express {
     res.json(openApi);
   });
 
-  const service = new RobotsService({
+  const robotsService = new RobotsService({
     config,
     temporal,
     robots: new RobotsRepository(database.db, database.readDb),
@@ -56,11 +60,22 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(
     '/v1',
-    robotsRoutes(service, {
+    robotsRoutes(robotsService, {
       bodyLimit: config.BODY_LIMIT,
       temporalUiUrl: config.TEMPORAL_UI_URL,
       namespace: config.TEMPORAL_NAMESPACE,
     }),
+  );
+
+  app.use(
+    '/v1',
+    modulesRoutes(
+      new ModulesService(services, {
+        weights: loadBalancerWeights(config),
+        targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
+      }),
+      { bodyLimit: config.BODY_LIMIT, replicaTtlSeconds: config.MODULE_REPLICA_TTL_SECONDS },
+    ),
   );
 
   app.use(notFoundHandler);

@@ -176,6 +176,7 @@ export class RobotsService {
         input: {},
         output: null,
         progress: null,
+        routing: [],
         error: null,
         processingTimeMs: null,
         retryCount: 0,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
+import { STEP_KINDS, WORKFLOW_STEP_KINDS } from '../core/robot-types';
 
 // One place for the API's request shapes: routes parse with them, the OpenAPI document is built from them.
 
@@ -28,3 +29,44 @@ export const listRobotsQuery = z
   })
   .strict();
 export type ListRobotsQuery = z.infer<typeof listRobotsQuery>;
+
+const moduleName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter');
+
+/** Steps a module can run: every step kind except the workflow's own timers. */
+export const MODULE_STEP_KINDS = STEP_KINDS.filter((kind) => !WORKFLOW_STEP_KINDS.includes(kind));
+
+export const registerModuleBody = z
+  .object({
+    name: moduleName,
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version like 1.4.0'),
+    supportedRobotTypes: z
+      .array(z.string().regex(/^(\*|[a-z][a-z0-9-]{0,62})$/, 'a robot type name or *'))
+      .min(1)
+      .max(100),
+    supportedSteps: z.array(z.string().max(63)).min(1).max(50),
+    capacity: z.number().int().min(1, 'must be at least 1').max(10_000),
+  })
+  .strict();
+export type RegisterModuleBody = z.infer<typeof registerModuleBody>;
+
+export const moduleHeartbeatBody = z
+  .object({
+    replicaId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
+    capacity: z.number().int().min(1).max(10_000),
+  })
+  .strict();
+
+export const moduleNameParams = z.object({ name: moduleName });
+
+export const listModulesQuery = z
+  .object({
+    robotType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,62}$/)
+      .optional(),
+  })
+  .strict();

@@ -4,6 +4,7 @@ import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
 import { createStatusCache } from '../core/status-cache';
 import { createDatabase } from '../db/client';
+import { createModuleServices } from '../db/module-services';
 import { createApp } from './app';
 import { createTemporalClient } from './temporal-client';
 
@@ -21,7 +22,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
   });
   const temporal = await createTemporalClient(config);
-  const app = createApp({ config, logger, database, cache, temporal });
+  const services = createModuleServices(config, database);
+  const app = createApp({ config, logger, database, cache, temporal, services });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   server.requestTimeout = 30_000;
@@ -34,6 +36,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await temporal.connection.close();
+      await services.close();
       await cache.close();
       await database.close();
     },

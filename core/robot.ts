@@ -80,7 +80,9 @@ export interface RobotView {
   moduleName: string | null;
   input: Record<string, unknown>;
   output: Record<string, unknown> | null;
-  progress: RobotProgress | null;
+  progress: Omit<RobotProgress, 'routing'> | null;
+  /** Why this module: the routing decisions (candidates, factors, scores, the reason others lost). */
+  routing: StoredDecision[];
   error: string | null;
   processingTimeMs: number | null;
   retryCount: number;

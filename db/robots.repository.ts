@@ -147,7 +147,8 @@ export class RobotsRepository {
   }
 }
 
-export function toRobotView(row: RobotRow, progress: RobotProgress | null): RobotView {
+export function toRobotView(row: RobotRow, fullProgress: RobotProgress | null): RobotView {
+  const { routing = [], ...progress } = fullProgress ?? { routing: [] };
   return {
     robotId: row.robotId,
     type: row.robotType,
@@ -157,7 +158,8 @@ export function toRobotView(row: RobotRow, progress: RobotProgress | null): Robo
     moduleName: row.moduleName,
     input: row.inputData,
     output: row.outputData ?? null,
-    progress,
+    progress: fullProgress ? (progress as Omit<RobotProgress, 'routing'>) : null,
+    routing,
     error: row.errorMessage,
     processingTimeMs: row.processingTimeMs,
     retryCount: row.retryCount,

@@ -101,7 +101,7 @@ export async function startTestSystem(
   const moduleName = options.module === false ? '' : (options.module?.name ?? `mod-${suffix}`);
   if (options.module !== false) await startModule({ ...options.module, name: moduleName });
 
-  const app = createApp({ config, logger, database, cache, temporal });
+  const app = createApp({ config, logger, database, cache, temporal, services });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

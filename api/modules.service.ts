@@ -1,0 +1,177 @@
+import { hostname } from 'node:os';
+import { moduleSnapshots } from '../activities/selection';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import type { LoadBalancerWeights } from '../core/load-balancer';
+import { type CandidateScore, scoreModule } from '../core/load-balancer';
+import { findBuiltInRobotType, moduleStepKinds } from '../core/robot-types';
+import { moduleTaskQueue } from '../core/task-queues';
+import type { ModuleServices } from '../db/module-services';
+import type { ModuleRow } from '../db/schema';
+import { MODULE_STEP_KINDS, type RegisterModuleBody } from './schemas';
+
+export interface ModuleView {
+  name: string;
+  version: string;
+  isActive: boolean;
+  draining: boolean;
+  healthStatus: string;
+  performanceScore: number;
+  performanceTier: string;
+  supportedRobotTypes: string[];
+  supportedSteps: string[];
+  taskQueue: string;
+  live: { replicas: number; capacity: number; inFlight: number; utilisation: number | null };
+  circuit: string;
+  robots: Record<string, number>;
+  /** With ?robotType=: how the load balancer scores this module for that type right now. */
+  routing?: CandidateScore;
+  registeredAt: string;
+  updatedAt: string;
+}
+
+const majorOf = (version: string) => version.split('.')[0];
+
+export class ModulesService {
+  constructor(
+    private readonly services: ModuleServices,
+    private readonly options: { weights: LoadBalancerWeights; targetLatencyMs: number },
+  ) {}
+
+  /**
+   * Registers an external module (or updates one). A new major version under a registered name is
+   * refused: robots routed by the old contract must not land on a module that changed it.
+   */
+  async register(body: RegisterModuleBody): Promise<{ module: ModuleView; created: boolean }> {
+    const unknown = body.supportedSteps.filter((step) => !MODULE_STEP_KINDS.includes(step as never));
+    if (unknown.length > 0) {
+      throw new ValidationError(`unknown step kind(s): ${unknown.join(', ')}`, {
+        errors: [
+          {
+            field: 'body.supportedSteps',
+            message: `unknown: ${unknown.join(', ')}; known: ${MODULE_STEP_KINDS.join(', ')}`,
+          },
+        ],
+      });
+    }
+    const existing = await this.services.modules.get(body.name);
+    if (existing && majorOf(existing.moduleVersion) !== majorOf(body.version)) {
+      throw new ConflictError(
+        `module ${body.name} is registered at version ${existing.moduleVersion}; a new major version needs a new name (or deactivate and delete the old one first)`,
+        { registeredVersion: existing.moduleVersion },
+      );
+    }
+    const { created } = await this.services.modules.register({
+      moduleName: body.name,
+      moduleVersion: body.version,
+      supportedRobotTypes: body.supportedRobotTypes,
+      supportedSteps: body.supportedSteps,
+      capacity: body.capacity,
+      registrationData: { taskQueue: moduleTaskQueue(body.name), registeredBy: 'api', apiHost: hostname() },
+    });
+    await this.services.routingTable.invalidate();
+    return { module: await this.get(body.name), created };
+  }
+
+  /** Liveness of an external module's replica (module workers of this project heartbeat directly). */
+  async heartbeat(
+    name: string,
+    replica: { replicaId: string; capacity: number },
+    ttlSeconds: number,
+  ): Promise<ModuleView> {
+    await this.requireRow(name);
+    await this.services.state.heartbeat(
+      {
+        moduleName: name,
+        replicaId: replica.replicaId,
+        capacity: replica.capacity,
+        host: 'external',
+        pid: 0,
+        startedAt: '',
+      },
+      ttlSeconds,
+      Date.now(),
+    );
+    return this.get(name);
+  }
+
+  async list(robotType?: string): Promise<ModuleView[]> {
+    const rows = await this.services.modules.list();
+    return this.views(rows, robotType);
+  }
+
+  async get(name: string, robotType?: string): Promise<ModuleView> {
+    const [view] = await this.views([await this.requireRow(name)], robotType);
+    if (!view) throw new NotFoundError(`module ${name} not found`);
+    return view;
+  }
+
+  async setDraining(name: string, draining: boolean): Promise<ModuleView> {
+    await this.requireRow(name);
+    await this.services.modules.update(name, { draining });
+    await this.services.routingTable.invalidate();
+    return this.get(name);
+  }
+
+  async deactivate(name: string): Promise<ModuleView> {
+    await this.requireRow(name);
+    await this.services.modules.update(name, { isActive: false });
+    await this.services.routingTable.invalidate();
+    return this.get(name);
+  }
+
+  private async requireRow(name: string): Promise<ModuleRow> {
+    const row = await this.services.modules.get(name);
+    if (!row) throw new NotFoundError(`module ${name} not found`);
+    return row;
+  }
+
+  private async views(rows: ModuleRow[], robotType?: string): Promise<ModuleView[]> {
+    const now = Date.now();
+    const definition = robotType ? findBuiltInRobotType(robotType) : undefined;
+    if (robotType && !definition) {
+      throw new ValidationError(`unknown robot type "${robotType}"`, {
+        errors: [{ field: 'query.robotType', message: `unknown robot type "${robotType}"` }],
+      });
+    }
+    const [snapshots, counts] = await Promise.all([
+      moduleSnapshots(this.services, this.options.targetLatencyMs, now),
+      this.services.modules.robotCounts(),
+    ]);
+    const byName = new Map(snapshots.map((snapshot) => [snapshot.name, snapshot]));
+    return rows.map((row) => {
+      const snapshot = byName.get(row.moduleName);
+      const capacity = snapshot?.capacity ?? 0;
+      return {
+        name: row.moduleName,
+        version: row.moduleVersion,
+        isActive: row.isActive,
+        draining: row.draining,
+        healthStatus: row.healthStatus,
+        performanceScore: snapshot?.performanceScore ?? row.performanceScore,
+        performanceTier: row.performanceTier,
+        supportedRobotTypes: row.supportedRobotTypes,
+        supportedSteps: row.supportedSteps,
+        taskQueue: moduleTaskQueue(row.moduleName),
+        live: {
+          replicas: snapshot?.liveReplicas ?? 0,
+          capacity,
+          inFlight: snapshot?.inFlight ?? 0,
+          utilisation: capacity > 0 ? Number(((snapshot?.inFlight ?? 0) / capacity).toFixed(3)) : null,
+        },
+        circuit: snapshot?.circuit ?? 'closed',
+        robots: counts.get(row.moduleName) ?? {},
+        ...(definition && snapshot
+          ? {
+              routing: scoreModule(
+                snapshot,
+                { robotType: definition.name, steps: moduleStepKinds(definition) },
+                this.options.weights,
+              ),
+            }
+          : {}),
+        registeredAt: row.registeredAt.toISOString(),
+        updatedAt: row.updatedAt.toISOString(),
+      };
+    });
+  }
+}

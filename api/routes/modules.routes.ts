@@ -1,0 +1,56 @@
+import { Router } from 'express';
+import { jsonBody } from '../middleware/json-body';
+import { parseOrThrow } from '../middleware/validate';
+import type { ModulesService } from '../modules.service';
+import { listModulesQuery, moduleHeartbeatBody, moduleNameParams, registerModuleBody } from '../schemas';
+
+export function modulesRoutes(
+  service: ModulesService,
+  options: { bodyLimit: string; replicaTtlSeconds: number },
+): Router {
+  const router = Router();
+  const body = jsonBody(options.bodyLimit);
+
+  router.post('/modules', ...body, async (req, res) => {
+    const registration = parseOrThrow(registerModuleBody, req.body ?? {}, 'body');
+    const { module, created } = await service.register(registration);
+    res
+      .status(created ? 201 : 200)
+      .location(`/v1/modules/${module.name}`)
+      .json(module);
+  });
+
+  router.get('/modules', async (req, res) => {
+    const { robotType } = parseOrThrow(listModulesQuery, req.query, 'query');
+    res.json({ items: await service.list(robotType) });
+  });
+
+  router.get('/modules/:name', async (req, res) => {
+    const { name } = parseOrThrow(moduleNameParams, req.params, 'params');
+    const { robotType } = parseOrThrow(listModulesQuery, req.query, 'query');
+    res.json(await service.get(name, robotType));
+  });
+
+  router.post('/modules/:name/heartbeat', ...body, async (req, res) => {
+    const { name } = parseOrThrow(moduleNameParams, req.params, 'params');
+    const replica = parseOrThrow(moduleHeartbeatBody, req.body ?? {}, 'body');
+    res.json(await service.heartbeat(name, replica, options.replicaTtlSeconds));
+  });
+
+  router.post('/modules/:name/drain', async (req, res) => {
+    const { name } = parseOrThrow(moduleNameParams, req.params, 'params');
+    res.json(await service.setDraining(name, true));
+  });
+
+  router.post('/modules/:name/resume', async (req, res) => {
+    const { name } = parseOrThrow(moduleNameParams, req.params, 'params');
+    res.json(await service.setDraining(name, false));
+  });
+
+  router.delete('/modules/:name', async (req, res) => {
+    const { name } = parseOrThrow(moduleNameParams, req.params, 'params');
+    res.json(await service.deactivate(name));
+  });
+
+  return router;
+}
