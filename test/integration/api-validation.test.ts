@@ -190,6 +190,7 @@ describe('when Temporal cannot be reached', () => {
       database: system.database,
       cache: system.cache,
       temporal,
+      services: system.services,
     });
     const before = await robotCount();
     const res = await request(app)
