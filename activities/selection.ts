@@ -1,5 +1,6 @@
 import type { LoadBalancerWeights } from '../core/load-balancer';
 import { type ModuleSnapshot, selectModule } from '../core/load-balancer';
+import { moduleHealth } from '../core/module-health';
 import { performanceScore } from '../core/performance';
 import type { StoredDecision } from '../core/robot';
 import type { ModuleServices } from '../db/module-services';
@@ -38,19 +39,23 @@ export async function moduleSnapshots(
   return routes.map((route) => {
     const state = live.get(route.name);
     const stats = performance.get(route.name);
+    const circuit = circuits.get(route.name) ?? 'closed';
+    const errorRate = stats && stats.samples > 0 ? 1 - stats.successEwma : 0;
     return {
       name: route.name,
       isActive: route.isActive,
       draining: route.draining,
-      healthStatus: route.healthStatus,
+      // From live facts, not the monitor's stored summary: a replica that just started is routable
+      // at once, and one that just died is not, without waiting for the next monitor run.
+      healthStatus: moduleHealth({ liveReplicas: state?.liveReplicas ?? 0, circuit, errorRate }),
       liveReplicas: state?.liveReplicas ?? 0,
       capacity: state?.capacity ?? 0,
       inFlight: state?.inFlight ?? 0,
       // Live EWMA when there are samples; the stored score (performance schedule) otherwise.
       performanceScore:
         stats && stats.samples > 0 ? performanceScore(stats, targetLatencyMs) : route.performanceScore,
-      errorRate: stats && stats.samples > 0 ? 1 - stats.successEwma : 0,
-      circuit: circuits.get(route.name) ?? 'closed',
+      errorRate,
+      circuit,
       supportedRobotTypes: route.supportedRobotTypes,
       supportedSteps: route.supportedSteps,
     };
