@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type ActivityInboundCallsInterceptor, NativeConnection, Worker } from '@temporalio/worker';
 import { createBasicStepActivities } from '../activities/basic-steps';
+import type { StepActivities } from '../activities/types';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
 import type { ReplicaInfo } from '../core/module-state';
@@ -26,6 +27,8 @@ export interface ModuleWorkerDeps {
   services: ModuleServices;
   logger: Logger;
   module: ModuleOptions;
+  /** The step implementations; the built-in ones unless a module brings its own. */
+  activities?: StepActivities;
 }
 
 export interface ModuleWorker {
@@ -45,8 +48,8 @@ export async function createModuleWorker({
   services,
   logger,
   module,
+  activities = createBasicStepActivities(),
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
-  const activities = createBasicStepActivities();
   const replica: ReplicaInfo = {
     moduleName: module.name,
     replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,

@@ -28,16 +28,31 @@ describe('a module worker killed mid-step', () => {
     const primary = spawnModuleWorker(system.config, 'fo-primary');
     const standby = spawnModuleWorker(system.config, 'fo-standby');
     workers.push(primary, standby);
-    await eventually(async () => ((await moduleLive('fo-primary'))?.replicas === 1 ? true : undefined), 30_000);
-    await eventually(async () => ((await moduleLive('fo-standby'))?.replicas === 1 ? true : undefined), 30_000);
+    await eventually(
+      async () => ((await moduleLive('fo-primary'))?.replicas === 1 ? true : undefined),
+      30_000,
+    );
+    await eventually(
+      async () => ((await moduleLive('fo-standby'))?.replicas === 1 ? true : undefined),
+      30_000,
+    );
     // Make the choice deterministic: the primary has the better record.
     await system.services.performance.set('fo-primary', { successEwma: 1, latencyEwmaMs: 5, samples: 20 });
-    await system.services.performance.set('fo-standby', { successEwma: 0.9, latencyEwmaMs: 500, samples: 20 });
+    await system.services.performance.set('fo-standby', {
+      successEwma: 0.9,
+      latencyEwmaMs: 500,
+      samples: 20,
+    });
 
-    const created = await request(system.url).post('/v1/robots').send({ type: 'noop-pipeline', input: { holdMs: 2500 } });
+    const created = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'noop-pipeline', input: { holdMs: 2500 } });
     expect(created.status).toBe(201);
     const robotId: string = created.body.robotId;
-    await eventually(async () => ((await moduleLive('fo-primary'))?.inFlight === 1 ? true : undefined), 20_000);
+    await eventually(
+      async () => ((await moduleLive('fo-primary'))?.inFlight === 1 ? true : undefined),
+      20_000,
+    );
 
     await primary.kill();
 
@@ -63,11 +78,15 @@ describe('a module worker killed mid-step', () => {
     const completedNoops = (history.events ?? []).filter((event) => {
       const scheduledId = event.activityTaskCompletedEventAttributes?.scheduledEventId;
       if (!scheduledId) return false;
-      const scheduled = history.events?.find((candidate) => String(candidate.eventId) === String(scheduledId));
+      const scheduled = history.events?.find(
+        (candidate) => String(candidate.eventId) === String(scheduledId),
+      );
       return scheduled?.activityTaskScheduledEventAttributes?.activityType?.name === 'noop';
     });
     expect(completedNoops).toHaveLength(3);
-    const row = await system.sql.query('select retry_count, module_name from robots where robot_id = $1', [robotId]);
+    const row = await system.sql.query('select retry_count, module_name from robots where robot_id = $1', [
+      robotId,
+    ]);
     expect(row.rows[0]).toEqual({ retry_count: 1, module_name: 'fo-standby' });
   }, 120_000);
 

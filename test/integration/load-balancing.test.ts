@@ -79,7 +79,10 @@ describe('score-based routing', () => {
   it('counts how robots spread over modules', async () => {
     const res = await request(system.url).get('/v1/modules');
     const counts = Object.fromEntries(
-      res.body.items.map((module: { name: string; robots: Record<string, number> }) => [module.name, module.robots]),
+      res.body.items.map((module: { name: string; robots: Record<string, number> }) => [
+        module.name,
+        module.robots,
+      ]),
     );
     expect(counts.fast).toEqual({ completed: 3 });
     expect(counts.slow).toEqual({ completed: 2 });

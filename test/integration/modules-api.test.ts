@@ -33,7 +33,9 @@ describe('module registry API', () => {
       live: { replicas: 1, capacity: 5, inFlight: 0, utilisation: 0 },
       circuit: 'closed',
     });
-    expect(module.supportedSteps).toEqual(expect.arrayContaining(['validate', 'classify', 'transform', 'noop']));
+    expect(module.supportedSteps).toEqual(
+      expect.arrayContaining(['validate', 'classify', 'transform', 'noop']),
+    );
   });
 
   it('registers an external module (201), re-registers it (200), and takes its heartbeats', async () => {
@@ -48,7 +50,9 @@ describe('module registry API', () => {
     expect(again.status).toBe(200);
     expect(again.body.version).toBe('1.3.0');
 
-    const beat = await request(system.url).post('/v1/modules/ext-ocr/heartbeat').send({ replicaId: 'r-1', capacity: 4 });
+    const beat = await request(system.url)
+      .post('/v1/modules/ext-ocr/heartbeat')
+      .send({ replicaId: 'r-1', capacity: 4 });
     expect(beat.status).toBe(200);
     expect(beat.body.live).toMatchObject({ replicas: 1, capacity: 4 });
   });
@@ -57,7 +61,10 @@ describe('module registry API', () => {
     const res = await request(system.url).get('/v1/modules?robotType=demo');
     const ext = res.body.items.find((item: { name: string }) => item.name === 'ext-ocr');
     const own = res.body.items.find((item: { name: string }) => item.name === system.moduleName);
-    expect(own.routing).toMatchObject({ eligible: true, factors: { typeMatch: 0.5, capacity: 1, health: 1 } });
+    expect(own.routing).toMatchObject({
+      eligible: true,
+      factors: { typeMatch: 0.5, capacity: 1, health: 1 },
+    });
     // ext-ocr lacks the transform step of the demo pipeline.
     expect(ext.routing.eligible).toBe(false);
     expect(ext.routing.ineligibleReasons).toContain('missing steps: transform');
@@ -71,17 +78,29 @@ describe('module registry API', () => {
     const deleted = await request(system.url).delete('/v1/modules/ext-ocr');
     expect(deleted.status).toBe(200);
     expect(deleted.body.isActive).toBe(false);
-    const row = await system.sql.query('select is_active from module_registry where module_name = $1', ['ext-ocr']);
+    const row = await system.sql.query('select is_active from module_registry where module_name = $1', [
+      'ext-ocr',
+    ]);
     expect(row.rows[0].is_active).toBe(false);
   });
 
   it.each([
-    ['an unknown step', { ...external, name: 'bad-a', supportedSteps: ['teleport'] }, 400, 'body.supportedSteps'],
+    [
+      'an unknown step',
+      { ...external, name: 'bad-a', supportedSteps: ['teleport'] },
+      400,
+      'body.supportedSteps',
+    ],
     ['capacity 0', { ...external, name: 'bad-b', capacity: 0 }, 400, 'body.capacity'],
     ['capacity -3', { ...external, name: 'bad-c', capacity: -3 }, 400, 'body.capacity'],
     ['a bad name', { ...external, name: 'Bad Name' }, 400, 'body.name'],
     ['a bad version', { ...external, name: 'bad-d', version: 'latest' }, 400, 'body.version'],
-    ['no robot types', { ...external, name: 'bad-e', supportedRobotTypes: [] }, 400, 'body.supportedRobotTypes'],
+    [
+      'no robot types',
+      { ...external, name: 'bad-e', supportedRobotTypes: [] },
+      400,
+      'body.supportedRobotTypes',
+    ],
     ['an unknown field', { ...external, name: 'bad-f', colour: 'red' }, 400, 'body'],
   ])('refuses %s with the field', async (_name, body, status, field) => {
     const res = await request(system.url).post('/v1/modules').send(body);
@@ -101,14 +120,19 @@ describe('module registry API', () => {
   it('answers 404 for an unknown module and 400 for an unknown robot type filter', async () => {
     expect((await request(system.url).get('/v1/modules/nope')).status).toBe(404);
     expect((await request(system.url).post('/v1/modules/nope/drain')).status).toBe(404);
-    expect((await request(system.url).post('/v1/modules/nope/heartbeat').send({ replicaId: 'x', capacity: 1 })).status).toBe(404);
+    expect(
+      (await request(system.url).post('/v1/modules/nope/heartbeat').send({ replicaId: 'x', capacity: 1 }))
+        .status,
+    ).toBe(404);
     const res = await request(system.url).get('/v1/modules?robotType=unknown-type');
     expect(res.status).toBe(400);
     expect(res.body.errors[0].field).toBe('query.robotType');
   });
 
   it('created no module row for any refused registration', async () => {
-    const rows = await system.sql.query("select module_name from module_registry where module_name like 'bad-%'");
+    const rows = await system.sql.query(
+      "select module_name from module_registry where module_name like 'bad-%'",
+    );
     expect(rows.rows).toEqual([]);
   });
 });

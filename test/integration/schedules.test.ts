@@ -35,11 +35,17 @@ describe('maintenance schedules', () => {
     ]);
     for (const schedule of schedules) {
       const description = await system.temporal.schedule.getHandle(schedule.id).describe();
-      expect(description.action).toMatchObject({ type: 'startWorkflow', workflowType: schedule.workflowType });
+      expect(description.action).toMatchObject({
+        type: 'startWorkflow',
+        workflowType: schedule.workflowType,
+      });
     }
     const [health, performance] = schedules;
     await eventually(async () => ((await completedRunsOf(health?.id ?? '')) > 0 ? true : undefined), 20_000);
-    await eventually(async () => ((await completedRunsOf(performance?.id ?? '')) > 0 ? true : undefined), 20_000);
+    await eventually(
+      async () => ((await completedRunsOf(performance?.id ?? '')) > 0 ? true : undefined),
+      20_000,
+    );
   });
 
   it('the health monitor marks a module whose replicas are gone unhealthy, and records live state', async () => {
@@ -49,14 +55,17 @@ describe('maintenance schedules', () => {
       const res = await request(system.url).get('/v1/modules/short-lived');
       return res.body.healthStatus === 'unhealthy' ? true : undefined;
     }, 20_000);
-    const row = await system.sql.query('select registration_data from module_registry where module_name = $1', [
-      system.moduleName,
-    ]);
+    const row = await system.sql.query(
+      'select registration_data from module_registry where module_name = $1',
+      [system.moduleName],
+    );
     expect(row.rows[0].registration_data.live).toMatchObject({ replicas: 1, capacity: 5 });
   });
 
   it('the performance update stores score and tier from step outcomes', async () => {
-    const created = await request(system.url).post('/v1/robots').send({ type: 'demo', input: { text: 'order' } });
+    const created = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'order' } });
     await system.temporal.workflow.getHandle(created.body.robotId).result();
     const row = await eventually(async () => {
       const result = await system.sql.query(
@@ -79,11 +88,15 @@ describe('maintenance schedules', () => {
       [orphan, JSON.stringify({ text: 'invoice found again' })],
     );
     // A finished robot whose row was lost.
-    const lost = await request(system.url).post('/v1/robots').send({ type: 'demo', input: { text: 'lost row' } });
+    const lost = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'lost row' } });
     await system.temporal.workflow.getHandle(lost.body.robotId).result();
     await system.sql.query('delete from robots where robot_id = $1', [lost.body.robotId]);
     await eventually(async () => {
-      for await (const wf of system.temporal.workflow.list({ query: `WorkflowId = "${lost.body.robotId}"` })) {
+      for await (const wf of system.temporal.workflow.list({
+        query: `WorkflowId = "${lost.body.robotId}"`,
+      })) {
         return wf.workflowId;
       }
       return undefined;
@@ -99,7 +112,9 @@ describe('maintenance schedules', () => {
     expect(restarted.output['classify-text'].category).toBe('invoice');
 
     const restored = await eventually(async () => {
-      const rows = await system.sql.query('select status, robot_type from robots where robot_id = $1', [lost.body.robotId]);
+      const rows = await system.sql.query('select status, robot_type from robots where robot_id = $1', [
+        lost.body.robotId,
+      ]);
       return rows.rows[0];
     });
     expect(restored).toEqual({ status: 'completed', robot_type: 'demo' });

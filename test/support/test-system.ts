@@ -4,6 +4,7 @@ import { Connection, Client as TemporalClient } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
+import type { StepActivities } from '../../activities/types';
 import { createApp } from '../../api/app';
 import { type Config, parseConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
@@ -80,13 +81,17 @@ export async function startTestSystem(
   });
   running.push({ worker: controlWorker, done: controlWorker.run() });
 
-  const startModule = async (module: Partial<ModuleOptions> & { name: string }) => {
+  const startModule = async (
+    module: Partial<ModuleOptions> & { name: string },
+    activities?: StepActivities,
+  ) => {
     const moduleWorker = await createModuleWorker({
       config,
       connection: nativeConnection,
       services,
       logger,
       module: { capacity: 5, robotTypes: [], ...module },
+      ...(activities ? { activities } : {}),
     });
     const done = moduleWorker.run();
     running.push({ worker: moduleWorker.worker, done });

@@ -25,7 +25,9 @@ export function spawnModuleWorker(config: Config, name: string, capacity = 5): W
     LOG_LEVEL: 'info',
     LOG_PRETTY: 'false',
   };
-  const child = spawn(process.execPath, [rpa, 'worker', '--module', name, '--capacity', String(capacity)], { env });
+  const child = spawn(process.execPath, [rpa, 'worker', '--module', name, '--capacity', String(capacity)], {
+    env,
+  });
   let output = '';
   child.stdout?.on('data', (chunk) => {
     output += chunk;
