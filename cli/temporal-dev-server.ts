@@ -5,6 +5,12 @@ import { Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_NAMES } from '../core/search-attributes';
 
+/**
+ * Task-queue priorities (critical robots overtake a backlog of low ones) need the new matcher on
+ * Temporal 1.28–1.29; docker-compose sets the same in deploy/dynamicconfig.yaml.
+ */
+export const TEMPORAL_DYNAMIC_CONFIG = ['matching.useNewMatcher=true'];
+
 export interface DevServerOptions {
   /** Project root, where scripts/install-temporal.sh lives. */
   root: string;
@@ -82,6 +88,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     '--log-level',
     'warn',
     ...SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+    ...TEMPORAL_DYNAMIC_CONFIG.flatMap((value) => ['--dynamic-config-value', value]),
   ];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
