@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { createRobotBody, listRobotsQuery, robotIdParams } from './schemas';
+import {
+  createRobotBody,
+  listModulesQuery,
+  listRobotsQuery,
+  moduleHeartbeatBody,
+  registerModuleBody,
+  robotIdParams,
+} from './schemas';
 
 // Built from the same zod schemas the routes parse with, so the document cannot drift from validation.
 
@@ -8,6 +15,8 @@ const problem = {
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 };
 const robot = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Robot' } } } };
+const moduleResponse = { content: { 'application/json': { schema: { type: 'object' } } } };
+const moduleNameParameter = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
 
 function queryParameters(schema: z.ZodObject) {
   const json = z.toJSONSchema(schema, { io: 'input' }) as {
@@ -89,6 +98,68 @@ export function buildOpenApiDocument(version: string) {
           responses: { '200': { description: 'The robot', ...robot }, '400': problem, '404': problem },
         },
       },
+      '/v1/modules': {
+        post: {
+          summary: 'Register an external module (or update it; a new major version is 409)',
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: z.toJSONSchema(registerModuleBody, { io: 'input' }) } },
+          },
+          responses: {
+            '201': { description: 'Registered', ...moduleResponse },
+            '200': { description: 'Updated', ...moduleResponse },
+            '400': problem,
+            '409': problem,
+          },
+        },
+        get: {
+          summary:
+            "Modules with live replicas, capacity, in-flight, circuit, robots routed; with robotType, each one's score",
+          parameters: queryParameters(listModulesQuery),
+          responses: { '200': { description: '{ items: Module[] }' }, '400': problem },
+        },
+      },
+      '/v1/modules/{name}': {
+        get: {
+          summary: 'One module',
+          parameters: [moduleNameParameter, ...queryParameters(listModulesQuery)],
+          responses: { '200': { description: 'The module', ...moduleResponse }, '404': problem },
+        },
+        delete: {
+          summary: 'Deactivate: no robot is routed to it any more',
+          parameters: [moduleNameParameter],
+          responses: { '200': { description: 'The module', ...moduleResponse }, '404': problem },
+        },
+      },
+      '/v1/modules/{name}/drain': {
+        post: {
+          summary: 'Stop routing new robots to it; robots already there finish',
+          parameters: [moduleNameParameter],
+          responses: { '200': { description: 'The module', ...moduleResponse }, '404': problem },
+        },
+      },
+      '/v1/modules/{name}/resume': {
+        post: {
+          summary: 'Undo drain',
+          parameters: [moduleNameParameter],
+          responses: { '200': { description: 'The module', ...moduleResponse }, '404': problem },
+        },
+      },
+      '/v1/modules/{name}/heartbeat': {
+        post: {
+          summary: "An external module replica's liveness (every few seconds)",
+          parameters: [moduleNameParameter],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: z.toJSONSchema(moduleHeartbeatBody, { io: 'input' }) } },
+          },
+          responses: {
+            '200': { description: 'The module', ...moduleResponse },
+            '400': problem,
+            '404': problem,
+          },
+        },
+      },
       '/health': {
         get: {
           summary: 'Dependencies with status and latency',
@@ -134,6 +205,12 @@ export function buildOpenApiDocument(version: string) {
             input: { type: 'object' },
             output: { type: ['object', 'null'] },
             progress: { type: ['object', 'null'] },
+            routing: {
+              type: 'array',
+              description:
+                'Routing decisions: candidates with factors, scores and why each lost; the winner and why',
+              items: { type: 'object' },
+            },
             error: { type: ['string', 'null'] },
             processingTimeMs: { type: ['integer', 'null'] },
             retryCount: { type: 'integer' },

@@ -1,6 +1,8 @@
+import type { ModuleView } from '../api/modules.service';
 import type { RobotView } from '../core/robot';
 
 export type RobotResponse = RobotView & { links: { self: string; temporalUi: string } };
+export type ModuleResponse = ModuleView;
 
 export class ApiError extends Error {
   constructor(
@@ -57,6 +59,19 @@ export class ApiClient {
       Object.entries(query).filter((entry): entry is [string, string] => !!entry[1]),
     );
     return this.request<{ items: RobotResponse[]; nextCursor: string | null }>('GET', `/v1/robots?${params}`);
+  }
+
+  listModules(robotType?: string) {
+    const query = robotType ? `?robotType=${encodeURIComponent(robotType)}` : '';
+    return this.request<{ items: ModuleResponse[] }>('GET', `/v1/modules${query}`);
+  }
+
+  moduleAction(name: string, action: 'drain' | 'resume') {
+    return this.request<ModuleResponse>('POST', `/v1/modules/${encodeURIComponent(name)}/${action}`);
+  }
+
+  deactivateModule(name: string) {
+    return this.request<ModuleResponse>('DELETE', `/v1/modules/${encodeURIComponent(name)}`);
   }
 
   health() {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerModuleCommands } from './commands/modules';
 import { registerRobotCommands } from './commands/robots';
 import { registerServiceCommands } from './commands/services';
 import { registerStartCommand } from './commands/start';
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerServiceCommands(program);
   registerRobotCommands(program);
+  registerModuleCommands(program);
   return program;
 }
 

@@ -9,7 +9,7 @@ export const EXIT = { ok: 0, robotFailed: 1, usage: 2, api: 3 } as const;
 
 class UsageError extends Error {}
 
-function apiClient(option: string | undefined): ApiClient {
+export function apiClient(option: string | undefined): ApiClient {
   const config = loadConfigOrExit();
   return new ApiClient(option ?? config.RPA_API_URL ?? `http://127.0.0.1:${config.PORT}`);
 }
@@ -29,11 +29,11 @@ function readInput(file: string | undefined): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function print(value: unknown): void {
+export function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-async function guarded(action: () => Promise<number>): Promise<void> {
+export async function guarded(action: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await action();
   } catch (err) {

@@ -92,3 +92,28 @@ describe('rpa robots', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('rpa modules', () => {
+  it('list --type shows live state and the score for that type', async () => {
+    const result = await run(['modules', 'list', '--type', 'demo', '--json']);
+    expect(result.code).toBe(0);
+    const [module] = JSON.parse(result.stdout);
+    expect(module).toMatchObject({ name: system.moduleName, live: { replicas: 1 }, routing: { eligible: true } });
+    const table = await run(['modules', 'list']);
+    expect(table.stdout).toContain(system.moduleName);
+    expect(table.stdout).toContain('1 replica(s)');
+  });
+
+  it('drain and resume', async () => {
+    const drained = await run(['modules', 'drain', system.moduleName]);
+    expect(JSON.parse(drained.stdout).draining).toBe(true);
+    const resumed = await run(['modules', 'resume', system.moduleName]);
+    expect(JSON.parse(resumed.stdout).draining).toBe(false);
+  });
+
+  it('exits 2 for an unknown module', async () => {
+    const result = await run(['modules', 'drain', 'no-such-module']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('not found');
+  });
+});

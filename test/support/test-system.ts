@@ -29,14 +29,15 @@ export interface TestSystem {
   /** Starts an in-process module replica; `stop()` shuts it down gracefully. */
   startModule(
     options: Partial<ModuleOptions> & { name: string },
+    activities?: StepActivities,
   ): Promise<ModuleWorker & { stop(): Promise<void> }>;
   close(): Promise<void>;
 }
 
 /**
  * Everything a test file needs, isolated from other files: its own database (a copy of the
- * migrated template), its own Redis key prefix is not needed because module names are unique, its
- * own control task queue and module; Redis and Temporal are shared.
+ * migrated template), Redis key prefix, control task queue and module; the Redis server and the
+ * Temporal server are shared.
  */
 export async function startTestSystem(
   options: { module?: Partial<ModuleOptions> | false; env?: Record<string, string> } = {},

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import type { ModuleResponse } from '../api-client';
+import { apiClient, EXIT, guarded, print } from './robots';
+
+function row(module: ModuleResponse): string {
+  const score = module.routing
+    ? module.routing.eligible
+      ? module.routing.score.toFixed(3)
+      : 'ineligible'
+    : '';
+  const robots = Object.entries(module.robots)
+    .map(([status, count]) => `${status}:${count}`)
+    .join(' ');
+  const state = !module.isActive ? 'inactive' : module.draining ? 'draining' : module.healthStatus;
+  return [
+    module.name.padEnd(20),
+    state.padEnd(10),
+    `${module.live.replicas} replica(s)`.padEnd(13),
+    `${module.live.inFlight}/${module.live.capacity}`.padEnd(8),
+    `perf ${module.performanceScore.toFixed(2)}`.padEnd(10),
+    `circuit ${module.circuit}`.padEnd(18),
+    score.padEnd(11),
+    robots,
+  ].join(' ');
+}
+
+export function registerModuleCommands(program: Command): void {
+  const modules = program.command('modules').description('inspect and control modules through the API');
+  modules.option('--api <url>', 'API base URL (default RPA_API_URL or http://127.0.0.1:$PORT)');
+  const api = () => apiClient(modules.opts<{ api?: string }>().api);
+
+  modules
+    .command('list')
+    .description('modules with live replicas, in-flight/capacity, performance, circuit and robots routed')
+    .option('-t, --type <robotType>', 'also show each module’s current score for this robot type')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: { type?: string; json?: boolean }) =>
+      guarded(async () => {
+        const { items } = await api().listModules(options.type);
+        if (options.json) print(items);
+        else for (const module of items) process.stdout.write(`${row(module)}\n`);
+        return EXIT.ok;
+      }),
+    );
+
+  for (const action of ['drain', 'resume'] as const) {
+    modules
+      .command(`${action} <name>`)
+      .description(
+        action === 'drain'
+          ? 'route no new robots to the module; running ones finish'
+          : 'route robots to it again',
+      )
+      .action(async (name: string) =>
+        guarded(async () => {
+          print(await api().moduleAction(name, action));
+          return EXIT.ok;
+        }),
+      );
+  }
+
+  modules
+    .command('deactivate <name>')
+    .description('take the module out of routing for good (DELETE /v1/modules/:name)')
+    .action(async (name: string) =>
+      guarded(async () => {
+        print(await api().deactivateModule(name));
+        return EXIT.ok;
+      }),
+    );
+}
