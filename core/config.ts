@@ -81,8 +81,8 @@ const schema = z
     MODULE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
     MODULE_REPLICA_TTL_SECONDS: z.coerce.number().int().min(2).max(3600).default(15),
     // A step nobody picks up within this time is re-dispatched to another module (failover).
-    MODULE_PICKUP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-    STEP_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    MODULE_PICKUP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(20),
+    STEP_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(5),
     CIRCUIT_HALF_OPEN_AFTER_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
     PERFORMANCE_EWMA_ALPHA: z.coerce.number().gt(0).max(1).default(0.2),

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 
-/** A named map of JSON values shared by all processes (Redis hash), or by one process (memory). */
+/** A named map of JSON values shared by all processes: a Redis hash, or rows of `shared_hashes`. */
 export interface JsonHash<T> {
   get(field: string): Promise<T | undefined>;
   all(): Promise<Map<string, T>>;
@@ -30,26 +30,5 @@ export class RedisJsonHash<T> implements JsonHash<T> {
 
   async delete(field: string): Promise<void> {
     await this.redis.hdel(this.key, field);
-  }
-}
-
-export class MemoryJsonHash<T> implements JsonHash<T> {
-  private readonly values = new Map<string, string>();
-
-  async get(field: string): Promise<T | undefined> {
-    const raw = this.values.get(field);
-    return raw === undefined ? undefined : (JSON.parse(raw) as T);
-  }
-
-  async all(): Promise<Map<string, T>> {
-    return new Map([...this.values].map(([field, raw]) => [field, JSON.parse(raw) as T]));
-  }
-
-  async set(field: string, value: T): Promise<void> {
-    this.values.set(field, JSON.stringify(value));
-  }
-
-  async delete(field: string): Promise<void> {
-    this.values.delete(field);
   }
 }

@@ -11,13 +11,13 @@ export interface StepPolicy {
   pickupTimeoutSeconds: number;
   /** A running step that stops heartbeating this long is retried (its worker died). */
   heartbeatTimeoutSeconds: number;
-  /** Re-dispatches allowed for one step before the robot fails. */
+  /** Re-dispatches of one step before the robot pauses (pending) and tries every module again. */
   maxFailoversPerStep: number;
 }
 
 export const DEFAULT_STEP_POLICY: StepPolicy = {
-  pickupTimeoutSeconds: 30,
-  heartbeatTimeoutSeconds: 30,
+  pickupTimeoutSeconds: 20,
+  heartbeatTimeoutSeconds: 10,
   maxFailoversPerStep: 5,
 };
 

@@ -1,15 +1,16 @@
 import Redis from 'ioredis';
 import { ModuleCircuitBreakers } from '../core/circuit-breakers';
 import type { Config } from '../core/config';
-import { type JsonHash, MemoryJsonHash, RedisJsonHash } from '../core/json-hash';
+import { type JsonHash, RedisJsonHash } from '../core/json-hash';
 import { type ModuleStateStore, RedisModuleStateStore } from '../core/module-state';
 import type { PerformanceStats } from '../core/performance';
 import type { DatabaseHandle } from './client';
 import { PostgresModuleStateStore } from './module-replicas.repository';
 import { ModulesRepository } from './modules.repository';
 import { RoutingTable } from './routing-table';
+import { PostgresJsonHash } from './shared-hash.repository';
 
-/** Everything module routing shares between processes; Redis-backed when REDIS_URL is set. */
+/** Everything module routing shares between processes: in Redis when REDIS_URL is set, else in Postgres. */
 export interface ModuleServices {
   modules: ModulesRepository;
   state: ModuleStateStore;
@@ -33,7 +34,7 @@ export function createModuleServices(config: Config, database: DatabaseHandle): 
     // Surfaced by failing commands; ioredis reconnects by itself.
   });
   const hash = <T>(key: string): JsonHash<T> =>
-    redis ? new RedisJsonHash<T>(redis, key) : new MemoryJsonHash<T>();
+    redis ? new RedisJsonHash<T>(redis, key) : new PostgresJsonHash<T>(database.db, key);
   return {
     modules,
     state: redis ? new RedisModuleStateStore(redis) : new PostgresModuleStateStore(database.db),

@@ -133,6 +133,18 @@ export const robotExecuteArchive = pgTable(
   (table) => [index('robot_execute_archive_robot_idx').on(table.robotId)],
 );
 
+/** Shared JSON hashes (circuits, performance, routing table) when no Redis is configured. */
+export const sharedHashes = pgTable(
+  'shared_hashes',
+  {
+    hash: text('hash').notNull(),
+    field: text('field').notNull(),
+    value: jsonb('value').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.hash, table.field] })],
+);
+
 export type ModuleRow = typeof moduleRegistry.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;

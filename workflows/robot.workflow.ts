@@ -194,10 +194,11 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
           });
           if (!notPickedUp(err) && circuit !== 'open') throw err;
           if (excluded.length >= policy.maxFailoversPerStep) {
-            throw ApplicationFailure.nonRetryable(
-              `step ${step.name}: no module completed it after ${excluded.length} failovers (${errorMessage(err)})`,
-              'FailoversExhausted',
-            );
+            // Every module was tried: wait, then start over. A robot is never failed for lack of capacity.
+            excluded.length = 0;
+            progress.reason = `no module completed step ${step.name} (${errorMessage(err)}); retrying`;
+            await record('pending');
+            await sleep(`${args.moduleWaitSeconds} seconds`);
           }
           excluded.push(moduleName);
           progress.retryCount += 1;

@@ -7,6 +7,7 @@ import { openPglite } from '../../db/client';
 import { migrateEmbedded, migratePostgres } from '../../db/migrate';
 import { runControlWorker } from '../../workers/control.worker';
 import { runModuleWorker } from '../../workers/module.worker';
+import { withRunningLauncher } from '../launcher-state';
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -27,7 +28,7 @@ export function registerServiceCommands(program: Command): void {
     .command('api')
     .description('run the HTTP API (PORT, default 3000)')
     .action(async () => {
-      const config = loadConfigOrExit();
+      const config = withRunningLauncher(loadConfigOrExit());
       const logger = createLogger(config, 'api');
       const api = await startApi(config, logger);
       logger.info({ url: api.url }, 'api listening');
@@ -51,7 +52,7 @@ export function registerServiceCommands(program: Command): void {
       if (Boolean(options.control) === Boolean(options.module)) {
         program.error('error: give exactly one of --control or --module <name>', { exitCode: 2 });
       }
-      const config = loadConfigOrExit();
+      const config = withRunningLauncher(loadConfigOrExit());
       if (options.control) {
         await runControlWorker(config, createLogger(config, 'control-worker'));
         return;
@@ -71,7 +72,7 @@ export function registerServiceCommands(program: Command): void {
     .command('migrate')
     .description('apply database migrations (DATABASE_URL, or the embedded PGlite in PGLITE_DIR)')
     .action(async () => {
-      const config = loadConfigOrExit();
+      const config = withRunningLauncher(loadConfigOrExit());
       if (config.DATABASE_URL) {
         await migratePostgres(config.DATABASE_URL);
         console.log('migrations applied to DATABASE_URL');

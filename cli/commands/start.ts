@@ -6,6 +6,7 @@ import { migratePostgres } from '../../db/migrate';
 import { ApiClient } from '../api-client';
 import { type ManagedChild, spawnRpa, stopChild, tailOf } from '../child-processes';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../embedded-postgres';
+import { clearLauncherState, writeLauncherState } from '../launcher-state';
 import { type DevServer, startTemporalDevServer, temporalReachable } from '../temporal-dev-server';
 import { waitForRobot } from '../wait-for-robot';
 
@@ -43,6 +44,7 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
     stopping = true;
     console.log('\nstopping…');
     await Promise.all(children.map((child) => stopChild(child)));
+    clearLauncherState(config.DATA_DIR);
     await postgres?.stop();
     await temporal?.stop();
     process.exit(code);
@@ -80,6 +82,7 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
         port: config.PGLITE_PORT,
       });
       databaseUrl = postgres.url;
+      writeLauncherState(config.DATA_DIR, { databaseUrl, temporalAddress });
       console.log(
         `✓ embedded PGlite in ${config.PGLITE_DIR}, migrated, served on 127.0.0.1:${config.PGLITE_PORT}`,
       );
@@ -132,6 +135,8 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
       console.log(`  API:         ${apiUrl}/v1/robots/${robot.robotId}`);
       console.log(`  Temporal UI: ${temporalUiRobotUrl(uiUrl, config.TEMPORAL_NAMESPACE, robot.robotId)}`);
     }
+    console.log(`\nAdd capacity from another terminal:  npx rpa worker --module second --capacity 5`);
+    console.log(`Watch routing:                       npx rpa modules list --type demo`);
     console.log(`\nReady. Temporal Web UI: ${uiUrl}   Press Ctrl-C to stop.`);
   } catch (err) {
     console.error(`✗ ${err instanceof Error ? err.message : String(err)}`);

@@ -98,7 +98,11 @@ describe('rpa modules', () => {
     const result = await run(['modules', 'list', '--type', 'demo', '--json']);
     expect(result.code).toBe(0);
     const [module] = JSON.parse(result.stdout);
-    expect(module).toMatchObject({ name: system.moduleName, live: { replicas: 1 }, routing: { eligible: true } });
+    expect(module).toMatchObject({
+      name: system.moduleName,
+      live: { replicas: 1 },
+      routing: { eligible: true },
+    });
     const table = await run(['modules', 'list']);
     expect(table.stdout).toContain(system.moduleName);
     expect(table.stdout).toContain('1 replica(s)');

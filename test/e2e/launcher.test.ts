@@ -70,6 +70,20 @@ async function robots(path = '/v1/robots'): Promise<RobotList> {
   return (await (await fetch(`http://127.0.0.1:${ports.api}${path}`)).json()) as RobotList;
 }
 
+type ModuleList = { items: { name: string; live: { replicas: number } }[] };
+
+async function eventuallyModules(
+  done: (items: ModuleList['items']) => boolean,
+): Promise<ModuleList['items']> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const body = (await (await fetch(`http://127.0.0.1:${ports.api}/v1/modules`)).json()) as ModuleList;
+    if (done(body.items)) return body.items;
+    if (Date.now() > deadline) throw new Error(`modules never matched: ${JSON.stringify(body.items)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 async function portClosed(port: number): Promise<boolean> {
   try {
     await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
@@ -98,6 +112,18 @@ describe('rpa start', () => {
     expect(list.items[0]).toMatchObject({ type: 'demo', status: 'completed' });
     const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
     expect(ui.status).toBe(200);
+
+    // A module added by hand from another terminal joins the launcher's embedded database.
+    const handAdded = spawn(process.execPath, [rpa, 'worker', '--module', 'second', '--capacity', '2'], {
+      env: launcherEnv(),
+    });
+    const modules = await eventuallyModules((items) =>
+      items.some((m) => m.name === 'second' && m.live.replicas === 1),
+    );
+    expect(modules.map((m) => m.name).sort()).toEqual(['default', 'second']);
+    const exited = new Promise((resolve) => handAdded.once('exit', resolve));
+    handAdded.kill('SIGTERM');
+    await exited;
 
     expect(await stop(first.child)).toBe(0);
     expect(await portClosed(ports.api)).toBe(true);

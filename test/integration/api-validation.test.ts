@@ -208,7 +208,14 @@ describe('GET /openapi.json', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/v1/robots', '/v1/robots/{id}', '/v1/modules', '/v1/modules/{name}/drain', '/health', '/openapi.json']),
+      expect.arrayContaining([
+        '/v1/robots',
+        '/v1/robots/{id}',
+        '/v1/modules',
+        '/v1/modules/{name}/drain',
+        '/health',
+        '/openapi.json',
+      ]),
     );
     const body = res.body.paths['/v1/robots'].post.requestBody.content['application/json'].schema;
     expect(body.required).toEqual(['type']);

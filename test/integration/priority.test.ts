@@ -27,9 +27,12 @@ const millis = (time: { seconds?: unknown; nanos?: number | null } | null | unde
 async function firstStepWaitMs(robotId: string): Promise<number> {
   const history = await system.temporal.workflow.getHandle(robotId).fetchHistory();
   const events = history.events ?? [];
-  const scheduled = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'noop');
+  const scheduled = events.find(
+    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'noop',
+  );
   const started = events.find(
-    (event) => String(event.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId),
+    (event) =>
+      String(event.activityTaskStartedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId),
   );
   if (!scheduled || !started) throw new Error(`robot ${robotId} never started a step`);
   return millis(started.eventTime) - millis(scheduled.eventTime);
