@@ -1,0 +1,327 @@
+// What every benchmark under bench/ shares: the bounded request loop and its statistics, the
+// machine description, Temporal / Postgres / Redis set-up and clean-up, results files, the
+// BENCHMARKS.md section rewrite, and a runner that cleans up on errors, SIGINT and a hard timeout.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { type Client, type Connection, WorkflowNotFoundError } from '@temporalio/client';
+import Redis from 'ioredis';
+import { startTemporalDevServer, temporalReachable } from '../cli/temporal-dev-server';
+import { parseConfig } from '../core/config';
+import { migratePostgres } from '../db/migrate';
+import { adminQuery, databaseUrl, TEST_REDIS_URL } from '../test/support/test-env';
+
+export const ROOT = path.resolve(__dirname, '..');
+const BENCHMARKS_FILE = path.join(ROOT, 'BENCHMARKS.md');
+const DEV_SERVER_PORT = 7266; // never the developer's 7233/8233 nor the tests' 7255
+
+export interface Stats {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+  opsPerSecond: number;
+}
+export type StatKey = 'p50' | 'p90' | 'p99' | 'mean' | 'max';
+export const STAT_KEYS: StatKey[] = ['p50', 'p90', 'p99', 'mean', 'max'];
+
+export interface Sample {
+  latencies: number[];
+  errors: string[];
+  wallMs: number;
+}
+
+/** Set by SIGINT or the hard timeout: loops stop issuing work, then everything is cleaned up. */
+export const interruption = { aborted: false, reason: '' };
+
+export function throwIfInterrupted(): void {
+  if (interruption.aborted) throw new Error(interruption.reason);
+}
+
+/**
+ * The command line's `--name N` options, positive integers, each with its default; a default that is
+ * a list takes `--name 1,2,3`. Unknown options are errors.
+ */
+export function intOptions<D extends Record<string, number | number[]>>(defaults: D): D {
+  const options = Object.fromEntries(
+    Object.keys(defaults).map((name) => [name, { type: 'string' as const }]),
+  );
+  const { values } = parseArgs({ options });
+  const parsed = Object.entries(defaults).map(([name, fallback]) => {
+    const raw = values[name];
+    if (typeof raw !== 'string') return [name, fallback];
+    const list = raw.split(',').map(Number);
+    if (!list.every((n) => Number.isInteger(n) && n > 0) || (!Array.isArray(fallback) && list.length !== 1)) {
+      throw new Error(
+        `--${name} must be a positive integer${Array.isArray(fallback) ? ' list, e.g. 1,2,3' : ''}`,
+      );
+    }
+    return [name, Array.isArray(fallback) ? list : list[0]];
+  });
+  return Object.fromEntries(parsed) as D;
+}
+
+/** Runs `count` operations with `concurrency` in flight; records each successful one's latency in ms. */
+export async function measure(count: number, concurrency: number, op: () => Promise<void>): Promise<Sample> {
+  const sample: Sample = { latencies: [], errors: [], wallMs: 0 };
+  let issued = 0;
+  const lane = async () => {
+    while (issued < count && !interruption.aborted) {
+      issued += 1;
+      const started = performance.now();
+      try {
+        await op();
+        sample.latencies.push(performance.now() - started);
+      } catch (err) {
+        sample.errors.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  sample.wallMs = performance.now() - started;
+  return sample;
+}
+
+export function merge(samples: Sample[]): Sample {
+  return {
+    latencies: samples.flatMap((s) => s.latencies),
+    errors: samples.flatMap((s) => s.errors),
+    wallMs: samples.reduce((sum, s) => sum + s.wallMs, 0),
+  };
+}
+
+/** Percentiles (nearest rank) of the latencies, rounded to `digits` decimals; ops/s over the wall time. */
+export function summarize(sample: Sample, digits = 2): Stats {
+  const sorted = Float64Array.from(sample.latencies).sort();
+  const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+  const round = (value: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+  return {
+    count: sorted.length,
+    p50: round(at(50)),
+    p90: round(at(90)),
+    p99: round(at(99)),
+    mean: round(sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length)),
+    max: round(sorted.at(-1) ?? Number.NaN),
+    opsPerSecond: Math.round((sorted.length / Math.max(1, sample.wallMs)) * 1000),
+  };
+}
+
+export function table(rows: [string, string[]][], header: string[]): string {
+  const width = Math.max(...rows.map(([label]) => label.length), 24);
+  const line = (label: string, cells: string[]) =>
+    `${label.padEnd(width)}${cells.map((cell) => cell.padStart(10)).join('')}`;
+  return [line('', header), ...rows.map(([label, cells]) => line(label, cells))].join('\n');
+}
+
+/** The console table's rows as Markdown; the label column left-aligned, the others right-aligned. */
+export function markdownTable(header: string[], rows: [string, string[]][]): string[] {
+  const align = header.map((_, index) => (index === 0 ? '---' : '---:'));
+  return [header, align, ...rows.map(([label, cells]) => [label, ...cells])].map(
+    (row) => `| ${row.join(' | ')} |`,
+  );
+}
+
+export type Machine = Awaited<ReturnType<typeof describeMachine>>;
+
+export async function describeMachine(connection: Connection | null, temporal: string) {
+  const info = connection ? await connection.workflowService.getSystemInfo({}) : null;
+  const cpu = os.cpus();
+  return {
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    temporalServer: info?.serverVersion || 'unknown',
+    temporal,
+  };
+}
+
+/** One line for the console. */
+export const machineSummary = (m: Machine, servers = `Temporal ${m.temporalServer}`) =>
+  `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${servers}`;
+
+/** The two lines that open every BENCHMARKS.md section; `servers` names what the bench talked to. */
+export const measuredOn = (
+  date: string,
+  m: Machine,
+  servers = `Temporal server ${m.temporalServer} (${m.temporal})`,
+) => [
+  `Measured ${date} on ${m.cpu} (${m.cores} cores, ${m.memoryGiB} GiB RAM, ${m.os}),`,
+  `Node ${m.node}, ${servers}.`,
+];
+
+/**
+ * Prints the run's errors, if any; writes bench/results/<name>.json (gitignored); for a run without
+ * errors, rewrites the text between `<!-- name:start -->` and `<!-- name:end -->` in BENCHMARKS.md
+ * (or appends a section). Returns the exit code.
+ */
+export function publish(name: string, errors: string[], result: object, section: string[]): number {
+  if (errors.length > 0) {
+    console.error(`\n${errors.length} errors, e.g.:\n  ${[...new Set(errors)].slice(0, 5).join('\n  ')}`);
+  }
+  const file = path.join(ROOT, 'bench', 'results', `${name}.json`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ ...result, errors: errors.length }, null, 2)}\n`);
+  console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
+  if (errors.length > 0) return 1;
+  const [startMarker, endMarker] = [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];
+  const block = `${startMarker}\n${section.join('\n')}\n${endMarker}`;
+  const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, 'utf8') : '# Benchmarks\n';
+  const start = current.indexOf(startMarker);
+  const end = current.indexOf(endMarker);
+  const next =
+    start >= 0 && end > start
+      ? `${current.slice(0, start)}${block}${current.slice(end + endMarker.length)}`
+      : `${current.trimEnd()}\n\n## ${name}\n\n${block}\n`;
+  writeFileSync(BENCHMARKS_FILE, next);
+  console.log(`${path.relative(process.cwd(), BENCHMARKS_FILE)} updated`);
+  return 0;
+}
+
+export type Defer = (cleanup: () => Promise<unknown>) => void;
+
+/**
+ * A fresh, migrated database; Temporal when asked (TEMPORAL_ADDRESS when it answers, else a headless
+ * in-memory dev server on 7266); the run's configuration (production mode, silent logs, the machine's
+ * Redis under a key prefix of its own, its own control queue) and a suffix unique to the run. The
+ * database is dropped, the server stopped and the Redis keys deleted at the end.
+ */
+export async function benchEnvironment(database: string, defer: Defer, withTemporal: boolean) {
+  const suffix = randomBytes(4).toString('hex');
+  await adminQuery(`drop database if exists ${database} with (force)`);
+  await adminQuery(`create database ${database}`);
+  defer(() => adminQuery(`drop database if exists ${database} with (force)`));
+  await migratePostgres(databaseUrl(database));
+  let address = process.env.TEMPORAL_ADDRESS;
+  let temporal = `TEMPORAL_ADDRESS ${address}`;
+  if (withTemporal && !(address && (await temporalReachable(address)))) {
+    const server = await startTemporalDevServer({
+      root: ROOT,
+      port: DEV_SERVER_PORT,
+      logFile: path.join(ROOT, '.data', 'bench', 'temporal.log'),
+      namespace: 'default',
+    });
+    defer(() => server.stop());
+    [address, temporal] = [server.address, 'dev server started by the bench, in-memory SQLite'];
+  }
+  const config = parseConfig({
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl(database),
+    DATABASE_READ_URL: undefined,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: `rpa-bench-${suffix}:`,
+    TEMPORAL_ADDRESS: address,
+    CONTROL_TASK_QUEUE: `rpa-control-bench-${suffix}`,
+  });
+  defer(async () => {
+    const deleted = await deleteRedisKeys(TEST_REDIS_URL, config.REDIS_KEY_PREFIX);
+    if (deleted > 0) console.log(`deleted ${deleted} Redis keys under ${config.REDIS_KEY_PREFIX}`);
+  });
+  return { config, suffix, temporal: withTemporal ? temporal : 'not used' };
+}
+
+/** Deletes every Redis key under `prefix` (the run's REDIS_KEY_PREFIX); returns how many. */
+async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<number> {
+  if (!/^[A-Za-z0-9:_-]+:$/.test(prefix)) throw new Error(`refusing to delete keys under "${prefix}"`);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
+  try {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Terminates what the run started: the ids we know, then whatever visibility still lists as running. */
+export async function terminateAll(client: Client, taskQueue: string, ids: string[]): Promise<number> {
+  const deadline = Date.now() + 120_000;
+  const terminate = async (id: string) => {
+    try {
+      await client.workflow.getHandle(id).terminate('benchmark cleanup');
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  };
+  const queue = [...ids];
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let id = queue.pop(); id !== undefined && Date.now() < deadline; id = queue.pop()) {
+        await terminate(id);
+      }
+    }),
+  );
+  const query = `TaskQueue="${taskQueue}" AND ExecutionStatus="Running"`;
+  for (let pass = 0; pass < 5 && Date.now() < deadline; pass += 1) {
+    const stragglers: string[] = [];
+    for await (const execution of client.workflow.list({ query, pageSize: 1000 })) {
+      stragglers.push(execution.workflowId);
+      if (stragglers.length >= 10_000) break;
+    }
+    if (stragglers.length === 0) return 0;
+    await Promise.all(stragglers.map((id) => terminate(id).catch(() => undefined)));
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // let visibility catch up
+  }
+  return (await client.workflow.count(query)).count;
+}
+
+/**
+ * Runs a bench's main: its deferred cleanups run last-in first-out whatever happens. SIGINT or the
+ * hard timeout stop the loops (in-flight operations finish) and clean up; a second SIGINT, or a
+ * cleanup still running a minute after the timeout, exits at once. Sets the exit code.
+ */
+export function runBench(main: (defer: Defer) => Promise<number>, hardTimeoutMs = 300_000): void {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const stop = (reason: string) => {
+    if (interruption.aborted) return;
+    interruption.aborted = true;
+    interruption.reason = reason;
+    console.error(`\n${reason}: stopping and cleaning up`);
+    setTimeout(() => {
+      console.error('cleanup did not finish within a minute; exiting');
+      process.exit(1);
+    }, 60_000).unref();
+  };
+  const timer = setTimeout(() => stop(`hard timeout after ${hardTimeoutMs / 1000} s`), hardTimeoutMs);
+  timer.unref();
+  process.once('SIGINT', () => {
+    stop('interrupted');
+    process.once('SIGINT', () => process.exit(130));
+  });
+  const run = async () => {
+    let exitCode = 0;
+    try {
+      exitCode = await main((cleanup) => cleanups.push(cleanup));
+    } catch (err) {
+      const interrupted = err instanceof Error && interruption.aborted && err.message === interruption.reason;
+      if (!interrupted) console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+      exitCode = 1;
+    } finally {
+      for (const cleanup of cleanups.reverse()) {
+        await cleanup().catch((err: unknown) => {
+          console.error(`cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
+          exitCode = 1;
+        });
+      }
+      clearTimeout(timer);
+    }
+    return interruption.aborted ? Math.max(exitCode, 1) : exitCode;
+  };
+  void run().then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,321 @@
+// Robots per second for the built-in `noop-pipeline` (three no-op steps) through the whole system: an
+// `rpa api` process, an `rpa worker --control` process and 1, then 2, `rpa worker --module` processes,
+// robots created with POST /v1/robots and awaited to completion. Baseline in the same run, on the same
+// Temporal server: a bare workflow (bench/baseline.workflow.ts) running the same `noop` activity three
+// times on a plain activity worker, both workers in this process. Sides alternate per round (baseline,
+// ours-1, ours-2, then the reverse), each after an untimed warm-up.
+// Usage: npm run bench:throughput -- [--robots N] [--in-flight C] [--warmup W] [--rounds R] [--profile P]
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createBasicStepActivities } from '../activities/basic-steps';
+import { ApiClient } from '../cli/api-client';
+import { type ManagedChild, spawnRpa, stopChild, tailOf } from '../cli/child-processes';
+import { type Config, childEnv } from '../core/config';
+import { findBuiltInRobotType, type RobotTypeDefinition } from '../core/robot-types';
+import { temporalConnectionOptions } from '../core/temporal-options';
+import { createDatabase } from '../db/client';
+import { createModuleServices } from '../db/module-services';
+import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
+import { TEST_REDIS_URL } from '../test/support/test-env';
+import { maintenanceSchedules } from '../workers/schedules';
+import { BASELINE_WORKFLOW, type BaselineInput } from './baseline.workflow';
+import * as bench from './bench-support';
+
+const NAME = 'throughput';
+const BENCH_DATABASE = 'rpa_bench_throughput';
+const GOAL = { ratio: 0.9 };
+const CAPACITY = 20;
+const ROBOT_TIMEOUT_MS = 60_000; // creation to completion of one robot
+const SIDES = ['baseline', 'ours-1', 'ours-2'] as const;
+type Side = (typeof SIDES)[number];
+const LABELS: Record<Side, string> = {
+  baseline: 'bare workflow + 3 `noop` (baseline)',
+  'ours-1': 'ours, 1 module process',
+  'ours-2': 'ours, 2 module processes',
+};
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Polls `check` until it holds; fails early, with its log, if a child that should run has exited. */
+async function waitFor(what: string, check: () => Promise<boolean>, alive: Set<ManagedChild>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    bench.throwIfInterrupted();
+    for (const child of alive) {
+      const { exitCode, signalCode } = child.process;
+      if (exitCode !== null || signalCode !== null) {
+        throw new Error(`${child.name} exited (${exitCode ?? signalCode}):\n${tailOf(child.logFile)}`);
+      }
+    }
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+type Timing = { count: number; waitMs: number; runMs: number };
+const msOf = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+
+/**
+ * Where a run's time goes, per robot (mean over `ids`): for workflow tasks and each activity type, how
+ * many, how long they waited for a worker (scheduled to started) and ran (started to completed).
+ */
+async function historyProfile(client: Client, ids: string[]) {
+  const timings: Record<string, Timing> = {};
+  let events = 0;
+  for (const workflowId of ids) {
+    const history = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    events += history.length;
+    const seen = new Map<string, { type: string; at: number }>(); // event id -> task type, time
+    for (const event of history) {
+      const [id, at] = [String(event.eventId), msOf(event.eventTime)];
+      const type =
+        event.activityTaskScheduledEventAttributes?.activityType?.name ??
+        (event.workflowTaskScheduledEventAttributes ? 'workflow task' : undefined);
+      if (type) seen.set(id, { type, at });
+      const started = event.activityTaskStartedEventAttributes ?? event.workflowTaskStartedEventAttributes;
+      const done = event.activityTaskCompletedEventAttributes ?? event.workflowTaskCompletedEventAttributes;
+      const from = seen.get(String(started ? started.scheduledEventId : done?.startedEventId));
+      if (type || !from) continue;
+      const timing = timings[from.type] ?? { count: 0, waitMs: 0, runMs: 0 };
+      timings[from.type] = timing;
+      if (started) seen.set(id, { type: from.type, at });
+      timing[started ? 'waitMs' : 'runMs'] += (at - from.at) / ids.length;
+      if (done) timing.count += 1 / ids.length;
+    }
+  }
+  return { robots: ids.length, events: Math.round(events / Math.max(1, ids.length)), timings };
+}
+
+interface Context {
+  config: Config;
+  suffix: string;
+  client: Client;
+  defer: bench.Defer;
+  definition: RobotTypeDefinition;
+}
+
+/** Waits for a workflow's result, at most ROBOT_TIMEOUT_MS. */
+const untilDone = <T>(client: Client, result: () => Promise<T>) =>
+  client.withDeadline(Date.now() + ROBOT_TIMEOUT_MS, result);
+
+/** The baseline's workflow worker and plain activity worker, in this process; `run` starts and awaits one. */
+async function startBaseline({ config, suffix, client, defer, definition }: Context) {
+  const [taskQueue, activityTaskQueue] = [`bench-baseline-${suffix}`, `bench-baseline-steps-${suffix}`];
+  const ids: string[] = [];
+  defer(() => bench.terminateAll(client, taskQueue, ids));
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./baseline.workflow'),
+    logger: new DefaultLogger('WARN'),
+  });
+  const native = await NativeConnection.connect(temporalConnectionOptions(config));
+  const base = { connection: native, namespace: config.TEMPORAL_NAMESPACE };
+  const { noop } = createBasicStepActivities();
+  const workers = [
+    await Worker.create({ ...base, taskQueue, workflowBundle }),
+    await Worker.create({ ...base, taskQueue: activityTaskQueue, activities: { noop } }),
+  ];
+  const running = Promise.all(workers.map((worker) => worker.run()));
+  defer(async () => {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await native.close();
+  });
+  const run = async () => {
+    const robotId = `bench-baseline-${suffix}-${ids.length + 1}`;
+    const args: BaselineInput = { robotId, definition, input: {}, activityTaskQueue };
+    ids.push(robotId);
+    const handle = await client.workflow.start(BASELINE_WORKFLOW, {
+      workflowId: robotId,
+      taskQueue,
+      args: [args],
+    });
+    await untilDone(client, () => handle.result());
+  };
+  return { run, ids };
+}
+
+/** `rpa api`, `rpa worker --control` and `scaleTo(n)` module processes; `run` creates and awaits one robot. */
+async function startOurs({ config, suffix, client, defer, definition }: Context) {
+  const ids: string[] = [];
+  defer(async () => {
+    await bench.terminateAll(client, config.CONTROL_TASK_QUEUE, ids);
+    const schedules = maintenanceSchedules(config).map(({ id }) => client.schedule.getHandle(id));
+    await Promise.all(schedules.map((handle) => handle.delete().catch(() => undefined)));
+  });
+  const bundlePath = path.join(bench.ROOT, '.data', 'bench', `workflow-bundle-${suffix}.js`);
+  await buildWorkflowBundle(bundlePath);
+  defer(async () => rmSync(bundlePath, { force: true }));
+  const database = await createDatabase(config);
+  defer(() => database.close());
+  const services = createModuleServices(config, database); // to see module replicas come and go
+  defer(() => services.close());
+
+  const logDir = path.join(bench.ROOT, '.data', 'bench', 'throughput'); // the last run's process logs
+  rmSync(logDir, { recursive: true, force: true });
+  const env = childEnv({
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: config.DATABASE_URL ?? '',
+    DATABASE_READ_URL: '',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
+    TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+    CONTROL_TASK_QUEUE: config.CONTROL_TASK_QUEUE,
+    WORKFLOW_BUNDLE_PATH: bundlePath,
+  });
+  const alive = new Set<ManagedChild>();
+  defer(() => Promise.all([...alive].map((child) => stopChild(child))));
+  process.once('exit', () => {
+    for (const child of alive) child.process.kill('SIGKILL'); // only if cleanup was cut short
+  });
+  const port = await freePort();
+  alive.add(spawnRpa('api', ['api'], { ...env, HOST: '127.0.0.1', PORT: String(port) }, logDir));
+  alive.add(spawnRpa('control', ['worker', '--control'], env, logDir));
+  const api = new ApiClient(`http://127.0.0.1:${port}`);
+  await waitFor('the API', async () => (await api.health()).status === 'ok', alive);
+
+  const modules: ManagedChild[] = [];
+  const liveReplicas = async () =>
+    [...(await services.state.snapshot(Date.now())).values()].reduce((sum, s) => sum + s.liveReplicas, 0);
+  const scaleTo = async (count: number) => {
+    while (modules.length < count) {
+      const args = ['worker', '--module', 'bench-m1', '--capacity', String(CAPACITY)];
+      const child = spawnRpa(`module-${modules.length + 1}`, args, env, logDir);
+      modules.push(child);
+      alive.add(child);
+    }
+    for (const child of modules.splice(count)) {
+      alive.delete(child);
+      await stopChild(child);
+    }
+    await waitFor(`${count} live module replica(s)`, async () => (await liveReplicas()) === count, alive);
+  };
+  const run = async () => {
+    const { robotId } = await api.createRobot({ type: definition.name, input: {} });
+    ids.push(robotId);
+    await untilDone(client, () => client.workflow.getHandle(robotId).result());
+  };
+  return { run, ids, scaleTo };
+}
+
+async function main(defer: bench.Defer): Promise<number> {
+  // profile: completed robots per side whose histories are read to see where the time goes.
+  const opts = bench.intOptions({ robots: 200, 'in-flight': 50, warmup: 20, rounds: 2, profile: 20 });
+  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const connection = await Connection.connect({
+    ...temporalConnectionOptions(config),
+    connectTimeout: '5 seconds',
+  });
+  defer(() => connection.close());
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const machine = await bench.describeMachine(connection, temporal);
+  const definition = findBuiltInRobotType('noop-pipeline');
+  if (!definition) throw new Error('built-in robot type "noop-pipeline" is missing');
+  const context: Context = { config, suffix, client, defer, definition };
+  const baseline = await startBaseline(context);
+  const ours = await startOurs(context);
+
+  const runs: { side: Side; round: number; robots: number; seconds: number }[] = [];
+  const samples: Record<Side, bench.Sample[]> = { baseline: [], 'ours-1': [], 'ours-2': [] };
+  const errors: string[] = [];
+  for (let round = 1; round <= opts.rounds; round += 1) {
+    for (const side of round % 2 === 1 ? SIDES : [...SIDES].reverse()) {
+      if (side !== 'baseline') await ours.scaleTo(side === 'ours-1' ? 1 : 2);
+      const op = side === 'baseline' ? baseline.run : ours.run;
+      errors.push(...(await bench.measure(opts.warmup, opts['in-flight'], op)).errors);
+      const sample = await bench.measure(opts.robots, opts['in-flight'], op);
+      bench.throwIfInterrupted();
+      errors.push(...sample.errors);
+      samples[side].push(sample);
+      runs.push({ side, round, robots: sample.latencies.length, seconds: sample.wallMs / 1000 });
+      console.log(
+        `round ${round}, ${side}: ${sample.latencies.length} robots in ${(sample.wallMs / 1000).toFixed(1)} s`,
+      );
+    }
+  }
+  const profiles = {
+    ours: await historyProfile(client, ours.ids.slice(-opts.profile)),
+    baseline: await historyProfile(client, baseline.ids.slice(-opts.profile)),
+  };
+
+  const totals = {} as Record<Side, { seconds: number; robotsPerSecond: number; latency: bench.Stats }>;
+  for (const side of SIDES) {
+    const all = bench.merge(samples[side]);
+    const latency = bench.summarize({ ...all, latencies: all.latencies.map((ms) => ms / 1000) }); // seconds
+    totals[side] = {
+      seconds: all.wallMs / 1000,
+      robotsPerSecond: (latency.count / all.wallMs) * 1000,
+      latency,
+    };
+  }
+  const ratio = (side: Side) => totals[side].robotsPerSecond / totals.baseline.robotsPerSecond;
+  const goalMet = ratio('ours-1') >= GOAL.ratio;
+  const header = ['robots', 'seconds', 'robots/s', 'p50 s', 'p99 s', 'ratio'];
+  const rows = SIDES.map((side): [string, string[]] => {
+    const { seconds, robotsPerSecond: rate, latency: l } = totals[side];
+    return [
+      LABELS[side],
+      [
+        `${l.count}`,
+        seconds.toFixed(1),
+        rate.toFixed(1),
+        l.p50.toFixed(2),
+        l.p99.toFixed(2),
+        ratio(side).toFixed(2),
+      ],
+    ];
+  });
+  const types = Object.keys({ ...profiles.ours.timings, ...profiles.baseline.timings });
+  const timingCells = (t: Timing | undefined) =>
+    t ? [t.count.toFixed(1), t.waitMs.toFixed(0), t.runMs.toFixed(0)] : ['', '', ''];
+  const perRobotHeader = ['ours: n', 'wait ms', 'run ms', 'base: n', 'wait ms', 'run ms'];
+  const perRobot = types.map((type): [string, string[]] => [
+    type,
+    [...timingCells(profiles.ours.timings[type]), ...timingCells(profiles.baseline.timings[type])],
+  ]);
+  const events = `history events per robot: ours ${profiles.ours.events}, baseline ${profiles.baseline.events}`;
+  const verdict = `${ratio('ours-1').toFixed(2)}×, ${goalMet ? 'met' : 'not met'}`;
+  const setup = `${opts.robots} robots per run after ${opts.warmup} warm-up, at most ${opts['in-flight']} in flight, ${opts.rounds} rounds of ${SIDES.length} runs`;
+
+  console.log(`\nthroughput: ${setup}; module capacity ${CAPACITY}`);
+  console.log(`${bench.machineSummary(machine)}\n`);
+  console.log(bench.table(rows, header));
+  console.log(`\nper robot, mean of the last ${opts.profile} of each side (${events}):`);
+  console.log(bench.table(perRobot, perRobotHeader));
+  console.log(`goal: ours (1 module process) ≥ ${GOAL.ratio}× baseline (not yet a gate): ${verdict}`);
+  const date = new Date().toISOString();
+  const goal = { ...GOAL, met: goalMet };
+  const result = { date, machine, options: { ...opts, capacity: CAPACITY }, totals, runs, profiles, goal };
+  return bench.publish(NAME, errors, result, [
+    ...bench.measuredOn(date, machine),
+    '',
+    `${setup};`,
+    `loopback; module capacity ${CAPACITY}; the second module process is another replica of \`bench-m1\`.`,
+    '',
+    ...bench.markdownTable(['side', ...header], rows),
+    '',
+    `Where the time goes, per robot (mean of the last ${opts.profile} of each side, from their histories; ${events}):`,
+    'tasks, time waiting for a worker (scheduled → started) and running (started → completed).',
+    '',
+    ...bench.markdownTable(['task', ...perRobotHeader], perRobot),
+    '',
+    `Goal: ours with one module process ≥ ${GOAL.ratio}× the bare workflow (goal, not yet a gate). This run: ${verdict}.`,
+  ]);
+}
+
+bench.runBench(main);
