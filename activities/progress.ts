@@ -60,7 +60,8 @@ export function createProgressActivities({
 
   return {
     /**
-     * Writes a robot's progress to Postgres (robots + robot_execute) and then to the cache.
+     * Writes a robot's progress to Postgres (robots + robot_execute) and the cache, and applies a
+     * step's outcome to its module's performance and circuit.
      * Idempotent: a retry writes the same values again. The cache is best effort: a Redis outage
      * must not stall robots, and readers fall back to Postgres.
      */
@@ -76,17 +77,19 @@ export function createProgressActivities({
         ...(record.processingTimeMs !== undefined ? { processingTimeMs: record.processingTimeMs } : {}),
         retryCount: progress.retryCount,
       });
-      await executions.upsert({ executionId: record.executionId, state, progress, finished });
-      try {
-        await cache.set(toRobotView(row, progress));
-      } catch (err) {
+      // The robots row exists now (robot_execute references it); the rest is independent.
+      const cached = cache.set(toRobotView(row, progress)).catch((err: unknown) => {
         logger.warn(
           { err, robotId: progress.robotId },
           'status cache write failed; readers fall back to Postgres',
         );
-      }
+      });
       // A retry applies the outcome twice: that nudges an average, it never loses or invents a step.
-      const circuit = record.stepOutcome ? await applyOutcome(record.stepOutcome) : null;
+      const [, , circuit] = await Promise.all([
+        executions.upsert({ executionId: record.executionId, state, progress, finished }),
+        cached,
+        record.stepOutcome ? applyOutcome(record.stepOutcome) : null,
+      ]);
       return { circuit };
     },
   };

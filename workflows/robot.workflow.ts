@@ -5,6 +5,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   TimeoutFailure,
@@ -26,13 +27,17 @@ import {
   type StepPolicy,
 } from './robot.definitions';
 
-/** Persistence must eventually succeed (Postgres may be restarting): retry without a cap. */
-const persistence = {
+/**
+ * Selection and progress are short calls to Postgres/Redis from the control worker itself: local
+ * activities, so each costs one marker in history instead of a task-queue round trip (three events
+ * and usually a workflow task). Persistence must eventually succeed (Postgres may be restarting):
+ * retry without a cap; past the threshold the backoff becomes a durable timer.
+ */
+const control = proxyLocalActivities<ControlActivities>({
   startToCloseTimeout: '30 seconds',
+  localRetryThreshold: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
-} as const;
-
-const control = proxyActivities<ControlActivities>(persistence);
+});
 
 const ROUTING_KEPT = 10;
 

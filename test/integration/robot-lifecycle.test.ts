@@ -1,7 +1,6 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import Redis from 'ioredis';
 import request from 'supertest';
-import type { ProgressRecord } from '../../activities/types';
 import type { RobotView } from '../../core/robot';
 import { ModuleNameKey, RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../../core/search-attributes';
 import { statusKey } from '../../core/status-cache';
@@ -29,15 +28,14 @@ async function waitForStatus(robotId: string, statuses: string[]): Promise<Robot
   });
 }
 
-/** The statuses the workflow recorded, in order, read back from its history. */
+/** The statuses the workflow went through, in order, read back from its search-attribute upserts. */
 async function recordedStatuses(robotId: string): Promise<string[]> {
   const history = await system.temporal.workflow.getHandle(robotId).fetchHistory();
-  return (history.events ?? [])
-    .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'recordProgress')
-    .map((event) => {
-      const payload = event.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
-      return defaultPayloadConverter.fromPayload<ProgressRecord>(payload ?? {}).progress.status;
-    });
+  return (history.events ?? []).flatMap((event) => {
+    const payload =
+      event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.RobotStatus;
+    return payload ? [defaultPayloadConverter.fromPayload<string>(payload)] : [];
+  });
 }
 
 describe('a demo robot through the API', () => {
