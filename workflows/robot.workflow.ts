@@ -162,6 +162,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
 
   try {
     let moduleName = await choose([], 'initial');
+    let lastOutcome: StepOutcome | undefined;
     await record('running');
 
     for (const [index, step] of definition.steps.entries()) {
@@ -215,14 +216,20 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
         state.status = 'completed';
         state.completedAt = new Date().toISOString();
         state.durationMs = Date.parse(state.completedAt) - Date.parse(state.startedAt);
-        await record('running', { stepOutcome: { moduleName, ok: true, latencyMs: Date.now() - started } });
+        const outcome: StepOutcome = { moduleName, ok: true, latencyMs: Date.now() - started };
+        // The last step's outcome goes with the completion record: one write fewer per robot.
+        if (index === definition.steps.length - 1) lastOutcome = outcome;
+        else await record('running', { stepOutcome: outcome });
         break;
       }
     }
 
     progress.currentStep = null;
     progress.reason = undefined;
-    const { processingTimeMs } = await record('completed', { output: outputs });
+    const { processingTimeMs } = await record('completed', {
+      output: outputs,
+      ...(lastOutcome ? { stepOutcome: lastOutcome } : {}),
+    });
     log.info('robot completed', { robotId, moduleName, processingTimeMs });
     return { robotId, status: 'completed', moduleName, output: outputs, processingTimeMs };
   } catch (err) {
