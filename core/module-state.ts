@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { ParseMemo } from './json-hash';
 
 // Live state of module replicas: who is alive (heartbeats with an expiry) and how many step
 // activities each runs now. Redis in production; a Postgres table when no Redis is configured.
@@ -47,6 +48,8 @@ const field = (moduleName: string, replicaId: string) => `${moduleName}|${replic
  * replica carries its own `expiresAt`.
  */
 export class RedisModuleStateStore implements ModuleStateStore {
+  private readonly memo = new ParseMemo<ReplicaInfo & { expiresAt: number }>();
+
   constructor(private readonly redis: Redis) {}
 
   async heartbeat(replica: ReplicaInfo, ttlSeconds: number, now: number): Promise<void> {
@@ -72,8 +75,9 @@ export class RedisModuleStateStore implements ModuleStateStore {
       this.redis.hgetall(IN_FLIGHT),
     ]);
     const modules = new Map<string, ModuleLiveState>();
+    this.memo.retain(Object.keys(replicas));
     for (const [key, raw] of Object.entries(replicas)) {
-      const replica = JSON.parse(raw) as ReplicaInfo & { expiresAt: number };
+      const replica = this.memo.parse(key, raw);
       if (replica.expiresAt <= now) continue;
       const running = Math.max(0, Number(inFlight[key] ?? 0));
       const state = modules.get(replica.moduleName) ?? emptyLiveState();
