@@ -2,6 +2,7 @@ import type { CircuitState } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
 import { INITIAL_PERFORMANCE, recordOutcome } from '../core/performance';
 import type { ExecutionState, RobotProgress, RobotStatus } from '../core/robot';
+import type { RobotEvents } from '../core/robot-events';
 import type { StatusCache } from '../core/status-cache';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
@@ -12,6 +13,7 @@ export interface ProgressDeps {
   executions: ExecutionsRepository;
   cache: StatusCache;
   services: ModuleServices;
+  events: RobotEvents;
   ewmaAlpha: number;
   logger: Logger;
 }
@@ -49,6 +51,7 @@ export function createProgressActivities({
   executions,
   cache,
   services,
+  events,
   ewmaAlpha,
   logger,
 }: ProgressDeps) {
@@ -78,10 +81,11 @@ export function createProgressActivities({
         retryCount: progress.retryCount,
       });
       // The robots row exists now (robot_execute references it); the rest is independent.
-      const cached = cache.set(toRobotView(row, progress)).catch((err: unknown) => {
+      const view = toRobotView(row, progress);
+      const cached = Promise.all([cache.set(view), events.publish(view)]).catch((err: unknown) => {
         logger.warn(
           { err, robotId: progress.robotId },
-          'status cache write failed; readers fall back to Postgres',
+          'status cache or event publish failed; readers fall back to Postgres',
         );
       });
       // A retry applies the outcome twice: that nudges an average, it never loses or invents a step.

@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
+import type { RobotEvents } from '../core/robot-events';
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseHandle } from '../db/client';
 import { ExecutionsRepository } from '../db/executions.repository';
@@ -24,10 +25,11 @@ export interface AppDeps {
   cache: StatusCache;
   temporal: Client;
   services: ModuleServices;
+  events: RobotEvents;
 }
 
 export function createApp(deps: AppDeps): Express {
-  const { config, logger, database, cache, temporal, services } = deps;
+  const { config, logger, database, cache, temporal, services, events } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
@@ -61,6 +63,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     '/v1',
     robotsRoutes(robotsService, {
+      events,
       bodyLimit: config.BODY_LIMIT,
       temporalUiUrl: config.TEMPORAL_UI_URL,
       namespace: config.TEMPORAL_NAMESPACE,

@@ -160,6 +160,27 @@ export function buildOpenApiDocument(version: string) {
           },
         },
       },
+      '/v1/robots/{id}/events': {
+        get: {
+          summary: 'Server-Sent Events: the robot now, then every update in order; `end` when it finishes',
+          parameters: [
+            {
+              name: 'id',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', format: 'uuid' },
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'event: robot (data = Robot, id = update sequence) … event: end',
+              content: { 'text/event-stream': {} },
+            },
+            '400': problem,
+            '404': problem,
+          },
+        },
+      },
       '/health': {
         get: {
           summary: 'Dependencies with status and latency',

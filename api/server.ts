@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
+import { createRobotEvents } from '../core/robot-events';
 import { createStatusCache } from '../core/status-cache';
 import { createDatabase } from '../db/client';
 import { createModuleServices } from '../db/module-services';
@@ -23,7 +24,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   });
   const temporal = await createTemporalClient(config);
   const services = createModuleServices(config, database);
-  const app = createApp({ config, logger, database, cache, temporal, services });
+  const events = createRobotEvents(config.REDIS_URL);
+  const app = createApp({ config, logger, database, cache, temporal, services, events });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   server.requestTimeout = 30_000;
@@ -37,6 +39,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await temporal.connection.close();
       await services.close();
+      await events.close();
       await cache.close();
       await database.close();
     },

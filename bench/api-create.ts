@@ -7,6 +7,7 @@ import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app';
 import { createLogger } from '../core/logger';
+import { createRobotEvents } from '../core/robot-events';
 import { findBuiltInRobotType } from '../core/robot-types';
 import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/search-attributes';
 import { createStatusCache } from '../core/status-cache';
@@ -63,6 +64,8 @@ async function main(defer: bench.Defer): Promise<number> {
   defer(() => cache.close());
   const services = createModuleServices(config, database);
   defer(() => services.close());
+  const events = createRobotEvents(config.REDIS_URL);
+  defer(() => events.close());
   const connection = await Connection.connect({
     ...temporalConnectionOptions(config),
     connectTimeout: '5 seconds',
@@ -76,7 +79,7 @@ async function main(defer: bench.Defer): Promise<number> {
   });
   const machine = await bench.describeMachine(connection, temporal);
 
-  const app = createApp({ config, logger, database, cache, temporal: client, services });
+  const app = createApp({ config, logger, database, cache, temporal: client, services, events });
   const server = await new Promise<http.Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });

@@ -62,6 +62,8 @@ export interface RobotProgress {
   reason?: string;
   /** Re-dispatches to another module (failovers). */
   retryCount: number;
+  /** Increases with every recorded update: lets streams drop duplicates and spot gaps. */
+  sequence?: number;
   /** Routing decisions, oldest first (at most the last 10). */
   routing: StoredDecision[];
 }

@@ -5,6 +5,7 @@ import { createProgressActivities } from '../activities/progress';
 import { createSelectionActivities } from '../activities/selection';
 import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
+import { createRobotEvents, type RobotEvents } from '../core/robot-events';
 import { createStatusCache, type StatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
@@ -23,6 +24,7 @@ export interface ControlWorkerDeps {
   database: DatabaseHandle;
   cache: StatusCache;
   services: ModuleServices;
+  events: RobotEvents;
   logger: Logger;
 }
 
@@ -34,6 +36,7 @@ export async function createControlWorker({
   database,
   cache,
   services,
+  events,
   logger,
 }: ControlWorkerDeps) {
   const robots = new RobotsRepository(database.db, database.readDb);
@@ -43,6 +46,7 @@ export async function createControlWorker({
       executions: new ExecutionsRepository(database.db, database.readDb),
       cache,
       services,
+      events,
       ewmaAlpha: config.PERFORMANCE_EWMA_ALPHA,
       logger,
     }),
@@ -75,6 +79,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
     ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
   });
   const services = createModuleServices(config, database);
+  const events = createRobotEvents(config.REDIS_URL);
   try {
     const worker = await createControlWorker({
       config,
@@ -83,6 +88,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
       database,
       cache,
       services,
+      events,
       logger,
     });
     logger.info(
@@ -91,6 +97,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
     );
     await worker.run();
   } finally {
+    await events.close();
     await services.close();
     await cache.close();
     await database.close();

@@ -112,6 +112,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
     extra: { output?: Record<string, unknown>; error?: string; stepOutcome?: StepOutcome } = {},
   ) => {
     progress.status = status;
+    progress.sequence = (progress.sequence ?? 0) + 1;
     progress.stepsCompleted = steps.filter((step) => step.status === 'completed').length;
     progress.percent = Math.round((progress.stepsCompleted / Math.max(1, progress.stepsTotal)) * 100);
     upsertSearchAttributes([

@@ -1,12 +1,15 @@
 import { Router } from 'express';
 import type { RobotView } from '../../core/robot';
+import type { RobotEvents } from '../../core/robot-events';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
 import { jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
+import { streamRobot } from '../robot-stream';
 import type { RobotsService } from '../robots.service';
 import { createRobotBody, idempotencyKeyHeader, listRobotsQuery, robotIdParams } from '../schemas';
 
 export interface RobotsRouteOptions {
+  events: RobotEvents;
   bodyLimit: string;
   temporalUiUrl: string;
   namespace: string;
@@ -36,6 +39,18 @@ export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions
     const query = parseOrThrow(listRobotsQuery, req.query, 'query');
     const page = await service.list(query);
     res.json({ items: page.items.map(withLinks), nextCursor: page.nextCursor });
+  });
+
+  router.get('/robots/:id/events', async (req, res) => {
+    const { id } = parseOrThrow(robotIdParams, req.params, 'params');
+    await service.get(id); // 404 as problem+json before the stream starts
+    await streamRobot(req, res, {
+      robotId: id,
+      events: options.events,
+      read: async () => (await service.get(id)).robot,
+      present: withLinks,
+      pollMs: options.events.live ? 5000 : 1000,
+    });
   });
 
   router.get('/robots/:id', async (req, res) => {

@@ -191,6 +191,7 @@ describe('when Temporal cannot be reached', () => {
       cache: system.cache,
       temporal,
       services: system.services,
+      events: system.events,
     });
     const before = await robotCount();
     const res = await request(app)

@@ -8,6 +8,7 @@ import type { StepActivities } from '../../activities/types';
 import { createApp } from '../../api/app';
 import { type Config, parseConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
+import { RedisRobotEvents, type RobotEvents } from '../../core/robot-events';
 import { RedisStatusCache, type StatusCache } from '../../core/status-cache';
 import { createDatabase, type DatabaseHandle } from '../../db/client';
 import { createModuleServices, type ModuleServices } from '../../db/module-services';
@@ -24,6 +25,7 @@ export interface TestSystem {
   sql: PgClient;
   cache: StatusCache;
   services: ModuleServices;
+  events: RobotEvents;
   temporal: TemporalClient;
   moduleName: string;
   /** Starts an in-process module replica; `stop()` shuts it down gracefully. */
@@ -66,6 +68,7 @@ export async function startTestSystem(
   await sql.connect();
   const cache = new RedisStatusCache(TEST_REDIS_URL, config.CACHE_STATUS_TTL_SECONDS);
   const services = createModuleServices(config, database);
+  const events = new RedisRobotEvents(TEST_REDIS_URL);
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new TemporalClient({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
@@ -78,6 +81,7 @@ export async function startTestSystem(
     database,
     cache,
     services,
+    events,
     logger,
   });
   running.push({ worker: controlWorker, done: controlWorker.run() });
@@ -107,7 +111,7 @@ export async function startTestSystem(
   const moduleName = options.module === false ? '' : (options.module?.name ?? `mod-${suffix}`);
   if (options.module !== false) await startModule({ ...options.module, name: moduleName });
 
-  const app = createApp({ config, logger, database, cache, temporal, services });
+  const app = createApp({ config, logger, database, cache, temporal, services, events });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -121,6 +125,7 @@ export async function startTestSystem(
     sql,
     cache,
     services,
+    events,
     temporal,
     moduleName,
     startModule,
@@ -139,6 +144,7 @@ export async function startTestSystem(
       await clientConnection.close();
       await nativeConnection.close();
       await services.close();
+      await events.close();
       const redis = new Redis(TEST_REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX });
       await redis.del(
         'module-replicas',
