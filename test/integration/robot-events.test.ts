@@ -20,7 +20,10 @@ interface SseEvent {
 }
 
 /** Reads an SSE stream until the server ends it (or the timeout), parsing events. */
-function readStream(url: string, timeoutMs = 30_000): Promise<{ status: number; type: string; events: SseEvent[] }> {
+function readStream(
+  url: string,
+  timeoutMs = 30_000,
+): Promise<{ status: number; type: string; events: SseEvent[] }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, (res) => {
       let buffer = '';
@@ -78,7 +81,9 @@ describe('GET /v1/robots/:id/events', () => {
   });
 
   it('a finished robot gets its final state and the end at once', async () => {
-    const created = await request(system.url).post('/v1/robots').send({ type: 'demo', input: { text: 'done' } });
+    const created = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'done' } });
     await system.temporal.workflow.getHandle(created.body.robotId).result();
     const stream = await readStream(`${system.url}/v1/robots/${created.body.robotId}/events`, 5000);
     expect(stream.events.map((event) => event.event)).toEqual(['robot', 'end']);
