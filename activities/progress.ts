@@ -55,10 +55,16 @@ export function createProgressActivities({
   ewmaAlpha,
   logger,
 }: ProgressDeps) {
-  const applyOutcome = async (outcome: StepOutcome): Promise<CircuitState> => {
-    const stats = (await services.performance.get(outcome.moduleName)) ?? INITIAL_PERFORMANCE;
-    await services.performance.set(outcome.moduleName, recordOutcome(stats, outcome, ewmaAlpha));
-    return services.circuits.record(outcome.moduleName, outcome.ok);
+  /** Best effort: with Redis down a robot keeps running; its step outcome is simply not counted. */
+  const applyOutcome = async (outcome: StepOutcome): Promise<CircuitState | null> => {
+    try {
+      const stats = (await services.performance.get(outcome.moduleName)) ?? INITIAL_PERFORMANCE;
+      await services.performance.set(outcome.moduleName, recordOutcome(stats, outcome, ewmaAlpha));
+      return await services.circuits.record(outcome.moduleName, outcome.ok);
+    } catch (err) {
+      logger.warn({ err, module: outcome.moduleName }, 'step outcome not counted: module state unavailable');
+      return null;
+    }
   };
 
   return {

@@ -24,18 +24,44 @@ export interface ModuleChoice {
 
 const STORED_CANDIDATES = 10;
 
-/** Gathers the facts routing needs: registry (cached), live replicas, circuits, performance. */
+/**
+ * Gathers the facts routing needs: registry (cached), live replicas, circuits, performance. When
+ * the live state cannot be read (Redis down), routing degrades instead of stopping: modules the
+ * health monitor last saw healthy count as one live replica of their registered capacity.
+ */
 export async function moduleSnapshots(
   services: ModuleServices,
   targetLatencyMs: number,
   now: number,
-): Promise<ModuleSnapshot[]> {
-  const [routes, live, circuits, performance] = await Promise.all([
-    services.routingTable.routes(now),
+): Promise<ModuleSnapshot[] & { degraded?: boolean }> {
+  const routes = await services.routingTable.routes(now);
+  const facts = await Promise.all([
     services.state.snapshot(now),
     services.circuits.states(now),
     services.performance.all(),
-  ]);
+  ]).catch(() => null);
+  if (!facts) {
+    const fallback: ModuleSnapshot[] & { degraded?: boolean } = routes.map((route) => {
+      const live = route.healthStatus !== 'unhealthy' ? 1 : 0;
+      return {
+        name: route.name,
+        isActive: route.isActive,
+        draining: route.draining,
+        healthStatus: live > 0 ? route.healthStatus : 'unhealthy',
+        liveReplicas: live,
+        capacity: live * route.capacity,
+        inFlight: 0,
+        performanceScore: route.performanceScore,
+        errorRate: 0,
+        circuit: 'closed',
+        supportedRobotTypes: route.supportedRobotTypes,
+        supportedSteps: route.supportedSteps,
+      };
+    });
+    fallback.degraded = true;
+    return fallback;
+  }
+  const [live, circuits, performance] = facts;
   return routes.map((route) => {
     const state = live.get(route.name);
     const stats = performance.get(route.name);
@@ -71,11 +97,14 @@ export function createSelectionActivities({ services, weights, targetLatencyMs }
     async selectModule(request: SelectionRequest): Promise<ModuleChoice> {
       const now = Date.now();
       const exclude = request.exclude ?? [];
+      const snapshots = await moduleSnapshots(services, targetLatencyMs, now);
       const decision = selectModule(
-        await moduleSnapshots(services, targetLatencyMs, now),
+        snapshots,
         { robotType: request.robotType, steps: request.steps, exclude },
         weights,
       );
+      if (snapshots.degraded)
+        decision.reason = `live module state unavailable, routed by the registry: ${decision.reason}`;
       return {
         moduleName: decision.winner,
         decision: {

@@ -33,6 +33,11 @@ export function createModuleServices(config: Config, database: DatabaseHandle): 
   redis?.on('error', () => {
     // Surfaced by failing commands; ioredis reconnects by itself.
   });
+  // Queue commands only until the first connection: after that, while Redis is away, fail at once
+  // so routing degrades to the registry instead of every robot waiting out timeouts.
+  redis?.once('ready', () => {
+    redis.options.enableOfflineQueue = false;
+  });
   const hash = <T>(key: string): JsonHash<T> =>
     redis ? new RedisJsonHash<T>(redis, key) : new PostgresJsonHash<T>(database.db, key);
   return {

@@ -21,6 +21,8 @@ export interface ModuleRoute {
   draining: boolean;
   healthStatus: ModuleHealth;
   performanceScore: number;
+  /** Capacity of one replica as registered; used when live state is unavailable. */
+  capacity: number;
   supportedRobotTypes: string[];
   supportedSteps: string[];
 }
@@ -77,6 +79,7 @@ export class ModulesRepository {
       draining: row.draining,
       healthStatus: row.healthStatus,
       performanceScore: row.performanceScore,
+      capacity: row.capacity,
       supportedRobotTypes: row.supportedRobotTypes,
       supportedSteps: row.supportedSteps,
     }));

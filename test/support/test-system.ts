@@ -66,9 +66,10 @@ export async function startTestSystem(
   const database = await createDatabase(config);
   const sql = new PgClient({ connectionString: config.DATABASE_URL });
   await sql.connect();
-  const cache = new RedisStatusCache(TEST_REDIS_URL, config.CACHE_STATUS_TTL_SECONDS);
+  const redisUrl = config.REDIS_URL ?? TEST_REDIS_URL;
+  const cache = new RedisStatusCache(redisUrl, config.CACHE_STATUS_TTL_SECONDS);
   const services = createModuleServices(config, database);
-  const events = new RedisRobotEvents(TEST_REDIS_URL);
+  const events = new RedisRobotEvents(redisUrl);
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new TemporalClient({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
