@@ -40,6 +40,8 @@ const control = proxyLocalActivities<ControlActivities>({
 });
 
 const ROUTING_KEPT = 10;
+const WAITS_PER_BACKOFF = 12;
+const MAX_WAIT_SECONDS = 60;
 
 function stepActivities(moduleName: string, step: StepDefinition, policy: StepPolicy): StepActivities {
   return proxyActivities<StepActivities>({
@@ -146,10 +148,13 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
   const choose = async (exclude: string[], cause: 'initial' | 'failover', step?: string): Promise<string> => {
     let choice = await control.selectModule({ robotType: definition.name, steps: moduleSteps, exclude });
     remember(choice.decision, cause, step);
-    while (!choice.moduleName) {
+    for (let waits = 0; !choice.moduleName; waits++) {
       progress.reason = NO_ELIGIBLE_MODULE;
-      await record('pending');
-      await sleep(`${args.moduleWaitSeconds} seconds`);
+      // Record the wait once, then now and then: a long wait must not flood history or Postgres.
+      if (waits % WAITS_PER_BACKOFF === 0) await record('pending');
+      // Ask often at first, then back off (doubling every WAITS_PER_BACKOFF asks, capped).
+      const backoff = 2 ** Math.floor(waits / WAITS_PER_BACKOFF);
+      await sleep(`${Math.min(args.moduleWaitSeconds * backoff, MAX_WAIT_SECONDS)} seconds`);
       // After a wait, earlier exclusions lapse: a dead module's replicas have expired by now and a
       // restarted one may take the work again.
       choice = await control.selectModule({ robotType: definition.name, steps: moduleSteps, exclude: [] });
