@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger';
 import type { RobotEvents } from '../core/robot-events';
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseHandle } from '../db/client';
+import { DatabaseGuard } from '../db/database-guard';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
@@ -58,6 +59,10 @@ export function createApp(deps: AppDeps): Express {
     robots: new RobotsRepository(database.db, database.readDb),
     executions: new ExecutionsRepository(database.db, database.readDb),
     cache,
+    guard: new DatabaseGuard({
+      threshold: config.DB_CIRCUIT_FAILURE_THRESHOLD,
+      halfOpenAfterMs: config.DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
+    }),
     logger,
   });
   app.use(

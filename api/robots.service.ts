@@ -23,6 +23,7 @@ import {
 import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/search-attributes';
 import { stableStringify } from '../core/stable-json';
 import type { StatusCache } from '../core/status-cache';
+import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, toRobotView } from '../db/robots.repository';
 import type { RobotExecuteRow, RobotRow } from '../db/schema';
@@ -37,6 +38,7 @@ export interface RobotsServiceDeps {
   robots: RobotsRepository;
   executions: ExecutionsRepository;
   cache: StatusCache;
+  guard: DatabaseGuard;
   logger: Logger;
 }
 
@@ -85,17 +87,21 @@ export class RobotsService {
       });
     }
     const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
-    const inserted = await this.deps.robots.insert({
-      robotId: randomUUID(),
-      robotType: definition.name,
-      robotTypeVersion: definition.version,
-      priority: body.priority,
-      inputData: body.input,
-      idempotencyKey: idempotencyKey ?? null,
-      requestHash,
-    });
+    const { robots, guard } = this.deps;
+    const inserted = await guard.run(() =>
+      robots.insert({
+        robotId: randomUUID(),
+        robotType: definition.name,
+        robotTypeVersion: definition.version,
+        priority: body.priority,
+        inputData: body.input,
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash,
+      }),
+    );
     const row =
-      inserted ?? (idempotencyKey ? await this.deps.robots.findByIdempotencyKey(idempotencyKey) : null);
+      inserted ??
+      (idempotencyKey ? await guard.run(() => robots.findByIdempotencyKey(idempotencyKey)) : null);
     if (!row) throw new Error('robot insert returned no row');
     if (!inserted && row.requestHash !== requestHash) {
       throw new ConflictError('this Idempotency-Key was used with a different request body', {
@@ -109,7 +115,7 @@ export class RobotsService {
       );
     } catch (err) {
       // Nothing half-made stays behind: a new robot whose workflow could not start is removed.
-      if (inserted) await this.deps.robots.delete(row.robotId);
+      if (inserted) await guard.run(() => robots.delete(row.robotId)).catch(() => undefined);
       this.deps.logger.error({ err, robotId: row.robotId }, 'could not start robot workflow');
       throw new UnavailableError(
         'the workflow engine is unavailable; the robot was not created, retry later',
@@ -142,12 +148,18 @@ export class RobotsService {
     });
     if (cached) return { robot: cached, source: 'cache' };
 
-    const row = await this.deps.robots.findById(robotId);
+    let row: RobotRow | null;
+    let execution: RobotExecuteRow | null = null;
+    try {
+      row = await this.deps.guard.run(() => this.deps.robots.findById(robotId));
+      if (row) execution = await this.deps.guard.run(() => this.deps.executions.latestForRobot(robotId));
+    } catch (err) {
+      // Postgres is away and the cache did not have it: Temporal still knows every robot.
+      if (!(err instanceof UnavailableError)) throw err;
+      return { robot: await this.fromTemporal(robotId, err), source: 'temporal' };
+    }
     if (row) {
-      const robot = toRobotView(
-        row,
-        progressFromExecution(row, await this.deps.executions.latestForRobot(robotId)),
-      );
+      const robot = toRobotView(row, progressFromExecution(row, execution));
       // Only finished robots are cached here: a live one could overwrite a newer worker write.
       if (isTerminal(robot.status)) await this.deps.cache.set(robot).catch(() => undefined);
       return { robot, source: 'database' };
@@ -156,7 +168,8 @@ export class RobotsService {
     return { robot: await this.fromTemporal(robotId), source: 'temporal' };
   }
 
-  private async fromTemporal(robotId: string): Promise<RobotView> {
+  /** `unavailable`: the database error to report if Temporal does not know the robot either. */
+  private async fromTemporal(robotId: string, unavailable?: UnavailableError): Promise<RobotView> {
     try {
       const deadline = Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS;
       const description = await this.deps.temporal.withDeadline(deadline, () =>
@@ -185,18 +198,21 @@ export class RobotsService {
         updatedAt: startedAt,
       };
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`robot ${robotId} not found`);
+      if (err instanceof WorkflowNotFoundError)
+        throw unavailable ?? new NotFoundError(`robot ${robotId} not found`);
       throw err;
     }
   }
 
   async list(query: ListRobotsQuery): Promise<{ items: RobotView[]; nextCursor: string | null }> {
-    const rows = await this.deps.robots.list({
-      status: query.status,
-      type: query.type,
-      limit: query.limit + 1,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
-    });
+    const rows = await this.deps.guard.run(() =>
+      this.deps.robots.list({
+        status: query.status,
+        type: query.type,
+        limit: query.limit + 1,
+        after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      }),
+    );
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
     return {

@@ -52,6 +52,10 @@ const schema = z
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    // The API's circuit breaker around Postgres: consecutive unavailability errors that open it, and
+    // how long it answers 503 (Retry-After) before probing again.
+    DB_CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(3),
+    DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
     PGLITE_DIR: z.string().min(1).default('.data/pglite'),
 
     REDIS_URL: url(['redis:', 'rediss:']).optional(),

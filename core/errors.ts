@@ -30,6 +30,15 @@ export class ConflictError extends DomainError {
 export class UnavailableError extends DomainError {
   readonly status = 503;
   readonly type = 'service-unavailable';
+
+  constructor(
+    message: string,
+    /** Sent as Retry-After. */
+    readonly retryAfterSeconds = 5,
+    detail?: Record<string, unknown>,
+  ) {
+    super(message, detail);
+  }
 }
 
 export function isDomainError(err: unknown): err is DomainError {

@@ -27,6 +27,8 @@ export function createPostgresPool(url: string, max: number): Pool {
     max,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
+    // Bounded: a database that stops answering must turn into errors, never hung requests.
+    query_timeout: 15_000,
   });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { isDomainError } from '../../core/errors';
+import { isDomainError, UnavailableError } from '../../core/errors';
 import type { Logger } from '../../core/logger';
 
 // RFC 9457 problem details. `type` is stable: clients branch on it, never on `title` or `detail`.
@@ -65,6 +65,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const requestId = res.getHeader('x-request-id');
     const instance = typeof requestId === 'string' ? { requestId } : {};
     if (isDomainError(err)) {
+      if (err instanceof UnavailableError) res.setHeader('retry-after', String(err.retryAfterSeconds));
       sendProblem(res, { ...problem(err.status, err.type, err.message, err.detail), ...instance });
       return;
     }

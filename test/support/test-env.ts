@@ -8,9 +8,10 @@ export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TEMPLATE_DATABASE = 'rpa_test_template';
 export const TEST_DATA_DIR = path.join(ROOT, '.data', 'test');
 
-export function databaseUrl(name: string): string {
+export function databaseUrl(name: string, port?: number): string {
   const url = new URL(ADMIN_DATABASE_URL);
   url.pathname = `/${name}`;
+  if (port) url.port = String(port);
   return url.toString();
 }
 

@@ -42,7 +42,12 @@ export interface TestSystem {
  * Temporal server are shared.
  */
 export async function startTestSystem(
-  options: { module?: Partial<ModuleOptions> | false; env?: Record<string, string> } = {},
+  options: {
+    module?: Partial<ModuleOptions> | false;
+    env?: Record<string, string>;
+    /** Reach Postgres through this local port (a proxy the test can cut). */
+    databasePort?: number;
+  } = {},
 ): Promise<TestSystem> {
   const suffix = randomBytes(4).toString('hex');
   const dbName = `rpa_test_${suffix}`;
@@ -51,7 +56,7 @@ export async function startTestSystem(
     ...process.env,
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    DATABASE_URL: databaseUrl(dbName),
+    DATABASE_URL: databaseUrl(dbName, options.databasePort),
     DATABASE_POOL_SIZE: '4',
     REDIS_URL: TEST_REDIS_URL,
     CONTROL_TASK_QUEUE: `rpa-control-test-${suffix}`,
@@ -64,7 +69,8 @@ export async function startTestSystem(
   const logger = createLogger(config, 'test');
   installWorkerRuntime(logger);
   const database = await createDatabase(config);
-  const sql = new PgClient({ connectionString: config.DATABASE_URL });
+  // Assertions read rows directly, even when the system reaches Postgres through a cut proxy.
+  const sql = new PgClient({ connectionString: databaseUrl(dbName) });
   await sql.connect();
   const redisUrl = config.REDIS_URL ?? TEST_REDIS_URL;
   const cache = new RedisStatusCache(redisUrl, config.CACHE_STATUS_TTL_SECONDS);

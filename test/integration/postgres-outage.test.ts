@@ -1,0 +1,99 @@
+import request from 'supertest';
+import type { RobotView } from '../../core/robot';
+import { statusKey } from '../../core/status-cache';
+import { TcpProxy } from '../support/tcp-proxy';
+import { ADMIN_DATABASE_URL } from '../support/test-env';
+import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
+
+// The system reaches Postgres through a proxy this test cuts and restores.
+const proxy = new TcpProxy(Number(new URL(ADMIN_DATABASE_URL).port || 5432));
+let system: TestSystem;
+
+beforeAll(async () => {
+  const port = await proxy.start();
+  system = await startTestSystem({
+    databasePort: port,
+    env: { DB_CIRCUIT_FAILURE_THRESHOLD: '2', DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS: '2' },
+  });
+});
+
+afterAll(async () => {
+  await proxy.start().catch(() => undefined);
+  await system?.close();
+  await proxy.cut();
+});
+
+describe('Postgres unavailable', () => {
+  let done: string;
+  let inFlight: string;
+
+  it('robots run while it is up', async () => {
+    const created = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'invoice one' } });
+    await system.temporal.workflow.getHandle(created.body.robotId).result();
+    done = created.body.robotId;
+  });
+
+  it('while it is down: reads come from the cache or Temporal, writes get 503 with Retry-After, nothing hangs', async () => {
+    const running = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'noop-pipeline', input: { holdMs: 1500 } });
+    inFlight = running.body.robotId;
+    await proxy.cut();
+
+    const cached = await request(system.url).get(`/v1/robots/${done}`);
+    expect(cached.status).toBe(200);
+    expect(cached.headers['x-robot-source']).toBe('cache');
+
+    await system.cache.close().catch(() => undefined); // no cache: the next read must go further
+    const started = Date.now();
+    const fromTemporal = await request(system.url).get(`/v1/robots/${done}`);
+    expect(fromTemporal.status).toBe(200);
+    expect(fromTemporal.headers['x-robot-source']).toBe('temporal');
+    expect(fromTemporal.body.status).toBe('completed');
+
+    const write = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'refused' } });
+    expect(write.status).toBe(503);
+    expect(write.headers['retry-after']).toBe('2');
+    expect(write.body.type).toBe('/problems/service-unavailable');
+    const again = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'refused' } });
+    expect(again.status).toBe(503);
+    const list = await request(system.url).get('/v1/robots');
+    expect(list.status).toBe(503);
+    // The open circuit answers at once: four requests well within one connection timeout.
+    expect(Date.now() - started).toBeLessThan(12_000);
+  }, 60_000);
+
+  it('after recovery the in-flight robot completes and its row matches Temporal exactly', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await proxy.start();
+    const handle = system.temporal.workflow.getHandle(inFlight);
+    const result = await handle.result();
+    const row = await eventually(async () => {
+      const rows = await system.sql.query(
+        'select status, output_data, module_name, processing_time_ms from robots where robot_id = $1',
+        [inFlight],
+      );
+      return rows.rows[0]?.status === 'completed' ? rows.rows[0] : undefined;
+    });
+    expect(row.output_data).toEqual(result.output);
+    expect(row.module_name).toBe(result.moduleName);
+    expect(row.processing_time_ms).toBe(result.processingTimeMs);
+
+    const created = await eventually(async () => {
+      const res = await request(system.url)
+        .post('/v1/robots')
+        .send({ type: 'demo', input: { text: 'back' } });
+      return res.status === 201 ? res : undefined;
+    }, 20_000);
+    await system.temporal.workflow.getHandle(created.body.robotId).result();
+    const robot = (await request(system.url).get(`/v1/robots/${created.body.robotId}`)).body as RobotView;
+    expect(robot.status).toBe('completed');
+    expect(statusKey(robot.robotId)).toContain(robot.robotId);
+  }, 90_000);
+});
