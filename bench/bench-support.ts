@@ -325,3 +325,8 @@ export function runBench(main: (defer: Defer) => Promise<number>, hardTimeoutMs 
     process.exitCode = code;
   });
 }
+
+/** The Redis server's version, from `INFO server`, for the "measured on" lines. */
+export async function redisServerVersion(redis: Redis): Promise<string> {
+  return /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+}

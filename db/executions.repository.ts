@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { ExecutionState, RobotProgress } from '../core/robot';
 import type { Database } from './client';
 import { type RobotExecuteRow, robotExecute } from './schema';
@@ -11,10 +11,21 @@ export interface ExecutionUpdate {
 }
 
 export class ExecutionsRepository {
+  // Read on every status-path cache miss: prepared once.
+  private readonly latest;
+
   constructor(
     private readonly db: Database,
-    private readonly readDb: Database = db,
-  ) {}
+    readDb: Database = db,
+  ) {
+    this.latest = readDb
+      .select()
+      .from(robotExecute)
+      .where(eq(robotExecute.robotId, sql.placeholder('robotId')))
+      .orderBy(desc(robotExecute.startedAt))
+      .limit(1)
+      .prepare('latest_execution_of_robot');
+  }
 
   /** One row per workflow run (execution id = Temporal run id); rewritten after every step. */
   async upsert(update: ExecutionUpdate): Promise<void> {
@@ -41,12 +52,7 @@ export class ExecutionsRepository {
   }
 
   async latestForRobot(robotId: string): Promise<RobotExecuteRow | null> {
-    const rows = await this.readDb
-      .select()
-      .from(robotExecute)
-      .where(eq(robotExecute.robotId, robotId))
-      .orderBy(desc(robotExecute.startedAt))
-      .limit(1);
+    const rows = await this.latest.execute({ robotId });
     return rows[0] ?? null;
   }
 }

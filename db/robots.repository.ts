@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { RobotPriority, RobotProgress, RobotStatus, RobotView } from '../core/robot';
 import type { Database } from './client';
 import { type RobotRow, robots } from './schema';
@@ -31,10 +31,20 @@ export interface RobotUpdate {
 }
 
 export class RobotsRepository {
+  // The status path's database read (a cache miss), prepared once: parsed and planned once per connection.
+  private readonly byId;
+
   constructor(
     private readonly db: Database,
     private readonly readDb: Database = db,
-  ) {}
+  ) {
+    this.byId = readDb
+      .select()
+      .from(robots)
+      .where(eq(robots.robotId, sql.placeholder('robotId')))
+      .limit(1)
+      .prepare('robot_by_id');
+  }
 
   /** Inserts unless the idempotency key is taken; returns the new row, or null on a key clash. */
   async insert(robot: NewRobot): Promise<RobotRow | null> {
@@ -52,7 +62,7 @@ export class RobotsRepository {
   }
 
   async findById(robotId: string): Promise<RobotRow | null> {
-    const rows = await this.readDb.select().from(robots).where(eq(robots.robotId, robotId)).limit(1);
+    const rows = await this.byId.execute({ robotId });
     return rows[0] ?? null;
   }
 

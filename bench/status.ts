@@ -1,0 +1,355 @@
+// Latency of `GET /v1/robots/:id` at a fixed request rate (autocannon, `overallRate`) while 100
+// completed robots are polled, and the status cache's hit ratio (the `x-robot-source` header),
+// against a bare `node:http` server answering the same Redis GET of the same cached JSON
+// (`statusKey`), in the same run, in alternating order. The robots are created through the real API
+// and run to completion by an in-process control worker and module worker, which are then stopped:
+// only the read path runs while the load does.
+// Usage: npm run bench:status -- [--seconds S] [--rate R] [--connections C] [--robots N] [--rounds R] [--warmup W]
+import type { EventEmitter } from 'node:events';
+import http from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import Redis from 'ioredis';
+import { createApp } from '../api/app';
+import { createLogger } from '../core/logger';
+import type { RobotView } from '../core/robot';
+import { createRobotEvents } from '../core/robot-events';
+import { createStatusCache, statusKey } from '../core/status-cache';
+import { temporalConnectionOptions } from '../core/temporal-options';
+import { createDatabase } from '../db/client';
+import { createModuleServices } from '../db/module-services';
+import { createControlWorker } from '../workers/control.worker';
+import { createModuleWorker } from '../workers/module.worker';
+import { installWorkerRuntime } from '../workers/runtime';
+import { maintenanceSchedules } from '../workers/schedules';
+import * as bench from './bench-support';
+
+const NAME = 'status';
+const BENCH_DATABASE = 'rpa_bench_status';
+const GOAL = { p99Ms: 3, hitRatio: 0.95, seedP99Ms: 5, seedHitRatio: 0.8 };
+const ROBOT_TIMEOUT_MS = 60_000;
+const SIDES = ['api', 'bare'] as const;
+type Side = (typeof SIDES)[number];
+const LABELS: Record<Side, string> = {
+  api: '`GET /v1/robots/:id` (ours)',
+  bare: '`node:http` + Redis `GET` (baseline)',
+};
+const SOURCES = ['cache', 'database', 'temporal'] as const;
+type Source = (typeof SOURCES)[number];
+
+// autocannon 8 ships no types: the part of its programmatic API this bench uses.
+type Headers = Record<string, string | string[] | undefined>;
+interface CannonRequest {
+  method: 'GET';
+  path: string;
+  onResponse?: (status: number, body: string, context: object, headers: Headers) => void;
+}
+interface CannonResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  requests: { total: number };
+  latency: Record<'average' | 'p50' | 'p90' | 'p99' | 'max', number>;
+}
+interface CannonInstance extends EventEmitter, PromiseLike<CannonResult> {
+  stop(): void;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  overallRate: number;
+  duration: number;
+  requests: CannonRequest[];
+  setupClient: (client: { setRequests(requests: CannonRequest[]): void }) => void;
+}) => CannonInstance;
+const autocannon = require('autocannon') as Autocannon;
+
+interface Load {
+  rate: number;
+  connections: number;
+  ids: string[];
+}
+
+/**
+ * One autocannon run of `seconds` against `base`, each connection cycling over the ids from its own
+ * offset. Latencies (ms, sub-ms resolution) come from its `response` events, sources from the
+ * `x-robot-source` header seen by each request's `onResponse`.
+ */
+async function poll(base: string, load: Load, seconds: number, sources?: Record<Source, number>) {
+  const sample: bench.Sample = { latencies: [], errors: [], wallMs: 0 };
+  const onResponse = (_status: number, _body: string, _context: object, headers: Headers) => {
+    const source = headers['x-robot-source'];
+    if (!sources) return;
+    const known = SOURCES.find((name) => name === source);
+    if (known) sources[known] += 1;
+    else sample.errors.push(`x-robot-source header missing or unknown: ${String(source)}`);
+  };
+  const requests = load.ids.map(
+    (id): CannonRequest => ({ method: 'GET', path: `/v1/robots/${id}`, onResponse }),
+  );
+  const stride = Math.ceil(requests.length / load.connections);
+  let clients = 0;
+  const instance = autocannon({
+    url: base,
+    connections: load.connections,
+    overallRate: load.rate,
+    duration: seconds,
+    requests,
+    setupClient: (client) => {
+      const offset = (clients++ * stride) % requests.length;
+      client.setRequests([...requests.slice(offset), ...requests.slice(0, offset)]);
+    },
+  });
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    if (status >= 200 && status <= 299) sample.latencies.push(ms);
+    else sample.errors.push(`HTTP ${status}`);
+  });
+  const watch = setInterval(() => {
+    if (bench.interruption.aborted) instance.stop();
+  }, 200);
+  try {
+    const result = await instance;
+    sample.wallMs = result.duration * 1000;
+    if (result.errors > 0) sample.errors.push(`${result.errors} connection errors`);
+    if (result.timeouts > 0) sample.errors.push(`${result.timeouts} timeouts`);
+    return { sample, result };
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+/** The baseline: the one Redis GET the API's cache hit makes, the cached JSON written back as is. */
+function bareServer(redis: Redis): http.Server {
+  return http.createServer((req, res) => {
+    const id = /^\/v1\/robots\/([^/?]+)$/.exec(req.url ?? '')?.[1];
+    if (req.method !== 'GET' || !id) {
+      res.writeHead(404).end();
+      return;
+    }
+    redis.get(statusKey(id)).then(
+      (json) => {
+        if (json === null) res.writeHead(404).end();
+        else res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(json);
+      },
+      () => res.writeHead(500).end(),
+    );
+  });
+}
+
+async function listen(server: http.Server, defer: bench.Defer): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  defer(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
+const fmt = (value: number) => value.toFixed(3);
+/** autocannon's own figures (whole ms, corrected for coordinated omission), kept in the JSON to compare. */
+const pick = ({ average, p50, p90, p99, max }: CannonResult['latency']) => ({ average, p50, p90, p99, max });
+const pct = (value: number) => `${(value * 100).toFixed(2)}%`;
+
+async function main(defer: bench.Defer): Promise<number> {
+  const opts = bench.intOptions({
+    seconds: 20,
+    rate: 500,
+    connections: 10,
+    robots: 100,
+    rounds: 2,
+    warmup: 3,
+  });
+  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
+  const logger = createLogger(config, 'bench');
+  installWorkerRuntime(logger);
+  const database = await createDatabase(config);
+  defer(() => database.close());
+  const cache = createStatusCache({
+    redisUrl: config.REDIS_URL,
+    ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
+  });
+  defer(() => cache.close());
+  const services = createModuleServices(config, database);
+  defer(() => services.close());
+  const events = createRobotEvents(config.REDIS_URL);
+  defer(() => events.close());
+  const connection = await Connection.connect({
+    ...temporalConnectionOptions(config),
+    connectTimeout: '5 seconds',
+  });
+  defer(() => connection.close());
+  const native = await NativeConnection.connect(temporalConnectionOptions(config));
+  defer(() => native.close());
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const ids: string[] = [];
+  defer(async () => {
+    const left = await bench.terminateAll(client, config.CONTROL_TASK_QUEUE, ids);
+    if (left > 0) console.error(`warning: ${left} workflows still running on ${config.CONTROL_TASK_QUEUE}`);
+    const schedules = maintenanceSchedules(config).map(({ id }) => client.schedule.getHandle(id));
+    await Promise.all(schedules.map((handle) => handle.delete().catch(() => undefined)));
+  });
+  // The status keys carry no REDIS_KEY_PREFIX (core/status-cache.ts): the environment's clean-up misses them.
+  const redis = new Redis(config.REDIS_URL ?? '', { maxRetriesPerRequest: 2, connectTimeout: 2000 });
+  defer(async () => {
+    if (ids.length > 0) await redis.del(...ids.map(statusKey));
+    redis.disconnect();
+  });
+  const machine = await bench.describeMachine(connection, temporal);
+  const redisVersion = await bench.redisServerVersion(redis);
+
+  const deps = { config, connection: native, services, logger };
+  const control = await createControlWorker({ ...deps, client, database, cache, events });
+  const moduleWorker = await createModuleWorker({
+    ...deps,
+    module: { name: `bench-status-${suffix}`, capacity: 20, robotTypes: ['demo'] },
+  });
+  const running = Promise.all([control.run(), moduleWorker.run()]);
+  const stopWorkers = async () => {
+    for (const worker of [control, moduleWorker.worker])
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
+  defer(stopWorkers);
+
+  const app = createApp({ config, logger, database, cache, temporal: client, services, events });
+  const ourUrl = await listen(http.createServer(app), defer);
+  const bareUrl = await listen(bareServer(redis), defer);
+
+  // The robots, through the API, run to completion; then only the read path is left running.
+  const created = await bench.measure(opts.robots, 10, async () => {
+    const res = await fetch(`${ourUrl}/v1/robots`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'demo', input: { text: 'invoice total' } }),
+    });
+    if (!res.ok) throw new Error(`POST /v1/robots: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    ids.push(((await res.json()) as { robotId: string }).robotId);
+  });
+  if (created.errors.length > 0) throw new Error(`creating robots failed: ${created.errors[0]}`);
+  const deadline = Date.now() + ROBOT_TIMEOUT_MS;
+  await Promise.all(
+    ids.map((id) => client.withDeadline(deadline, () => client.workflow.getHandle(id).result())),
+  );
+  await stopWorkers();
+  bench.throwIfInterrupted();
+  // One untimed read of each robot: it must be completed, and the source says whether the worker's
+  // completion write left it in the cache.
+  const firstRead: Record<Source, number> = { cache: 0, database: 0, temporal: 0 };
+  for (const id of ids) {
+    const res = await fetch(`${ourUrl}/v1/robots/${id}`);
+    const robot = (await res.json()) as RobotView;
+    if (!res.ok || robot.status !== 'completed')
+      throw new Error(`robot ${id}: HTTP ${res.status}, ${robot.status}`);
+    const source = SOURCES.find((known) => known === res.headers.get('x-robot-source'));
+    if (!source) throw new Error(`robot ${id}: x-robot-source ${res.headers.get('x-robot-source')}`);
+    firstRead[source] += 1;
+  }
+
+  const load: Load = { rate: opts.rate, connections: opts.connections, ids };
+  const urls: Record<Side, string> = { api: ourUrl, bare: bareUrl };
+  const warm: bench.Sample[] = [];
+  for (const side of SIDES) warm.push((await poll(urls[side], load, opts.warmup)).sample);
+  const samples: Record<Side, bench.Sample[]> = { api: [], bare: [] };
+  const sources: Record<Source, number> = { cache: 0, database: 0, temporal: 0 };
+  const runs: object[] = [];
+  const seconds = Math.max(1, Math.round(opts.seconds / opts.rounds));
+  for (let round = 1; round <= opts.rounds && !bench.interruption.aborted; round += 1) {
+    for (const side of round % 2 === 1 ? SIDES : [...SIDES].reverse()) {
+      const { sample, result } = await poll(urls[side], load, seconds, side === 'api' ? sources : undefined);
+      samples[side].push(sample);
+      const { total } = result.requests;
+      runs.push({
+        side,
+        round,
+        seconds: result.duration,
+        requests: total,
+        non2xx: result.non2xx,
+        autocannon: pick(result.latency),
+      });
+    }
+  }
+  bench.throwIfInterrupted();
+
+  const stats = {
+    api: bench.summarize(bench.merge(samples.api), 3),
+    bare: bench.summarize(bench.merge(samples.bare), 3),
+  };
+  const ratio = Object.fromEntries(
+    bench.STAT_KEYS.map((key) => [key, Math.round((stats.api[key] / stats.bare[key]) * 100) / 100]),
+  ) as Record<bench.StatKey, number>;
+  const reads = SOURCES.reduce((sum, source) => sum + sources[source], 0);
+  const hitRatio = sources.cache / Math.max(1, reads);
+  const errors = [...warm, ...samples.api, ...samples.bare].flatMap((s) => s.errors);
+  const goalMet = stats.api.p99 <= GOAL.p99Ms && hitRatio >= GOAL.hitRatio;
+  const date = new Date().toISOString();
+
+  const header = [...bench.STAT_KEYS.map((key) => `${key} ms`), 'req/s'];
+  const cells = (s: bench.Stats) => [...bench.STAT_KEYS.map((key) => fmt(s[key])), String(s.opsPerSecond)];
+  const ratioCells = [...bench.STAT_KEYS.map((key) => ratio[key].toFixed(2)), ''];
+  const hits = `${pct(hitRatio)} (${SOURCES.map((source) => `${source} ${sources[source]}`).join(', ')})`;
+  const first = SOURCES.map((source) => `${source} ${firstRead[source]}`).join(', ');
+  const servers = `Redis ${redisVersion}, PostgreSQL, Temporal server ${machine.temporalServer} (${temporal}; runs the robots only)`;
+  console.log(
+    `\nstatus: ${opts.robots} completed robots polled at ${opts.rate} req/s over ${opts.connections} connections, ${seconds} s × ${opts.rounds} rounds per side (after ${opts.warmup} s warm-up)`,
+  );
+  console.log(`${bench.machineSummary(machine, `Redis ${redisVersion}`)}\n`);
+  console.log(
+    bench.table(
+      [
+        ['GET /v1/robots/:id', cells(stats.api)],
+        ['node:http + Redis GET', cells(stats.bare)],
+        ['ratio (ours / baseline)', ratioCells],
+      ],
+      header,
+    ),
+  );
+  console.log(`\ncache hit ratio (x-robot-source): ${hits}; first read after completion: ${first}`);
+  console.log(
+    `goal: p99 ≤ ${GOAL.p99Ms} ms and hit ratio ≥ ${pct(GOAL.hitRatio)} (not yet a gate): ${goalMet ? 'met' : 'not met'}`,
+  );
+
+  return bench.publish(
+    NAME,
+    errors,
+    {
+      date,
+      machine,
+      redisVersion,
+      options: opts,
+      secondsPerRun: seconds,
+      api: stats.api,
+      baseline: stats.bare,
+      ratio,
+      sources,
+      hitRatio,
+      firstRead,
+      runs,
+      goal: { ...GOAL, met: goalMet },
+    },
+    [
+      ...bench.measuredOn(date, machine, servers),
+      '',
+      `${opts.robots} completed \`demo\` robots polled at ${opts.rate} req/s (autocannon \`overallRate\`) over ${opts.connections} connections,`,
+      `${opts.rounds} rounds of ${seconds} s per side in alternating order after ${opts.warmup} s warm-up each; workers stopped.`,
+      '',
+      ...bench.markdownTable(
+        ['path', ...header],
+        [
+          [LABELS.api, cells(stats.api)],
+          [LABELS.bare, cells(stats.bare)],
+          ['ratio (ours / baseline)', ratioCells],
+        ],
+      ),
+      '',
+      `Cache hit ratio while polling (\`x-robot-source\` of every timed response of ours): ${hits}.`,
+      `First read of each robot after completion, before the warm-up: ${first}; cache TTL ${config.CACHE_STATUS_TTL_SECONDS} s.`,
+      '',
+      `Goal: p99 ≤ ${GOAL.p99Ms} ms and hit ratio ≥ ${pct(GOAL.hitRatio)} (the seed's targets were ${GOAL.seedP99Ms} ms and > ${pct(GOAL.seedHitRatio)};`,
+      `goal, not yet a gate). This run: p99 ${fmt(stats.api.p99)} ms, hit ratio ${pct(hitRatio)}: ${goalMet ? 'met' : 'not met'}.`,
+    ],
+  );
+}
+
+bench.runBench(main, 240_000);
