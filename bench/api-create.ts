@@ -4,16 +4,9 @@
 // Usage: npm run bench -- [--requests N] [--concurrency C] [--warmup W] [--blocks B]
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app';
-import { createLogger } from '../core/logger';
-import { createRobotEvents } from '../core/robot-events';
 import { findBuiltInRobotType } from '../core/robot-types';
 import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/search-attributes';
-import { createStatusCache } from '../core/status-cache';
-import { temporalConnectionOptions } from '../core/temporal-options';
-import { createDatabase } from '../db/client';
-import { createModuleServices } from '../db/module-services';
 import { ROBOT_WORKFLOW, type RobotWorkflowInput } from '../workflows/robot.definitions';
 import * as bench from './bench-support';
 
@@ -54,24 +47,10 @@ async function main(defer: bench.Defer): Promise<number> {
   const opts = bench.intOptions({ requests: 2000, concurrency: 16, warmup: 100, blocks: 4 });
   const { config, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
   const startedIds: string[] = [];
-  const logger = createLogger(config, 'bench');
-  const database = await createDatabase(config);
-  defer(() => database.close());
-  const cache = createStatusCache({
-    redisUrl: config.REDIS_URL,
-    ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
-  });
-  defer(() => cache.close());
-  const services = createModuleServices(config, database);
-  defer(() => services.close());
-  const events = createRobotEvents(config.REDIS_URL);
-  defer(() => events.close());
-  const connection = await Connection.connect({
-    ...temporalConnectionOptions(config),
-    connectTimeout: '5 seconds',
-  });
-  defer(() => connection.close());
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const { logger, database, cache, services, events, connection, client } = await bench.apiDependencies(
+    config,
+    defer,
+  );
   // Runs before the connection closes (cleanups run last-in first-out).
   defer(async () => {
     const left = await bench.terminateAll(client, config.CONTROL_TASK_QUEUE, startedIds);

@@ -7,11 +7,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { type Client, type Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import Redis from 'ioredis';
 import { startTemporalDevServer, temporalReachable } from '../cli/temporal-dev-server';
-import { parseConfig } from '../core/config';
+import { type Config, parseConfig } from '../core/config';
+import { createLogger } from '../core/logger';
+import { createRobotEvents } from '../core/robot-events';
+import { createStatusCache } from '../core/status-cache';
+import { temporalConnectionOptions } from '../core/temporal-options';
+import { createDatabase } from '../db/client';
 import { migratePostgres } from '../db/migrate';
+import { createModuleServices } from '../db/module-services';
 import { adminQuery, databaseUrl, TEST_REDIS_URL } from '../test/support/test-env';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -329,4 +335,27 @@ export function runBench(main: (defer: Defer) => Promise<number>, hardTimeoutMs 
 /** The Redis server's version, from `INFO server`, for the "measured on" lines. */
 export async function redisServerVersion(redis: Redis): Promise<string> {
   return /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+}
+
+/** What the API (createApp) needs, each piece closed by `defer`: built alike by every API bench. */
+export async function apiDependencies(config: Config, defer: Defer) {
+  const logger = createLogger(config, 'bench');
+  const database = await createDatabase(config);
+  defer(() => database.close());
+  const cache = createStatusCache({
+    redisUrl: config.REDIS_URL,
+    ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
+  });
+  defer(() => cache.close());
+  const services = createModuleServices(config, database);
+  defer(() => services.close());
+  const events = createRobotEvents(config.REDIS_URL);
+  defer(() => events.close());
+  const connection = await Connection.connect({
+    ...temporalConnectionOptions(config),
+    connectTimeout: '5 seconds',
+  });
+  defer(() => connection.close());
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return { logger, database, cache, services, events, connection, client };
 }

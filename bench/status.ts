@@ -7,17 +7,12 @@
 // Usage: npm run bench:status -- [--seconds S] [--rate R] [--connections C] [--robots N] [--rounds R] [--warmup W]
 import type { EventEmitter } from 'node:events';
 import http from 'node:http';
-import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import Redis from 'ioredis';
 import { createApp } from '../api/app';
-import { createLogger } from '../core/logger';
 import type { RobotView } from '../core/robot';
-import { createRobotEvents } from '../core/robot-events';
-import { createStatusCache, statusKey } from '../core/status-cache';
+import { statusKey } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
-import { createDatabase } from '../db/client';
-import { createModuleServices } from '../db/module-services';
 import { createControlWorker } from '../workers/control.worker';
 import { createModuleWorker } from '../workers/module.worker';
 import { installWorkerRuntime } from '../workers/runtime';
@@ -162,27 +157,13 @@ async function main(defer: bench.Defer): Promise<number> {
     warmup: 3,
   });
   const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
-  const logger = createLogger(config, 'bench');
+  const { logger, database, cache, services, events, connection, client } = await bench.apiDependencies(
+    config,
+    defer,
+  );
   installWorkerRuntime(logger);
-  const database = await createDatabase(config);
-  defer(() => database.close());
-  const cache = createStatusCache({
-    redisUrl: config.REDIS_URL,
-    ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
-  });
-  defer(() => cache.close());
-  const services = createModuleServices(config, database);
-  defer(() => services.close());
-  const events = createRobotEvents(config.REDIS_URL);
-  defer(() => events.close());
-  const connection = await Connection.connect({
-    ...temporalConnectionOptions(config),
-    connectTimeout: '5 seconds',
-  });
-  defer(() => connection.close());
   const native = await NativeConnection.connect(temporalConnectionOptions(config));
   defer(() => native.close());
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const ids: string[] = [];
   defer(async () => {
     const left = await bench.terminateAll(client, config.CONTROL_TASK_QUEUE, ids);
