@@ -31,6 +31,7 @@ const closedStatus: Record<string, RobotStatus> = {
 };
 
 const RECONCILE_BATCH = 200;
+const ROBOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Activities of the maintenance schedules. Each is idempotent: running it twice changes nothing more. */
 export function createMaintenanceActivities({
@@ -171,12 +172,14 @@ export function createMaintenanceActivities({
       const query = `WorkflowType = "${ROBOT_WORKFLOW}" AND TaskQueue = "${config.CONTROL_TASK_QUEUE}" AND StartTime > "${since}"`;
       const seen: string[] = [];
       for await (const workflow of client.workflow.list({ query, pageSize: RECONCILE_BATCH })) {
+        // Robot ids are UUIDs; any other workflow id on the queue is not a robot of ours.
+        if (!ROBOT_ID.test(workflow.workflowId)) continue;
         seen.push(workflow.workflowId);
         if (seen.length >= RECONCILE_BATCH * 5) break;
       }
       const known = new Set<string>();
       for (let i = 0; i < seen.length; i += RECONCILE_BATCH) {
-        const ids = seen.slice(i, i + RECONCILE_BATCH).filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+        const ids = seen.slice(i, i + RECONCILE_BATCH);
         if (ids.length === 0) continue;
         const rows = await database.db
           .select({ robotId: robotsTable.robotId })
@@ -185,7 +188,7 @@ export function createMaintenanceActivities({
         for (const row of rows) known.add(row.robotId);
       }
       const created: string[] = [];
-      for (const robotId of seen.filter((id) => !known.has(id) && /^[0-9a-f-]{36}$/i.test(id))) {
+      for (const robotId of seen.filter((id) => !known.has(id))) {
         const description = await client.workflow.getHandle(robotId).describe();
         const memo = (description.memo ?? {}) as {
           robotType?: string;

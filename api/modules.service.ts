@@ -3,11 +3,12 @@ import { moduleSnapshots } from '../activities/selection';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { LoadBalancerWeights } from '../core/load-balancer';
 import { type CandidateScore, scoreModule } from '../core/load-balancer';
-import { findBuiltInRobotType, moduleStepKinds } from '../core/robot-types';
+import { findBuiltInRobotType } from '../core/robot-types';
+import { MODULE_STEP_KINDS, moduleStepKinds } from '../core/step-kinds';
 import { moduleTaskQueue } from '../core/task-queues';
 import type { ModuleServices } from '../db/module-services';
 import type { ModuleRow } from '../db/schema';
-import { MODULE_STEP_KINDS, type RegisterModuleBody } from './schemas';
+import type { RegisterModuleBody } from './schemas';
 
 export interface ModuleView {
   name: string;
@@ -164,7 +165,7 @@ export class ModulesService {
           ? {
               routing: scoreModule(
                 snapshot,
-                { robotType: definition.name, steps: moduleStepKinds(definition) },
+                { robotType: definition.name, steps: moduleStepKinds(definition.steps) },
                 this.options.weights,
               ),
             }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
-import { STEP_KINDS, WORKFLOW_STEP_KINDS } from '../core/robot-types';
 
 // One place for the API's request shapes: routes parse with them, the OpenAPI document is built from them.
 
@@ -33,9 +32,6 @@ export type ListRobotsQuery = z.infer<typeof listRobotsQuery>;
 const moduleName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter');
-
-/** Steps a module can run: every step kind except the workflow's own timers. */
-export const MODULE_STEP_KINDS = STEP_KINDS.filter((kind) => !WORKFLOW_STEP_KINDS.includes(kind));
 
 export const registerModuleBody = z
   .object({

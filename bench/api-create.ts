@@ -6,8 +6,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { createApp } from '../api/app';
 import { findBuiltInRobotType } from '../core/robot-types';
-import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/search-attributes';
-import { ROBOT_WORKFLOW, type RobotWorkflowInput } from '../workflows/robot.definitions';
+import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/robot-workflow';
 import * as bench from './bench-support';
 
 const NAME = 'api-create';
@@ -84,30 +83,8 @@ async function main(defer: bench.Defer): Promise<number> {
   // The same start the API makes (api/robots.service.ts), minus the row insert and the HTTP hop.
   const baseline = async () => {
     const workflowId = randomUUID();
-    const args: RobotWorkflowInput = {
-      robotId: workflowId,
-      definition,
-      input,
-      priority: 'normal',
-      moduleWaitSeconds: config.MODULE_WAIT_SECONDS,
-    };
-    await client.workflow.start(ROBOT_WORKFLOW, {
-      workflowId,
-      taskQueue: config.CONTROL_TASK_QUEUE,
-      args: [args],
-      priority: { priorityKey: 3 },
-      typedSearchAttributes: [
-        { key: RobotTypeKey, value: definition.name },
-        { key: RobotStatusKey, value: 'queued' },
-        { key: RobotPriorityKey, value: 'normal' },
-      ],
-      memo: {
-        robotType: definition.name,
-        robotTypeVersion: definition.version,
-        priority: 'normal',
-        summary: `${definition.name} robot (${definition.steps.length} steps)`,
-      },
-    });
+    const args = robotWorkflowArgs(config, workflowId, definition, input, 'normal');
+    await client.workflow.start(ROBOT_WORKFLOW, robotStartOptions(args, config.CONTROL_TASK_QUEUE));
     startedIds.push(workflowId);
   };
 

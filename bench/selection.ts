@@ -111,7 +111,7 @@ async function main(defer: bench.Defer): Promise<number> {
   defer(() => services.close());
   const redis = new Redis(TEST_REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX, maxRetriesPerRequest: 2 });
   defer(async () => redis.disconnect());
-  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+  const redisVersion = await bench.redisServerVersion(redis);
 
   // Every refresh of the cached routing table reads the registry from Postgres: count them.
   let registryReads = 0;

@@ -1,13 +1,10 @@
 import { z } from 'zod';
+import { STEP_KINDS } from './step-kinds';
 
 // A robot type is a versioned pipeline. Its definition is passed into the workflow at start
 // so a run stays deterministic even if the type changes later.
 
-export const STEP_KINDS = ['validate', 'classify', 'transform', 'noop', 'delay'] as const;
-export type StepKind = (typeof STEP_KINDS)[number];
-
-/** Steps the workflow runs itself (timers); all others are activities on a module queue. */
-export const WORKFLOW_STEP_KINDS: readonly StepKind[] = ['delay'];
+export { moduleStepKinds, STEP_KINDS, type StepKind, WORKFLOW_STEP_KINDS } from './step-kinds';
 
 export const stepDefinitionSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
@@ -63,15 +60,6 @@ const builtIn: RobotTypeDefinition[] = [
 ];
 
 const byName = new Map(builtIn.map((type) => [type.name, type]));
-
-/** Step kinds that run as activities on a module (all but the workflow's own timers). */
-export function moduleStepKinds(definition: RobotTypeDefinition): StepKind[] {
-  return [
-    ...new Set(
-      definition.steps.map((step) => step.kind).filter((kind) => !WORKFLOW_STEP_KINDS.includes(kind)),
-    ),
-  ];
-}
 
 export function builtInRobotTypes(): readonly RobotTypeDefinition[] {
   return builtIn;

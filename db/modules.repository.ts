@@ -27,9 +27,6 @@ export interface ModuleRoute {
   supportedSteps: string[];
 }
 
-/** Robot type `*` in supported_robot_types means "any type". */
-export const ANY_ROBOT_TYPE = '*';
-
 export class ModulesRepository {
   constructor(private readonly db: Database) {}
 

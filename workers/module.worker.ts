@@ -4,13 +4,13 @@ import { type ActivityInboundCallsInterceptor, NativeConnection, Worker } from '
 import { createBasicStepActivities } from '../activities/basic-steps';
 import type { StepActivities } from '../activities/types';
 import type { Config } from '../core/config';
+import { ANY_TYPE } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
 import type { ReplicaInfo } from '../core/module-state';
 import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
-import { ANY_ROBOT_TYPE } from '../db/modules.repository';
 import { installWorkerRuntime } from './runtime';
 
 export const MODULE_VERSION = '0.1.0';
@@ -61,7 +61,7 @@ export async function createModuleWorker({
   await services.modules.register({
     moduleName: module.name,
     moduleVersion: MODULE_VERSION,
-    supportedRobotTypes: module.robotTypes.length > 0 ? module.robotTypes : [ANY_ROBOT_TYPE],
+    supportedRobotTypes: module.robotTypes.length > 0 ? module.robotTypes : [ANY_TYPE],
     supportedSteps: Object.keys(activities),
     capacity: module.capacity,
     registrationData: { taskQueue: moduleTaskQueue(module.name), lastReplica: replica },

@@ -18,6 +18,7 @@ import { NO_ELIGIBLE_MODULE } from '../core/load-balancer';
 import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../core/robot';
 import type { StepDefinition } from '../core/robot-types';
 import { ModuleNameKey, RobotStatusKey } from '../core/search-attributes';
+import { moduleStepKinds } from '../core/step-kinds';
 import { moduleTaskQueue } from '../core/task-queues';
 import {
   DEFAULT_STEP_POLICY,
@@ -88,9 +89,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
     kind: step.kind,
     status: 'pending',
   }));
-  const moduleSteps = [
-    ...new Set(definition.steps.filter((step) => step.kind !== 'delay').map((step) => step.kind)),
-  ];
+  const moduleSteps = moduleStepKinds(definition.steps);
   const progress: RobotProgress = {
     robotId,
     robotType: definition.name,

@@ -1,0 +1,17 @@
+// Step kinds without zod, so workflow code can use them too (the robot-type schemas need zod).
+
+export const STEP_KINDS = ['validate', 'classify', 'transform', 'noop', 'delay'] as const;
+export type StepKind = (typeof STEP_KINDS)[number];
+
+/** Steps the workflow runs itself (timers); all others are activities on a module queue. */
+export const WORKFLOW_STEP_KINDS: readonly StepKind[] = ['delay'];
+
+/** Step kinds a module can run. */
+export const MODULE_STEP_KINDS: readonly StepKind[] = STEP_KINDS.filter(
+  (kind) => !WORKFLOW_STEP_KINDS.includes(kind),
+);
+
+/** The distinct module step kinds a pipeline needs, in order of first use. */
+export function moduleStepKinds(steps: readonly { kind: StepKind }[]): StepKind[] {
+  return [...new Set(steps.map((step) => step.kind).filter((kind) => !WORKFLOW_STEP_KINDS.includes(kind)))];
+}
