@@ -48,6 +48,7 @@ function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null)
     steps?: StepProgress[];
     reason?: string | null;
     routing?: StoredDecision[];
+    sequence?: number | null;
   };
   const steps = details.steps ?? [];
   const stepsCompleted = steps.filter((step) => step.status === 'completed').length;
@@ -65,6 +66,7 @@ function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null)
     retryCount: row.retryCount,
     routing: details.routing ?? [],
     ...(details.reason ? { reason: details.reason } : {}),
+    ...(typeof details.sequence === 'number' ? { sequence: details.sequence } : {}),
   };
 }
 

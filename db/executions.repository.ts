@@ -34,7 +34,13 @@ export class ExecutionsRepository {
       moduleName: progress.moduleName,
       executionState: update.state,
       currentStep: progress.currentStep,
-      stepDetails: { steps: progress.steps, reason: progress.reason ?? null, routing: progress.routing },
+      stepDetails: {
+        steps: progress.steps,
+        reason: progress.reason ?? null,
+        routing: progress.routing,
+        // Streams read from Postgres when there is no Redis: they need the update's sequence.
+        sequence: progress.sequence ?? null,
+      },
       performanceMetrics: {
         stepsCompleted: progress.stepsCompleted,
         stepsTotal: progress.stepsTotal,

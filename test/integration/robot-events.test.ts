@@ -1,6 +1,10 @@
 import http from 'node:http';
 import request from 'supertest';
+import { createApp } from '../../api/app';
+import { createLogger } from '../../core/logger';
 import type { RobotView } from '../../core/robot';
+import { NoRobotEvents } from '../../core/robot-events';
+import { MemoryStatusCache } from '../../core/status-cache';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -87,6 +91,39 @@ describe('GET /v1/robots/:id/events', () => {
     await system.temporal.workflow.getHandle(created.body.robotId).result();
     const stream = await readStream(`${system.url}/v1/robots/${created.body.robotId}/events`, 5000);
     expect(stream.events.map((event) => event.event)).toEqual(['robot', 'end']);
+  });
+
+  it('without Redis (embedded mode) the stream polls Postgres and still ends', async () => {
+    const app = createApp({
+      config: system.config,
+      logger: createLogger(system.config, 'test'),
+      database: system.database,
+      cache: new MemoryStatusCache(60),
+      temporal: system.temporal,
+      services: system.services,
+      events: new NoRobotEvents(),
+    });
+    const server = await new Promise<http.Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    try {
+      const address = server.address();
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+      const created = await request(url)
+        .post('/v1/robots')
+        .send({ type: 'noop-pipeline', input: { holdMs: 1200 } });
+      const stream = await readStream(`${url}/v1/robots/${created.body.robotId}/events`);
+      const robots = stream.events
+        .filter((event) => event.event === 'robot')
+        .map((event) => JSON.parse(event.data));
+      expect(stream.events.at(-1)?.event).toBe('end');
+      expect(robots.at(-1)).toMatchObject({ status: 'completed' });
+      const sequences = robots.map((robot: RobotView) => robot.progress?.sequence ?? 0);
+      expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+      expect(new Set(sequences).size).toBe(sequences.length);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('an unknown robot is a 404 problem, not a stream', async () => {
