@@ -5,7 +5,9 @@ import { Client as PgClient } from 'pg';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const TEMPLATE_DATABASE = 'rpa_test_template';
+// A second checkout (a git worktree) running tests at the same time sets its own template name,
+// since global setup drops and recreates the template.
+export const TEMPLATE_DATABASE = process.env.TEST_TEMPLATE_DATABASE ?? 'rpa_test_template';
 export const TEST_DATA_DIR = path.join(ROOT, '.data', 'test');
 
 export function databaseUrl(name: string, port?: number): string {
