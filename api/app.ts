@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
+import { metricsRegistry } from '../core/metrics';
 import type { RobotEvents } from '../core/robot-events';
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseHandle } from '../db/client';
@@ -11,6 +12,7 @@ import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
 import { checkHealth } from './health';
+import { httpMetrics } from './middleware/http-metrics';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { requestId } from './middleware/request-id';
 import { ModulesService } from './modules.service';
@@ -29,30 +31,19 @@ export interface AppDeps {
   events: RobotEvents;
 }
 
-export function createApp(deps: AppDeps): Express {
-  const { config, logger, database, cache, temporal, services, events } = deps;
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', config.TRUST_PROXY);
-  app.use(requestId);
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (_req, res) => String(res.getHeader('x-request-id')),
-      autoLogging: { ignore: (req) => req.url === '/health' },
-    }),
+export interface ApiServices {
+  robotsService: RobotsService;
+  modulesService: ModulesService;
+}
+
+/** The services behind the routes; built apart so the server can also warm caches with them. */
+export function createApiServices(deps: AppDeps): ApiServices {
+  const { config, logger, database, cache, temporal, services } = deps;
+  const modulesService = new ModulesService(
+    services,
+    { weights: loadBalancerWeights(config), targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS },
+    cache.manager,
   );
-
-  app.get('/health', async (_req, res) => {
-    const report = await checkHealth({ database, cache, temporal });
-    res.status(report.status === 'ok' ? 200 : 503).json(report);
-  });
-
-  const openApi = buildOpenApiDocument('0.1.0');
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openApi);
-  });
-
   const robotsService = new RobotsService({
     config,
     temporal,
@@ -65,6 +56,39 @@ export function createApp(deps: AppDeps): Express {
     }),
     logger,
   });
+  return { modulesService, robotsService };
+}
+
+export function createApp(deps: AppDeps, api: ApiServices = createApiServices(deps)): Express {
+  const { config, logger, database, cache, temporal, services, events } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.use(requestId);
+  app.use(httpMetrics);
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => String(res.getHeader('x-request-id')),
+      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+    }),
+  );
+
+  app.get('/health', async (_req, res) => {
+    const report = await checkHealth({ database, cache, temporal });
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
+  });
+
+  const openApi = buildOpenApiDocument('0.1.0');
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
+  const { modulesService, robotsService } = api;
   app.use(
     '/v1',
     robotsRoutes(robotsService, {
@@ -77,13 +101,10 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(
     '/v1',
-    modulesRoutes(
-      new ModulesService(services, {
-        weights: loadBalancerWeights(config),
-        targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
-      }),
-      { bodyLimit: config.BODY_LIMIT, replicaTtlSeconds: config.MODULE_REPLICA_TTL_SECONDS },
-    ),
+    modulesRoutes(modulesService, {
+      bodyLimit: config.BODY_LIMIT,
+      replicaTtlSeconds: config.MODULE_REPLICA_TTL_SECONDS,
+    }),
   );
 
   app.use(notFoundHandler);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { moduleSnapshots } from '../activities/selection';
+import { type CacheManager, cacheKey } from '../core/cache-manager';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { LoadBalancerWeights } from '../core/load-balancer';
 import { type CandidateScore, scoreModule } from '../core/load-balancer';
@@ -30,13 +31,23 @@ export interface ModuleView {
   updatedAt: string;
 }
 
+export const moduleListKey = (robotType?: string) =>
+  cacheKey<ModuleView[]>('moduleHealth', `list:${robotType ?? '*'}`);
+
 const majorOf = (version: string) => version.split('.')[0];
 
 export class ModulesService {
   constructor(
     private readonly services: ModuleServices,
     private readonly options: { weights: LoadBalancerWeights; targetLatencyMs: number },
+    private readonly cache: CacheManager,
   ) {}
+
+  /** Registry changes show at once; liveness and robot counts may lag by the family's TTL. */
+  private async registryChanged(): Promise<void> {
+    await this.services.routingTable.invalidate();
+    await this.cache.invalidate('moduleHealth');
+  }
 
   /**
    * Registers an external module (or updates one). A new major version under a registered name is
@@ -69,7 +80,7 @@ export class ModulesService {
       capacity: body.capacity,
       registrationData: { taskQueue: moduleTaskQueue(body.name), registeredBy: 'api', apiHost: hostname() },
     });
-    await this.services.routingTable.invalidate();
+    await this.registryChanged();
     return { module: await this.get(body.name), created };
   }
 
@@ -95,9 +106,11 @@ export class ModulesService {
     return this.get(name);
   }
 
+  /** The list counts robots per module and status (a GROUP BY): cached briefly for dashboards. */
   async list(robotType?: string): Promise<ModuleView[]> {
-    const rows = await this.services.modules.list();
-    return this.views(rows, robotType);
+    return this.cache.getOrLoad(moduleListKey(robotType), async () =>
+      this.views(await this.services.modules.list(), robotType),
+    );
   }
 
   async get(name: string, robotType?: string): Promise<ModuleView> {
@@ -109,14 +122,14 @@ export class ModulesService {
   async setDraining(name: string, draining: boolean): Promise<ModuleView> {
     await this.requireRow(name);
     await this.services.modules.update(name, { draining });
-    await this.services.routingTable.invalidate();
+    await this.registryChanged();
     return this.get(name);
   }
 
   async deactivate(name: string): Promise<ModuleView> {
     await this.requireRow(name);
     await this.services.modules.update(name, { isActive: false });
-    await this.services.routingTable.invalidate();
+    await this.registryChanged();
     return this.get(name);
   }
 

@@ -4,7 +4,6 @@ import type { Config } from '../core/config';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import {
-  isTerminal,
   ROBOT_PRIORITIES,
   type RobotProgress,
   type RobotStatus,
@@ -144,10 +143,8 @@ export class RobotsService {
 
   /** Redis, then Postgres, then Temporal: the first that knows the robot answers. */
   async get(robotId: string): Promise<{ robot: RobotView; source: RobotSource }> {
-    const cached = await this.deps.cache.get(robotId).catch((err: unknown) => {
-      this.deps.logger.warn({ err, robotId }, 'status cache read failed; reading Postgres');
-      return null;
-    });
+    // Never throws: an unreachable Redis reads as a miss (counted in rpa_cache_requests_total).
+    const cached = await this.deps.cache.get(robotId);
     if (cached) return { robot: cached, source: 'cache' };
 
     let row: RobotRow | null;
@@ -162,12 +159,33 @@ export class RobotsService {
     }
     if (row) {
       const robot = toRobotView(row, progressFromExecution(row, execution));
-      // Only finished robots are cached here: a live one could overwrite a newer worker write.
-      if (isTerminal(robot.status)) await this.deps.cache.set(robot).catch(() => undefined);
+      await this.deps.cache.fill(robot);
       return { robot, source: 'database' };
     }
 
     return { robot: await this.fromTemporal(robotId), source: 'temporal' };
+  }
+
+  /**
+   * Loads up to `limit` unfinished robots into the status cache (only where nothing is cached, so
+   * a worker's newer write is never replaced). Returns how many entries it stored.
+   */
+  async warmCache(limit: number): Promise<number> {
+    if (limit === 0) return 0;
+    const rows = await this.deps.robots.listActive(limit);
+    let stored = 0;
+    // A few at a time: warming must not take the pool from requests arriving meanwhile.
+    for (let i = 0; i < rows.length; i += 8) {
+      const batch = rows.slice(i, i + 8);
+      const filled = await Promise.all(
+        batch.map(async (row) => {
+          const execution = await this.deps.executions.latestForRobot(row.robotId);
+          return this.deps.cache.fill(toRobotView(row, progressFromExecution(row, execution)));
+        }),
+      );
+      stored += filled.filter(Boolean).length;
+    }
+    return stored;
   }
 
   /** `unavailable`: the database error to report if Temporal does not know the robot either. */

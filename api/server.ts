@@ -1,12 +1,13 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import { createStatusCache } from '../core/cache';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
 import { createRobotEvents } from '../core/robot-events';
-import { createStatusCache } from '../core/status-cache';
 import { createDatabase } from '../db/client';
 import { createModuleServices } from '../db/module-services';
-import { createApp } from './app';
+import { createApiServices, createApp } from './app';
+import { warmCaches } from './cache-warming';
 import { createTemporalClient } from './temporal-client';
 
 export interface RunningApi {
@@ -18,16 +19,23 @@ export interface RunningApi {
 /** Starts the API with its own connections; close() drains requests, then closes them. */
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
   const database = await createDatabase(config);
-  const cache = createStatusCache({
-    redisUrl: config.REDIS_URL,
-    ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
-  });
+  const cache = createStatusCache(config);
   const temporal = await createTemporalClient(config);
   const services = createModuleServices(config, database);
   const events = createRobotEvents(config.REDIS_URL);
-  const app = createApp({ config, logger, database, cache, temporal, services, events });
+  const deps = { config, logger, database, cache, temporal, services, events };
+  const api = createApiServices(deps);
+  const app = createApp(deps, api);
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
+  // In the background: requests are served (from Postgres on a miss) while the caches fill.
+  const warming = warmCaches({
+    robots: api.robotsService,
+    modules: api.modulesService,
+    routingTable: services.routingTable,
+    activeRobotLimit: config.CACHE_WARM_ROBOTS,
+    logger,
+  });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   const address = server.address();
@@ -37,6 +45,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     url: `http://${config.HOST}:${port}`,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await warming;
       await temporal.connection.close();
       await services.close();
       await events.close();

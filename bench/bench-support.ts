@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import Redis from 'ioredis';
 import { startTemporalDevServer, temporalReachable } from '../cli/temporal-dev-server';
+import { createStatusCache } from '../core/cache';
 import { type Config, parseConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { createRobotEvents } from '../core/robot-events';
-import { createStatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase } from '../db/client';
 import { migratePostgres } from '../db/migrate';
@@ -342,10 +342,7 @@ export async function apiDependencies(config: Config, defer: Defer) {
   const logger = createLogger(config, 'bench');
   const database = await createDatabase(config);
   defer(() => database.close());
-  const cache = createStatusCache({
-    redisUrl: config.REDIS_URL,
-    ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
-  });
+  const cache = createStatusCache(config);
   defer(() => cache.close());
   const services = createModuleServices(config, database);
   defer(() => services.close());

@@ -1,7 +1,7 @@
 // Latency of `GET /v1/robots/:id` at a fixed request rate (autocannon, `overallRate`) while 100
 // completed robots are polled, and the status cache's hit ratio (the `x-robot-source` header),
 // against a bare `node:http` server answering the same Redis GET of the same cached JSON
-// (`statusKey`), in the same run, in alternating order. The robots are created through the real API
+// (`robotStatusKey`), in the same run, in alternating order. The robots are created through the real API
 // and run to completion by an in-process control worker and module worker, which are then stopped:
 // only the read path runs while the load does.
 // Usage: npm run bench:status -- [--seconds S] [--rate R] [--connections C] [--robots N] [--rounds R] [--warmup W]
@@ -11,7 +11,7 @@ import { NativeConnection } from '@temporalio/worker';
 import Redis from 'ioredis';
 import { createApp } from '../api/app';
 import type { RobotView } from '../core/robot';
-import { statusKey } from '../core/status-cache';
+import { robotStatusKey, type StatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createControlWorker } from '../workers/control.worker';
 import { createModuleWorker } from '../workers/module.worker';
@@ -115,14 +115,14 @@ async function poll(base: string, load: Load, seconds: number, sources?: Record<
 }
 
 /** The baseline: the one Redis GET the API's cache hit makes, the cached JSON written back as is. */
-function bareServer(redis: Redis): http.Server {
+function bareServer(redis: Redis, cache: StatusCache): http.Server {
   return http.createServer((req, res) => {
     const id = /^\/v1\/robots\/([^/?]+)$/.exec(req.url ?? '')?.[1];
     if (req.method !== 'GET' || !id) {
       res.writeHead(404).end();
       return;
     }
-    redis.get(statusKey(id)).then(
+    redis.get(cache.manager.storeKey(robotStatusKey(id))).then(
       (json) => {
         if (json === null) res.writeHead(404).end();
         else res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(json);
@@ -171,12 +171,9 @@ async function main(defer: bench.Defer): Promise<number> {
     const schedules = maintenanceSchedules(config).map(({ id }) => client.schedule.getHandle(id));
     await Promise.all(schedules.map((handle) => handle.delete().catch(() => undefined)));
   });
-  // The status keys carry no REDIS_KEY_PREFIX (core/status-cache.ts): the environment's clean-up misses them.
+  // Status keys live under the run's REDIS_KEY_PREFIX, which the environment's clean-up deletes.
   const redis = new Redis(config.REDIS_URL ?? '', { maxRetriesPerRequest: 2, connectTimeout: 2000 });
-  defer(async () => {
-    if (ids.length > 0) await redis.del(...ids.map(statusKey));
-    redis.disconnect();
-  });
+  defer(async () => redis.disconnect());
   const machine = await bench.describeMachine(connection, temporal);
   const redisVersion = await bench.redisServerVersion(redis);
 
@@ -196,7 +193,7 @@ async function main(defer: bench.Defer): Promise<number> {
 
   const app = createApp({ config, logger, database, cache, temporal: client, services, events });
   const ourUrl = await listen(http.createServer(app), defer);
-  const bareUrl = await listen(bareServer(redis), defer);
+  const bareUrl = await listen(bareServer(redis, cache), defer);
 
   // The robots, through the API, run to completion; then only the read path is left running.
   const created = await bench.measure(opts.robots, 10, async () => {

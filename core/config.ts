@@ -52,6 +52,8 @@ const schema = z
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    // Used only when DATABASE_READ_URL names a replica; otherwise reads share the write pool.
+    DATABASE_READ_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     // The API's circuit breaker around Postgres: consecutive unavailability errors that open it, and
     // how long it answers 503 (Retry-After) before probing again.
     DB_CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(3),
@@ -64,7 +66,19 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, : _ - only')
       .default('rpa:'),
-    CACHE_STATUS_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+    // "Smart TTL": short for what changes (live robot status, module health), long for what does not
+    // (a finished robot, a robot-type version).
+    CACHE_STATUS_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    CACHE_TERMINAL_STATUS_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
+    CACHE_MODULE_HEALTH_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    CACHE_ROBOT_TYPE_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
+    // A Redis slower than this counts as failed; after CACHE_CIRCUIT_FAILURE_THRESHOLD failures in a
+    // row requests skip the cache for CACHE_CIRCUIT_HALF_OPEN_SECONDS, then one probes it again.
+    CACHE_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+    CACHE_CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(3),
+    CACHE_CIRCUIT_HALF_OPEN_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    // Active robots whose status the API loads into the cache at start.
+    CACHE_WARM_ROBOTS: z.coerce.number().int().min(0).max(100_000).default(1000),
 
     MODULE_NAME: z
       .string()

@@ -1,93 +1,48 @@
-import Redis from 'ioredis';
-import type { RobotView } from './robot';
+import { type CacheManager, cacheKey } from './cache-manager';
+import { isTerminal, type RobotView } from './robot';
 
-/** Hot robot status: Redis in production and tests, a process-local map when no REDIS_URL is set. */
-export interface StatusCache {
-  readonly kind: 'redis' | 'memory';
-  get(robotId: string): Promise<RobotView | null>;
-  set(view: RobotView): Promise<void>;
-  ping(): Promise<boolean>;
-  close(): Promise<void>;
-}
+export const robotStatusKey = (robotId: string) => cacheKey<RobotView>('robotStatus', robotId);
 
-export const statusKey = (robotId: string): string => `rpa:robot:${robotId}:status`;
-
-export class RedisStatusCache implements StatusCache {
-  readonly kind = 'redis' as const;
-  private readonly redis: Redis;
-
+/**
+ * Hot robot status on the cache manager. "Smart TTL": a live robot's entry is short-lived (progress
+ * writes refresh it), a finished robot's entry lives long since it can no longer change.
+ */
+export class StatusCache {
   constructor(
-    url: string,
-    private readonly ttlSeconds: number,
-  ) {
-    // Fail fast rather than queueing commands while Redis is away: callers fall back to Postgres.
-    this.redis = new Redis(url, {
-      lazyConnect: false,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: 2000,
-      commandTimeout: 1000,
-    });
-    this.redis.on('error', () => {
-      // Reported through failed commands; ioredis reconnects on its own.
-    });
+    readonly manager: CacheManager,
+    private readonly terminalTtlSeconds: number,
+  ) {}
+
+  get kind(): CacheManager['kind'] {
+    return this.manager.kind;
   }
 
-  async get(robotId: string): Promise<RobotView | null> {
-    const raw = await this.redis.get(statusKey(robotId));
-    return raw ? (JSON.parse(raw) as RobotView) : null;
+  get(robotId: string): Promise<RobotView | null> {
+    return this.manager.get(robotStatusKey(robotId));
   }
 
+  private ttl(view: RobotView): number {
+    return isTerminal(view.status) ? this.terminalTtlSeconds : this.manager.ttlFor('robotStatus');
+  }
+
+  /** Write-through from the progress activity: the newest state always wins. */
   async set(view: RobotView): Promise<void> {
-    await this.redis.set(statusKey(view.robotId), JSON.stringify(view), 'EX', this.ttlSeconds);
+    await this.manager.set(robotStatusKey(view.robotId), view, this.ttl(view));
   }
 
-  async ping(): Promise<boolean> {
-    return (await this.redis.ping()) === 'PONG';
+  /**
+   * From a read of Postgres (a miss, or warming): stored only if absent, so a view read before a
+   * worker's newer write can never replace it; the worker's plain SET overwrites a stale fill.
+   */
+  async fill(view: RobotView): Promise<boolean> {
+    return this.manager.fill(robotStatusKey(view.robotId), view, this.ttl(view));
   }
 
-  async close(): Promise<void> {
-    this.redis.disconnect();
-  }
-}
-
-export class MemoryStatusCache implements StatusCache {
-  readonly kind = 'memory' as const;
-  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
-
-  constructor(private readonly ttlSeconds: number) {}
-
-  async get(robotId: string): Promise<RobotView | null> {
-    const entry = this.entries.get(robotId);
-    if (!entry) return null;
-    if (entry.expiresAt < Date.now()) {
-      this.entries.delete(robotId);
-      return null;
-    }
-    return JSON.parse(entry.value) as RobotView;
+  ping(): Promise<boolean> {
+    return this.manager.ping();
   }
 
-  async set(view: RobotView): Promise<void> {
-    this.entries.set(view.robotId, {
-      value: JSON.stringify(view),
-      expiresAt: Date.now() + this.ttlSeconds * 1000,
-    });
+  close(): Promise<void> {
+    return this.manager.close();
   }
-
-  async ping(): Promise<boolean> {
-    return true;
-  }
-
-  async close(): Promise<void> {
-    this.entries.clear();
-  }
-}
-
-export function createStatusCache(options: {
-  redisUrl: string | undefined;
-  ttlSeconds: number;
-}): StatusCache {
-  return options.redisUrl
-    ? new RedisStatusCache(options.redisUrl, options.ttlSeconds)
-    : new MemoryStatusCache(options.ttlSeconds);
 }

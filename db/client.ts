@@ -3,8 +3,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type { Config } from '../core/config';
+import { watchPool } from '../core/metrics';
+import { MeteredPool } from './metered-pool';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -21,8 +23,8 @@ export interface DatabaseHandle {
 
 export const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
 
-export function createPostgresPool(url: string, max: number): Pool {
-  const pool = new Pool({
+export function createPostgresPool(url: string, max: number, name = 'write'): Pool {
+  const pool = new MeteredPool(name, {
     connectionString: url,
     max,
     connectionTimeoutMillis: 5000,
@@ -33,16 +35,25 @@ export function createPostgresPool(url: string, max: number): Pool {
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
+  const unwatch = watchPool(name, pool);
+  const end = pool.end.bind(pool);
+  pool.end = (async () => {
+    unwatch();
+    await end();
+  }) as Pool['end'];
   return pool;
 }
 
 function fromPostgres(
-  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE'>,
+  config: Pick<
+    Config,
+    'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_READ_POOL_SIZE'
+  >,
   url: string,
 ) {
   const writePool = createPostgresPool(url, config.DATABASE_POOL_SIZE);
   const readPool = config.DATABASE_READ_URL
-    ? createPostgresPool(config.DATABASE_READ_URL, config.DATABASE_POOL_SIZE)
+    ? createPostgresPool(config.DATABASE_READ_URL, config.DATABASE_READ_POOL_SIZE, 'read')
     : writePool;
   const db = drizzlePg(writePool, { schema }) as unknown as Database;
   const readDb = readPool === writePool ? db : (drizzlePg(readPool, { schema }) as unknown as Database);
@@ -85,7 +96,10 @@ export function fromPglite(client: PGlite): DatabaseHandle {
 }
 
 export async function createDatabase(
-  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE' | 'PGLITE_DIR'>,
+  config: Pick<
+    Config,
+    'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_READ_POOL_SIZE' | 'PGLITE_DIR'
+  >,
 ): Promise<DatabaseHandle> {
   if (config.DATABASE_URL) return fromPostgres(config, config.DATABASE_URL);
   return fromPglite(await openPglite(config.PGLITE_DIR));

@@ -1,5 +1,11 @@
-import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { RobotPriority, RobotProgress, RobotStatus, RobotView } from '../core/robot';
+import { and, desc, eq, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import {
+  type RobotPriority,
+  type RobotProgress,
+  type RobotStatus,
+  type RobotView,
+  TERMINAL_STATUSES,
+} from '../core/robot';
 import type { Database } from './client';
 import { type RobotRow, robots } from './schema';
 
@@ -99,6 +105,16 @@ export class RobotsRepository {
       .insert(robots)
       .values({ ...robot, errorMessage: 'row restored from Temporal by reconciliation; input unknown' })
       .onConflictDoNothing({ target: robots.robotId });
+  }
+
+  /** Robots not yet finished, newest first: what cache warming loads. */
+  async listActive(limit: number): Promise<RobotRow[]> {
+    return this.readDb
+      .select()
+      .from(robots)
+      .where(notInArray(robots.status, [...TERMINAL_STATUSES]))
+      .orderBy(desc(robots.createdAt))
+      .limit(limit);
   }
 
   async list(query: RobotListQuery): Promise<RobotRow[]> {

@@ -3,10 +3,11 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createMaintenanceActivities } from '../activities/maintenance';
 import { createProgressActivities } from '../activities/progress';
 import { createSelectionActivities } from '../activities/selection';
+import { createStatusCache } from '../core/cache';
 import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
 import { createRobotEvents, type RobotEvents } from '../core/robot-events';
-import { createStatusCache, type StatusCache } from '../core/status-cache';
+import type { StatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { ExecutionsRepository } from '../db/executions.repository';
@@ -74,10 +75,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
   const clientConnection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const database = await createDatabase(config);
-  const cache = createStatusCache({
-    redisUrl: config.REDIS_URL,
-    ttlSeconds: config.CACHE_STATUS_TTL_SECONDS,
-  });
+  const cache = createStatusCache(config);
   const services = createModuleServices(config, database);
   const events = createRobotEvents(config.REDIS_URL);
   try {

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import request from 'supertest';
 import { createApp } from '../../api/app';
+import { createStatusCache } from '../../core/cache';
 import { createLogger } from '../../core/logger';
 import type { RobotView } from '../../core/robot';
 import { NoRobotEvents } from '../../core/robot-events';
-import { MemoryStatusCache } from '../../core/status-cache';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -98,7 +98,7 @@ describe('GET /v1/robots/:id/events', () => {
       config: system.config,
       logger: createLogger(system.config, 'test'),
       database: system.database,
-      cache: new MemoryStatusCache(60),
+      cache: createStatusCache({ ...system.config, REDIS_URL: undefined }),
       temporal: system.temporal,
       services: system.services,
       events: new NoRobotEvents(),

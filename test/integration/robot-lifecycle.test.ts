@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { ModuleNameKey, RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../../core/search-attributes';
-import { statusKey } from '../../core/status-cache';
+import { robotStatusKey } from '../../core/status-cache';
 import { progressQuery } from '../../workflows/robot.definitions';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
@@ -86,11 +86,13 @@ describe('a demo robot through the API', () => {
       'completed',
     ]);
 
-    const cached = JSON.parse((await redis.get(statusKey(robotId))) ?? 'null') as RobotView;
+    const cached = JSON.parse(
+      (await redis.get(system.cache.manager.storeKey(robotStatusKey(robotId)))) ?? 'null',
+    ) as RobotView;
     expect(cached.status).toBe('completed');
     expect(cached.output).toEqual(robot.output_data);
     expect(cached.processingTimeMs).toBe(robot.processing_time_ms);
-    expect(await redis.ttl(statusKey(robotId))).toBeGreaterThan(0);
+    expect(await redis.ttl(system.cache.manager.storeKey(robotStatusKey(robotId)))).toBeGreaterThan(0);
   });
 
   it('is visible in Temporal with search attributes, memo and the progress query', async () => {
@@ -120,12 +122,12 @@ describe('a demo robot through the API', () => {
     const fromCache = await request(system.url).get(`/v1/robots/${robotId}`);
     expect(fromCache.headers['x-robot-source']).toBe('cache');
 
-    await redis.del(statusKey(robotId));
+    await redis.del(system.cache.manager.storeKey(robotStatusKey(robotId)));
     const fromDb = await request(system.url).get(`/v1/robots/${robotId}`);
     expect(fromDb.headers['x-robot-source']).toBe('database');
     expect(fromDb.body).toMatchObject({ status: 'completed', progress: { stepsCompleted: 4 } });
 
-    await redis.del(statusKey(robotId));
+    await redis.del(system.cache.manager.storeKey(robotStatusKey(robotId)));
     await system.sql.query('delete from robots where robot_id = $1', [robotId]);
     const fromTemporal = await request(system.url).get(`/v1/robots/${robotId}`);
     expect(fromTemporal.status).toBe(200);

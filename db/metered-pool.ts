@@ -1,0 +1,51 @@
+import { Pool, type PoolConfig } from 'pg';
+import { dbQueryDuration } from '../core/metrics';
+
+// Bounded label values: the statement verb and the first table it names.
+const VERB = /^\s*(select|insert|update|delete|with|begin|commit|rollback)\b/i;
+const TABLE = /\b(?:from|into|update|join)\s+"?([a-z_][a-z0-9_]*)"?/i;
+
+export function describeStatement(text: string): { operation: string; table: string } {
+  const operation = VERB.exec(text)?.[1]?.toLowerCase() ?? 'other';
+  const table = TABLE.exec(text)?.[1]?.toLowerCase() ?? 'none';
+  return { operation, table };
+}
+
+function statementText(first: unknown): string {
+  if (typeof first === 'string') return first;
+  if (first && typeof first === 'object' && 'text' in first && typeof first.text === 'string')
+    return first.text;
+  return '';
+}
+
+/**
+ * A pg Pool that times every promise-returning `query` into `rpa_db_query_duration_seconds`.
+ * Drizzle's node-postgres driver queries through the pool, so repositories need no wrapping.
+ */
+export class MeteredPool extends Pool {
+  constructor(
+    private readonly poolName: string,
+    config: PoolConfig,
+  ) {
+    super(config);
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query has a dozen overloads; this forwards them all.
+  override query(...args: any[]): any {
+    // biome-ignore lint/suspicious/noExplicitAny: see above.
+    const result = (super.query as (...a: any[]) => any)(...args);
+    if (!result || typeof result.then !== 'function') return result;
+    const { operation, table } = describeStatement(statementText(args[0]));
+    const stop = dbQueryDuration.startTimer({ pool: this.poolName, operation, table });
+    return result.then(
+      (value: unknown) => {
+        stop({ outcome: 'ok' });
+        return value;
+      },
+      (err: unknown) => {
+        stop({ outcome: 'error' });
+        throw err;
+      },
+    );
+  }
+}
