@@ -18,8 +18,12 @@ export interface CacheStore {
 export class RedisCacheStore implements CacheStore {
   readonly kind = 'redis' as const;
   private readonly redis: Redis;
+  private readyWait: Promise<void> | null = null;
 
-  constructor(url: string, commandTimeoutMs: number) {
+  constructor(
+    url: string,
+    private readonly commandTimeoutMs: number,
+  ) {
     // Fail fast rather than queueing commands while Redis is away: callers fall back to Postgres.
     this.redis = new Redis(url, {
       maxRetriesPerRequest: 1,
@@ -32,24 +36,56 @@ export class RedisCacheStore implements CacheStore {
     });
   }
 
-  get(key: string): Promise<string | null> {
+  /**
+   * Without an offline queue a command sent while (re)connecting fails at once; waiting up to the
+   * command timeout for the connection keeps start-up from counting as an outage, while a real
+   * outage still fails within that bound. (A queue would replay stale writes after an outage.)
+   */
+  private async ready(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    this.readyWait ??= new Promise<void>((resolve) => {
+      this.redis.once('ready', () => {
+        this.readyWait = null;
+        resolve();
+      });
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis not ready (${this.redis.status})`)),
+        this.commandTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.readyWait, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async get(key: string): Promise<string | null> {
+    await this.ready();
     return this.redis.get(key);
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.ready();
     await this.redis.set(key, value, 'EX', ttlSeconds);
   }
 
   async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    await this.ready();
     return (await this.redis.set(key, value, 'EX', ttlSeconds, 'NX')) === 'OK';
   }
 
-  ttl(key: string): Promise<number> {
+  async ttl(key: string): Promise<number> {
+    await this.ready();
     return this.redis.ttl(key);
   }
 
   /** SCAN in pages, never KEYS: a large keyspace must not block Redis for other clients. */
   async deleteMatching(pattern: string): Promise<number> {
+    await this.ready();
     let cursor = '0';
     let deleted = 0;
     do {
@@ -61,6 +97,7 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async ping(): Promise<boolean> {
+    await this.ready();
     return (await this.redis.ping()) === 'PONG';
   }
 

@@ -6,7 +6,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * family has a single definition and name.
  */
 export const metricsRegistry = new Registry();
-collectDefaultMetrics({ register: metricsRegistry, prefix: 'rpa_process_' });
+collectDefaultMetrics({ register: metricsRegistry, prefix: 'rpa_' });
 
 const registers = [metricsRegistry];
 
