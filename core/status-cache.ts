@@ -35,6 +35,9 @@ export class StatusCache {
    * worker's newer write can never replace it; the worker's plain SET overwrites a stale fill.
    */
   async fill(view: RobotView): Promise<boolean> {
+    // A process-local cache (no Redis) never sees the workers' writes, which happen in other
+    // processes: a live robot cached there would go stale. Only a finished one is safe.
+    if (this.kind === 'memory' && !isTerminal(view.status)) return false;
     return this.manager.fill(robotStatusKey(view.robotId), view, this.ttl(view));
   }
 
