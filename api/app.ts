@@ -60,7 +60,7 @@ export function createApiServices(deps: AppDeps): ApiServices {
 }
 
 export function createApp(deps: AppDeps, api: ApiServices = createApiServices(deps)): Express {
-  const { config, logger, database, cache, temporal, services, events } = deps;
+  const { config, logger, database, cache, temporal, events } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
