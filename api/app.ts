@@ -11,7 +11,7 @@ import { DatabaseGuard } from '../db/database-guard';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
-import { checkHealth } from './health';
+import { checkHealth, HealthProbe } from './health';
 import { httpMetrics } from './middleware/http-metrics';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { requestId } from './middleware/request-id';
@@ -70,12 +70,25 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
     pinoHttp({
       logger,
       genReqId: (_req, res) => String(res.getHeader('x-request-id')),
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
+      autoLogging: { ignore: (req) => req.url?.startsWith('/health') === true || req.url === '/metrics' },
     }),
   );
 
+  const health = new HealthProbe(
+    () => checkHealth({ database, cache, temporal, services: deps.services }),
+    config.HEALTH_PROBE_MAX_AGE_MS,
+  );
+  // Liveness: the process answers. Readiness: it can serve (Postgres and Temporal reachable); a
+  // missing cache or module only degrades it. /health: the same report, 503 unless all is well.
+  app.get('/health/live', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/health/ready', async (_req, res) => {
+    const report = await health.current();
+    res.status(report.status === 'unavailable' ? 503 : 200).json(report);
+  });
   app.get('/health', async (_req, res) => {
-    const report = await checkHealth({ database, cache, temporal });
+    const report = await health.current();
     res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
 

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseHandle } from '../db/client';
+import type { ModuleServices } from '../db/module-services';
 
 export interface ComponentHealth {
   status: 'up' | 'down';
@@ -9,9 +10,17 @@ export interface ComponentHealth {
   error?: string;
 }
 
+export interface ModulesHealth extends ComponentHealth {
+  /** Active modules with at least one live replica: robots can run only if this is above 0. */
+  live: number;
+}
+
 export interface HealthReport {
-  status: 'ok' | 'degraded';
-  components: Record<'database' | 'cache' | 'temporal', ComponentHealth>;
+  /** ok: all up; degraded: the cache or every module is down (robots wait, reads go to Postgres);
+   * unavailable: Postgres or Temporal is down. */
+  status: 'ok' | 'degraded' | 'unavailable';
+  checkedAt: string;
+  components: Record<'database' | 'cache' | 'temporal', ComponentHealth> & { modules: ModulesHealth };
 }
 
 async function probe(
@@ -41,17 +50,72 @@ async function probe(
   }
 }
 
+export interface HealthDeps {
+  database: DatabaseHandle;
+  cache: StatusCache;
+  temporal: Client;
+  services: ModuleServices;
+}
+
+async function liveModules(services: ModuleServices): Promise<number> {
+  const [rows, live] = await Promise.all([services.modules.list(), services.state.snapshot(Date.now())]);
+  return rows.filter((row) => row.isActive && (live.get(row.moduleName)?.liveReplicas ?? 0) > 0).length;
+}
+
 /** Checks every dependency at once, each bounded, so health never hangs on one of them. */
-export async function checkHealth(
-  deps: { database: DatabaseHandle; cache: StatusCache; temporal: Client },
-  timeoutMs = 1000,
-): Promise<HealthReport> {
-  const [database, cache, temporal] = await Promise.all([
+export async function checkHealth(deps: HealthDeps, timeoutMs = 1000): Promise<HealthReport> {
+  let live = 0;
+  const [database, cache, temporal, modulesProbe] = await Promise.all([
     probe(() => deps.database.ping(), timeoutMs, deps.database.kind),
     probe(() => deps.cache.ping(), timeoutMs, deps.cache.kind),
     probe(() => deps.temporal.workflowService.getSystemInfo({}), timeoutMs),
+    probe(async () => {
+      live = await liveModules(deps.services);
+      if (live === 0) throw new Error('no module has a live replica: robots wait as pending');
+    }, timeoutMs),
   ]);
-  const components = { database, cache, temporal };
-  const allUp = Object.values(components).every((component) => component.status === 'up');
-  return { status: allUp ? 'ok' : 'degraded', components };
+  const modules = { ...modulesProbe, live };
+  const components = { database, cache, temporal, modules };
+  const status =
+    database.status === 'down' || temporal.status === 'down'
+      ? 'unavailable'
+      : cache.status === 'down' || modules.status === 'down'
+        ? 'degraded'
+        : 'ok';
+  return { status, checkedAt: new Date().toISOString(), components };
+}
+
+/**
+ * Serves the last report and refreshes it in the background once it is older than `maxAgeMs`, so a
+ * health request costs no I/O (O(1)) and a slow dependency never slows the endpoint; only the very
+ * first request waits for a probe. No timer: without requests nothing is probed.
+ */
+export class HealthProbe {
+  private report: HealthReport | null = null;
+  private checkedAt = 0;
+  private refreshing: Promise<HealthReport> | null = null;
+
+  constructor(
+    private readonly check: () => Promise<HealthReport>,
+    private readonly maxAgeMs: number,
+  ) {}
+
+  private refresh(): Promise<HealthReport> {
+    this.refreshing ??= this.check()
+      .then((report) => {
+        this.report = report;
+        this.checkedAt = Date.now();
+        return report;
+      })
+      .finally(() => {
+        this.refreshing = null;
+      });
+    return this.refreshing;
+  }
+
+  async current(): Promise<HealthReport> {
+    if (!this.report) return this.refresh();
+    if (Date.now() - this.checkedAt > this.maxAgeMs) void this.refresh().catch(() => undefined);
+    return this.report;
+  }
 }

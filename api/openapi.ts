@@ -183,8 +183,26 @@ export function buildOpenApiDocument(version: string) {
       },
       '/health': {
         get: {
-          summary: 'Dependencies with status and latency',
-          responses: { '200': { description: 'All up' }, '503': { description: 'Degraded' } },
+          summary: 'Dependencies (database, cache, temporal, modules) with status and latency',
+          responses: { '200': { description: 'All up' }, '503': { description: 'Degraded or unavailable' } },
+        },
+      },
+      '/health/live': {
+        get: { summary: 'Liveness: the process answers', responses: { '200': { description: 'Alive' } } },
+      },
+      '/health/ready': {
+        get: {
+          summary: 'Readiness, from the last background probe (O(1))',
+          responses: {
+            '200': { description: 'ok or degraded (cache or modules down)' },
+            '503': { description: 'unavailable (Postgres or Temporal down)' },
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text format)',
+          responses: { '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': {} } } },
         },
       },
       '/openapi.json': {

@@ -322,7 +322,7 @@ async function main(defer: bench.Defer): Promise<number> {
       ),
       '',
       `Cache hit ratio while polling (\`x-robot-source\` of every timed response of ours): ${hits}.`,
-      `First read of each robot after completion, before the warm-up: ${first}; cache TTL ${config.CACHE_STATUS_TTL_SECONDS} s.`,
+      `First read of each robot after completion, before the warm-up: ${first}; finished-robot cache TTL ${config.CACHE_TERMINAL_STATUS_TTL_SECONDS} s.`,
       '',
       `Goal: p99 ≤ ${GOAL.p99Ms} ms and hit ratio ≥ ${pct(GOAL.hitRatio)} (the seed's targets were ${GOAL.seedP99Ms} ms and > ${pct(GOAL.seedHitRatio)};`,
       `goal, not yet a gate). This run: p99 ${fmt(stats.api.p99)} ms, hit ratio ${pct(hitRatio)}: ${goalMet ? 'met' : 'not met'}.`,

@@ -78,6 +78,8 @@ const schema = z
     CACHE_CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(3),
     CACHE_CIRCUIT_HALF_OPEN_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
     // Active robots whose status the API loads into the cache at start.
+    // Health endpoints answer from the last background probe; one older than this triggers a new one.
+    HEALTH_PROBE_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
     CACHE_WARM_ROBOTS: z.coerce.number().int().min(0).max(100_000).default(1000),
 
     MODULE_NAME: z

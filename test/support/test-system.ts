@@ -65,6 +65,7 @@ export async function startTestSystem(
     MODULE_WAIT_SECONDS: '1',
     MODULE_HEARTBEAT_SECONDS: '1',
     MODULE_REPLICA_TTL_SECONDS: '3',
+    HEALTH_PROBE_MAX_AGE_MS: '200',
     ...options.env,
   });
   const logger = createLogger(config, 'test');
