@@ -2,6 +2,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundErro
 import { and, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
+import { moduleGauges } from '../core/metrics';
 import { moduleHealth } from '../core/module-health';
 import { performanceScore, performanceTier } from '../core/performance';
 import { type RobotStatus, TERMINAL_STATUSES } from '../core/robot';
@@ -62,6 +63,11 @@ export function createMaintenanceActivities({
           circuit: circuits.get(row.moduleName) ?? 'closed',
           errorRate: stats && stats.samples > 0 ? 1 - stats.successEwma : 0,
         });
+        moduleGauges.replicas.set({ module: row.moduleName }, state?.liveReplicas ?? 0);
+        moduleGauges.capacity.set({ module: row.moduleName }, state?.capacity ?? 0);
+        moduleGauges.inFlight.set({ module: row.moduleName }, state?.inFlight ?? 0);
+        moduleGauges.healthy.remove({ module: row.moduleName, status: row.healthStatus });
+        moduleGauges.healthy.set({ module: row.moduleName, status: health }, health === 'healthy' ? 1 : 0);
         if (health !== row.healthStatus)
           changed.push({ module: row.moduleName, from: row.healthStatus, to: health });
         await services.modules.update(row.moduleName, {
@@ -92,6 +98,7 @@ export function createMaintenanceActivities({
         if (stats.samples === 0) continue;
         const score = performanceScore(stats, config.PERFORMANCE_TARGET_LATENCY_MS);
         const tier = performanceTier(score);
+        moduleGauges.score.set({ module }, score);
         if (await services.modules.update(module, { performanceScore: score, performanceTier: tier })) {
           updated.push({ module, score, tier });
         }

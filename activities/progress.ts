@@ -1,5 +1,6 @@
 import type { CircuitState } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
+import { robotDuration, robotsFinished, stepDuration } from '../core/metrics';
 import { INITIAL_PERFORMANCE, recordOutcome } from '../core/performance';
 import type { ExecutionState, RobotProgress, RobotStatus } from '../core/robot';
 import type { RobotEvents } from '../core/robot-events';
@@ -86,6 +87,19 @@ export function createProgressActivities({
         ...(record.processingTimeMs !== undefined ? { processingTimeMs: record.processingTimeMs } : {}),
         retryCount: progress.retryCount,
       });
+      if (finished) {
+        robotsFinished.inc({ type: progress.robotType, status: progress.status });
+        if (record.processingTimeMs !== undefined) {
+          robotDuration.observe(
+            { type: progress.robotType, status: progress.status },
+            record.processingTimeMs / 1000,
+          );
+        }
+      }
+      if (record.stepOutcome) {
+        const { moduleName, ok, latencyMs } = record.stepOutcome;
+        stepDuration.observe({ module: moduleName, outcome: ok ? 'ok' : 'failed' }, latencyMs / 1000);
+      }
       // The robots row exists now (robot_execute references it); the rest is independent.
       const view = toRobotView(row, progress);
       const cached = Promise.all([cache.set(view), events.publish(view)]).catch((err: unknown) => {

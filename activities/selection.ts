@@ -1,5 +1,6 @@
 import type { LoadBalancerWeights } from '../core/load-balancer';
 import { type ModuleSnapshot, selectModule } from '../core/load-balancer';
+import { moduleSelections, selectionDuration } from '../core/metrics';
 import { moduleHealth } from '../core/module-health';
 import { performanceScore } from '../core/performance';
 import type { StoredDecision } from '../core/robot';
@@ -95,6 +96,7 @@ export function createSelectionActivities({ services, weights, targetLatencyMs }
      * Read-only, so safe to retry; the decision is returned whole so the workflow can store it.
      */
     async selectModule(request: SelectionRequest): Promise<ModuleChoice> {
+      const stop = selectionDuration.startTimer();
       const now = Date.now();
       const exclude = request.exclude ?? [];
       const snapshots = await moduleSnapshots(services, targetLatencyMs, now);
@@ -105,6 +107,11 @@ export function createSelectionActivities({ services, weights, targetLatencyMs }
       );
       if (snapshots.degraded)
         decision.reason = `live module state unavailable, routed by the registry: ${decision.reason}`;
+      stop();
+      moduleSelections.inc({
+        result: decision.winner ? 'chosen' : 'none',
+        failover: String(exclude.length > 0),
+      });
       return {
         moduleName: decision.winner,
         decision: {

@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
-import { metricsRegistry } from '../core/metrics';
+import { metricsRegistry, setRobotCountSource } from '../core/metrics';
 import type { RobotEvents } from '../core/robot-events';
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseHandle } from '../db/client';
@@ -56,6 +56,8 @@ export function createApiServices(deps: AppDeps): ApiServices {
     }),
     logger,
   });
+  const robotsRepository = new RobotsRepository(database.db, database.readDb);
+  setRobotCountSource(() => robotsRepository.countByStatusAndType());
   return { modulesService, robotsService };
 }
 

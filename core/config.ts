@@ -78,6 +78,14 @@ const schema = z
     CACHE_CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(3),
     CACHE_CIRCUIT_HALF_OPEN_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
     // Active robots whose status the API loads into the cache at start.
+    // Workers' own Prometheus endpoint (unset: none); the Temporal SDK's metrics (task latencies,
+    // pollers, sticky cache) on another address when TEMPORAL_METRICS_BIND is set, e.g. 127.0.0.1:9464.
+    WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+    WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    TEMPORAL_METRICS_BIND: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
+      .optional(),
     // Health endpoints answer from the last background probe; one older than this triggers a new one.
     HEALTH_PROBE_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
     CACHE_WARM_ROBOTS: z.coerce.number().int().min(0).max(100_000).default(1000),

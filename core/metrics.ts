@@ -73,3 +73,108 @@ new Gauge({
     }
   },
 });
+
+export const robotsFinished = new Counter({
+  name: 'rpa_robots_finished_total',
+  help: 'Robots that reached a final status, by robot type and status.',
+  labelNames: ['type', 'status'] as const,
+  registers,
+});
+
+export const robotDuration = new Histogram({
+  name: 'rpa_robot_duration_seconds',
+  help: 'Processing time of finished robots, by robot type and status.',
+  labelNames: ['type', 'status'] as const,
+  buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  registers,
+});
+
+export const stepDuration = new Histogram({
+  name: 'rpa_step_duration_seconds',
+  help: 'Step time on a module (dispatch to result), by module and outcome.',
+  labelNames: ['module', 'outcome'] as const,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  registers,
+});
+
+export const moduleSelections = new Counter({
+  name: 'rpa_module_selections_total',
+  help: 'Module selections by result (chosen, none eligible) and whether they were failovers.',
+  labelNames: ['result', 'failover'] as const,
+  registers,
+});
+
+export const selectionDuration = new Histogram({
+  name: 'rpa_module_selection_duration_seconds',
+  help: 'Time to score every module and choose one (selectModule activity).',
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+  registers,
+});
+
+export const moduleGauges = {
+  score: new Gauge({
+    name: 'rpa_module_performance_score',
+    help: 'Performance score (0..1) per module, from the performance update.',
+    labelNames: ['module'] as const,
+    registers,
+  }),
+  replicas: new Gauge({
+    name: 'rpa_module_live_replicas',
+    help: 'Live replicas per module, from the health monitor.',
+    labelNames: ['module'] as const,
+    registers,
+  }),
+  capacity: new Gauge({
+    name: 'rpa_module_capacity',
+    help: 'Summed capacity (concurrent steps) of live replicas per module.',
+    labelNames: ['module'] as const,
+    registers,
+  }),
+  inFlight: new Gauge({
+    name: 'rpa_module_in_flight',
+    help: 'Steps running per module.',
+    labelNames: ['module'] as const,
+    registers,
+  }),
+  healthy: new Gauge({
+    name: 'rpa_module_healthy',
+    help: '1 when the module is healthy, 0 when degraded or unhealthy (label status says which).',
+    labelNames: ['module', 'status'] as const,
+    registers,
+  }),
+};
+
+/** Robots per status and type, counted in Postgres when scraped (the API registers the source). */
+let robotCounts: (() => Promise<{ status: string; type: string; count: number }[]>) | null = null;
+export function setRobotCountSource(source: typeof robotCounts): void {
+  robotCounts = source;
+}
+
+new Gauge({
+  name: 'rpa_robots',
+  help: 'Robots by status and type (rows of the robots table, counted at scrape time).',
+  labelNames: ['status', 'type'] as const,
+  registers,
+  async collect() {
+    this.reset();
+    if (!robotCounts) return;
+    for (const row of await robotCounts().catch(() => [])) {
+      this.set({ status: row.status, type: row.type }, row.count);
+    }
+  },
+});
+
+export const moduleSteps = new Counter({
+  name: 'rpa_module_steps_total',
+  help: 'Steps a module worker ran, by module, step activity and outcome (served by the worker).',
+  labelNames: ['module', 'step', 'outcome'] as const,
+  registers,
+});
+
+export const moduleStepDuration = new Histogram({
+  name: 'rpa_module_step_run_seconds',
+  help: 'Time a step ran on its module worker (excludes queueing), by module and step activity.',
+  labelNames: ['module', 'step'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  registers,
+});

@@ -107,6 +107,14 @@ export class RobotsRepository {
       .onConflictDoNothing({ target: robots.robotId });
   }
 
+  /** Robots per status and type (the `rpa_robots` gauge, read when metrics are scraped). */
+  async countByStatusAndType(): Promise<{ status: string; type: string; count: number }[]> {
+    return this.readDb
+      .select({ status: robots.status, type: robots.robotType, count: sql<number>`count(*)::int` })
+      .from(robots)
+      .groupBy(robots.status, robots.robotType);
+  }
+
   /** Robots not yet finished, newest first: what cache warming loads. */
   async listActive(limit: number): Promise<RobotRow[]> {
     return this.readDb

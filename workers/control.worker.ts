@@ -13,6 +13,7 @@ import { createDatabase, type DatabaseHandle } from '../db/client';
 import { ExecutionsRepository } from '../db/executions.repository';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
+import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
 import { ensureSchedules } from './schedules';
 import { workflowSource } from './workflow-source';
@@ -70,7 +71,7 @@ export async function createControlWorker({
 
 /** Process entry: runs until SIGINT/SIGTERM (the SDK's default shutdown signals), then closes everything. */
 export async function runControlWorker(config: Config, logger: Logger): Promise<void> {
-  installWorkerRuntime(logger);
+  installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const clientConnection = await Connection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
@@ -78,6 +79,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
   const cache = createStatusCache(config);
   const services = createModuleServices(config, database);
   const events = createRobotEvents(config.REDIS_URL);
+  const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
     const worker = await createControlWorker({
       config,
@@ -101,5 +103,6 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
     await database.close();
     await clientConnection.close();
     await connection.close();
+    await closeMetrics?.();
   }
 }

@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { Context } from '@temporalio/activity';
 import { type ActivityInboundCallsInterceptor, NativeConnection, Worker } from '@temporalio/worker';
 import { createBasicStepActivities } from '../activities/basic-steps';
 import type { StepActivities } from '../activities/types';
 import type { Config } from '../core/config';
 import { ANY_TYPE } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
+import { moduleStepDuration, moduleSteps } from '../core/metrics';
 import type { ReplicaInfo } from '../core/module-state';
 import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
 
 export const MODULE_VERSION = '0.1.0';
@@ -74,9 +77,17 @@ export async function createModuleWorker({
     async execute(input, next) {
       // Counting must never fail a step: the health monitor corrects drift.
       await services.state.addInFlight(replica.moduleName, replica.replicaId, 1).catch(() => undefined);
+      const labels = { module: replica.moduleName, step: Context.current().info.activityType };
+      const stop = moduleStepDuration.startTimer(labels);
       try {
-        return await next(input);
+        const result = await next(input);
+        moduleSteps.inc({ ...labels, outcome: 'ok' });
+        return result;
+      } catch (err) {
+        moduleSteps.inc({ ...labels, outcome: 'failed' });
+        throw err;
       } finally {
+        stop();
         await services.state.addInFlight(replica.moduleName, replica.replicaId, -1).catch(() => undefined);
       }
     },
@@ -108,10 +119,11 @@ export async function createModuleWorker({
 }
 
 export async function runModuleWorker(config: Config, logger: Logger, module: ModuleOptions): Promise<void> {
-  installWorkerRuntime(logger);
+  installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const database: DatabaseHandle = await createDatabase(config);
   const services = createModuleServices(config, database);
+  const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
     const moduleWorker = await createModuleWorker({ config, connection, services, logger, module });
     logger.info(
@@ -128,5 +140,6 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
     await services.close();
     await database.close();
     await connection.close();
+    await closeMetrics?.();
   }
 }

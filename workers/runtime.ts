@@ -13,11 +13,15 @@ const sdkLevel: Record<string, LogLevel> = {
 
 let installed = false;
 
-/** Routes the Temporal SDK's own logs into our pino logger (once per process, before any worker). */
-export function installWorkerRuntime(logger: Logger): void {
+/**
+ * Routes the Temporal SDK's own logs into our pino logger (once per process, before any worker) and,
+ * with `metricsBind` (host:port), has the SDK serve its own Prometheus metrics there.
+ */
+export function installWorkerRuntime(logger: Logger, metricsBind?: string): void {
   if (installed) return;
   installed = true;
   Runtime.install({
+    ...(metricsBind ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBind } } } } : {}),
     logger: new DefaultLogger(sdkLevel[logger.level] ?? 'INFO', (entry) => {
       const level =
         entry.level === 'TRACE'

@@ -12,7 +12,12 @@ export interface WorkerProcess {
 }
 
 /** A real module worker process (`rpa worker --module …`) wired to a test system's services. */
-export function spawnModuleWorker(config: Config, name: string, capacity = 5): WorkerProcess {
+export function spawnModuleWorker(
+  config: Config,
+  name: string,
+  capacity = 5,
+  extraEnv: Record<string, string> = {},
+): WorkerProcess {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
@@ -24,6 +29,7 @@ export function spawnModuleWorker(config: Config, name: string, capacity = 5): W
     DATABASE_POOL_SIZE: '2',
     LOG_LEVEL: 'info',
     LOG_PRETTY: 'false',
+    ...extraEnv,
   };
   const child = spawn(process.execPath, [rpa, 'worker', '--module', name, '--capacity', String(capacity)], {
     env,

@@ -1,0 +1,35 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { Config } from '../core/config';
+import type { Logger } from '../core/logger';
+import { metricsRegistry } from '../core/metrics';
+
+/**
+ * Workers have no API: when WORKER_METRICS_PORT is set they serve the process's Prometheus registry
+ * (robots, steps, selection, module gauges) on `GET /metrics`. Returns a closer, or null when off.
+ */
+export async function serveWorkerMetrics(
+  config: Pick<Config, 'WORKER_METRICS_PORT' | 'WORKER_METRICS_HOST'>,
+  logger: Logger,
+): Promise<(() => Promise<void>) | null> {
+  if (config.WORKER_METRICS_PORT === undefined) return null;
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metricsRegistry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metricsRegistry.contentType }).end(text),
+      (err: unknown) => {
+        logger.error({ err }, 'metrics collection failed');
+        res.writeHead(500).end();
+      },
+    );
+  });
+  server.listen(config.WORKER_METRICS_PORT, config.WORKER_METRICS_HOST);
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.WORKER_METRICS_PORT;
+  logger.info({ url: `http://${config.WORKER_METRICS_HOST}:${port}/metrics` }, 'worker metrics served');
+  return () => new Promise<void>((resolve) => server.close(() => resolve()));
+}
