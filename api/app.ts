@@ -10,6 +10,7 @@ import type { DatabaseHandle } from '../db/client';
 import { DatabaseGuard } from '../db/database-guard';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
+import { ReportsRepository } from '../db/reports.repository';
 import { RobotsRepository } from '../db/robots.repository';
 import { checkHealth, HealthProbe } from './health';
 import { httpMetrics } from './middleware/http-metrics';
@@ -19,6 +20,7 @@ import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
 import { RobotsService } from './robots.service';
 import { modulesRoutes } from './routes/modules.routes';
+import { reportsRoutes } from './routes/reports.routes';
 import { robotsRoutes } from './routes/robots.routes';
 
 export interface AppDeps {
@@ -121,6 +123,8 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
       replicaTtlSeconds: config.MODULE_REPLICA_TTL_SECONDS,
     }),
   );
+
+  app.use('/v1', reportsRoutes(new ReportsRepository(database.readDb)));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

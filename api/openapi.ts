@@ -4,6 +4,7 @@ import {
   listModulesQuery,
   listRobotsQuery,
   moduleHeartbeatBody,
+  performanceReportFields,
   registerModuleBody,
   robotIdParams,
 } from './schemas';
@@ -178,6 +179,17 @@ export function buildOpenApiDocument(version: string) {
             },
             '400': problem,
             '404': problem,
+          },
+        },
+      },
+      '/v1/reports/performance': {
+        get: {
+          summary:
+            'Per robot type and per module: throughput, latency percentiles, success rate of robots finished in [from, to)',
+          parameters: queryParameters(performanceReportFields),
+          responses: {
+            '200': { description: '{from, to, robotTypes: {name: Summary}, modules: {name: Summary}}' },
+            '400': problem,
           },
         },
       },

@@ -66,3 +66,27 @@ export const listModulesQuery = z
       .optional(),
   })
   .strict();
+
+const MAX_REPORT_DAYS = 93;
+export const performanceReportFields = z
+  .object({
+    from: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('window start (ISO 8601); default: 24 h before `to`'),
+    to: z.iso.datetime({ offset: true }).optional().describe('window end (ISO 8601); default: now'),
+  })
+  .strict();
+export const performanceReportQuery = performanceReportFields.transform((query, ctx) => {
+  const to = query.to ? new Date(query.to) : new Date();
+  const from = query.from ? new Date(query.from) : new Date(to.getTime() - 86_400_000);
+  if (from >= to) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
+  if (to.getTime() - from.getTime() > MAX_REPORT_DAYS * 86_400_000) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['from'],
+      message: `the range may span at most ${MAX_REPORT_DAYS} days`,
+    });
+  }
+  return { from, to };
+});
