@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger';
 import { metricsRegistry, setRobotCountSource } from '../core/metrics';
 import type { RobotEvents } from '../core/robot-events';
 import type { StatusCache } from '../core/status-cache';
+import { AlertsRepository } from '../db/alerts.repository';
 import type { DatabaseHandle } from '../db/client';
 import { DatabaseGuard } from '../db/database-guard';
 import { ExecutionsRepository } from '../db/executions.repository';
@@ -19,6 +20,7 @@ import { requestId } from './middleware/request-id';
 import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
 import { RobotsService } from './robots.service';
+import { alertsRoutes } from './routes/alerts.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { reportsRoutes } from './routes/reports.routes';
 import { robotsRoutes } from './routes/robots.routes';
@@ -125,6 +127,7 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
   );
 
   app.use('/v1', reportsRoutes(new ReportsRepository(database.readDb)));
+  app.use('/v1', alertsRoutes(new AlertsRepository(database.db, database.readDb)));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

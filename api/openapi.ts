@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   createRobotBody,
+  listAlertsQuery,
   listModulesQuery,
   listRobotsQuery,
   moduleHeartbeatBody,
@@ -191,6 +192,13 @@ export function buildOpenApiDocument(version: string) {
             '200': { description: '{from, to, robotTypes: {name: Summary}, modules: {name: Summary}}' },
             '400': problem,
           },
+        },
+      },
+      '/v1/alerts': {
+        get: {
+          summary: 'Alerts, newest first (firing and resolved), cursor-paginated',
+          parameters: queryParameters(listAlertsQuery),
+          responses: { '200': { description: '{items: Alert[], nextCursor}' }, '400': problem },
         },
       },
       '/health': {

@@ -90,3 +90,11 @@ export const performanceReportQuery = performanceReportFields.transform((query, 
   }
   return { from, to };
 });
+
+export const listAlertsQuery = z
+  .object({
+    status: z.enum(['firing', 'resolved']).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();

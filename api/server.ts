@@ -1,11 +1,15 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import { defaultAlertRules } from '../core/alerts';
 import { createStatusCache } from '../core/cache';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
+import { MetricWindows } from '../core/metric-windows';
 import { createRobotEvents } from '../core/robot-events';
+import { AlertsRepository } from '../db/alerts.repository';
 import { createDatabase } from '../db/client';
 import { createModuleServices } from '../db/module-services';
+import { AlertEvaluator } from './alerting';
 import { createApiServices, createApp } from './app';
 import { warmCaches } from './cache-warming';
 import { createTemporalClient } from './temporal-client';
@@ -38,6 +42,15 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
+  const alerting = new AlertEvaluator({
+    rules: defaultAlertRules(config),
+    alerts: new AlertsRepository(database.db, database.readDb),
+    windows: new MetricWindows(config.ALERT_MIN_SAMPLES),
+    fireAfter: config.ALERT_FIRE_AFTER,
+    resolveAfter: config.ALERT_RESOLVE_AFTER,
+    logger,
+  });
+  alerting.start(config.ALERT_EVALUATION_SECONDS * 1000);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   return {
@@ -46,6 +59,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await warming;
+      await alerting.stop();
       await temporal.connection.close();
       await services.close();
       await events.close();

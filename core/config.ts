@@ -86,6 +86,21 @@ const schema = z
       .string()
       .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
       .optional(),
+    // Alerts (core/alerts.ts): the seed's targets and alert thresholds. A rule fires after
+    // ALERT_FIRE_AFTER evaluations beyond its alert threshold, resolves after ALERT_RESOLVE_AFTER
+    // evaluations back within its target.
+    ALERT_EVALUATION_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),
+    ALERT_FIRE_AFTER: z.coerce.number().int().min(1).max(100).default(2),
+    ALERT_RESOLVE_AFTER: z.coerce.number().int().min(1).max(100).default(2),
+    ALERT_MIN_SAMPLES: z.coerce.number().int().min(1).max(100_000).default(20),
+    TARGET_LATENCY_P99_MS: z.coerce.number().positive().default(100),
+    ALERT_LATENCY_P99_MS: z.coerce.number().positive().default(500),
+    TARGET_ERROR_RATE: z.coerce.number().min(0).max(1).default(0.01),
+    ALERT_ERROR_RATE: z.coerce.number().min(0).max(1).default(0.05),
+    TARGET_CACHE_HIT_RATIO: z.coerce.number().min(0).max(1).default(0.8),
+    ALERT_CACHE_HIT_RATIO: z.coerce.number().min(0).max(1).default(0.6),
+    TARGET_DB_POOL_USAGE: z.coerce.number().min(0).max(10).default(0.8),
+    ALERT_DB_POOL_USAGE: z.coerce.number().min(0).max(10).default(0.9),
     // Health endpoints answer from the last background probe; one older than this triggers a new one.
     HEALTH_PROBE_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
     CACHE_WARM_ROBOTS: z.coerce.number().int().min(0).max(100_000).default(1000),

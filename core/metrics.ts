@@ -52,11 +52,21 @@ export interface PoolCounts {
   idleCount: number;
   waitingCount: number;
 }
-const pools = new Map<PoolCounts, string>();
+const pools = new Map<PoolCounts, { name: string; max: number }>();
 
-export function watchPool(name: string, pool: PoolCounts): () => void {
-  pools.set(pool, name);
+export function watchPool(name: string, pool: PoolCounts, max: number): () => void {
+  pools.set(pool, { name, max });
   return () => pools.delete(pool);
+}
+
+/** The busiest pool's (in use + waiting) / size, or null without a pool (PGlite). */
+export function poolUsage(): number | null {
+  let usage: number | null = null;
+  for (const [pool, { max }] of pools) {
+    const value = (pool.totalCount - pool.idleCount + pool.waitingCount) / Math.max(1, max);
+    usage = usage === null ? value : Math.max(usage, value);
+  }
+  return usage;
 }
 
 new Gauge({
@@ -66,7 +76,7 @@ new Gauge({
   registers,
   collect() {
     this.reset();
-    for (const [pool, name] of pools) {
+    for (const [pool, { name }] of pools) {
       this.inc({ pool: name, state: 'in_use' }, pool.totalCount - pool.idleCount);
       this.inc({ pool: name, state: 'idle' }, pool.idleCount);
       this.inc({ pool: name, state: 'waiting' }, pool.waitingCount);

@@ -35,7 +35,7 @@ export function createPostgresPool(url: string, max: number, name = 'write'): Po
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
-  const unwatch = watchPool(name, pool);
+  const unwatch = watchPool(name, pool, max);
   const end = pool.end.bind(pool);
   pool.end = (async () => {
     unwatch();

@@ -145,6 +145,30 @@ export const sharedHashes = pgTable(
   (table) => [primaryKey({ columns: [table.hash, table.field] })],
 );
 
+/** Alerts (core/alerts.ts): at most one firing row per rule and subject, kept after resolving. */
+export const alerts = pgTable(
+  'alerts',
+  {
+    alertId: uuid('alert_id').primaryKey().defaultRandom(),
+    rule: text('rule').notNull(),
+    subject: text('subject').notNull(),
+    severity: text('severity').notNull(),
+    status: text('status').$type<'firing' | 'resolved'>().notNull().default('firing'),
+    value: doublePrecision('value').notNull(),
+    threshold: doublePrecision('threshold').notNull(),
+    message: text('message').notNull(),
+    firedAt: timestamp('fired_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, precision: 3 }),
+    resolvedValue: doublePrecision('resolved_value'),
+  },
+  (table) => [
+    // Several API replicas evaluate the same global rules: the first insert wins, the rest no-op.
+    uniqueIndex('alerts_one_firing_idx').on(table.rule, table.subject).where(sql`status = 'firing'`),
+    index('alerts_fired_idx').on(table.firedAt.desc(), table.alertId.desc()),
+  ],
+);
+
+export type AlertRow = typeof alerts.$inferSelect;
 export type ModuleRow = typeof moduleRegistry.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;
