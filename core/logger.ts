@@ -1,19 +1,26 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from './config';
+import { currentLogContext } from './log-context';
 
 export type { Logger };
 
+/** `destination`: where JSON lines go instead of stdout (tests read them). */
 export function createLogger(
   config: Pick<Config, 'LOG_LEVEL' | 'LOG_PRETTY' | 'NODE_ENV'>,
   name: string,
+  destination?: DestinationStream,
 ): Logger {
-  const pretty = config.LOG_PRETTY ?? (config.NODE_ENV === 'development' && process.stdout.isTTY);
-  return pino({
+  const pretty =
+    !destination && (config.LOG_PRETTY ?? (config.NODE_ENV === 'development' && process.stdout.isTTY));
+  const options: LoggerOptions = {
     name,
     level: config.LOG_LEVEL,
+    // Request, robot and workflow ids on every line, from the async context (core/log-context.ts).
+    mixin: () => ({ ...currentLogContext() }),
     redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } }
       : {}),
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

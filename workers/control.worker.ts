@@ -13,6 +13,7 @@ import { createDatabase, type DatabaseHandle } from '../db/client';
 import { ExecutionsRepository } from '../db/executions.repository';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
+import { logContextInterceptor } from './log-context-interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
 import { ensureSchedules } from './schedules';
@@ -66,6 +67,7 @@ export async function createControlWorker({
     taskQueue: config.CONTROL_TASK_QUEUE,
     ...workflowSource(config.WORKFLOW_BUNDLE_PATH),
     activities,
+    interceptors: { activity: [() => ({ inbound: logContextInterceptor })] },
   });
 }
 

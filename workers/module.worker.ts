@@ -13,6 +13,7 @@ import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { logContextInterceptor } from './log-context-interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
 
@@ -98,7 +99,9 @@ export async function createModuleWorker({
     taskQueue: moduleTaskQueue(module.name),
     activities,
     maxConcurrentActivityTaskExecutions: module.capacity,
-    interceptors: { activity: [() => ({ inbound: countInFlight })] },
+    interceptors: {
+      activity: [() => ({ inbound: logContextInterceptor }), () => ({ inbound: countInFlight })],
+    },
   });
 
   return {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { withLogContext } from '../../core/log-context';
 
 const acceptable = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -8,5 +9,5 @@ export const requestId: RequestHandler = (req, res, next) => {
   const incoming = req.get('x-request-id');
   const id = incoming && acceptable.test(incoming) ? incoming : randomUUID();
   res.setHeader('x-request-id', id);
-  next();
+  withLogContext({ requestId: id }, next);
 };

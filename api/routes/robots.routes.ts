@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { addLogContext } from '../../core/log-context';
 import type { RobotView } from '../../core/robot';
 import type { RobotEvents } from '../../core/robot-events';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
@@ -17,6 +18,10 @@ export interface RobotsRouteOptions {
 
 export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions): Router {
   const router = Router();
+  router.param('id', (_req, _res, next, id) => {
+    addLogContext({ robotId: String(id) });
+    next();
+  });
   const withLinks = (robot: RobotView) => ({
     ...robot,
     links: {
