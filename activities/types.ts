@@ -1,9 +1,11 @@
 // Types only: the one activities file that workflows may import (see biome.json).
 import type { createBasicStepActivities } from './basic-steps';
 import type { createMaintenanceActivities } from './maintenance';
+import type { createNotifyActivities } from './notify';
 import type { createProgressActivities } from './progress';
 import type { createSelectionActivities } from './selection';
 
+export type { NotifyOutcome, NotifyRequest } from '../core/notifier';
 export type { StepInput, StepOutput } from './basic-steps';
 export type { ProgressRecord, StepOutcome } from './progress';
 export type { ModuleChoice, SelectionRequest } from './selection';
@@ -11,7 +13,8 @@ export type { ModuleChoice, SelectionRequest } from './selection';
 /** Activities on the control queue (`rpa-control`). */
 export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createSelectionActivities> &
-  ReturnType<typeof createMaintenanceActivities>;
+  ReturnType<typeof createMaintenanceActivities> &
+  ReturnType<typeof createNotifyActivities>;
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
 export type StepActivities = ReturnType<typeof createBasicStepActivities>;

@@ -9,7 +9,10 @@ import {
 import type { Logger } from '../core/logger';
 import type { MetricWindows } from '../core/metric-windows';
 import { poolUsage } from '../core/metrics';
+import type { NotificationEvent } from '../core/notification-events';
+import type { Notifier } from '../core/notifier';
 import type { AlertsRepository } from '../db/alerts.repository';
+import type { AlertRow } from '../db/schema';
 
 /** Rules measured per API process carry this subject; the others are global (module, parked). */
 export const INSTANCE_SUBJECT = `api@${hostname()}:${process.pid}`;
@@ -22,7 +25,11 @@ export interface AlertEvaluatorDeps {
   resolveAfter: number;
   logger: Logger;
   subject?: string;
+  /** Sends alert.fired / alert.resolved to webhook subscribers (subscriptions with no robot type). */
+  notifier?: Notifier;
 }
+
+const ALERT_NOTIFY_ATTEMPTS = 4;
 
 /**
  * Evaluates the rules every interval in each API process. Hysteresis state is in memory; the
@@ -35,6 +42,7 @@ export class AlertEvaluator {
   private running: Promise<unknown> | null = null;
   private loaded = false;
   private readonly subject: string;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly deps: AlertEvaluatorDeps) {
     this.rules = new Map(deps.rules.map((rule) => [rule.name, rule]));
@@ -99,16 +107,40 @@ export class AlertEvaluator {
         if (row) {
           fired.push(key);
           this.deps.logger.warn({ alert: row }, `alert fired: ${rule.name} ${observation.subject}`);
+          this.notify('alert.fired', `alert:${row.alertId}:fired`, row);
         }
       } else if (transition === 'resolved' && observation.value !== null) {
         const row = await this.deps.alerts.resolve(rule.name, observation.subject, observation.value);
         if (row) {
           resolved.push(key);
           this.deps.logger.info({ alert: row }, `alert resolved: ${rule.name} ${observation.subject}`);
+          this.notify('alert.resolved', `alert:${row.alertId}:resolved`, row);
         }
       }
     }
     return { fired, resolved };
+  }
+
+  /** In the background, retried with backoff (1, 2, 4 s): evaluation never waits for webhooks. */
+  private notify(event: NotificationEvent, eventKey: string, alert: AlertRow, attempt = 1): void {
+    const notifier = this.deps.notifier;
+    if (!notifier) return;
+    const final = attempt >= ALERT_NOTIFY_ATTEMPTS;
+    notifier
+      .notify({ event, eventKey, robotType: null, payload: { alert } }, final)
+      .then((outcome) => {
+        if (outcome.pending === 0 || final) return;
+        const timer = setTimeout(
+          () => {
+            this.retryTimers.delete(timer);
+            this.notify(event, eventKey, alert, attempt + 1);
+          },
+          1000 * 2 ** (attempt - 1),
+        );
+        timer.unref();
+        this.retryTimers.add(timer);
+      })
+      .catch((err: unknown) => this.deps.logger.warn({ err, event }, 'alert notification failed'));
   }
 
   start(intervalMs: number): void {
@@ -126,6 +158,8 @@ export class AlertEvaluator {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
     await this.running;
   }
 }

@@ -5,12 +5,14 @@ import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
 import { metricsRegistry, setRobotCountSource } from '../core/metrics';
 import type { RobotEvents } from '../core/robot-events';
+import { SsrfGuard } from '../core/ssrf-guard';
 import type { StatusCache } from '../core/status-cache';
 import { AlertsRepository } from '../db/alerts.repository';
 import type { DatabaseHandle } from '../db/client';
 import { DatabaseGuard } from '../db/database-guard';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
+import { NotificationsRepository } from '../db/notifications.repository';
 import { ReportsRepository } from '../db/reports.repository';
 import { RobotsRepository } from '../db/robots.repository';
 import { checkHealth, HealthProbe } from './health';
@@ -22,6 +24,7 @@ import { buildOpenApiDocument } from './openapi';
 import { RobotsService } from './robots.service';
 import { alertsRoutes } from './routes/alerts.routes';
 import { modulesRoutes } from './routes/modules.routes';
+import { notificationsRoutes } from './routes/notifications.routes';
 import { reportsRoutes } from './routes/reports.routes';
 import { robotsRoutes } from './routes/robots.routes';
 
@@ -128,6 +131,16 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
 
   app.use('/v1', reportsRoutes(new ReportsRepository(database.readDb)));
   app.use('/v1', alertsRoutes(new AlertsRepository(database.db, database.readDb)));
+  app.use(
+    '/v1',
+    notificationsRoutes(
+      new NotificationsRepository(database.db),
+      new SsrfGuard(config.NOTIFY_ALLOWED_HOSTS),
+      {
+        bodyLimit: config.BODY_LIMIT,
+      },
+    ),
+  );
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

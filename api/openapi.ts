@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   createRobotBody,
+  createSubscriptionBody,
   listAlertsQuery,
   listModulesQuery,
   listRobotsQuery,
@@ -199,6 +200,31 @@ export function buildOpenApiDocument(version: string) {
           summary: 'Alerts, newest first (firing and resolved), cursor-paginated',
           parameters: queryParameters(listAlertsQuery),
           responses: { '200': { description: '{items: Alert[], nextCursor}' }, '400': problem },
+        },
+      },
+      '/v1/notifications/subscriptions': {
+        post: {
+          summary: 'Subscribe a webhook to robot/alert events; the response shows the signing secret once',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: z.toJSONSchema(createSubscriptionBody, { io: 'input' }) },
+            },
+          },
+          responses: { '201': { description: 'Subscription with secret' }, '400': problem, '422': problem },
+        },
+        get: { summary: 'Subscriptions (without secrets)', responses: { '200': { description: '{items}' } } },
+      },
+      '/v1/notifications/subscriptions/{id}': {
+        delete: {
+          summary: 'Remove a subscription',
+          responses: { '204': { description: 'Removed' }, '404': problem },
+        },
+      },
+      '/v1/notifications/subscriptions/{id}/deliveries': {
+        get: {
+          summary: 'Last 100 deliveries with attempts and last status',
+          responses: { '200': { description: '{items}' } },
         },
       },
       '/health': {

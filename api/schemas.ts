@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOTIFICATION_EVENTS } from '../core/notification-events';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
 
 // One place for the API's request shapes: routes parse with them, the OpenAPI document is built from them.
@@ -98,3 +99,17 @@ export const listAlertsQuery = z
     cursor: z.string().max(200).optional(),
   })
   .strict();
+
+export const createSubscriptionBody = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).max(2000),
+    events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length),
+    robotType: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,62}$/)
+      .optional(),
+    secret: z.string().min(16).max(200).optional(),
+  })
+  .strict();
+
+export const subscriptionParams = z.object({ id: z.uuid() });

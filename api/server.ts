@@ -9,6 +9,7 @@ import { createRobotEvents } from '../core/robot-events';
 import { AlertsRepository } from '../db/alerts.repository';
 import { createDatabase } from '../db/client';
 import { createModuleServices } from '../db/module-services';
+import { createNotifier } from '../db/notifier';
 import { AlertEvaluator } from './alerting';
 import { createApiServices, createApp } from './app';
 import { warmCaches } from './cache-warming';
@@ -49,6 +50,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     fireAfter: config.ALERT_FIRE_AFTER,
     resolveAfter: config.ALERT_RESOLVE_AFTER,
     logger,
+    notifier: createNotifier(config, database),
   });
   alerting.start(config.ALERT_EVALUATION_SECONDS * 1000);
   const address = server.address();

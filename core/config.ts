@@ -101,6 +101,18 @@ const schema = z
     ALERT_CACHE_HIT_RATIO: z.coerce.number().min(0).max(1).default(0.6),
     TARGET_DB_POOL_USAGE: z.coerce.number().min(0).max(10).default(0.8),
     ALERT_DB_POOL_USAGE: z.coerce.number().min(0).max(10).default(0.9),
+    // Webhook notifications: targets in private, loopback, link-local or metadata ranges are refused
+    // unless listed here (comma-separated host names, IPs or CIDRs).
+    NOTIFY_ALLOWED_HOSTS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      ),
+    NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
     // Health endpoints answer from the last background probe; one older than this triggers a new one.
     HEALTH_PROBE_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
     CACHE_WARM_ROBOTS: z.coerce.number().int().min(0).max(100_000).default(1000),

@@ -27,6 +27,12 @@ export class ConflictError extends DomainError {
   readonly type = 'conflict';
 }
 
+/** Well-formed but refused on its merits (e.g. a webhook target in a private network). */
+export class UnprocessableError extends DomainError {
+  readonly status = 422;
+  readonly type = 'unprocessable';
+}
+
 export class UnavailableError extends DomainError {
   readonly status = 503;
   readonly type = 'service-unavailable';

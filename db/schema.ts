@@ -169,6 +169,45 @@ export const alerts = pgTable(
 );
 
 export type AlertRow = typeof alerts.$inferSelect;
+
+/** Who hears about robot and alert events: a webhook per row, optionally for one robot type. */
+export const notificationSubscriptions = pgTable('notification_subscriptions', {
+  subscriptionId: uuid('subscription_id').primaryKey().defaultRandom(),
+  robotType: text('robot_type'),
+  events: text('events').array().notNull(),
+  channel: text('channel').$type<'webhook'>().notNull(),
+  target: text('target').notNull(),
+  // Shown once at creation; needed in clear to sign each delivery (HMAC).
+  secret: text('secret').notNull(),
+  active: boolean('active').notNull().default(true),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+/** One row per subscription and event: retries update it, so an event is never delivered twice. */
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    deliveryId: uuid('delivery_id').primaryKey().defaultRandom(),
+    subscriptionId: uuid('subscription_id')
+      .notNull()
+      .references(() => notificationSubscriptions.subscriptionId, { onDelete: 'cascade' }),
+    eventKey: text('event_key').notNull(),
+    event: text('event').notNull(),
+    status: text('status').$type<'pending' | 'delivered' | 'failed'>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, precision: 3 }),
+  },
+  (table) => [
+    uniqueIndex('notification_deliveries_once_idx').on(table.subscriptionId, table.eventKey),
+    index('notification_deliveries_created_idx').on(table.createdAt.desc()),
+  ],
+);
+
+export type SubscriptionRow = typeof notificationSubscriptions.$inferSelect;
+export type DeliveryRow = typeof notificationDeliveries.$inferSelect;
 export type ModuleRow = typeof moduleRegistry.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createMaintenanceActivities } from '../activities/maintenance';
+import { createNotifyActivities } from '../activities/notify';
 import { createProgressActivities } from '../activities/progress';
 import { createSelectionActivities } from '../activities/selection';
 import { createStatusCache } from '../core/cache';
@@ -12,6 +13,7 @@ import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { ExecutionsRepository } from '../db/executions.repository';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { createNotifier } from '../db/notifier';
 import { RobotsRepository } from '../db/robots.repository';
 import { logContextInterceptor } from './log-context-interceptor';
 import { serveWorkerMetrics } from './metrics-server';
@@ -59,6 +61,7 @@ export async function createControlWorker({
       targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
     }),
     ...createMaintenanceActivities({ config, database, services, robots, client, logger }),
+    ...createNotifyActivities({ notifier: createNotifier(config, database), logger }),
   };
   await ensureSchedules(client, config);
   return Worker.create({

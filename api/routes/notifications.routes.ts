@@ -1,0 +1,62 @@
+import { Router } from 'express';
+import { NotFoundError, UnprocessableError } from '../../core/errors';
+import { newWebhookSecret } from '../../core/notifier';
+import { type SsrfGuard, TargetRefusedError } from '../../core/ssrf-guard';
+import type { NotificationsRepository } from '../../db/notifications.repository';
+import type { SubscriptionRow } from '../../db/schema';
+import { jsonBody } from '../middleware/json-body';
+import { parseOrThrow } from '../middleware/validate';
+import { createSubscriptionBody, subscriptionParams } from '../schemas';
+
+const view = ({ secret: _secret, ...row }: SubscriptionRow) => row;
+
+/** Webhook subscriptions to robot and alert events; deliveries are signed with the secret. */
+export function notificationsRoutes(
+  repository: NotificationsRepository,
+  guard: SsrfGuard,
+  options: { bodyLimit: string },
+): Router {
+  const router = Router();
+  const base = '/notifications/subscriptions';
+
+  router.post(base, ...jsonBody(options.bodyLimit), async (req, res) => {
+    const body = parseOrThrow(createSubscriptionBody, req.body ?? {}, 'body');
+    try {
+      await guard.resolve(new URL(body.url));
+    } catch (err) {
+      if (!(err instanceof TargetRefusedError)) throw err;
+      throw new UnprocessableError(`webhook target refused: ${err.message}`, {
+        errors: [{ field: 'body.url', message: err.message }],
+      });
+    }
+    const secret = body.secret ?? newWebhookSecret();
+    const row = await repository.createSubscription({
+      robotType: body.robotType ?? null,
+      events: [...new Set(body.events)],
+      target: body.url,
+      secret,
+    });
+    // The only time the secret is shown: receivers need it to verify signatures.
+    res
+      .status(201)
+      .location(`/v1${base}/${row.subscriptionId}`)
+      .json({ ...view(row), secret });
+  });
+
+  router.get(base, async (_req, res) => {
+    res.json({ items: (await repository.listSubscriptions()).map(view) });
+  });
+
+  router.delete(`${base}/:id`, async (req, res) => {
+    const { id } = parseOrThrow(subscriptionParams, req.params, 'params');
+    if (!(await repository.deleteSubscription(id))) throw new NotFoundError(`subscription ${id} not found`);
+    res.status(204).end();
+  });
+
+  router.get(`${base}/:id/deliveries`, async (req, res) => {
+    const { id } = parseOrThrow(subscriptionParams, req.params, 'params');
+    res.json({ items: await repository.listDeliveries(id, 100) });
+  });
+
+  return router;
+}

@@ -1,0 +1,106 @@
+import { and, arrayContains, desc, eq, isNull, or, sql } from 'drizzle-orm';
+import type { NotificationEvent } from '../core/notification-events';
+import type { Delivery, DeliveryStore, Subscription } from '../core/notifier';
+import type { WebhookResult } from '../core/webhook';
+import type { Database } from './client';
+import {
+  type DeliveryRow,
+  notificationDeliveries,
+  notificationSubscriptions,
+  type SubscriptionRow,
+} from './schema';
+
+export class NotificationsRepository implements DeliveryStore {
+  constructor(private readonly db: Database) {}
+
+  async createSubscription(row: {
+    robotType: string | null;
+    events: NotificationEvent[];
+    target: string;
+    secret: string;
+  }): Promise<SubscriptionRow> {
+    const [created] = await this.db
+      .insert(notificationSubscriptions)
+      .values({ ...row, channel: 'webhook' })
+      .returning();
+    if (!created) throw new Error('insert returned no row');
+    return created;
+  }
+
+  listSubscriptions(): Promise<SubscriptionRow[]> {
+    return this.db
+      .select()
+      .from(notificationSubscriptions)
+      .orderBy(desc(notificationSubscriptions.createdAt));
+  }
+
+  async deleteSubscription(id: string): Promise<boolean> {
+    const rows = await this.db
+      .delete(notificationSubscriptions)
+      .where(eq(notificationSubscriptions.subscriptionId, id))
+      .returning({ id: notificationSubscriptions.subscriptionId });
+    return rows.length > 0;
+  }
+
+  listDeliveries(subscriptionId: string, limit: number): Promise<DeliveryRow[]> {
+    return this.db
+      .select()
+      .from(notificationDeliveries)
+      .where(eq(notificationDeliveries.subscriptionId, subscriptionId))
+      .orderBy(desc(notificationDeliveries.createdAt))
+      .limit(limit);
+  }
+
+  async subscriptionsFor(event: NotificationEvent, robotType: string | null): Promise<Subscription[]> {
+    const typeMatches = robotType
+      ? or(isNull(notificationSubscriptions.robotType), eq(notificationSubscriptions.robotType, robotType))
+      : isNull(notificationSubscriptions.robotType);
+    return this.db
+      .select({
+        subscriptionId: notificationSubscriptions.subscriptionId,
+        target: notificationSubscriptions.target,
+        secret: notificationSubscriptions.secret,
+      })
+      .from(notificationSubscriptions)
+      .where(
+        and(
+          eq(notificationSubscriptions.active, true),
+          arrayContains(notificationSubscriptions.events, [event]),
+          typeMatches,
+        ),
+      );
+  }
+
+  async delivery(subscriptionId: string, eventKey: string, event: NotificationEvent): Promise<Delivery> {
+    await this.db
+      .insert(notificationDeliveries)
+      .values({ subscriptionId, eventKey, event })
+      .onConflictDoNothing({
+        target: [notificationDeliveries.subscriptionId, notificationDeliveries.eventKey],
+      });
+    const [row] = await this.db
+      .select({ deliveryId: notificationDeliveries.deliveryId, status: notificationDeliveries.status })
+      .from(notificationDeliveries)
+      .where(
+        and(
+          eq(notificationDeliveries.subscriptionId, subscriptionId),
+          eq(notificationDeliveries.eventKey, eventKey),
+        ),
+      );
+    if (!row) throw new Error('delivery row missing after insert');
+    return row;
+  }
+
+  async recordAttempt(deliveryId: string, result: WebhookResult, final: boolean): Promise<void> {
+    await this.db
+      .update(notificationDeliveries)
+      .set({
+        attempts: sql`${notificationDeliveries.attempts} + 1`,
+        lastStatusCode: result.status ?? null,
+        lastError: result.ok ? null : (result.error ?? null),
+        status: result.ok ? 'delivered' : final ? 'failed' : 'pending',
+        ...(result.ok ? { deliveredAt: new Date() } : {}),
+      })
+      .where(eq(notificationDeliveries.deliveryId, deliveryId));
+  }
+}

@@ -1,0 +1,163 @@
+import http from 'node:http';
+import request from 'supertest';
+import { verifyWebhook } from '../../core/webhook';
+import { createNotifier } from '../../db/notifier';
+import { startTestSystem, type TestSystem } from '../support/test-system';
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+let system: TestSystem;
+let receiver: http.Server;
+let url = '';
+const received: Received[] = [];
+// Scripted answers, first in first out; 200 when empty.
+const answers: number[] = [];
+
+beforeAll(async () => {
+  receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(answers.shift() ?? 200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const address = receiver.address();
+  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
+  system = await startTestSystem({ module: false, env: { NOTIFY_ALLOWED_HOSTS: '127.0.0.1' } });
+});
+
+afterAll(async () => {
+  await system?.close();
+  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+});
+
+async function subscribe(body: Record<string, unknown>) {
+  return request(system.url).post('/v1/notifications/subscriptions').send(body);
+}
+
+describe('webhook subscriptions', () => {
+  let secret = '';
+  let subscriptionId = '';
+
+  it('creates one, showing the signing secret once', async () => {
+    const res = await subscribe({ url, events: ['robot.completed', 'robot.failed'], robotType: 'demo' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      target: url,
+      events: ['robot.completed', 'robot.failed'],
+      robotType: 'demo',
+    });
+    expect(res.body.secret).toMatch(/^whsec_[0-9a-f]{64}$/);
+    secret = res.body.secret;
+    subscriptionId = res.body.subscriptionId;
+    const listed = await request(system.url).get('/v1/notifications/subscriptions');
+    expect(listed.body.items).toHaveLength(1);
+    expect(JSON.stringify(listed.body)).not.toContain(secret);
+  });
+
+  it('delivers a signed event once, even when asked again', async () => {
+    const notifier = createNotifier(system.config, system.database);
+    const event = {
+      event: 'robot.completed' as const,
+      eventKey: 'robot-1:completed',
+      robotType: 'demo',
+      payload: { robotId: 'robot-1', status: 'completed' },
+    };
+    expect(await notifier.notify(event)).toEqual({ delivered: 1, failed: 0, pending: 0 });
+    expect(await notifier.notify(event)).toEqual({ delivered: 1, failed: 0, pending: 0 });
+    expect(received).toHaveLength(1);
+    const [delivery] = received;
+    expect(delivery?.headers['x-rpa-event']).toBe('robot.completed');
+    const ok = verifyWebhook(
+      secret,
+      {
+        signature: delivery?.headers['x-rpa-signature'] as string,
+        timestamp: delivery?.headers['x-rpa-timestamp'] as string,
+      },
+      delivery?.body ?? '',
+      Math.floor(Date.now() / 1000),
+    );
+    expect(ok).toBe(true);
+    expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({
+      id: delivery?.headers['x-rpa-delivery'],
+      event: 'robot.completed',
+      data: { robotId: 'robot-1' },
+    });
+    // Another robot type, or an event not subscribed to: nothing sent.
+    await notifier.notify({ ...event, eventKey: 'robot-2:completed', robotType: 'invoice' });
+    await notifier.notify({ ...event, event: 'robot.parked', eventKey: 'robot-1:parked' });
+    expect(received).toHaveLength(1);
+  });
+
+  it('retries a 503 until delivered, and gives up at once on a 400', async () => {
+    const notifier = createNotifier(system.config, system.database);
+    answers.push(503);
+    const event = {
+      event: 'robot.failed' as const,
+      eventKey: 'robot-3:failed',
+      robotType: 'demo',
+      payload: {},
+    };
+    expect(await notifier.notify(event)).toEqual({ delivered: 0, failed: 0, pending: 1 });
+    expect(await notifier.notify(event)).toEqual({ delivered: 1, failed: 0, pending: 0 });
+
+    answers.push(400);
+    const refused = { ...event, eventKey: 'robot-4:failed' };
+    expect(await notifier.notify(refused)).toEqual({ delivered: 0, failed: 1, pending: 0 });
+    expect(await notifier.notify(refused)).toEqual({ delivered: 0, failed: 1, pending: 0 });
+
+    answers.push(503);
+    const last = { ...event, eventKey: 'robot-5:failed' };
+    expect(await notifier.notify(last, true)).toEqual({ delivered: 0, failed: 1, pending: 0 });
+
+    const deliveries = await request(system.url).get(
+      `/v1/notifications/subscriptions/${subscriptionId}/deliveries`,
+    );
+    const byKey = Object.fromEntries(
+      deliveries.body.items.map((d: { eventKey: string }) => [d.eventKey, d]),
+    ) as Record<string, { status: string; attempts: number; lastStatusCode: number | null }>;
+    expect(byKey['robot-3:failed']).toMatchObject({ status: 'delivered', attempts: 2, lastStatusCode: 200 });
+    expect(byKey['robot-4:failed']).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 400 });
+    expect(byKey['robot-5:failed']).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 503 });
+  });
+
+  // The table is built before beforeAll runs: a fixed loopback URL (allowed) for the body cases.
+  const valid = 'http://127.0.0.1:9/hook';
+  it.each([
+    [{ url: 'http://10.0.0.7/hook', events: ['robot.failed'] }, 422, 'private'],
+    [{ url: 'http://169.254.169.254/latest/meta-data', events: ['robot.failed'] }, 422, 'metadata'],
+    [{ url: 'http://[::1]:8080/hook', events: ['robot.failed'] }, 422, 'loopback'],
+    [{ url: 'http://user:pw@127.0.0.1/hook', events: ['robot.failed'] }, 422, 'credentials'],
+    [{ url: 'ftp://127.0.0.1/hook', events: ['robot.failed'] }, 400, 'body.url'],
+    [{ url: valid, events: [] }, 400, 'body.events'],
+    [{ url: valid, events: ['robot.exploded'] }, 400, 'body.events'],
+    [{ url: valid, events: ['robot.failed'], robotType: '../etc' }, 400, 'body.robotType'],
+    [{ url: valid, events: ['robot.failed'], secret: 'short' }, 400, 'body.secret'],
+    [{ url: valid, events: ['robot.failed'], extra: true }, 400, 'body'],
+  ])('refuses %j with %i', async (body, status, detail) => {
+    const before = await request(system.url).get('/v1/notifications/subscriptions');
+    const res = await subscribe(body);
+    expect(res.status).toBe(status);
+    expect(res.headers['content-type']).toMatch(/problem\+json/);
+    expect(res.body.detail).toContain(detail);
+    const after = await request(system.url).get('/v1/notifications/subscriptions');
+    expect(after.body.items).toHaveLength(before.body.items.length);
+  });
+
+  it('deletes a subscription; an unknown or malformed id is 404 / 400', async () => {
+    expect(
+      (await request(system.url).delete(`/v1/notifications/subscriptions/${subscriptionId}`)).status,
+    ).toBe(204);
+    expect(
+      (await request(system.url).delete(`/v1/notifications/subscriptions/${subscriptionId}`)).status,
+    ).toBe(404);
+    expect((await request(system.url).delete('/v1/notifications/subscriptions/not-a-uuid')).status).toBe(400);
+  });
+});
