@@ -1,5 +1,6 @@
 // Types only: the one activities file that workflows may import (see biome.json).
 import type { createBasicStepActivities } from './basic-steps';
+import type { createEmailStepActivities } from './email-steps';
 import type { createMaintenanceActivities } from './maintenance';
 import type { createNotifyActivities } from './notify';
 import type { createProgressActivities } from './progress';
@@ -17,4 +18,5 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createNotifyActivities>;
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
-export type StepActivities = ReturnType<typeof createBasicStepActivities>;
+export type StepActivities = ReturnType<typeof createBasicStepActivities> &
+  ReturnType<typeof createEmailStepActivities>;

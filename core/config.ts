@@ -113,6 +113,9 @@ const schema = z
           .filter(Boolean),
       ),
     NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    // The send-email step's relay (smtp://user:pass@host:port, smtps://…); unset: the step fails clearly.
+    SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+    SMTP_FROM: z.string().min(3).max(320).default('rpa-orchestrator <rpa@localhost>'),
     // Health endpoints answer from the last background probe; one older than this triggers a new one.
     HEALTH_PROBE_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
     CACHE_WARM_ROBOTS: z.coerce.number().int().min(0).max(100_000).default(1000),

@@ -57,6 +57,24 @@ const builtIn: RobotTypeDefinition[] = [
       { name: 'third', kind: 'noop' },
     ],
   }),
+  robotTypeDefinitionSchema.parse({
+    name: 'email-reply',
+    version: 1,
+    description:
+      'Answers a message: checks the input, then sends a templated reply (send-email; needs a module with SMTP_URL).',
+    steps: [
+      { name: 'validate-input', kind: 'validate', params: { required: ['to', 'name', 'text'] } },
+      {
+        name: 'send-reply',
+        kind: 'send-email',
+        params: {
+          to: '{{input.to}}',
+          subject: 'Re: {{input.subject}}',
+          text: 'Hello {{input.name}},\n\nwe received your message:\n\n{{input.text}}\n\nRobot {{robotId}}',
+        },
+      },
+    ],
+  }),
 ];
 
 const byName = new Map(builtIn.map((type) => [type.name, type]));

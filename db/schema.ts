@@ -206,6 +206,21 @@ export const notificationDeliveries = pgTable(
   ],
 );
 
+/** Emails sent by `send-email` steps: one per robot and step, so a retried step never sends twice. */
+export const sentEmails = pgTable(
+  'sent_emails',
+  {
+    robotId: uuid('robot_id').notNull(),
+    step: text('step').notNull(),
+    messageId: text('message_id').notNull(),
+    recipients: text('recipients').array().notNull(),
+    subject: text('subject').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.robotId, table.step] })],
+);
+
+export type SentEmailRow = typeof sentEmails.$inferSelect;
 export type SubscriptionRow = typeof notificationSubscriptions.$inferSelect;
 export type DeliveryRow = typeof notificationDeliveries.$inferSelect;
 export type ModuleRow = typeof moduleRegistry.$inferSelect;

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';
 import { type ActivityInboundCallsInterceptor, NativeConnection, Worker } from '@temporalio/worker';
+import { createTransport } from 'nodemailer';
 import { createBasicStepActivities } from '../activities/basic-steps';
+import { createEmailStepActivities, type EmailStepDeps } from '../activities/email-steps';
 import type { StepActivities } from '../activities/types';
 import type { Config } from '../core/config';
 import { ANY_TYPE } from '../core/load-balancer';
@@ -13,6 +15,7 @@ import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { SentEmailsRepository } from '../db/sent-emails.repository';
 import { logContextInterceptor } from './log-context-interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
@@ -32,7 +35,9 @@ export interface ModuleWorkerDeps {
   logger: Logger;
   module: ModuleOptions;
   /** The step implementations; the built-in ones unless a module brings its own. */
-  activities?: StepActivities;
+  activities?: Partial<StepActivities>;
+  /** What the built-in send-email step needs (SMTP transport, the sent_emails table). */
+  email?: EmailStepDeps;
 }
 
 export interface ModuleWorker {
@@ -52,7 +57,12 @@ export async function createModuleWorker({
   services,
   logger,
   module,
-  activities = createBasicStepActivities(),
+  email = { transport: null, from: config.SMTP_FROM, sentEmails: null },
+  // A module offers send-email only when it can send and record: routing then skips the others.
+  activities = {
+    ...createBasicStepActivities(),
+    ...(email.transport && email.sentEmails ? createEmailStepActivities(email) : {}),
+  },
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
   const replica: ReplicaInfo = {
     moduleName: module.name,
@@ -128,7 +138,12 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
   const services = createModuleServices(config, database);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
-    const moduleWorker = await createModuleWorker({ config, connection, services, logger, module });
+    const email = {
+      transport: config.SMTP_URL ? createTransport(config.SMTP_URL) : null,
+      from: config.SMTP_FROM,
+      sentEmails: new SentEmailsRepository(database.db),
+    };
+    const moduleWorker = await createModuleWorker({ config, connection, services, logger, module, email });
     logger.info(
       {
         module: module.name,

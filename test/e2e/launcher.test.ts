@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -32,6 +32,20 @@ function launcherEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Lines at error level from the children's logs: what a failed start needs to be diagnosed. */
+function loggedErrors(): string {
+  const dir = path.join(dataDir, 'logs');
+  if (!existsSync(dir)) return '(no logs)';
+  return readdirSync(dir)
+    .flatMap((file) =>
+      readFileSync(path.join(dir, file), 'utf8')
+        .split('\n')
+        .filter((line) => /"level":(50|60)/.test(line))
+        .map((line) => `${file}: ${line.slice(0, 2000)}`),
+    )
+    .join('\n');
+}
+
 async function startUntilReady(): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, [rpa, 'start'], { env: launcherEnv() });
   let output = '';
@@ -52,7 +66,7 @@ async function startUntilReady(): Promise<{ child: ChildProcess; output: () => s
     child.stdout?.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`launcher exited with ${code}:\n${output}`));
+      reject(new Error(`launcher exited with ${code}:\n${output}\nerrors logged:\n${loggedErrors()}`));
     });
   });
   return { child, output: () => output };

@@ -1,4 +1,5 @@
 import { createBasicStepActivities } from '../../activities/basic-steps';
+import { createEmailStepActivities } from '../../activities/email-steps';
 import { builtInRobotTypes, robotTypeDefinitionSchema, STEP_KINDS } from '../../core/robot-types';
 
 describe('robot types', () => {
@@ -9,7 +10,10 @@ describe('robot types', () => {
   });
 
   it('every step kind is either a workflow timer or a module activity', () => {
-    const activities = Object.keys(createBasicStepActivities());
+    const activities = Object.keys({
+      ...createBasicStepActivities(),
+      ...createEmailStepActivities({ transport: null, from: 'x@example.com', sentEmails: null }),
+    });
     for (const kind of STEP_KINDS) {
       expect(kind === 'delay' || activities.includes(kind)).toBe(true);
     }

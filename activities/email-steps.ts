@@ -1,0 +1,106 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Transporter } from 'nodemailer';
+import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../core/template';
+import type { SentEmailsRepository } from '../db/sent-emails.repository';
+import type { StepInput, StepOutput } from './basic-steps';
+
+export interface EmailStepDeps {
+  /** Null when SMTP_URL is not configured: the step then fails with a clear, permanent error. */
+  transport: Transporter | null;
+  from: string;
+  /** Null when the module worker has no database: sending could not be made idempotent. */
+  sentEmails: SentEmailsRepository | null;
+}
+
+function param(step: StepInput['step'], name: string, required: boolean): string | undefined {
+  const value = step.params[name];
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string' || value.length === 0) {
+    throw ApplicationFailure.nonRetryable(
+      `send-email: parameter "${name}" must be a non-empty string`,
+      'InvalidStepDefinition',
+    );
+  }
+  return value;
+}
+
+function recipients(step: StepInput['step'], data: unknown): string[] {
+  const raw = step.params.to;
+  const list = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : [];
+  const rendered = list.map((entry) =>
+    typeof entry === 'string' ? singleLine(renderTemplate(entry, data)) : '',
+  );
+  const valid = /^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/;
+  if (rendered.length === 0 || rendered.some((address) => !valid.test(address))) {
+    throw ApplicationFailure.nonRetryable(
+      `send-email: "to" must be one or more email addresses, got ${JSON.stringify(rendered)}`,
+      'InvalidRecipient',
+    );
+  }
+  return rendered;
+}
+
+/** SMTP 5xx is permanent; connection problems and 4xx are worth retrying. */
+function smtpFailure(err: unknown): ApplicationFailure {
+  const { responseCode, message } = err as { responseCode?: number; message?: string };
+  const text = `SMTP refused or failed: ${message ?? String(err)}`;
+  return responseCode !== undefined && responseCode >= 500
+    ? ApplicationFailure.nonRetryable(text, 'SmtpRejected')
+    : ApplicationFailure.retryable(text, 'SmtpUnavailable');
+}
+
+export function createEmailStepActivities({ transport, from, sentEmails }: EmailStepDeps) {
+  return {
+    /**
+     * Sends one templated email per robot and step. A retry finds the row written after the first
+     * success and sends nothing; only a crash between the SMTP server accepting and that write
+     * (milliseconds) could repeat it, and the repeat carries the same Message-ID.
+     */
+    async 'send-email'({ robotId, step, input, previous }: StepInput): Promise<StepOutput> {
+      if (!transport) {
+        throw ApplicationFailure.nonRetryable(
+          'send-email: SMTP_URL is not configured on this module',
+          'SmtpNotConfigured',
+        );
+      }
+      if (!sentEmails) {
+        throw ApplicationFailure.nonRetryable(
+          'send-email: this module has no database to record sends',
+          'NoDatabase',
+        );
+      }
+      const done = await sentEmails.find(robotId, step.name);
+      if (done) return { messageId: done.messageId, to: done.recipients, alreadySent: true };
+
+      const data = { robotId, input, previous };
+      let message: { to: string[]; subject: string; text: string; html?: string };
+      try {
+        const html = param(step, 'html', false);
+        message = {
+          to: recipients(step, data),
+          subject: singleLine(renderTemplate(param(step, 'subject', true) ?? '', data)),
+          text: renderTemplate(param(step, 'text', true) ?? '', data),
+          ...(html ? { html: renderTemplate(html, data, escapeHtml) } : {}),
+        };
+      } catch (err) {
+        if (err instanceof TemplateError)
+          throw ApplicationFailure.nonRetryable(`send-email: ${err.message}`, 'TemplateError');
+        throw err;
+      }
+      const messageId = `<${robotId}.${step.name}@rpa-orchestrator>`;
+      try {
+        await transport.sendMail({ from, messageId, ...message });
+      } catch (err) {
+        throw smtpFailure(err);
+      }
+      await sentEmails.record({
+        robotId,
+        step: step.name,
+        messageId,
+        recipients: message.to,
+        subject: message.subject,
+      });
+      return { messageId, to: message.to, alreadySent: false };
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import type { AddressInfo } from 'node:net';
+import { simpleParser } from 'mailparser';
+import { createTransport } from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import request from 'supertest';
+import { createBasicStepActivities } from '../../activities/basic-steps';
+import { createEmailStepActivities } from '../../activities/email-steps';
+import { SentEmailsRepository } from '../../db/sent-emails.repository';
+import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
+
+interface Delivered {
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+let system: TestSystem;
+let sink: SMTPServer;
+const inbox: Delivered[] = [];
+let email: ReturnType<typeof createEmailStepActivities>;
+
+beforeAll(async () => {
+  // A loopback SMTP sink: accepts everything except mail to reject@example.com (550).
+  sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onRcptTo(address, _session, callback) {
+      if (address.address === 'reject@example.com')
+        callback(Object.assign(new Error('no such user'), { responseCode: 550 }));
+      else callback();
+    },
+    onData(stream, session, callback) {
+      let raw = '';
+      stream.on('data', (chunk) => {
+        raw += chunk;
+      });
+      stream.on('end', () => {
+        inbox.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw,
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const port = (sink.server.address() as AddressInfo).port;
+  system = await startTestSystem({ module: false });
+  email = createEmailStepActivities({
+    transport: createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true }),
+    from: 'robots@example.com',
+    sentEmails: new SentEmailsRepository(system.database.db),
+  });
+  await system.startModule(
+    { name: 'mailer', robotTypes: ['email-reply'] },
+    { ...createBasicStepActivities(), ...email },
+  );
+});
+
+afterAll(async () => {
+  await system?.close();
+  await new Promise<void>((resolve) => sink.close(() => resolve()));
+});
+
+async function run(input: Record<string, unknown>) {
+  const created = await request(system.url).post('/v1/robots').send({ type: 'email-reply', input });
+  expect(created.status).toBe(201);
+  const robotId: string = created.body.robotId;
+  return eventually(async () => {
+    const res = await request(system.url).get(`/v1/robots/${robotId}`);
+    return ['completed', 'failed'].includes(res.body.status) ? res.body : undefined;
+  }, 30_000);
+}
+
+describe('send-email step', () => {
+  it('sends the templated reply once, with a Message-ID derived from robot and step', async () => {
+    const robot = await run({
+      to: 'ana@example.com',
+      name: 'Ana',
+      subject: 'Invoice 42',
+      text: 'Please pay.',
+    });
+    expect(robot.status).toBe('completed');
+    expect(inbox).toHaveLength(1);
+    const mail = await simpleParser(inbox[0]?.raw ?? '');
+    expect(inbox[0]?.to).toEqual(['ana@example.com']);
+    expect(mail.subject).toBe('Re: Invoice 42');
+    expect(mail.text).toContain('Hello Ana,');
+    expect(mail.text).toContain('Please pay.');
+    expect(mail.text).toContain(`Robot ${robot.robotId}`);
+    expect(mail.messageId).toBe(`<${robot.robotId}.send-reply@rpa-orchestrator>`);
+
+    // A retried step (the same robot and step again) sends nothing.
+    const step = {
+      name: 'send-reply',
+      kind: 'send-email' as const,
+      params: { to: 'x@example.com', subject: 's', text: 't' },
+      timeoutSeconds: 30,
+    };
+    const again = await email['send-email']({ robotId: robot.robotId, step, input: {}, previous: {} });
+    expect(again).toMatchObject({ alreadySent: true, messageId: mail.messageId });
+    expect(inbox).toHaveLength(1);
+    const rows = await system.sql.query('select * from sent_emails where robot_id = $1', [robot.robotId]);
+    expect(rows.rows).toHaveLength(1);
+  }, 60_000);
+
+  it.each([
+    [{ to: 'ana@example.com', name: 'Ana', text: 'no subject' }, 'no value for {{input.subject}}'],
+    [{ to: 'ana@example.com\r\nBcc: all@example.com', name: 'Ana', subject: 's', text: 't' }, '"to" must be'],
+    [{ to: 'reject@example.com', name: 'Ana', subject: 's', text: 't' }, 'SMTP refused'],
+  ])(
+    'fails the robot clearly, sending nothing, for %j',
+    async (input, reason) => {
+      const before = inbox.length;
+      const robot = await run(input);
+      expect(robot.status).toBe('failed');
+      expect(robot.error).toContain(reason);
+      expect(inbox).toHaveLength(before);
+    },
+    60_000,
+  );
+});
