@@ -162,6 +162,23 @@ const schema = z
     } catch (err) {
       ctx.addIssue({ code: 'custom', path: ['LB_WEIGHT_PERFORMANCE'], message: (err as Error).message });
     }
+    // Hysteresis needs the target on the good side of the alert threshold.
+    const bands: [keyof typeof config, keyof typeof config, 'above' | 'below'][] = [
+      ['ALERT_LATENCY_P99_MS', 'TARGET_LATENCY_P99_MS', 'above'],
+      ['ALERT_ERROR_RATE', 'TARGET_ERROR_RATE', 'above'],
+      ['ALERT_CACHE_HIT_RATIO', 'TARGET_CACHE_HIT_RATIO', 'below'],
+      ['ALERT_DB_POOL_USAGE', 'TARGET_DB_POOL_USAGE', 'above'],
+    ];
+    for (const [alert, target, bad] of bands) {
+      const [a, t] = [Number(config[alert]), Number(config[target])];
+      if (bad === 'above' ? a < t : a > t) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [alert],
+          message: `must be ${bad === 'above' ? 'at least' : 'at most'} ${target} (${t})`,
+        });
+      }
+    }
   });
 
 type Weights = Record<

@@ -35,6 +35,10 @@ describe('parseConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['TEMPORAL_TLS', 'maybe'],
     ['MODULE_NAME', 'Bad Name'],
+    ['ALERT_LATENCY_P99_MS', '50'],
+    ['ALERT_CACHE_HIT_RATIO', '0.9'],
+    ['SMTP_URL', 'http://relay'],
+    ['TEMPORAL_METRICS_BIND', '9464'],
   ])('names the bad variable %s=%s', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  ${name}: `));
