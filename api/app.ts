@@ -4,6 +4,7 @@ import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
 import type { RobotEvents } from '../core/robot-events';
+import { findBuiltInRobotType } from '../core/robot-types';
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseHandle } from '../db/client';
 import { DatabaseGuard } from '../db/database-guard';
@@ -15,8 +16,10 @@ import { errorHandler, notFoundHandler } from './middleware/problem';
 import { requestId } from './middleware/request-id';
 import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
+import { RobotControlService } from './robot-control.service';
 import { RobotsService } from './robots.service';
 import { modulesRoutes } from './routes/modules.routes';
+import { robotControlRoutes } from './routes/robot-control.routes';
 import { robotsRoutes } from './routes/robots.routes';
 
 export interface AppDeps {
@@ -53,16 +56,19 @@ export function createApp(deps: AppDeps): Express {
     res.json(openApi);
   });
 
+  const robotsRepository = new RobotsRepository(database.db, database.readDb);
+  const executionsRepository = new ExecutionsRepository(database.db, database.readDb);
+  const guard = new DatabaseGuard({
+    threshold: config.DB_CIRCUIT_FAILURE_THRESHOLD,
+    halfOpenAfterMs: config.DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
+  });
   const robotsService = new RobotsService({
     config,
     temporal,
-    robots: new RobotsRepository(database.db, database.readDb),
-    executions: new ExecutionsRepository(database.db, database.readDb),
+    robots: robotsRepository,
+    executions: executionsRepository,
     cache,
-    guard: new DatabaseGuard({
-      threshold: config.DB_CIRCUIT_FAILURE_THRESHOLD,
-      halfOpenAfterMs: config.DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
-    }),
+    guard,
     logger,
   });
   app.use(
@@ -73,6 +79,27 @@ export function createApp(deps: AppDeps): Express {
       temporalUiUrl: config.TEMPORAL_UI_URL,
       namespace: config.TEMPORAL_NAMESPACE,
     }),
+  );
+
+  app.use(
+    '/v1',
+    robotControlRoutes(
+      new RobotControlService({
+        config,
+        temporal,
+        robotsService,
+        robots: robotsRepository,
+        executions: executionsRepository,
+        cache,
+        guard,
+        resolveDefinition: async (name, version) => {
+          const builtIn = findBuiltInRobotType(name);
+          return builtIn?.version === version ? builtIn : undefined;
+        },
+        logger,
+      }),
+      { bodyLimit: config.BODY_LIMIT },
+    ),
   );
 
   app.use(

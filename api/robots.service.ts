@@ -4,6 +4,7 @@ import type { Config } from '../core/config';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import {
+  type ApprovalWait,
   isTerminal,
   ROBOT_PRIORITIES,
   type RobotProgress,
@@ -49,6 +50,8 @@ function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null)
     reason?: string | null;
     routing?: StoredDecision[];
     sequence?: number | null;
+    approval?: ApprovalWait;
+    pauseRequested?: boolean;
   };
   const steps = details.steps ?? [];
   const stepsCompleted = steps.filter((step) => step.status === 'completed').length;
@@ -67,6 +70,8 @@ function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null)
     routing: details.routing ?? [],
     ...(details.reason ? { reason: details.reason } : {}),
     ...(typeof details.sequence === 'number' ? { sequence: details.sequence } : {}),
+    ...(details.approval ? { approval: details.approval } : {}),
+    ...(details.pauseRequested ? { pauseRequested: true } : {}),
   };
 }
 

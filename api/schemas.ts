@@ -66,3 +66,15 @@ export const listModulesQuery = z
       .optional(),
   })
   .strict();
+
+/** A reviewer's verdict on an approval step (POST /v1/robots/:id/approve and /reject). */
+export const approvalDecisionBody = z
+  .object({
+    fields: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Corrected fields, merged into the robot data on approval'),
+    comment: z.string().max(2000).optional().describe('Why; a rejection fails the robot with it'),
+  })
+  .strict();
+export type ApprovalDecisionBody = z.infer<typeof approvalDecisionBody>;

@@ -87,6 +87,24 @@ export class RobotsRepository {
       .where(eq(robots.robotId, robotId));
   }
 
+  /** Claims a failed robot for a retry: null when it is not failed (any more). */
+  async markRetrying(robotId: string): Promise<RobotRow | null> {
+    const rows = await this.db
+      .update(robots)
+      .set({ status: 'queued', errorMessage: null, updatedAt: new Date() })
+      .where(and(eq(robots.robotId, robotId), eq(robots.status, 'failed')))
+      .returning();
+    return rows[0] ?? null;
+  }
+
+  /** Undoes markRetrying when the new run could not start. */
+  async restoreFailed(robotId: string, errorMessage: string | null): Promise<void> {
+    await this.db
+      .update(robots)
+      .set({ status: 'failed', errorMessage, updatedAt: new Date() })
+      .where(and(eq(robots.robotId, robotId), eq(robots.status, 'queued')));
+  }
+
   /** A row for a robot workflow that has none (started outside the API, or its row was lost). */
   async restoreFromWorkflow(robot: {
     robotId: string;

@@ -1,5 +1,10 @@
 import { createBasicStepActivities } from '../../activities/basic-steps';
-import { builtInRobotTypes, robotTypeDefinitionSchema, STEP_KINDS } from '../../core/robot-types';
+import {
+  builtInRobotTypes,
+  robotTypeDefinitionSchema,
+  STEP_KINDS,
+  WORKFLOW_STEP_KINDS,
+} from '../../core/robot-types';
 
 describe('robot types', () => {
   it('every built-in type passes its own schema', () => {
@@ -8,10 +13,10 @@ describe('robot types', () => {
     }
   });
 
-  it('every step kind is either a workflow timer or a module activity', () => {
+  it('every step kind is either run by the workflow (timer, approval) or a module activity', () => {
     const activities = Object.keys(createBasicStepActivities());
     for (const kind of STEP_KINDS) {
-      expect(kind === 'delay' || activities.includes(kind)).toBe(true);
+      expect(WORKFLOW_STEP_KINDS.includes(kind) !== activities.includes(kind)).toBe(true);
     }
   });
 
