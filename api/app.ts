@@ -11,6 +11,7 @@ import { DatabaseGuard } from '../db/database-guard';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
+import { ApprovalsService } from './approvals.service';
 import { checkHealth } from './health';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { requestId } from './middleware/request-id';
@@ -18,6 +19,7 @@ import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
 import { RobotControlService } from './robot-control.service';
 import { RobotsService } from './robots.service';
+import { approvalsRoutes } from './routes/approvals.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { robotControlRoutes } from './routes/robot-control.routes';
 import { robotsRoutes } from './routes/robots.routes';
@@ -99,6 +101,13 @@ export function createApp(deps: AppDeps): Express {
         logger,
       }),
       { bodyLimit: config.BODY_LIMIT },
+    ),
+  );
+
+  app.use(
+    '/v1',
+    approvalsRoutes(
+      new ApprovalsService({ robots: robotsRepository, executions: executionsRepository, guard }),
     ),
   );
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { approvalDecisionBody } from './schemas';
+import { approvalDecisionBody, listApprovalsQuery } from './schemas';
 
 // OpenAPI paths of the robot control routes (api/routes/robot-control.routes.ts).
 
@@ -18,8 +18,35 @@ const summaries = {
   reject: 'Reject the step the robot waits on; the robot fails with the comment',
 } as const;
 
+function queryParameters(schema: z.ZodObject) {
+  const json = z.toJSONSchema(schema, { io: 'input' }) as { properties?: Record<string, object> };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: property,
+  }));
+}
+
+const approvals = (problem: object) => ({
+  '/v1/approvals': {
+    get: {
+      summary: 'Robots waiting for a person at an approval step, newest first',
+      parameters: queryParameters(listApprovalsQuery),
+      responses: {
+        '200': {
+          description:
+            '{ items: [{robotId, type, status, step, waitingSince, deadline, escalated, data {input, outputs}, links}], nextCursor }',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
+        '400': problem,
+      },
+    },
+  },
+});
+
 export function robotControlPaths(problem: object) {
-  return Object.fromEntries(
+  const paths = Object.fromEntries(
     Object.entries(summaries).map(([action, summary]) => {
       const withBody = action === 'approve' || action === 'reject';
       return [
@@ -50,4 +77,5 @@ export function robotControlPaths(problem: object) {
       ];
     }),
   );
+  return { ...paths, ...approvals(problem) };
 }

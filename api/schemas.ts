@@ -29,6 +29,14 @@ export const listRobotsQuery = z
   .strict();
 export type ListRobotsQuery = z.infer<typeof listRobotsQuery>;
 
+export const listApprovalsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+export type ListApprovalsQuery = z.infer<typeof listApprovalsQuery>;
+
 const moduleName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_PATTERN } from './durations';
 import { STEP_KINDS } from './step-kinds';
 
 // A robot type is a versioned pipeline. Its definition is passed into the workflow at start
@@ -6,12 +7,27 @@ import { STEP_KINDS } from './step-kinds';
 
 export { moduleStepKinds, STEP_KINDS, type StepKind, WORKFLOW_STEP_KINDS } from './step-kinds';
 
-export const stepDefinitionSchema = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  kind: z.enum(STEP_KINDS),
-  params: z.record(z.string(), z.unknown()).default({}),
-  timeoutSeconds: z.number().int().min(1).max(86_400).default(60),
-});
+export const stepDefinitionSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+    kind: z.enum(STEP_KINDS),
+    params: z.record(z.string(), z.unknown()).default({}),
+    timeoutSeconds: z.number().int().min(1).max(86_400).default(60),
+  })
+  .superRefine((step, ctx) => {
+    // Approval waits are read by the workflow: a bad one must be refused at registration.
+    if (step.kind !== 'approval') return;
+    for (const param of ['timeout', 'escalationTimeout']) {
+      const value = step.params[param];
+      if (value !== undefined && (typeof value !== 'string' || !DURATION_PATTERN.test(value))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['params', param],
+          message: 'must be a duration like 30s, 15m, 24h or 7d',
+        });
+      }
+    }
+  });
 export type StepDefinition = z.infer<typeof stepDefinitionSchema>;
 
 export const robotTypeDefinitionSchema = z.object({
@@ -55,6 +71,17 @@ const builtIn: RobotTypeDefinition[] = [
       { name: 'first', kind: 'noop' },
       { name: 'second', kind: 'noop' },
       { name: 'third', kind: 'noop' },
+    ],
+  }),
+  robotTypeDefinitionSchema.parse({
+    name: 'approval-demo',
+    version: 1,
+    description:
+      'A person checks the data between validation and summary: approve with corrected fields, or reject.',
+    steps: [
+      { name: 'validate-input', kind: 'validate', params: { required: ['text'] } },
+      { name: 'review', kind: 'approval' },
+      { name: 'summarize', kind: 'transform', params: { fields: ['text'] } },
     ],
   }),
 ];

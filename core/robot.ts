@@ -18,6 +18,9 @@ export type RobotStatus = (typeof ROBOT_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly RobotStatus[] = ['completed', 'failed', 'cancelled'];
 
+/** A robot waiting at an approval step for a person's verdict. */
+export const WAITING_FOR_PEOPLE: readonly RobotStatus[] = ['awaiting_approval', 'escalated'];
+
 export const ROBOT_PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 export type RobotPriority = (typeof ROBOT_PRIORITIES)[number];
 

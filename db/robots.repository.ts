@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { RobotPriority, RobotProgress, RobotStatus, RobotView } from '../core/robot';
 import type { Database } from './client';
 import { type RobotRow, robots } from './schema';
@@ -15,6 +15,8 @@ export interface NewRobot {
 
 export interface RobotListQuery {
   status?: RobotStatus | undefined;
+  /** Any of these statuses (the approvals inbox). */
+  statuses?: RobotStatus[] | undefined;
   type?: string | undefined;
   limit: number;
   after?: { createdAt: Date; robotId: string } | undefined;
@@ -122,6 +124,7 @@ export class RobotsRepository {
   async list(query: RobotListQuery): Promise<RobotRow[]> {
     const filters: SQL[] = [];
     if (query.status) filters.push(eq(robots.status, query.status));
+    if (query.statuses) filters.push(inArray(robots.status, query.statuses));
     if (query.type) filters.push(eq(robots.robotType, query.type));
     if (query.after) {
       const { createdAt, robotId } = query.after;

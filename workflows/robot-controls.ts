@@ -1,6 +1,12 @@
 import { ApplicationFailure, condition, setHandler, upsertMemo } from '@temporalio/workflow';
 import { parseDuration } from '../core/durations';
-import { isTerminal, type RobotProgress, type RobotStatus, type StepProgress } from '../core/robot';
+import {
+  isTerminal,
+  type RobotProgress,
+  type RobotStatus,
+  type StepProgress,
+  WAITING_FOR_PEOPLE,
+} from '../core/robot';
 import type { StepDefinition } from '../core/robot-types';
 import {
   type ApprovalDecision,
@@ -16,8 +22,6 @@ import {
 // machine for them, kept apart from the step loop. Deterministic: workflow APIs only.
 
 type Recorder = (status: RobotStatus, extra?: { error?: string | null }) => Promise<unknown>;
-
-const WAITING_FOR_PEOPLE: readonly RobotStatus[] = ['awaiting_approval', 'escalated'];
 
 function conflict(message: string): never {
   throw ApplicationFailure.nonRetryable(message, STATE_CONFLICT);

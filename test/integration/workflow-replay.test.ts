@@ -84,6 +84,18 @@ describe('workflow replay', () => {
     record('noop-park-resume.json', parked);
   }, 60_000);
 
+  it('replays an approved run with corrected fields', async () => {
+    const approved = await runRobot({ text: 'invoice 5' }, 'approval-demo', async (robotId) => {
+      await reach(robotId, 'awaiting_approval');
+      const res = await request(system.url)
+        .post(`/v1/robots/${robotId}/approve`)
+        .send({ fields: { text: 'invoice 5 corrected' }, comment: 'ok' });
+      expect(res.status).toBe(202);
+    });
+    await Worker.runReplayHistory(bundle(), approved, 'approved');
+    record('approval-approved.json', approved);
+  }, 60_000);
+
   // Recorded with RECORD_HISTORIES=1 by the test above, in the format of `temporal workflow show -o json`.
   const recorded = readdirSync(fixtures).filter((file) => file.endsWith('.json'));
 
