@@ -4,12 +4,12 @@ import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
 import type { RobotEvents } from '../core/robot-events';
-import { findBuiltInRobotType } from '../core/robot-types';
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseHandle } from '../db/client';
 import { DatabaseGuard } from '../db/database-guard';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
+import { RobotTypesRepository } from '../db/robot-types.repository';
 import { RobotsRepository } from '../db/robots.repository';
 import { ApprovalsService } from './approvals.service';
 import { checkHealth } from './health';
@@ -18,10 +18,12 @@ import { requestId } from './middleware/request-id';
 import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
 import { RobotControlService } from './robot-control.service';
+import { RobotTypesService } from './robot-types.service';
 import { RobotsService } from './robots.service';
 import { approvalsRoutes } from './routes/approvals.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { robotControlRoutes } from './routes/robot-control.routes';
+import { robotTypesRoutes } from './routes/robot-types.routes';
 import { robotsRoutes } from './routes/robots.routes';
 
 export interface AppDeps {
@@ -64,6 +66,10 @@ export function createApp(deps: AppDeps): Express {
     threshold: config.DB_CIRCUIT_FAILURE_THRESHOLD,
     halfOpenAfterMs: config.DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
   });
+  const robotTypesService = new RobotTypesService({
+    repository: new RobotTypesRepository(database.db),
+    guard,
+  });
   const robotsService = new RobotsService({
     config,
     temporal,
@@ -72,6 +78,7 @@ export function createApp(deps: AppDeps): Express {
     cache,
     guard,
     logger,
+    robotTypes: robotTypesService,
   });
   app.use(
     '/v1',
@@ -94,15 +101,14 @@ export function createApp(deps: AppDeps): Express {
         executions: executionsRepository,
         cache,
         guard,
-        resolveDefinition: async (name, version) => {
-          const builtIn = findBuiltInRobotType(name);
-          return builtIn?.version === version ? builtIn : undefined;
-        },
+        resolveDefinition: (name, version) => robotTypesService.version(name, version),
         logger,
       }),
       { bodyLimit: config.BODY_LIMIT },
     ),
   );
+
+  app.use('/v1', robotTypesRoutes(robotTypesService, { bodyLimit: config.BODY_LIMIT }));
 
   app.use(
     '/v1',

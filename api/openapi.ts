@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROBOT_STATUSES } from '../core/robot';
 import { robotControlPaths } from './openapi-control';
+import { robotTypePaths } from './openapi-robot-types';
 import {
   createRobotBody,
   listModulesQuery,
@@ -184,6 +185,7 @@ export function buildOpenApiDocument(version: string) {
         },
       },
       ...robotControlPaths(problem),
+      ...robotTypePaths(problem),
       '/health': {
         get: {
           summary: 'Dependencies with status and latency',

@@ -13,7 +13,7 @@ import {
   type StepProgress,
   type StoredDecision,
 } from '../core/robot';
-import { findBuiltInRobotType } from '../core/robot-types';
+import { findBuiltInRobotType, type RobotTypeDefinition } from '../core/robot-types';
 import {
   ROBOT_WORKFLOW,
   type RobotArgsConfig,
@@ -41,6 +41,8 @@ export interface RobotsServiceDeps {
   cache: StatusCache;
   guard: DatabaseGuard;
   logger: Logger;
+  /** Registered robot types; without it only the built-in ones exist. */
+  robotTypes?: { current(name: string): Promise<RobotTypeDefinition | undefined> };
 }
 
 function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null): RobotProgress | null {
@@ -87,7 +89,9 @@ export class RobotsService {
     body: CreateRobotBody,
     idempotencyKey: string | undefined,
   ): Promise<{ robot: RobotView; created: boolean }> {
-    const definition = findBuiltInRobotType(body.type);
+    const definition = this.deps.robotTypes
+      ? await this.deps.robotTypes.current(body.type)
+      : findBuiltInRobotType(body.type);
     if (!definition) {
       throw new ValidationError(`unknown robot type "${body.type}"`, {
         errors: [{ field: 'body.type', message: `unknown robot type "${body.type}"` }],

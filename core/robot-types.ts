@@ -7,12 +7,26 @@ import { STEP_KINDS } from './step-kinds';
 
 export { moduleStepKinds, STEP_KINDS, type StepKind, WORKFLOW_STEP_KINDS } from './step-kinds';
 
+/** A step's activity retry policy; without one, 3 attempts from 1 s backing off to 20 s. */
+export const stepRetrySchema = z
+  .object({
+    maximumAttempts: z.number().int().min(1).max(100),
+    initialIntervalSeconds: z.number().min(0.1).max(3600).default(1),
+    maximumIntervalSeconds: z.number().min(0.1).max(86_400).default(20),
+    backoffCoefficient: z.number().min(1).max(10).default(2),
+  })
+  .strict();
+export type StepRetry = z.infer<typeof stepRetrySchema>;
+
 export const stepDefinitionSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
     kind: z.enum(STEP_KINDS),
     params: z.record(z.string(), z.unknown()).default({}),
     timeoutSeconds: z.number().int().min(1).max(86_400).default(60),
+    retry: stepRetrySchema.optional(),
+    /** Fields the step's output must have; a step that returns without them fails the robot. */
+    requiredOutputs: z.array(z.string().min(1).max(100)).max(50).optional(),
   })
   .superRefine((step, ctx) => {
     // Approval waits are read by the workflow: a bad one must be refused at registration.
@@ -30,12 +44,31 @@ export const stepDefinitionSchema = z
   });
 export type StepDefinition = z.infer<typeof stepDefinitionSchema>;
 
-export const robotTypeDefinitionSchema = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  version: z.number().int().min(1),
+const robotTypeFields = {
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter'),
   description: z.string().max(500).default(''),
   steps: z.array(stepDefinitionSchema).min(1).max(100),
-});
+};
+
+function uniqueStepNames(type: { steps: { name: string }[] }, ctx: z.RefinementCtx): void {
+  // Outputs are keyed by step name: a repeated name would overwrite an earlier step's output.
+  const seen = new Set<string>();
+  for (const [index, step] of type.steps.entries()) {
+    if (seen.has(step.name))
+      ctx.addIssue({ code: 'custom', path: ['steps', index, 'name'], message: 'step names must be unique' });
+    seen.add(step.name);
+  }
+}
+
+export const robotTypeDefinitionSchema = z
+  .object({ ...robotTypeFields, version: z.number().int().min(1) })
+  .superRefine(uniqueStepNames);
+
+/** `POST /v1/robot-types`: a definition without its version, which the registry assigns. */
+export const robotTypeRegistrationSchema = z.object(robotTypeFields).strict().superRefine(uniqueStepNames);
+export type RobotTypeRegistration = z.infer<typeof robotTypeRegistrationSchema>;
 export type RobotTypeDefinition = z.infer<typeof robotTypeDefinitionSchema>;
 
 const builtIn: RobotTypeDefinition[] = [

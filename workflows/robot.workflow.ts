@@ -62,8 +62,27 @@ function stepActivities(moduleName: string, step: StepDefinition, policy: StepPo
     scheduleToStartTimeout: `${policy.pickupTimeoutSeconds} seconds`,
     heartbeatTimeout: `${Math.min(policy.heartbeatTimeoutSeconds, step.timeoutSeconds)} seconds`,
     startToCloseTimeout: `${step.timeoutSeconds} seconds`,
-    retry: { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 3 },
+    // A type's own policy (robot types as data); the same default as before when it has none.
+    retry: step.retry
+      ? {
+          initialInterval: `${step.retry.initialIntervalSeconds} seconds`,
+          maximumInterval: `${step.retry.maximumIntervalSeconds} seconds`,
+          backoffCoefficient: step.retry.backoffCoefficient,
+          maximumAttempts: step.retry.maximumAttempts,
+        }
+      : { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 3 },
   });
+}
+
+/** A step that returned without the fields its type requires fails the robot (it is not retried). */
+function checkRequiredOutputs(step: StepDefinition, output: Record<string, unknown>): void {
+  const missing = (step.requiredOutputs ?? []).filter((field) => output[field] === undefined);
+  if (missing.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `step ${step.name} returned without required output field(s): ${missing.join(', ')}`,
+      'MissingStepOutput',
+    );
+  }
 }
 
 function errorMessage(err: unknown): string {
@@ -276,6 +295,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
           await record('running');
           continue;
         }
+        checkRequiredOutputs(step, outputs[step.name] ?? {});
         state.status = 'completed';
         state.completedAt = new Date().toISOString();
         state.durationMs = Date.parse(state.completedAt) - Date.parse(state.startedAt);
