@@ -1,35 +1,36 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
   log,
   patched,
-  proxyActivities,
   proxyLocalActivities,
   setHandler,
   sleep,
-  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ControlActivities, StepActivities, StepOutcome } from '../activities/types';
+import type { ControlActivities, StepOutcome } from '../activities/types';
 import { NO_ELIGIBLE_MODULE } from '../core/load-balancer';
 import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../core/robot';
-import type { StepDefinition } from '../core/robot-types';
 import { DEFAULT_APPROVAL_WAITS, DEFAULT_PARK_TIMEOUT_MS } from '../core/robot-workflow';
 import { ModuleNameKey, RobotStatusKey } from '../core/search-attributes';
 import { moduleStepKinds, type StepKind } from '../core/step-kinds';
-import { moduleTaskQueue } from '../core/task-queues';
 import {
   DEFAULT_STEP_POLICY,
   progressQuery,
   type RobotWorkflowInput,
   type RobotWorkflowResult,
-  type StepPolicy,
 } from './robot.definitions';
 import { RobotControls } from './robot-controls';
+import {
+  businessFailure,
+  checkRequiredOutputs,
+  errorMessage,
+  notPickedUp,
+  stepActivities,
+} from './step-dispatch';
 
 /**
  * Pause/resume, parking and approvals change the commands a run issues: runs started before them
@@ -54,61 +55,6 @@ const control = proxyLocalActivities<ControlActivities>({
 const ROUTING_KEPT = 10;
 const WAITS_PER_BACKOFF = 12;
 const MAX_WAIT_SECONDS = 60;
-
-function stepActivities(moduleName: string, step: StepDefinition, policy: StepPolicy): StepActivities {
-  return proxyActivities<StepActivities>({
-    taskQueue: moduleTaskQueue(moduleName),
-    // Not picked up in time = the module is dead, drained or overloaded: fail over (not retried here).
-    scheduleToStartTimeout: `${policy.pickupTimeoutSeconds} seconds`,
-    heartbeatTimeout: `${Math.min(policy.heartbeatTimeoutSeconds, step.timeoutSeconds)} seconds`,
-    startToCloseTimeout: `${step.timeoutSeconds} seconds`,
-    // A type's own policy (robot types as data); the same default as before when it has none.
-    retry: step.retry
-      ? {
-          initialInterval: `${step.retry.initialIntervalSeconds} seconds`,
-          maximumInterval: `${step.retry.maximumIntervalSeconds} seconds`,
-          backoffCoefficient: step.retry.backoffCoefficient,
-          maximumAttempts: step.retry.maximumAttempts,
-        }
-      : { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 3 },
-  });
-}
-
-/** A step that returned without the fields its type requires fails the robot (it is not retried). */
-function checkRequiredOutputs(step: StepDefinition, output: Record<string, unknown>): void {
-  const missing = (step.requiredOutputs ?? []).filter((field) => output[field] === undefined);
-  if (missing.length > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `step ${step.name} returned without required output field(s): ${missing.join(', ')}`,
-      'MissingStepOutput',
-    );
-  }
-}
-
-function errorMessage(err: unknown): string {
-  // Activity failures wrap the real reason in `cause`.
-  let current: unknown = err;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(err);
-}
-
-/** A module that never picked the step up: no replica polls its queue. */
-function notPickedUp(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof TimeoutFailure &&
-    err.cause.timeoutType === 'SCHEDULE_TO_START'
-  );
-}
-
-/** The step's own verdict on its input (non-retryable): no module would do better. */
-function businessFailure(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.nonRetryable === true
-  );
-}
 
 export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWorkflowResult> {
   const { robotId, definition, input, priority } = args;
