@@ -123,6 +123,7 @@ export function createApp(deps: AppDeps): Express {
       new ModulesService(services, {
         weights: loadBalancerWeights(config),
         targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
+        robotTypes: robotTypesService,
       }),
       { bodyLimit: config.BODY_LIMIT, replicaTtlSeconds: config.MODULE_REPLICA_TTL_SECONDS },
     ),

@@ -104,6 +104,12 @@ describe('registering robot types', () => {
     expect(Object.keys(next.output ?? {}).sort()).toEqual(['check', 'hold', 'sort']);
   }, 60_000);
 
+  it('modules are scored for a registered type as for a built-in one', async () => {
+    const res = await request(system.url).get('/v1/modules/types-mod?robotType=ticket-intake');
+    expect(res.status).toBe(200);
+    expect(res.body.routing).toMatchObject({ eligible: true });
+  });
+
   it('a step returning without a required output field fails the robot', async () => {
     await register({
       name: 'strict-output',
