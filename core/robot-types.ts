@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { DURATION_PATTERN } from './durations';
+import { parseDuration } from './durations';
+
+const MAX_WAIT_MS = 365 * 86_400_000;
+
 import { STEP_KINDS } from './step-kinds';
 
 // A robot type is a versioned pipeline. Its definition is passed into the workflow at start
@@ -33,11 +36,13 @@ export const stepDefinitionSchema = z
     if (step.kind !== 'approval') return;
     for (const param of ['timeout', 'escalationTimeout']) {
       const value = step.params[param];
-      if (value !== undefined && (typeof value !== 'string' || !DURATION_PATTERN.test(value))) {
+      if (value === undefined) continue;
+      const ms = parseDuration(value) ?? 0;
+      if (ms < 1000 || ms > MAX_WAIT_MS) {
         ctx.addIssue({
           code: 'custom',
           path: ['params', param],
-          message: 'must be a duration like 30s, 15m, 24h or 7d',
+          message: 'must be a duration from 1s to 365d, like 30s, 15m, 24h or 7d',
         });
       }
     }

@@ -20,6 +20,19 @@ describe('robot types', () => {
     }
   });
 
+  it('refuses approval waits that are no duration, zero or over a year', () => {
+    const approval = (timeout: unknown) =>
+      robotTypeDefinitionSchema.safeParse({
+        name: 'x',
+        version: 1,
+        steps: [{ name: 'review', kind: 'approval', params: { timeout } }],
+      }).success;
+    expect(approval('30m')).toBe(true);
+    expect(approval('0s')).toBe(false);
+    expect(approval('400d')).toBe(false);
+    expect(approval(30)).toBe(false);
+  });
+
   it('rejects a definition with no steps or a bad step name', () => {
     expect(robotTypeDefinitionSchema.safeParse({ name: 'x', version: 1, steps: [] }).success).toBe(false);
     expect(
