@@ -1,7 +1,7 @@
 import request from 'supertest';
 import type { RobotView } from '../../core/robot';
-import { RobotStatusKey } from '../../core/search-attributes';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
+import { describeWhenStatus } from '../support/workflow-state';
 
 let system: TestSystem;
 
@@ -35,11 +35,7 @@ describe('an approval nobody gives', () => {
     const escalated = await waitForStatus(robotId, 'escalated');
     expect(escalated.progress?.approval).toMatchObject({ step: 'review', escalated: true });
     expect(escalated.progress?.reason).toBe('no decision on step review within 1 s; escalated');
-    expect(
-      (await system.temporal.workflow.getHandle(robotId).describe()).typedSearchAttributes.get(
-        RobotStatusKey,
-      ),
-    ).toBe('escalated');
+    await describeWhenStatus(system, robotId, 'escalated');
     const execution = (
       await system.sql.query('select step_details from robot_execute where robot_id = $1', [robotId])
     ).rows[0];

@@ -2,6 +2,7 @@ import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { RobotStatusKey } from '../../core/search-attributes';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
+import { describeWhenStatus } from '../support/workflow-state';
 
 let system: TestSystem;
 
@@ -41,11 +42,7 @@ describe('an approval step', () => {
     expect(waiting.progress?.steps.map((step) => step.status)).toEqual(['completed', 'running', 'pending']);
     expect(waiting.progress?.approval).toMatchObject({ step: 'review', escalated: false });
     expect((await rowOf(robotId)).status).toBe('awaiting_approval');
-    expect(
-      (await system.temporal.workflow.getHandle(robotId).describe()).typedSearchAttributes.get(
-        RobotStatusKey,
-      ),
-    ).toBe('awaiting_approval');
+    await describeWhenStatus(system, robotId, 'awaiting_approval');
 
     const inbox = await request(system.url).get('/v1/approvals');
     expect(inbox.status).toBe(200);

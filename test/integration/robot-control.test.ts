@@ -3,6 +3,7 @@ import type { RobotView } from '../../core/robot';
 import { RobotStatusKey } from '../../core/search-attributes';
 import { faultySteps } from '../support/faulty-steps';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
+import { describeWhenStatus } from '../support/workflow-state';
 
 let system: TestSystem;
 const steps = faultySteps();
@@ -35,12 +36,6 @@ async function rowOf(robotId: string) {
     .rows[0];
 }
 
-async function searchStatus(robotId: string) {
-  return (await system.temporal.workflow.getHandle(robotId).describe()).typedSearchAttributes.get(
-    RobotStatusKey,
-  );
-}
-
 const post = (robotId: string, action: string) => request(system.url).post(`/v1/robots/${robotId}/${action}`);
 
 describe('pause and resume', () => {
@@ -55,7 +50,7 @@ describe('pause and resume', () => {
     const robot = await waitForStatus(robotId, 'paused');
     expect(robot.progress?.steps.map((step) => step.status)).toEqual(['completed', 'pending', 'pending']);
     expect(await rowOf(robotId)).toMatchObject({ status: 'paused' });
-    expect(await searchStatus(robotId)).toBe('paused');
+    await describeWhenStatus(system, robotId, 'paused');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await request(system.url).get(`/v1/robots/${robotId}`)).body.status).toBe('paused');
 
@@ -102,9 +97,8 @@ describe('parking a robot whose step failed for good', () => {
       status: 'parked',
       error_message: 'upstream ledger rejected the entry',
     });
-    const description = await system.temporal.workflow.getHandle(robotId).describe();
+    const description = await describeWhenStatus(system, robotId, 'parked');
     expect(description.status.name).toBe('RUNNING');
-    expect(description.typedSearchAttributes.get(RobotStatusKey)).toBe('parked');
     expect(description.memo).toMatchObject({
       parked: { step: 'second', error: 'upstream ledger rejected the entry' },
     });
