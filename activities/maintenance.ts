@@ -10,6 +10,7 @@ import { findBuiltInRobotType } from '../core/robot-types';
 import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/robot-workflow';
 import type { DatabaseHandle } from '../db/client';
 import type { ModuleServices } from '../db/module-services';
+import { RobotTypesRepository } from '../db/robot-types.repository';
 import type { RobotsRepository } from '../db/robots.repository';
 import { robots as robotsTable } from '../db/schema';
 
@@ -43,6 +44,7 @@ export function createMaintenanceActivities({
   client,
   logger,
 }: MaintenanceDeps) {
+  const robotTypes = new RobotTypesRepository(database.db);
   return {
     /** Drops dead replicas (and their in-flight counts) and writes each module's health and live summary. */
     async monitorModuleHealth() {
@@ -157,7 +159,10 @@ export function createMaintenanceActivities({
           closed.push({ robotId: row.robotId, status });
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) throw err;
-          const definition = findBuiltInRobotType(row.robotType);
+          // The version the robot was created with: built in, else registered (robot_types).
+          const definition =
+            findBuiltInRobotType(row.robotType) ??
+            (await robotTypes.find(row.robotType, row.robotTypeVersion))?.definition;
           if (!definition) {
             await robots.close(row.robotId, 'failed', {
               error: `robot type ${row.robotType} no longer exists (reconciled)`,

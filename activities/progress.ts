@@ -31,7 +31,8 @@ export interface ProgressRecord {
   progress: RobotProgress;
   input: Record<string, unknown>;
   output?: Record<string, unknown>;
-  error?: string;
+  /** null clears an earlier error (a parked robot that was resumed). */
+  error?: string | null;
   processingTimeMs?: number;
   stepOutcome?: StepOutcome;
 }
@@ -42,6 +43,8 @@ const executionStateOf: Record<RobotStatus, ExecutionState> = {
   running: 'running',
   paused: 'running',
   parked: 'running',
+  awaiting_approval: 'running',
+  escalated: 'running',
   completed: 'completed',
   failed: 'failed',
   cancelled: 'cancelled',
@@ -110,7 +113,14 @@ export function createProgressActivities({
       });
       // A retry applies the outcome twice: that nudges an average, it never loses or invents a step.
       const [, , circuit] = await Promise.all([
-        executions.upsert({ executionId: record.executionId, state, progress, finished }),
+        executions.upsert({
+          executionId: record.executionId,
+          state,
+          progress,
+          finished,
+          // A retry of a failed robot continues from these (stored with the final record).
+          ...(record.output !== undefined ? { outputs: record.output } : {}),
+        }),
         cached,
         record.stepOutcome ? applyOutcome(record.stepOutcome) : null,
       ]);

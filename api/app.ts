@@ -14,18 +14,25 @@ import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { NotificationsRepository } from '../db/notifications.repository';
 import { ReportsRepository } from '../db/reports.repository';
+import { RobotTypesRepository } from '../db/robot-types.repository';
 import { RobotsRepository } from '../db/robots.repository';
+import { ApprovalsService } from './approvals.service';
 import { checkHealth, HealthProbe } from './health';
 import { httpMetrics } from './middleware/http-metrics';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { requestId } from './middleware/request-id';
 import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
+import { RobotControlService } from './robot-control.service';
+import { RobotTypesService } from './robot-types.service';
 import { RobotsService } from './robots.service';
 import { alertsRoutes } from './routes/alerts.routes';
+import { approvalsRoutes } from './routes/approvals.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { notificationsRoutes } from './routes/notifications.routes';
 import { reportsRoutes } from './routes/reports.routes';
+import { robotControlRoutes } from './routes/robot-control.routes';
+import { robotTypesRoutes } from './routes/robot-types.routes';
 import { robotsRoutes } from './routes/robots.routes';
 
 export interface AppDeps {
@@ -41,31 +48,61 @@ export interface AppDeps {
 export interface ApiServices {
   robotsService: RobotsService;
   modulesService: ModulesService;
+  robotTypesService: RobotTypesService;
+  robotControlService: RobotControlService;
+  approvalsService: ApprovalsService;
 }
 
 /** The services behind the routes; built apart so the server can also warm caches with them. */
 export function createApiServices(deps: AppDeps): ApiServices {
   const { config, logger, database, cache, temporal, services } = deps;
-  const modulesService = new ModulesService(
-    services,
-    { weights: loadBalancerWeights(config), targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS },
-    cache.manager,
-  );
+  const robotsRepository = new RobotsRepository(database.db, database.readDb);
+  const executionsRepository = new ExecutionsRepository(database.db, database.readDb);
+  const guard = new DatabaseGuard({
+    threshold: config.DB_CIRCUIT_FAILURE_THRESHOLD,
+    halfOpenAfterMs: config.DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
+  });
+  const robotTypesService = new RobotTypesService({
+    repository: new RobotTypesRepository(database.db),
+    guard,
+  });
   const robotsService = new RobotsService({
     config,
     temporal,
-    robots: new RobotsRepository(database.db, database.readDb),
-    executions: new ExecutionsRepository(database.db, database.readDb),
+    robots: robotsRepository,
+    executions: executionsRepository,
     cache,
-    guard: new DatabaseGuard({
-      threshold: config.DB_CIRCUIT_FAILURE_THRESHOLD,
-      halfOpenAfterMs: config.DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
-    }),
+    guard,
+    logger,
+    robotTypes: robotTypesService,
+  });
+  const robotControlService = new RobotControlService({
+    config,
+    temporal,
+    robotsService,
+    robots: robotsRepository,
+    executions: executionsRepository,
+    cache,
+    guard,
+    resolveDefinition: (name, version) => robotTypesService.version(name, version),
     logger,
   });
-  const robotsRepository = new RobotsRepository(database.db, database.readDb);
+  const approvalsService = new ApprovalsService({
+    robots: robotsRepository,
+    executions: executionsRepository,
+    guard,
+  });
+  const modulesService = new ModulesService(
+    services,
+    {
+      weights: loadBalancerWeights(config),
+      targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
+      robotTypes: robotTypesService,
+    },
+    cache.manager,
+  );
   setRobotCountSource(() => robotsRepository.countByStatusAndType());
-  return { modulesService, robotsService };
+  return { robotsService, modulesService, robotTypesService, robotControlService, approvalsService };
 }
 
 export function createApp(deps: AppDeps, api: ApiServices = createApiServices(deps)): Express {
@@ -110,25 +147,25 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
     res.json(openApi);
   });
 
-  const { modulesService, robotsService } = api;
   app.use(
     '/v1',
-    robotsRoutes(robotsService, {
+    robotsRoutes(api.robotsService, {
       events,
       bodyLimit: config.BODY_LIMIT,
       temporalUiUrl: config.TEMPORAL_UI_URL,
       namespace: config.TEMPORAL_NAMESPACE,
     }),
   );
-
+  app.use('/v1', robotControlRoutes(api.robotControlService, { bodyLimit: config.BODY_LIMIT }));
+  app.use('/v1', robotTypesRoutes(api.robotTypesService, { bodyLimit: config.BODY_LIMIT }));
+  app.use('/v1', approvalsRoutes(api.approvalsService));
   app.use(
     '/v1',
-    modulesRoutes(modulesService, {
+    modulesRoutes(api.modulesService, {
       bodyLimit: config.BODY_LIMIT,
       replicaTtlSeconds: config.MODULE_REPLICA_TTL_SECONDS,
     }),
   );
-
   app.use('/v1', reportsRoutes(new ReportsRepository(database.readDb)));
   app.use('/v1', alertsRoutes(new AlertsRepository(database.db, database.readDb)));
   app.use(

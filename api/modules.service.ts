@@ -4,7 +4,7 @@ import { type CacheManager, cacheKey } from '../core/cache-manager';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { LoadBalancerWeights } from '../core/load-balancer';
 import { type CandidateScore, scoreModule } from '../core/load-balancer';
-import { findBuiltInRobotType } from '../core/robot-types';
+import { findBuiltInRobotType, type RobotTypeDefinition } from '../core/robot-types';
 import { MODULE_STEP_KINDS, moduleStepKinds } from '../core/step-kinds';
 import { moduleTaskQueue } from '../core/task-queues';
 import type { ModuleServices } from '../db/module-services';
@@ -39,7 +39,12 @@ const majorOf = (version: string) => version.split('.')[0];
 export class ModulesService {
   constructor(
     private readonly services: ModuleServices,
-    private readonly options: { weights: LoadBalancerWeights; targetLatencyMs: number },
+    private readonly options: {
+      weights: LoadBalancerWeights;
+      targetLatencyMs: number;
+      /** Registered robot types too; without it only the built-in ones are known. */
+      robotTypes?: { current(name: string): Promise<RobotTypeDefinition | undefined> };
+    },
     private readonly cache: CacheManager,
   ) {}
 
@@ -141,7 +146,11 @@ export class ModulesService {
 
   private async views(rows: ModuleRow[], robotType?: string): Promise<ModuleView[]> {
     const now = Date.now();
-    const definition = robotType ? findBuiltInRobotType(robotType) : undefined;
+    const definition = !robotType
+      ? undefined
+      : this.options.robotTypes
+        ? await this.options.robotTypes.current(robotType)
+        : findBuiltInRobotType(robotType);
     if (robotType && !definition) {
       throw new ValidationError(`unknown robot type "${robotType}"`, {
         errors: [{ field: 'query.robotType', message: `unknown robot type "${robotType}"` }],

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { ROBOT_STATUSES } from '../core/robot';
+import { robotControlPaths } from './openapi-control';
+import { robotTypePaths } from './openapi-robot-types';
 import {
   createRobotBody,
   createSubscriptionBody,
@@ -227,6 +230,8 @@ export function buildOpenApiDocument(version: string) {
           responses: { '200': { description: '{items}' } },
         },
       },
+      ...robotControlPaths(problem),
+      ...robotTypePaths(problem),
       '/health': {
         get: {
           summary: 'Dependencies (database, cache, temporal, modules) with status and latency',
@@ -275,6 +280,18 @@ export function buildOpenApiDocument(version: string) {
             },
           },
         },
+        ControlResult: {
+          type: 'object',
+          description: 'Accepted: the robot acts on it; its status changes as its workflow does',
+          properties: {
+            robotId: { type: 'string', format: 'uuid' },
+            action: { type: 'string', enum: ['cancel', 'pause', 'resume', 'retry', 'approve', 'reject'] },
+            status: { type: 'string', enum: [...ROBOT_STATUSES] },
+            effect: { type: 'string', description: 'What the robot does next, in words' },
+            runId: { type: 'string', description: 'retry: the new run' },
+            links: { type: 'object', properties: { self: { type: 'string' } } },
+          },
+        },
         Robot: {
           type: 'object',
           properties: {
@@ -283,7 +300,7 @@ export function buildOpenApiDocument(version: string) {
             typeVersion: { type: 'integer' },
             status: {
               type: 'string',
-              enum: ['queued', 'pending', 'running', 'paused', 'parked', 'completed', 'failed', 'cancelled'],
+              enum: [...ROBOT_STATUSES],
             },
             priority: { type: 'string', enum: ['low', 'normal', 'high', 'critical'] },
             moduleName: { type: ['string', 'null'] },

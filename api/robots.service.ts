@@ -4,6 +4,8 @@ import type { Config } from '../core/config';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import {
+  type ApprovalWait,
+  isTerminal,
   ROBOT_PRIORITIES,
   type RobotProgress,
   type RobotStatus,
@@ -11,7 +13,7 @@ import {
   type StepProgress,
   type StoredDecision,
 } from '../core/robot';
-import { findBuiltInRobotType } from '../core/robot-types';
+import { findBuiltInRobotType, type RobotTypeDefinition } from '../core/robot-types';
 import {
   ROBOT_WORKFLOW,
   type RobotArgsConfig,
@@ -39,6 +41,8 @@ export interface RobotsServiceDeps {
   cache: StatusCache;
   guard: DatabaseGuard;
   logger: Logger;
+  /** Registered robot types; without it only the built-in ones exist. */
+  robotTypes?: { current(name: string): Promise<RobotTypeDefinition | undefined> };
 }
 
 function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null): RobotProgress | null {
@@ -48,6 +52,8 @@ function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null)
     reason?: string | null;
     routing?: StoredDecision[];
     sequence?: number | null;
+    approval?: ApprovalWait;
+    pauseRequested?: boolean;
   };
   const steps = details.steps ?? [];
   const stepsCompleted = steps.filter((step) => step.status === 'completed').length;
@@ -66,6 +72,8 @@ function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null)
     routing: details.routing ?? [],
     ...(details.reason ? { reason: details.reason } : {}),
     ...(typeof details.sequence === 'number' ? { sequence: details.sequence } : {}),
+    ...(details.approval ? { approval: details.approval } : {}),
+    ...(details.pauseRequested ? { pauseRequested: true } : {}),
   };
 }
 
@@ -81,7 +89,9 @@ export class RobotsService {
     body: CreateRobotBody,
     idempotencyKey: string | undefined,
   ): Promise<{ robot: RobotView; created: boolean }> {
-    const definition = findBuiltInRobotType(body.type);
+    const definition = this.deps.robotTypes
+      ? await this.deps.robotTypes.current(body.type)
+      : findBuiltInRobotType(body.type);
     if (!definition) {
       throw new ValidationError(`unknown robot type "${body.type}"`, {
         errors: [{ field: 'body.type', message: `unknown robot type "${body.type}"` }],

@@ -30,6 +30,14 @@ export const listRobotsQuery = z
   .strict();
 export type ListRobotsQuery = z.infer<typeof listRobotsQuery>;
 
+export const listApprovalsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+export type ListApprovalsQuery = z.infer<typeof listApprovalsQuery>;
+
 const moduleName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter');
@@ -113,3 +121,14 @@ export const createSubscriptionBody = z
   .strict();
 
 export const subscriptionParams = z.object({ id: z.uuid() });
+/** A reviewer's verdict on an approval step (POST /v1/robots/:id/approve and /reject). */
+export const approvalDecisionBody = z
+  .object({
+    fields: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Corrected fields, merged into the robot data on approval'),
+    comment: z.string().max(2000).optional().describe('Why; a rejection fails the robot with it'),
+  })
+  .strict();
+export type ApprovalDecisionBody = z.infer<typeof approvalDecisionBody>;

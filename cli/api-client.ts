@@ -61,6 +61,15 @@ export class ApiClient {
     return this.request<{ items: RobotResponse[]; nextCursor: string | null }>('GET', `/v1/robots?${params}`);
   }
 
+  /** cancel, pause, resume, retry, approve, reject: accepted (202), the robot acts on it. */
+  robotAction(id: string, action: string, body?: Record<string, unknown>) {
+    return this.request<{ robotId: string; action: string; status: string; effect: string }>(
+      'POST',
+      `/v1/robots/${encodeURIComponent(id)}/${action}`,
+      body,
+    );
+  }
+
   listModules(robotType?: string) {
     const query = robotType ? `?robotType=${encodeURIComponent(robotType)}` : '';
     return this.request<{ items: ModuleResponse[] }>('GET', `/v1/modules${query}`);

@@ -24,7 +24,8 @@ export async function waitForRobot(
         status: robot.status,
         step: robot.progress?.currentStep ?? '',
       });
-      if (isTerminal(robot.status)) return robot;
+      // Parked: it waits for an operator, not for time; waiting on would only run into the timeout.
+      if (isTerminal(robot.status) || robot.status === 'parked') return robot;
       if (Date.now() > deadline)
         throw new Error(`robot ${robotId} still ${robot.status} after ${options.timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 300));

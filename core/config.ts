@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './durations';
 import { validateWeights } from './load-balancer';
 import { DEFAULT_CONTROL_TASK_QUEUE } from './task-queues';
 
@@ -21,6 +22,13 @@ const bool = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
 const weight = z.coerce.number().min(0).max(1);
+
+/** A duration like `30s` or `7d`, parsed to milliseconds. */
+const duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'must look like 500ms, 30s, 15m, 24h or 7d')
+  .transform((value) => parseDuration(value) ?? 0)
+  .refine((ms) => ms >= 1000 && ms <= 365 * 86_400_000, 'must be between 1s and 365d');
 
 const schema = z
   .object({
@@ -150,6 +158,11 @@ const schema = z
     CLEANUP_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
     EXECUTION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(120),
+    // A robot whose step failed after all its retries is parked this long for an operator to resume it.
+    ROBOT_PARK_TIMEOUT: duration.prefault('7d'),
+    // Approval steps: how long they wait for a person, then again after escalation (step params override).
+    APPROVAL_TIMEOUT: duration.prefault('24h'),
+    APPROVAL_ESCALATION_TIMEOUT: duration.prefault('24h'),
 
     DATA_DIR: z.string().min(1).default('.data'),
     TEMPORAL_DEV_PORT: port.default(7233),

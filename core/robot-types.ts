@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { parseDuration } from './durations';
+
+const MAX_WAIT_MS = 365 * 86_400_000;
+
 import { STEP_KINDS } from './step-kinds';
 
 // A robot type is a versioned pipeline. Its definition is passed into the workflow at start
@@ -6,20 +10,70 @@ import { STEP_KINDS } from './step-kinds';
 
 export { moduleStepKinds, STEP_KINDS, type StepKind, WORKFLOW_STEP_KINDS } from './step-kinds';
 
-export const stepDefinitionSchema = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  kind: z.enum(STEP_KINDS),
-  params: z.record(z.string(), z.unknown()).default({}),
-  timeoutSeconds: z.number().int().min(1).max(86_400).default(60),
-});
+/** A step's activity retry policy; without one, 3 attempts from 1 s backing off to 20 s. */
+export const stepRetrySchema = z
+  .object({
+    maximumAttempts: z.number().int().min(1).max(100),
+    initialIntervalSeconds: z.number().min(0.1).max(3600).default(1),
+    maximumIntervalSeconds: z.number().min(0.1).max(86_400).default(20),
+    backoffCoefficient: z.number().min(1).max(10).default(2),
+  })
+  .strict();
+export type StepRetry = z.infer<typeof stepRetrySchema>;
+
+export const stepDefinitionSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+    kind: z.enum(STEP_KINDS),
+    params: z.record(z.string(), z.unknown()).default({}),
+    timeoutSeconds: z.number().int().min(1).max(86_400).default(60),
+    retry: stepRetrySchema.optional(),
+    /** Fields the step's output must have; a step that returns without them fails the robot. */
+    requiredOutputs: z.array(z.string().min(1).max(100)).max(50).optional(),
+  })
+  .superRefine((step, ctx) => {
+    // Approval waits are read by the workflow: a bad one must be refused at registration.
+    if (step.kind !== 'approval') return;
+    for (const param of ['timeout', 'escalationTimeout']) {
+      const value = step.params[param];
+      if (value === undefined) continue;
+      const ms = parseDuration(value) ?? 0;
+      if (ms < 1000 || ms > MAX_WAIT_MS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['params', param],
+          message: 'must be a duration from 1s to 365d, like 30s, 15m, 24h or 7d',
+        });
+      }
+    }
+  });
 export type StepDefinition = z.infer<typeof stepDefinitionSchema>;
 
-export const robotTypeDefinitionSchema = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-  version: z.number().int().min(1),
+const robotTypeFields = {
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter'),
   description: z.string().max(500).default(''),
   steps: z.array(stepDefinitionSchema).min(1).max(100),
-});
+};
+
+function uniqueStepNames(type: { steps: { name: string }[] }, ctx: z.RefinementCtx): void {
+  // Outputs are keyed by step name: a repeated name would overwrite an earlier step's output.
+  const seen = new Set<string>();
+  for (const [index, step] of type.steps.entries()) {
+    if (seen.has(step.name))
+      ctx.addIssue({ code: 'custom', path: ['steps', index, 'name'], message: 'step names must be unique' });
+    seen.add(step.name);
+  }
+}
+
+export const robotTypeDefinitionSchema = z
+  .object({ ...robotTypeFields, version: z.number().int().min(1) })
+  .superRefine(uniqueStepNames);
+
+/** `POST /v1/robot-types`: a definition without its version, which the registry assigns. */
+export const robotTypeRegistrationSchema = z.object(robotTypeFields).strict().superRefine(uniqueStepNames);
+export type RobotTypeRegistration = z.infer<typeof robotTypeRegistrationSchema>;
 export type RobotTypeDefinition = z.infer<typeof robotTypeDefinitionSchema>;
 
 const builtIn: RobotTypeDefinition[] = [
@@ -73,6 +127,17 @@ const builtIn: RobotTypeDefinition[] = [
           text: 'Hello {{input.name}},\n\nwe received your message:\n\n{{input.text}}\n\nRobot {{robotId}}',
         },
       },
+    ],
+  }),
+  robotTypeDefinitionSchema.parse({
+    name: 'approval-demo',
+    version: 1,
+    description:
+      'A person checks the data between validation and summary: approve with corrected fields, or reject.',
+    steps: [
+      { name: 'validate-input', kind: 'validate', params: { required: ['text'] } },
+      { name: 'review', kind: 'approval' },
+      { name: 'summarize', kind: 'transform', params: { fields: ['text'] } },
     ],
   }),
 ];

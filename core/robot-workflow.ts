@@ -1,4 +1,4 @@
-import type { RobotPriority } from './robot';
+import type { RobotPriority, StepProgress } from './robot';
 import type { RobotTypeDefinition } from './robot-types';
 import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from './search-attributes';
 
@@ -31,7 +31,24 @@ export interface RobotWorkflowInput {
   moduleWaitSeconds: number;
   /** Failover timing, from configuration at start (workflows read no environment). */
   stepPolicy?: StepPolicy;
+  /** How long a robot parked after a failed step waits for resume before it fails (ROBOT_PARK_TIMEOUT). */
+  parkTimeoutMs?: number;
+  /** Default waits of approval steps (APPROVAL_TIMEOUT, APPROVAL_ESCALATION_TIMEOUT); step params override. */
+  approval?: { timeoutMs: number; escalationMs: number };
+  /** A retry of a failed robot: a new run that continues where the failed one stopped. */
+  resumeFrom?: ResumePoint;
 }
+
+/** Where a retried robot continues: the failed step, with the earlier steps' progress and outputs. */
+export interface ResumePoint {
+  stepIndex: number;
+  steps: StepProgress[];
+  outputs: Record<string, Record<string, unknown>>;
+}
+
+/** Defaults for runs started before these settings existed (their histories replay with them). */
+export const DEFAULT_PARK_TIMEOUT_MS = 7 * 86_400_000;
+export const DEFAULT_APPROVAL_WAITS = { timeoutMs: 86_400_000, escalationMs: 86_400_000 };
 
 export interface RobotWorkflowResult {
   robotId: string;
@@ -67,6 +84,9 @@ export function robotStartOptions(args: RobotWorkflowInput, taskQueue: string) {
 
 export type RobotArgsConfig = {
   MODULE_WAIT_SECONDS: number;
+  ROBOT_PARK_TIMEOUT: number;
+  APPROVAL_TIMEOUT: number;
+  APPROVAL_ESCALATION_TIMEOUT: number;
   MODULE_PICKUP_TIMEOUT_SECONDS: number;
   STEP_HEARTBEAT_TIMEOUT_SECONDS: number;
 };
@@ -78,6 +98,7 @@ export function robotWorkflowArgs(
   definition: RobotTypeDefinition,
   input: Record<string, unknown>,
   priority: RobotPriority,
+  resumeFrom?: ResumePoint,
 ): RobotWorkflowInput {
   return {
     robotId,
@@ -90,5 +111,8 @@ export function robotWorkflowArgs(
       pickupTimeoutSeconds: config.MODULE_PICKUP_TIMEOUT_SECONDS,
       heartbeatTimeoutSeconds: config.STEP_HEARTBEAT_TIMEOUT_SECONDS,
     },
+    parkTimeoutMs: config.ROBOT_PARK_TIMEOUT,
+    approval: { timeoutMs: config.APPROVAL_TIMEOUT, escalationMs: config.APPROVAL_ESCALATION_TIMEOUT },
+    ...(resumeFrom ? { resumeFrom } : {}),
   };
 }

@@ -8,6 +8,8 @@ export const ROBOT_STATUSES = [
   'running',
   'paused',
   'parked',
+  'awaiting_approval',
+  'escalated',
   'completed',
   'failed',
   'cancelled',
@@ -15,6 +17,9 @@ export const ROBOT_STATUSES = [
 export type RobotStatus = (typeof ROBOT_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly RobotStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** A robot waiting at an approval step for a person's verdict. */
+export const WAITING_FOR_PEOPLE: readonly RobotStatus[] = ['awaiting_approval', 'escalated'];
 
 export const ROBOT_PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 export type RobotPriority = (typeof ROBOT_PRIORITIES)[number];
@@ -34,6 +39,19 @@ export interface StepProgress {
   completedAt?: string;
   durationMs?: number;
   error?: string;
+  /** An approval step whose first wait ran out: when it was escalated. */
+  escalatedAt?: string;
+}
+
+/** A robot waiting for a person (an `approval` step): what `GET /v1/approvals` lists. */
+export interface ApprovalWait {
+  step: string;
+  since: string;
+  /** When the current wait ends: escalation first, then failure. */
+  deadline: string;
+  escalated: boolean;
+  /** What the reviewer checks: the robot's data so far and the earlier steps' outputs. */
+  data: { input: Record<string, unknown>; outputs: Record<string, Record<string, unknown>> };
 }
 
 /** One routing decision as kept in history and robot_execute: bounded whatever the module count. */
@@ -66,6 +84,10 @@ export interface RobotProgress {
   sequence?: number;
   /** Routing decisions, oldest first (at most the last 10). */
   routing: StoredDecision[];
+  /** Set while an approval step waits for a person. */
+  approval?: ApprovalWait;
+  /** A pause was asked for and takes effect before the next step. */
+  pauseRequested?: boolean;
 }
 
 export function isTerminal(status: RobotStatus): boolean {

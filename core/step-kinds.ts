@@ -1,10 +1,18 @@
 // Step kinds without zod, so workflow code can use them too (the robot-type schemas need zod).
 
-export const STEP_KINDS = ['validate', 'classify', 'transform', 'noop', 'delay', 'send-email'] as const;
+export const STEP_KINDS = [
+  'validate',
+  'classify',
+  'transform',
+  'noop',
+  'delay',
+  'approval',
+  'send-email',
+] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
-/** Steps the workflow runs itself (timers); all others are activities on a module queue. */
-export const WORKFLOW_STEP_KINDS: readonly StepKind[] = ['delay'];
+/** Steps the workflow runs itself (timers, waits for people); all others are activities on a module queue. */
+export const WORKFLOW_STEP_KINDS: readonly StepKind[] = ['delay', 'approval'];
 
 /** Step kinds a module can run. */
 export const MODULE_STEP_KINDS: readonly StepKind[] = STEP_KINDS.filter(

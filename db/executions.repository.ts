@@ -8,6 +8,8 @@ export interface ExecutionUpdate {
   state: ExecutionState;
   progress: RobotProgress;
   finished: boolean;
+  /** Outputs of the completed steps, by step name. */
+  outputs?: Record<string, unknown>;
 }
 
 export class ExecutionsRepository {
@@ -40,6 +42,9 @@ export class ExecutionsRepository {
         routing: progress.routing,
         // Streams read from Postgres when there is no Redis: they need the update's sequence.
         sequence: progress.sequence ?? null,
+        ...(progress.approval ? { approval: progress.approval } : {}),
+        ...(progress.pauseRequested ? { pauseRequested: true } : {}),
+        ...(update.outputs ? { outputs: update.outputs } : {}),
       },
       performanceMetrics: {
         stepsCompleted: progress.stepsCompleted,

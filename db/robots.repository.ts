@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import {
   type RobotPriority,
   type RobotProgress,
@@ -21,6 +21,8 @@ export interface NewRobot {
 
 export interface RobotListQuery {
   status?: RobotStatus | undefined;
+  /** Any of these statuses (the approvals inbox). */
+  statuses?: RobotStatus[] | undefined;
   type?: string | undefined;
   limit: number;
   after?: { createdAt: Date; robotId: string } | undefined;
@@ -93,6 +95,24 @@ export class RobotsRepository {
       .where(eq(robots.robotId, robotId));
   }
 
+  /** Claims a failed robot for a retry: null when it is not failed (any more). */
+  async markRetrying(robotId: string): Promise<RobotRow | null> {
+    const rows = await this.db
+      .update(robots)
+      .set({ status: 'queued', errorMessage: null, updatedAt: new Date() })
+      .where(and(eq(robots.robotId, robotId), eq(robots.status, 'failed')))
+      .returning();
+    return rows[0] ?? null;
+  }
+
+  /** Undoes markRetrying when the new run could not start. */
+  async restoreFailed(robotId: string, errorMessage: string | null): Promise<void> {
+    await this.db
+      .update(robots)
+      .set({ status: 'failed', errorMessage, updatedAt: new Date() })
+      .where(and(eq(robots.robotId, robotId), eq(robots.status, 'queued')));
+  }
+
   /** A row for a robot workflow that has none (started outside the API, or its row was lost). */
   async restoreFromWorkflow(robot: {
     robotId: string;
@@ -128,6 +148,7 @@ export class RobotsRepository {
   async list(query: RobotListQuery): Promise<RobotRow[]> {
     const filters: SQL[] = [];
     if (query.status) filters.push(eq(robots.status, query.status));
+    if (query.statuses) filters.push(inArray(robots.status, query.statuses));
     if (query.type) filters.push(eq(robots.robotType, query.type));
     if (query.after) {
       const { createdAt, robotId } = query.after;

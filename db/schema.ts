@@ -223,6 +223,19 @@ export const sentEmails = pgTable(
 export type SentEmailRow = typeof sentEmails.$inferSelect;
 export type SubscriptionRow = typeof notificationSubscriptions.$inferSelect;
 export type DeliveryRow = typeof notificationDeliveries.$inferSelect;
+/** Robot types registered through the API: one row per version; built-in types live in code. */
+export const robotTypes = pgTable(
+  'robot_types',
+  {
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    definition: jsonb('definition').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.name, table.version] })],
+);
+
 export type ModuleRow = typeof moduleRegistry.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;
+export type RobotTypeRow = typeof robotTypes.$inferSelect;

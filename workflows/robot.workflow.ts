@@ -1,32 +1,44 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   isCancellation,
   log,
-  proxyActivities,
+  patched,
   proxyLocalActivities,
   setHandler,
   sleep,
-  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ControlActivities, StepActivities, StepOutcome } from '../activities/types';
+import type { ControlActivities, StepOutcome } from '../activities/types';
 import { NO_ELIGIBLE_MODULE } from '../core/load-balancer';
 import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../core/robot';
-import type { StepDefinition } from '../core/robot-types';
+import { DEFAULT_APPROVAL_WAITS, DEFAULT_PARK_TIMEOUT_MS } from '../core/robot-workflow';
 import { ModuleNameKey, RobotStatusKey } from '../core/search-attributes';
-import { moduleStepKinds } from '../core/step-kinds';
-import { moduleTaskQueue } from '../core/task-queues';
+import { moduleStepKinds, type StepKind } from '../core/step-kinds';
 import {
   DEFAULT_STEP_POLICY,
   progressQuery,
   type RobotWorkflowInput,
   type RobotWorkflowResult,
-  type StepPolicy,
 } from './robot.definitions';
+import { RobotControls } from './robot-controls';
+import {
+  businessFailure,
+  checkRequiredOutputs,
+  errorMessage,
+  notPickedUp,
+  stepActivities,
+} from './step-dispatch';
+
+/**
+ * Pause/resume, parking and approvals change the commands a run issues: runs started before them
+ * replay without (no marker in their history), runs started after get them.
+ */
+export const CONTROLS_PATCH = 'robot-controls-v1';
+
+type ModuleStepKind = Exclude<StepKind, 'delay' | 'approval'>;
 
 /**
  * Selection and progress are short calls to Postgres/Redis from the control worker itself: local
@@ -43,42 +55,6 @@ const control = proxyLocalActivities<ControlActivities>({
 const ROUTING_KEPT = 10;
 const WAITS_PER_BACKOFF = 12;
 const MAX_WAIT_SECONDS = 60;
-
-function stepActivities(moduleName: string, step: StepDefinition, policy: StepPolicy): StepActivities {
-  return proxyActivities<StepActivities>({
-    taskQueue: moduleTaskQueue(moduleName),
-    // Not picked up in time = the module is dead, drained or overloaded: fail over (not retried here).
-    scheduleToStartTimeout: `${policy.pickupTimeoutSeconds} seconds`,
-    heartbeatTimeout: `${Math.min(policy.heartbeatTimeoutSeconds, step.timeoutSeconds)} seconds`,
-    startToCloseTimeout: `${step.timeoutSeconds} seconds`,
-    retry: { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 3 },
-  });
-}
-
-function errorMessage(err: unknown): string {
-  // Activity failures wrap the real reason in `cause`.
-  let current: unknown = err;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(err);
-}
-
-/** A module that never picked the step up: no replica polls its queue. */
-function notPickedUp(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof TimeoutFailure &&
-    err.cause.timeoutType === 'SCHEDULE_TO_START'
-  );
-}
-
-/** The step's own verdict on its input (non-retryable): no module would do better. */
-function businessFailure(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.nonRetryable === true
-  );
-}
 
 export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWorkflowResult> {
   const { robotId, definition, input, priority } = args;
@@ -107,10 +83,24 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
   setHandler(progressQuery, () => progress);
 
   const outputs: Record<string, Record<string, unknown>> = {};
+  // The data steps work on: the input, plus fields corrected by reviewers at approval steps.
+  const data: Record<string, unknown> = { ...input };
+  const resume = args.resumeFrom;
+  if (resume) {
+    // A retry of a failed robot: the steps before the failed one are done; keep their results.
+    for (const [index, earlier] of resume.steps.entries()) {
+      if (index < resume.stepIndex && steps[index]) steps[index] = { ...earlier, status: 'completed' };
+    }
+    Object.assign(outputs, resume.outputs);
+    for (const step of definition.steps.slice(0, resume.stepIndex)) {
+      const fields = step.kind === 'approval' ? outputs[step.name]?.fields : undefined;
+      if (fields && typeof fields === 'object') Object.assign(data, fields);
+    }
+  }
 
   const record = async (
     status: RobotStatus,
-    extra: { output?: Record<string, unknown>; error?: string; stepOutcome?: StepOutcome } = {},
+    extra: { output?: Record<string, unknown>; error?: string | null; stepOutcome?: StepOutcome } = {},
   ) => {
     progress.status = status;
     progress.sequence = (progress.sequence ?? 0) + 1;
@@ -132,6 +122,9 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
     });
     return { processingTimeMs: processingTimeMs ?? 0, circuit };
   };
+
+  const controls = patched(CONTROLS_PATCH) ? new RobotControls(progress, record) : null;
+  controls?.install();
 
   const remember = (decision: StoredDecision, cause: StoredDecision['cause'], step?: string) => {
     const entry: StoredDecision = { ...decision, cause, ...(step ? { step } : {}) };
@@ -172,7 +165,8 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
 
     for (const [index, step] of definition.steps.entries()) {
       const state = steps[index];
-      if (!state) continue;
+      if (!state || (resume && index < resume.stepIndex)) continue;
+      await controls?.gate();
       progress.currentStep = step.name;
       state.status = 'running';
       state.startedAt = new Date().toISOString();
@@ -185,16 +179,40 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
         await record('running');
         continue;
       }
+      if (step.kind === 'approval') {
+        if (!controls)
+          throw ApplicationFailure.nonRetryable('approval steps need a newer worker', 'Unsupported');
+        const verdict = await controls.awaitApproval(
+          step,
+          state,
+          data,
+          outputs,
+          args.approval ?? DEFAULT_APPROVAL_WAITS,
+        );
+        if (verdict.fields) Object.assign(data, verdict.fields);
+        outputs[step.name] = {
+          approved: true,
+          escalated: verdict.escalated,
+          ...(verdict.fields ? { fields: verdict.fields } : {}),
+          ...(verdict.comment !== undefined ? { comment: verdict.comment } : {}),
+        };
+        state.status = 'completed';
+        state.completedAt = new Date().toISOString();
+        state.durationMs = Date.parse(state.completedAt) - Date.parse(state.startedAt);
+        await record('running');
+        continue;
+      }
+      const kind = step.kind as ModuleStepKind;
 
       const excluded: string[] = [];
       for (;;) {
         state.moduleName = moduleName;
         const started = Date.now();
         try {
-          outputs[step.name] = await stepActivities(moduleName, step, policy)[step.kind]({
+          outputs[step.name] = await stepActivities(moduleName, step, policy)[kind]({
             robotId,
             step,
-            input,
+            input: data,
             previous: outputs,
           });
         } catch (err) {
@@ -203,7 +221,12 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
           const { circuit } = await record('running', {
             stepOutcome: { moduleName, ok: false, latencyMs: Date.now() - started },
           });
-          if (!notPickedUp(err) && circuit !== 'open') throw err;
+          if (!notPickedUp(err) && circuit !== 'open') {
+            // Not an outage: the step itself failed after its retries. Park (from CONTROLS_PATCH on).
+            if (!controls) throw err;
+            await controls.park(state, errorMessage(err), args.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS);
+            continue;
+          }
           if (excluded.length >= policy.maxFailoversPerStep) {
             // Every module was tried: wait, then start over. A robot is never failed for lack of capacity.
             excluded.length = 0;
@@ -218,6 +241,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
           await record('running');
           continue;
         }
+        checkRequiredOutputs(step, outputs[step.name] ?? {});
         state.status = 'completed';
         state.completedAt = new Date().toISOString();
         state.durationMs = Date.parse(state.completedAt) - Date.parse(state.startedAt);

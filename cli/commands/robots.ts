@@ -106,6 +106,49 @@ export function registerRobotCommands(program: Command): void {
       }),
     );
 
+  for (const [action, description] of [
+    ['cancel', 'cancel a robot that is still open; it ends cancelled'],
+    ['pause', 'pause a robot before its next step'],
+    ['resume', 'resume a paused robot, or retry the failed step of a parked one'],
+    ['retry', 'run a failed robot again from its failed step'],
+  ] as const) {
+    robots
+      .command(`${action} <id>`)
+      .description(description)
+      .action(async (id: string) =>
+        guarded(async () => {
+          const answer = await apiClient(robots.opts<{ api?: string }>().api).robotAction(id, action);
+          print(answer);
+          process.stderr.write(`robot ${id} ${answer.effect}\n`);
+          return EXIT.ok;
+        }),
+      );
+  }
+
+  for (const action of ['approve', 'reject'] as const) {
+    robots
+      .command(`${action} <id>`)
+      .description(
+        action === 'approve'
+          ? 'approve the step a robot waits on, optionally with corrected fields'
+          : 'reject the step a robot waits on; the robot fails with the comment',
+      )
+      .option('-f, --fields <file>', 'JSON object file with corrected fields (- for stdin)')
+      .option('-m, --comment <text>', 'why')
+      .action(async (id: string, options: { fields?: string; comment?: string }) =>
+        guarded(async () => {
+          const body = {
+            ...(options.fields ? { fields: readInput(options.fields) } : {}),
+            ...(options.comment !== undefined ? { comment: options.comment } : {}),
+          };
+          const answer = await apiClient(robots.opts<{ api?: string }>().api).robotAction(id, action, body);
+          print(answer);
+          process.stderr.write(`robot ${id} ${answer.effect}\n`);
+          return EXIT.ok;
+        }),
+      );
+  }
+
   robots
     .command('list')
     .description('list robots, newest first')

@@ -121,3 +121,50 @@ describe('rpa modules', () => {
     expect(result.stderr).toContain('not found');
   });
 });
+
+describe('rpa robots approve | reject | pause | cancel | retry', () => {
+  async function waitingRobot(text: string): Promise<string> {
+    const created = JSON.parse(
+      (await run(['robots', 'create', 'approval-demo', '--input', inputFile({ text })])).stdout,
+    );
+    for (let i = 0; i < 100; i++) {
+      const robot = JSON.parse((await run(['robots', 'get', created.robotId])).stdout);
+      if (robot.status === 'awaiting_approval') return created.robotId;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error('robot never waited for approval');
+  }
+
+  it('approve with a fields file continues the robot on the corrected data', async () => {
+    const robotId = await waitingRobot('typo in this txet');
+    const result = await run([
+      'robots',
+      'approve',
+      robotId,
+      '--fields',
+      inputFile({ text: 'typo fixed in this text' }),
+      '-m',
+      'fixed',
+    ]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ robotId, action: 'approve', status: 'running' });
+    expect(result.stderr).toContain('continues with the corrected data');
+  }, 60_000);
+
+  it('reject, then a second verdict is refused', async () => {
+    const robotId = await waitingRobot('spam');
+    expect((await run(['robots', 'reject', robotId, '-m', 'spam'])).code).toBe(0);
+    // Approving what was already decided is a 409: exit 2 with the reason.
+    const late = await run(['robots', 'approve', robotId]);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/409 Conflict/);
+  }, 60_000);
+
+  it('pause, cancel, resume and retry of an unknown robot exit 2 with the 404', async () => {
+    for (const action of ['pause', 'cancel', 'resume', 'retry']) {
+      const result = await run(['robots', action, '0b6f1f7e-1d2c-4a5b-9c8d-7e6f5a4b3c2d']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('404 Not Found');
+    }
+  }, 60_000);
+});

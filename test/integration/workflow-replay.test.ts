@@ -3,6 +3,7 @@ import path from 'node:path';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import request from 'supertest';
+import { faultySteps } from '../support/faulty-steps';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // Recorded histories of earlier versions must replay on today's workflow code: a change that would
@@ -15,22 +16,41 @@ const bundle = () => {
 };
 
 let system: TestSystem;
+const steps = faultySteps();
 
 beforeAll(async () => {
-  system = await startTestSystem();
+  system = await startTestSystem({ module: false, env: { CIRCUIT_FAILURE_THRESHOLD: '1000' } });
+  await system.startModule({ name: 'replay-mod' }, steps.activities);
 });
 
 afterAll(async () => {
   await system?.close();
 });
 
-async function runRobot(input: Record<string, unknown>) {
-  const created = await request(system.url).post('/v1/robots').send({ type: 'demo', input });
+async function runRobot(
+  input: Record<string, unknown>,
+  type = 'demo',
+  /** Drives the robot while it runs (pause, resume, approve…). */
+  drive: (robotId: string) => Promise<void> = async () => undefined,
+) {
+  const created = await request(system.url).post('/v1/robots').send({ type, input });
+  await drive(created.body.robotId);
   const handle = system.temporal.workflow.getHandle(created.body.robotId);
   await handle.result().catch(() => undefined);
   return eventually(async () =>
     (await handle.describe()).status.name !== 'RUNNING' ? handle.fetchHistory() : undefined,
   );
+}
+
+async function reach(robotId: string, status: string) {
+  await eventually(async () => {
+    const res = await request(system.url).get(`/v1/robots/${robotId}`);
+    return res.body.status === status ? true : undefined;
+  });
+}
+
+function record(file: string, history: Parameters<typeof historyToJSON>[0]) {
+  if (process.env.RECORD_HISTORIES === '1') writeFileSync(path.join(fixtures, file), historyToJSON(history));
 }
 
 describe('workflow replay', () => {
@@ -44,6 +64,37 @@ describe('workflow replay', () => {
       writeFileSync(path.join(fixtures, 'demo-failed.json'), historyToJSON(failed));
     }
   });
+
+  it('replays a paused-and-resumed and a parked-and-resumed run', async () => {
+    const paused = await runRobot({ holdMs: 1000 }, 'noop-pipeline', async (robotId) => {
+      await reach(robotId, 'running');
+      expect((await request(system.url).post(`/v1/robots/${robotId}/pause`)).status).toBe(202);
+      await reach(robotId, 'paused');
+      expect((await request(system.url).post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
+    });
+    steps.fail('replay-park', 'second', 'induced failure');
+    const parked = await runRobot({ tag: 'replay-park' }, 'noop-pipeline', async (robotId) => {
+      await reach(robotId, 'parked');
+      steps.fix('replay-park', 'second');
+      expect((await request(system.url).post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
+    });
+    await Worker.runReplayHistory(bundle(), paused, 'paused');
+    await Worker.runReplayHistory(bundle(), parked, 'parked');
+    record('noop-pause-resume.json', paused);
+    record('noop-park-resume.json', parked);
+  }, 60_000);
+
+  it('replays an approved run with corrected fields', async () => {
+    const approved = await runRobot({ text: 'invoice 5' }, 'approval-demo', async (robotId) => {
+      await reach(robotId, 'awaiting_approval');
+      const res = await request(system.url)
+        .post(`/v1/robots/${robotId}/approve`)
+        .send({ fields: { text: 'invoice 5 corrected' }, comment: 'ok' });
+      expect(res.status).toBe(202);
+    });
+    await Worker.runReplayHistory(bundle(), approved, 'approved');
+    record('approval-approved.json', approved);
+  }, 60_000);
 
   // Recorded with RECORD_HISTORIES=1 by the test above, in the format of `temporal workflow show -o json`.
   const recorded = readdirSync(fixtures).filter((file) => file.endsWith('.json'));

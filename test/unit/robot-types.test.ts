@@ -1,6 +1,11 @@
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import { createEmailStepActivities } from '../../activities/email-steps';
-import { builtInRobotTypes, robotTypeDefinitionSchema, STEP_KINDS } from '../../core/robot-types';
+import {
+  builtInRobotTypes,
+  robotTypeDefinitionSchema,
+  STEP_KINDS,
+  WORKFLOW_STEP_KINDS,
+} from '../../core/robot-types';
 
 describe('robot types', () => {
   it('every built-in type passes its own schema', () => {
@@ -9,14 +14,27 @@ describe('robot types', () => {
     }
   });
 
-  it('every step kind is either a workflow timer or a module activity', () => {
+  it('every step kind is either run by the workflow (timer, approval) or a module activity', () => {
     const activities = Object.keys({
       ...createBasicStepActivities(),
       ...createEmailStepActivities({ transport: null, from: 'x@example.com', sentEmails: null }),
     });
     for (const kind of STEP_KINDS) {
-      expect(kind === 'delay' || activities.includes(kind)).toBe(true);
+      expect(WORKFLOW_STEP_KINDS.includes(kind) !== activities.includes(kind)).toBe(true);
     }
+  });
+
+  it('refuses approval waits that are no duration, zero or over a year', () => {
+    const approval = (timeout: unknown) =>
+      robotTypeDefinitionSchema.safeParse({
+        name: 'x',
+        version: 1,
+        steps: [{ name: 'review', kind: 'approval', params: { timeout } }],
+      }).success;
+    expect(approval('30m')).toBe(true);
+    expect(approval('0s')).toBe(false);
+    expect(approval('400d')).toBe(false);
+    expect(approval(30)).toBe(false);
   });
 
   it('rejects a definition with no steps or a bad step name', () => {

@@ -1,0 +1,62 @@
+import { type ApprovalWait, type RobotStatus, WAITING_FOR_PEOPLE } from '../core/robot';
+import type { DatabaseGuard } from '../db/database-guard';
+import type { ExecutionsRepository } from '../db/executions.repository';
+import type { RobotsRepository } from '../db/robots.repository';
+import { decodeCursor, encodeCursor } from './cursor';
+import type { ListApprovalsQuery } from './schemas';
+
+/** One robot waiting for a person: what the reviewer needs to decide. */
+export interface ApprovalItem {
+  robotId: string;
+  type: string;
+  status: RobotStatus;
+  step: string | null;
+  waitingSince: string | null;
+  deadline: string | null;
+  escalated: boolean;
+  data: ApprovalWait['data'] | null;
+  links: { self: string; approve: string; reject: string };
+}
+
+/** The approvals inbox: robots waiting at an approval step, newest first, with a keyset cursor. */
+export class ApprovalsService {
+  constructor(
+    private readonly deps: {
+      robots: RobotsRepository;
+      executions: ExecutionsRepository;
+      guard: DatabaseGuard;
+    },
+  ) {}
+
+  async list(query: ListApprovalsQuery): Promise<{ items: ApprovalItem[]; nextCursor: string | null }> {
+    const { robots, executions, guard } = this.deps;
+    const rows = await guard.run(() =>
+      robots.list({
+        statuses: [...WAITING_FOR_PEOPLE],
+        limit: query.limit + 1,
+        after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      }),
+    );
+    const page = rows.slice(0, query.limit);
+    const items = await Promise.all(
+      page.map(async (row): Promise<ApprovalItem> => {
+        const execution = await guard.run(() => executions.latestForRobot(row.robotId));
+        const approval = (execution?.stepDetails as { approval?: ApprovalWait } | undefined)?.approval;
+        const self = `/v1/robots/${row.robotId}`;
+        return {
+          robotId: row.robotId,
+          type: row.robotType,
+          status: row.status,
+          step: approval?.step ?? null,
+          waitingSince: approval?.since ?? null,
+          deadline: approval?.deadline ?? null,
+          escalated: approval?.escalated ?? row.status === 'escalated',
+          data: approval?.data ?? null,
+          links: { self, approve: `${self}/approve`, reject: `${self}/reject` },
+        };
+      }),
+    );
+    const last = page.at(-1);
+    return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+}

@@ -1,0 +1,217 @@
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import type { Config } from '../core/config';
+import { ConflictError, NotFoundError, UnavailableError } from '../core/errors';
+import type { Logger } from '../core/logger';
+import { isTerminal, type RobotStatus, type StepProgress } from '../core/robot';
+import type { RobotTypeDefinition } from '../core/robot-types';
+import {
+  type ResumePoint,
+  ROBOT_WORKFLOW,
+  type RobotArgsConfig,
+  robotStartOptions,
+  robotWorkflowArgs,
+} from '../core/robot-workflow';
+import type { StatusCache } from '../core/status-cache';
+import type { DatabaseGuard } from '../db/database-guard';
+import type { ExecutionsRepository } from '../db/executions.repository';
+import { type RobotsRepository, toRobotView } from '../db/robots.repository';
+import {
+  type ApprovalDecision,
+  approveUpdate,
+  type ControlAnswer,
+  pauseUpdate,
+  rejectUpdate,
+  resumeUpdate,
+} from '../workflows/robot.definitions';
+import type { RobotsService } from './robots.service';
+
+export type ControlAction = 'cancel' | 'pause' | 'resume' | 'retry' | 'approve' | 'reject';
+
+/** The answer to a control request: accepted; the robot's status changes as its workflow acts. */
+export interface ControlResult {
+  robotId: string;
+  action: ControlAction;
+  status: RobotStatus;
+  effect: string;
+  runId?: string;
+}
+
+/** Finds the definition a robot ran with: its type at the version recorded on the robot. */
+export type DefinitionResolver = (name: string, version: number) => Promise<RobotTypeDefinition | undefined>;
+
+export interface RobotControlDeps {
+  config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'TEMPORAL_RPC_TIMEOUT_MS'> & RobotArgsConfig;
+  temporal: Client;
+  robotsService: RobotsService;
+  robots: RobotsRepository;
+  executions: ExecutionsRepository;
+  cache: StatusCache;
+  guard: DatabaseGuard;
+  resolveDefinition: DefinitionResolver;
+  logger: Logger;
+}
+
+const updates = { pause: pauseUpdate, resume: resumeUpdate, approve: approveUpdate, reject: rejectUpdate };
+
+/** Operator actions on a robot: cancel, pause/resume, approve/reject (updates), retry (a new run). */
+export class RobotControlService {
+  constructor(private readonly deps: RobotControlDeps) {}
+
+  private withDeadline<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS;
+    return this.deps.temporal.withDeadline(deadline, call);
+  }
+
+  /** The robot's status, or 404; 409 when it has finished and so takes no more actions. */
+  private async openRobot(robotId: string, action: ControlAction): Promise<RobotStatus> {
+    const { robot } = await this.deps.robotsService.get(robotId);
+    if (isTerminal(robot.status)) {
+      throw new ConflictError(`robot is ${robot.status}; ${action} needs a robot that is still open`, {
+        robotId,
+        robotStatus: robot.status,
+      });
+    }
+    return robot.status;
+  }
+
+  private closedMeanwhile(robotId: string, action: ControlAction): ConflictError {
+    return new ConflictError(`robot has finished; ${action} needs a robot that is still open`, { robotId });
+  }
+
+  async cancel(robotId: string): Promise<ControlResult> {
+    const status = await this.openRobot(robotId, 'cancel');
+    try {
+      await this.withDeadline(() => this.deps.temporal.workflow.getHandle(robotId).cancel());
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw this.closedMeanwhile(robotId, 'cancel');
+      throw this.unavailable(err, robotId, 'cancel');
+    }
+    return { robotId, action: 'cancel', status, effect: 'stops now and ends cancelled' };
+  }
+
+  /** pause, resume, approve, reject: workflow updates whose validators refuse what does not fit. */
+  async update(
+    robotId: string,
+    action: keyof typeof updates,
+    decision?: ApprovalDecision,
+  ): Promise<ControlResult> {
+    await this.openRobot(robotId, action);
+    const handle = this.deps.temporal.workflow.getHandle(robotId);
+    let answer: ControlAnswer;
+    try {
+      answer = await this.withDeadline(() =>
+        action === 'approve' || action === 'reject'
+          ? handle.executeUpdate(updates[action], { args: [decision ?? {}] })
+          : handle.executeUpdate(updates[action]),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) {
+        const reason = err.cause instanceof Error ? err.cause.message : err.message;
+        throw new ConflictError(reason, { robotId });
+      }
+      if (err instanceof WorkflowNotFoundError) throw this.closedMeanwhile(robotId, action);
+      throw this.unavailable(err, robotId, action);
+    }
+    return { robotId, action, ...answer };
+  }
+
+  /**
+   * A failed robot runs again under the same workflow id: a new run that starts at the failed step
+   * with the earlier steps' outputs (stored in robot_execute.step_details by the failed run).
+   */
+  async retry(robotId: string): Promise<ControlResult> {
+    const { guard, robots, executions } = this.deps;
+    const row = await guard.run(() => robots.findById(robotId));
+    if (!row) {
+      await this.deps.robotsService.get(robotId); // 404 when nobody knows it
+      throw new ConflictError('robot has no stored input to retry with', { robotId });
+    }
+    if (row.status !== 'failed') {
+      throw new ConflictError(`robot is ${row.status}; only a failed robot can be retried`, {
+        robotId,
+        robotStatus: row.status,
+      });
+    }
+    const handle = this.deps.temporal.workflow.getHandle(robotId);
+    const description = await this.withDeadline(() => handle.describe()).catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw this.unavailable(err, robotId, 'retry');
+    });
+    if (description?.status.name === 'RUNNING') {
+      throw new ConflictError('robot is still finishing its failed run; retry in a moment', { robotId });
+    }
+    const definition = await this.deps.resolveDefinition(row.robotType, row.robotTypeVersion);
+    if (!definition) {
+      throw new ConflictError(`robot type ${row.robotType} v${row.robotTypeVersion} no longer exists`, {
+        robotId,
+      });
+    }
+    const execution = await guard.run(() => executions.latestForRobot(robotId));
+    const resumeFrom = resumePoint(execution?.stepDetails ?? {});
+
+    // The conditional update is the lock: of two concurrent retries only one finds the robot failed.
+    const claimed = await guard.run(() => robots.markRetrying(robotId));
+    if (!claimed) throw new ConflictError('robot is already being retried', { robotId });
+    await this.deps.cache.set(toRobotView(claimed, null)).catch(() => undefined);
+    const args = robotWorkflowArgs(
+      this.deps.config,
+      robotId,
+      definition,
+      row.inputData,
+      row.priority,
+      resumeFrom,
+    );
+    try {
+      const started = await this.withDeadline(() =>
+        this.deps.temporal.workflow.start(ROBOT_WORKFLOW, {
+          ...robotStartOptions(args, this.deps.config.CONTROL_TASK_QUEUE),
+          // Never replaces a completed run, whatever the row says.
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        }),
+      );
+      const from = definition.steps[resumeFrom.stepIndex]?.name ?? 'the end';
+      return {
+        robotId,
+        action: 'retry',
+        status: 'queued',
+        effect: `runs again from step ${from}`,
+        runId: started.firstExecutionRunId,
+      };
+    } catch (err) {
+      await guard.run(() => robots.restoreFailed(robotId, row.errorMessage)).catch(() => undefined);
+      await this.deps.cache.set(toRobotView(row, null)).catch(() => undefined);
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new ConflictError('robot is already running again', { robotId });
+      }
+      throw this.unavailable(err, robotId, 'retry');
+    }
+  }
+
+  private unavailable(err: unknown, robotId: string, action: ControlAction): Error {
+    if (err instanceof ConflictError || err instanceof NotFoundError) return err;
+    this.deps.logger.error({ err, robotId, action }, 'robot control call to Temporal failed');
+    const timedOut = err instanceof WorkflowUpdateRPCTimeoutOrCancelledError;
+    return new UnavailableError(
+      timedOut
+        ? `the robot did not answer ${action} in time; retry later`
+        : `the workflow engine is unavailable; ${action} was not applied, retry later`,
+    );
+  }
+}
+
+/** The first step the failed run did not complete, and what the steps before it produced. */
+export function resumePoint(stepDetails: Record<string, unknown>): ResumePoint {
+  const steps = (stepDetails.steps ?? []) as StepProgress[];
+  const stored = (stepDetails.outputs ?? {}) as Record<string, Record<string, unknown>>;
+  const failedAt = steps.findIndex((step) => step.status !== 'completed');
+  const stepIndex = failedAt === -1 ? steps.length : failedAt;
+  const done = new Set(steps.slice(0, stepIndex).map((step) => step.name));
+  const outputs = Object.fromEntries(Object.entries(stored).filter(([name]) => done.has(name)));
+  return { stepIndex, steps: steps.slice(0, stepIndex), outputs };
+}

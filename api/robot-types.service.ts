@@ -1,0 +1,73 @@
+import { ConflictError, NotFoundError } from '../core/errors';
+import {
+  builtInRobotTypes,
+  findBuiltInRobotType,
+  type RobotTypeDefinition,
+  type RobotTypeRegistration,
+} from '../core/robot-types';
+import type { DatabaseGuard } from '../db/database-guard';
+import type { RobotTypesRepository, StoredRobotType } from '../db/robot-types.repository';
+
+/** A robot type as the API shows it: the definition, where it lives, when it was registered. */
+export type RobotTypeView = RobotTypeDefinition & { builtIn: boolean; createdAt: string | null };
+
+const builtInView = (definition: RobotTypeDefinition): RobotTypeView => ({
+  ...definition,
+  builtIn: true,
+  createdAt: null,
+});
+const storedView = ({ definition, createdAt }: StoredRobotType): RobotTypeView => ({
+  ...definition,
+  builtIn: false,
+  createdAt: createdAt.toISOString(),
+});
+
+/** Built-in types (code) and registered ones (Postgres, versioned): one catalogue. */
+export class RobotTypesService {
+  constructor(private readonly deps: { repository: RobotTypesRepository; guard: DatabaseGuard }) {}
+
+  async register(body: RobotTypeRegistration): Promise<RobotTypeView> {
+    if (findBuiltInRobotType(body.name)) {
+      throw new ConflictError(`robot type ${body.name} is built in and cannot be overwritten`, {
+        name: body.name,
+      });
+    }
+    return storedView(await this.deps.guard.run(() => this.deps.repository.register(body)));
+  }
+
+  async list(): Promise<RobotTypeView[]> {
+    const stored = await this.deps.guard.run(() => this.deps.repository.listLatest());
+    return [...builtInRobotTypes().map(builtInView), ...stored.map(storedView)];
+  }
+
+  async get(name: string): Promise<RobotTypeView> {
+    const builtIn = findBuiltInRobotType(name);
+    if (builtIn) return builtInView(builtIn);
+    const stored = await this.deps.guard.run(() => this.deps.repository.latest(name));
+    if (!stored) throw new NotFoundError(`robot type ${name} not found`);
+    return storedView(stored);
+  }
+
+  async versions(name: string): Promise<RobotTypeView[]> {
+    const builtIn = findBuiltInRobotType(name);
+    if (builtIn) return [builtInView(builtIn)];
+    const stored = await this.deps.guard.run(() => this.deps.repository.versions(name));
+    if (stored.length === 0) throw new NotFoundError(`robot type ${name} not found`);
+    return stored.map(storedView);
+  }
+
+  /** The version a new robot of this type runs with (its snapshot goes into the workflow). */
+  async current(name: string): Promise<RobotTypeDefinition | undefined> {
+    return (
+      findBuiltInRobotType(name) ??
+      (await this.deps.guard.run(() => this.deps.repository.latest(name)))?.definition
+    );
+  }
+
+  /** The exact version a robot ran with (a retry runs it again). */
+  async version(name: string, version: number): Promise<RobotTypeDefinition | undefined> {
+    const builtIn = findBuiltInRobotType(name);
+    if (builtIn) return builtIn.version === version ? builtIn : undefined;
+    return (await this.deps.guard.run(() => this.deps.repository.find(name, version)))?.definition;
+  }
+}

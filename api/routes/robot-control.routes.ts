@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import { jsonBody } from '../middleware/json-body';
+import { parseOrThrow } from '../middleware/validate';
+import type { ControlResult, RobotControlService } from '../robot-control.service';
+import { approvalDecisionBody, robotIdParams } from '../schemas';
+
+// Operator actions on one robot. 202: accepted; the robot's status changes as its workflow acts.
+
+export function robotControlRoutes(service: RobotControlService, options: { bodyLimit: string }): Router {
+  const router = Router();
+  const accepted = (result: ControlResult) => ({
+    ...result,
+    links: { self: `/v1/robots/${result.robotId}` },
+  });
+
+  router.post('/robots/:id/cancel', async (req, res) => {
+    const { id } = parseOrThrow(robotIdParams, req.params, 'params');
+    res.status(202).json(accepted(await service.cancel(id)));
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    router.post(`/robots/:id/${action}`, async (req, res) => {
+      const { id } = parseOrThrow(robotIdParams, req.params, 'params');
+      res.status(202).json(accepted(await service.update(id, action)));
+    });
+  }
+
+  for (const action of ['approve', 'reject'] as const) {
+    router.post(`/robots/:id/${action}`, ...jsonBody(options.bodyLimit), async (req, res) => {
+      const { id } = parseOrThrow(robotIdParams, req.params, 'params');
+      const body = parseOrThrow(approvalDecisionBody, req.body ?? {}, 'body');
+      res.status(202).json(accepted(await service.update(id, action, body)));
+    });
+  }
+
+  router.post('/robots/:id/retry', async (req, res) => {
+    const { id } = parseOrThrow(robotIdParams, req.params, 'params');
+    res.status(202).json(accepted(await service.retry(id)));
+  });
+
+  return router;
+}

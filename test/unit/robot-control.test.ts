@@ -1,0 +1,46 @@
+import { resumePoint } from '../../api/robot-control.service';
+import { parseConfig } from '../../core/config';
+import { parseDuration } from '../../core/durations';
+
+describe('durations', () => {
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['15m', 900_000],
+    ['24h', 86_400_000],
+    ['7d', 604_800_000],
+  ])('%s is %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', '7', '7 days', '-1s', '1.5h', 42])('%j is not a duration', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+
+  it('configuration parses them, with defaults, and names a bad one', () => {
+    expect(parseConfig({})).toMatchObject({
+      ROBOT_PARK_TIMEOUT: 604_800_000,
+      APPROVAL_TIMEOUT: 86_400_000,
+      APPROVAL_ESCALATION_TIMEOUT: 86_400_000,
+    });
+    expect(parseConfig({ ROBOT_PARK_TIMEOUT: '2s' }).ROBOT_PARK_TIMEOUT).toBe(2000);
+    expect(() => parseConfig({ ROBOT_PARK_TIMEOUT: 'soon' })).toThrow(/ROBOT_PARK_TIMEOUT: must look like/);
+    expect(() => parseConfig({ APPROVAL_TIMEOUT: '10ms' })).toThrow(/APPROVAL_TIMEOUT: must be between/);
+  });
+});
+
+describe('where a retry continues', () => {
+  const step = (name: string, status: 'completed' | 'failed' | 'pending') => ({ name, kind: 'noop', status });
+
+  it('at the first step that did not complete, with the outputs of the steps before it only', () => {
+    const point = resumePoint({
+      steps: [step('a', 'completed'), step('b', 'failed'), step('c', 'pending')],
+      outputs: { a: { x: 1 }, b: { partial: true } },
+    });
+    expect(point).toEqual({ stepIndex: 1, steps: [step('a', 'completed')], outputs: { a: { x: 1 } } });
+  });
+
+  it('from the start when nothing was recorded', () => {
+    expect(resumePoint({})).toEqual({ stepIndex: 0, steps: [], outputs: {} });
+  });
+});
