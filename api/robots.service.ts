@@ -5,7 +5,6 @@ import { ConflictError, NotFoundError, UnavailableError, ValidationError } from 
 import type { Logger } from '../core/logger';
 import {
   type ApprovalWait,
-  isTerminal,
   ROBOT_PRIORITIES,
   type RobotProgress,
   type RobotStatus,
