@@ -1,6 +1,7 @@
 import type { CircuitState } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
 import { robotDuration, robotsFinished, stepDuration } from '../core/metrics';
+import type { NotificationEvent } from '../core/notification-events';
 import { INITIAL_PERFORMANCE, recordOutcome } from '../core/performance';
 import type { ExecutionState, RobotProgress, RobotStatus } from '../core/robot';
 import type { RobotEvents } from '../core/robot-events';
@@ -17,6 +18,8 @@ export interface ProgressDeps {
   events: RobotEvents;
   ewmaAlpha: number;
   logger: Logger;
+  /** Whether anyone subscribed to this robot event; the workflow schedules a notification only then. */
+  hasSubscribers?: (event: NotificationEvent, robotType: string) => Promise<boolean>;
 }
 
 /** How a step went on a module: feeds its circuit breaker and performance averages. */
@@ -50,6 +53,15 @@ const executionStateOf: Record<RobotStatus, ExecutionState> = {
   cancelled: 'cancelled',
 };
 
+/** The statuses people are told about (docs/api.md, webhook notifications). */
+const ROBOT_EVENTS: Partial<Record<RobotStatus, NotificationEvent>> = {
+  completed: 'robot.completed',
+  failed: 'robot.failed',
+  cancelled: 'robot.cancelled',
+  parked: 'robot.parked',
+  awaiting_approval: 'robot.awaiting_approval',
+};
+
 export function createProgressActivities({
   robots,
   executions,
@@ -58,6 +70,7 @@ export function createProgressActivities({
   events,
   ewmaAlpha,
   logger,
+  hasSubscribers,
 }: ProgressDeps) {
   /** Best effort: with Redis down a robot keeps running; its step outcome is simply not counted. */
   const applyOutcome = async (outcome: StepOutcome): Promise<CircuitState | null> => {
@@ -78,7 +91,9 @@ export function createProgressActivities({
      * Idempotent: a retry writes the same values again. The cache is best effort: a Redis outage
      * must not stall robots, and readers fall back to Postgres.
      */
-    async recordProgress(record: ProgressRecord): Promise<{ circuit: CircuitState | null }> {
+    async recordProgress(
+      record: ProgressRecord,
+    ): Promise<{ circuit: CircuitState | null; notify?: NotificationEvent }> {
       const { progress } = record;
       const state = executionStateOf[progress.status];
       const finished = state === 'completed' || state === 'failed' || state === 'cancelled';
@@ -124,7 +139,15 @@ export function createProgressActivities({
         cached,
         record.stepOutcome ? applyOutcome(record.stepOutcome) : null,
       ]);
-      return { circuit };
+      const event = ROBOT_EVENTS[progress.status];
+      const notify =
+        event && hasSubscribers
+          ? await hasSubscribers(event, progress.robotType).catch((err: unknown) => {
+              logger.warn({ err }, 'subscriptions unavailable: this event is not notified');
+              return false;
+            })
+          : false;
+      return { circuit, ...(notify && event ? { notify: event } : {}) };
     },
   };
 }

@@ -10,7 +10,11 @@ import {
   type SubscriptionRow,
 } from './schema';
 
+const SUBSCRIBER_MEMO_MS = 5000;
+
 export class NotificationsRepository implements DeliveryStore {
+  private readonly subscriberMemo = new Map<string, { value: boolean; until: number }>();
+
   constructor(private readonly db: Database) {}
 
   async createSubscription(row: {
@@ -69,6 +73,20 @@ export class NotificationsRepository implements DeliveryStore {
           typeMatches,
         ),
       );
+  }
+
+  /**
+   * Asked on every robot status change that people may hear about: remembered for a few seconds
+   * per event and type, so a busy system costs one query per type every few seconds, not per robot.
+   */
+  async hasSubscribers(event: NotificationEvent, robotType: string): Promise<boolean> {
+    const key = `${event}|${robotType}`;
+    const now = Date.now();
+    const known = this.subscriberMemo.get(key);
+    if (known && known.until > now) return known.value;
+    const value = (await this.subscriptionsFor(event, robotType)).length > 0;
+    this.subscriberMemo.set(key, { value, until: now + SUBSCRIBER_MEMO_MS });
+    return value;
   }
 
   async delivery(subscriptionId: string, eventKey: string, event: NotificationEvent): Promise<Delivery> {

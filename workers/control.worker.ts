@@ -13,6 +13,7 @@ import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { ExecutionsRepository } from '../db/executions.repository';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier';
 import { RobotsRepository } from '../db/robots.repository';
 import { logContextInterceptor } from './log-context-interceptor';
@@ -45,6 +46,7 @@ export async function createControlWorker({
   logger,
 }: ControlWorkerDeps) {
   const robots = new RobotsRepository(database.db, database.readDb);
+  const notifications = new NotificationsRepository(database.db);
   const activities = {
     ...createProgressActivities({
       robots,
@@ -54,6 +56,7 @@ export async function createControlWorker({
       events,
       ewmaAlpha: config.PERFORMANCE_EWMA_ALPHA,
       logger,
+      hasSubscribers: (event, robotType) => notifications.hasSubscribers(event, robotType),
     }),
     ...createSelectionActivities({
       services,

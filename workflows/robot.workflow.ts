@@ -24,6 +24,7 @@ import {
   type RobotWorkflowResult,
 } from './robot.definitions';
 import { RobotControls } from './robot-controls';
+import { notifyRobotEvent } from './robot-notifications';
 import {
   businessFailure,
   checkRequiredOutputs,
@@ -113,13 +114,14 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
     const finished = status === 'completed' || status === 'failed' || status === 'cancelled';
     // Workflow time (Date.now in a workflow is the deterministic task time) from the run's start.
     const processingTimeMs = finished ? Date.now() - runStartTime.getTime() : undefined;
-    const { circuit } = await control.recordProgress({
+    const { circuit, notify } = await control.recordProgress({
       executionId: runId,
       progress,
       input,
       ...extra,
       ...(processingTimeMs !== undefined ? { processingTimeMs } : {}),
     });
+    if (notify) await notifyRobotEvent(notify, progress, runId, { processingTimeMs, error: extra.error });
     return { processingTimeMs: processingTimeMs ?? 0, circuit };
   };
 

@@ -63,6 +63,8 @@ describe('a demo robot through the API', () => {
     expect(done.processingTimeMs).toBeGreaterThan(0);
     expect(done.progress).toMatchObject({ percent: 100, stepsCompleted: 4, stepsTotal: 4 });
 
+    // The row is written inside the last workflow task; history has that task's events once the run ends.
+    await system.temporal.workflow.getHandle(robotId).result();
     const statuses = await recordedStatuses(robotId);
     expect(statuses[0]).toBe('running');
     expect(statuses.at(-1)).toBe('completed');

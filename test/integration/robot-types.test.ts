@@ -79,6 +79,7 @@ describe('registering robot types', () => {
     ).toEqual([
       ['demo', 1],
       ['noop-pipeline', 1],
+      ['email-reply', 1],
       ['approval-demo', 1],
       ['ticket-intake', 2],
     ]);

@@ -161,3 +161,42 @@ describe('webhook subscriptions', () => {
     expect((await request(system.url).delete('/v1/notifications/subscriptions/not-a-uuid')).status).toBe(400);
   });
 });
+
+describe('robot events reach subscribers', () => {
+  it('a completed robot is delivered once, signed, with its id and status', async () => {
+    await system.startModule({ name: 'hooked', robotTypes: ['demo', 'noop-pipeline'] });
+    const sub = await subscribe({ url, events: ['robot.completed'], robotType: 'demo' });
+    expect(sub.status).toBe(201);
+    const before = received.length;
+    const created = await request(system.url)
+      .post('/v1/robots')
+      .send({ type: 'demo', input: { text: 'tell them' } });
+    expect(created.status).toBe(201);
+    const robotId: string = created.body.robotId;
+    await system.temporal.workflow.getHandle(robotId).result();
+    const delivered = received.slice(before).filter((r) => r.headers['x-rpa-event'] === 'robot.completed');
+    expect(delivered).toHaveLength(1);
+    const [hook] = delivered;
+    expect(JSON.parse(hook?.body ?? '{}').data).toMatchObject({
+      robotId,
+      robotType: 'demo',
+      status: 'completed',
+    });
+    expect(
+      verifyWebhook(
+        sub.body.secret,
+        {
+          signature: hook?.headers['x-rpa-signature'] as string,
+          timestamp: hook?.headers['x-rpa-timestamp'] as string,
+        },
+        hook?.body ?? '',
+        Math.floor(Date.now() / 1000),
+      ),
+    ).toBe(true);
+    // A robot of a type nobody subscribed to schedules no notification at all.
+    const other = await request(system.url).post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
+    await system.temporal.workflow.getHandle(other.body.robotId).result();
+    const history = await system.temporal.workflow.getHandle(other.body.robotId).fetchHistory();
+    expect(JSON.stringify(history)).not.toContain('notifyRobotEvent');
+  }, 60_000);
+});
