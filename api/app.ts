@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
+import { LocalDocumentStore } from '../core/document-store';
 import type { Logger } from '../core/logger';
 import { metricsRegistry, setRobotCountSource } from '../core/metrics';
 import type { RobotEvents } from '../core/robot-events';
@@ -9,10 +10,12 @@ import type { StatusCache } from '../core/status-cache';
 import { AlertsRepository } from '../db/alerts.repository';
 import type { DatabaseHandle } from '../db/client';
 import { DatabaseGuard } from '../db/database-guard';
+import { DocumentsRepository } from '../db/documents.repository';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { ReportsRepository } from '../db/reports.repository';
 import { RobotsRepository } from '../db/robots.repository';
+import { DocumentsService } from './documents.service';
 import { checkHealth, HealthProbe } from './health';
 import { httpMetrics } from './middleware/http-metrics';
 import { errorHandler, notFoundHandler } from './middleware/problem';
@@ -21,6 +24,7 @@ import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
 import { RobotsService } from './robots.service';
 import { alertsRoutes } from './routes/alerts.routes';
+import { documentsRoutes } from './routes/documents.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { reportsRoutes } from './routes/reports.routes';
 import { robotsRoutes } from './routes/robots.routes';
@@ -128,6 +132,13 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
 
   app.use('/v1', reportsRoutes(new ReportsRepository(database.readDb)));
   app.use('/v1', alertsRoutes(new AlertsRepository(database.db, database.readDb)));
+
+  const documents = new DocumentsService(
+    new DocumentsRepository(database.db, database.readDb),
+    new LocalDocumentStore(config.DOCUMENTS_DIR),
+    { maxBytes: config.DOCUMENT_MAX_BYTES, maxPixels: config.DOCUMENT_MAX_PIXELS },
+  );
+  app.use('/v1', documentsRoutes(documents, { maxBytes: config.DOCUMENT_MAX_BYTES }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
