@@ -1,6 +1,7 @@
 // Types only: the one activities file that workflows may import (see biome.json).
 import type { createBasicStepActivities } from './basic-steps';
 import type { createMaintenanceActivities } from './maintenance';
+import type { createOcrActivities } from './ocr';
 import type { createProgressActivities } from './progress';
 import type { createSelectionActivities } from './selection';
 
@@ -14,4 +15,5 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createMaintenanceActivities>;
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
-export type StepActivities = ReturnType<typeof createBasicStepActivities>;
+export type StepActivities = ReturnType<typeof createBasicStepActivities> &
+  ReturnType<typeof createOcrActivities>;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';
 import { type ActivityInboundCallsInterceptor, NativeConnection, Worker } from '@temporalio/worker';
-import { createBasicStepActivities } from '../activities/basic-steps';
+import { createModuleStepActivities } from '../activities/module-steps';
 import type { StepActivities } from '../activities/types';
 import type { Config } from '../core/config';
 import { ANY_TYPE } from '../core/load-balancer';
@@ -31,8 +31,10 @@ export interface ModuleWorkerDeps {
   services: ModuleServices;
   logger: Logger;
   module: ModuleOptions;
+  /** Where the document steps read document rows (ocr). */
+  database: DatabaseHandle;
   /** The step implementations; the built-in ones unless a module brings its own. */
-  activities?: StepActivities;
+  activities?: Partial<StepActivities>;
 }
 
 export interface ModuleWorker {
@@ -52,8 +54,11 @@ export async function createModuleWorker({
   services,
   logger,
   module,
-  activities = createBasicStepActivities(),
+  database,
+  activities: custom,
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
+  const builtIn = custom ? null : createModuleStepActivities(config, database);
+  const activities = custom ?? builtIn?.activities ?? {};
   const replica: ReplicaInfo = {
     moduleName: module.name,
     replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
@@ -115,6 +120,9 @@ export async function createModuleWorker({
         await worker.run();
       } finally {
         clearInterval(timer);
+        await builtIn
+          ?.close()
+          .catch((err: unknown) => logger.warn({ err }, 'stopping the OCR workers failed'));
         await services.state.removeReplica(replica.moduleName, replica.replicaId).catch(() => undefined);
       }
     },
@@ -128,7 +136,7 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
   const services = createModuleServices(config, database);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
-    const moduleWorker = await createModuleWorker({ config, connection, services, logger, module });
+    const moduleWorker = await createModuleWorker({ config, connection, services, logger, module, database });
     logger.info(
       {
         module: module.name,

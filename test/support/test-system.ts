@@ -32,7 +32,7 @@ export interface TestSystem {
   /** Starts an in-process module replica; `stop()` shuts it down gracefully. */
   startModule(
     options: Partial<ModuleOptions> & { name: string },
-    activities?: StepActivities,
+    activities?: Partial<StepActivities>,
   ): Promise<ModuleWorker & { stop(): Promise<void> }>;
   close(): Promise<void>;
 }
@@ -97,13 +97,14 @@ export async function startTestSystem(
 
   const startModule = async (
     module: Partial<ModuleOptions> & { name: string },
-    activities?: StepActivities,
+    activities?: Partial<StepActivities>,
   ) => {
     const moduleWorker = await createModuleWorker({
       config,
       connection: nativeConnection,
       services,
       logger,
+      database,
       module: { capacity: 5, robotTypes: [], ...module },
       ...(activities ? { activities } : {}),
     });
