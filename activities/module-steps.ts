@@ -3,6 +3,7 @@ import { LocalDocumentStore } from '../core/document-store';
 import type { DatabaseHandle } from '../db/client';
 import { DocumentsRepository } from '../db/documents.repository';
 import { createBasicStepActivities } from './basic-steps';
+import { createExtractActivities } from './extract';
 import { createOcrActivities } from './ocr';
 import { TesseractPool } from './ocr-pool';
 import type { StepActivities } from './types';
@@ -35,6 +36,7 @@ export function createModuleStepActivities(config: Config, database: DatabaseHan
           maxResultBytes: OCR_MAX_RESULT_BYTES,
         },
       }),
+      ...createExtractActivities(),
     },
     close: () => engine.close(),
   };

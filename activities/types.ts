@@ -1,5 +1,6 @@
 // Types only: the one activities file that workflows may import (see biome.json).
 import type { createBasicStepActivities } from './basic-steps';
+import type { createExtractActivities } from './extract';
 import type { createMaintenanceActivities } from './maintenance';
 import type { createOcrActivities } from './ocr';
 import type { createProgressActivities } from './progress';
@@ -16,4 +17,5 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
 export type StepActivities = ReturnType<typeof createBasicStepActivities> &
-  ReturnType<typeof createOcrActivities>;
+  ReturnType<typeof createOcrActivities> &
+  ReturnType<typeof createExtractActivities>;

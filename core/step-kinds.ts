@@ -1,6 +1,6 @@
 // Step kinds without zod, so workflow code can use them too (the robot-type schemas need zod).
 
-export const STEP_KINDS = ['validate', 'classify', 'transform', 'noop', 'delay', 'ocr'] as const;
+export const STEP_KINDS = ['validate', 'classify', 'transform', 'noop', 'delay', 'ocr', 'extract'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /** Steps the workflow runs itself (timers); all others are activities on a module queue. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { createExtractActivities } from '../../activities/extract';
 import {
   DocumentTooLongError,
   type OcrLimits,
@@ -10,6 +11,8 @@ import { ENG_LANG_PATH, TesseractPool } from '../../activities/ocr-pool';
 import { UnreadableImageError } from '../../activities/page-images';
 import { UnreadablePdfError } from '../../activities/pdf-tools';
 import { sniffMediaType } from '../../core/document-types';
+import type { Extraction } from '../../core/invoice-rules';
+import type { StepDefinition } from '../../core/robot-types';
 import { type ExpectedInvoice, expectedInvoices, fixture, truncated } from '../support/document-samples';
 
 // Real tesseract.js (one worker, as on a small module), real sharp and poppler, on the committed
@@ -105,6 +108,45 @@ describe('ocr on the fixtures', () => {
     expect(existsSync(path.join(ENG_LANG_PATH, 'eng.traineddata.gz'))).toBe(true);
     expect(existsSync(path.join(process.cwd(), 'eng.traineddata'))).toBe(false);
   });
+});
+
+describe('extract on the OCR of the fixtures', () => {
+  const { extract } = createExtractActivities();
+  const step: StepDefinition = {
+    name: 'extract-fields',
+    kind: 'extract',
+    params: { from: 'read-document' },
+    timeoutSeconds: 60,
+  };
+
+  it.each(invoices.map((invoice) => [invoice.file, invoice] as const))(
+    '%s: vendor, invoice number, date, total and currency are right',
+    async (_file, invoice) => {
+      const output = (await extract({
+        robotId: 'r',
+        step,
+        input: {},
+        previous: { 'read-document': { ...result(invoice) } },
+      })) as unknown as Extraction;
+      const { fields } = output;
+      expect({
+        vendor: fields.vendor?.value,
+        invoiceNumber: fields.invoiceNumber?.value,
+        date: fields.date?.value,
+        total: fields.total?.value,
+        currency: fields.currency?.value,
+      }).toEqual({
+        vendor: invoice.vendor,
+        invoiceNumber: invoice.invoiceNumber,
+        date: invoice.date,
+        total: invoice.total,
+        currency: invoice.currency,
+      });
+      for (const field of Object.values(fields)) expect(field?.confidence).toBeGreaterThan(0.4);
+      expect(output.completenessScore).toBe(1);
+      expect(output.lineItems.length).toBeGreaterThan(0);
+    },
+  );
 });
 
 describe('ocr refuses files it cannot read', () => {

@@ -1,4 +1,5 @@
 import { createBasicStepActivities } from '../../activities/basic-steps';
+import { createExtractActivities } from '../../activities/extract';
 import { createOcrActivities } from '../../activities/ocr';
 import { builtInRobotTypes, robotTypeDefinitionSchema, STEP_KINDS } from '../../core/robot-types';
 
@@ -14,6 +15,7 @@ describe('robot types', () => {
       ...createBasicStepActivities(),
       // Building the factory does no I/O; its dependencies are used only when a step runs.
       ...createOcrActivities({} as Parameters<typeof createOcrActivities>[0]),
+      ...createExtractActivities(),
     });
     for (const kind of STEP_KINDS) {
       expect(kind === 'delay' || activities.includes(kind)).toBe(true);
