@@ -24,6 +24,9 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 WORKDIR /app
+# poppler-utils: pdfinfo, pdftotext and pdftoppm for the ocr step on PDFs.
+RUN apt-get update && apt-get install -y --no-install-recommends poppler-utils \
+    && rm -rf /var/lib/apt/lists/*
 # Code and dependencies stay owned by root: the unprivileged process can read them, not change them.
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY . .

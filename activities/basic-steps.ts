@@ -30,19 +30,44 @@ function stringList(value: unknown, what: string): string[] {
   return value;
 }
 
+/** `record[path]`, else the dotted path followed through nested objects. */
+function valueAt(record: Record<string, unknown>, path: string): unknown {
+  if (path in record) return record[path];
+  let current: unknown = record;
+  for (const key of path.split('.')) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
 /** Pure, deterministic steps: retrying them can never duplicate a side effect. */
 export function createBasicStepActivities() {
   return {
-    async validate({ step, input }: StepInput): Promise<StepOutput> {
+    /**
+     * Checks required fields of the robot input, or with `params.from` of an earlier step's output
+     * (dotted paths reach into it: `fields.total`).
+     */
+    async validate({ step, input, previous }: StepInput): Promise<StepOutput> {
       const required = stringList(step.params.required ?? [], 'required');
+      const from = step.params.from;
+      const subject = from === undefined ? input : previous[String(from)];
+      if (!subject) {
+        throw ApplicationFailure.nonRetryable(
+          `step parameter from: no earlier step named ${JSON.stringify(from)}`,
+          'InvalidStepDefinition',
+        );
+      }
       const missing = required.filter((field) => {
-        const value = input[field];
+        const value = valueAt(subject, field);
         return value === undefined || value === null || value === '';
       });
       if (missing.length > 0) {
         throw ApplicationFailure.nonRetryable(
-          `missing required input field(s): ${missing.join(', ')}`,
-          'InvalidRobotInput',
+          from === undefined
+            ? `missing required input field(s): ${missing.join(', ')}`
+            : `step ${String(from)} did not find required field(s): ${missing.join(', ')}`,
+          from === undefined ? 'InvalidRobotInput' : 'IncompleteResult',
           { missing },
         );
       }

@@ -1,3 +1,4 @@
+import { completenessFromOutput } from '../core/completeness';
 import type { CircuitState } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
 import { robotDuration, robotsFinished, stepDuration } from '../core/metrics';
@@ -97,6 +98,7 @@ export function createProgressActivities({
       const { progress } = record;
       const state = executionStateOf[progress.status];
       const finished = state === 'completed' || state === 'failed' || state === 'cancelled';
+      const completenessScore = completenessFromOutput(record.output);
       const row = await robots.applyProgress(progress, record.input, {
         status: progress.status,
         moduleName: progress.moduleName,
@@ -104,6 +106,7 @@ export function createProgressActivities({
         ...(record.error !== undefined ? { errorMessage: record.error } : {}),
         ...(record.processingTimeMs !== undefined ? { processingTimeMs: record.processingTimeMs } : {}),
         retryCount: progress.retryCount,
+        ...(completenessScore !== undefined ? { completenessScore } : {}),
       });
       if (finished) {
         robotsFinished.inc({ type: progress.robotType, status: progress.status });

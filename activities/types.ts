@@ -1,8 +1,10 @@
 // Types only: the one activities file that workflows may import (see biome.json).
 import type { createBasicStepActivities } from './basic-steps';
 import type { createEmailStepActivities } from './email-steps';
+import type { createExtractActivities } from './extract';
 import type { createMaintenanceActivities } from './maintenance';
 import type { createNotifyActivities } from './notify';
+import type { createOcrActivities } from './ocr';
 import type { createProgressActivities } from './progress';
 import type { createSelectionActivities } from './selection';
 
@@ -19,4 +21,6 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
 export type StepActivities = ReturnType<typeof createBasicStepActivities> &
-  ReturnType<typeof createEmailStepActivities>;
+  ReturnType<typeof createEmailStepActivities> &
+  ReturnType<typeof createOcrActivities> &
+  ReturnType<typeof createExtractActivities>;

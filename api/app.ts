@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
+import { LocalDocumentStore } from '../core/document-store';
 import type { Logger } from '../core/logger';
 import { metricsRegistry, setRobotCountSource } from '../core/metrics';
 import type { RobotEvents } from '../core/robot-events';
@@ -10,6 +11,7 @@ import type { StatusCache } from '../core/status-cache';
 import { AlertsRepository } from '../db/alerts.repository';
 import type { DatabaseHandle } from '../db/client';
 import { DatabaseGuard } from '../db/database-guard';
+import { DocumentsRepository } from '../db/documents.repository';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { NotificationsRepository } from '../db/notifications.repository';
@@ -17,6 +19,7 @@ import { ReportsRepository } from '../db/reports.repository';
 import { RobotTypesRepository } from '../db/robot-types.repository';
 import { RobotsRepository } from '../db/robots.repository';
 import { ApprovalsService } from './approvals.service';
+import { DocumentsService } from './documents.service';
 import { checkHealth, HealthProbe } from './health';
 import { httpMetrics } from './middleware/http-metrics';
 import { errorHandler, notFoundHandler } from './middleware/problem';
@@ -28,6 +31,7 @@ import { RobotTypesService } from './robot-types.service';
 import { RobotsService } from './robots.service';
 import { alertsRoutes } from './routes/alerts.routes';
 import { approvalsRoutes } from './routes/approvals.routes';
+import { documentsRoutes } from './routes/documents.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { notificationsRoutes } from './routes/notifications.routes';
 import { reportsRoutes } from './routes/reports.routes';
@@ -178,6 +182,13 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
       },
     ),
   );
+
+  const documents = new DocumentsService(
+    new DocumentsRepository(database.db, database.readDb),
+    new LocalDocumentStore(config.DOCUMENTS_DIR),
+    { maxBytes: config.DOCUMENT_MAX_BYTES, maxPixels: config.DOCUMENT_MAX_PIXELS },
+  );
+  app.use('/v1', documentsRoutes(documents, { maxBytes: config.DOCUMENT_MAX_BYTES }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

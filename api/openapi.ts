@@ -232,6 +232,51 @@ export function buildOpenApiDocument(version: string) {
       },
       ...robotControlPaths(problem),
       ...robotTypePaths(problem),
+      '/v1/documents': {
+        post: {
+          summary:
+            'Upload a document (PNG, JPEG, TIFF or PDF, judged by its bytes) as multipart field "file"',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file'],
+                  properties: { file: { type: 'string', format: 'binary' } },
+                },
+              },
+            },
+          },
+          responses: {
+            '201': {
+              description: 'Document metadata, with deduplicated: true when the bytes were already stored',
+            },
+            '400': problem,
+            '413': problem,
+            '415': problem,
+            '422': problem,
+          },
+        },
+      },
+      '/v1/documents/{id}': {
+        get: {
+          summary: 'Document metadata',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          ],
+          responses: { '200': { description: 'Document' }, '400': problem, '404': problem },
+        },
+      },
+      '/v1/documents/{id}/content': {
+        get: {
+          summary: 'The document bytes, with their media type',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          ],
+          responses: { '200': { description: 'The bytes' }, '400': problem, '404': problem },
+        },
+      },
       '/health': {
         get: {
           summary: 'Dependencies (database, cache, temporal, modules) with status and latency',

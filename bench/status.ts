@@ -181,6 +181,7 @@ async function main(defer: bench.Defer): Promise<number> {
   const control = await createControlWorker({ ...deps, client, database, cache, events });
   const moduleWorker = await createModuleWorker({
     ...deps,
+    database,
     module: { name: `bench-status-${suffix}`, capacity: 20, robotTypes: ['demo'] },
   });
   const running = Promise.all([control.run(), moduleWorker.run()]);

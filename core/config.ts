@@ -164,6 +164,21 @@ const schema = z
     APPROVAL_TIMEOUT: duration.prefault('24h'),
     APPROVAL_ESCALATION_TIMEOUT: duration.prefault('24h'),
 
+    // Documents (POST /v1/documents): content-addressed files under DOCUMENTS_DIR; uploads over
+    // DOCUMENT_MAX_BYTES are refused (413), images declaring more pixels than DOCUMENT_MAX_PIXELS too
+    // (422: a decompression bomb is refused from its header, before any decoding).
+    DOCUMENTS_DIR: z.string().min(1).default('.data/documents'),
+    DOCUMENT_MAX_BYTES: z.coerce.number().int().min(1).max(1_073_741_824).default(20_971_520),
+    DOCUMENT_MAX_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(40_000_000),
+    // OCR (tesseract.js): workers per module process, recycled after this many pages to bound memory;
+    // pages are scaled to at most OCR_MAX_DIMENSION px on the long side; scanned PDFs render at
+    // OCR_PDF_DPI, at most OCR_MAX_PAGES pages.
+    OCR_WORKERS: z.coerce.number().int().min(1).max(32).default(1),
+    OCR_RECYCLE_PAGES: z.coerce.number().int().min(1).max(100_000).default(200),
+    OCR_MAX_DIMENSION: z.coerce.number().int().min(200).max(10_000).default(2500),
+    OCR_PDF_DPI: z.coerce.number().int().min(50).max(600).default(200),
+    OCR_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(50),
+
     DATA_DIR: z.string().min(1).default('.data'),
     TEMPORAL_DEV_PORT: port.default(7233),
     TEMPORAL_UI_PORT: port.default(8233),

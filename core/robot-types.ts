@@ -140,6 +140,25 @@ const builtIn: RobotTypeDefinition[] = [
       { name: 'summarize', kind: 'transform', params: { fields: ['text'] } },
     ],
   }),
+  robotTypeDefinitionSchema.parse({
+    name: 'invoice-intake',
+    version: 1,
+    description:
+      'Reads an uploaded invoice or receipt (input.documentId, from POST /v1/documents), extracts its fields and checks the essential ones.',
+    // A notify or approval step can follow: register a robot type of your own (POST /v1/robot-types).
+    steps: [
+      { name: 'read-document', kind: 'ocr', timeoutSeconds: 600 },
+      { name: 'extract-fields', kind: 'extract', params: { from: 'read-document' } },
+      {
+        name: 'check-fields',
+        kind: 'validate',
+        params: {
+          from: 'extract-fields',
+          required: ['fields.vendor', 'fields.date', 'fields.total', 'fields.currency'],
+        },
+      },
+    ],
+  }),
 ];
 
 const byName = new Map(builtIn.map((type) => [type.name, type]));

@@ -8,6 +8,8 @@ export const STEP_KINDS = [
   'delay',
   'approval',
   'send-email',
+  'ocr',
+  'extract',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 

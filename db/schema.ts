@@ -168,6 +168,24 @@ export const alerts = pgTable(
   ],
 );
 
+/** Uploaded documents; the bytes live in the DocumentStore under their SHA-256 (shared by duplicates). */
+export const documents = pgTable(
+  'documents',
+  {
+    documentId: uuid('document_id').primaryKey().defaultRandom(),
+    sha256: text('sha256').notNull(),
+    mediaType: text('media_type').notNull(),
+    sizeBytes: integer('size_bytes').notNull(),
+    width: integer('width'),
+    height: integer('height'),
+    pages: integer('pages'),
+    // Display only (sanitised at upload); never used as a path.
+    originalName: text('original_name'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [index('documents_sha256_idx').on(table.sha256)],
+);
+
 export type AlertRow = typeof alerts.$inferSelect;
 
 /** Who hears about robot and alert events: a webhook per row, optionally for one robot type. */
@@ -235,6 +253,7 @@ export const robotTypes = pgTable(
   (table) => [primaryKey({ columns: [table.name, table.version] })],
 );
 
+export type DocumentRow = typeof documents.$inferSelect;
 export type ModuleRow = typeof moduleRegistry.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;

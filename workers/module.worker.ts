@@ -2,9 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';
 import { type ActivityInboundCallsInterceptor, NativeConnection, Worker } from '@temporalio/worker';
-import { createTransport } from 'nodemailer';
-import { createBasicStepActivities } from '../activities/basic-steps';
-import { createEmailStepActivities, type EmailStepDeps } from '../activities/email-steps';
+import { createModuleStepActivities } from '../activities/module-steps';
 import type { StepActivities } from '../activities/types';
 import type { Config } from '../core/config';
 import { ANY_TYPE } from '../core/load-balancer';
@@ -15,7 +13,6 @@ import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
-import { SentEmailsRepository } from '../db/sent-emails.repository';
 import { logContextInterceptor } from './log-context-interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
@@ -34,10 +31,10 @@ export interface ModuleWorkerDeps {
   services: ModuleServices;
   logger: Logger;
   module: ModuleOptions;
+  /** Where the document steps read document rows (ocr). */
+  database: DatabaseHandle;
   /** The step implementations; the built-in ones unless a module brings its own. */
   activities?: Partial<StepActivities>;
-  /** What the built-in send-email step needs (SMTP transport, the sent_emails table). */
-  email?: EmailStepDeps;
 }
 
 export interface ModuleWorker {
@@ -57,13 +54,11 @@ export async function createModuleWorker({
   services,
   logger,
   module,
-  email = { transport: null, from: config.SMTP_FROM, sentEmails: null },
-  // A module offers send-email only when it can send and record: routing then skips the others.
-  activities = {
-    ...createBasicStepActivities(),
-    ...(email.transport && email.sentEmails ? createEmailStepActivities(email) : {}),
-  },
+  database,
+  activities: custom,
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
+  const builtIn = custom ? null : createModuleStepActivities(config, database);
+  const activities = custom ?? builtIn?.activities ?? {};
   const replica: ReplicaInfo = {
     moduleName: module.name,
     replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
@@ -125,6 +120,9 @@ export async function createModuleWorker({
         await worker.run();
       } finally {
         clearInterval(timer);
+        await builtIn
+          ?.close()
+          .catch((err: unknown) => logger.warn({ err }, 'stopping the OCR workers failed'));
         await services.state.removeReplica(replica.moduleName, replica.replicaId).catch(() => undefined);
       }
     },
@@ -138,12 +136,7 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
   const services = createModuleServices(config, database);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
-    const email = {
-      transport: config.SMTP_URL ? createTransport(config.SMTP_URL) : null,
-      from: config.SMTP_FROM,
-      sentEmails: new SentEmailsRepository(database.db),
-    };
-    const moduleWorker = await createModuleWorker({ config, connection, services, logger, module, email });
+    const moduleWorker = await createModuleWorker({ config, connection, services, logger, module, database });
     logger.info(
       {
         module: module.name,

@@ -104,6 +104,7 @@ export async function startTestSystem(
       connection: nativeConnection,
       services,
       logger,
+      database,
       module: { capacity: 5, robotTypes: [], ...module },
       ...(activities ? { activities } : {}),
     });

@@ -74,3 +74,39 @@ describe('transform', () => {
     expect(String(out.summary).endsWith('…')).toBe(true);
   });
 });
+
+describe('validate with params.from (invoice-intake check-fields)', () => {
+  const check = findBuiltInRobotType('invoice-intake')?.steps.find((step) => step.name === 'check-fields');
+  const run = (extracted: Record<string, unknown>) => {
+    if (!check) throw new Error('invoice-intake has no check-fields step');
+    return steps.validate({
+      robotId: 'r1',
+      step: check,
+      input: {},
+      previous: { 'extract-fields': extracted },
+    });
+  };
+  const field = (value: unknown) => ({ value, confidence: 0.9, line: String(value) });
+
+  it('passes when the earlier step found every required field', async () => {
+    const fields = {
+      vendor: field('ACME'),
+      date: field('2024-03-15'),
+      total: field(10),
+      currency: field('EUR'),
+    };
+    await expect(run({ fields })).resolves.toMatchObject({ valid: true });
+  });
+
+  it('fails non-retryably naming the fields the earlier step did not find', async () => {
+    const failure = await run({
+      fields: { vendor: field('ACME'), date: null, total: field(10), currency: null },
+    }).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({
+      nonRetryable: true,
+      type: 'IncompleteResult',
+      message: 'step extract-fields did not find required field(s): fields.date, fields.currency',
+    });
+  });
+});

@@ -1,5 +1,7 @@
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import { createEmailStepActivities } from '../../activities/email-steps';
+import { createExtractActivities } from '../../activities/extract';
+import { createOcrActivities } from '../../activities/ocr';
 import {
   builtInRobotTypes,
   robotTypeDefinitionSchema,
@@ -18,6 +20,9 @@ describe('robot types', () => {
     const activities = Object.keys({
       ...createBasicStepActivities(),
       ...createEmailStepActivities({ transport: null, from: 'x@example.com', sentEmails: null }),
+      // Building the factory does no I/O; its dependencies are used only when a step runs.
+      ...createOcrActivities({} as Parameters<typeof createOcrActivities>[0]),
+      ...createExtractActivities(),
     });
     for (const kind of STEP_KINDS) {
       expect(WORKFLOW_STEP_KINDS.includes(kind) !== activities.includes(kind)).toBe(true);

@@ -1,0 +1,149 @@
+import { type DocumentMediaType, isImage } from '../core/document-types';
+import type { Box, OcrEngine, RecognizedLine } from './ocr-pool';
+import { imagePageCount, preparePage } from './page-images';
+import { pdfPageCount, pdfPageTexts, renderPdfPage, withPdfFile } from './pdf-tools';
+
+// What the `ocr` step returns. It lives in workflow history and in robots.output_data, so it is
+// compact: words are tuples, confidences integers 0–100, and words are dropped past a size budget.
+
+/** [text, confidence, x0, y0, x1, y1] in the pixels of the page image (the original for images). */
+export type OcrWord = [string, number, number, number, number, number];
+
+export interface OcrLine {
+  text: string;
+  confidence: number;
+  /** Null for text read from a PDF's text layer (no geometry is kept for it). */
+  box: Box | null;
+  words?: OcrWord[];
+}
+
+export interface OcrPage {
+  page: number;
+  /** `text-layer`: read from the PDF itself; `ocr`: recognised from pixels. */
+  source: 'ocr' | 'text-layer';
+  confidence: number;
+  ms: number;
+  lines: OcrLine[];
+}
+
+export interface OcrResult {
+  mediaType: DocumentMediaType;
+  text: string;
+  confidence: number;
+  pageCount: number;
+  pages: OcrPage[];
+  /** True when word boxes were left out to keep the result under the size budget. */
+  wordsOmitted: boolean;
+}
+
+export interface OcrLimits {
+  maxDimension: number;
+  maxPixels: number;
+  pdfDpi: number;
+  maxPages: number;
+  /** Serialised size above which word-level detail is dropped (lines stay). */
+  maxResultBytes: number;
+}
+
+export class DocumentTooLongError extends Error {
+  override name = 'DocumentTooLongError';
+}
+
+/** A PDF page with at least this many letters or digits in its text layer is not OCRed. */
+const TEXT_LAYER_MIN_CHARS = 16;
+
+const scaleBox = (box: Box, scale: number): Box => box.map((v) => Math.round(v / scale)) as Box;
+
+function toLines(lines: RecognizedLine[], scale: number): OcrLine[] {
+  return lines.map((line) => ({
+    text: line.text,
+    confidence: line.confidence,
+    box: scaleBox(line.box, scale),
+    words: line.words.map((word): OcrWord => [word.text, word.confidence, ...scaleBox(word.box, scale)]),
+  }));
+}
+
+const mean = (values: number[]) =>
+  values.length === 0 ? 0 : Math.round(values.reduce((sum, v) => sum + v, 0) / values.length);
+
+async function ocrImage(
+  engine: OcrEngine,
+  bytes: Buffer,
+  limits: OcrLimits,
+  page: number,
+  tiffPage?: number,
+): Promise<OcrPage> {
+  const started = Date.now();
+  const prepared = await preparePage(bytes, {
+    maxDimension: limits.maxDimension,
+    maxPixels: limits.maxPixels,
+    ...(tiffPage !== undefined ? { page: tiffPage } : {}),
+  });
+  const recognized = await engine.recognize(prepared.png);
+  const lines = toLines(recognized.lines, prepared.scale);
+  return { page, source: 'ocr', confidence: recognized.confidence, ms: Date.now() - started, lines };
+}
+
+function textLayerPage(page: number, text: string): OcrPage {
+  const lines = text
+    .split('\n')
+    .map((line) => line.replace(/\s+$/, ''))
+    .filter((line) => line.trim() !== '')
+    .map((line): OcrLine => ({ text: line.replace(/\s{2,}/g, '  ').trim(), confidence: 100, box: null }));
+  return { page, source: 'text-layer', confidence: 100, ms: 0, lines };
+}
+
+/**
+ * Text of every page: a PDF page with a text layer is read, any other page is rendered (PDF,
+ * pdftoppm) or prepared (image, sharp) and recognised. `onPage` is called after each page.
+ */
+export async function recognizeDocument(
+  engine: OcrEngine,
+  bytes: Buffer,
+  mediaType: DocumentMediaType,
+  limits: OcrLimits,
+  onPage: (done: number, total: number) => void = () => undefined,
+): Promise<OcrResult> {
+  const pages: OcrPage[] = [];
+  const tooLong = (count: number) =>
+    new DocumentTooLongError(`the document has ${count} pages; at most ${limits.maxPages} are read`);
+
+  if (isImage(mediaType)) {
+    const count = mediaType === 'image/tiff' ? await imagePageCount(bytes) : 1;
+    if (count > limits.maxPages) throw tooLong(count);
+    for (let i = 0; i < count; i++) {
+      pages.push(await ocrImage(engine, bytes, limits, i + 1, mediaType === 'image/tiff' ? i : undefined));
+      onPage(i + 1, count);
+    }
+  } else {
+    await withPdfFile(bytes, async (file) => {
+      const count = await pdfPageCount(file);
+      if (count > limits.maxPages) throw tooLong(count);
+      const texts = await pdfPageTexts(file, count);
+      for (let i = 0; i < count; i++) {
+        const text = texts[i] ?? '';
+        if ((text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= TEXT_LAYER_MIN_CHARS) {
+          pages.push(textLayerPage(i + 1, text));
+        } else {
+          const rendered = await renderPdfPage(file, i + 1, limits.pdfDpi);
+          pages.push(await ocrImage(engine, rendered, limits, i + 1));
+        }
+        onPage(i + 1, count);
+      }
+    });
+  }
+
+  const result: OcrResult = {
+    mediaType,
+    text: pages.map((page) => page.lines.map((line) => line.text).join('\n')).join('\n\f\n'),
+    confidence: mean(pages.map((page) => page.confidence)),
+    pageCount: pages.length,
+    pages,
+    wordsOmitted: false,
+  };
+  if (Buffer.byteLength(JSON.stringify(result)) > limits.maxResultBytes) {
+    for (const page of pages) for (const line of page.lines) delete line.words;
+    result.wordsOmitted = true;
+  }
+  return result;
+}

@@ -1,0 +1,92 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { DocumentStore } from '../core/document-store';
+import { DOCUMENT_MEDIA_TYPES, type DocumentMediaType } from '../core/document-types';
+import type { DocumentRow } from '../db/schema';
+import type { StepInput, StepOutput } from './basic-steps';
+import { DocumentTooLongError, type OcrLimits, recognizeDocument } from './ocr-document';
+import type { OcrEngine } from './ocr-pool';
+import { UnreadableImageError } from './page-images';
+import { UnreadablePdfError } from './pdf-tools';
+
+export interface OcrDeps {
+  documents: { findById(documentId: string): Promise<DocumentRow | null> };
+  store: DocumentStore;
+  engine: OcrEngine;
+  limits: OcrLimits;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The document id from the robot input: `input[params.documentField ?? 'documentId']`. */
+export function documentIdOf({ step, input }: Pick<StepInput, 'step' | 'input'>): string {
+  const field = String(step.params.documentField ?? 'documentId');
+  const id = input[field];
+  if (typeof id !== 'string' || !UUID.test(id)) {
+    throw ApplicationFailure.nonRetryable(
+      `input field "${field}" must be a document id (upload the file with POST /v1/documents)`,
+      'InvalidRobotInput',
+    );
+  }
+  return id;
+}
+
+export function createOcrActivities({ documents, store, engine, limits }: OcrDeps) {
+  return {
+    /**
+     * Text, lines and words of a stored document. Reads bytes by document id through the store
+     * (never from workflow history), heartbeats while it works, and fails non-retryably when the
+     * file itself is the problem (missing, corrupt, not an image, too long).
+     */
+    async ocr(stepInput: StepInput): Promise<StepOutput> {
+      const documentId = documentIdOf(stepInput);
+      const row = await documents.findById(documentId);
+      if (!row) throw ApplicationFailure.nonRetryable(`no document ${documentId}`, 'DocumentNotFound');
+      if (!DOCUMENT_MEDIA_TYPES.includes(row.mediaType as DocumentMediaType)) {
+        throw ApplicationFailure.nonRetryable(
+          `document ${documentId} is ${row.mediaType}, which OCR does not read`,
+          'UnreadableDocument',
+        );
+      }
+      const bytes = await store.get(row.sha256);
+      if (!bytes) {
+        throw ApplicationFailure.nonRetryable(
+          `document ${documentId}: its content (sha256 ${row.sha256}) is not in the store`,
+          'DocumentContentMissing',
+        );
+      }
+
+      const context = Context.current();
+      let progress = { page: 0, pages: row.pages ?? 0 };
+      // A page can take seconds: beat between pages too, or a long page looks like a dead worker.
+      const beat = () => context.heartbeat(progress);
+      beat();
+      const timer = setInterval(beat, 1000);
+      try {
+        const result = await recognizeDocument(
+          engine,
+          bytes,
+          row.mediaType as DocumentMediaType,
+          limits,
+          (page, pages) => {
+            progress = { page, pages };
+            beat();
+          },
+        );
+        return { documentId, ...result };
+      } catch (err) {
+        if (err instanceof UnreadableImageError || err instanceof UnreadablePdfError) {
+          throw ApplicationFailure.nonRetryable(
+            `document ${documentId} (${row.mediaType}) cannot be read: ${err.message}`,
+            'UnreadableDocument',
+          );
+        }
+        if (err instanceof DocumentTooLongError) {
+          throw ApplicationFailure.nonRetryable(`document ${documentId}: ${err.message}`, 'DocumentTooLong');
+        }
+        throw err;
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  };
+}
