@@ -11,6 +11,7 @@ import { DatabaseGuard } from '../db/database-guard';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
+import { dashboardRoutes } from './dashboard.routes';
 import { checkHealth, HealthProbe } from './health';
 import { httpMetrics } from './middleware/http-metrics';
 import { errorHandler, notFoundHandler } from './middleware/problem';
@@ -102,6 +103,8 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+
+  if (config.DASHBOARD_ENABLED) app.use('/dashboard', dashboardRoutes());
 
   const { modulesService, robotsService } = api;
   app.use(
