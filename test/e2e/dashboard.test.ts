@@ -2,9 +2,14 @@ import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { DASHBOARD_CSP } from '../../api/dashboard.routes';
+import { createLogger } from '../../core/logger';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
 import { launchBrowser, screenshot, type TestBrowser, watchPageErrors } from '../support/browser';
+import { answerKeyPromptIfAsked, apiKeyOf, type InPage, waitForText } from '../support/dashboard-page';
 import { startTestSystem, type TestSystem } from '../support/test-system';
+
+// The dashboard against the real API and workers in Debian's Chromium. Key prompt and approvals:
+// dashboard-keys-approvals.test.ts.
 
 let system: TestSystem;
 let browser: TestBrowser | undefined;
@@ -19,47 +24,7 @@ afterAll(async () => {
   await system?.close();
 }, 60_000);
 
-/** What the callbacks run in the page may use (the test program has no DOM lib). */
-interface InPage {
-  document: {
-    querySelector(
-      css: string,
-    ): { textContent: string | null; getAttribute(name: string): string | null } | null;
-  };
-  localStorage: {
-    getItem(key: string): string | null;
-    setItem(key: string, value: string): void;
-    clear(): void;
-  };
-}
-
-/** With API keys on (security branch), the test system has an admin key; on main there is none. */
-const apiKey = () => (system as unknown as { adminKey?: string }).adminKey;
-
-/** Answers the key dialog if the dashboard asks for one, else does nothing. */
-async function answerKeyPromptIfAsked(page: Page): Promise<void> {
-  const key = apiKey();
-  if (!key) return;
-  const dialog = page.locator('#key-dialog[open]');
-  await dialog.waitFor({ timeout: 5000 }).then(
-    async () => {
-      await page.getByRole('textbox', { name: 'Key', exact: true }).fill(key);
-      await page.getByRole('button', { name: 'Use this key' }).click();
-    },
-    () => undefined,
-  );
-}
-
-async function waitForText(page: Page, selector: string, pattern: RegExp): Promise<void> {
-  await page.waitForFunction(
-    ([css, source, flags]) =>
-      new RegExp(source, flags).test(
-        (globalThis as unknown as InPage).document.querySelector(css)?.textContent ?? '',
-      ),
-    [selector, pattern.source, pattern.flags] as const,
-    { timeout: 15_000 },
-  );
-}
+const apiKey = () => apiKeyOf(system);
 
 async function openDashboard(): Promise<{ page: Page; errors: string[] }> {
   if (!browser) throw new Error('no browser');
@@ -68,7 +33,7 @@ async function openDashboard(): Promise<{ page: Page; errors: string[] }> {
   const response = await page.goto(`${system.url}/dashboard/`, { timeout: 15_000 });
   expect(response?.status()).toBe(200);
   expect(response?.headers()['content-security-policy']).toBe(DASHBOARD_CSP);
-  await answerKeyPromptIfAsked(page);
+  await answerKeyPromptIfAsked(page, apiKey());
   return { page, errors };
 }
 
@@ -89,7 +54,7 @@ describe('serving /dashboard', () => {
   it('is absent with DASHBOARD_ENABLED=false', async () => {
     const app = createApp({
       config: { ...system.config, DASHBOARD_ENABLED: false },
-      logger: (await import('../../core/logger')).createLogger(system.config, 'test'),
+      logger: createLogger(system.config, 'test'),
       database: system.database,
       cache: system.cache,
       temporal: system.temporal,
@@ -122,7 +87,7 @@ describe('the dashboard in Chromium', () => {
       (res) => res.request().method() === 'POST' && res.url().endsWith('/v1/robots') && res.status() === 201,
     );
     await page.getByRole('button', { name: 'Create robot' }).click();
-    await answerKeyPromptIfAsked(page);
+    await answerKeyPromptIfAsked(page, apiKey());
     const { robotId } = (await (await created).json()) as { robotId: string };
     const row = page.locator(`#robots-body tr[data-robot-id="${robotId}"]`);
     await row.waitFor();
@@ -187,148 +152,65 @@ describe('the dashboard in Chromium', () => {
   }, 120_000);
 });
 
-describe('API keys in the dashboard', () => {
-  it('asks for a key on 401, stores it, sends it on /v1 calls and streams, and asks again on 403', async () => {
+describe('robots table paging and filters', () => {
+  it('pages with the API cursor ("More") and filters by type and status', async () => {
     if (!browser) throw new Error('no browser');
-    // The security branch's answers, simulated in front of the real API so this runs with or
-    // without it: only requests with the good key reach the server. With keys on, the good key is
-    // the test system's admin key, which the real API accepts too.
-    const goodKey = apiKey() ?? 'dashboard-test-key';
-    let refuseCreate = true;
-    const seen: { url: string; authorization: string | undefined }[] = [];
+    // A second robot of another type beside the one the test above created.
+    const key = apiKey();
+    const created = await request(system.url)
+      .post('/v1/robots')
+      .set(key ? { authorization: `Bearer ${key}` } : {})
+      .send({ type: 'demo', input: { text: 'paging' } });
+    expect(created.status).toBe(201);
+    const counts = await system.sql.query<{ robot_type: string; n: number }>(
+      'select robot_type, count(*)::int as n from robots group by robot_type',
+    );
+    const total = counts.rows.reduce((sum, row) => sum + row.n, 0);
+    const noop = counts.rows.find((row) => row.robot_type === 'noop-pipeline')?.n ?? 0;
+    expect(total).toBeGreaterThanOrEqual(2);
     const page = await browser.context.newPage();
-    const errors = watchPageErrors(page);
-    await page.addInitScript(() => (globalThis as unknown as InPage).localStorage.clear());
-    await page.route(/\/v1\//, async (route) => {
-      const authorization = route.request().headers().authorization;
-      seen.push({ url: route.request().url(), authorization });
-      const problem = (status: number, extra: Record<string, string>) =>
-        route.fulfill({
-          status,
-          contentType: 'application/problem+json',
-          body: JSON.stringify({ type: '/problems/x', title: 'refused', status, ...extra }),
-        });
-      if (authorization !== `Bearer ${goodKey}`) {
-        return problem(401, { reason: authorization ? 'unknown' : 'missing' });
-      }
-      if (refuseCreate && route.request().method() === 'POST') {
-        return problem(403, { requiredScope: 'robots:write' });
-      }
-      return route.continue();
-    });
-
+    await page.addInitScript((key) => {
+      if (key) (globalThis as unknown as InPage).localStorage.setItem('rpa.dashboard.apiKey', key);
+    }, apiKey() ?? null);
+    // Pages of one robot, so a handful of robots needs several "More" clicks through real cursors.
+    await page.route(/\/v1\/robots\?/, (route) =>
+      route.continue({ url: route.request().url().replace('limit=20', 'limit=1') }),
+    );
     await page.goto(`${system.url}/dashboard/`);
-    const dialog = page.locator('#key-dialog[open]');
-    await dialog.waitFor();
-    await expect(page.locator('#key-message').textContent()).resolves.toMatch(/needs an API key/);
-    await page.getByRole('textbox', { name: 'Key', exact: true }).fill('wrong-key');
-    await page.getByRole('button', { name: 'Use this key' }).click();
-    await waitForText(page, '#key-message', /refused/);
-    await page.getByRole('textbox', { name: 'Key', exact: true }).fill(goodKey);
-    await page.getByRole('button', { name: 'Use this key' }).click();
-    await dialog.waitFor({ state: 'hidden' });
+    const rows = page.locator('#robots-body tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    const more = page.getByRole('button', { name: 'More' });
+    for (let clicks = 1; clicks < total; clicks++) {
+      await more.click();
+      await page.waitForFunction(
+        (n) =>
+          (globalThis as unknown as InPage).document.querySelector(`#robots-body tr:nth-child(${n})`) !==
+          null,
+        clicks + 1,
+      );
+    }
+    await more.waitFor({ state: 'hidden' });
+    expect(await rows.count()).toBe(total);
+    const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-robot-id')));
+    expect(new Set(ids).size).toBe(total);
+
+    await page.getByLabel('Type').nth(1).fill('noop-pipeline');
+    await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForFunction(
       () =>
         (globalThis as unknown as InPage).document
           .querySelector('#robots-table')
           ?.getAttribute('aria-busy') === 'false',
     );
-    expect(
-      await page.evaluate(() =>
-        (globalThis as unknown as InPage).localStorage.getItem('rpa.dashboard.apiKey'),
-      ),
-    ).toBe(goodKey);
-    expect(await page.locator('#robots-error').textContent()).toBe('');
+    for (let clicks = 1; clicks < noop && (await more.isVisible()); clicks++) await more.click();
+    await more.waitFor({ state: 'hidden' });
+    const types = await page.locator('#robots-body tr td:nth-child(2)').allTextContents();
+    expect(types).toEqual(Array(noop).fill('noop-pipeline'));
 
-    await page.getByText('New robot').click();
-    await page.getByRole('button', { name: 'Create robot' }).click();
-    await dialog.waitFor();
-    await expect(page.locator('#key-message').textContent()).resolves.toMatch(/not allowed.*robots:write/);
-    await screenshot(page, 'key-dialog');
-    await page.getByRole('button', { name: 'Cancel' }).click();
-    await waitForText(page, '#new-robot-error', /Could not create the robot/);
-
-    refuseCreate = false;
-    const created = page.waitForResponse(
-      (res) => res.request().method() === 'POST' && res.url().endsWith('/v1/robots') && res.status() === 201,
-    );
-    await page.getByRole('button', { name: 'Create robot' }).click();
-    const { robotId } = (await (await created).json()) as { robotId: string };
-    await page.locator(`#robots-body tr[data-robot-id="${robotId}"][data-status="completed"]`).waitFor({
-      timeout: 60_000,
-    });
-    const stream = seen.find((entry) => entry.url.endsWith(`/v1/robots/${robotId}/events`));
-    expect(stream?.authorization).toBe(`Bearer ${goodKey}`);
-    // 401s and the 403 are the simulated refusals Chromium logs; nothing else may fail.
-    expect(errors.filter((error) => !/status of 40[134]/.test(error))).toEqual([]);
-    await page.close();
-  }, 90_000);
-});
-
-describe('approvals inbox (control branch API shapes, served by a stub)', () => {
-  it('lists robots waiting for people and approves one with fields and a comment', async () => {
-    if (!browser) throw new Error('no browser');
-    // The approvals API lives on the control branch; this checks the dashboard against its
-    // documented shapes (docs/api.md there) until both are merged.
-    const robotId = '11111111-2222-4333-8444-555555555555';
-    let waiting = true;
-    const posted: { url: string; body: unknown }[] = [];
-    const page = await browser.context.newPage();
-    await page.addInitScript((key) => {
-      if (key) (globalThis as unknown as InPage).localStorage.setItem('rpa.dashboard.apiKey', key);
-    }, apiKey() ?? null);
-    await page.route(/\/v1\/approvals/, (route) =>
-      route.fulfill({
-        contentType: 'application/json',
-        body: JSON.stringify({
-          items: waiting
-            ? [
-                {
-                  robotId,
-                  type: 'approval-demo',
-                  status: 'awaiting_approval',
-                  step: 'approve',
-                  waitingSince: new Date().toISOString(),
-                  deadline: new Date(Date.now() + 3_600_000).toISOString(),
-                  escalated: false,
-                  data: { input: { amount: 5 }, outputs: {} },
-                  links: {
-                    self: `/v1/robots/${robotId}`,
-                    approve: `/v1/robots/${robotId}/approve`,
-                    reject: `/v1/robots/${robotId}/reject`,
-                  },
-                },
-              ]
-            : [],
-          nextCursor: null,
-        }),
-      }),
-    );
-    await page.route(/\/v1\/robots\/[^/]+\/(approve|reject)$/, (route) => {
-      posted.push({ url: route.request().url(), body: route.request().postDataJSON() });
-      waiting = false;
-      return route.fulfill({
-        status: 202,
-        contentType: 'application/json',
-        body: JSON.stringify({ robotId, action: 'approve', status: 'running' }),
-      });
-    });
-
-    await page.goto(`${system.url}/dashboard/#approvals`);
-    await waitForText(page, '#approvals-status', /1 waiting for approval/);
-    const card = page.locator(`#approvals-list li[data-robot-id="${robotId}"]`);
-    await card.getByLabel('Fields (JSON, optional)').fill('{"amount": 6}');
-    await card.getByLabel('Comment').fill('checked');
-    await screenshot(page, 'approvals');
-    await card.getByRole('button', { name: 'Approve' }).click();
-    await waitForText(page, '#approvals-status', /Nothing is waiting/);
-    expect(posted).toEqual([
-      {
-        url: `${system.url}/v1/robots/${robotId}/approve`,
-        body: { fields: { amount: 6 }, comment: 'checked' },
-      },
-    ]);
-    await expect(page.locator('#announcer').textContent()).resolves.toMatch(/approved/);
+    await page.getByLabel('Status', { exact: true }).selectOption('failed');
+    await page.locator('#robots-empty').waitFor();
+    expect(await rows.count()).toBe(0);
     await page.close();
   }, 60_000);
 });
