@@ -53,17 +53,32 @@ export function createApiClient({ askForKey }) {
   let memoryKey = storedKey();
   /** @type {Promise<string> | null} */
   let asking = null;
+  // After "Cancel", refused requests fail instead of asking again (polls would re-open the dialog
+  // every few seconds); the "API key…" button asks again.
+  let declined = false;
 
   const authHeaders = () => (memoryKey ? { authorization: `Bearer ${memoryKey}` } : {});
 
-  /** Asks once for all requests refused together; the first answer serves them all. */
-  const renewKey = (message) => {
+  /**
+   * Asks once for all requests refused together; the first answer serves them all. A request
+   * refused with a key that has been replaced meanwhile just retries with the new one.
+   * @param {string} message @param {string | null} usedKey the key the refused request carried
+   */
+  const renewKey = (message, usedKey) => {
+    if (memoryKey !== usedKey) return Promise.resolve(memoryKey);
+    if (declined) return Promise.reject(new Error('no API key given'));
     asking ??= askForKey(message)
-      .then((key) => {
-        memoryKey = key;
-        storeKey(key);
-        return key;
-      })
+      .then(
+        (key) => {
+          memoryKey = key;
+          storeKey(key);
+          return key;
+        },
+        (err) => {
+          declined = true;
+          throw err;
+        },
+      )
       .finally(() => {
         asking = null;
       });
@@ -73,13 +88,14 @@ export function createApiClient({ askForKey }) {
   /** @param {string} path @param {RequestInit} [init] */
   async function request(path, init = {}) {
     for (;;) {
+      const usedKey = memoryKey;
       const response = await fetch(path, {
         ...init,
         headers: { accept: 'application/json', ...authHeaders(), ...(init.headers ?? {}) },
       });
       const problem = response.ok ? null : await readJson(response);
       if (response.status === 401 || response.status === 403) {
-        await renewKey(refusalMessage(response.status, problem)).catch(() => {
+        await renewKey(refusalMessage(response.status, problem), usedKey).catch(() => {
           throw new ApiError(response.status, problem, 'An API key is needed.');
         });
         continue;
@@ -110,6 +126,7 @@ export function createApiClient({ askForKey }) {
      */
     async stream(path, onEvent, signal) {
       for (;;) {
+        const usedKey = memoryKey;
         try {
           await readEventStream(path, { headers: authHeaders(), signal, onEvent });
           return;
@@ -118,13 +135,14 @@ export function createApiClient({ askForKey }) {
           const problem = await readJson(err);
           if (err.status !== 401 && err.status !== 403)
             throw new ApiError(err.status, problem, err.statusText);
-          await renewKey(refusalMessage(err.status, problem));
+          await renewKey(refusalMessage(err.status, problem), usedKey);
         }
       }
     },
-    /** Forgets the stored key and asks for a new one. */
+    /** Asks for another key; the current one stays in use until a new one is given. */
     changeKey() {
-      return renewKey('Enter the API key this dashboard should use.');
+      declined = false;
+      return renewKey('Enter the API key this dashboard should use.', memoryKey);
     },
     hasKey: () => Boolean(memoryKey),
   };

@@ -21,7 +21,7 @@ export function createRobotsView({ api, live }) {
   /** @type {Map<string, string>} last status seen per robot, to announce only changes */
   const statuses = new Map();
   let cursor = /** @type {string | null} */ (null);
-  let loadedOnce = false;
+  let loaded = false;
 
   const currentFilters = () => {
     const data = new FormData(filters);
@@ -105,6 +105,7 @@ export function createRobotsView({ api, live }) {
     try {
       const page = await api.get(`/v1/robots?${query}`);
       for (const robot of page.items) upsert(robot);
+      loaded = true;
       cursor = page.nextCursor ?? null;
       more.hidden = cursor === null;
       empty.hidden = rows.size > 0;
@@ -125,11 +126,9 @@ export function createRobotsView({ api, live }) {
   setupCreateForm({ api, onCreated: (robot) => matchesFilters(robot) && upsert(robot, { prepend: true }) });
 
   return {
+    // Rows stay live on their own; the list loads again only if it never loaded (no key yet).
     show() {
-      if (!loadedOnce) {
-        loadedOnce = true;
-        void load({ reset: true });
-      }
+      if (!loaded) void load({ reset: true });
     },
     hide() {},
     reload: () => load({ reset: true }),
