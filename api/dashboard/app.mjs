@@ -1,6 +1,7 @@
 // Entry point: builds the views and switches between them by URL hash (#robots, #robot/<id>,
 // #modules, #approvals, #metrics, #alerts), so views can be bookmarked and Back works.
 
+import { createAlertsView } from './alerts-view.mjs';
 import { createApiClient } from './api-client.mjs';
 import { createApprovalsView } from './approvals-view.mjs';
 import { startHealthStrip } from './health-strip.mjs';
@@ -21,7 +22,7 @@ const views = {
   modules: createModulesView({ api }),
   approvals: createApprovalsView({ api }),
   metrics: noop,
-  alerts: noop,
+  alerts: createAlertsView({ api }),
 };
 let current = '';
 let currentArg = /** @type {string | undefined} */ (undefined);

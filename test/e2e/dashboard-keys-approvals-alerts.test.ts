@@ -3,7 +3,8 @@ import { apiKeyOf, type InPage, waitForText } from '../support/dashboard-page';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 // The dashboard's API-key prompt (against a simulated 401/403 layer in front of the real API) and
-// its approvals inbox (against a stub of the control branch's documented API), in Chromium.
+// its approvals inbox (a stub of the control branch's documented API) and alerts view (a stub of
+// main's GET /v1/alerts), in Chromium.
 
 let system: TestSystem;
 let browser: TestBrowser | undefined;
@@ -162,6 +163,50 @@ describe('approvals inbox (control branch API shapes, served by a stub)', () => 
       },
     ]);
     await expect(page.locator('#announcer').textContent()).resolves.toMatch(/approved/);
+    await page.close();
+  }, 60_000);
+});
+
+describe('alerts (main API shapes, served by a stub)', () => {
+  it('lists firing alerts and switches to resolved ones', async () => {
+    if (!browser) throw new Error('no browser');
+    // GET /v1/alerts is on main after this branch was made; its documented shape, stubbed here.
+    const alert = (status: 'firing' | 'resolved') => ({
+      alertId: `alert-${status}`,
+      rule: 'api_latency_p99',
+      subject: 'api@host:1',
+      severity: 'warning',
+      status,
+      value: 0.75,
+      threshold: 0.5,
+      message: 'p99 750 ms over 500 ms',
+      firedAt: new Date().toISOString(),
+      resolvedAt: status === 'resolved' ? new Date().toISOString() : null,
+      resolvedValue: null,
+    });
+    const queries: string[] = [];
+    const page = await browser.context.newPage();
+    await page.addInitScript((key) => {
+      if (key) (globalThis as unknown as InPage).localStorage.setItem('rpa.dashboard.apiKey', key);
+    }, apiKey() ?? null);
+    await page.route(/\/v1\/alerts/, (route) => {
+      const status = new URL(route.request().url()).searchParams.get('status');
+      queries.push(String(status));
+      return route.fulfill({
+        contentType: 'application/json',
+        body: JSON.stringify({
+          items: status === 'resolved' ? [alert('resolved')] : [alert('firing')],
+          nextCursor: null,
+        }),
+      });
+    });
+    await page.goto(`${system.url}/dashboard/#alerts`);
+    await page.locator('#alerts-body tr[data-alert-id="alert-firing"]').waitFor();
+    await expect(page.locator('#alerts-body tr').first().textContent()).resolves.toContain('0.75 / 0.5');
+    await screenshot(page, 'alerts');
+    await page.getByLabel('Alert status').selectOption('resolved');
+    await page.locator('#alerts-body tr[data-alert-id="alert-resolved"]').waitFor();
+    expect(queries.slice(0, 2)).toEqual(['firing', 'resolved']);
     await page.close();
   }, 60_000);
 });
