@@ -64,7 +64,8 @@ export function createLiveTracker(api) {
     await Promise.all(
       batch.map((robotId) =>
         api.get(`/v1/robots/${encodeURIComponent(robotId)}`).then(publish, (err) => {
-          if (err?.status === 404) forget(robotId);
+          // Gone, or no usable key (the person cancelled the prompt): stop asking every 3 s.
+          if ([401, 403, 404].includes(err?.status)) forget(robotId);
         }),
       ),
     );
