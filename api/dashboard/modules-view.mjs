@@ -9,18 +9,27 @@ const REFRESH_MS = 5000;
 export function createModulesView({ api }) {
   const body = /** @type {HTMLTableSectionElement} */ (document.getElementById('modules-body'));
   const error = /** @type {HTMLElement} */ (document.getElementById('modules-error'));
+  const filters = /** @type {HTMLFormElement} */ (document.getElementById('module-filters'));
+  const robotTypeInput = /** @type {HTMLInputElement} */ (document.getElementById('module-robot-type'));
   let timer = 0;
 
   const load = async () => {
+    const robotType = robotTypeInput.value.trim();
+    const query = robotType ? `?${new URLSearchParams({ robotType })}` : '';
     try {
-      const { items } = await api.get('/v1/modules');
+      const { items } = await api.get(`/v1/modules${query}`);
       error.textContent = '';
       body.replaceChildren(...items.map(row));
-      if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: '9' }, 'No modules registered.')));
+      if (items.length === 0) body.append(h('tr', {}, h('td', { colspan: '10' }, 'No modules registered.')));
     } catch (err) {
       error.textContent = `Could not load modules: ${err.message}`;
     }
   };
+
+  filters.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void load();
+  });
 
   return {
     show() {
@@ -52,10 +61,21 @@ function row(module) {
       typeof module.performanceScore === 'number' ? module.performanceScore.toFixed(2) : '—',
       module.performanceTier ? ` ${module.performanceTier}` : '',
     ),
+    h('td', {}, routingScore(module.routing)),
     h('td', {}, String(live.replicas ?? 0)),
     h('td', {}, `${live.inFlight ?? 0} / ${live.capacity ?? 0}${utilisation}`),
     h('td', {}, statusBadge(module.circuit)),
     h('td', {}, module.draining ? 'yes' : 'no'),
     h('td', {}, (module.supportedRobotTypes ?? []).join(', ')),
   );
+}
+
+/** The load balancer's view of this module for the chosen robot type (absent without one). */
+function routingScore(candidate) {
+  if (!candidate) return '—';
+  if (!candidate.eligible) return `not eligible: ${(candidate.ineligibleReasons ?? []).join(', ')}`;
+  // rank exists only inside one selection; the list scores each module alone.
+  return typeof candidate.rank === 'number'
+    ? `${candidate.score.toFixed(3)} (rank ${candidate.rank})`
+    : candidate.score.toFixed(3);
 }

@@ -117,9 +117,20 @@ describe('the dashboard in Chromium', () => {
     await screenshot(page, 'robot-detail');
 
     await page.getByRole('link', { name: 'Modules' }).click();
+    // The view's heading takes focus, so keyboard and screen-reader users land in the new view.
+    await page.waitForFunction(
+      () => (globalThis as unknown as InPage).document.activeElement?.id === 'modules-title',
+    );
     const moduleRow = page.locator(`#modules-body tr[data-module="${system.moduleName}"]`);
     await moduleRow.waitFor();
-    await expect(moduleRow.locator('td').nth(3).textContent()).resolves.toMatch(/^[1-9]\d*$/); // live replicas
+    await expect(moduleRow.locator('td').nth(4).textContent()).resolves.toMatch(/^[1-9]\d*$/); // live replicas
+    await page.getByLabel('Routing score for robot type').fill('noop-pipeline');
+    await page.keyboard.press('Enter');
+    await waitForText(
+      page,
+      `#modules-body tr[data-module="${system.moduleName}"] td:nth-child(5)`,
+      /^0\.\d{3}/,
+    );
     await screenshot(page, 'modules');
 
     await page.getByRole('link', { name: 'Metrics' }).click();

@@ -4,6 +4,7 @@ import type { TestSystem } from './test-system';
 /** What the callbacks run in the page may use (the test program has no DOM lib). */
 export interface InPage {
   document: {
+    activeElement: { id: string } | null;
     querySelector(
       css: string,
     ): { textContent: string | null; getAttribute(name: string): string | null } | null;
