@@ -6,7 +6,7 @@ import { createLogger } from '../../core/logger';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
 import { launchBrowser, screenshot, type TestBrowser, watchPageErrors } from '../support/browser';
 import { answerKeyPromptIfAsked, apiKeyOf, type InPage, waitForText } from '../support/dashboard-page';
-import { startTestSystem, type TestSystem } from '../support/test-system';
+import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // The dashboard against the real API and workers in Debian's Chromium. Key prompt and approvals:
 // dashboard-keys-approvals-alerts.test.ts.
@@ -226,4 +226,72 @@ describe('robots table paging and filters', () => {
     expect(await rows.count()).toBe(0);
     await page.close();
   }, 60_000);
+});
+
+describe('approvals inbox against the real API', () => {
+  // This branch predates the approvals API (control branch): here the view must say "not
+  // available"; once merged, the same test approves and rejects real robots through the page.
+  it('approves and rejects waiting robots, or says approvals are not available', async () => {
+    if (!browser) throw new Error('no browser');
+    const key = apiKey();
+    const auth = key ? { authorization: `Bearer ${key}` } : {};
+    const page = await browser.context.newPage();
+    await page.addInitScript((k) => {
+      if (k) (globalThis as unknown as InPage).localStorage.setItem('rpa.dashboard.apiKey', k);
+    }, key ?? null);
+    const probe = await request(system.url).get('/v1/approvals').set(auth);
+    if (probe.status === 404) {
+      await page.goto(`${system.url}/dashboard/#approvals`);
+      await waitForText(page, '#approvals-status', /not available on this server/);
+      expect(await page.locator('#approvals-error').textContent()).toBe('');
+      await page.close();
+      return;
+    }
+    expect(probe.status).toBe(200);
+    const start = async (text: string) => {
+      const res = await request(system.url)
+        .post('/v1/robots')
+        .set(auth)
+        .send({ type: 'approval-demo', input: { text } });
+      expect(res.status).toBe(201);
+      return res.body.robotId as string;
+    };
+    const robotStatus = async (id: string) =>
+      (await request(system.url).get(`/v1/robots/${id}`).set(auth)).body as {
+        status: string;
+        error: string | null;
+      };
+    const approveId = await start('invoice 7');
+    const rejectId = await start('invoice 8');
+    await page.goto(`${system.url}/dashboard/#approvals`);
+    // The inbox refreshes every 10 s: wait until both robots wait for a person, then load it.
+    for (const id of [approveId, rejectId]) {
+      await eventually(async () =>
+        (await robotStatus(id)).status === 'awaiting_approval' ? true : undefined,
+      );
+    }
+    await page.reload();
+    const approveCard = page.locator(`#approvals-list li[data-robot-id="${approveId}"]`);
+    await approveCard.waitFor();
+    await approveCard.getByLabel('Fields (JSON, optional)').fill('{"text": "invoice 7 corrected"}');
+    await approveCard.getByLabel('Comment').fill('looks right');
+    await approveCard.getByRole('button', { name: 'Approve' }).click();
+    await approveCard.waitFor({ state: 'detached' });
+    const rejectCard = page.locator(`#approvals-list li[data-robot-id="${rejectId}"]`);
+    await rejectCard.getByLabel('Reason').fill('duplicate');
+    await rejectCard.getByRole('button', { name: 'Reject' }).click();
+    await rejectCard.waitFor({ state: 'detached' });
+    const approved = await eventually(async () => {
+      const robot = await robotStatus(approveId);
+      return robot.status === 'completed' ? robot : undefined;
+    });
+    expect(JSON.stringify(approved)).toContain('invoice 7 corrected');
+    const rejected = await eventually(async () => {
+      const robot = await robotStatus(rejectId);
+      return robot.status === 'failed' ? robot : undefined;
+    });
+    expect(rejected.error).toContain('duplicate');
+    await screenshot(page, 'approvals-live');
+    await page.close();
+  }, 90_000);
 });
