@@ -19,6 +19,7 @@ import { ReportsRepository } from '../db/reports.repository';
 import { RobotTypesRepository } from '../db/robot-types.repository';
 import { RobotsRepository } from '../db/robots.repository';
 import { ApprovalsService } from './approvals.service';
+import { dashboardRoutes } from './dashboard.routes';
 import { DocumentsService } from './documents.service';
 import { checkHealth, HealthProbe } from './health';
 import { httpMetrics } from './middleware/http-metrics';
@@ -150,6 +151,8 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+
+  if (config.DASHBOARD_ENABLED) app.use('/dashboard', dashboardRoutes());
 
   app.use(
     '/v1',

@@ -40,6 +40,8 @@ const schema = z
     PORT: port.default(3000),
     // Express `trust proxy`: which hops may set X-Forwarded-For (nginx in compose is on a private network).
     TRUST_PROXY: z.string().min(1).default('loopback'),
+    // The web dashboard at /dashboard (static files; its /v1 calls need a key like any client).
+    DASHBOARD_ENABLED: bool.default(true),
     BODY_LIMIT: z
       .string()
       .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')

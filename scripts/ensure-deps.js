@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Makes `npm start` and `npm test` work on a fresh clone: installs the locked npm packages when
-// node_modules is missing or older than package-lock.json, then locates or builds the Temporal CLI.
+// node_modules is missing or older than package-lock.json, then locates or builds the Temporal CLI,
+// and for `npm test` finds Chromium (the dashboard's browser tests), installing it as root.
 // Node built-ins only: it runs before anything is installed.
 const { execFileSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
@@ -22,4 +23,27 @@ try {
   });
 } catch {
   process.exit(1);
+}
+
+// Only the tests drive a browser: `npm start` does not need one.
+if (process.env.npm_lifecycle_event === 'test') ensureChromium();
+
+function ensureChromium() {
+  const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (existsSync(chromium)) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && existsSync('/usr/bin/apt-get')) {
+    console.error('Installing Chromium for the dashboard tests (apt-get install chromium)…');
+    try {
+      execFileSync('apt-get', ['update'], { stdio: 'inherit' });
+      execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit' });
+      return;
+    } catch {
+      // fall through to the message
+    }
+  }
+  console.error(
+    `Chromium was not found at ${chromium}; test/e2e/dashboard.test.ts will fail without it.\n` +
+      'Install it (Debian/Ubuntu: sudo apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium binary.',
+  );
 }

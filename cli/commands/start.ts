@@ -117,6 +117,7 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
     console.log(
       `✓ API ${apiUrl} (health: ${apiUrl}/health), control worker and module "${config.MODULE_NAME}" running`,
     );
+    if (config.DASHBOARD_ENABLED) console.log(`  dashboard: ${apiUrl}/dashboard/`);
     console.log(
       `  cache: ${config.REDIS_URL ? 'Redis' : 'in-memory (set REDIS_URL for Redis)'}; logs in ${logDir}`,
     );

@@ -126,6 +126,11 @@ describe('rpa start', () => {
     expect(list.items[0]).toMatchObject({ type: 'demo', status: 'completed' });
     const ui = await fetch(`http://127.0.0.1:${ports.ui}/`);
     expect(ui.status).toBe(200);
+    // The dashboard's static files ship with the source tree that tsx runs (as in the Docker image).
+    expect(first.output()).toContain(`dashboard: http://127.0.0.1:${ports.api}/dashboard/`);
+    const dashboard = await fetch(`http://127.0.0.1:${ports.api}/dashboard/app.mjs`);
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.headers.get('content-type')).toMatch(/^text\/javascript/);
 
     // A module added by hand from another terminal joins the launcher's embedded database.
     const handAdded = spawn(process.execPath, [rpa, 'worker', '--module', 'second', '--capacity', '2'], {
