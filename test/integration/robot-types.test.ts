@@ -81,6 +81,7 @@ describe('registering robot types', () => {
       ['noop-pipeline', 1],
       ['email-reply', 1],
       ['approval-demo', 1],
+      ['invoice-intake', 1],
       ['ticket-intake', 2],
     ]);
     expect(await storedRows()).toBe(2);
