@@ -11,13 +11,17 @@ import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
 import { checkHealth } from './health';
+import { identify, requireKey, requireScope } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { requestId } from './middleware/request-id';
 import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
+import { withSecurity } from './openapi-security';
 import { RobotsService } from './robots.service';
+import { keysRoutes } from './routes/keys.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { robotsRoutes } from './routes/robots.routes';
+import { createSecurity, type Security } from './security';
 
 export interface AppDeps {
   config: Config;
@@ -27,6 +31,8 @@ export interface AppDeps {
   temporal: Client;
   services: ModuleServices;
   events: RobotEvents;
+  /** Keys, rate limits, audit; made here (in-memory rate limits) when the caller gives none. */
+  security?: Security;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -48,10 +54,16 @@ export function createApp(deps: AppDeps): Express {
     res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
 
-  const openApi = buildOpenApiDocument('0.1.0');
+  const openApi = withSecurity(buildOpenApiDocument('0.1.0'));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+
+  // Every /v1 route needs an API key with the route's scope; /health, /openapi.json, /metrics and
+  // /dashboard stay open.
+  const security = deps.security ?? createSecurity(config, database, logger);
+  app.use('/v1', identify(security.verifier), requireKey, requireScope);
+  app.use('/v1', keysRoutes(security.keys, security.verifier, { bodyLimit: config.BODY_LIMIT }));
 
   const robotsService = new RobotsService({
     config,

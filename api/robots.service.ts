@@ -81,6 +81,7 @@ export class RobotsService {
   async create(
     body: CreateRobotBody,
     idempotencyKey: string | undefined,
+    createdByKeyId: string | null = null,
   ): Promise<{ robot: RobotView; created: boolean }> {
     const definition = findBuiltInRobotType(body.type);
     if (!definition) {
@@ -99,6 +100,7 @@ export class RobotsService {
         inputData: body.input,
         idempotencyKey: idempotencyKey ?? null,
         requestHash,
+        createdByKeyId,
       }),
     );
     const row =

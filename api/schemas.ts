@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SCOPES } from '../core/api-keys';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
 
 // One place for the API's request shapes: routes parse with them, the OpenAPI document is built from them.
@@ -66,3 +67,23 @@ export const listModulesQuery = z
       .optional(),
   })
   .strict();
+
+// Names that show up in logs and listings: printable, no control or bidi characters.
+const displayName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._:@-]*$/u, 'letters, digits, space and . _ : @ - only');
+
+export const createKeyBody = z
+  .object({
+    name: displayName,
+    scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
+    expires: z
+      .string()
+      .regex(/^\d{1,5}[dhm]$/, 'a duration like 90d, 12h or 30m')
+      .optional(),
+  })
+  .strict();
+
+export const keyIdParams = z.object({ id: z.uuid({ message: 'must be an api key id (UUID)' }) });

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import Redis from 'ioredis';
+import { createSecurity } from '../api/security';
 import { startTemporalDevServer, temporalReachable } from '../cli/temporal-dev-server';
 import { type Config, parseConfig } from '../core/config';
 import { createLogger } from '../core/logger';
@@ -357,5 +358,10 @@ export async function apiDependencies(config: Config, defer: Defer) {
   });
   defer(() => connection.close());
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  return { logger, database, cache, services, events, connection, client };
+  // Every /v1 call needs a key: the bench makes an admin key in its own database.
+  const security = createSecurity(config, database, logger);
+  defer(() => security.close());
+  const { key } = await security.keys.create({ name: 'bench', scopes: ['admin'], expiresAt: null });
+  const authorization = `Bearer ${key}`;
+  return { logger, database, cache, services, events, connection, client, security, authorization };
 }

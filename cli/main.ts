@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerKeyCommands } from './commands/keys';
 import { registerModuleCommands } from './commands/modules';
 import { registerRobotCommands } from './commands/robots';
 import { registerServiceCommands } from './commands/services';
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerServiceCommands(program);
   registerRobotCommands(program);
   registerModuleCommands(program);
+  registerKeyCommands(program);
   return program;
 }
 

@@ -76,6 +76,8 @@ const schema = z
     MODULE_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
 
     RPA_API_URL: url(['http:', 'https:']).optional(),
+    // The API key the `rpa robots|modules` commands send (else --api-key, else the launcher's key).
+    RPA_API_KEY: z.string().min(1).optional(),
     // Load balancer: score = performance·w1 + capacity·w2 + health·w3 + typeMatch·w4; the weights sum to 1.
     LB_WEIGHT_PERFORMANCE: weight.default(0.4),
     LB_WEIGHT_CAPACITY: weight.default(0.3),
@@ -96,6 +98,11 @@ const schema = z
     CLEANUP_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
     EXECUTION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(120),
+
+    // API keys (ADR 0007): how long a key lookup is cached (a revoke takes effect within it) and
+    // how often a key's last_used_at is written at most.
+    API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+    API_KEY_LAST_USED_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 
     DATA_DIR: z.string().min(1).default('.data'),
     TEMPORAL_DEV_PORT: port.default(7233),

@@ -66,6 +66,8 @@ export const robots = pgTable(
     errorMessage: text('error_message'),
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
+    // The API key that created the robot (null for robots started outside the API).
+    createdByKeyId: uuid('created_by_key_id'),
     ...timestamps,
   },
   (table) => [
@@ -75,6 +77,7 @@ export const robots = pgTable(
     index('robots_status_created_idx').on(table.status, table.createdAt.desc(), table.robotId.desc()),
     index('robots_type_created_idx').on(table.robotType, table.createdAt.desc(), table.robotId.desc()),
     index('robots_module_status_idx').on(table.moduleName, table.status),
+    index('robots_key_status_idx').on(table.createdByKeyId, table.status),
   ],
 );
 
@@ -145,6 +148,20 @@ export const sharedHashes = pgTable(
   (table) => [primaryKey({ columns: [table.hash, table.field] })],
 );
 
+/** API keys: only the SHA-256 of each key is kept; `prefix` finds the row (ADR 0007). */
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  prefix: text('prefix').notNull().unique(),
+  hash: text('hash').notNull(),
+  scopes: text('scopes').array().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+});
+
 export type ModuleRow = typeof moduleRegistry.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -7,6 +7,7 @@ import { ApiClient } from '../api-client';
 import { type ManagedChild, spawnRpa, stopChild, tailOf } from '../child-processes';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../embedded-postgres';
 import { clearLauncherState, writeLauncherState } from '../launcher-state';
+import { ensureLocalApiKey } from '../local-api-key';
 import { type DevServer, startTemporalDevServer, temporalReachable } from '../temporal-dev-server';
 import { waitForRobot } from '../wait-for-robot';
 
@@ -88,6 +89,13 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
       );
     }
 
+    const localKey = await ensureLocalApiKey(databaseUrl, config.DATA_DIR);
+    console.log(
+      localKey.created
+        ? `✓ local admin API key (shown once; kept in ${path.join(config.DATA_DIR, 'launcher.json')} for the CLI):\n  ${localKey.key}`
+        : `✓ local admin API key in ${path.join(config.DATA_DIR, 'launcher.json')}`,
+    );
+
     const env = childEnv({
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_UI_URL: uiUrl,
@@ -112,7 +120,7 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
     }
 
     const apiUrl = `http://${config.HOST}:${config.PORT}`;
-    const api = new ApiClient(apiUrl);
+    const api = new ApiClient(apiUrl, localKey.key);
     await waitForApi(api, children, 90_000);
     console.log(
       `✓ API ${apiUrl} (health: ${apiUrl}/health), control worker and module "${config.MODULE_NAME}" running`,

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import type { RobotView } from '../../core/robot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
@@ -26,13 +25,13 @@ afterAll(async () => {
 });
 
 async function run(): Promise<RobotView> {
-  const created = await request(system.url).post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
+  const created = await system.api.post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
   await system.temporal.workflow
     .getHandle(created.body.robotId)
     .result()
     .catch(() => undefined);
   return eventually(async () => {
-    const robot = (await request(system.url).get(`/v1/robots/${created.body.robotId}`)).body as RobotView;
+    const robot = (await system.api.get(`/v1/robots/${created.body.robotId}`)).body as RobotView;
     return robot.status === 'completed' || robot.status === 'failed' ? robot : undefined;
   });
 }
@@ -42,7 +41,7 @@ describe('per-module circuit breakers', () => {
     const robot = await run();
     expect(robot).toMatchObject({ status: 'failed', moduleName: 'flaky' });
     expect(robot.error).toContain('disk on fire');
-    const module = (await request(system.url).get('/v1/modules/flaky')).body;
+    const module = (await system.api.get('/v1/modules/flaky')).body;
     expect(module.circuit).toBe('closed');
   }, 60_000);
 
@@ -53,7 +52,7 @@ describe('per-module circuit breakers', () => {
       ['initial', 'flaky'],
       ['failover', 'steady'],
     ]);
-    const module = (await request(system.url).get('/v1/modules/flaky')).body;
+    const module = (await system.api.get('/v1/modules/flaky')).body;
     expect(module.circuit).toBe('open');
   }, 60_000);
 
@@ -66,7 +65,7 @@ describe('per-module circuit breakers', () => {
 
   it('after the wait the circuit admits a probe and is reported half-open', async () => {
     const module = await eventually(async () => {
-      const body = (await request(system.url).get('/v1/modules/flaky?robotType=noop-pipeline')).body;
+      const body = (await system.api.get('/v1/modules/flaky?robotType=noop-pipeline')).body;
       return body.circuit === 'half-open' ? body : undefined;
     }, 10_000);
     // Eligible again, but its health factor is halved until a probe succeeds.
@@ -76,6 +75,6 @@ describe('per-module circuit breakers', () => {
 
   it('a successful probe closes it again', async () => {
     expect(await system.services.circuits.record('flaky', true)).toBe('closed');
-    expect((await request(system.url).get('/v1/modules/flaky')).body.circuit).toBe('closed');
+    expect((await system.api.get('/v1/modules/flaky')).body.circuit).toBe('closed');
   });
 });

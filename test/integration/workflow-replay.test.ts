@@ -2,7 +2,6 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import request from 'supertest';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // Recorded histories of earlier versions must replay on today's workflow code: a change that would
@@ -25,7 +24,7 @@ afterAll(async () => {
 });
 
 async function runRobot(input: Record<string, unknown>) {
-  const created = await request(system.url).post('/v1/robots').send({ type: 'demo', input });
+  const created = await system.api.post('/v1/robots').send({ type: 'demo', input });
   const handle = system.temporal.workflow.getHandle(created.body.robotId);
   await handle.result().catch(() => undefined);
   return eventually(async () =>

@@ -4,8 +4,10 @@ import { Connection, Client as TemporalClient } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
+import request from 'supertest';
 import type { StepActivities } from '../../activities/types';
 import { createApp } from '../../api/app';
+import { createSecurity, type Security } from '../../api/security';
 import { type Config, parseConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import { RedisRobotEvents, type RobotEvents } from '../../core/robot-events';
@@ -20,6 +22,11 @@ import { adminQuery, databaseUrl, TEMPLATE_DATABASE, TEST_REDIS_URL } from './te
 export interface TestSystem {
   config: Config;
   url: string;
+  /** supertest agent on `url` that sends the system's admin key. */
+  api: ReturnType<typeof request.agent>;
+  /** The admin key made for this system (scope `admin`). */
+  adminKey: string;
+  security: Security;
   database: DatabaseHandle;
   /** A direct connection for assertions on rows. */
   sql: PgClient;
@@ -118,7 +125,10 @@ export async function startTestSystem(
   const moduleName = options.module === false ? '' : (options.module?.name ?? `mod-${suffix}`);
   if (options.module !== false) await startModule({ ...options.module, name: moduleName });
 
-  const app = createApp({ config, logger, database, cache, temporal, services, events });
+  const security = createSecurity(config, database, logger);
+  const adminKey = (await security.keys.create({ name: 'test-admin', scopes: ['admin'], expiresAt: null }))
+    .key;
+  const app = createApp({ config, logger, database, cache, temporal, services, events, security });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -128,6 +138,9 @@ export async function startTestSystem(
   return {
     config,
     url,
+    api: request.agent(url).set('Authorization', `Bearer ${adminKey}`),
+    adminKey,
+    security,
     database,
     sql,
     cache,
@@ -138,6 +151,7 @@ export async function startTestSystem(
     startModule,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await security.close();
       for (const { worker } of running) {
         if (worker.getState() === 'RUNNING') worker.shutdown();
       }
