@@ -11,6 +11,7 @@ import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
 import { checkHealth } from './health';
+import { auditTrail } from './middleware/audit-trail';
 import { identify, requireKey, requireScope } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { requestId } from './middleware/request-id';
@@ -18,6 +19,7 @@ import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
 import { withSecurity } from './openapi-security';
 import { RobotsService } from './robots.service';
+import { auditRoutes } from './routes/audit.routes';
 import { keysRoutes } from './routes/keys.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { robotsRoutes } from './routes/robots.routes';
@@ -62,8 +64,10 @@ export function createApp(deps: AppDeps): Express {
   // Every /v1 route needs an API key with the route's scope; /health, /openapi.json, /metrics and
   // /dashboard stay open.
   const security = deps.security ?? createSecurity(config, database, logger);
+  app.use('/v1', auditTrail(security.audit, logger, security.stats));
   app.use('/v1', identify(security.verifier), requireKey, requireScope);
   app.use('/v1', keysRoutes(security.keys, security.verifier, { bodyLimit: config.BODY_LIMIT }));
+  app.use('/v1', auditRoutes(security.audit));
 
   const robotsService = new RobotsService({
     config,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createKeyBody, keyIdParams } from './schemas';
+import { createKeyBody, keyIdParams, listAuditQuery } from './schemas';
 
 // The security part of the OpenAPI document: schemes, the key routes, and `security` on every
 // operation (none on the open routes: everything outside /v1).
@@ -11,7 +11,30 @@ const problem = {
 const authProblems = { '401': problem, '403': problem, '429': problem };
 const keyView = { content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiKey' } } } };
 
+function queryParameters(schema: z.ZodObject) {
+  const json = z.toJSONSchema(schema, { io: 'input' }) as {
+    properties?: Record<string, object>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    schema: property,
+  }));
+}
+
 const securityPaths = {
+  '/v1/audit': {
+    get: {
+      summary: 'The audit log, newest first, filtered and paged with a cursor; admin',
+      parameters: queryParameters(listAuditQuery),
+      responses: {
+        '200': { description: '{ items: AuditEntry[], nextCursor }' },
+        '400': problem,
+      },
+    },
+  },
   '/v1/keys': {
     get: {
       summary: 'Every API key (never the key itself); admin',

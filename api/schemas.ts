@@ -87,3 +87,18 @@ export const createKeyBody = z
   .strict();
 
 export const keyIdParams = z.object({ id: z.uuid({ message: 'must be an api key id (UUID)' }) });
+
+export const listAuditQuery = z
+  .object({
+    keyId: z.uuid().optional(),
+    action: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}\.[a-z0-9-]{1,40}$/, 'an action such as robots.create')
+      .optional(),
+    outcome: z.enum(['success', 'denied', 'rate-limited', 'failure']).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();

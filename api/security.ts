@@ -1,6 +1,7 @@
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
 import { ApiKeysRepository } from '../db/api-keys.repository';
+import { AuditRepository } from '../db/audit.repository';
 import type { DatabaseHandle } from '../db/client';
 import { ApiKeyVerifier } from './auth/key-verifier';
 
@@ -8,6 +9,9 @@ import { ApiKeyVerifier } from './auth/key-verifier';
 export interface Security {
   keys: ApiKeysRepository;
   verifier: ApiKeyVerifier;
+  audit: AuditRepository;
+  /** Counters for logs and metrics: audit writes that failed. */
+  stats: { auditFailures: number };
   close(): Promise<void>;
 }
 
@@ -21,6 +25,8 @@ export function createSecurity(config: Config, database: DatabaseHandle, logger:
   return {
     keys,
     verifier,
+    audit: new AuditRepository(database.db, database.readDb),
+    stats: { auditFailures: 0 },
     async close() {},
   };
 }

@@ -161,7 +161,32 @@ export const apiKeys = pgTable('api_keys', {
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
 
+/**
+ * One row per mutating request and per refused one (401/403/429). Append-only: no code path updates
+ * or deletes it, and a trigger (migration audit_log_append_only) raises on UPDATE, DELETE, TRUNCATE.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    keyId: uuid('key_id'),
+    action: text('action').notNull(),
+    target: text('target'),
+    ip: text('ip'),
+    requestId: text('request_id'),
+    outcome: text('outcome').notNull(),
+    status: integer('status').notNull(),
+  },
+  (table) => [
+    index('audit_log_at_idx').on(table.at.desc(), table.id.desc()),
+    index('audit_log_key_at_idx').on(table.keyId, table.at.desc()),
+    index('audit_log_action_at_idx').on(table.action, table.at.desc()),
+  ],
+);
+
 export type ModuleRow = typeof moduleRegistry.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
