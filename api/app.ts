@@ -10,10 +10,12 @@ import { DatabaseGuard } from '../db/database-guard';
 import { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
 import { RobotsRepository } from '../db/robots.repository';
+import { countUnfinishedRobots } from '../db/running-robots';
 import { checkHealth } from './health';
 import { auditTrail } from './middleware/audit-trail';
 import { identify, requireKey, requireScope } from './middleware/authenticate';
 import { errorHandler, notFoundHandler } from './middleware/problem';
+import { rateLimit, runningRobotsCap } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
@@ -63,9 +65,24 @@ export function createApp(deps: AppDeps): Express {
 
   // Every /v1 route needs an API key with the route's scope; /health, /openapi.json, /metrics and
   // /dashboard stay open.
-  const security = deps.security ?? createSecurity(config, database, logger);
+  const security = deps.security ?? createSecurity(config, database, logger, { redis: false });
   app.use('/v1', auditTrail(security.audit, logger, security.stats));
-  app.use('/v1', identify(security.verifier), requireKey, requireScope);
+  app.use(
+    '/v1',
+    identify(security.verifier),
+    rateLimit(security.limiter, {
+      windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      perKey: config.RATE_LIMIT_PER_KEY,
+      perIp: config.RATE_LIMIT_PER_IP,
+      overrides: config.RATE_LIMIT_OVERRIDES,
+    }),
+    requireKey,
+    requireScope,
+  );
+  app.post(
+    '/v1/robots',
+    runningRobotsCap((keyId) => countUnfinishedRobots(database.db, keyId), config.MAX_RUNNING_ROBOTS_PER_KEY),
+  );
   app.use('/v1', keysRoutes(security.keys, security.verifier, { bodyLimit: config.BODY_LIMIT }));
   app.use('/v1', auditRoutes(security.audit));
 

@@ -7,6 +7,7 @@ import { createStatusCache } from '../core/status-cache';
 import { createDatabase } from '../db/client';
 import { createModuleServices } from '../db/module-services';
 import { createApp } from './app';
+import { createSecurity } from './security';
 import { createTemporalClient } from './temporal-client';
 
 export interface RunningApi {
@@ -25,7 +26,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const temporal = await createTemporalClient(config);
   const services = createModuleServices(config, database);
   const events = createRobotEvents(config.REDIS_URL);
-  const app = createApp({ config, logger, database, cache, temporal, services, events });
+  const security = createSecurity(config, database, logger);
+  const app = createApp({ config, logger, database, cache, temporal, services, events, security });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   server.requestTimeout = 30_000;
@@ -37,6 +39,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     url: `http://${config.HOST}:${port}`,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await security.close();
       await temporal.connection.close();
       await services.close();
       await events.close();

@@ -228,6 +228,9 @@ export async function benchEnvironment(database: string, defer: Defer, withTempo
     REDIS_KEY_PREFIX: `rpa-bench-${suffix}:`,
     TEMPORAL_ADDRESS: address,
     CONTROL_TASK_QUEUE: `rpa-control-bench-${suffix}`,
+    // Limits stay on the path (their Redis round trip is part of the cost) but never refuse here.
+    RATE_LIMIT_PER_KEY: '100000000',
+    MAX_RUNNING_ROBOTS_PER_KEY: '10000000',
   });
   defer(async () => {
     const deleted = await deleteRedisKeys(TEST_REDIS_URL, config.REDIS_KEY_PREFIX);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validateWeights } from './load-balancer';
+import { parseRateLimitOverrides } from './rate-limit-policy';
 import { DEFAULT_CONTROL_TASK_QUEUE } from './task-queues';
 
 // The only file that reads process.env (house rule): everything else receives a Config.
@@ -103,6 +104,27 @@ const schema = z
     // how often a key's last_used_at is written at most.
     API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
     API_KEY_LAST_USED_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+
+    // Rate limits (ADR 0009): a sliding window per API key, and per IP for callers without a valid key.
+    RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    RATE_LIMIT_PER_KEY: z.coerce.number().int().min(1).max(100_000_000).default(600),
+    RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000_000).default(60),
+    // `admin=3000,POST /v1/robots=120`: per-scope limits and extra per-route budgets.
+    RATE_LIMIT_OVERRIDES: z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        try {
+          return parseRateLimitOverrides(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    // How long a rate-limit call to Redis may take before the in-memory fallback decides.
+    RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+    // Robots one key may have unfinished at once (POST /v1/robots answers 429 concurrency-limit).
+    MAX_RUNNING_ROBOTS_PER_KEY: z.coerce.number().int().min(1).max(10_000_000).default(200),
 
     DATA_DIR: z.string().min(1).default('.data'),
     TEMPORAL_DEV_PORT: port.default(7233),
