@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
+import cors from 'cors';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
@@ -14,6 +16,7 @@ import { countUnfinishedRobots } from '../db/running-robots';
 import { checkHealth } from './health';
 import { auditTrail } from './middleware/audit-trail';
 import { identify, requireKey, requireScope } from './middleware/authenticate';
+import { jsonLimits } from './middleware/json-body';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { rateLimit, runningRobotsCap } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
@@ -43,6 +46,27 @@ export function createApp(deps: AppDeps): Express {
   const { config, logger, database, cache, temporal, services, events } = deps;
   const app = express();
   app.disable('x-powered-by');
+  app.use(helmet());
+  // Off unless origins are configured: browsers then may call from those origins only.
+  if (config.CORS_ORIGINS.length > 0) {
+    app.use(
+      cors({
+        origin: config.CORS_ORIGINS,
+        allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'idempotency-key', 'x-request-id'],
+        exposedHeaders: [
+          'location',
+          'retry-after',
+          'ratelimit-limit',
+          'ratelimit-remaining',
+          'ratelimit-reset',
+          'x-request-id',
+          'x-robot-source',
+        ],
+        maxAge: 600,
+      }),
+    );
+  }
+  jsonLimits.maxDepth = config.JSON_MAX_DEPTH;
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestId);
   app.use(

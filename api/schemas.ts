@@ -1,13 +1,24 @@
 import { z } from 'zod';
 import { SCOPES } from '../core/api-keys';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
+import { stripControlCharsDeep } from '../core/text';
 
 // One place for the API's request shapes: routes parse with them, the OpenAPI document is built from them.
 
 export const createRobotBody = z
   .object({
-    type: z.string().min(1).max(63).describe('Robot type name, e.g. `demo`'),
-    input: z.record(z.string(), z.unknown()).default({}).describe('Input data for the pipeline'),
+    type: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(/^[a-z][a-z0-9-]*$/, 'a robot type name: lowercase letters, digits and dashes')
+      .describe('Robot type name, e.g. `demo`'),
+    // Input text reaches logs and emails: control and invisible format characters are removed.
+    input: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .transform((input) => stripControlCharsDeep(input) as Record<string, unknown>)
+      .describe('Input data for the pipeline'),
     priority: z.enum(ROBOT_PRIORITIES).default('normal'),
   })
   .strict();

@@ -30,8 +30,9 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const app = createApp({ config, logger, database, cache, temporal, services, events, security });
   const server = app.listen(config.PORT, config.HOST);
   await once(server, 'listening');
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
+  server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   return {

@@ -126,6 +126,26 @@ const schema = z
     // Robots one key may have unfinished at once (POST /v1/robots answers 429 concurrency-limit).
     MAX_RUNNING_ROBOTS_PER_KEY: z.coerce.number().int().min(1).max(10_000_000).default(200),
 
+    // HTTP hardening: deepest JSON body nesting; browser origins allowed by CORS (comma list; empty:
+    // CORS off); server timeouts (a slow client cannot hold a connection open for ever).
+    JSON_MAX_DEPTH: z.coerce.number().int().min(2).max(200).default(20),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((text) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (origins) => origins.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)),
+        'must be a comma list of origins like https://ops.example.com',
+      ),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+
     DATA_DIR: z.string().min(1).default('.data'),
     TEMPORAL_DEV_PORT: port.default(7233),
     TEMPORAL_UI_PORT: port.default(8233),
