@@ -28,6 +28,7 @@ import { auditRoutes } from './routes/audit.routes';
 import { keysRoutes } from './routes/keys.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { robotsRoutes } from './routes/robots.routes';
+import { secretsRoutes } from './routes/secrets.routes';
 import { createSecurity, type Security } from './security';
 
 export interface AppDeps {
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use('/v1', keysRoutes(security.keys, security.verifier, { bodyLimit: config.BODY_LIMIT }));
   app.use('/v1', auditRoutes(security.audit));
+  app.use('/v1', secretsRoutes(security.secrets, { bodyLimit: config.BODY_LIMIT }));
 
   const robotsService = new RobotsService({
     config,

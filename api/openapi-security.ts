@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createKeyBody, keyIdParams, listAuditQuery } from './schemas';
+import { createKeyBody, keyIdParams, listAuditQuery, putSecretBody } from './schemas';
 
 // The security part of the OpenAPI document: schemes, the key routes, and `security` on every
 // operation (none on the open routes: everything outside /v1).
@@ -24,7 +24,43 @@ function queryParameters(schema: z.ZodObject) {
   }));
 }
 
+const secretPaths = {
+  '/v1/secrets': {
+    get: {
+      summary: 'Secret names and metadata, never a value; admin',
+      responses: { '200': { description: '{ items: {name, keyId, createdAt, updatedAt}[] }' } },
+    },
+    post: {
+      summary: 'Store a secret (AES-256-GCM); replaces one of the same name; admin',
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: z.toJSONSchema(putSecretBody, { io: 'input' }) } },
+      },
+      responses: {
+        '201': { description: 'Stored' },
+        '200': { description: 'Replaced' },
+        '400': problem,
+        '503': problem,
+      },
+    },
+  },
+  '/v1/secrets/rotate': {
+    post: {
+      summary: 'Re-encrypt every secret under the first SECRETS_KEYS key; admin',
+      responses: { '200': { description: '{ reEncrypted }' }, '503': problem },
+    },
+  },
+  '/v1/secrets/{name}': {
+    delete: {
+      summary: 'Delete a secret; admin',
+      parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { '204': { description: 'Deleted' }, '404': problem },
+    },
+  },
+};
+
 const securityPaths = {
+  ...secretPaths,
   '/v1/audit': {
     get: {
       summary: 'The audit log, newest first, filtered and paged with a cursor; admin',

@@ -113,3 +113,11 @@ export const listAuditQuery = z
     cursor: z.string().max(200).optional(),
   })
   .strict();
+
+const secretName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'letters, digits and _ . - only, starting with a letter');
+
+export const putSecretBody = z.object({ name: secretName, value: z.string().min(1).max(8192) }).strict();
+
+export const secretNameParams = z.object({ name: secretName });

@@ -3,6 +3,8 @@ import type { Logger } from '../core/logger';
 import { ApiKeysRepository } from '../db/api-keys.repository';
 import { AuditRepository } from '../db/audit.repository';
 import type { DatabaseHandle } from '../db/client';
+import { SecretStore } from '../db/secret-store';
+import { SecretsRepository } from '../db/secrets.repository';
 import { ApiKeyVerifier } from './auth/key-verifier';
 import { FallbackWindowStore } from './rate-limit/fallback-store';
 import { RedisWindowStore } from './rate-limit/redis-window-store';
@@ -13,6 +15,7 @@ export interface Security {
   verifier: ApiKeyVerifier;
   audit: AuditRepository;
   limiter: FallbackWindowStore;
+  secrets: SecretStore;
   /** Counters for logs and metrics. */
   stats: { auditFailures: number };
   close(): Promise<void>;
@@ -47,6 +50,7 @@ export function createSecurity(
     verifier,
     audit: new AuditRepository(database.db, database.readDb),
     limiter: new FallbackWindowStore(redis, logger),
+    secrets: new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS),
     stats: { auditFailures: 0 },
     async close() {
       await redis?.close();

@@ -15,6 +15,8 @@ interface RunningState {
 
 interface LauncherState extends Partial<RunningState> {
   apiKey?: string;
+  /** SECRETS_KEYS for embedded mode, made on first start when the environment sets none. */
+  secretsKeys?: string;
 }
 
 const stateFile = (dataDir: string) => path.resolve(dataDir, 'launcher.json');
@@ -41,10 +43,19 @@ export function writeLauncherState(dataDir: string, state: Omit<RunningState, 'p
   writeState(dataDir, { ...readState(dataDir), pid: process.pid, ...state });
 }
 
-/** Forgets the running processes; keeps the local API key. */
+/** Forgets the running processes; keeps the local API key and secrets key. */
 export function clearLauncherState(dataDir: string): void {
-  const { apiKey } = readState(dataDir);
-  writeState(dataDir, apiKey ? { apiKey } : {});
+  const { apiKey, secretsKeys } = readState(dataDir);
+  writeState(dataDir, { ...(apiKey ? { apiKey } : {}), ...(secretsKeys ? { secretsKeys } : {}) });
+}
+
+/** The embedded-mode SECRETS_KEYS, made and kept on first use. */
+export function launcherSecretsKeys(dataDir: string, make: () => string): string {
+  const state = readState(dataDir);
+  if (state.secretsKeys) return state.secretsKeys;
+  const secretsKeys = make();
+  writeState(dataDir, { ...state, secretsKeys });
+  return secretsKeys;
 }
 
 export function launcherApiKey(dataDir: string): string | undefined {
@@ -71,6 +82,7 @@ export function withRunningLauncher(config: Config): Config {
   if (!state.pid || !state.databaseUrl || !state.temporalAddress || !alive(state.pid)) return config;
   return {
     ...config,
+    SECRETS_KEYS: config.SECRETS_KEYS ?? state.secretsKeys,
     DATABASE_URL: state.databaseUrl,
     TEMPORAL_ADDRESS: state.temporalAddress,
     DATABASE_POOL_SIZE: 3,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { validateWeights } from './load-balancer';
 import { parseRateLimitOverrides } from './rate-limit-policy';
+import { parseKeyring } from './secret-box';
 import { DEFAULT_CONTROL_TASK_QUEUE } from './task-queues';
 
 // The only file that reads process.env (house rule): everything else receives a Config.
@@ -145,6 +146,20 @@ const schema = z
     HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
     HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+
+    // Robot secrets (ADR 0010): "id:base64key,…" (32-byte keys); the first encrypts, all decrypt.
+    // Unset: the secrets API answers 503 (`rpa start` makes a local key in DATA_DIR).
+    SECRETS_KEYS: z
+      .string()
+      .optional()
+      .superRefine((text, ctx) => {
+        if (text === undefined) return;
+        try {
+          parseKeyring(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
 
     DATA_DIR: z.string().min(1).default('.data'),
     TEMPORAL_DEV_PORT: port.default(7233),

@@ -185,8 +185,20 @@ export const auditLog = pgTable(
   ],
 );
 
+/** Robot secrets, AES-256-GCM sealed (core/secret-box.ts); the value never leaves the module worker. */
+export const secrets = pgTable('secrets', {
+  name: text('name').primaryKey(),
+  keyId: text('key_id').notNull(),
+  iv: text('iv').notNull(),
+  tag: text('tag').notNull(),
+  ciphertext: text('ciphertext').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
 export type ModuleRow = typeof moduleRegistry.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
+export type SecretRow = typeof secrets.$inferSelect;

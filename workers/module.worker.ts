@@ -11,7 +11,10 @@ import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { SecretStore } from '../db/secret-store';
+import { SecretsRepository } from '../db/secrets.repository';
 import { installWorkerRuntime } from './runtime';
+import { noSecrets, type RevealSecret, withSecretParams } from './secret-params';
 
 export const MODULE_VERSION = '0.1.0';
 
@@ -29,6 +32,8 @@ export interface ModuleWorkerDeps {
   module: ModuleOptions;
   /** The step implementations; the built-in ones unless a module brings its own. */
   activities?: StepActivities;
+  /** Looks up `{"$secret": name}` step params; without it such a step fails with a clear reason. */
+  revealSecret?: RevealSecret;
 }
 
 export interface ModuleWorker {
@@ -49,6 +54,7 @@ export async function createModuleWorker({
   logger,
   module,
   activities = createBasicStepActivities(),
+  revealSecret = noSecrets,
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
   const replica: ReplicaInfo = {
     moduleName: module.name,
@@ -85,7 +91,7 @@ export async function createModuleWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: moduleTaskQueue(module.name),
-    activities,
+    activities: withSecretParams(activities, revealSecret),
     maxConcurrentActivityTaskExecutions: module.capacity,
     interceptors: { activity: [() => ({ inbound: countInFlight })] },
   });
@@ -113,7 +119,15 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
   const database: DatabaseHandle = await createDatabase(config);
   const services = createModuleServices(config, database);
   try {
-    const moduleWorker = await createModuleWorker({ config, connection, services, logger, module });
+    const secrets = new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
+    const moduleWorker = await createModuleWorker({
+      config,
+      connection,
+      services,
+      logger,
+      module,
+      ...(secrets.configured ? { revealSecret: (name: string) => secrets.reveal(name) } : {}),
+    });
     logger.info(
       {
         module: module.name,

@@ -14,6 +14,8 @@ import { RedisRobotEvents, type RobotEvents } from '../../core/robot-events';
 import { RedisStatusCache, type StatusCache } from '../../core/status-cache';
 import { createDatabase, type DatabaseHandle } from '../../db/client';
 import { createModuleServices, type ModuleServices } from '../../db/module-services';
+import { SecretStore } from '../../db/secret-store';
+import { SecretsRepository } from '../../db/secrets.repository';
 import { createControlWorker } from '../../workers/control.worker';
 import { createModuleWorker, type ModuleOptions, type ModuleWorker } from '../../workers/module.worker';
 import { installWorkerRuntime } from '../../workers/runtime';
@@ -71,6 +73,7 @@ export async function startTestSystem(
     MODULE_WAIT_SECONDS: '1',
     MODULE_HEARTBEAT_SECONDS: '1',
     MODULE_REPLICA_TTL_SECONDS: '3',
+    SECRETS_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...options.env,
   });
   const logger = createLogger(config, 'test');
@@ -87,6 +90,7 @@ export async function startTestSystem(
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new TemporalClient({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
+  const secrets = new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
   const running: { worker: Worker; done: Promise<void> }[] = [];
   const controlWorker = await createControlWorker({
     config,
@@ -111,6 +115,7 @@ export async function startTestSystem(
       logger,
       module: { capacity: 5, robotTypes: [], ...module },
       ...(activities ? { activities } : {}),
+      revealSecret: (name: string) => secrets.reveal(name),
     });
     const done = moduleWorker.run();
     running.push({ worker: moduleWorker.worker, done });
