@@ -34,7 +34,10 @@ export const robotIdParams = z.object({ id: z.uuid({ message: 'must be a robot i
 export const listRobotsQuery = z
   .object({
     status: z.enum(ROBOT_STATUSES).optional(),
-    type: z.string().min(1).max(63).optional(),
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,62}$/, 'a robot type name: lowercase letters, digits and dashes')
+      .optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(200).optional(),
   })

@@ -72,6 +72,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(res, { ...problem(err.status, err.type, err.message, err.detail), ...instance });
       return;
     }
+    // The router could not percent-decode a path parameter (e.g. /v1/robots/%E0%A4%A): the client's fault.
+    if (err instanceof URIError) {
+      sendProblem(res, {
+        ...problem(400, 'malformed-url', 'A path segment is not valid percent-encoding.'),
+        ...instance,
+      });
+      return;
+    }
     const parsed = bodyParserProblem(err);
     if (parsed) {
       sendProblem(res, { ...parsed, ...instance });
