@@ -64,7 +64,15 @@ export function runningRobotsCap(
       next();
       return;
     }
-    const running = await countUnfinished(auth.id);
+    let running: number;
+    try {
+      running = await countUnfinished(auth.id);
+    } catch {
+      // The database is unreachable: the create itself needs it and answers 503 through the
+      // robots service's circuit breaker, so no robot can slip past the cap here.
+      next();
+      return;
+    }
     if (running < max) {
       next();
       return;

@@ -2,6 +2,7 @@ import { Connection, Client as TemporalClient } from '@temporalio/client';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createLogger } from '../../core/logger';
+import { ROBOT_WORKFLOW } from '../../core/robot-workflow';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -85,7 +86,8 @@ describe('bad robot bodies are refused with the failing field, and create nothin
     const ids = await eventually(async () => {
       const found: string[] = [];
       for await (const wf of system.temporal.workflow.list({
-        query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}"`,
+        // Robot workflows only: the control queue also runs the schedules' workflows.
+        query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}" AND WorkflowType = "${ROBOT_WORKFLOW}"`,
       })) {
         found.push(wf.workflowId);
       }

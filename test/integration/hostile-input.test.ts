@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { ROBOT_WORKFLOW } from '../../core/robot-workflow';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // Table-driven hostile input across every route. Each case: the exact status and problem type, a
@@ -292,7 +293,8 @@ describe(`hostile input (${cases.length} cases)`, () => {
     const ids = await eventually(async () => {
       const found: string[] = [];
       for await (const wf of system.temporal.workflow.list({
-        query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}"`,
+        // Robot workflows only: the control queue also runs the schedules' workflows.
+        query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}" AND WorkflowType = "${ROBOT_WORKFLOW}"`,
       })) {
         found.push(wf.workflowId);
       }
