@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerKeyCommands } from './commands/keys';
 import { registerModuleCommands } from './commands/modules';
 import { registerRobotCommands } from './commands/robots';
+import { registerSecretCommands } from './commands/secrets';
 import { registerServiceCommands } from './commands/services';
 import { registerStartCommand } from './commands/start';
 
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerRobotCommands(program);
   registerModuleCommands(program);
   registerKeyCommands(program);
+  registerSecretCommands(program);
   return program;
 }
 

@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
@@ -32,6 +35,8 @@ let api: ReturnType<typeof request.agent>;
 let stopWorker: () => Promise<void>;
 let connection: NativeConnection;
 const seen: unknown[] = [];
+const rpa = path.join(__dirname, '..', '..', 'bin', 'rpa');
+let rotatedKeys = '';
 
 beforeAll(async () => {
   system = await startTestSystem({ module: false });
@@ -176,7 +181,7 @@ describe('a step that references a secret', () => {
 
 describe('rotation', () => {
   it('re-encrypts under the first key; old keys still decrypt until then', async () => {
-    const rotatedKeys = `${newKeyEntry('next')},${system.config.SECRETS_KEYS}`;
+    rotatedKeys = `${newKeyEntry('next')},${system.config.SECRETS_KEYS}`;
     const security = createSecurity(
       { ...system.config, SECRETS_KEYS: rotatedKeys },
       system.database,
@@ -209,6 +214,22 @@ describe('rotation', () => {
     const old = new SecretStore(new SecretsRepository(system.database.db), system.config.SECRETS_KEYS);
     await expect(old.reveal('api-token')).rejects.toThrow(/key "next", which is not configured/);
   });
+
+  it('rpa secrets rotate does the same from the command line', async () => {
+    // The secret is under 'next' now (previous test); with 'cli' listed first, rotate moves it there.
+    const result = await promisify(execFile)(process.execPath, [rpa, 'secrets', 'rotate'], {
+      env: {
+        ...process.env,
+        DATABASE_URL: system.config.DATABASE_URL,
+        SECRETS_KEYS: `${newKeyEntry('cli')},${rotatedKeys}`,
+        LOG_LEVEL: 'silent',
+      },
+    });
+    expect(JSON.parse(result.stdout)).toEqual({ reEncrypted: 1 });
+    expect(result.stdout + result.stderr).not.toContain(SECRET);
+    const row = await system.sql.query("select key_id from secrets where name = 'api-token'");
+    expect(row.rows[0].key_id).toBe('cli');
+  }, 60_000);
 
   it('DELETE removes a secret; a second DELETE is 404', async () => {
     expect((await api.delete('/v1/secrets/api-token')).status).toBe(204);
