@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
+import cors from 'cors';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
 import { LocalDocumentStore } from '../core/document-store';
@@ -18,27 +20,37 @@ import { NotificationsRepository } from '../db/notifications.repository';
 import { ReportsRepository } from '../db/reports.repository';
 import { RobotTypesRepository } from '../db/robot-types.repository';
 import { RobotsRepository } from '../db/robots.repository';
+import { countUnfinishedRobots } from '../db/running-robots';
 import { ApprovalsService } from './approvals.service';
 import { dashboardRoutes } from './dashboard.routes';
 import { DocumentsService } from './documents.service';
 import { checkHealth, HealthProbe } from './health';
+import { auditTrail } from './middleware/audit-trail';
+import { identify, requireKey, requireScope } from './middleware/authenticate';
 import { httpMetrics } from './middleware/http-metrics';
+import { jsonLimits } from './middleware/json-body';
 import { errorHandler, notFoundHandler } from './middleware/problem';
+import { rateLimit, runningRobotsCap } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import { ModulesService } from './modules.service';
 import { buildOpenApiDocument } from './openapi';
+import { withSecurity } from './openapi-security';
 import { RobotControlService } from './robot-control.service';
 import { RobotTypesService } from './robot-types.service';
 import { RobotsService } from './robots.service';
 import { alertsRoutes } from './routes/alerts.routes';
 import { approvalsRoutes } from './routes/approvals.routes';
+import { auditRoutes } from './routes/audit.routes';
 import { documentsRoutes } from './routes/documents.routes';
+import { keysRoutes } from './routes/keys.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { notificationsRoutes } from './routes/notifications.routes';
 import { reportsRoutes } from './routes/reports.routes';
 import { robotControlRoutes } from './routes/robot-control.routes';
 import { robotTypesRoutes } from './routes/robot-types.routes';
 import { robotsRoutes } from './routes/robots.routes';
+import { secretsRoutes } from './routes/secrets.routes';
+import { createSecurity, type Security } from './security';
 
 export interface AppDeps {
   config: Config;
@@ -48,6 +60,8 @@ export interface AppDeps {
   temporal: Client;
   services: ModuleServices;
   events: RobotEvents;
+  /** Keys, rate limits, audit; made here (in-memory rate limits) when the caller gives none. */
+  security?: Security;
 }
 
 export interface ApiServices {
@@ -114,6 +128,27 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
   const { config, logger, database, cache, temporal, events } = deps;
   const app = express();
   app.disable('x-powered-by');
+  app.use(helmet());
+  // Off unless origins are configured: browsers then may call from those origins only.
+  if (config.CORS_ORIGINS.length > 0) {
+    app.use(
+      cors({
+        origin: config.CORS_ORIGINS,
+        allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'idempotency-key', 'x-request-id'],
+        exposedHeaders: [
+          'location',
+          'retry-after',
+          'ratelimit-limit',
+          'ratelimit-remaining',
+          'ratelimit-reset',
+          'x-request-id',
+          'x-robot-source',
+        ],
+        maxAge: 600,
+      }),
+    );
+  }
+  jsonLimits.maxDepth = config.JSON_MAX_DEPTH;
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestId);
   app.use(httpMetrics);
@@ -147,12 +182,36 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
     res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
 
-  const openApi = buildOpenApiDocument('0.1.0');
+  const openApi = withSecurity(buildOpenApiDocument('0.1.0'));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
 
   if (config.DASHBOARD_ENABLED) app.use('/dashboard', dashboardRoutes());
+
+  // Every /v1 route needs an API key with the route's scope (api/auth/route-scopes.ts); /health*,
+  // /openapi.json, /metrics and /dashboard stay open.
+  const security = deps.security ?? createSecurity(config, database, logger, { redis: false });
+  app.use('/v1', auditTrail(security.audit, logger, security.stats));
+  app.use(
+    '/v1',
+    identify(security.verifier),
+    rateLimit(security.limiter, {
+      windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      perKey: config.RATE_LIMIT_PER_KEY,
+      perIp: config.RATE_LIMIT_PER_IP,
+      overrides: config.RATE_LIMIT_OVERRIDES,
+    }),
+    requireKey,
+    requireScope,
+  );
+  app.post(
+    '/v1/robots',
+    runningRobotsCap((keyId) => countUnfinishedRobots(database.db, keyId), config.MAX_RUNNING_ROBOTS_PER_KEY),
+  );
+  app.use('/v1', keysRoutes(security.keys, security.verifier, { bodyLimit: config.BODY_LIMIT }));
+  app.use('/v1', auditRoutes(security.audit));
+  app.use('/v1', secretsRoutes(security.secrets, { bodyLimit: config.BODY_LIMIT }));
 
   app.use(
     '/v1',

@@ -87,6 +87,7 @@ export class RobotsService {
   async create(
     body: CreateRobotBody,
     idempotencyKey: string | undefined,
+    createdByKeyId: string | null = null,
   ): Promise<{ robot: RobotView; created: boolean }> {
     const definition = this.deps.robotTypes
       ? await this.deps.robotTypes.current(body.type)
@@ -107,6 +108,7 @@ export class RobotsService {
         inputData: body.input,
         idempotencyKey: idempotencyKey ?? null,
         requestHash,
+        createdByKeyId,
       }),
     );
     const row =

@@ -1,13 +1,25 @@
 import { z } from 'zod';
+import { SCOPES } from '../core/api-keys';
 import { NOTIFICATION_EVENTS } from '../core/notification-events';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
+import { stripControlCharsDeep } from '../core/text';
 
 // One place for the API's request shapes: routes parse with them, the OpenAPI document is built from them.
 
 export const createRobotBody = z
   .object({
-    type: z.string().min(1).max(63).describe('Robot type name, e.g. `demo`'),
-    input: z.record(z.string(), z.unknown()).default({}).describe('Input data for the pipeline'),
+    type: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(/^[a-z][a-z0-9-]*$/, 'a robot type name: lowercase letters, digits and dashes')
+      .describe('Robot type name, e.g. `demo`'),
+    // Input text reaches logs and emails: control and invisible format characters are removed.
+    input: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .transform((input) => stripControlCharsDeep(input) as Record<string, unknown>)
+      .describe('Input data for the pipeline'),
     priority: z.enum(ROBOT_PRIORITIES).default('normal'),
   })
   .strict();
@@ -23,7 +35,10 @@ export const robotIdParams = z.object({ id: z.uuid({ message: 'must be a robot i
 export const listRobotsQuery = z
   .object({
     status: z.enum(ROBOT_STATUSES).optional(),
-    type: z.string().min(1).max(63).optional(),
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,62}$/, 'a robot type name: lowercase letters, digits and dashes')
+      .optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(200).optional(),
   })
@@ -108,6 +123,41 @@ export const listAlertsQuery = z
   })
   .strict();
 
+// Names that show up in logs and listings: printable, no control or bidi characters.
+const displayName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._:@-]*$/u, 'letters, digits, space and . _ : @ - only');
+
+export const createKeyBody = z
+  .object({
+    name: displayName,
+    scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
+    expires: z
+      .string()
+      .regex(/^\d{1,5}[dhm]$/, 'a duration like 90d, 12h or 30m')
+      .optional(),
+  })
+  .strict();
+
+export const keyIdParams = z.object({ id: z.uuid({ message: 'must be an api key id (UUID)' }) });
+
+export const listAuditQuery = z
+  .object({
+    keyId: z.uuid().optional(),
+    action: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}\.[a-z0-9-]{1,40}$/, 'an action such as robots.create')
+      .optional(),
+    outcome: z.enum(['success', 'denied', 'rate-limited', 'failure']).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
 export const createSubscriptionBody = z
   .object({
     url: z.url({ protocol: /^https?$/ }).max(2000),
@@ -121,6 +171,7 @@ export const createSubscriptionBody = z
   .strict();
 
 export const subscriptionParams = z.object({ id: z.uuid() });
+
 /** A reviewer's verdict on an approval step (POST /v1/robots/:id/approve and /reject). */
 export const approvalDecisionBody = z
   .object({
@@ -132,3 +183,11 @@ export const approvalDecisionBody = z
   })
   .strict();
 export type ApprovalDecisionBody = z.infer<typeof approvalDecisionBody>;
+
+const secretName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'letters, digits and _ . - only, starting with a letter');
+
+export const putSecretBody = z.object({ name: secretName, value: z.string().min(1).max(8192) }).strict();
+
+export const secretNameParams = z.object({ name: secretName });

@@ -13,6 +13,7 @@ import { createNotifier } from '../db/notifier';
 import { AlertEvaluator } from './alerting';
 import { createApiServices, createApp } from './app';
 import { warmCaches } from './cache-warming';
+import { createSecurity } from './security';
 import { createTemporalClient } from './temporal-client';
 
 export interface RunningApi {
@@ -28,7 +29,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const temporal = await createTemporalClient(config);
   const services = createModuleServices(config, database);
   const events = createRobotEvents(config.REDIS_URL);
-  const deps = { config, logger, database, cache, temporal, services, events };
+  const security = createSecurity(config, database, logger);
+  const deps = { config, logger, database, cache, temporal, services, events, security };
   const api = createApiServices(deps);
   const app = createApp(deps, api);
   const server = app.listen(config.PORT, config.HOST);
@@ -41,8 +43,9 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     activeRobotLimit: config.CACHE_WARM_ROBOTS,
     logger,
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
+  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
+  server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
   const alerting = new AlertEvaluator({
     rules: defaultAlertRules(config),
     alerts: new AlertsRepository(database.db, database.readDb),
@@ -62,6 +65,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await warming;
       await alerting.stop();
+      await security.close();
       await temporal.connection.close();
       await services.close();
       await events.close();

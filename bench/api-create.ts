@@ -15,14 +15,23 @@ const GOAL = { ratio: 1.3, p99Ms: 20 };
 const BODY = JSON.stringify({ type: 'demo', input: { text: 'bench' } });
 
 /** A POST over a keep-alive agent with at most `concurrency` sockets: the same pacing as the baseline. */
-function postJson(agent: http.Agent, url: URL, body: string): Promise<{ status: number; text: string }> {
+function postJson(
+  agent: http.Agent,
+  url: URL,
+  body: string,
+  authorization: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
       {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -46,10 +55,8 @@ async function main(defer: bench.Defer): Promise<number> {
   const opts = bench.intOptions({ requests: 2000, concurrency: 16, warmup: 100, blocks: 4 });
   const { config, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
   const startedIds: string[] = [];
-  const { logger, database, cache, services, events, connection, client } = await bench.apiDependencies(
-    config,
-    defer,
-  );
+  const { logger, database, cache, services, events, connection, client, security, authorization } =
+    await bench.apiDependencies(config, defer);
   // Runs before the connection closes (cleanups run last-in first-out).
   defer(async () => {
     const left = await bench.terminateAll(client, config.CONTROL_TASK_QUEUE, startedIds);
@@ -57,7 +64,7 @@ async function main(defer: bench.Defer): Promise<number> {
   });
   const machine = await bench.describeMachine(connection, temporal);
 
-  const app = createApp({ config, logger, database, cache, temporal: client, services, events });
+  const app = createApp({ config, logger, database, cache, temporal: client, services, events, security });
   const server = await new Promise<http.Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -75,7 +82,7 @@ async function main(defer: bench.Defer): Promise<number> {
   if (!definition) throw new Error('built-in robot type "demo" is missing');
   const input = { text: 'bench' };
   const api = async () => {
-    const res = await postJson(agent, endpoint, BODY);
+    const res = await postJson(agent, endpoint, BODY, authorization);
     if (res.status < 200 || res.status > 299)
       throw new Error(`HTTP ${res.status}: ${res.text.slice(0, 200)}`);
     startedIds.push((JSON.parse(res.text) as { robotId: string }).robotId);

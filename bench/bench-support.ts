@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import Redis from 'ioredis';
+import { createSecurity } from '../api/security';
 import { startTemporalDevServer, temporalReachable } from '../cli/temporal-dev-server';
 import { createStatusCache } from '../core/cache';
 import { type Config, parseConfig } from '../core/config';
@@ -227,6 +228,9 @@ export async function benchEnvironment(database: string, defer: Defer, withTempo
     REDIS_KEY_PREFIX: `rpa-bench-${suffix}:`,
     TEMPORAL_ADDRESS: address,
     CONTROL_TASK_QUEUE: `rpa-control-bench-${suffix}`,
+    // Limits stay on the path (their Redis round trip is part of the cost) but never refuse here.
+    RATE_LIMIT_PER_KEY: '100000000',
+    MAX_RUNNING_ROBOTS_PER_KEY: '10000000',
   });
   defer(async () => {
     const deleted = await deleteRedisKeys(TEST_REDIS_URL, config.REDIS_KEY_PREFIX);
@@ -354,5 +358,10 @@ export async function apiDependencies(config: Config, defer: Defer) {
   });
   defer(() => connection.close());
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  return { logger, database, cache, services, events, connection, client };
+  // Every /v1 call needs a key: the bench makes an admin key in its own database.
+  const security = createSecurity(config, database, logger);
+  defer(() => security.close());
+  const { key } = await security.keys.create({ name: 'bench', scopes: ['admin'], expiresAt: null });
+  const authorization = `Bearer ${key}`;
+  return { logger, database, cache, services, events, connection, client, security, authorization };
 }

@@ -37,6 +37,7 @@ type Headers = Record<string, string | string[] | undefined>;
 interface CannonRequest {
   method: 'GET';
   path: string;
+  headers?: Record<string, string>;
   onResponse?: (status: number, body: string, context: object, headers: Headers) => void;
 }
 interface CannonResult {
@@ -71,7 +72,13 @@ interface Load {
  * offset. Latencies (ms, sub-ms resolution) come from its `response` events, sources from the
  * `x-robot-source` header seen by each request's `onResponse`.
  */
-async function poll(base: string, load: Load, seconds: number, sources?: Record<Source, number>) {
+async function poll(
+  base: string,
+  load: Load,
+  seconds: number,
+  authorization: string,
+  sources?: Record<Source, number>,
+) {
   const sample: bench.Sample = { latencies: [], errors: [], wallMs: 0 };
   const onResponse = (_status: number, _body: string, _context: object, headers: Headers) => {
     const source = headers['x-robot-source'];
@@ -81,7 +88,12 @@ async function poll(base: string, load: Load, seconds: number, sources?: Record<
     else sample.errors.push(`x-robot-source header missing or unknown: ${String(source)}`);
   };
   const requests = load.ids.map(
-    (id): CannonRequest => ({ method: 'GET', path: `/v1/robots/${id}`, onResponse }),
+    (id): CannonRequest => ({
+      method: 'GET',
+      path: `/v1/robots/${id}`,
+      headers: { authorization },
+      onResponse,
+    }),
   );
   const stride = Math.ceil(requests.length / load.connections);
   let clients = 0;
@@ -157,10 +169,8 @@ async function main(defer: bench.Defer): Promise<number> {
     warmup: 3,
   });
   const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
-  const { logger, database, cache, services, events, connection, client } = await bench.apiDependencies(
-    config,
-    defer,
-  );
+  const { logger, database, cache, services, events, connection, client, security, authorization } =
+    await bench.apiDependencies(config, defer);
   installWorkerRuntime(logger);
   const native = await NativeConnection.connect(temporalConnectionOptions(config));
   defer(() => native.close());
@@ -192,7 +202,7 @@ async function main(defer: bench.Defer): Promise<number> {
   };
   defer(stopWorkers);
 
-  const app = createApp({ config, logger, database, cache, temporal: client, services, events });
+  const app = createApp({ config, logger, database, cache, temporal: client, services, events, security });
   const ourUrl = await listen(http.createServer(app), defer);
   const bareUrl = await listen(bareServer(redis, cache), defer);
 
@@ -200,7 +210,7 @@ async function main(defer: bench.Defer): Promise<number> {
   const created = await bench.measure(opts.robots, 10, async () => {
     const res = await fetch(`${ourUrl}/v1/robots`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({ type: 'demo', input: { text: 'invoice total' } }),
     });
     if (!res.ok) throw new Error(`POST /v1/robots: HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
@@ -217,7 +227,7 @@ async function main(defer: bench.Defer): Promise<number> {
   // completion write left it in the cache.
   const firstRead: Record<Source, number> = { cache: 0, database: 0, temporal: 0 };
   for (const id of ids) {
-    const res = await fetch(`${ourUrl}/v1/robots/${id}`);
+    const res = await fetch(`${ourUrl}/v1/robots/${id}`, { headers: { authorization } });
     const robot = (await res.json()) as RobotView;
     if (!res.ok || robot.status !== 'completed')
       throw new Error(`robot ${id}: HTTP ${res.status}, ${robot.status}`);
@@ -229,14 +239,20 @@ async function main(defer: bench.Defer): Promise<number> {
   const load: Load = { rate: opts.rate, connections: opts.connections, ids };
   const urls: Record<Side, string> = { api: ourUrl, bare: bareUrl };
   const warm: bench.Sample[] = [];
-  for (const side of SIDES) warm.push((await poll(urls[side], load, opts.warmup)).sample);
+  for (const side of SIDES) warm.push((await poll(urls[side], load, opts.warmup, authorization)).sample);
   const samples: Record<Side, bench.Sample[]> = { api: [], bare: [] };
   const sources: Record<Source, number> = { cache: 0, database: 0, temporal: 0 };
   const runs: object[] = [];
   const seconds = Math.max(1, Math.round(opts.seconds / opts.rounds));
   for (let round = 1; round <= opts.rounds && !bench.interruption.aborted; round += 1) {
     for (const side of round % 2 === 1 ? SIDES : [...SIDES].reverse()) {
-      const { sample, result } = await poll(urls[side], load, seconds, side === 'api' ? sources : undefined);
+      const { sample, result } = await poll(
+        urls[side],
+        load,
+        seconds,
+        authorization,
+        side === 'api' ? sources : undefined,
+      );
       samples[side].push(sample);
       const { total } = result.requests;
       runs.push({

@@ -15,7 +15,10 @@ export class ApiError extends Error {
 
 /** The CLI talks to the API like any other client. */
 export class ApiClient {
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly apiKey?: string,
+  ) {}
 
   private async request<T>(
     method: string,
@@ -27,6 +30,7 @@ export class ApiClient {
       method,
       headers: {
         accept: 'application/json',
+        ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}),
         ...(body ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },

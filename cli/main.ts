@@ -1,6 +1,8 @@
 import { Command } from 'commander';
+import { registerKeyCommands } from './commands/keys';
 import { registerModuleCommands } from './commands/modules';
 import { registerRobotCommands } from './commands/robots';
+import { registerSecretCommands } from './commands/secrets';
 import { registerServiceCommands } from './commands/services';
 import { registerStartCommand } from './commands/start';
 
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
   registerServiceCommands(program);
   registerRobotCommands(program);
   registerModuleCommands(program);
+  registerKeyCommands(program);
+  registerSecretCommands(program);
   return program;
 }
 

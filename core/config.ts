@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './durations';
 import { validateWeights } from './load-balancer';
+import { parseRateLimitOverrides } from './rate-limit-policy';
+import { parseKeyring } from './secret-box';
 import { DEFAULT_CONTROL_TASK_QUEUE } from './task-queues';
 
 // The only file that reads process.env (house rule): everything else receives a Config.
@@ -140,6 +142,8 @@ const schema = z
     MODULE_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
 
     RPA_API_URL: url(['http:', 'https:']).optional(),
+    // The API key the `rpa robots|modules` commands send (else --api-key, else the launcher's key).
+    RPA_API_KEY: z.string().min(1).optional(),
     // Load balancer: score = performance·w1 + capacity·w2 + health·w3 + typeMatch·w4; the weights sum to 1.
     LB_WEIGHT_PERFORMANCE: weight.default(0.4),
     LB_WEIGHT_CAPACITY: weight.default(0.3),
@@ -180,6 +184,66 @@ const schema = z
     OCR_MAX_DIMENSION: z.coerce.number().int().min(200).max(10_000).default(2500),
     OCR_PDF_DPI: z.coerce.number().int().min(50).max(600).default(200),
     OCR_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(50),
+
+    // API keys (ADR 0011): how long a key lookup is cached (a revoke takes effect within it) and
+    // how often a key's last_used_at is written at most.
+    API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+    API_KEY_LAST_USED_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+
+    // Rate limits (ADR 0013): a sliding window per API key, and per IP for callers without a valid key.
+    RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    RATE_LIMIT_PER_KEY: z.coerce.number().int().min(1).max(100_000_000).default(600),
+    RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000_000).default(60),
+    // `admin=3000,POST /v1/robots=120`: per-scope limits and extra per-route budgets.
+    RATE_LIMIT_OVERRIDES: z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        try {
+          return parseRateLimitOverrides(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    // How long a rate-limit call to Redis may take before the in-memory fallback decides.
+    RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+    // Robots one key may have unfinished at once (POST /v1/robots answers 429 concurrency-limit).
+    MAX_RUNNING_ROBOTS_PER_KEY: z.coerce.number().int().min(1).max(10_000_000).default(200),
+
+    // HTTP hardening: deepest JSON body nesting; browser origins allowed by CORS (comma list; empty:
+    // CORS off); server timeouts (a slow client cannot hold a connection open for ever).
+    JSON_MAX_DEPTH: z.coerce.number().int().min(2).max(200).default(20),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((text) =>
+        text
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .refine(
+        (origins) => origins.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)),
+        'must be a comma list of origins like https://ops.example.com',
+      ),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+
+    // Robot secrets (ADR 0014): "id:base64key,…" (32-byte keys); the first encrypts, all decrypt.
+    // Unset: the secrets API answers 503 (`rpa start` makes a local key in DATA_DIR).
+    SECRETS_KEYS: z
+      .string()
+      .optional()
+      .superRefine((text, ctx) => {
+        if (text === undefined) return;
+        try {
+          parseKeyring(text);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
 
     DATA_DIR: z.string().min(1).default('.data'),
     TEMPORAL_DEV_PORT: port.default(7233),

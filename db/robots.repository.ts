@@ -17,6 +17,7 @@ export interface NewRobot {
   inputData: Record<string, unknown>;
   idempotencyKey: string | null;
   requestHash: string | null;
+  createdByKeyId?: string | null;
 }
 
 export interface RobotListQuery {

@@ -66,6 +66,8 @@ export const robots = pgTable(
     errorMessage: text('error_message'),
     idempotencyKey: text('idempotency_key'),
     requestHash: text('request_hash'),
+    // The API key that created the robot (null for robots started outside the API).
+    createdByKeyId: uuid('created_by_key_id'),
     ...timestamps,
   },
   (table) => [
@@ -75,6 +77,7 @@ export const robots = pgTable(
     index('robots_status_created_idx').on(table.status, table.createdAt.desc(), table.robotId.desc()),
     index('robots_type_created_idx').on(table.robotType, table.createdAt.desc(), table.robotId.desc()),
     index('robots_module_status_idx').on(table.moduleName, table.status),
+    index('robots_key_status_idx').on(table.createdByKeyId, table.status),
   ],
 );
 
@@ -258,3 +261,54 @@ export type ModuleRow = typeof moduleRegistry.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;
 export type RobotTypeRow = typeof robotTypes.$inferSelect;
+/** API keys: only the SHA-256 of each key is kept; `prefix` finds the row (ADR 0011). */
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  prefix: text('prefix').notNull().unique(),
+  hash: text('hash').notNull(),
+  scopes: text('scopes').array().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+  revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+});
+
+/**
+ * One row per mutating request and per refused one (401/403/429). Append-only: no code path updates
+ * or deletes it, and a trigger (migration audit_log_append_only) raises on UPDATE, DELETE, TRUNCATE.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    keyId: uuid('key_id'),
+    action: text('action').notNull(),
+    target: text('target'),
+    ip: text('ip'),
+    requestId: text('request_id'),
+    outcome: text('outcome').notNull(),
+    status: integer('status').notNull(),
+  },
+  (table) => [
+    index('audit_log_at_idx').on(table.at.desc(), table.id.desc()),
+    index('audit_log_key_at_idx').on(table.keyId, table.at.desc()),
+    index('audit_log_action_at_idx').on(table.action, table.at.desc()),
+  ],
+);
+
+/** Robot secrets, AES-256-GCM sealed (core/secret-box.ts); the value never leaves the module worker. */
+export const secrets = pgTable('secrets', {
+  name: text('name').primaryKey(),
+  keyId: text('key_id').notNull(),
+  iv: text('iv').notNull(),
+  tag: text('tag').notNull(),
+  ciphertext: text('ciphertext').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type AuditRow = typeof auditLog.$inferSelect;
+export type SecretRow = typeof secrets.$inferSelect;

@@ -13,9 +13,12 @@ import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { SecretStore } from '../db/secret-store';
+import { SecretsRepository } from '../db/secrets.repository';
 import { logContextInterceptor } from './log-context-interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
+import { noSecrets, type RevealSecret, withSecretParams } from './secret-params';
 
 export const MODULE_VERSION = '0.1.0';
 
@@ -35,6 +38,8 @@ export interface ModuleWorkerDeps {
   database: DatabaseHandle;
   /** The step implementations; the built-in ones unless a module brings its own. */
   activities?: Partial<StepActivities>;
+  /** Looks up `{"$secret": name}` step params; without it such a step fails with a clear reason. */
+  revealSecret?: RevealSecret;
 }
 
 export interface ModuleWorker {
@@ -56,6 +61,7 @@ export async function createModuleWorker({
   module,
   database,
   activities: custom,
+  revealSecret = noSecrets,
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
   const builtIn = custom ? null : createModuleStepActivities(config, database);
   const activities = custom ?? builtIn?.activities ?? {};
@@ -102,7 +108,7 @@ export async function createModuleWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: moduleTaskQueue(module.name),
-    activities,
+    activities: withSecretParams(activities, revealSecret),
     maxConcurrentActivityTaskExecutions: module.capacity,
     interceptors: {
       activity: [() => ({ inbound: logContextInterceptor }), () => ({ inbound: countInFlight })],
@@ -136,7 +142,16 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
   const services = createModuleServices(config, database);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
-    const moduleWorker = await createModuleWorker({ config, connection, services, logger, module, database });
+    const secrets = new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
+    const moduleWorker = await createModuleWorker({
+      config,
+      connection,
+      services,
+      logger,
+      module,
+      database,
+      ...(secrets.configured ? { revealSecret: (name: string) => secrets.reveal(name) } : {}),
+    });
     logger.info(
       {
         module: module.name,

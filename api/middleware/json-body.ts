@@ -1,5 +1,18 @@
 import express, { type RequestHandler } from 'express';
+import { ValidationError } from '../../core/errors';
+import { inspectJson } from '../../core/json-inspect';
 import { problem, sendProblem } from './problem';
+
+/** Deepest JSON nesting accepted in a body (set once from config by createApp). */
+export const jsonLimits = { maxDepth: 20 };
+
+/** Refuses duplicate keys, `__proto__`/`constructor`/`prototype` keys and deep nesting (400). */
+function verifyJson(_req: unknown, _res: unknown, buffer: Buffer): void {
+  const issue = inspectJson(buffer.toString('utf8'), jsonLimits.maxDepth);
+  if (!issue) return;
+  const field = ['body', issue.path].filter(Boolean).join('.');
+  throw new ValidationError(`${field}: ${issue.message}`, { errors: [{ field, message: issue.message }] });
+}
 
 /** Mutating routes take JSON only: anything else is a 415, not a silently empty body. */
 export function jsonBody(limit: string): RequestHandler[] {
@@ -12,5 +25,5 @@ export function jsonBody(limit: string): RequestHandler[] {
     }
     next();
   };
-  return [requireJson, express.json({ limit, strict: true, type: 'application/json' })];
+  return [requireJson, express.json({ limit, strict: true, type: 'application/json', verify: verifyJson })];
 }

@@ -21,11 +21,14 @@ export function sendProblem(res: Response, problem: Problem): void {
 
 const titles: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -68,6 +71,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (isDomainError(err)) {
       if (err instanceof UnavailableError) res.setHeader('retry-after', String(err.retryAfterSeconds));
       sendProblem(res, { ...problem(err.status, err.type, err.message, err.detail), ...instance });
+      return;
+    }
+    // The router could not percent-decode a path parameter (e.g. /v1/robots/%E0%A4%A): the client's fault.
+    if (err instanceof URIError) {
+      sendProblem(res, {
+        ...problem(400, 'malformed-url', 'A path segment is not valid percent-encoding.'),
+        ...instance,
+      });
       return;
     }
     const parsed = bodyParserProblem(err);

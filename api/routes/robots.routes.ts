@@ -3,6 +3,7 @@ import { addLogContext } from '../../core/log-context';
 import type { RobotView } from '../../core/robot';
 import type { RobotEvents } from '../../core/robot-events';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
+import { authOf } from '../middleware/authenticate';
 import { jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import { streamRobot } from '../robot-stream';
@@ -33,7 +34,7 @@ export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions
   router.post('/robots', ...jsonBody(options.bodyLimit), async (req, res) => {
     const key = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
     const body = parseOrThrow(createRobotBody, req.body ?? {}, 'body');
-    const { robot, created } = await service.create(body, key);
+    const { robot, created } = await service.create(body, key, authOf(res)?.id ?? null);
     res
       .status(created ? 201 : 200)
       .location(`/v1/robots/${robot.robotId}`)

@@ -27,7 +27,8 @@ function row(module: ModuleResponse): string {
 export function registerModuleCommands(program: Command): void {
   const modules = program.command('modules').description('inspect and control modules through the API');
   modules.option('--api <url>', 'API base URL (default RPA_API_URL or http://127.0.0.1:$PORT)');
-  const api = () => apiClient(modules.opts<{ api?: string }>().api);
+  modules.option('--api-key <key>', 'API key (default RPA_API_KEY, else the key `rpa start` made)');
+  const api = () => apiClient(modules.opts<{ api?: string; apiKey?: string }>());
 
   modules
     .command('list')

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfigOrExit } from '../../core/config';
 import { ApiClient, ApiError, type RobotResponse } from '../api-client';
+import { launcherApiKey } from '../launcher-state';
 import { waitForRobot } from '../wait-for-robot';
 
 // Exit codes scripts can trust: 0 done, 1 the robot failed or was cancelled, 2 bad usage, 3 API/network error.
@@ -9,9 +10,13 @@ export const EXIT = { ok: 0, robotFailed: 1, usage: 2, api: 3 } as const;
 
 class UsageError extends Error {}
 
-export function apiClient(option: string | undefined): ApiClient {
+/** URL: --api, RPA_API_URL, else local; key: --api-key, RPA_API_KEY, else the launcher's local key. */
+export function apiClient(options: { api?: string; apiKey?: string }): ApiClient {
   const config = loadConfigOrExit();
-  return new ApiClient(option ?? config.RPA_API_URL ?? `http://127.0.0.1:${config.PORT}`);
+  return new ApiClient(
+    options.api ?? config.RPA_API_URL ?? `http://127.0.0.1:${config.PORT}`,
+    options.apiKey ?? config.RPA_API_KEY ?? launcherApiKey(config.DATA_DIR),
+  );
 }
 
 function readInput(file: string | undefined): Record<string, unknown> {
@@ -56,6 +61,7 @@ function summary(robot: RobotResponse): string {
 export function registerRobotCommands(program: Command): void {
   const robots = program.command('robots').description('create and inspect robots through the API');
   robots.option('--api <url>', 'API base URL (default RPA_API_URL or http://127.0.0.1:$PORT)');
+  robots.option('--api-key <key>', 'API key (default RPA_API_KEY, else the key `rpa start` made)');
 
   robots
     .command('create <type>')
@@ -77,7 +83,7 @@ export function registerRobotCommands(program: Command): void {
         },
       ) =>
         guarded(async () => {
-          const api = apiClient(robots.opts<{ api?: string }>().api);
+          const api = apiClient(robots.opts<{ api?: string; apiKey?: string }>());
           const created = await api.createRobot(
             { type, input: readInput(options.input), priority: options.priority },
             options.idempotencyKey,
@@ -101,7 +107,7 @@ export function registerRobotCommands(program: Command): void {
     .description('show one robot as JSON')
     .action(async (id: string) =>
       guarded(async () => {
-        print(await apiClient(robots.opts<{ api?: string }>().api).getRobot(id));
+        print(await apiClient(robots.opts<{ api?: string; apiKey?: string }>()).getRobot(id));
         return EXIT.ok;
       }),
     );
@@ -117,7 +123,10 @@ export function registerRobotCommands(program: Command): void {
       .description(description)
       .action(async (id: string) =>
         guarded(async () => {
-          const answer = await apiClient(robots.opts<{ api?: string }>().api).robotAction(id, action);
+          const answer = await apiClient(robots.opts<{ api?: string; apiKey?: string }>()).robotAction(
+            id,
+            action,
+          );
           print(answer);
           process.stderr.write(`robot ${id} ${answer.effect}\n`);
           return EXIT.ok;
@@ -141,7 +150,11 @@ export function registerRobotCommands(program: Command): void {
             ...(options.fields ? { fields: readInput(options.fields) } : {}),
             ...(options.comment !== undefined ? { comment: options.comment } : {}),
           };
-          const answer = await apiClient(robots.opts<{ api?: string }>().api).robotAction(id, action, body);
+          const answer = await apiClient(robots.opts<{ api?: string; apiKey?: string }>()).robotAction(
+            id,
+            action,
+            body,
+          );
           print(answer);
           process.stderr.write(`robot ${id} ${answer.effect}\n`);
           return EXIT.ok;
@@ -160,7 +173,7 @@ export function registerRobotCommands(program: Command): void {
     .action(
       async (options: { status?: string; type?: string; limit: string; cursor?: string; json?: boolean }) =>
         guarded(async () => {
-          const page = await apiClient(robots.opts<{ api?: string }>().api).listRobots({
+          const page = await apiClient(robots.opts<{ api?: string; apiKey?: string }>()).listRobots({
             status: options.status,
             type: options.type,
             limit: options.limit,

@@ -1,12 +1,14 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, childEnv, loadConfigOrExit } from '../../core/config';
+import { newKeyEntry } from '../../core/secret-box';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
 import { migratePostgres } from '../../db/migrate';
 import { ApiClient } from '../api-client';
 import { type ManagedChild, spawnRpa, stopChild, tailOf } from '../child-processes';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../embedded-postgres';
-import { clearLauncherState, writeLauncherState } from '../launcher-state';
+import { clearLauncherState, launcherSecretsKeys, writeLauncherState } from '../launcher-state';
+import { ensureLocalApiKey } from '../local-api-key';
 import { type DevServer, startTemporalDevServer, temporalReachable } from '../temporal-dev-server';
 import { waitForRobot } from '../wait-for-robot';
 
@@ -88,7 +90,19 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
       );
     }
 
+    const localKey = await ensureLocalApiKey(databaseUrl, config.DATA_DIR);
+    console.log(
+      localKey.created
+        ? `✓ local admin API key (shown once; kept in ${path.join(config.DATA_DIR, 'launcher.json')} for the CLI):\n  ${localKey.key}`
+        : `✓ local admin API key in ${path.join(config.DATA_DIR, 'launcher.json')}`,
+    );
+
+    // Embedded mode keeps a generated secrets key in launcher.json unless SECRETS_KEYS is set.
+    const secretsKeys =
+      config.SECRETS_KEYS ?? launcherSecretsKeys(config.DATA_DIR, () => newKeyEntry('local'));
+
     const env = childEnv({
+      SECRETS_KEYS: secretsKeys,
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_UI_URL: uiUrl,
       DATABASE_URL: databaseUrl,
@@ -112,7 +126,7 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
     }
 
     const apiUrl = `http://${config.HOST}:${config.PORT}`;
-    const api = new ApiClient(apiUrl);
+    const api = new ApiClient(apiUrl, localKey.key);
     await waitForApi(api, children, 90_000);
     console.log(
       `✓ API ${apiUrl} (health: ${apiUrl}/health), control worker and module "${config.MODULE_NAME}" running`,

@@ -18,7 +18,7 @@ afterAll(async () => {
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [rpa, ...args], {
-      env: { ...process.env, RPA_API_URL: system.url },
+      env: { ...process.env, RPA_API_URL: system.url, RPA_API_KEY: system.adminKey },
     });
     let stdout = '';
     let stderr = '';

@@ -39,16 +39,16 @@ async function openDashboard(): Promise<{ page: Page; errors: string[] }> {
 
 describe('serving /dashboard', () => {
   it('redirects /dashboard to /dashboard/ and serves the files with a strict CSP', async () => {
-    const redirect = await request(system.url).get('/dashboard');
+    const redirect = await system.api.get('/dashboard');
     expect(redirect.status).toBe(301);
     expect(redirect.headers.location).toBe('/dashboard/');
-    const index = await request(system.url).get('/dashboard/');
+    const index = await system.api.get('/dashboard/');
     expect(index.headers['content-type']).toMatch(/^text\/html/);
     expect(index.headers['content-security-policy']).toContain("script-src 'self'");
     expect(index.text).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
-    const app = await request(system.url).get('/dashboard/app.mjs');
+    const app = await system.api.get('/dashboard/app.mjs');
     expect(app.headers['content-type']).toMatch(/^text\/javascript/);
-    expect((await request(system.url).get('/dashboard/nope.mjs')).status).toBe(404);
+    expect((await system.api.get('/dashboard/nope.mjs')).status).toBe(404);
   });
 
   it('is absent with DASHBOARD_ENABLED=false', async () => {
@@ -170,7 +170,7 @@ describe('robots table paging and filters', () => {
     if (!browser) throw new Error('no browser');
     // A second robot of another type beside the one the test above created.
     const key = apiKey();
-    const created = await request(system.url)
+    const created = await system.api
       .post('/v1/robots')
       .set(key ? { authorization: `Bearer ${key}` } : {})
       .send({ type: 'demo', input: { text: 'paging' } });
@@ -239,7 +239,7 @@ describe('approvals inbox against the real API', () => {
     await page.addInitScript((k) => {
       if (k) (globalThis as unknown as InPage).localStorage.setItem('rpa.dashboard.apiKey', k);
     }, key ?? null);
-    const probe = await request(system.url).get('/v1/approvals').set(auth);
+    const probe = await system.api.get('/v1/approvals').set(auth);
     if (probe.status === 404) {
       await page.goto(`${system.url}/dashboard/#approvals`);
       await waitForText(page, '#approvals-status', /not available on this server/);
@@ -249,7 +249,7 @@ describe('approvals inbox against the real API', () => {
     }
     expect(probe.status).toBe(200);
     const start = async (text: string) => {
-      const res = await request(system.url)
+      const res = await system.api
         .post('/v1/robots')
         .set(auth)
         .send({ type: 'approval-demo', input: { text } });
@@ -257,7 +257,7 @@ describe('approvals inbox against the real API', () => {
       return res.body.robotId as string;
     };
     const robotStatus = async (id: string) =>
-      (await request(system.url).get(`/v1/robots/${id}`).set(auth)).body as {
+      (await system.api.get(`/v1/robots/${id}`).set(auth)).body as {
         status: string;
         error: string | null;
       };

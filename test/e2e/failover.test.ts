@@ -1,4 +1,3 @@
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 import { spawnModuleWorker, type WorkerProcess } from '../support/worker-process';
@@ -19,7 +18,7 @@ afterAll(async () => {
 });
 
 async function moduleLive(name: string) {
-  const res = await request(system.url).get(`/v1/modules/${name}`);
+  const res = await system.api.get(`/v1/modules/${name}`);
   return res.status === 200 ? (res.body.live as { replicas: number; inFlight: number }) : undefined;
 }
 
@@ -44,7 +43,7 @@ describe('a module worker killed mid-step', () => {
       samples: 20,
     });
 
-    const created = await request(system.url)
+    const created = await system.api
       .post('/v1/robots')
       .send({ type: 'noop-pipeline', input: { holdMs: 2500 } });
     expect(created.status).toBe(201);
@@ -58,7 +57,7 @@ describe('a module worker killed mid-step', () => {
 
     const handle = system.temporal.workflow.getHandle(robotId);
     await handle.result();
-    const robot = (await request(system.url).get(`/v1/robots/${robotId}`)).body as RobotView;
+    const robot = (await system.api.get(`/v1/robots/${robotId}`)).body as RobotView;
     expect(robot.status).toBe('completed');
     expect(robot.moduleName).toBe('fo-standby');
     expect(robot.retryCount).toBe(1);

@@ -78,10 +78,20 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return exited;
 }
 
+/** The local admin key the launcher made on first start and keeps in launcher.json. */
+function localKey(): { authorization: string } {
+  const { apiKey } = JSON.parse(readFileSync(path.join(dataDir, 'launcher.json'), 'utf8')) as {
+    apiKey: string;
+  };
+  return { authorization: `Bearer ${apiKey}` };
+}
+
 type RobotList = { items: { robotId: string; type: string; status: string }[] };
 
 async function robots(path = '/v1/robots'): Promise<RobotList> {
-  return (await (await fetch(`http://127.0.0.1:${ports.api}${path}`)).json()) as RobotList;
+  return (await (
+    await fetch(`http://127.0.0.1:${ports.api}${path}`, { headers: localKey() })
+  ).json()) as RobotList;
 }
 
 type ModuleList = { items: { name: string; live: { replicas: number } }[] };
@@ -91,7 +101,9 @@ async function eventuallyModules(
 ): Promise<ModuleList['items']> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const body = (await (await fetch(`http://127.0.0.1:${ports.api}/v1/modules`)).json()) as ModuleList;
+    const body = (await (
+      await fetch(`http://127.0.0.1:${ports.api}/v1/modules`, { headers: localKey() })
+    ).json()) as ModuleList;
     if (done(body.items)) return body.items;
     if (Date.now() > deadline) throw new Error(`modules never matched: ${JSON.stringify(body.items)}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -120,6 +132,9 @@ describe('rpa start', () => {
     const first = await startUntilReady();
     expect(first.output()).toMatch(/demo robot completed in \d+ ms \(classified as "invoice"\)/);
     expect(first.output()).toContain(`http://127.0.0.1:${ports.ui}/namespaces/default/workflows/`);
+    expect(first.output()).toContain(localKey().authorization.slice('Bearer '.length));
+    const unauthenticated = await fetch(`http://127.0.0.1:${ports.api}/v1/robots`);
+    expect(unauthenticated.status).toBe(401);
 
     const list = await robots();
     expect(list.items).toHaveLength(1);
@@ -148,11 +163,16 @@ describe('rpa start', () => {
     expect(await portClosed(ports.api)).toBe(true);
     expect(await portClosed(ports.ui)).toBe(true);
 
+    const keyBefore = localKey();
     const second = await startUntilReady();
+    expect(localKey()).toEqual(keyBefore); // the same key again, not printed again
+    expect(second.output()).not.toContain(keyBefore.authorization.slice('Bearer '.length));
     const again = await robots();
     expect(again.items).toHaveLength(2);
     expect(again.items[1]?.robotId).toBe(list.items[0]?.robotId);
-    const firstRobot = await fetch(`http://127.0.0.1:${ports.api}/v1/robots/${list.items[0]?.robotId}`);
+    const firstRobot = await fetch(`http://127.0.0.1:${ports.api}/v1/robots/${list.items[0]?.robotId}`, {
+      headers: localKey(),
+    });
     expect(((await firstRobot.json()) as { status: string }).status).toBe('completed');
     expect(await stop(second.child)).toBe(0);
   }, 400_000);

@@ -1,5 +1,4 @@
 import net from 'node:net';
-import request from 'supertest';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 import { spawnModuleWorker, type WorkerProcess } from '../support/worker-process';
 
@@ -37,13 +36,11 @@ describe('a module worker process with metrics on', () => {
       TEMPORAL_METRICS_BIND: `127.0.0.1:${sdkPort}`,
     });
     await eventually(async () => {
-      const res = await request(system.url).get('/v1/modules/metered');
+      const res = await system.api.get('/v1/modules/metered');
       return res.status === 200 && res.body.live.replicas === 1 ? true : undefined;
     }, 30_000);
 
-    const created = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'meter me' } });
+    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'meter me' } });
     expect(created.status).toBe(201);
     await system.temporal.workflow.getHandle(created.body.robotId).result();
 
@@ -68,7 +65,7 @@ describe('a module worker process with metrics on', () => {
     expect(await sdk.text()).toMatch(/temporal_activity_execution_latency|temporal_worker_task_slots/);
 
     // The control side (this process) counted the robot and its steps.
-    const api = await request(system.url).get('/metrics');
+    const api = await system.api.get('/metrics');
     expect(
       sampleOf(api.text, /^rpa_robots_finished_total\{type="demo",status="completed"\}/),
     ).toBeGreaterThanOrEqual(1);

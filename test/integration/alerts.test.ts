@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { AlertEvaluator } from '../../api/alerting';
 import { defaultAlertRules } from '../../core/alerts';
 import { createLogger } from '../../core/logger';
@@ -45,7 +44,7 @@ describe('alerts on synthetic metrics', () => {
     expect((await two.evaluateOnce(high)).fired).toEqual([]);
     expect(await rows('api_error_rate')).toHaveLength(1);
 
-    const listed = await request(system.url).get('/v1/alerts').query({ status: 'firing' });
+    const listed = await system.api.get('/v1/alerts').query({ status: 'firing' });
     expect(listed.status).toBe(200);
     expect(listed.body.items[0]).toMatchObject({
       rule: 'api_error_rate',
@@ -67,7 +66,7 @@ describe('alerts on synthetic metrics', () => {
     const [row] = await rows('api_error_rate');
     expect(row).toMatchObject({ status: 'resolved', resolved_value: 0.001 });
 
-    const resolved = await request(system.url).get('/v1/alerts').query({ status: 'resolved' });
+    const resolved = await system.api.get('/v1/alerts').query({ status: 'resolved' });
     expect(resolved.body.items.map((a: { rule: string }) => a.rule)).toContain('api_error_rate');
   });
 
@@ -113,7 +112,7 @@ describe('alerts from real state', () => {
 
   it('refuses a bad listing query with a 400 problem', async () => {
     for (const query of [{ status: 'open' }, { limit: '0' }, { cursor: 'nope' }, { sort: 'asc' }]) {
-      const res = await request(system.url).get('/v1/alerts').query(query);
+      const res = await system.api.get('/v1/alerts').query(query);
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/problem\+json/);
     }

@@ -2,6 +2,7 @@ import { Connection, Client as TemporalClient } from '@temporalio/client';
 import request from 'supertest';
 import { createApp } from '../../api/app';
 import { createLogger } from '../../core/logger';
+import { ROBOT_WORKFLOW } from '../../core/robot-workflow';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -40,15 +41,13 @@ describe('bad robot bodies are refused with the failing field, and create nothin
   ];
 
   it.each(cases)('%s -> 400', async (_name, body, field) => {
-    const res = await request(system.url)
-      .post('/v1/robots')
-      .send(body as object);
+    const res = await system.api.post('/v1/robots').send(body as object);
     expectProblem(res, 400, 'validation-error');
     expect(res.body.errors.map((error: { field: string }) => error.field)).toContain(field);
   });
 
   it('malformed JSON -> 400 malformed-json', async () => {
-    const res = await request(system.url)
+    const res = await system.api
       .post('/v1/robots')
       .set('content-type', 'application/json')
       .send('{"type": "demo",');
@@ -56,7 +55,7 @@ describe('bad robot bodies are refused with the failing field, and create nothin
   });
 
   it('a body over the limit -> 413', async () => {
-    const res = await request(system.url)
+    const res = await system.api
       .post('/v1/robots')
       .send({ type: 'demo', input: { text: 'x'.repeat(200 * 1024) } });
     expectProblem(res, 413, 'body-too-large');
@@ -66,16 +65,13 @@ describe('bad robot bodies are refused with the failing field, and create nothin
     ['text/plain', 'type=demo'],
     ['application/x-www-form-urlencoded', 'type=demo'],
   ])('content type %s -> 415', async (contentType, body) => {
-    const res = await request(system.url).post('/v1/robots').set('content-type', contentType).send(body);
+    const res = await system.api.post('/v1/robots').set('content-type', contentType).send(body);
     expectProblem(res, 415, 'unsupported-media-type');
   });
 
   it('an Idempotency-Key that is too long or has spaces -> 400', async () => {
     for (const key of ['k'.repeat(256), 'has space']) {
-      const res = await request(system.url)
-        .post('/v1/robots')
-        .set('idempotency-key', key)
-        .send({ type: 'demo' });
+      const res = await system.api.post('/v1/robots').set('idempotency-key', key).send({ type: 'demo' });
       expectProblem(res, 400, 'validation-error');
       expect(res.body.errors[0].field).toBe('headers');
     }
@@ -85,14 +81,13 @@ describe('bad robot bodies are refused with the failing field, and create nothin
     expect(await robotCount()).toBe(0);
     // Visibility is eventually consistent: create one good robot and wait until it is listed,
     // then it must be the only workflow on this test's control queue.
-    const good = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'ok' } });
+    const good = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'ok' } });
     expect(good.status).toBe(201);
     const ids = await eventually(async () => {
       const found: string[] = [];
       for await (const wf of system.temporal.workflow.list({
-        query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}"`,
+        // Robot workflows only: the control queue also runs the schedules' workflows.
+        query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}" AND WorkflowType = "${ROBOT_WORKFLOW}"`,
       })) {
         found.push(wf.workflowId);
       }
@@ -105,14 +100,14 @@ describe('bad robot bodies are refused with the failing field, and create nothin
 
 describe('reading robots', () => {
   it('an unknown id -> 404', async () => {
-    const res = await request(system.url).get('/v1/robots/00000000-0000-4000-8000-000000000000');
+    const res = await system.api.get('/v1/robots/00000000-0000-4000-8000-000000000000');
     expectProblem(res, 404, 'not-found');
   });
 
   it('an id that is not a UUID -> 400 naming params.id', async () => {
-    const res = await request(system.url).get('/v1/robots/../../etc/passwd');
+    const res = await system.api.get('/v1/robots/../../etc/passwd');
     expect([400, 404]).toContain(res.status);
-    const res2 = await request(system.url).get('/v1/robots/not-a-uuid');
+    const res2 = await system.api.get('/v1/robots/not-a-uuid');
     expectProblem(res2, 400, 'validation-error');
     expect(res2.body.errors[0].field).toBe('params.id');
   });
@@ -125,13 +120,13 @@ describe('reading robots', () => {
     ['cursor=bm9wZQ', 'query.cursor'],
     ['sort=asc', 'query'],
   ])('list with %s -> 400', async (query, field) => {
-    const res = await request(system.url).get(`/v1/robots?${query}`);
+    const res = await system.api.get(`/v1/robots?${query}`);
     expectProblem(res, 400, 'validation-error');
     expect(res.body.errors.map((error: { field: string }) => error.field)).toContain(field);
   });
 
   it('an unknown route -> 404 problem', async () => {
-    expectProblem(await request(system.url).get('/v1/nothing-here'), 404, 'route-not-found');
+    expectProblem(await system.api.get('/v1/nothing-here'), 404, 'route-not-found');
   });
 });
 
@@ -139,8 +134,8 @@ describe('Idempotency-Key', () => {
   it('a repeat returns the same robot and starts one workflow', async () => {
     const key = `key-${Date.now()}`;
     const body = { type: 'demo', input: { text: 'invoice total 5' } };
-    const first = await request(system.url).post('/v1/robots').set('idempotency-key', key).send(body);
-    const second = await request(system.url).post('/v1/robots').set('idempotency-key', key).send(body);
+    const first = await system.api.post('/v1/robots').set('idempotency-key', key).send(body);
+    const second = await system.api.post('/v1/robots').set('idempotency-key', key).send(body);
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body.robotId).toBe(first.body.robotId);
@@ -153,7 +148,7 @@ describe('Idempotency-Key', () => {
     const key = `race-${Date.now()}`;
     const responses = await Promise.all(
       Array.from({ length: 8 }, () =>
-        request(system.url)
+        system.api
           .post('/v1/robots')
           .set('idempotency-key', key)
           .send({ type: 'demo', input: { text: 'same' } }),
@@ -167,11 +162,11 @@ describe('Idempotency-Key', () => {
 
   it('the same key with a different body -> 409 naming the first robot', async () => {
     const key = `conflict-${Date.now()}`;
-    const first = await request(system.url)
+    const first = await system.api
       .post('/v1/robots')
       .set('idempotency-key', key)
       .send({ type: 'demo', input: { text: 'a' } });
-    const other = await request(system.url)
+    const other = await system.api
       .post('/v1/robots')
       .set('idempotency-key', key)
       .send({ type: 'demo', input: { text: 'b' } });
@@ -196,6 +191,7 @@ describe('when Temporal cannot be reached', () => {
     const before = await robotCount();
     const res = await request(app)
       .post('/v1/robots')
+      .set('Authorization', `Bearer ${system.adminKey}`)
       .send({ type: 'demo', input: { text: 'lost?' } });
     expectProblem(res, 503, 'service-unavailable');
     expect(await robotCount()).toBe(before);
@@ -205,7 +201,7 @@ describe('when Temporal cannot be reached', () => {
 
 describe('GET /openapi.json', () => {
   it('documents every route with the validation schemas', async () => {
-    const res = await request(system.url).get('/openapi.json');
+    const res = await system.api.get('/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(

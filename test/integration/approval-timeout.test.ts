@@ -1,4 +1,3 @@
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 import { describeWhenStatus } from '../support/workflow-state';
@@ -16,13 +15,13 @@ afterAll(async () => {
 
 async function waitForStatus(robotId: string, status: string): Promise<RobotView> {
   return eventually(async () => {
-    const res = await request(system.url).get(`/v1/robots/${robotId}`);
+    const res = await system.api.get(`/v1/robots/${robotId}`);
     return res.body.status === status ? (res.body as RobotView) : undefined;
   });
 }
 
 async function create(): Promise<string> {
-  const res = await request(system.url)
+  const res = await system.api
     .post('/v1/robots')
     .send({ type: 'approval-demo', input: { text: 'invoice 3' } });
   return res.body.robotId;
@@ -44,7 +43,7 @@ describe('an approval nobody gives', () => {
       escalatedAt: expect.any(String),
     });
     expect(execution.step_details.approval).toMatchObject({ escalated: true });
-    const inbox = await request(system.url).get('/v1/approvals');
+    const inbox = await system.api.get('/v1/approvals');
     expect(inbox.body.items.find((item: { robotId: string }) => item.robotId === robotId)).toMatchObject({
       status: 'escalated',
       escalated: true,
@@ -58,9 +57,7 @@ describe('an approval nobody gives', () => {
   it('an escalated robot can still be approved', async () => {
     const robotId = await create();
     await waitForStatus(robotId, 'escalated');
-    const res = await request(system.url)
-      .post(`/v1/robots/${robotId}/approve`)
-      .send({ comment: 'late but fine' });
+    const res = await system.api.post(`/v1/robots/${robotId}/approve`).send({ comment: 'late but fine' });
     expect(res.status).toBe(202);
     const done = await waitForStatus(robotId, 'completed');
     expect(done.output).toMatchObject({

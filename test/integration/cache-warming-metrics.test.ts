@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { createApiServices } from '../../api/app';
 import { warmCaches } from '../../api/cache-warming';
 import { moduleListKey } from '../../api/modules.service';
@@ -27,7 +26,7 @@ afterAll(async () => {
 describe('cache warming at API start', () => {
   it('fills active robots, the module list and the routing table', async () => {
     for (const text of ['a', 'b', 'c']) {
-      const created = await request(system.url).post('/v1/robots').send({ type: 'demo', input: { text } });
+      const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { text } });
       expect(created.status).toBe(201);
       robotIds.push(created.body.robotId);
     }
@@ -82,28 +81,26 @@ describe('cache warming at API start', () => {
   });
 
   it('a registry change invalidates the cached module list at once', async () => {
-    const before = await request(system.url).get('/v1/modules');
+    const before = await system.api.get('/v1/modules');
     expect(before.body.modules ?? before.body).toBeDefined();
-    const registered = await request(system.url)
-      .post('/v1/modules')
-      .send({
-        name: 'ext-warm',
-        version: '1.0.0',
-        supportedRobotTypes: ['demo'],
-        supportedSteps: ['validate'],
-        capacity: 2,
-      });
+    const registered = await system.api.post('/v1/modules').send({
+      name: 'ext-warm',
+      version: '1.0.0',
+      supportedRobotTypes: ['demo'],
+      supportedSteps: ['validate'],
+      capacity: 2,
+    });
     expect(registered.status).toBe(201);
     expect(await system.cache.manager.get(moduleListKey())).toBeNull();
-    const after = await request(system.url).get('/v1/modules');
+    const after = await system.api.get('/v1/modules');
     expect(JSON.stringify(after.body)).toContain('ext-warm');
   });
 });
 
 describe('/metrics', () => {
   it('exports HTTP, database, pool and cache families in Prometheus text format', async () => {
-    await request(system.url).get(`/v1/robots/${robotIds[0]}`);
-    const res = await request(system.url).get('/metrics');
+    await system.api.get(`/v1/robots/${robotIds[0]}`);
+    const res = await system.api.get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     const text = res.text;

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import type { RobotView } from '../../core/robot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
@@ -26,10 +25,10 @@ afterAll(async () => {
 });
 
 async function run(): Promise<RobotView> {
-  const created = await request(system.url).post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
+  const created = await system.api.post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
   // A step that failed for good parks its robot (open, waiting for an operator): an outcome too.
   return eventually(async () => {
-    const robot = (await request(system.url).get(`/v1/robots/${created.body.robotId}`)).body as RobotView;
+    const robot = (await system.api.get(`/v1/robots/${created.body.robotId}`)).body as RobotView;
     return ['completed', 'failed', 'parked'].includes(robot.status) ? robot : undefined;
   });
 }
@@ -39,9 +38,9 @@ describe('per-module circuit breakers', () => {
     const robot = await run();
     expect(robot).toMatchObject({ status: 'parked', moduleName: 'flaky' });
     expect(robot.error).toContain('disk on fire');
-    const module = (await request(system.url).get('/v1/modules/flaky')).body;
+    const module = (await system.api.get('/v1/modules/flaky')).body;
     expect(module.circuit).toBe('closed');
-    expect((await request(system.url).post(`/v1/robots/${robot.robotId}/cancel`)).status).toBe(202);
+    expect((await system.api.post(`/v1/robots/${robot.robotId}/cancel`)).status).toBe(202);
   }, 60_000);
 
   it('the failure that opens the circuit fails the step over to another module', async () => {
@@ -51,7 +50,7 @@ describe('per-module circuit breakers', () => {
       ['initial', 'flaky'],
       ['failover', 'steady'],
     ]);
-    const module = (await request(system.url).get('/v1/modules/flaky')).body;
+    const module = (await system.api.get('/v1/modules/flaky')).body;
     expect(module.circuit).toBe('open');
   }, 60_000);
 
@@ -64,7 +63,7 @@ describe('per-module circuit breakers', () => {
 
   it('after the wait the circuit admits a probe and is reported half-open', async () => {
     const module = await eventually(async () => {
-      const body = (await request(system.url).get('/v1/modules/flaky?robotType=noop-pipeline')).body;
+      const body = (await system.api.get('/v1/modules/flaky?robotType=noop-pipeline')).body;
       return body.circuit === 'half-open' ? body : undefined;
     }, 10_000);
     // Eligible again, but its health factor is halved until a probe succeeds.
@@ -74,6 +73,6 @@ describe('per-module circuit breakers', () => {
 
   it('a successful probe closes it again', async () => {
     expect(await system.services.circuits.record('flaky', true)).toBe('closed');
-    expect((await request(system.url).get('/v1/modules/flaky')).body.circuit).toBe('closed');
+    expect((await system.api.get('/v1/modules/flaky')).body.circuit).toBe('closed');
   });
 });

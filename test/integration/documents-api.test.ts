@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import request from 'supertest';
+import type request from 'supertest';
 import { sha256Of } from '../../core/document-store';
 import { fixture, pngDeclaring, truncated } from '../support/document-samples';
 import { startTestSystem, type TestSystem } from '../support/test-system';
@@ -32,14 +32,14 @@ function rawUpload(filename: string, bytes: Buffer) {
   const boundary = 'rpa-test-boundary';
   const head = `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${filename}"\r\ncontent-type: image/png\r\n\r\n`;
   const body = Buffer.concat([Buffer.from(head, 'latin1'), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-  return request(system.url)
+  return system.api
     .post('/v1/documents')
     .set('content-type', `multipart/form-data; boundary=${boundary}`)
     .send(body);
 }
 
 const upload = (bytes: Buffer, filename = 'upload.bin', contentType = 'application/octet-stream') =>
-  request(system.url).post('/v1/documents').attach('file', bytes, { filename, contentType });
+  system.api.post('/v1/documents').attach('file', bytes, { filename, contentType });
 
 function expectProblem(res: request.Response, status: number, type: string) {
   expect({ status: res.status, type: res.body.type }).toEqual({ status, type });
@@ -64,11 +64,11 @@ describe('POST /v1/documents', () => {
     });
     expect(res.headers.location).toBe(`/v1/documents/${res.body.documentId}`);
 
-    const meta = await request(system.url).get(`/v1/documents/${res.body.documentId}`);
+    const meta = await system.api.get(`/v1/documents/${res.body.documentId}`);
     expect(meta.status).toBe(200);
     expect(meta.body.sha256).toBe(sha256Of(bytes));
 
-    const content = await request(system.url)
+    const content = await system.api
       .get(`/v1/documents/${res.body.documentId}/content`)
       .buffer(true)
       .parse((response, done) => {
@@ -116,7 +116,7 @@ describe('POST /v1/documents', () => {
   });
 
   it('refuses a body that is not multipart with 415', async () => {
-    const res = await request(system.url)
+    const res = await system.api
       .post('/v1/documents')
       .set('content-type', 'image/png')
       .send(fixture('receipt.jpg'));
@@ -140,7 +140,7 @@ describe('POST /v1/documents', () => {
     expectProblem(await upload(Buffer.alloc(0), 'empty.png'), 422, '/problems/empty-document');
     const brokenHeader = Buffer.concat([fixture('invoice-sans.png').subarray(0, 8), Buffer.from('garbage')]);
     expectProblem(await upload(brokenHeader, 'broken.png'), 422, '/problems/unreadable-document');
-    const none = await request(system.url).post('/v1/documents').field('note', 'no file here');
+    const none = await system.api.post('/v1/documents').field('note', 'no file here');
     expectProblem(none, 400, '/problems/validation-error');
   });
 
@@ -174,14 +174,10 @@ describe('POST /v1/documents', () => {
 
   it('answers 404 for an unknown id and 400 for a malformed one', async () => {
     expectProblem(
-      await request(system.url).get('/v1/documents/00000000-0000-4000-8000-000000000000'),
+      await system.api.get('/v1/documents/00000000-0000-4000-8000-000000000000'),
       404,
       '/problems/not-found',
     );
-    expectProblem(
-      await request(system.url).get('/v1/documents/nope/content'),
-      400,
-      '/problems/validation-error',
-    );
+    expectProblem(await system.api.get('/v1/documents/nope/content'), 400, '/problems/validation-error');
   });
 });

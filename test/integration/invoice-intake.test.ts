@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { fixture, truncated } from '../support/document-samples';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
@@ -26,20 +25,20 @@ afterAll(async () => {
 });
 
 async function uploadFixture(bytes: Buffer, filename: string): Promise<string> {
-  const res = await request(system.url).post('/v1/documents').attach('file', bytes, { filename });
+  const res = await system.api.post('/v1/documents').attach('file', bytes, { filename });
   expect(res.status).toBe(201);
   return res.body.documentId as string;
 }
 
 async function runRobot(input: Record<string, unknown>): Promise<RobotView> {
-  const created = await request(system.url).post('/v1/robots').send({ type: 'invoice-intake', input });
+  const created = await system.api.post('/v1/robots').send({ type: 'invoice-intake', input });
   expect(created.status).toBe(201);
   await system.temporal.workflow
     .getHandle(created.body.robotId)
     .result()
     .catch(() => undefined);
   return eventually(async () => {
-    const robot = (await request(system.url).get(`/v1/robots/${created.body.robotId}`)).body as RobotView;
+    const robot = (await system.api.get(`/v1/robots/${created.body.robotId}`)).body as RobotView;
     return robot.status === 'completed' || robot.status === 'failed' ? robot : undefined;
   }, 60_000);
 }

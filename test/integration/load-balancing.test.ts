@@ -1,4 +1,3 @@
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -18,20 +17,20 @@ afterAll(async () => {
 });
 
 async function inFlight(module: string): Promise<number> {
-  const res = await request(system.url).get(`/v1/modules/${module}`);
+  const res = await system.api.get(`/v1/modules/${module}`);
   return res.body.live.inFlight as number;
 }
 
 /** Starts a robot that holds its module for a while, and waits until its step is running there. */
 async function startHolding(holdMs: number, expectedOn: string, expectedInFlight: number): Promise<string> {
-  const res = await request(system.url).post('/v1/robots').send({ type: 'noop-pipeline', input: { holdMs } });
+  const res = await system.api.post('/v1/robots').send({ type: 'noop-pipeline', input: { holdMs } });
   expect(res.status).toBe(201);
   await eventually(async () => ((await inFlight(expectedOn)) >= expectedInFlight ? true : undefined), 15_000);
   return res.body.robotId as string;
 }
 
 async function robot(id: string): Promise<RobotView> {
-  return (await request(system.url).get(`/v1/robots/${id}`)).body as RobotView;
+  return (await system.api.get(`/v1/robots/${id}`)).body as RobotView;
 }
 
 describe('score-based routing', () => {
@@ -60,10 +59,10 @@ describe('score-based routing', () => {
 
   it('routes nothing new to a drained module, while its running robots finish', async () => {
     const running = await startHolding(3000, 'fast', 1);
-    const drained = await request(system.url).post('/v1/modules/fast/drain');
+    const drained = await system.api.post('/v1/modules/fast/drain');
     expect(drained.body.draining).toBe(true);
 
-    const next = await request(system.url).post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
+    const next = await system.api.post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
     await system.temporal.workflow.getHandle(next.body.robotId).result();
     const routed = await robot(next.body.robotId);
     expect(routed.moduleName).toBe('slow');
@@ -73,11 +72,11 @@ describe('score-based routing', () => {
     await system.temporal.workflow.getHandle(running).result();
     const finished = await robot(running);
     expect(finished).toMatchObject({ status: 'completed', moduleName: 'fast' });
-    await request(system.url).post('/v1/modules/fast/resume');
+    await system.api.post('/v1/modules/fast/resume');
   }, 60_000);
 
   it('counts how robots spread over modules', async () => {
-    const res = await request(system.url).get('/v1/modules');
+    const res = await system.api.get('/v1/modules');
     const counts = Object.fromEntries(
       res.body.items.map((module: { name: string; robots: Record<string, number> }) => [
         module.name,

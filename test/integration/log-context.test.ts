@@ -36,9 +36,7 @@ describe('ids on every log line', () => {
         },
       },
     );
-    const created = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'log me' } });
+    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'log me' } });
     expect(created.status).toBe(201);
     const robotId: string = created.body.robotId;
     const handle = system.temporal.workflow.getHandle(robotId);

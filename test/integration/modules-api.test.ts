@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -21,7 +20,7 @@ const external = {
 
 describe('module registry API', () => {
   it('lists the worker-registered module with live replicas and capacity', async () => {
-    const res = await request(system.url).get('/v1/modules');
+    const res = await system.api.get('/v1/modules');
     expect(res.status).toBe(200);
     const module = res.body.items.find((item: { name: string }) => item.name === system.moduleName);
     expect(module).toMatchObject({
@@ -39,18 +38,16 @@ describe('module registry API', () => {
   });
 
   it('registers an external module (201), re-registers it (200), and takes its heartbeats', async () => {
-    const first = await request(system.url).post('/v1/modules').send(external);
+    const first = await system.api.post('/v1/modules').send(external);
     expect(first.status).toBe(201);
     expect(first.headers.location).toBe('/v1/modules/ext-ocr');
     expect(first.body).toMatchObject({ name: 'ext-ocr', version: '1.2.0', live: { replicas: 0 } });
 
-    const again = await request(system.url)
-      .post('/v1/modules')
-      .send({ ...external, version: '1.3.0' });
+    const again = await system.api.post('/v1/modules').send({ ...external, version: '1.3.0' });
     expect(again.status).toBe(200);
     expect(again.body.version).toBe('1.3.0');
 
-    const beat = await request(system.url)
+    const beat = await system.api
       .post('/v1/modules/ext-ocr/heartbeat')
       .send({ replicaId: 'r-1', capacity: 4 });
     expect(beat.status).toBe(200);
@@ -58,7 +55,7 @@ describe('module registry API', () => {
   });
 
   it('shows how each module scores for a robot type', async () => {
-    const res = await request(system.url).get('/v1/modules?robotType=demo');
+    const res = await system.api.get('/v1/modules?robotType=demo');
     const ext = res.body.items.find((item: { name: string }) => item.name === 'ext-ocr');
     const own = res.body.items.find((item: { name: string }) => item.name === system.moduleName);
     expect(own.routing).toMatchObject({
@@ -71,11 +68,11 @@ describe('module registry API', () => {
   });
 
   it('drains, resumes and deactivates', async () => {
-    const drained = await request(system.url).post('/v1/modules/ext-ocr/drain');
+    const drained = await system.api.post('/v1/modules/ext-ocr/drain');
     expect(drained.body.draining).toBe(true);
-    const resumed = await request(system.url).post('/v1/modules/ext-ocr/resume');
+    const resumed = await system.api.post('/v1/modules/ext-ocr/resume');
     expect(resumed.body.draining).toBe(false);
-    const deleted = await request(system.url).delete('/v1/modules/ext-ocr');
+    const deleted = await system.api.delete('/v1/modules/ext-ocr');
     expect(deleted.status).toBe(200);
     expect(deleted.body.isActive).toBe(false);
     const row = await system.sql.query('select is_active from module_registry where module_name = $1', [
@@ -103,28 +100,25 @@ describe('module registry API', () => {
     ],
     ['an unknown field', { ...external, name: 'bad-f', colour: 'red' }, 400, 'body'],
   ])('refuses %s with the field', async (_name, body, status, field) => {
-    const res = await request(system.url).post('/v1/modules').send(body);
+    const res = await system.api.post('/v1/modules').send(body);
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/problem\+json/);
     expect(res.body.errors.map((error: { field: string }) => error.field)).toContain(field);
   });
 
   it('refuses a new major version under a registered name with 409', async () => {
-    const res = await request(system.url)
-      .post('/v1/modules')
-      .send({ ...external, version: '2.0.0' });
+    const res = await system.api.post('/v1/modules').send({ ...external, version: '2.0.0' });
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({ type: '/problems/conflict', registeredVersion: '1.3.0' });
   });
 
   it('answers 404 for an unknown module and 400 for an unknown robot type filter', async () => {
-    expect((await request(system.url).get('/v1/modules/nope')).status).toBe(404);
-    expect((await request(system.url).post('/v1/modules/nope/drain')).status).toBe(404);
+    expect((await system.api.get('/v1/modules/nope')).status).toBe(404);
+    expect((await system.api.post('/v1/modules/nope/drain')).status).toBe(404);
     expect(
-      (await request(system.url).post('/v1/modules/nope/heartbeat').send({ replicaId: 'x', capacity: 1 }))
-        .status,
+      (await system.api.post('/v1/modules/nope/heartbeat').send({ replicaId: 'x', capacity: 1 })).status,
     ).toBe(404);
-    const res = await request(system.url).get('/v1/modules?robotType=unknown-type');
+    const res = await system.api.get('/v1/modules?robotType=unknown-type');
     expect(res.status).toBe(400);
     expect(res.body.errors[0].field).toBe('query.robotType');
   });

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -15,14 +14,14 @@ afterAll(async () => {
 
 describe('a robot with no eligible module', () => {
   it('waits as pending with the reason, then runs when a module appears', async () => {
-    const created = await request(system.url)
+    const created = await system.api
       .post('/v1/robots')
       .send({ type: 'demo', input: { text: 'wait for me' } });
     expect(created.status).toBe(201);
     const robotId: string = created.body.robotId;
 
     const pending = await eventually(async () => {
-      const res = await request(system.url).get(`/v1/robots/${robotId}`);
+      const res = await system.api.get(`/v1/robots/${robotId}`);
       return res.body.status === 'pending' ? (res.body as RobotView) : undefined;
     });
     expect(pending.progress?.reason).toBe('no eligible module');
@@ -31,7 +30,7 @@ describe('a robot with no eligible module', () => {
     await system.startModule({ name: 'demo-capable', robotTypes: ['demo'] });
 
     const done = await eventually(async () => {
-      const res = await request(system.url).get(`/v1/robots/${robotId}`);
+      const res = await system.api.get(`/v1/robots/${robotId}`);
       return res.body.status === 'completed' ? (res.body as RobotView) : undefined;
     });
     expect(done.moduleName).toBe('demo-capable');
@@ -39,11 +38,9 @@ describe('a robot with no eligible module', () => {
 
   it('prefers a module that names the type over one that takes any type', async () => {
     await system.startModule({ name: 'aaa-generic', robotTypes: [] });
-    const created = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'route me' } });
+    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'route me' } });
     await system.temporal.workflow.getHandle(created.body.robotId).result();
-    const res = await request(system.url).get(`/v1/robots/${created.body.robotId}`);
+    const res = await system.api.get(`/v1/robots/${created.body.robotId}`);
     expect(res.body.moduleName).toBe('demo-capable');
   });
 });

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { TcpProxy } from '../support/tcp-proxy';
 import { ADMIN_DATABASE_URL } from '../support/test-env';
@@ -27,7 +26,7 @@ describe('Postgres unavailable', () => {
   let inFlight: string;
 
   it('robots run while it is up', async () => {
-    const created = await request(system.url)
+    const created = await system.api
       .post('/v1/robots')
       .send({ type: 'demo', input: { text: 'invoice one' } });
     await system.temporal.workflow.getHandle(created.body.robotId).result();
@@ -35,34 +34,30 @@ describe('Postgres unavailable', () => {
   });
 
   it('while it is down: reads come from the cache or Temporal, writes get 503 with Retry-After, nothing hangs', async () => {
-    const running = await request(system.url)
+    const running = await system.api
       .post('/v1/robots')
       .send({ type: 'noop-pipeline', input: { holdMs: 1500 } });
     inFlight = running.body.robotId;
     await proxy.cut();
 
-    const cached = await request(system.url).get(`/v1/robots/${done}`);
+    const cached = await system.api.get(`/v1/robots/${done}`);
     expect(cached.status).toBe(200);
     expect(cached.headers['x-robot-source']).toBe('cache');
 
     await system.cache.close().catch(() => undefined); // no cache: the next read must go further
     const started = Date.now();
-    const fromTemporal = await request(system.url).get(`/v1/robots/${done}`);
+    const fromTemporal = await system.api.get(`/v1/robots/${done}`);
     expect(fromTemporal.status).toBe(200);
     expect(fromTemporal.headers['x-robot-source']).toBe('temporal');
     expect(fromTemporal.body.status).toBe('completed');
 
-    const write = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'refused' } });
+    const write = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'refused' } });
     expect(write.status).toBe(503);
     expect(write.headers['retry-after']).toBe('2');
     expect(write.body.type).toBe('/problems/service-unavailable');
-    const again = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'refused' } });
+    const again = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'refused' } });
     expect(again.status).toBe(503);
-    const list = await request(system.url).get('/v1/robots');
+    const list = await system.api.get('/v1/robots');
     expect(list.status).toBe(503);
     // The open circuit answers at once: four requests well within one connection timeout.
     expect(Date.now() - started).toBeLessThan(12_000);
@@ -85,13 +80,11 @@ describe('Postgres unavailable', () => {
     expect(row.processing_time_ms).toBe(result.processingTimeMs);
 
     const created = await eventually(async () => {
-      const res = await request(system.url)
-        .post('/v1/robots')
-        .send({ type: 'demo', input: { text: 'back' } });
+      const res = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'back' } });
       return res.status === 201 ? res : undefined;
     }, 20_000);
     await system.temporal.workflow.getHandle(created.body.robotId).result();
-    const robot = (await request(system.url).get(`/v1/robots/${created.body.robotId}`)).body as RobotView;
+    const robot = (await system.api.get(`/v1/robots/${created.body.robotId}`)).body as RobotView;
     expect(robot.status).toBe('completed');
   }, 90_000);
 });

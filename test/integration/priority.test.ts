@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -13,7 +12,7 @@ afterAll(async () => {
 });
 
 async function create(priority: string): Promise<string> {
-  const res = await request(system.url)
+  const res = await system.api
     .post('/v1/robots')
     .send({ type: 'noop-pipeline', priority, input: { holdMs: 400 } });
   expect(res.status).toBe(201);

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { TestRedisServer, testRedisPort } from '../support/redis-server';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
@@ -17,7 +16,7 @@ afterAll(async () => {
 });
 
 async function runRobot(text: string): Promise<string> {
-  const created = await request(system.url).post('/v1/robots').send({ type: 'demo', input: { text } });
+  const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { text } });
   expect(created.status).toBe(201);
   await system.temporal.workflow.getHandle(created.body.robotId).result();
   return created.body.robotId as string;
@@ -28,32 +27,32 @@ describe('Redis stopped mid-run', () => {
 
   it('answers from the cache while Redis is up', async () => {
     before = await runRobot('invoice before the outage');
-    const res = await request(system.url).get(`/v1/robots/${before}`);
+    const res = await system.api.get(`/v1/robots/${before}`);
     expect(res.headers['x-robot-source']).toBe('cache');
   });
 
   it('keeps answering reads from Postgres and keeps running robots while Redis is down', async () => {
     await redis.kill();
 
-    const read = await request(system.url).get(`/v1/robots/${before}`);
+    const read = await system.api.get(`/v1/robots/${before}`);
     expect(read.status).toBe(200);
     expect(read.headers['x-robot-source']).toBe('database');
     expect(read.body.status).toBe('completed');
 
     const during = await runRobot('invoice during the outage');
-    const robot = (await request(system.url).get(`/v1/robots/${during}`)).body as RobotView;
+    const robot = (await system.api.get(`/v1/robots/${during}`)).body as RobotView;
     expect(robot).toMatchObject({ status: 'completed', moduleName: system.moduleName });
     expect(robot.routing[0]?.reason).toContain('live module state unavailable');
 
     // Health answers from a background probe (HEALTH_PROBE_MAX_AGE_MS): it turns within that bound.
     const health = await eventually(async () => {
-      const res = await request(system.url).get('/health');
+      const res = await system.api.get('/health');
       return res.status === 503 ? res : undefined;
     }, 10_000);
     expect(health.body.status).toBe('degraded');
     expect(health.body.components.cache.status).toBe('down');
     expect(health.body.components.database.status).toBe('up');
-    const ready = await request(system.url).get('/health/ready');
+    const ready = await system.api.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.status).toBe('degraded');
   }, 60_000);
@@ -66,14 +65,14 @@ describe('Redis stopped mid-run', () => {
   it('refills the cache once Redis is back', async () => {
     await redis.start();
     await eventually(async () => {
-      const health = await request(system.url).get('/health');
+      const health = await system.api.get('/health');
       return health.status === 200 ? true : undefined;
     }, 20_000);
     const after = await runRobot('invoice after the outage');
     // The cache's circuit breaker probes Redis again within CACHE_CIRCUIT_HALF_OPEN_SECONDS; from
     // then on a miss is filled from Postgres and the next read is a hit.
     const res = await eventually(async () => {
-      const read = await request(system.url).get(`/v1/robots/${after}`);
+      const read = await system.api.get(`/v1/robots/${after}`);
       return read.headers['x-robot-source'] === 'cache' ? read : undefined;
     }, 20_000);
     const robot = res.body as RobotView;

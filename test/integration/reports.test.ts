@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -37,7 +36,7 @@ const window = { from: `${day}T00:00:00Z`, to: `${day}T12:00:00Z` };
 
 describe('GET /v1/reports/performance', () => {
   it('gives throughput, latency percentiles and success rate per robot type and per module', async () => {
-    const res = await request(system.url).get('/v1/reports/performance').query(window);
+    const res = await system.api.get('/v1/reports/performance').query(window);
     expect(res.status).toBe(200);
     expect(res.body.from).toBe('2026-03-10T00:00:00.000Z');
     expect(res.body.robotTypes.invoice).toEqual({
@@ -60,7 +59,7 @@ describe('GET /v1/reports/performance', () => {
   });
 
   it('an empty window is an empty report, not an error', async () => {
-    const res = await request(system.url)
+    const res = await system.api
       .get('/v1/reports/performance')
       .query({ from: '2020-01-01T00:00:00Z', to: '2020-01-02T00:00:00Z' });
     expect(res.status).toBe(200);
@@ -77,7 +76,7 @@ describe('GET /v1/reports/performance', () => {
     [{ to: '2026-13-40T00:00:00Z' }, 'query.to'],
     [{ since: day }, 'query'],
   ])('refuses %j with a 400 problem', async (query, detail) => {
-    const res = await request(system.url).get('/v1/reports/performance').query(query);
+    const res = await system.api.get('/v1/reports/performance').query(query);
     expect(res.status).toBe(400);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body.detail).toContain(detail);

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { RobotStatusKey } from '../../core/search-attributes';
 import { faultySteps } from '../support/faulty-steps';
@@ -19,14 +18,14 @@ afterAll(async () => {
 });
 
 async function create(input: Record<string, unknown>): Promise<string> {
-  const res = await request(system.url).post('/v1/robots').send({ type: 'noop-pipeline', input });
+  const res = await system.api.post('/v1/robots').send({ type: 'noop-pipeline', input });
   expect(res.status).toBe(201);
   return res.body.robotId;
 }
 
 async function waitForStatus(robotId: string, status: string, timeoutMs = 30_000): Promise<RobotView> {
   return eventually(async () => {
-    const res = await request(system.url).get(`/v1/robots/${robotId}`);
+    const res = await system.api.get(`/v1/robots/${robotId}`);
     return res.body.status === status ? (res.body as RobotView) : undefined;
   }, timeoutMs);
 }
@@ -36,7 +35,7 @@ async function rowOf(robotId: string) {
     .rows[0];
 }
 
-const post = (robotId: string, action: string) => request(system.url).post(`/v1/robots/${robotId}/${action}`);
+const post = (robotId: string, action: string) => system.api.post(`/v1/robots/${robotId}/${action}`);
 
 describe('pause and resume', () => {
   it('pauses between steps and continues on resume', async () => {
@@ -52,7 +51,7 @@ describe('pause and resume', () => {
     expect(await rowOf(robotId)).toMatchObject({ status: 'paused' });
     await describeWhenStatus(system, robotId, 'paused');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect((await request(system.url).get(`/v1/robots/${robotId}`)).body.status).toBe('paused');
+    expect((await system.api.get(`/v1/robots/${robotId}`)).body.status).toBe('paused');
 
     const again = await post(robotId, 'pause');
     expect(again.status).toBe(409);
@@ -192,7 +191,7 @@ describe('actions that do not fit the robot', () => {
 
 describe('the OpenAPI document', () => {
   it('lists the control routes with their answers', async () => {
-    const res = await request(system.url).get('/openapi.json');
+    const res = await system.api.get('/openapi.json');
     for (const action of ['cancel', 'pause', 'resume', 'retry', 'approve', 'reject']) {
       const route = res.body.paths[`/v1/robots/{id}/${action}`]?.post;
       expect(Object.keys(route?.responses ?? {})).toEqual(['202', '400', '404', '409', '503']);

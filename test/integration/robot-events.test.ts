@@ -29,7 +29,7 @@ function readStream(
   timeoutMs = 30_000,
 ): Promise<{ status: number; type: string; events: SseEvent[] }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, (res) => {
+    const req = http.get(url, { headers: { authorization: `Bearer ${system.adminKey}` } }, (res) => {
       let buffer = '';
       const events: SseEvent[] = [];
       res.setEncoding('utf8');
@@ -64,7 +64,7 @@ function readStream(
 
 describe('GET /v1/robots/:id/events', () => {
   it('streams every update of a robot in order and ends when it finishes', async () => {
-    const created = await request(system.url)
+    const created = await system.api
       .post('/v1/robots')
       .send({ type: 'noop-pipeline', input: { holdMs: 300 } });
     const stream = await readStream(`${system.url}/v1/robots/${created.body.robotId}/events`);
@@ -85,9 +85,7 @@ describe('GET /v1/robots/:id/events', () => {
   });
 
   it('a finished robot gets its final state and the end at once', async () => {
-    const created = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'done' } });
+    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'done' } });
     await system.temporal.workflow.getHandle(created.body.robotId).result();
     const stream = await readStream(`${system.url}/v1/robots/${created.body.robotId}/events`, 5000);
     expect(stream.events.map((event) => event.event)).toEqual(['robot', 'end']);
@@ -111,6 +109,7 @@ describe('GET /v1/robots/:id/events', () => {
       const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
       const created = await request(url)
         .post('/v1/robots')
+        .set('Authorization', `Bearer ${system.adminKey}`)
         .send({ type: 'noop-pipeline', input: { holdMs: 1200 } });
       const stream = await readStream(`${url}/v1/robots/${created.body.robotId}/events`);
       const robots = stream.events
@@ -127,7 +126,7 @@ describe('GET /v1/robots/:id/events', () => {
   });
 
   it('an unknown robot is a 404 problem, not a stream', async () => {
-    const res = await request(system.url).get('/v1/robots/00000000-0000-4000-8000-000000000000/events');
+    const res = await system.api.get('/v1/robots/00000000-0000-4000-8000-000000000000/events');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/problem\+json/);
   });

@@ -1,6 +1,5 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import Redis from 'ioredis';
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { ModuleNameKey, RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../../core/search-attributes';
 import { robotStatusKey } from '../../core/status-cache';
@@ -23,7 +22,7 @@ afterAll(async () => {
 
 async function waitForStatus(robotId: string, statuses: string[]): Promise<RobotView> {
   return eventually(async () => {
-    const res = await request(system.url).get(`/v1/robots/${robotId}`);
+    const res = await system.api.get(`/v1/robots/${robotId}`);
     return statuses.includes(res.body.status) ? (res.body as RobotView) : undefined;
   });
 }
@@ -43,9 +42,7 @@ describe('a demo robot through the API', () => {
   let robotId: string;
 
   it('is created queued, with links, and goes running -> completed', async () => {
-    const created = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input, priority: 'high' });
+    const created = await system.api.post('/v1/robots').send({ type: 'demo', input, priority: 'high' });
     expect(created.status).toBe(201);
     expect(created.headers.location).toBe(`/v1/robots/${created.body.robotId}`);
     expect(created.body).toMatchObject({ type: 'demo', status: 'queued', priority: 'high', input });
@@ -121,17 +118,17 @@ describe('a demo robot through the API', () => {
   });
 
   it('is read from Redis, then Postgres, then Temporal as each one forgets it', async () => {
-    const fromCache = await request(system.url).get(`/v1/robots/${robotId}`);
+    const fromCache = await system.api.get(`/v1/robots/${robotId}`);
     expect(fromCache.headers['x-robot-source']).toBe('cache');
 
     await redis.del(system.cache.manager.storeKey(robotStatusKey(robotId)));
-    const fromDb = await request(system.url).get(`/v1/robots/${robotId}`);
+    const fromDb = await system.api.get(`/v1/robots/${robotId}`);
     expect(fromDb.headers['x-robot-source']).toBe('database');
     expect(fromDb.body).toMatchObject({ status: 'completed', progress: { stepsCompleted: 4 } });
 
     await redis.del(system.cache.manager.storeKey(robotStatusKey(robotId)));
     await system.sql.query('delete from robots where robot_id = $1', [robotId]);
-    const fromTemporal = await request(system.url).get(`/v1/robots/${robotId}`);
+    const fromTemporal = await system.api.get(`/v1/robots/${robotId}`);
     expect(fromTemporal.status).toBe(200);
     expect(fromTemporal.headers['x-robot-source']).toBe('temporal');
     expect(fromTemporal.body).toMatchObject({ robotId, type: 'demo', status: 'completed', priority: 'high' });
@@ -140,34 +137,30 @@ describe('a demo robot through the API', () => {
   it('lists robots newest first with filters and a cursor', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const res = await request(system.url)
+      const res = await system.api
         .post('/v1/robots')
         .send({ type: 'demo', input: { text: `order number ${i}` } });
       ids.push(res.body.robotId);
     }
     await Promise.all(ids.map((id) => waitForStatus(id, ['completed'])));
 
-    const first = await request(system.url).get('/v1/robots?limit=2&type=demo&status=completed');
+    const first = await system.api.get('/v1/robots?limit=2&type=demo&status=completed');
     expect(first.status).toBe(200);
     expect(first.body.items.map((robot: RobotView) => robot.robotId)).toEqual([ids[2], ids[1]]);
     expect(first.body.nextCursor).toEqual(expect.any(String));
 
-    const second = await request(system.url).get(
-      `/v1/robots?limit=2&type=demo&cursor=${first.body.nextCursor}`,
-    );
+    const second = await system.api.get(`/v1/robots?limit=2&type=demo&cursor=${first.body.nextCursor}`);
     expect(second.body.items.map((robot: RobotView) => robot.robotId)).toEqual([ids[0]]);
     expect(second.body.nextCursor).toBeNull();
 
-    const none = await request(system.url).get('/v1/robots?status=failed');
+    const none = await system.api.get('/v1/robots?status=failed');
     expect(none.body.items).toEqual([]);
   });
 });
 
 describe('a robot whose step fails', () => {
   it('is marked failed with the reason, in the API, Postgres and Temporal', async () => {
-    const created = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { note: 'no text' } });
+    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { note: 'no text' } });
     expect(created.status).toBe(201);
     const robot = await waitForStatus(created.body.robotId, ['completed', 'failed']);
     expect(robot.status).toBe('failed');

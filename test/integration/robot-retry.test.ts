@@ -1,4 +1,3 @@
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { RobotStatusKey } from '../../core/search-attributes';
 import { faultySteps } from '../support/faulty-steps';
@@ -22,7 +21,7 @@ afterAll(async () => {
 
 async function waitForStatus(robotId: string, status: string): Promise<RobotView> {
   return eventually(async () => {
-    const res = await request(system.url).get(`/v1/robots/${robotId}`);
+    const res = await system.api.get(`/v1/robots/${robotId}`);
     return res.body.status === status ? (res.body as RobotView) : undefined;
   });
 }
@@ -39,7 +38,7 @@ describe('a parked robot nobody resumes', () => {
 
   it('fails when the park timeout passes, with the step error', async () => {
     steps.fail('retry-1', 'third', 'archive share offline');
-    const created = await request(system.url)
+    const created = await system.api
       .post('/v1/robots')
       .send({ type: 'noop-pipeline', input: { tag: 'retry-1' } });
     robotId = created.body.robotId;
@@ -60,7 +59,7 @@ describe('a parked robot nobody resumes', () => {
   it('retry after the fix runs a new run from the failed step, with the earlier outputs', async () => {
     const firstRunId = (await system.temporal.workflow.getHandle(robotId).describe()).runId;
     steps.fix('retry-1', 'third');
-    const res = await request(system.url).post(`/v1/robots/${robotId}/retry`);
+    const res = await system.api.post(`/v1/robots/${robotId}/retry`);
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({
       robotId,
@@ -94,7 +93,7 @@ describe('a parked robot nobody resumes', () => {
 
   it('a second retry of the now completed robot is 409 and starts nothing', async () => {
     const before = (await system.temporal.workflow.getHandle(robotId).describe()).runId;
-    const res = await request(system.url).post(`/v1/robots/${robotId}/retry`);
+    const res = await system.api.post(`/v1/robots/${robotId}/retry`);
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({
       type: '/problems/conflict',
@@ -107,11 +106,11 @@ describe('a parked robot nobody resumes', () => {
 
 describe('retry of a robot that failed on its input', () => {
   it('re-runs the failing step with the same input: a step that rejects it fails again', async () => {
-    const created = await request(system.url).post('/v1/robots').send({ type: 'demo', input: {} });
+    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: {} });
     const robotId = created.body.robotId;
     await waitForStatus(robotId, 'failed');
     await closed(robotId);
-    const res = await request(system.url).post(`/v1/robots/${robotId}/retry`);
+    const res = await system.api.post(`/v1/robots/${robotId}/retry`);
     expect(res.status).toBe(202);
     expect(res.body.effect).toBe('runs again from step validate-input');
     const failed = await eventually(async () => {

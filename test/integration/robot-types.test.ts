@@ -1,4 +1,3 @@
-import request from 'supertest';
 import type { RobotView } from '../../core/robot';
 import { faultySteps } from '../support/faulty-steps';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
@@ -15,20 +14,17 @@ afterAll(async () => {
   await system?.close();
 });
 
-const register = (body: unknown) =>
-  request(system.url)
-    .post('/v1/robot-types')
-    .send(body as object);
+const register = (body: unknown) => system.api.post('/v1/robot-types').send(body as object);
 
 async function storedRows(): Promise<number> {
   return Number((await system.sql.query('select count(*) from robot_types')).rows[0].count);
 }
 
 async function runRobot(type: string, input: Record<string, unknown>, until: string[]): Promise<RobotView> {
-  const created = await request(system.url).post('/v1/robots').send({ type, input });
+  const created = await system.api.post('/v1/robots').send({ type, input });
   expect(created.status).toBe(201);
   return eventually(async () => {
-    const res = await request(system.url).get(`/v1/robots/${created.body.robotId}`);
+    const res = await system.api.get(`/v1/robots/${created.body.robotId}`);
     return until.includes(res.body.status) ? (res.body as RobotView) : undefined;
   });
 }
@@ -69,11 +65,11 @@ describe('registering robot types', () => {
     expect(second.status).toBe(201);
     expect(second.body.version).toBe(2);
 
-    const current = await request(system.url).get('/v1/robot-types/ticket-intake');
+    const current = await system.api.get('/v1/robot-types/ticket-intake');
     expect(current.body).toMatchObject({ version: 2, steps: [{}, {}, {}, { name: 'summary' }] });
-    const versions = await request(system.url).get('/v1/robot-types/ticket-intake/versions');
+    const versions = await system.api.get('/v1/robot-types/ticket-intake/versions');
     expect(versions.body.items.map((type: { version: number }) => type.version)).toEqual([2, 1]);
-    const list = await request(system.url).get('/v1/robot-types');
+    const list = await system.api.get('/v1/robot-types');
     expect(
       list.body.items.map((type: { name: string; version: number }) => [type.name, type.version]),
     ).toEqual([
@@ -88,13 +84,13 @@ describe('registering robot types', () => {
   });
 
   it('a robot runs the version current at its start, even when a newer one is registered meanwhile', async () => {
-    const created = await request(system.url)
+    const created = await system.api
       .post('/v1/robots')
       .send({ type: 'ticket-intake', input: { text: 'please refund me', holdMs: 1500 } });
     expect(created.body).toMatchObject({ typeVersion: 2 });
     expect((await register(intake())).body.version).toBe(3); // v3 drops the summary step
     const done = await eventually(async () => {
-      const res = await request(system.url).get(`/v1/robots/${created.body.robotId}`);
+      const res = await system.api.get(`/v1/robots/${created.body.robotId}`);
       return res.body.status === 'completed' ? (res.body as RobotView) : undefined;
     });
     expect(done.typeVersion).toBe(2);
@@ -107,7 +103,7 @@ describe('registering robot types', () => {
   }, 60_000);
 
   it('modules are scored for a registered type as for a built-in one', async () => {
-    const res = await request(system.url).get('/v1/modules/types-mod?robotType=ticket-intake');
+    const res = await system.api.get('/v1/modules/types-mod?robotType=ticket-intake');
     expect(res.status).toBe(200);
     expect(res.body.routing).toMatchObject({ eligible: true });
   });
@@ -131,7 +127,7 @@ describe('registering robot types', () => {
     const robot = await runRobot('one-shot', { tag: 'one-shot' }, ['parked', 'failed', 'completed']);
     expect(robot).toMatchObject({ status: 'parked', error: 'remote said no' });
     expect(steps.calls(robot.robotId)).toEqual(['call']);
-    await request(system.url).post(`/v1/robots/${robot.robotId}/cancel`).expect(202);
+    await system.api.post(`/v1/robots/${robot.robotId}/cancel`).expect(202);
   }, 60_000);
 
   it("an approval step's own timeouts override the configured ones", async () => {
@@ -201,7 +197,7 @@ describe('bad registrations change nothing', () => {
   });
 
   it('the OpenAPI document has the registry routes and the registration schema', async () => {
-    const doc = (await request(system.url).get('/openapi.json')).body;
+    const doc = (await system.api.get('/openapi.json')).body;
     const schema = doc.paths['/v1/robot-types'].post.requestBody.content['application/json'].schema;
     expect(schema.required).toEqual(['name', 'steps']);
     expect(schema.additionalProperties).toBe(false);
@@ -212,14 +208,14 @@ describe('bad registrations change nothing', () => {
 
   it('unknown types are 404; a bad name is 400', async () => {
     for (const path of ['/v1/robot-types/nope', '/v1/robot-types/nope/versions']) {
-      const res = await request(system.url).get(path);
+      const res = await system.api.get(path);
       expect(res.status).toBe(404);
       expect(res.body).toMatchObject({ type: '/problems/not-found', detail: 'robot type nope not found' });
     }
-    const bad = await request(system.url).get('/v1/robot-types/NOPE');
+    const bad = await system.api.get('/v1/robot-types/NOPE');
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].field).toBe('params.name');
-    const robot = await request(system.url).post('/v1/robots').send({ type: 'nope' });
+    const robot = await system.api.post('/v1/robots').send({ type: 'nope' });
     expect(robot.status).toBe(400);
   });
 });

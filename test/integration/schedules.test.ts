@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { maintenanceSchedules } from '../../workers/schedules';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -52,7 +51,7 @@ describe('maintenance schedules', () => {
     const standby = await system.startModule({ name: 'short-lived' });
     await standby.stop();
     await eventually(async () => {
-      const res = await request(system.url).get('/v1/modules/short-lived');
+      const res = await system.api.get('/v1/modules/short-lived');
       return res.body.healthStatus === 'unhealthy' ? true : undefined;
     }, 20_000);
     const row = await system.sql.query(
@@ -63,9 +62,7 @@ describe('maintenance schedules', () => {
   });
 
   it('the performance update stores score and tier from step outcomes', async () => {
-    const created = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'order' } });
+    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'order' } });
     await system.temporal.workflow.getHandle(created.body.robotId).result();
     const row = await eventually(async () => {
       const result = await system.sql.query(
@@ -88,9 +85,7 @@ describe('maintenance schedules', () => {
       [orphan, JSON.stringify({ text: 'invoice found again' })],
     );
     // A finished robot whose row was lost.
-    const lost = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'lost row' } });
+    const lost = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'lost row' } });
     await system.temporal.workflow.getHandle(lost.body.robotId).result();
     await system.sql.query('delete from robots where robot_id = $1', [lost.body.robotId]);
     await eventually(async () => {
@@ -106,7 +101,7 @@ describe('maintenance schedules', () => {
     await system.temporal.schedule.getHandle(cleanup?.id ?? '').trigger();
 
     const restarted = await eventually(async () => {
-      const res = await request(system.url).get(`/v1/robots/${orphan}`);
+      const res = await system.api.get(`/v1/robots/${orphan}`);
       return res.body.status === 'completed' ? res.body : undefined;
     });
     expect(restarted.output['classify-text'].category).toBe('invoice');

@@ -2,7 +2,6 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import request from 'supertest';
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import { createEmailStepActivities } from '../../activities/email-steps';
 import { SentEmailsRepository } from '../../db/sent-emails.repository';
@@ -64,11 +63,11 @@ afterAll(async () => {
 });
 
 async function run(input: Record<string, unknown>) {
-  const created = await request(system.url).post('/v1/robots').send({ type: 'email-reply', input });
+  const created = await system.api.post('/v1/robots').send({ type: 'email-reply', input });
   expect(created.status).toBe(201);
   const robotId: string = created.body.robotId;
   return eventually(async () => {
-    const res = await request(system.url).get(`/v1/robots/${robotId}`);
+    const res = await system.api.get(`/v1/robots/${robotId}`);
     return ['completed', 'failed'].includes(res.body.status) ? res.body : undefined;
   }, 30_000);
 }

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import request from 'supertest';
 import { verifyWebhook } from '../../core/webhook';
 import { createNotifier } from '../../db/notifier';
 import { startTestSystem, type TestSystem } from '../support/test-system';
@@ -39,7 +38,7 @@ afterAll(async () => {
 });
 
 async function subscribe(body: Record<string, unknown>) {
-  return request(system.url).post('/v1/notifications/subscriptions').send(body);
+  return system.api.post('/v1/notifications/subscriptions').send(body);
 }
 
 describe('webhook subscriptions', () => {
@@ -57,7 +56,7 @@ describe('webhook subscriptions', () => {
     expect(res.body.secret).toMatch(/^whsec_[0-9a-f]{64}$/);
     secret = res.body.secret;
     subscriptionId = res.body.subscriptionId;
-    const listed = await request(system.url).get('/v1/notifications/subscriptions');
+    const listed = await system.api.get('/v1/notifications/subscriptions');
     expect(listed.body.items).toHaveLength(1);
     expect(JSON.stringify(listed.body)).not.toContain(secret);
   });
@@ -117,9 +116,7 @@ describe('webhook subscriptions', () => {
     const last = { ...event, eventKey: 'robot-5:failed' };
     expect(await notifier.notify(last, true)).toEqual({ delivered: 0, failed: 1, pending: 0 });
 
-    const deliveries = await request(system.url).get(
-      `/v1/notifications/subscriptions/${subscriptionId}/deliveries`,
-    );
+    const deliveries = await system.api.get(`/v1/notifications/subscriptions/${subscriptionId}/deliveries`);
     const byKey = Object.fromEntries(
       deliveries.body.items.map((d: { eventKey: string }) => [d.eventKey, d]),
     ) as Record<string, { status: string; attempts: number; lastStatusCode: number | null }>;
@@ -142,23 +139,19 @@ describe('webhook subscriptions', () => {
     [{ url: valid, events: ['robot.failed'], secret: 'short' }, 400, 'body.secret'],
     [{ url: valid, events: ['robot.failed'], extra: true }, 400, 'body'],
   ])('refuses %j with %i', async (body, status, detail) => {
-    const before = await request(system.url).get('/v1/notifications/subscriptions');
+    const before = await system.api.get('/v1/notifications/subscriptions');
     const res = await subscribe(body);
     expect(res.status).toBe(status);
     expect(res.headers['content-type']).toMatch(/problem\+json/);
     expect(res.body.detail).toContain(detail);
-    const after = await request(system.url).get('/v1/notifications/subscriptions');
+    const after = await system.api.get('/v1/notifications/subscriptions');
     expect(after.body.items).toHaveLength(before.body.items.length);
   });
 
   it('deletes a subscription; an unknown or malformed id is 404 / 400', async () => {
-    expect(
-      (await request(system.url).delete(`/v1/notifications/subscriptions/${subscriptionId}`)).status,
-    ).toBe(204);
-    expect(
-      (await request(system.url).delete(`/v1/notifications/subscriptions/${subscriptionId}`)).status,
-    ).toBe(404);
-    expect((await request(system.url).delete('/v1/notifications/subscriptions/not-a-uuid')).status).toBe(400);
+    expect((await system.api.delete(`/v1/notifications/subscriptions/${subscriptionId}`)).status).toBe(204);
+    expect((await system.api.delete(`/v1/notifications/subscriptions/${subscriptionId}`)).status).toBe(404);
+    expect((await system.api.delete('/v1/notifications/subscriptions/not-a-uuid')).status).toBe(400);
   });
 });
 
@@ -168,9 +161,7 @@ describe('robot events reach subscribers', () => {
     const sub = await subscribe({ url, events: ['robot.completed'], robotType: 'demo' });
     expect(sub.status).toBe(201);
     const before = received.length;
-    const created = await request(system.url)
-      .post('/v1/robots')
-      .send({ type: 'demo', input: { text: 'tell them' } });
+    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { text: 'tell them' } });
     expect(created.status).toBe(201);
     const robotId: string = created.body.robotId;
     await system.temporal.workflow.getHandle(robotId).result();
@@ -194,7 +185,7 @@ describe('robot events reach subscribers', () => {
       ),
     ).toBe(true);
     // A robot of a type nobody subscribed to schedules no notification at all.
-    const other = await request(system.url).post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
+    const other = await system.api.post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
     await system.temporal.workflow.getHandle(other.body.robotId).result();
     const history = await system.temporal.workflow.getHandle(other.body.robotId).fetchHistory();
     expect(JSON.stringify(history)).not.toContain('notifyRobotEvent');

@@ -2,7 +2,6 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
-import request from 'supertest';
 import { faultySteps } from '../support/faulty-steps';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -33,7 +32,7 @@ async function runRobot(
   /** Drives the robot while it runs (pause, resume, approve…). */
   drive: (robotId: string) => Promise<void> = async () => undefined,
 ) {
-  const created = await request(system.url).post('/v1/robots').send({ type, input });
+  const created = await system.api.post('/v1/robots').send({ type, input });
   await drive(created.body.robotId);
   const handle = system.temporal.workflow.getHandle(created.body.robotId);
   await handle.result().catch(() => undefined);
@@ -44,7 +43,7 @@ async function runRobot(
 
 async function reach(robotId: string, status: string) {
   await eventually(async () => {
-    const res = await request(system.url).get(`/v1/robots/${robotId}`);
+    const res = await system.api.get(`/v1/robots/${robotId}`);
     return res.body.status === status ? true : undefined;
   });
 }
@@ -68,15 +67,15 @@ describe('workflow replay', () => {
   it('replays a paused-and-resumed and a parked-and-resumed run', async () => {
     const paused = await runRobot({ holdMs: 1000 }, 'noop-pipeline', async (robotId) => {
       await reach(robotId, 'running');
-      expect((await request(system.url).post(`/v1/robots/${robotId}/pause`)).status).toBe(202);
+      expect((await system.api.post(`/v1/robots/${robotId}/pause`)).status).toBe(202);
       await reach(robotId, 'paused');
-      expect((await request(system.url).post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
+      expect((await system.api.post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
     });
     steps.fail('replay-park', 'second', 'induced failure');
     const parked = await runRobot({ tag: 'replay-park' }, 'noop-pipeline', async (robotId) => {
       await reach(robotId, 'parked');
       steps.fix('replay-park', 'second');
-      expect((await request(system.url).post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
+      expect((await system.api.post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
     });
     await Worker.runReplayHistory(bundle(), paused, 'paused');
     await Worker.runReplayHistory(bundle(), parked, 'parked');
@@ -87,7 +86,7 @@ describe('workflow replay', () => {
   it('replays an approved run with corrected fields', async () => {
     const approved = await runRobot({ text: 'invoice 5' }, 'approval-demo', async (robotId) => {
       await reach(robotId, 'awaiting_approval');
-      const res = await request(system.url)
+      const res = await system.api
         .post(`/v1/robots/${robotId}/approve`)
         .send({ fields: { text: 'invoice 5 corrected' }, comment: 'ok' });
       expect(res.status).toBe(202);

@@ -4,8 +4,10 @@ import { Connection, Client as TemporalClient } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
+import request from 'supertest';
 import type { StepActivities } from '../../activities/types';
 import { createApp } from '../../api/app';
+import { createSecurity, type Security } from '../../api/security';
 import { createStatusCache } from '../../core/cache';
 import { type Config, parseConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
@@ -13,6 +15,8 @@ import { RedisRobotEvents, type RobotEvents } from '../../core/robot-events';
 import type { StatusCache } from '../../core/status-cache';
 import { createDatabase, type DatabaseHandle } from '../../db/client';
 import { createModuleServices, type ModuleServices } from '../../db/module-services';
+import { SecretStore } from '../../db/secret-store';
+import { SecretsRepository } from '../../db/secrets.repository';
 import { createControlWorker } from '../../workers/control.worker';
 import { createModuleWorker, type ModuleOptions, type ModuleWorker } from '../../workers/module.worker';
 import { installWorkerRuntime } from '../../workers/runtime';
@@ -21,6 +25,11 @@ import { adminQuery, databaseUrl, TEMPLATE_DATABASE, TEST_REDIS_URL } from './te
 export interface TestSystem {
   config: Config;
   url: string;
+  /** supertest agent on `url` that sends the system's admin key. */
+  api: ReturnType<typeof request.agent>;
+  /** The admin key made for this system (scope `admin`). */
+  adminKey: string;
+  security: Security;
   database: DatabaseHandle;
   /** A direct connection for assertions on rows. */
   sql: PgClient;
@@ -66,6 +75,7 @@ export async function startTestSystem(
     MODULE_HEARTBEAT_SECONDS: '1',
     MODULE_REPLICA_TTL_SECONDS: '3',
     HEALTH_PROBE_MAX_AGE_MS: '200',
+    SECRETS_KEYS: `test:${randomBytes(32).toString('base64')}`,
     ...options.env,
   });
   const logger = createLogger(config, 'test');
@@ -82,6 +92,7 @@ export async function startTestSystem(
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new TemporalClient({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
+  const secrets = new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
   const running: { worker: Worker; done: Promise<void> }[] = [];
   const controlWorker = await createControlWorker({
     config,
@@ -107,6 +118,7 @@ export async function startTestSystem(
       database,
       module: { capacity: 5, robotTypes: [], ...module },
       ...(activities ? { activities } : {}),
+      revealSecret: (name: string) => secrets.reveal(name),
     });
     const done = moduleWorker.run();
     running.push({ worker: moduleWorker.worker, done });
@@ -121,7 +133,10 @@ export async function startTestSystem(
   const moduleName = options.module === false ? '' : (options.module?.name ?? `mod-${suffix}`);
   if (options.module !== false) await startModule({ ...options.module, name: moduleName });
 
-  const app = createApp({ config, logger, database, cache, temporal, services, events });
+  const security = createSecurity(config, database, logger);
+  const adminKey = (await security.keys.create({ name: 'test-admin', scopes: ['admin'], expiresAt: null }))
+    .key;
+  const app = createApp({ config, logger, database, cache, temporal, services, events, security });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -131,6 +146,9 @@ export async function startTestSystem(
   return {
     config,
     url,
+    api: request.agent(url).set('Authorization', `Bearer ${adminKey}`),
+    adminKey,
+    security,
     database,
     sql,
     cache,
@@ -141,6 +159,7 @@ export async function startTestSystem(
     startModule,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await security.close();
       for (const { worker } of running) {
         if (worker.getState() === 'RUNNING') worker.shutdown();
       }

@@ -1,0 +1,24 @@
+import type { Scope } from '../../core/api-keys';
+
+// Which scope a /v1 request needs, from its first path segment and method. Anything not listed
+// here (keys, audit, secrets, and any route added later without an entry) needs `admin`: new
+// routes are closed until someone decides who may call them.
+// Notifications (webhook subscriptions) stay admin: a subscription decides where robot data goes.
+const FAMILIES: Record<string, 'robots' | 'modules'> = {
+  robots: 'robots',
+  'robot-types': 'robots',
+  approvals: 'robots',
+  documents: 'robots',
+  reports: 'robots',
+  alerts: 'robots',
+  modules: 'modules',
+};
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** `path` is relative to /v1, e.g. `/robots/123`. */
+export function requiredScope(method: string, path: string): Scope {
+  const family = FAMILIES[path.split('/')[1] ?? ''];
+  if (!family) return 'admin';
+  return READS.has(method.toUpperCase()) ? `${family}:read` : `${family}:write`;
+}

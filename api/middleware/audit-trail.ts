@@ -1,0 +1,53 @@
+import type { RequestHandler, Response } from 'express';
+import type { Logger } from '../../core/logger';
+import type { AuditRepository } from '../../db/audit.repository';
+import { auditAction, isMutating, outcomeOf } from '../audit/audit-action';
+import { authOf } from './authenticate';
+
+interface AuditLocals {
+  /** Set by a route whose action or target the path does not tell. */
+  audit?: { action?: string; target?: string | null };
+}
+
+export function setAudit(res: Response, audit: AuditLocals['audit']): void {
+  (res.locals as AuditLocals).audit = audit;
+}
+
+const REFUSALS = new Set([401, 403, 429]);
+
+/**
+ * Mount on /v1 before authentication. On `finish` it appends one row for every mutating request
+ * and every refused one (401, 403, 429). The write is off the response path: a failed write is
+ * logged and counted, never turned into an error for the caller.
+ */
+export function auditTrail(
+  audit: AuditRepository,
+  logger: Logger,
+  stats: { auditFailures: number },
+): RequestHandler {
+  return (req, res, next) => {
+    const method = req.method;
+    const path = req.path;
+    res.on('finish', () => {
+      if (!isMutating(method) && !REFUSALS.has(res.statusCode)) return;
+      const guessed = auditAction(method, path, String(res.getHeader('location') ?? ''));
+      const override = (res.locals as AuditLocals).audit;
+      const requestId = res.getHeader('x-request-id');
+      audit
+        .insert({
+          keyId: authOf(res)?.id ?? null,
+          action: override?.action ?? guessed.action,
+          target: override?.target !== undefined ? override.target : guessed.target,
+          ip: req.ip ?? null,
+          requestId: typeof requestId === 'string' ? requestId : null,
+          outcome: outcomeOf(res.statusCode),
+          status: res.statusCode,
+        })
+        .catch((err: unknown) => {
+          stats.auditFailures += 1;
+          logger.error({ err, method, path, status: res.statusCode }, 'audit log write failed');
+        });
+    });
+    next();
+  };
+}

@@ -1,0 +1,36 @@
+import { Router } from 'express';
+import type { AuditRepository } from '../../db/audit.repository';
+import type { AuditRow } from '../../db/schema';
+import { decodeCursor, encodeCursor } from '../cursor';
+import { parseOrThrow } from '../middleware/validate';
+import { listAuditQuery } from '../schemas';
+
+function toAuditView(row: AuditRow) {
+  return { ...row, at: row.at.toISOString() };
+}
+
+/** GET /v1/audit (admin): newest first, filtered, keyset-paged like /v1/robots. */
+export function auditRoutes(audit: AuditRepository): Router {
+  const router = Router();
+  router.get('/audit', async (req, res) => {
+    const query = parseOrThrow(listAuditQuery, req.query, 'query');
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await audit.list({
+      keyId: query.keyId,
+      action: query.action,
+      outcome: query.outcome,
+      from: query.from ? new Date(query.from) : undefined,
+      to: query.to ? new Date(query.to) : undefined,
+      limit: query.limit + 1,
+      after: after ? { at: after.createdAt, id: after.robotId } : undefined,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    res.json({
+      items: page.map(toAuditView),
+      nextCursor:
+        rows.length > query.limit && last ? encodeCursor({ createdAt: last.at, robotId: last.id }) : null,
+    });
+  });
+  return router;
+}

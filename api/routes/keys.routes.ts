@@ -1,0 +1,43 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { parseDuration } from '../../core/api-keys';
+import { NotFoundError } from '../../core/errors';
+import { type ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
+import type { ApiKeyVerifier } from '../auth/key-verifier';
+import { jsonBody } from '../middleware/json-body';
+import { parseOrThrow } from '../middleware/validate';
+import { createKeyBody, keyIdParams } from '../schemas';
+
+/** /v1/keys: admin only (route-scopes.ts). The plain key appears once, in the POST answer. */
+export function keysRoutes(
+  keys: ApiKeysRepository,
+  verifier: ApiKeyVerifier,
+  options: { bodyLimit: string },
+): Router {
+  const router = Router();
+
+  router.get('/keys', async (req, res) => {
+    parseOrThrow(z.object({}).strict(), req.query, 'query');
+    res.json({ items: (await keys.list()).map(toApiKeyView) });
+  });
+
+  router.post('/keys', ...jsonBody(options.bodyLimit), async (req, res) => {
+    const body = parseOrThrow(createKeyBody, req.body ?? {}, 'body');
+    const expiresAt = body.expires ? new Date(Date.now() + parseDuration(body.expires)) : null;
+    const { key, row } = await keys.create({ name: body.name, scopes: body.scopes, expiresAt });
+    res
+      .status(201)
+      .location(`/v1/keys/${row.id}`)
+      .json({ ...toApiKeyView(row), key });
+  });
+
+  router.delete('/keys/:id', async (req, res) => {
+    const { id } = parseOrThrow(keyIdParams, req.params, 'params');
+    const row = await keys.revoke(id, new Date());
+    if (!row) throw new NotFoundError(`api key ${id} not found`);
+    verifier.forget();
+    res.json(toApiKeyView(row));
+  });
+
+  return router;
+}

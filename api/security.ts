@@ -1,0 +1,59 @@
+import type { Config } from '../core/config';
+import type { Logger } from '../core/logger';
+import { ApiKeysRepository } from '../db/api-keys.repository';
+import { AuditRepository } from '../db/audit.repository';
+import type { DatabaseHandle } from '../db/client';
+import { SecretStore } from '../db/secret-store';
+import { SecretsRepository } from '../db/secrets.repository';
+import { ApiKeyVerifier } from './auth/key-verifier';
+import { FallbackWindowStore } from './rate-limit/fallback-store';
+import { RedisWindowStore } from './rate-limit/redis-window-store';
+
+/** The API's security pieces that outlive one request; built once per process (or test system). */
+export interface Security {
+  keys: ApiKeysRepository;
+  verifier: ApiKeyVerifier;
+  audit: AuditRepository;
+  limiter: FallbackWindowStore;
+  secrets: SecretStore;
+  /** Counters for logs and metrics. */
+  stats: { auditFailures: number };
+  close(): Promise<void>;
+}
+
+/**
+ * `redis: false` limits in memory only (per process): for an app built without its own Redis
+ * connection, e.g. a second app in a test. The API process and test systems use REDIS_URL.
+ */
+export function createSecurity(
+  config: Config,
+  database: DatabaseHandle,
+  logger: Logger,
+  options: { redis?: boolean } = {},
+): Security {
+  const keys = new ApiKeysRepository(database.db);
+  const verifier = new ApiKeyVerifier(keys, {
+    cacheMs: config.API_KEY_CACHE_SECONDS * 1000,
+    touchIntervalMs: config.API_KEY_LAST_USED_INTERVAL_SECONDS * 1000,
+    logger,
+  });
+  const redis =
+    config.REDIS_URL && options.redis !== false
+      ? new RedisWindowStore(
+          config.REDIS_URL,
+          `${config.REDIS_KEY_PREFIX}ratelimit:`,
+          config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+        )
+      : null;
+  return {
+    keys,
+    verifier,
+    audit: new AuditRepository(database.db, database.readDb),
+    limiter: new FallbackWindowStore(redis, logger),
+    secrets: new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS),
+    stats: { auditFailures: 0 },
+    async close() {
+      await redis?.close();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { Command } from 'commander';
+import { parseDuration, parseScopes } from '../../core/api-keys';
+import { loadConfigOrExit } from '../../core/config';
+import { ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
+import { createDatabase } from '../../db/client';
+import { withRunningLauncher } from '../launcher-state';
+import { EXIT, print } from './robots';
+
+// `rpa keys` works on the database directly (DATABASE_URL, a running `rpa start`, or the embedded
+// PGlite), not through the API: the first key has to be made before any key exists.
+
+class UsageError extends Error {}
+
+async function withKeys(action: (keys: ApiKeysRepository) => Promise<number>): Promise<void> {
+  const config = withRunningLauncher(loadConfigOrExit());
+  try {
+    const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });
+    try {
+      process.exitCode = await action(new ApiKeysRepository(database.db));
+    } finally {
+      await database.close();
+    }
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = err instanceof UsageError ? EXIT.usage : EXIT.api;
+  }
+}
+
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function registerKeyCommands(program: Command): void {
+  const keys = program.command('keys').description('make, list and revoke API keys (works on the database)');
+
+  keys
+    .command('create')
+    .description('make an API key; prints it once')
+    .requiredOption('-n, --name <name>', 'what the key is for')
+    .requiredOption('-s, --scopes <list>', 'robots:read,robots:write,modules:read,modules:write,admin')
+    .option('-e, --expires <duration>', 'lifetime such as 90d, 12h or 30m (default: never)')
+    .action(async (options: { name: string; scopes: string; expires?: string }) =>
+      withKeys(async (repository) => {
+        const scopes = usage(() => parseScopes(options.scopes));
+        const lifetime = options.expires ? usage(() => parseDuration(options.expires ?? '')) : null;
+        if (!/^[\p{L}\p{N}][\p{L}\p{N} ._:@-]{0,99}$/u.test(options.name)) {
+          throw new UsageError('--name: letters, digits, space and . _ : @ - only, at most 100');
+        }
+        const { key, row } = await repository.create({
+          name: options.name,
+          scopes,
+          expiresAt: lifetime === null ? null : new Date(Date.now() + lifetime),
+        });
+        print({ ...toApiKeyView(row), key });
+        process.stderr.write('Store the key now: it is not shown again.\n');
+        return EXIT.ok;
+      }),
+    );
+
+  keys
+    .command('list')
+    .description('every key, newest first (never the key itself)')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: { json?: boolean }) =>
+      withKeys(async (repository) => {
+        const items = (await repository.list()).map(toApiKeyView);
+        if (options.json) {
+          print(items);
+          return EXIT.ok;
+        }
+        for (const key of items) {
+          const state = key.revokedAt
+            ? 'revoked'
+            : key.expiresAt && Date.parse(key.expiresAt) <= Date.now()
+              ? 'expired'
+              : 'active';
+          process.stdout.write(
+            `${key.id}  rpa_${key.prefix}_…  ${state.padEnd(8)} ${key.name.padEnd(20)} ${key.scopes.join(',')}  last used ${key.lastUsedAt ?? 'never'}\n`,
+          );
+        }
+        return EXIT.ok;
+      }),
+    );
+
+  keys
+    .command('revoke <id>')
+    .description('revoke a key; every API replica refuses it within API_KEY_CACHE_SECONDS')
+    .action(async (id: string) =>
+      withKeys(async (repository) => {
+        if (!/^[0-9a-f-]{36}$/i.test(id))
+          throw new UsageError('give the key id (a UUID) from `rpa keys list`');
+        const row = await repository.revoke(id, new Date());
+        if (!row) {
+          process.stderr.write(`no api key ${id}\n`);
+          return EXIT.usage;
+        }
+        print(toApiKeyView(row));
+        return EXIT.ok;
+      }),
+    );
+}

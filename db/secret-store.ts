@@ -1,0 +1,43 @@
+import { type Keyring, open, parseKeyring, seal } from '../core/secret-box';
+import type { SecretsRepository } from './secrets.repository';
+
+/** Seals, opens and rotates secrets; `null` keyring: secrets are not configured here. */
+export class SecretStore {
+  private readonly keyring: Keyring | null;
+
+  constructor(
+    readonly repository: SecretsRepository,
+    keys: string | undefined,
+  ) {
+    this.keyring = keys ? parseKeyring(keys) : null;
+  }
+
+  get configured(): boolean {
+    return this.keyring !== null;
+  }
+
+  private ring(): Keyring {
+    if (!this.keyring) throw new Error('secrets are not configured (SECRETS_KEYS)');
+    return this.keyring;
+  }
+
+  put(name: string, value: string) {
+    return this.repository.put(name, seal(this.ring(), name, value));
+  }
+
+  /** The plain value, or null when there is no such secret. Only the module worker calls this. */
+  async reveal(name: string): Promise<string | null> {
+    const row = await this.repository.get(name);
+    return row ? open(this.ring(), name, row) : null;
+  }
+
+  /** Re-encrypts every secret not under the current key; returns how many. */
+  async rotate(): Promise<number> {
+    const ring = this.ring();
+    const stale = await this.repository.notUnder(ring.current.id);
+    for (const row of stale) {
+      await this.repository.replaceSealed(row.name, seal(ring, row.name, open(ring, row.name, row)));
+    }
+    return stale.length;
+  }
+}
