@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type request from 'supertest';
+import request from 'supertest';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -41,7 +41,7 @@ describe('without a valid key', () => {
     ['a made-up key', as(`rpa_abcdefgh_${'A'.repeat(43)}`), 'unknown'],
     ['a made-up X-API-Key', { 'x-api-key': `rpa_abcdefgh_${'B'.repeat(43)}` }, 'unknown'],
   ])('%s -> 401 problem', async (_name, headers, reason) => {
-    const res = await system.api.get('/v1/robots').set(headers);
+    const res = await request(system.url).get('/v1/robots').set(headers);
     expectProblem(res, 401, 'unauthorized');
     expect(res.body.reason).toBe(reason);
     expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
@@ -55,14 +55,14 @@ describe('without a valid key', () => {
       ['get', '/v1/keys'],
       ['get', '/v1/nothing-here'],
     ] as const) {
-      expectProblem(await system.api[method](route), 401, 'unauthorized');
+      expectProblem(await request(system.url)[method](route), 401, 'unauthorized');
     }
     expect(Number((await system.sql.query('select count(*)::int as n from robots')).rows[0].n)).toBe(0);
   });
 
   it('leaves /health and /openapi.json open, and the document says so', async () => {
-    expect([200, 503]).toContain((await system.api.get('/health')).status);
-    const doc = await system.api.get('/openapi.json');
+    expect([200, 503]).toContain((await request(system.url).get('/health')).status);
+    const doc = await request(system.url).get('/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body.components.securitySchemes).toMatchObject({
       bearerAuth: { type: 'http', scheme: 'bearer' },
@@ -78,21 +78,21 @@ describe('without a valid key', () => {
 describe('scopes', () => {
   it('a robots:read key reads robots but may not create them or touch modules or keys', async () => {
     const { key } = await makeKey(['robots:read']);
-    expect((await system.api.get('/v1/robots').set(as(key))).status).toBe(200);
-    const create = await system.api
+    expect((await request(system.url).get('/v1/robots').set(as(key))).status).toBe(200);
+    const create = await request(system.url)
       .post('/v1/robots')
       .set(as(key))
       .send({ type: 'demo', input: { text: 'x' } });
     expectProblem(create, 403, 'forbidden');
     expect(create.body.requiredScope).toBe('robots:write');
-    expectProblem(await system.api.get('/v1/modules').set(as(key)), 403, 'forbidden');
-    expectProblem(await system.api.get('/v1/keys').set(as(key)), 403, 'forbidden');
+    expectProblem(await request(system.url).get('/v1/modules').set(as(key)), 403, 'forbidden');
+    expectProblem(await request(system.url).get('/v1/keys').set(as(key)), 403, 'forbidden');
     expect(Number((await system.sql.query('select count(*)::int as n from robots')).rows[0].n)).toBe(0);
   });
 
   it('a robots:write key (X-API-Key) creates a robot that records the key', async () => {
     const { id, key } = await makeKey(['robots:write', 'robots:read']);
-    const res = await system.api
+    const res = await request(system.url)
       .post('/v1/robots')
       .set('x-api-key', key)
       .send({ type: 'demo', input: { text: 'invoice total 1' } });
@@ -113,7 +113,7 @@ describe('scopes', () => {
 describe('key lifecycle', () => {
   it('lists keys without their secret and records the last use', async () => {
     const { id, key } = await makeKey(['modules:read']);
-    expect((await system.api.get('/v1/modules').set(as(key))).status).toBe(200);
+    expect((await request(system.url).get('/v1/modules').set(as(key))).status).toBe(200);
     const used = await eventually(async () => {
       const listed = await system.api.get('/v1/keys');
       const found = listed.body.items.find((item: { id: string }) => item.id === id);
@@ -133,23 +133,23 @@ describe('key lifecycle', () => {
       scopes: ['admin'],
       expiresAt: new Date(Date.now() - 1000),
     });
-    const res = await system.api.get('/v1/robots').set(as(key));
+    const res = await request(system.url).get('/v1/robots').set(as(key));
     expectProblem(res, 401, 'unauthorized');
     expect(res.body.reason).toBe('expired');
   });
 
   it('a key made with expires works until then', async () => {
     const { key } = await makeKey(['robots:read'], '1m');
-    expect((await system.api.get('/v1/robots').set(as(key))).status).toBe(200);
+    expect((await request(system.url).get('/v1/robots').set(as(key))).status).toBe(200);
   });
 
   it('DELETE /v1/keys/:id revokes at once; an unknown id is 404', async () => {
     const { id, key } = await makeKey(['robots:read']);
-    expect((await system.api.get('/v1/robots').set(as(key))).status).toBe(200);
+    expect((await request(system.url).get('/v1/robots').set(as(key))).status).toBe(200);
     const revoked = await system.api.delete(`/v1/keys/${id}`);
     expect(revoked.status).toBe(200);
     expect(revoked.body.revokedAt).toEqual(expect.any(String));
-    const res = await system.api.get('/v1/robots').set(as(key));
+    const res = await request(system.url).get('/v1/robots').set(as(key));
     expectProblem(res, 401, 'unauthorized');
     expect(res.body.reason).toBe('revoked');
     expectProblem(await system.api.delete('/v1/keys/00000000-0000-4000-8000-000000000000'), 404, 'not-found');
@@ -158,11 +158,11 @@ describe('key lifecycle', () => {
 
   it('a revoke made elsewhere (another replica, the CLI) takes effect within the cache time', async () => {
     const { id, key } = await makeKey(['robots:read']);
-    expect((await system.api.get('/v1/robots').set(as(key))).status).toBe(200);
+    expect((await request(system.url).get('/v1/robots').set(as(key))).status).toBe(200);
     await system.sql.query('update api_keys set revoked_at = now() where id = $1', [id]);
     const started = Date.now();
     await eventually(async () => {
-      const res = await system.api.get('/v1/robots').set(as(key));
+      const res = await request(system.url).get('/v1/robots').set(as(key));
       return res.status === 401 ? res : undefined;
     }, 5000);
     expect(Date.now() - started).toBeLessThan(3000);
@@ -214,7 +214,7 @@ describe('rpa keys', () => {
     const made = JSON.parse(created.stdout);
     expect(made.key).toMatch(/^rpa_[a-z0-9]{8}_/);
     expect(Date.parse(made.expiresAt) - Date.now()).toBeGreaterThan(89 * 86_400_000);
-    expect((await system.api.get('/v1/robots').set(as(made.key))).status).toBe(200);
+    expect((await request(system.url).get('/v1/robots').set(as(made.key))).status).toBe(200);
 
     const listed = await run(['keys', 'list', '--json']);
     expect(listed.code).toBe(0);
@@ -224,7 +224,7 @@ describe('rpa keys', () => {
     const revoked = await run(['keys', 'revoke', made.id]);
     expect(revoked.code).toBe(0);
     await eventually(async () => {
-      const res = await system.api.get('/v1/robots').set(as(made.key));
+      const res = await request(system.url).get('/v1/robots').set(as(made.key));
       return res.status === 401 ? res : undefined;
     }, 5000);
   }, 60_000);

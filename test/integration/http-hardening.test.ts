@@ -49,7 +49,7 @@ describe('headers', () => {
 
 describe('CORS', () => {
   it('is off by default', async () => {
-    const res = await system.api
+    const res = await request(system.url)
       .options('/v1/robots')
       .set('origin', 'https://evil.example')
       .set('access-control-request-method', 'POST');

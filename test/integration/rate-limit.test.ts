@@ -54,7 +54,7 @@ function expectRateLimited(res: request.Response, type = 'rate-limited') {
 describe('per key', () => {
   it('counts down in the headers, refuses with 429 over the limit, and lets through again later', async () => {
     const { id, key } = await makeKey(['robots:read']);
-    const get = () => system.api.get('/v1/robots').set('authorization', `Bearer ${key}`);
+    const get = () => request(system.url).get('/v1/robots').set('authorization', `Bearer ${key}`);
     await freshWindow();
     const remaining: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -86,7 +86,7 @@ describe('per key', () => {
     await freshWindow();
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
-      statuses.push((await system.api.get('/v1/modules').set('x-api-key', key)).status);
+      statuses.push((await request(system.url).get('/v1/modules').set('x-api-key', key)).status);
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200, 429]);
   });
@@ -107,7 +107,7 @@ describe('per IP without a valid key', () => {
     await freshWindow();
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      statuses.push((await system.api.get('/v1/robots').set('x-api-key', 'guess')).status);
+      statuses.push((await request(system.url).get('/v1/robots').set('x-api-key', 'guess')).status);
     }
     expect(statuses).toEqual([401, 401, 401, 429]);
   });
@@ -117,7 +117,7 @@ describe('concurrently unfinished robots per key', () => {
   it('refuses a third robot with concurrency-limit until one finishes', async () => {
     const { id, key } = await makeKey(['robots:write']);
     const create = () =>
-      system.api
+      request(system.url)
         .post('/v1/robots')
         .set('authorization', `Bearer ${key}`)
         .send({ type: 'demo', input: { text: 'x' } });

@@ -145,7 +145,7 @@ describe('the secrets API', () => {
 
   it('is admin only', async () => {
     const made = await system.api.post('/v1/keys').send({ name: 'robots', scopes: ['robots:write'] });
-    const res = await system.api.get('/v1/secrets').set('x-api-key', made.body.key);
+    const res = await request(system.url).get('/v1/secrets').set('x-api-key', made.body.key);
     expect(res.status).toBe(403);
   });
 });
