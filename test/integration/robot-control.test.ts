@@ -194,7 +194,16 @@ describe('the OpenAPI document', () => {
     const res = await system.api.get('/openapi.json');
     for (const action of ['cancel', 'pause', 'resume', 'retry', 'approve', 'reject']) {
       const route = res.body.paths[`/v1/robots/{id}/${action}`]?.post;
-      expect(Object.keys(route?.responses ?? {})).toEqual(['202', '400', '404', '409', '503']);
+      expect(Object.keys(route?.responses ?? {})).toEqual([
+        '202',
+        '400',
+        '401',
+        '403',
+        '404',
+        '409',
+        '429',
+        '503',
+      ]);
     }
     const approve =
       res.body.paths['/v1/robots/{id}/approve'].post.requestBody.content['application/json'].schema;
