@@ -188,3 +188,22 @@ export const moduleStepDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
   registers,
 });
+
+export const rateLimitRejections = new Counter({
+  name: 'rpa_rate_limit_rejections_total',
+  help: 'Requests refused with 429, by reason (rate-limited, concurrency-limit).',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
+export const rateLimitFallbacks = new Counter({
+  name: 'rpa_rate_limit_fallback_decisions_total',
+  help: 'Rate-limit decisions taken in memory because Redis failed (limits then hold per process).',
+  registers,
+});
+
+export const auditWriteFailures = new Counter({
+  name: 'rpa_audit_write_failures_total',
+  help: 'Audit rows that could not be written (logged; the request itself was answered).',
+  registers,
+});

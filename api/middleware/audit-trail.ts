@@ -1,5 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../../core/logger';
+import { auditWriteFailures } from '../../core/metrics';
 import type { AuditRepository } from '../../db/audit.repository';
 import { auditAction, isMutating, outcomeOf } from '../audit/audit-action';
 import { authOf } from './authenticate';
@@ -45,6 +46,7 @@ export function auditTrail(
         })
         .catch((err: unknown) => {
           stats.auditFailures += 1;
+          auditWriteFailures.inc();
           logger.error({ err, method, path, status: res.statusCode }, 'audit log write failed');
         });
     });

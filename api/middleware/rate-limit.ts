@@ -1,4 +1,5 @@
 import type { RequestHandler, Response } from 'express';
+import { rateLimitRejections } from '../../core/metrics';
 import { keyLimit, type RateLimitOverride, routeLimits } from '../../core/rate-limit-policy';
 import type { Decision, WindowStore } from '../rate-limit/sliding-window';
 import { authOf } from './authenticate';
@@ -43,6 +44,7 @@ export function rateLimit(store: WindowStore, policy: RateLimitPolicy, now = Dat
     }
     const retryAfter = Math.max(...refused.map((decision) => decision.retryAfterSeconds));
     res.setHeader('retry-after', String(retryAfter));
+    rateLimitRejections.inc({ reason: 'rate-limited' });
     sendProblem(
       res,
       problem(429, 'rate-limited', `Too many requests; retry in ${retryAfter} s.`, {
@@ -78,6 +80,7 @@ export function runningRobotsCap(
       return;
     }
     res.setHeader('retry-after', '5');
+    rateLimitRejections.inc({ reason: 'concurrency-limit' });
     sendProblem(
       res,
       problem(

@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/logger';
+import { rateLimitFallbacks } from '../../core/metrics';
 import { type Decision, MemoryWindowStore, type WindowStore } from './sliding-window';
 
 export interface RateLimitStats {
@@ -42,6 +43,7 @@ export class FallbackWindowStore implements WindowStore {
           );
         }
         this.stats.fallbackDecisions += 1;
+        rateLimitFallbacks.inc();
       }
     }
     return this.memory.hit(key, limit, windowMs, now);
