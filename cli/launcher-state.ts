@@ -86,5 +86,6 @@ export function withRunningLauncher(config: Config): Config {
     DATABASE_URL: state.databaseUrl,
     TEMPORAL_ADDRESS: state.temporalAddress,
     DATABASE_POOL_SIZE: 3,
+    DATABASE_NAMED_STATEMENTS: false,
   };
 }

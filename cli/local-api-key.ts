@@ -16,6 +16,7 @@ export async function ensureLocalApiKey(
     DATABASE_URL: databaseUrl,
     DATABASE_POOL_SIZE: 1,
     DATABASE_READ_POOL_SIZE: 1,
+    DATABASE_NAMED_STATEMENTS: false,
     PGLITE_DIR: '',
   });
   try {

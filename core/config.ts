@@ -66,6 +66,9 @@ const schema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     // Used only when DATABASE_READ_URL names a replica; otherwise reads share the write pool.
     DATABASE_READ_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    // Hot reads are named (prepared) statements; the launcher turns them off for embedded PGlite,
+    // which serves all connections from one session where names from two connections would clash.
+    DATABASE_NAMED_STATEMENTS: bool.default(true),
     // The API's circuit breaker around Postgres: consecutive unavailability errors that open it, and
     // how long it answers 503 (Retry-After) before probing again.
     DB_CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(3),

@@ -23,15 +23,19 @@ export interface DatabaseHandle {
 
 export const MIGRATIONS_FOLDER = path.join(__dirname, 'migrations');
 
-export function createPostgresPool(url: string, max: number, name = 'write'): Pool {
-  const pool = new MeteredPool(name, {
-    connectionString: url,
-    max,
-    connectionTimeoutMillis: 5000,
-    idleTimeoutMillis: 30_000,
-    // Bounded: a database that stops answering must turn into errors, never hung requests.
-    query_timeout: 15_000,
-  });
+export function createPostgresPool(url: string, max: number, name = 'write', namedStatements = true): Pool {
+  const pool = new MeteredPool(
+    name,
+    {
+      connectionString: url,
+      max,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+      // Bounded: a database that stops answering must turn into errors, never hung requests.
+      query_timeout: 15_000,
+    },
+    namedStatements,
+  );
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
@@ -48,12 +52,22 @@ function fromPostgres(
   config: Pick<
     Config,
     'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_READ_POOL_SIZE'
-  >,
+  > & { DATABASE_NAMED_STATEMENTS?: boolean },
   url: string,
 ) {
-  const writePool = createPostgresPool(url, config.DATABASE_POOL_SIZE);
+  const writePool = createPostgresPool(
+    url,
+    config.DATABASE_POOL_SIZE,
+    'write',
+    config.DATABASE_NAMED_STATEMENTS ?? true,
+  );
   const readPool = config.DATABASE_READ_URL
-    ? createPostgresPool(config.DATABASE_READ_URL, config.DATABASE_READ_POOL_SIZE, 'read')
+    ? createPostgresPool(
+        config.DATABASE_READ_URL,
+        config.DATABASE_READ_POOL_SIZE,
+        'read',
+        config.DATABASE_NAMED_STATEMENTS ?? true,
+      )
     : writePool;
   const db = drizzlePg(writePool, { schema }) as unknown as Database;
   const readDb = readPool === writePool ? db : (drizzlePg(readPool, { schema }) as unknown as Database);
@@ -99,7 +113,7 @@ export async function createDatabase(
   config: Pick<
     Config,
     'DATABASE_URL' | 'DATABASE_READ_URL' | 'DATABASE_POOL_SIZE' | 'DATABASE_READ_POOL_SIZE' | 'PGLITE_DIR'
-  >,
+  > & { DATABASE_NAMED_STATEMENTS?: boolean },
 ): Promise<DatabaseHandle> {
   if (config.DATABASE_URL) return fromPostgres(config, config.DATABASE_URL);
   return fromPglite(await openPglite(config.PGLITE_DIR));

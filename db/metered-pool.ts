@@ -26,12 +26,21 @@ export class MeteredPool extends Pool {
   constructor(
     private readonly poolName: string,
     config: PoolConfig,
+    /** false: send named (prepared) statements unnamed, for a server whose connections share one session. */
+    private readonly namedStatements = true,
   ) {
     super(config);
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: pg's query has a dozen overloads; this forwards them all.
   override query(...args: any[]): any {
+    const first = args[0];
+    if (!this.namedStatements && first && typeof first === 'object' && 'name' in first) {
+      // Embedded PGlite serves every connection from one session: a name prepared through one
+      // connection would clash ("prepared statement already exists") when another prepares it.
+      const { name: _name, ...unnamed } = first as Record<string, unknown>;
+      args[0] = unnamed;
+    }
     // biome-ignore lint/suspicious/noExplicitAny: see above.
     const result = (super.query as (...a: any[]) => any)(...args);
     if (!result || typeof result.then !== 'function') return result;

@@ -107,7 +107,9 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
       TEMPORAL_UI_URL: uiUrl,
       DATABASE_URL: databaseUrl,
       // The embedded database multiplexes few connections: keep each process's pool small.
-      ...(postgres ? { DATABASE_POOL_SIZE: '3', DATABASE_READ_URL: '' } : {}),
+      ...(postgres
+        ? { DATABASE_POOL_SIZE: '3', DATABASE_READ_URL: '', DATABASE_NAMED_STATEMENTS: 'false' }
+        : {}),
       LOG_PRETTY: 'false',
     });
     children.push(spawnRpa('control-worker', ['worker', '--control'], env, logDir));
