@@ -1,8 +1,6 @@
 import type { Page } from 'playwright-core';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import { DASHBOARD_CSP } from '../../api/dashboard.routes';
-import { createLogger } from '../../core/logger';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
 import { launchBrowser, screenshot, type TestBrowser, watchPageErrors } from '../support/browser';
 import { answerKeyPromptIfAsked, apiKeyOf, type InPage, waitForText } from '../support/dashboard-page';
@@ -52,15 +50,7 @@ describe('serving /dashboard', () => {
   });
 
   it('is absent with DASHBOARD_ENABLED=false', async () => {
-    const app = createApp({
-      config: { ...system.config, DASHBOARD_ENABLED: false },
-      logger: createLogger(system.config, 'test'),
-      database: system.database,
-      cache: system.cache,
-      temporal: system.temporal,
-      services: system.services,
-      events: system.events,
-    });
+    const { app } = system.appFor({ config: { DASHBOARD_ENABLED: false } });
     const res = await request(app).get('/dashboard/');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toMatch(/problem\+json/);

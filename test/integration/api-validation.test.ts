@@ -1,7 +1,5 @@
 import { Connection, Client as TemporalClient } from '@temporalio/client';
 import request from 'supertest';
-import { createApp } from '../../api/app';
-import { createLogger } from '../../core/logger';
 import { ROBOT_WORKFLOW } from '../../core/robot-workflow';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -179,15 +177,7 @@ describe('when Temporal cannot be reached', () => {
   it('creation answers 503 and leaves no robot row', async () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500 milliseconds' });
     const temporal = new TemporalClient({ connection, namespace: 'default' });
-    const app = createApp({
-      config: system.config,
-      logger: createLogger(system.config, 'test'),
-      database: system.database,
-      cache: system.cache,
-      temporal,
-      services: system.services,
-      events: system.events,
-    });
+    const { app } = system.appFor({ temporal });
     const before = await robotCount();
     const res = await request(app)
       .post('/v1/robots')

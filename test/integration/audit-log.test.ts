@@ -1,7 +1,4 @@
 import request from 'supertest';
-import { createApp } from '../../api/app';
-import { createSecurity } from '../../api/security';
-import { createLogger } from '../../core/logger';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -177,20 +174,10 @@ describe('GET /v1/audit', () => {
 
 describe('a failed audit write', () => {
   it('is logged and counted, and the request still succeeds', async () => {
-    const security = createSecurity(system.config, system.database, createLogger(system.config, 'test'));
+    const { app, security } = system.appFor();
     security.audit.insert = async () => {
       throw new Error('audit storage is gone');
     };
-    const app = createApp({
-      config: system.config,
-      logger: createLogger(system.config, 'test'),
-      database: system.database,
-      cache: system.cache,
-      temporal: system.temporal,
-      services: system.services,
-      events: system.events,
-      security,
-    });
     const res = await request(app)
       .post('/v1/keys')
       .set('authorization', `Bearer ${system.adminKey}`)

@@ -1,8 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
-import { createSecurity } from '../../api/security';
 import { startApi } from '../../api/server';
 import type { Config } from '../../core/config';
 import { startTestSystem, type TestSystem } from '../support/test-system';
@@ -18,19 +16,7 @@ afterAll(async () => {
 });
 
 function appWith(overrides: Partial<Config>, logger = pino({ level: 'silent' })) {
-  const config = { ...system.config, ...overrides };
-  const security = createSecurity(config, system.database, logger, { redis: false });
-  const app = createApp({
-    config,
-    logger,
-    database: system.database,
-    cache: system.cache,
-    temporal: system.temporal,
-    services: system.services,
-    events: system.events,
-    security,
-  });
-  return { app, security };
+  return system.appFor({ config: overrides, logger, redis: false });
 }
 
 describe('headers', () => {

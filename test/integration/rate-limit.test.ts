@@ -1,8 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../api/app';
-import { createSecurity } from '../../api/security';
 import { TestRedisServer, testRedisPort } from '../support/redis-server';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -170,18 +168,7 @@ describe('when Redis is away', () => {
         },
       }),
     );
-    const config = { ...system.config, REDIS_URL: redis.url };
-    const security = createSecurity(config, system.database, logger);
-    const app = createApp({
-      config,
-      logger,
-      database: system.database,
-      cache: system.cache,
-      temporal: system.temporal,
-      services: system.services,
-      events: system.events,
-      security,
-    });
+    const { app, security } = system.appFor({ config: { REDIS_URL: redis.url }, logger });
     const get = () => request(app).get('/v1/robots').set('x-api-key', key);
     const { key } = await makeKey(['robots:read']);
     try {

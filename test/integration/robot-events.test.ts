@@ -1,8 +1,6 @@
 import http from 'node:http';
 import request from 'supertest';
-import { createApp } from '../../api/app';
 import { createStatusCache } from '../../core/cache';
-import { createLogger } from '../../core/logger';
 import type { RobotView } from '../../core/robot';
 import { NoRobotEvents } from '../../core/robot-events';
 import { startTestSystem, type TestSystem } from '../support/test-system';
@@ -92,13 +90,8 @@ describe('GET /v1/robots/:id/events', () => {
   });
 
   it('without Redis (embedded mode) the stream polls Postgres and still ends', async () => {
-    const app = createApp({
-      config: system.config,
-      logger: createLogger(system.config, 'test'),
-      database: system.database,
+    const { app } = system.appFor({
       cache: createStatusCache({ ...system.config, REDIS_URL: undefined }),
-      temporal: system.temporal,
-      services: system.services,
       events: new NoRobotEvents(),
     });
     const server = await new Promise<http.Server>((resolve) => {

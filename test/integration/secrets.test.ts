@@ -9,8 +9,6 @@ import pino from 'pino';
 import request from 'supertest';
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import type { StepInput } from '../../activities/types';
-import { createApp } from '../../api/app';
-import { createSecurity } from '../../api/security';
 import type { RobotTypeDefinition } from '../../core/robot-types';
 import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../../core/robot-workflow';
 import { newKeyEntry } from '../../core/secret-box';
@@ -41,17 +39,7 @@ let rotatedKeys = '';
 beforeAll(async () => {
   system = await startTestSystem({ module: false });
   // The API and a module worker of this file log at trace level into `lines`.
-  const security = createSecurity(system.config, system.database, logger, { redis: false });
-  const app = createApp({
-    config: system.config,
-    logger,
-    database: system.database,
-    cache: system.cache,
-    temporal: system.temporal,
-    services: system.services,
-    events: system.events,
-    security,
-  });
+  const { app } = system.appFor({ logger, redis: false });
   api = request.agent(app).set('authorization', `Bearer ${system.adminKey}`);
   connection = await NativeConnection.connect({ address: system.config.TEMPORAL_ADDRESS });
   const store = new SecretStore(new SecretsRepository(system.database.db), system.config.SECRETS_KEYS);
@@ -183,25 +171,8 @@ describe('a step that references a secret', () => {
 describe('rotation', () => {
   it('re-encrypts under the first key; old keys still decrypt until then', async () => {
     rotatedKeys = `${newKeyEntry('next')},${system.config.SECRETS_KEYS}`;
-    const security = createSecurity(
-      { ...system.config, SECRETS_KEYS: rotatedKeys },
-      system.database,
-      logger,
-      {
-        redis: false,
-      },
-    );
+    const { app, security } = system.appFor({ config: { SECRETS_KEYS: rotatedKeys }, logger, redis: false });
     expect(await security.secrets.reveal('api-token')).toBe(SECRET); // old key still listed: readable
-    const app = createApp({
-      config: { ...system.config, SECRETS_KEYS: rotatedKeys },
-      logger,
-      database: system.database,
-      cache: system.cache,
-      temporal: system.temporal,
-      services: system.services,
-      events: system.events,
-      security,
-    });
     const res = await request(app)
       .post('/v1/secrets/rotate')
       .set('authorization', `Bearer ${system.adminKey}`);
@@ -238,19 +209,7 @@ describe('rotation', () => {
   });
 
   it('without SECRETS_KEYS the API answers 503', async () => {
-    const security = createSecurity({ ...system.config, SECRETS_KEYS: undefined }, system.database, logger, {
-      redis: false,
-    });
-    const app = createApp({
-      config: system.config,
-      logger,
-      database: system.database,
-      cache: system.cache,
-      temporal: system.temporal,
-      services: system.services,
-      events: system.events,
-      security,
-    });
+    const { app } = system.appFor({ config: { SECRETS_KEYS: undefined }, logger, redis: false });
     const res = await request(app)
       .post('/v1/secrets')
       .set('authorization', `Bearer ${system.adminKey}`)

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Connection, Client as TemporalClient } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Express } from 'express';
 import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
+import type { Logger } from 'pino';
 import request from 'supertest';
 import type { StepActivities } from '../../activities/types';
 import { createApp } from '../../api/app';
@@ -43,7 +45,23 @@ export interface TestSystem {
     options: Partial<ModuleOptions> & { name: string },
     activities?: Partial<StepActivities>,
   ): Promise<ModuleWorker & { stop(): Promise<void> }>;
+  /**
+   * A second app on this system's database, Temporal and module services, with its own config,
+   * logger, cache or events (tests of security and degraded modes). Its security is made from the
+   * merged config unless given, and is closed with the system.
+   */
+  appFor(overrides?: AppOverrides): { app: Express; security: Security };
   close(): Promise<void>;
+}
+
+export interface AppOverrides {
+  config?: Partial<Config>;
+  logger?: Logger;
+  cache?: StatusCache;
+  events?: RobotEvents;
+  temporal?: TemporalClient;
+  /** false: rate limits in memory only, as in embedded mode. */
+  redis?: boolean;
 }
 
 /**
@@ -143,6 +161,25 @@ export async function startTestSystem(
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
+  const extraSecurity: Security[] = [];
+  const appFor = (overrides: AppOverrides = {}) => {
+    const appConfig = { ...config, ...overrides.config };
+    const appLogger = overrides.logger ?? logger;
+    const appSecurity = createSecurity(appConfig, database, appLogger, { redis: overrides.redis ?? true });
+    extraSecurity.push(appSecurity);
+    const extraApp = createApp({
+      config: appConfig,
+      logger: appLogger,
+      database,
+      cache: overrides.cache ?? cache,
+      temporal: overrides.temporal ?? temporal,
+      services,
+      events: overrides.events ?? events,
+      security: appSecurity,
+    });
+    return { app: extraApp, security: appSecurity };
+  };
+
   return {
     config,
     url,
@@ -157,9 +194,11 @@ export async function startTestSystem(
     temporal,
     moduleName,
     startModule,
+    appFor,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await security.close();
+      await Promise.all(extraSecurity.map((extra) => extra.close().catch(() => undefined)));
       for (const { worker } of running) {
         if (worker.getState() === 'RUNNING') worker.shutdown();
       }
