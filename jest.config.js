@@ -6,9 +6,6 @@ const transform = { '^.+\\.(ts|mjs)$': ['@swc/jest', { jsc: { target: 'es2022' }
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 60_000,
-  // Some test leaves a handle open since the security merge (not found yet; see the issue note):
-  // without this a finished run would wait forever instead of reporting.
-  forceExit: true,
   projects: [
     {
       displayName: 'unit',
