@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queryParameters } from './openapi-parts';
 import { approvalDecisionBody, listApprovalsQuery } from './schemas';
 
 // OpenAPI paths of the robot control routes (api/routes/robot-control.routes.ts).
@@ -17,16 +18,6 @@ const summaries = {
   approve: 'Approve the step the robot waits on; `fields` are merged into its data',
   reject: 'Reject the step the robot waits on; the robot fails with the comment',
 } as const;
-
-function queryParameters(schema: z.ZodObject) {
-  const json = z.toJSONSchema(schema, { io: 'input' }) as { properties?: Record<string, object> };
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: false,
-    schema: property,
-  }));
-}
 
 const approvals = (problem: object) => ({
   '/v1/approvals': {

@@ -1,28 +1,12 @@
 import { z } from 'zod';
+import { problem, queryParameters } from './openapi-parts';
 import { createKeyBody, keyIdParams, listAuditQuery, putSecretBody } from './schemas';
 
 // The security part of the OpenAPI document: schemes, the key routes, and `security` on every
 // operation (none on the open routes: everything outside /v1).
 
-const problem = {
-  description: 'RFC 9457 problem details',
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-};
 const authProblems = { '401': problem, '403': problem, '429': problem };
 const keyView = { content: { 'application/json': { schema: { $ref: '#/components/schemas/ApiKey' } } } };
-
-function queryParameters(schema: z.ZodObject) {
-  const json = z.toJSONSchema(schema, { io: 'input' }) as {
-    properties?: Record<string, object>;
-    required?: string[];
-  };
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: json.required?.includes(name) ?? false,
-    schema: property,
-  }));
-}
 
 const secretPaths = {
   '/v1/secrets': {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ROBOT_STATUSES } from '../core/robot';
 import { robotControlPaths } from './openapi-control';
+import { problem, queryParameters } from './openapi-parts';
 import { robotTypePaths } from './openapi-robot-types';
 import {
   createRobotBody,
@@ -16,26 +17,9 @@ import {
 
 // Built from the same zod schemas the routes parse with, so the document cannot drift from validation.
 
-const problem = {
-  description: 'RFC 9457 problem details',
-  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-};
 const robot = { content: { 'application/json': { schema: { $ref: '#/components/schemas/Robot' } } } };
 const moduleResponse = { content: { 'application/json': { schema: { type: 'object' } } } };
 const moduleNameParameter = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
-
-function queryParameters(schema: z.ZodObject) {
-  const json = z.toJSONSchema(schema, { io: 'input' }) as {
-    properties?: Record<string, object>;
-    required?: string[];
-  };
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
-    name,
-    in: 'query',
-    required: json.required?.includes(name) ?? false,
-    schema: property,
-  }));
-}
 
 export function buildOpenApiDocument(version: string) {
   return {
