@@ -7,6 +7,7 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import type { RobotView } from '../../core/robot';
 import { verifyWebhook } from '../../core/webhook';
+import { createNotifier } from '../../db/notifier';
 import { fixture, textPdf } from '../support/document-samples';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -22,6 +23,7 @@ let hookUrl = '';
 const hooks: { headers: http.IncomingHttpHeaders; body: string }[] = [];
 const mails: { to: string[]; raw: string }[] = [];
 let hookSecret = '';
+let busyOnce = false;
 
 beforeAll(async () => {
   receiver = http.createServer((req, res) => {
@@ -39,6 +41,16 @@ beforeAll(async () => {
   sink = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    // bounce@: 550 always; busy@: 451 the first time, then accepted.
+    onRcptTo(address, _session, callback) {
+      if (address.address === 'bounce@example.com')
+        return callback(Object.assign(new Error('no such user'), { responseCode: 550 }));
+      if (address.address === 'busy@example.com' && !busyOnce) {
+        busyOnce = true;
+        return callback(Object.assign(new Error('try later'), { responseCode: 451 }));
+      }
+      callback();
+    },
     onData(stream, session, callback) {
       let raw = '';
       stream.on('data', (chunk) => {
@@ -130,6 +142,41 @@ describe('invoice-intake subscriptions', () => {
     expect(mail.status).toBe(201);
     expect(mail.body).toMatchObject({ channel: 'email', target: 'ap-team@example.com' });
     expect(mail.body.secret).toBeUndefined();
+  });
+});
+
+describe('email deliveries', () => {
+  it('retries an SMTP 4xx until delivered and fails a 5xx at once, each delivery row once', async () => {
+    for (const target of ['busy@example.com', 'bounce@example.com']) {
+      const res = await system.api
+        .post('/v1/notifications/subscriptions')
+        .send({ channel: 'email', target, events: ['robot.failed'], robotType: 'email-retry' });
+      expect(res.status).toBe(201);
+    }
+    const notifier = createNotifier(system.config, system.database);
+    const request = {
+      event: 'robot.failed' as const,
+      eventKey: 'robot-9:failed',
+      robotType: 'email-retry',
+      payload: { robotId: 'robot-9', robotType: 'email-retry', error: 'boom' },
+    };
+    expect(await notifier.notify(request)).toEqual({ delivered: 0, failed: 1, pending: 1 });
+    expect(await notifier.notify(request)).toEqual({ delivered: 1, failed: 1, pending: 0 });
+    // Asked again (a retried activity): nothing is sent twice.
+    expect(await notifier.notify(request)).toEqual({ delivered: 1, failed: 1, pending: 0 });
+    const sent = mails.filter((mail) => mail.raw.includes('robot-9'));
+    expect(sent.map((mail) => mail.to)).toEqual([['busy@example.com']]);
+    const parsed = await simpleParser(sent[0]?.raw ?? '');
+    expect(parsed.subject).toBe('[rpa] robot.failed: email-retry robot-9');
+    const rows = await system.sql.query(
+      `select s.target, d.status, d.attempts, d.last_status_code from notification_deliveries d
+       join notification_subscriptions s using (subscription_id) where d.event_key = 'robot-9:failed'
+       order by s.target`,
+    );
+    expect(rows.rows).toEqual([
+      { target: 'bounce@example.com', status: 'failed', attempts: 1, last_status_code: 550 },
+      { target: 'busy@example.com', status: 'delivered', attempts: 2, last_status_code: null },
+    ]);
   });
 });
 
