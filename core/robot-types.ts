@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { parseDuration } from './durations';
-import { DEFAULT_INVOICE_APPROVAL_BELOW } from './invoice-intake.type';
 
 const MAX_WAIT_MS = 365 * 86_400_000;
 
-import { invoiceIntakeType } from './invoice-intake.type';
+import { DEFAULT_INVOICE_APPROVAL_BELOW, invoiceIntakeType } from './invoice-intake.type';
 import { STEP_KINDS } from './step-kinds';
 import { refineStepParams, refineStepReferences } from './step-params';
 
