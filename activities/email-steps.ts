@@ -3,6 +3,7 @@ import type { Transporter } from 'nodemailer';
 import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../core/template';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 import type { StepInput, StepOutput } from './basic-steps';
+import { type Attachment, type AttachmentDeps, loadAttachments } from './email-attachments';
 
 export interface EmailStepDeps {
   /** Null when SMTP_URL is not configured: the step then fails with a clear, permanent error. */
@@ -10,6 +11,8 @@ export interface EmailStepDeps {
   from: string;
   /** Null when the module worker has no database: sending could not be made idempotent. */
   sentEmails: SentEmailsRepository | null;
+  /** Where `params.attachments` (document ids) are read; without it a step with attachments fails. */
+  attachments?: AttachmentDeps | null;
 }
 
 function param(step: StepInput['step'], name: string, required: boolean): string | undefined {
@@ -49,7 +52,12 @@ function smtpFailure(err: unknown): ApplicationFailure {
     : ApplicationFailure.retryable(text, 'SmtpUnavailable');
 }
 
-export function createEmailStepActivities({ transport, from, sentEmails }: EmailStepDeps) {
+export function createEmailStepActivities({
+  transport,
+  from,
+  sentEmails,
+  attachments = null,
+}: EmailStepDeps) {
   return {
     /**
      * Sends one templated email per robot and step. A retry finds the row written after the first
@@ -73,7 +81,7 @@ export function createEmailStepActivities({ transport, from, sentEmails }: Email
       if (done) return { messageId: done.messageId, to: done.recipients, alreadySent: true };
 
       const data = { robotId, input, previous };
-      let message: { to: string[]; subject: string; text: string; html?: string };
+      let message: { to: string[]; subject: string; text: string; html?: string; attachments: Attachment[] };
       try {
         const html = param(step, 'html', false);
         message = {
@@ -81,6 +89,7 @@ export function createEmailStepActivities({ transport, from, sentEmails }: Email
           subject: singleLine(renderTemplate(param(step, 'subject', true) ?? '', data)),
           text: renderTemplate(param(step, 'text', true) ?? '', data),
           ...(html ? { html: renderTemplate(html, data, escapeHtml) } : {}),
+          attachments: await loadAttachments(step.params.attachments, data, attachments),
         };
       } catch (err) {
         if (err instanceof TemplateError)
@@ -100,7 +109,14 @@ export function createEmailStepActivities({ transport, from, sentEmails }: Email
         recipients: message.to,
         subject: message.subject,
       });
-      return { messageId, to: message.to, alreadySent: false };
+      return {
+        messageId,
+        to: message.to,
+        alreadySent: false,
+        ...(message.attachments.length > 0
+          ? { attachments: message.attachments.map((file) => file.filename) }
+          : {}),
+      };
     },
   };
 }

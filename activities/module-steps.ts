@@ -24,12 +24,14 @@ export interface ModuleStepActivities {
 export function createModuleStepActivities(config: Config, database: DatabaseHandle): ModuleStepActivities {
   // One pool per module process; its workers start with the first ocr step.
   const engine = new TesseractPool({ workers: config.OCR_WORKERS, recyclePages: config.OCR_RECYCLE_PAGES });
+  const documents = new DocumentsRepository(database.db, database.readDb);
+  const store = new LocalDocumentStore(config.DOCUMENTS_DIR);
   return {
     activities: {
       ...createBasicStepActivities(),
       ...createOcrActivities({
-        documents: new DocumentsRepository(database.db, database.readDb),
-        store: new LocalDocumentStore(config.DOCUMENTS_DIR),
+        documents,
+        store,
         engine,
         limits: {
           maxDimension: config.OCR_MAX_DIMENSION,
@@ -46,6 +48,7 @@ export function createModuleStepActivities(config: Config, database: DatabaseHan
             transport: createTransport(config.SMTP_URL),
             from: config.SMTP_FROM,
             sentEmails: new SentEmailsRepository(database.db),
+            attachments: { documents, store, maxBytes: config.EMAIL_ATTACHMENTS_MAX_BYTES },
           })
         : {}),
     },

@@ -8,6 +8,7 @@ import { LocalDocumentStore } from '../core/document-store';
 import type { Logger } from '../core/logger';
 import { metricsRegistry, setRobotCountSource } from '../core/metrics';
 import type { RobotEvents } from '../core/robot-events';
+import { configureBuiltInRobotTypes } from '../core/robot-types';
 import { SsrfGuard } from '../core/ssrf-guard';
 import type { StatusCache } from '../core/status-cache';
 import { AlertsRepository } from '../db/alerts.repository';
@@ -126,6 +127,8 @@ export function createApiServices(deps: AppDeps): ApiServices {
 
 export function createApp(deps: AppDeps, api: ApiServices = createApiServices(deps)): Express {
   const { config, logger, database, cache, temporal, events } = deps;
+  // Robots snapshot their type at creation: the built-in ones are configured before any is created.
+  configureBuiltInRobotTypes({ invoiceApprovalBelow: config.INVOICE_APPROVAL_BELOW });
   const app = express();
   app.disable('x-powered-by');
   app.use(helmet());
@@ -241,6 +244,7 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
       new SsrfGuard(config.NOTIFY_ALLOWED_HOSTS),
       {
         bodyLimit: config.BODY_LIMIT,
+        emailEnabled: config.SMTP_URL !== undefined,
       },
     ),
   );

@@ -191,14 +191,22 @@ export function buildOpenApiDocument(version: string) {
       },
       '/v1/notifications/subscriptions': {
         post: {
-          summary: 'Subscribe a webhook to robot/alert events; the response shows the signing secret once',
+          summary:
+            'Subscribe a webhook (`url`) or an email address (`channel: email`, `target`) to robot/alert events; a webhook subscription shows its signing secret once',
           requestBody: {
             required: true,
             content: {
               'application/json': { schema: z.toJSONSchema(createSubscriptionBody, { io: 'input' }) },
             },
           },
-          responses: { '201': { description: 'Subscription with secret' }, '400': problem, '422': problem },
+          responses: {
+            '201': { description: 'Subscription (a webhook one with its secret)' },
+            '400': problem,
+            '422': {
+              ...problem,
+              description: 'Webhook target refused, or email without SMTP_URL configured',
+            },
+          },
         },
         get: { summary: 'Subscriptions (without secrets)', responses: { '200': { description: '{items}' } } },
       },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SCOPES } from '../core/api-keys';
+import { EMAIL_ADDRESS } from '../core/email-notification';
 import { NOTIFICATION_EVENTS } from '../core/notification-events';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
 import { stripControlCharsDeep } from '../core/text';
@@ -160,15 +161,40 @@ export const listAuditQuery = z
 
 export const createSubscriptionBody = z
   .object({
-    url: z.url({ protocol: /^https?$/ }).max(2000),
+    channel: z
+      .enum(['webhook', 'email'])
+      .default('webhook')
+      .describe('webhook: a signed POST to `url`; email: a mail to `target` (needs SMTP_URL)'),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .describe('The webhook URL (channel webhook)'),
+    target: z
+      .string()
+      .max(320)
+      .regex(EMAIL_ADDRESS, 'must be an email address like ops@example.com')
+      .optional()
+      .describe('The email address (channel email)'),
     events: z.array(z.enum(NOTIFICATION_EVENTS)).min(1).max(NOTIFICATION_EVENTS.length),
     robotType: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,62}$/)
       .optional(),
-    secret: z.string().min(16).max(200).optional(),
+    secret: z.string().min(16).max(200).optional().describe('Webhook signing secret; generated when absent'),
   })
-  .strict();
+  .strict()
+  .superRefine((body, ctx) => {
+    const wrong = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (body.channel === 'webhook') {
+      if (body.url === undefined) wrong('url', 'a webhook subscription needs a url');
+      if (body.target !== undefined) wrong('target', 'target is for email subscriptions; use url');
+    } else {
+      if (body.target === undefined) wrong('target', 'an email subscription needs a target address');
+      if (body.url !== undefined) wrong('url', 'url is for webhook subscriptions; use target');
+      if (body.secret !== undefined) wrong('secret', 'email subscriptions are not signed');
+    }
+  });
 
 export const subscriptionParams = z.object({ id: z.uuid() });
 

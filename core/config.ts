@@ -131,6 +131,15 @@ const schema = z
     // The send-email step's relay (smtp://user:pass@host:port, smtps://…); unset: the step fails clearly.
     SMTP_URL: url(['smtp:', 'smtps:']).optional(),
     SMTP_FROM: z.string().min(3).max(320).default('rpa-orchestrator <rpa@localhost>'),
+    // send-email attachments (documents by id): the sum of their sizes per email.
+    EMAIL_ATTACHMENTS_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(50 * 1024 * 1024)
+      .default(10 * 1024 * 1024),
+    // invoice-intake waits for a person's review when its completeness score is below this (0–1).
+    INVOICE_APPROVAL_BELOW: z.coerce.number().gt(0).max(1).default(0.8),
     // Health endpoints answer from the last background probe; one older than this triggers a new one.
     HEALTH_PROBE_MAX_AGE_MS: z.coerce.number().int().min(100).max(600_000).default(2000),
     CACHE_WARM_ROBOTS: z.coerce.number().int().min(0).max(100_000).default(1000),

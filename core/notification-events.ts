@@ -6,6 +6,8 @@ export const NOTIFICATION_EVENTS = [
   'robot.cancelled',
   'robot.parked',
   'robot.awaiting_approval',
+  /** Sent by a robot's `notify` step, with its templated message. */
+  'robot.notified',
   'alert.fired',
   'alert.resolved',
 ] as const;

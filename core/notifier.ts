@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import type { EmailNotifier } from './email-notification';
 import type { NotificationEvent } from './notification-events';
 import type { SsrfGuard } from './ssrf-guard';
 import { sendWebhook, type WebhookResult } from './webhook';
 
+export type NotificationChannel = 'webhook' | 'email';
+
 export interface Subscription {
   subscriptionId: string;
+  channel: NotificationChannel;
+  /** The webhook URL, or the email address. */
   target: string;
   secret: string;
 }
@@ -47,6 +52,8 @@ export class Notifier {
     private readonly store: DeliveryStore,
     private readonly guard: SsrfGuard,
     private readonly timeoutMs: number,
+    /** Null without SMTP_URL: email deliveries then fail for good, with that reason. */
+    private readonly email: EmailNotifier | null = null,
   ) {}
 
   async notify(request: NotifyRequest, finalAttempt = false): Promise<NotifyOutcome> {
@@ -66,21 +73,24 @@ export class Notifier {
         outcome.failed += 1;
         continue;
       }
-      const body = JSON.stringify({
-        id: delivery.deliveryId,
-        event: request.event,
-        occurredAt: new Date().toISOString(),
-        data: request.payload,
-      });
-      const result = await sendWebhook(this.guard, {
-        url: subscription.target,
-        secret: subscription.secret,
-        event: request.event,
-        deliveryId: delivery.deliveryId,
-        body,
-        timeoutMs: this.timeoutMs,
-        nowSeconds: Math.floor(Date.now() / 1000),
-      });
+      const occurredAt = new Date().toISOString();
+      const result =
+        subscription.channel === 'email'
+          ? await this.sendEmail(subscription, request, delivery.deliveryId, occurredAt)
+          : await sendWebhook(this.guard, {
+              url: subscription.target,
+              secret: subscription.secret,
+              event: request.event,
+              deliveryId: delivery.deliveryId,
+              body: JSON.stringify({
+                id: delivery.deliveryId,
+                event: request.event,
+                occurredAt,
+                data: request.payload,
+              }),
+              timeoutMs: this.timeoutMs,
+              nowSeconds: Math.floor(Date.now() / 1000),
+            });
       const final = result.ok || !result.retryable || finalAttempt;
       await this.store.recordAttempt(delivery.deliveryId, result, final);
       if (result.ok) outcome.delivered += 1;
@@ -88,6 +98,28 @@ export class Notifier {
       else outcome.pending += 1;
     }
     return outcome;
+  }
+
+  private sendEmail(
+    subscription: Subscription,
+    request: NotifyRequest,
+    deliveryId: string,
+    occurredAt: string,
+  ): Promise<WebhookResult> {
+    if (!this.email) {
+      return Promise.resolve({
+        ok: false,
+        retryable: false,
+        error: 'email channel: SMTP_URL is not configured on the control worker',
+      });
+    }
+    return this.email.send({
+      to: subscription.target,
+      event: request.event,
+      deliveryId,
+      occurredAt,
+      data: request.payload,
+    });
   }
 }
 

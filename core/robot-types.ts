@@ -3,7 +3,9 @@ import { parseDuration } from './durations';
 
 const MAX_WAIT_MS = 365 * 86_400_000;
 
+import { DEFAULT_INVOICE_APPROVAL_BELOW, invoiceIntakeType } from './invoice-intake.type';
 import { STEP_KINDS } from './step-kinds';
+import { refineStepParams, refineStepReferences } from './step-params';
 
 // A robot type is a versioned pipeline. Its definition is passed into the workflow at start
 // so a run stays deterministic even if the type changes later.
@@ -32,6 +34,7 @@ export const stepDefinitionSchema = z
     requiredOutputs: z.array(z.string().min(1).max(100)).max(50).optional(),
   })
   .superRefine((step, ctx) => {
+    refineStepParams(step, ctx);
     // Approval waits are read by the workflow: a bad one must be refused at registration.
     if (step.kind !== 'approval') return;
     for (const param of ['timeout', 'escalationTimeout']) {
@@ -57,7 +60,8 @@ const robotTypeFields = {
   steps: z.array(stepDefinitionSchema).min(1).max(100),
 };
 
-function uniqueStepNames(type: { steps: { name: string }[] }, ctx: z.RefinementCtx): void {
+function uniqueStepNames(type: { steps: StepDefinition[] }, ctx: z.RefinementCtx): void {
+  refineStepReferences(type, ctx);
   // Outputs are keyed by step name: a repeated name would overwrite an earlier step's output.
   const seen = new Set<string>();
   for (const [index, step] of type.steps.entries()) {
@@ -140,28 +144,22 @@ const builtIn: RobotTypeDefinition[] = [
       { name: 'summarize', kind: 'transform', params: { fields: ['text'] } },
     ],
   }),
-  robotTypeDefinitionSchema.parse({
-    name: 'invoice-intake',
-    version: 1,
-    description:
-      'Reads an uploaded invoice or receipt (input.documentId, from POST /v1/documents), extracts its fields and checks the essential ones.',
-    // A notify or approval step can follow: register a robot type of your own (POST /v1/robot-types).
-    steps: [
-      { name: 'read-document', kind: 'ocr', timeoutSeconds: 600 },
-      { name: 'extract-fields', kind: 'extract', params: { from: 'read-document' } },
-      {
-        name: 'check-fields',
-        kind: 'validate',
-        params: {
-          from: 'extract-fields',
-          required: ['fields.vendor', 'fields.date', 'fields.total', 'fields.currency'],
-        },
-      },
-    ],
-  }),
+  robotTypeDefinitionSchema.parse(invoiceIntakeType(DEFAULT_INVOICE_APPROVAL_BELOW)),
 ];
 
 const byName = new Map(builtIn.map((type) => [type.name, type]));
+
+/**
+ * Applies configuration to the built-in types (INVOICE_APPROVAL_BELOW), once at process start by
+ * the API and the control worker: robots snapshot their type's definition when they start, so a run
+ * keeps the threshold it started with.
+ */
+export function configureBuiltInRobotTypes(options: { invoiceApprovalBelow: number }): void {
+  const invoice = robotTypeDefinitionSchema.parse(invoiceIntakeType(options.invoiceApprovalBelow));
+  const index = builtIn.findIndex((type) => type.name === invoice.name);
+  if (index >= 0) builtIn[index] = invoice;
+  byName.set(invoice.name, invoice);
+}
 
 export function builtInRobotTypes(): readonly RobotTypeDefinition[] {
   return builtIn;

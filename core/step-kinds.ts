@@ -10,11 +10,15 @@ export const STEP_KINDS = [
   'send-email',
   'ocr',
   'extract',
+  'notify',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
-/** Steps the workflow runs itself (timers, waits for people); all others are activities on a module queue. */
-export const WORKFLOW_STEP_KINDS: readonly StepKind[] = ['delay', 'approval'];
+/**
+ * Steps the workflow runs itself (timers, waits for people) or on the control queue (`notify`: the
+ * notifier and its delivery rows live there); all others are activities on a module queue.
+ */
+export const WORKFLOW_STEP_KINDS: readonly StepKind[] = ['delay', 'approval', 'notify'];
 
 /** Step kinds a module can run. */
 export const MODULE_STEP_KINDS: readonly StepKind[] = STEP_KINDS.filter(

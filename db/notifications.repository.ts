@@ -1,6 +1,6 @@
 import { and, arrayContains, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { NotificationEvent } from '../core/notification-events';
-import type { Delivery, DeliveryStore, Subscription } from '../core/notifier';
+import type { Delivery, DeliveryStore, NotificationChannel, Subscription } from '../core/notifier';
 import type { WebhookResult } from '../core/webhook';
 import type { Database } from './client';
 import {
@@ -20,13 +20,11 @@ export class NotificationsRepository implements DeliveryStore {
   async createSubscription(row: {
     robotType: string | null;
     events: NotificationEvent[];
+    channel: NotificationChannel;
     target: string;
     secret: string;
   }): Promise<SubscriptionRow> {
-    const [created] = await this.db
-      .insert(notificationSubscriptions)
-      .values({ ...row, channel: 'webhook' })
-      .returning();
+    const [created] = await this.db.insert(notificationSubscriptions).values(row).returning();
     if (!created) throw new Error('insert returned no row');
     return created;
   }
@@ -62,6 +60,7 @@ export class NotificationsRepository implements DeliveryStore {
     return this.db
       .select({
         subscriptionId: notificationSubscriptions.subscriptionId,
+        channel: notificationSubscriptions.channel,
         target: notificationSubscriptions.target,
         secret: notificationSubscriptions.secret,
       })

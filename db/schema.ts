@@ -191,14 +191,16 @@ export const documents = pgTable(
 
 export type AlertRow = typeof alerts.$inferSelect;
 
-/** Who hears about robot and alert events: a webhook per row, optionally for one robot type. */
+/** Who hears about robot and alert events: a webhook or an email address per row, optionally for one robot type. */
 export const notificationSubscriptions = pgTable('notification_subscriptions', {
   subscriptionId: uuid('subscription_id').primaryKey().defaultRandom(),
   robotType: text('robot_type'),
   events: text('events').array().notNull(),
-  channel: text('channel').$type<'webhook'>().notNull(),
+  // Plain text, no database enum: a new channel needs no migration.
+  channel: text('channel').$type<'webhook' | 'email'>().notNull(),
+  /** The webhook URL, or the email address. */
   target: text('target').notNull(),
-  // Shown once at creation; needed in clear to sign each delivery (HMAC).
+  // Shown once at creation; needed in clear to sign each delivery (HMAC). Unused by email.
   secret: text('secret').notNull(),
   active: boolean('active').notNull().default(true),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),

@@ -8,6 +8,7 @@ import { createStatusCache } from '../core/cache';
 import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
 import { createRobotEvents, type RobotEvents } from '../core/robot-events';
+import { configureBuiltInRobotTypes } from '../core/robot-types';
 import type { StatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
@@ -45,6 +46,8 @@ export async function createControlWorker({
   events,
   logger,
 }: ControlWorkerDeps) {
+  // Reconciliation re-reads built-in definitions: the same configured ones the API starts robots with.
+  configureBuiltInRobotTypes({ invoiceApprovalBelow: config.INVOICE_APPROVAL_BELOW });
   const robots = new RobotsRepository(database.db, database.readDb);
   const notifications = new NotificationsRepository(database.db);
   const activities = {

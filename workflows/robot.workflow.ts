@@ -32,6 +32,7 @@ import {
   notPickedUp,
   stepActivities,
 } from './step-dispatch';
+import { applyReviewCorrections, approvalNotNeeded, runNotifyStep } from './step-extras';
 
 /**
  * Pause/resume, parking and approvals change the commands a run issues: runs started before them
@@ -39,7 +40,7 @@ import {
  */
 export const CONTROLS_PATCH = 'robot-controls-v1';
 
-type ModuleStepKind = Exclude<StepKind, 'delay' | 'approval'>;
+type ModuleStepKind = Exclude<StepKind, 'delay' | 'approval' | 'notify'>;
 
 /**
  * Selection and progress are short calls to Postgres/Redis from the control worker itself: local
@@ -181,6 +182,23 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
         await record('running');
         continue;
       }
+      if (step.kind === 'notify') {
+        outputs[step.name] = await runNotifyStep(robotId, definition.name, step, data, outputs);
+        state.status = 'completed';
+        state.completedAt = new Date().toISOString();
+        state.durationMs = Date.parse(state.completedAt) - Date.parse(state.startedAt);
+        await record('running');
+        continue;
+      }
+      const notNeeded = step.kind === 'approval' ? approvalNotNeeded(step, outputs) : null;
+      if (notNeeded !== null) {
+        // Its `when` does not hold: nobody needs to look, the robot goes on.
+        outputs[step.name] = { reviewed: false, reason: notNeeded };
+        state.status = 'completed';
+        state.completedAt = state.startedAt;
+        state.durationMs = 0;
+        continue;
+      }
       if (step.kind === 'approval') {
         if (!controls)
           throw ApplicationFailure.nonRetryable('approval steps need a newer worker', 'Unsupported');
@@ -192,6 +210,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
           args.approval ?? DEFAULT_APPROVAL_WAITS,
         );
         if (verdict.fields) Object.assign(data, verdict.fields);
+        applyReviewCorrections(step, verdict.fields, outputs);
         outputs[step.name] = {
           approved: true,
           escalated: verdict.escalated,

@@ -10,19 +10,37 @@ import { createSubscriptionBody, subscriptionParams } from '../schemas';
 
 const view = ({ secret: _secret, ...row }: SubscriptionRow) => row;
 
-/** Webhook subscriptions to robot and alert events; deliveries are signed with the secret. */
+/** Webhook and email subscriptions to robot and alert events; webhook deliveries are signed with the secret. */
 export function notificationsRoutes(
   repository: NotificationsRepository,
   guard: SsrfGuard,
-  options: { bodyLimit: string },
+  options: { bodyLimit: string; emailEnabled: boolean },
 ): Router {
   const router = Router();
   const base = '/notifications/subscriptions';
 
   router.post(base, ...jsonBody(options.bodyLimit), async (req, res) => {
     const body = parseOrThrow(createSubscriptionBody, req.body ?? {}, 'body');
+    const common = { robotType: body.robotType ?? null, events: [...new Set(body.events)] };
+    if (body.channel === 'email') {
+      // The control worker sends with the same configuration: without a relay nothing would arrive.
+      if (!options.emailEnabled) {
+        throw new UnprocessableError('email subscriptions need SMTP_URL to be configured', {
+          errors: [{ field: 'body.channel', message: 'SMTP_URL is not configured' }],
+        });
+      }
+      const row = await repository.createSubscription({
+        ...common,
+        channel: 'email',
+        target: body.target ?? '',
+        secret: '',
+      });
+      res.status(201).location(`/v1${base}/${row.subscriptionId}`).json(view(row));
+      return;
+    }
+    const url = body.url ?? '';
     try {
-      await guard.resolve(new URL(body.url));
+      await guard.resolve(new URL(url));
     } catch (err) {
       if (!(err instanceof TargetRefusedError)) throw err;
       throw new UnprocessableError(`webhook target refused: ${err.message}`, {
@@ -30,12 +48,7 @@ export function notificationsRoutes(
       });
     }
     const secret = body.secret ?? newWebhookSecret();
-    const row = await repository.createSubscription({
-      robotType: body.robotType ?? null,
-      events: [...new Set(body.events)],
-      target: body.url,
-      secret,
-    });
+    const row = await repository.createSubscription({ ...common, channel: 'webhook', target: url, secret });
     // The only time the secret is shown: receivers need it to verify signatures.
     res
       .status(201)

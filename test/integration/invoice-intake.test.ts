@@ -59,6 +59,12 @@ describe('invoice-intake', () => {
       currency: 'EUR',
     });
     expect(output['check-fields']).toMatchObject({ valid: true });
+    // Complete: the review does not wait; nobody subscribed, so the notify step only says so.
+    expect(output.review).toEqual({ reviewed: false, reason: 'completeness 1 is not below 0.8' });
+    expect(output.notify).toMatchObject({
+      subscribers: 0,
+      note: 'no subscribers to robot.notified for invoice-intake',
+    });
     expect(robot.completenessScore).toBe(1);
     const row = await system.sql.query('select completeness_score from robots where robot_id = $1', [
       robot.robotId,
@@ -78,7 +84,13 @@ describe('invoice-intake', () => {
     expect(robot.status).toBe('failed');
     expect(robot.error).toMatch(new RegExp(`^document ${documentId} \\(image/jpeg\\) cannot be read: `));
     expect(robot.retryCount).toBe(0);
-    expect(robot.progress?.steps.map((step) => step.status)).toEqual(['failed', 'pending', 'pending']);
+    expect(robot.progress?.steps.map((step) => step.status)).toEqual([
+      'failed',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
     // One attempt: the failure is about the file, so Temporal does not retry it.
     const history = await system.temporal.workflow.getHandle(robot.robotId).fetchHistory();
     const failed = history.events?.find((event) => event.activityTaskFailedEventAttributes);

@@ -77,7 +77,7 @@ describe('registering robot types', () => {
       ['noop-pipeline', 1],
       ['email-reply', 1],
       ['approval-demo', 1],
-      ['invoice-intake', 1],
+      ['invoice-intake', 2],
       ['ticket-intake', 2],
     ]);
     expect(await storedRows()).toBe(2);

@@ -1,10 +1,16 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { createTransport } from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import { createEmailStepActivities } from '../../activities/email-steps';
+import { LocalDocumentStore } from '../../core/document-store';
+import { DocumentsRepository } from '../../db/documents.repository';
 import { SentEmailsRepository } from '../../db/sent-emails.repository';
+import { fixture } from '../support/document-samples';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 interface Delivered {
@@ -17,6 +23,9 @@ let system: TestSystem;
 let sink: SMTPServer;
 const inbox: Delivered[] = [];
 let email: ReturnType<typeof createEmailStepActivities>;
+let documentsDir: string;
+// Small on purpose: the second attachment case crosses it.
+const ATTACHMENTS_MAX_BYTES = 80_000;
 
 beforeAll(async () => {
   // A loopback SMTP sink: accepts everything except mail to reject@example.com (550).
@@ -45,14 +54,20 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   const port = (sink.server.address() as AddressInfo).port;
-  system = await startTestSystem({ module: false });
+  documentsDir = await mkdtemp(path.join(tmpdir(), 'rpa-mail-'));
+  system = await startTestSystem({ module: false, env: { DOCUMENTS_DIR: documentsDir } });
   email = createEmailStepActivities({
     transport: createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true }),
     from: 'robots@example.com',
     sentEmails: new SentEmailsRepository(system.database.db),
+    attachments: {
+      documents: new DocumentsRepository(system.database.db),
+      store: new LocalDocumentStore(documentsDir),
+      maxBytes: ATTACHMENTS_MAX_BYTES,
+    },
   });
   await system.startModule(
-    { name: 'mailer', robotTypes: ['email-reply'] },
+    { name: 'mailer', robotTypes: ['email-reply', 'email-with-files'] },
     { ...createBasicStepActivities(), ...email },
   );
 });
@@ -60,10 +75,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await system?.close();
   await new Promise<void>((resolve) => sink.close(() => resolve()));
+  await rm(documentsDir, { recursive: true, force: true });
 });
 
-async function run(input: Record<string, unknown>) {
-  const created = await system.api.post('/v1/robots').send({ type: 'email-reply', input });
+async function run(input: Record<string, unknown>, type = 'email-reply') {
+  const created = await system.api.post('/v1/robots').send({ type, input });
   expect(created.status).toBe(201);
   const robotId: string = created.body.robotId;
   return eventually(async () => {
@@ -119,4 +135,79 @@ describe('send-email step', () => {
     },
     60_000,
   );
+});
+
+describe('send-email attachments', () => {
+  beforeAll(async () => {
+    const registered = await system.api.post('/v1/robot-types').send({
+      name: 'email-with-files',
+      steps: [
+        {
+          name: 'send-files',
+          kind: 'send-email',
+          params: {
+            to: 'ap@example.com',
+            subject: 'Documents for {{input.ref}}',
+            text: 'Attached.',
+            attachments: ['{{input.documentId}}', '{{input.otherId}}'],
+          },
+        },
+      ],
+    });
+    expect(registered.status).toBe(201);
+  });
+
+  async function upload(bytes: Buffer, filename: string): Promise<string> {
+    const res = await system.api.post('/v1/documents').attach('file', bytes, { filename });
+    expect(res.status).toBe(201);
+    return res.body.documentId as string;
+  }
+
+  it('attaches documents by id with their stored bytes, media type and name', async () => {
+    const pdf = fixture('invoice-text.pdf');
+    const png = fixture('invoice-sans.png');
+    const documentId = await upload(pdf, 'stark.pdf');
+    const otherId = await upload(png, 'acme.png');
+    expect(pdf.length + png.length).toBeLessThan(ATTACHMENTS_MAX_BYTES);
+    const before = inbox.length;
+    const robot = await run({ ref: 'PO-1', documentId, otherId }, 'email-with-files');
+    expect(robot.error ?? null).toBeNull();
+    expect(robot.output['send-files']).toMatchObject({ attachments: ['stark.pdf', 'acme.png'] });
+    expect(inbox).toHaveLength(before + 1);
+    const mail = await simpleParser(inbox.at(-1)?.raw ?? '');
+    expect(mail.attachments.map((file) => [file.filename, file.contentType])).toEqual([
+      ['stark.pdf', 'application/pdf'],
+      ['acme.png', 'image/png'],
+    ]);
+    expect(mail.attachments[0]?.content.equals(pdf)).toBe(true);
+    expect(mail.attachments[1]?.content.equals(png)).toBe(true);
+  }, 60_000);
+
+  it('fails for good on an unknown document, a non-id and attachments over the size cap, sending nothing', async () => {
+    const known = await upload(fixture('invoice-text.pdf'), 'ok.pdf');
+    const before = inbox.length;
+    const unknown = await run(
+      { ref: 'x', documentId: known, otherId: '00000000-0000-4000-8000-000000000000' },
+      'email-with-files',
+    );
+    expect(unknown).toMatchObject({
+      status: 'failed',
+      error: 'send-email: attachment: no document 00000000-0000-4000-8000-000000000000',
+    });
+    const notAnId = await run({ ref: 'x', documentId: known, otherId: '../etc/passwd' }, 'email-with-files');
+    expect(notAnId.error).toBe('send-email: attachment "../etc/passwd" is not a document id');
+    const big = await upload(fixture('invoice-scanned-2p.pdf'), 'big.pdf');
+    const tooLarge = await run({ ref: 'x', documentId: big, otherId: big }, 'email-with-files');
+    expect(tooLarge.error).toMatch(
+      /^send-email: attachments exceed 80000 bytes \(EMAIL_ATTACHMENTS_MAX_BYTES\)/,
+    );
+    expect(inbox).toHaveLength(before);
+    // Not retried: the document will not appear by trying again.
+    const history = await system.temporal.workflow.getHandle(unknown.robotId).fetchHistory();
+    const failed = history.events?.find((event) => event.activityTaskFailedEventAttributes);
+    expect(failed?.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo).toMatchObject({
+      type: 'DocumentNotFound',
+      nonRetryable: true,
+    });
+  }, 60_000);
 });

@@ -138,6 +138,15 @@ describe('webhook subscriptions', () => {
     [{ url: valid, events: ['robot.failed'], robotType: '../etc' }, 400, 'body.robotType'],
     [{ url: valid, events: ['robot.failed'], secret: 'short' }, 400, 'body.secret'],
     [{ url: valid, events: ['robot.failed'], extra: true }, 400, 'body'],
+    [{ events: ['robot.failed'] }, 400, 'body.url'],
+    // This system has no SMTP_URL: nothing would ever arrive.
+    [{ channel: 'email', target: 'ops@example.com', events: ['robot.failed'] }, 422, 'SMTP_URL'],
+    [
+      { channel: 'email', target: 'ops@example.com', events: ['robot.failed'], secret: 'x'.repeat(20) },
+      400,
+      'body.secret',
+    ],
+    [{ channel: 'pigeon', url: valid, events: ['robot.failed'] }, 400, 'body.channel'],
   ])('refuses %j with %i', async (body, status, detail) => {
     const before = await system.api.get('/v1/notifications/subscriptions');
     const res = await subscribe(body);

@@ -95,6 +95,35 @@ describe('workflow replay', () => {
     record('approval-approved.json', approved);
   }, 60_000);
 
+  it('replays a conditional approval (approval-when-v1) with corrections, then a notify step', async () => {
+    const registered = await system.api.post('/v1/robot-types').send({
+      name: 'replay-review',
+      steps: [
+        { name: 'first', kind: 'noop' },
+        // No step reports a completeness score: the condition holds and the robot waits.
+        { name: 'review', kind: 'approval', params: { when: { completenessBelow: 0.5 }, corrects: 'first' } },
+        {
+          name: 'tell',
+          kind: 'notify',
+          params: { message: 'reviewed {{previous.first.fields.note.value}}' },
+        },
+      ],
+    });
+    expect(registered.status).toBe(201);
+    let id = '';
+    const reviewed = await runRobot({}, 'replay-review', async (robotId) => {
+      id = robotId;
+      await reach(robotId, 'awaiting_approval');
+      const res = await system.api.post(`/v1/robots/${robotId}/approve`).send({ fields: { note: 'ok' } });
+      expect(res.status).toBe(202);
+    });
+    // The correction reached the step after the review through `corrects`.
+    const robot = await system.api.get(`/v1/robots/${id}`);
+    expect(robot.body.output.tell).toMatchObject({ message: 'reviewed ok', subscribers: 0 });
+    await Worker.runReplayHistory(bundle(), reviewed, 'reviewed');
+    record('approval-when-notify.json', reviewed);
+  }, 60_000);
+
   // Recorded with RECORD_HISTORIES=1 by the test above, in the format of `temporal workflow show -o json`.
   const recorded = readdirSync(fixtures).filter((file) => file.endsWith('.json'));
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
+import PDFDocument from 'pdfkit';
 
 // Sample files for document tests: the committed invoice fixtures, and hostile files made here.
 
@@ -62,4 +63,18 @@ export function pngDeclaring(width: number, height: number): Buffer {
 /** The first `share` of a real PNG: its header is intact, its pixel data cut off. */
 export function truncated(bytes: Buffer, share = 0.3): Buffer {
   return bytes.subarray(0, Math.floor(bytes.length * share));
+}
+
+/** A PDF whose text layer holds these lines (read without OCR): invoices made to measure in tests. */
+export function textPdf(lines: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const doc = new PDFDocument({ size: 'A4', margin: 50, info: { CreationDate: new Date(0) } });
+    const chunks: Buffer[] = [];
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+    doc.font('Helvetica').fontSize(14);
+    for (const line of lines) doc.text(line);
+    doc.end();
+  });
 }

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+// Parameters of step kinds that are checked at registration (a clear 400 instead of a robot that
+// fails later). The workflow reads `approval.when`/`corrects`; modules read the others.
+
+/** `params.when` of an approval step (core/approval-condition.ts evaluates it). */
+export const approvalWhenSchema = z
+  .object({
+    completenessBelow: z
+      .number()
+      .gt(0)
+      .max(1)
+      .describe('Wait for a person only when the completeness score is below this (0–1)'),
+  })
+  .strict();
+
+/** Attachments per email and their total size (send-email `params.attachments`). */
+export const MAX_EMAIL_ATTACHMENTS = 10;
+
+/** `params.message` of a notify step: a template (core/template.ts) over robotId, input, previous. */
+export const NOTIFY_MESSAGE_MAX = 2000;
+
+type Step = { kind: string; params: Record<string, unknown> };
+
+function issues(result: z.ZodSafeParseResult<unknown>, ctx: z.RefinementCtx, param: string): void {
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    ctx.addIssue({ code: 'custom', path: ['params', param, ...issue.path], message: issue.message });
+  }
+}
+
+/** Checks the parameters of one step whose kind has checked parameters. */
+export function refineStepParams(step: Step, ctx: z.RefinementCtx): void {
+  const { params } = step;
+  if (step.kind === 'approval') {
+    if (params.when !== undefined) issues(approvalWhenSchema.safeParse(params.when), ctx, 'when');
+    if (params.corrects !== undefined)
+      issues(z.string().min(1).max(63).safeParse(params.corrects), ctx, 'corrects');
+  }
+  if (step.kind === 'notify')
+    issues(z.string().trim().min(1).max(NOTIFY_MESSAGE_MAX).safeParse(params.message), ctx, 'message');
+  if (step.kind === 'send-email' && params.attachments !== undefined) {
+    issues(
+      z.array(z.string().min(1).max(200)).max(MAX_EMAIL_ATTACHMENTS).safeParse(params.attachments),
+      ctx,
+      'attachments',
+    );
+  }
+}
+
+/** An approval's `corrects` must name an earlier step: its output is what the corrections amend. */
+export function refineStepReferences(
+  type: { steps: (Step & { name: string })[] },
+  ctx: z.RefinementCtx,
+): void {
+  const earlier = new Set<string>();
+  for (const [index, step] of type.steps.entries()) {
+    const target = step.kind === 'approval' ? step.params.corrects : undefined;
+    if (typeof target === 'string' && !earlier.has(target)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', index, 'params', 'corrects'],
+        message: `must name an earlier step; no step ${JSON.stringify(target)} comes before ${step.name}`,
+      });
+    }
+    earlier.add(step.name);
+  }
+}
