@@ -6,6 +6,8 @@ export const NOTIFICATION_EVENTS = [
   'robot.cancelled',
   'robot.parked',
   'robot.awaiting_approval',
+  'robot.sla_at_risk',
+  'robot.sla_missed',
   'alert.fired',
   'alert.resolved',
 ] as const;
