@@ -79,10 +79,3 @@ export function planSla(
     },
   };
 }
-
-/** The state a robot's SLA has at `now`, had nothing else been recorded (a live robot). */
-export function slaStateAt(sla: Pick<RobotSla, 'deadline' | 'riskAt'>, now: number): SlaState {
-  if (now >= Date.parse(sla.deadline)) return 'missed';
-  if (now >= Date.parse(sla.riskAt)) return 'at_risk';
-  return 'on_track';
-}
