@@ -191,7 +191,8 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
       const state = steps[index];
       if (!state || (resume && index < resume.stepIndex)) continue;
       await controls?.gate();
-      if (sla && controls) {
+      // Past the deadline a person decides before the next step; an approval step is that person.
+      if (sla && controls && step.kind !== 'approval') {
         const verdict = await sla.review(
           controls,
           step,

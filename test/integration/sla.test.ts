@@ -197,6 +197,25 @@ describe('a robot with a deadline', () => {
     expect(failed.sla?.state).toBe('missed');
   }, 60_000);
 
+  it('a verdict at an approval step after the deadline serves as the review', async () => {
+    const res = await system.api
+      .post('/v1/robots')
+      .send({ type: 'approval-demo', input: { text: 'late invoice' }, sla: '2s' });
+    expect(res.status).toBe(201);
+    const robotId = res.body.robotId as string;
+    const missed = await until(
+      robotId,
+      (view) => view.status === 'awaiting_approval' && view.sla?.state === 'missed',
+    );
+    expect(missed.progress?.approval?.step).toBe('review');
+    expect(await inbox(robotId)).toMatchObject({ reason: 'approval-step', step: 'review' });
+    expect((await system.api.post(`/v1/robots/${robotId}/approve`).send({})).status).toBe(202);
+    // No second wait before the last step: the robot completes.
+    await system.temporal.workflow.getHandle(robotId).result();
+    const done = await until(robotId, (view) => view.status === 'completed');
+    expect(done.sla?.state).toBe('missed');
+  }, 30_000);
+
   it('finishing in time records met, cancels its timer and tells nobody', async () => {
     const robotId = await create({ sla: '60s' });
     await system.temporal.workflow.getHandle(robotId).result();
