@@ -103,8 +103,12 @@ describe('a robot with a deadline', () => {
 
     const atRisk = await until(robotId, (view) => view.sla?.state !== 'on_track');
     expect(atRisk.priority).toBe('critical');
-    const description = await system.temporal.workflow.getHandle(robotId).describe();
-    expect(description.typedSearchAttributes.get(RobotPriorityKey)).toBe('critical');
+    // The row is written by a local activity inside the workflow task, before the task's search
+    // attribute upsert reaches the server: wait for that too.
+    await eventually(async () => {
+      const description = await system.temporal.workflow.getHandle(robotId).describe();
+      return description.typedSearchAttributes.get(RobotPriorityKey) === 'critical' ? true : undefined;
+    }, 10_000);
     await eventually(async () => (deliveries(robotId, 'robot.sla_at_risk').length > 0 ? true : undefined));
     expect(deliveries(robotId, 'robot.sla_at_risk')[0]?.data).toMatchObject({
       robotId,
@@ -147,6 +151,8 @@ describe('a robot with a deadline', () => {
       'deadline missed; waiting for a person to approve before step third',
     );
     expect(waiting.progress?.steps.map((step) => step.status)).toEqual(['completed', 'completed', 'pending']);
+    // The webhook goes out beside the robot (not awaited): it may arrive after the robot waits.
+    await eventually(async () => (deliveries(robotId, 'robot.sla_missed').length > 0 ? true : undefined));
     expect(deliveries(robotId, 'robot.sla_missed')).toHaveLength(1);
     expect(await inbox(robotId)).toMatchObject({
       status: 'awaiting_approval',
@@ -184,8 +190,8 @@ describe('a robot with a deadline', () => {
     expect((await system.api.post(`/v1/robots/${robotId}/pause`)).status).toBe(202);
     const paused = await until(robotId, (view) => view.status === 'paused' && view.sla?.state === 'missed');
     expect(paused.priority).toBe('critical');
-    expect(deliveries(robotId, 'robot.sla_at_risk')).toHaveLength(1);
     await eventually(async () => (deliveries(robotId, 'robot.sla_missed').length > 0 ? true : undefined));
+    expect(deliveries(robotId, 'robot.sla_at_risk')).toHaveLength(1);
 
     expect((await system.api.post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
     await until(robotId, (view) => view.status === 'awaiting_approval');
