@@ -1,3 +1,4 @@
+import { buildOpenApiDocument } from '../../api/openapi';
 import { createRobotBody } from '../../api/schemas';
 import { robotTypeRegistrationSchema } from '../../core/robot-types';
 import { planSla, riskPoint } from '../../core/sla';
@@ -81,5 +82,23 @@ describe('request shapes', () => {
     for (const sla of ['0s', '400d', 'quick', '']) {
       expect(robotTypeRegistrationSchema.safeParse({ ...type, sla }).success).toBe(false);
     }
+  });
+});
+
+describe('OpenAPI', () => {
+  it("documents deadline and sla on creation and the robot's sla", () => {
+    const document = buildOpenApiDocument('test') as unknown as {
+      paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+      components: { schemas: { Robot: { properties: Record<string, unknown> } } };
+    };
+    const body = document.paths['/v1/robots']?.post?.requestBody.content['application/json']?.schema as {
+      properties: Record<string, { format?: string; pattern?: string }>;
+    };
+    expect(body.properties.deadline?.format).toBe('date-time');
+    expect(body.properties.sla?.pattern).toBeDefined();
+    expect(document.components.schemas.Robot.properties.sla).toMatchObject({
+      type: ['object', 'null'],
+      properties: { state: { enum: ['on_track', 'at_risk', 'missed', 'met'] } },
+    });
   });
 });
