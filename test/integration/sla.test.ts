@@ -203,6 +203,30 @@ describe('a robot with a deadline', () => {
     expect(failed.sla?.state).toBe('missed');
   }, 60_000);
 
+  it('keeps its timers while parked', async () => {
+    // A step that times out on its only attempt parks the robot (ADR 0007).
+    const type = await system.api.post('/v1/robot-types').send({
+      name: 'sla-park',
+      steps: [
+        { name: 'slow', kind: 'noop', timeoutSeconds: 1, retry: { maximumAttempts: 1 } },
+        { name: 'after', kind: 'noop' },
+      ],
+    });
+    expect(type.status).toBe(201);
+    const res = await system.api
+      .post('/v1/robots')
+      .send({ type: 'sla-park', input: { holdMs: 5000 }, sla: '3s' });
+    expect(res.status).toBe(201);
+    const robotId = res.body.robotId as string;
+    const parked = await until(robotId, (view) => view.status === 'parked' && view.sla?.state === 'missed');
+    expect(parked.priority).toBe('critical');
+    await eventually(async () => (deliveries(robotId, 'robot.sla_missed').length > 0 ? true : undefined));
+    expect(deliveries(robotId, 'robot.sla_at_risk')).toHaveLength(1);
+    expect((await system.api.post(`/v1/robots/${robotId}/cancel`)).status).toBe(202);
+    const cancelled = await until(robotId, (view) => view.status === 'cancelled');
+    expect(cancelled.sla?.state).toBe('missed');
+  }, 60_000);
+
   it('a verdict at an approval step after the deadline serves as the review', async () => {
     const res = await system.api
       .post('/v1/robots')
