@@ -11,7 +11,7 @@ import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/ro
 import type { DatabaseHandle } from '../db/client';
 import type { ModuleServices } from '../db/module-services';
 import { RobotTypesRepository } from '../db/robot-types.repository';
-import type { RobotsRepository } from '../db/robots.repository';
+import { type RobotsRepository, slaOf } from '../db/robots.repository';
 import { robots as robotsTable } from '../db/schema';
 
 export interface MaintenanceDeps {
@@ -170,7 +170,15 @@ export function createMaintenanceActivities({
             closed.push({ robotId: row.robotId, status: 'failed' });
             continue;
           }
-          const args = robotWorkflowArgs(config, row.robotId, definition, row.inputData, row.priority);
+          const args = robotWorkflowArgs(
+            config,
+            row.robotId,
+            definition,
+            row.inputData,
+            row.priority,
+            undefined,
+            slaOf(row),
+          );
           await client.workflow
             .start(ROBOT_WORKFLOW, robotStartOptions(args, config.CONTROL_TASK_QUEUE))
             .catch((startErr: unknown) => {

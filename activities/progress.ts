@@ -1,7 +1,7 @@
 import { completenessFromOutput } from '../core/completeness';
 import type { CircuitState } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
-import { robotDuration, robotsFinished, stepDuration } from '../core/metrics';
+import { robotDuration, robotSla, robotsFinished, stepDuration } from '../core/metrics';
 import type { NotificationEvent } from '../core/notification-events';
 import { INITIAL_PERFORMANCE, recordOutcome } from '../core/performance';
 import type { ExecutionState, RobotProgress, RobotStatus } from '../core/robot';
@@ -39,6 +39,8 @@ export interface ProgressRecord {
   error?: string | null;
   processingTimeMs?: number;
   stepOutcome?: StepOutcome;
+  /** The robot's SLA changed state (progress.sla): notify that instead of the status. */
+  slaEvent?: 'at_risk' | 'missed';
 }
 
 const executionStateOf: Record<RobotStatus, ExecutionState> = {
@@ -61,6 +63,11 @@ const ROBOT_EVENTS: Partial<Record<RobotStatus, NotificationEvent>> = {
   cancelled: 'robot.cancelled',
   parked: 'robot.parked',
   awaiting_approval: 'robot.awaiting_approval',
+};
+
+const SLA_EVENTS: Record<NonNullable<ProgressRecord['slaEvent']>, NotificationEvent> = {
+  at_risk: 'robot.sla_at_risk',
+  missed: 'robot.sla_missed',
 };
 
 export function createProgressActivities({
@@ -117,6 +124,9 @@ export function createProgressActivities({
           );
         }
       }
+      if (record.slaEvent === 'missed') robotSla.inc({ type: progress.robotType, outcome: 'missed' });
+      if (progress.status === 'completed' && progress.sla?.state === 'met')
+        robotSla.inc({ type: progress.robotType, outcome: 'met' });
       if (record.stepOutcome) {
         const { moduleName, ok, latencyMs } = record.stepOutcome;
         stepDuration.observe({ module: moduleName, outcome: ok ? 'ok' : 'failed' }, latencyMs / 1000);
@@ -142,7 +152,7 @@ export function createProgressActivities({
         cached,
         record.stepOutcome ? applyOutcome(record.stepOutcome) : null,
       ]);
-      const event = ROBOT_EVENTS[progress.status];
+      const event = record.slaEvent ? SLA_EVENTS[record.slaEvent] : ROBOT_EVENTS[progress.status];
       const notify =
         event && hasSubscribers
           ? await hasSubscribers(event, progress.robotType).catch((err: unknown) => {

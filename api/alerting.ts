@@ -52,9 +52,10 @@ export class AlertEvaluator {
   /** What this process measures now: instance rules from its metrics, global ones from Postgres. */
   async observe(): Promise<Observation[]> {
     const window = await this.deps.windows.next();
-    const [modules, parked] = await Promise.all([
+    const [modules, parked, slaAtRisk] = await Promise.all([
       this.deps.alerts.moduleHealth(),
       this.deps.alerts.parkedRobots(),
+      this.deps.alerts.slaAtRiskRobots(),
     ]);
     return [
       { rule: 'api_latency_p99', subject: this.subject, value: window.latencyP99Ms },
@@ -67,6 +68,7 @@ export class AlertEvaluator {
         value: m.healthy ? 0 : 1,
       })),
       { rule: 'robots_parked', subject: 'robots', value: parked },
+      { rule: 'sla_at_risk', subject: 'robots', value: slaAtRisk },
     ];
   }
 

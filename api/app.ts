@@ -6,7 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { type Config, loadBalancerWeights } from '../core/config';
 import { LocalDocumentStore } from '../core/document-store';
 import type { Logger } from '../core/logger';
-import { metricsRegistry, setRobotCountSource } from '../core/metrics';
+import { metricsRegistry, setRobotCountSource, setSlaAtRiskSource } from '../core/metrics';
 import type { RobotEvents } from '../core/robot-events';
 import { configureBuiltInRobotTypes } from '../core/robot-types';
 import { SsrfGuard } from '../core/ssrf-guard';
@@ -122,6 +122,7 @@ export function createApiServices(deps: AppDeps): ApiServices {
     cache.manager,
   );
   setRobotCountSource(() => robotsRepository.countByStatusAndType());
+  setSlaAtRiskSource(() => robotsRepository.countSlaAtRisk());
   return { robotsService, modulesService, robotTypesService, robotControlService, approvalsService };
 }
 

@@ -10,6 +10,8 @@ export interface ApprovalItem {
   robotId: string;
   type: string;
   status: RobotStatus;
+  /** `sla-missed`: the robot passed its deadline and waits for a person before `step` (docs/sla.md). */
+  reason: 'approval-step' | 'sla-missed';
   step: string | null;
   waitingSince: string | null;
   deadline: string | null;
@@ -47,6 +49,7 @@ export class ApprovalsService {
           robotId: row.robotId,
           type: row.robotType,
           status: row.status,
+          reason: approval?.reason ?? 'approval-step',
           step: approval?.step ?? null,
           waitingSince: approval?.since ?? null,
           deadline: approval?.deadline ?? null,

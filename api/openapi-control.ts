@@ -22,12 +22,13 @@ const summaries = {
 const approvals = (problem: object) => ({
   '/v1/approvals': {
     get: {
-      summary: 'Robots waiting for a person at an approval step, newest first',
+      summary:
+        'Robots waiting for a person, newest first: at an approval step (reason approval-step) or past their deadline (reason sla-missed)',
       parameters: queryParameters(listApprovalsQuery),
       responses: {
         '200': {
           description:
-            '{ items: [{robotId, type, status, step, waitingSince, deadline, escalated, data {input, outputs}, links}], nextCursor }',
+            '{ items: [{robotId, type, status, reason, step, waitingSince, deadline, escalated, data {input, outputs}, links}], nextCursor }; reason: approval-step | sla-missed (step is then the step the robot waits before)',
           content: { 'application/json': { schema: { type: 'object' } } },
         },
         '400': problem,

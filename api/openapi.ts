@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROBOT_STATUSES } from '../core/robot';
+import { SLA_STATES } from '../core/sla';
 import { robotControlPaths } from './openapi-control';
 import { problem, queryParameters } from './openapi-parts';
 import { robotTypePaths } from './openapi-robot-types';
@@ -354,6 +355,16 @@ export function buildOpenApiDocument(version: string) {
             processingTimeMs: { type: ['integer', 'null'] },
             retryCount: { type: 'integer' },
             completenessScore: { type: ['number', 'null'] },
+            sla: {
+              type: ['object', 'null'],
+              description:
+                'A robot with a deadline (docs/sla.md): at riskAt it is raised to critical and people are told; past the deadline a person must approve it',
+              properties: {
+                deadline: { type: 'string', format: 'date-time' },
+                riskAt: { type: 'string', format: 'date-time' },
+                state: { type: 'string', enum: [...SLA_STATES] },
+              },
+            },
             createdAt: { type: 'string', format: 'date-time' },
             updatedAt: { type: 'string', format: 'date-time' },
             links: {

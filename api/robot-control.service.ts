@@ -20,7 +20,7 @@ import {
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
-import { type RobotsRepository, toRobotView } from '../db/robots.repository';
+import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
 import {
   type ApprovalDecision,
   approveUpdate,
@@ -166,6 +166,7 @@ export class RobotControlService {
       row.inputData,
       row.priority,
       resumeFrom,
+      slaOf(row),
     );
     try {
       const started = await this.withDeadline(() =>

@@ -21,11 +21,12 @@ import {
   robotWorkflowArgs,
 } from '../core/robot-workflow';
 import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/search-attributes';
+import { planSla, type RobotSla } from '../core/sla';
 import { stableStringify } from '../core/stable-json';
 import type { StatusCache } from '../core/status-cache';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
-import { type RobotsRepository, toRobotView } from '../db/robots.repository';
+import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
 import type { RobotExecuteRow, RobotRow } from '../db/schema';
 import { decodeCursor, encodeCursor } from './cursor';
 import type { CreateRobotBody, ListRobotsQuery } from './schemas';
@@ -33,7 +34,7 @@ import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 export type RobotSource = 'cache' | 'database' | 'temporal';
 
 export interface RobotsServiceDeps {
-  config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'TEMPORAL_RPC_TIMEOUT_MS'> & RobotArgsConfig;
+  config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'TEMPORAL_RPC_TIMEOUT_MS' | 'SLA_RISK_SHARE'> & RobotArgsConfig;
   temporal: Client;
   robots: RobotsRepository;
   executions: ExecutionsRepository;
@@ -97,6 +98,11 @@ export class RobotsService {
         errors: [{ field: 'body.type', message: `unknown robot type "${body.type}"` }],
       });
     }
+    const plan = planSla(new Date(), body, definition.sla, this.deps.config.SLA_RISK_SHARE);
+    if ('problem' in plan) {
+      const { field, message } = plan.problem;
+      throw new ValidationError(`${field}: ${message}`, { errors: [{ field, message }] });
+    }
     const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
     const { robots, guard } = this.deps;
     const inserted = await guard.run(() =>
@@ -109,6 +115,13 @@ export class RobotsService {
         idempotencyKey: idempotencyKey ?? null,
         requestHash,
         createdByKeyId,
+        ...(plan.sla
+          ? {
+              deadline: new Date(plan.sla.deadline),
+              slaRiskAt: new Date(plan.sla.riskAt),
+              slaState: plan.sla.state,
+            }
+          : {}),
       }),
     );
     const row =
@@ -123,7 +136,16 @@ export class RobotsService {
 
     try {
       await this.startWorkflow(
-        robotWorkflowArgs(this.deps.config, row.robotId, definition, body.input, body.priority),
+        // From the row: a repeated Idempotency-Key keeps the first request's deadline.
+        robotWorkflowArgs(
+          this.deps.config,
+          row.robotId,
+          definition,
+          body.input,
+          body.priority,
+          undefined,
+          slaOf(row),
+        ),
       );
     } catch (err) {
       // Nothing half-made stays behind: a new robot whose workflow could not start is removed.
@@ -207,7 +229,7 @@ export class RobotsService {
         this.deps.temporal.workflow.getHandle(robotId).describe(),
       );
       const attributes = description.typedSearchAttributes;
-      const memo = (description.memo ?? {}) as { robotTypeVersion?: number };
+      const memo = (description.memo ?? {}) as { robotTypeVersion?: number; sla?: RobotSla };
       const priority = attributes.get(RobotPriorityKey);
       const startedAt = description.startTime.toISOString();
       return {
@@ -225,6 +247,8 @@ export class RobotsService {
         processingTimeMs: null,
         retryCount: 0,
         completenessScore: null,
+        // The memo holds the SLA as planned and as last changed by the workflow.
+        sla: memo.sla ?? null,
         createdAt: startedAt,
         updatedAt: startedAt,
       };

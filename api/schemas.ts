@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SCOPES } from '../core/api-keys';
+import { DURATION_PATTERN } from '../core/durations';
 import { EMAIL_ADDRESS } from '../core/email-notification';
 import { NOTIFICATION_EVENTS } from '../core/notification-events';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
@@ -22,6 +23,16 @@ export const createRobotBody = z
       .transform((input) => stripControlCharsDeep(input) as Record<string, unknown>)
       .describe('Input data for the pipeline'),
     priority: z.enum(ROBOT_PRIORITIES).default('normal'),
+    // Checked against the clock in the service (planSla): in the future, at most 365 days ahead.
+    deadline: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('When the robot must be done (ISO 8601, 1 s to 365 d ahead); or give `sla`'),
+    sla: z
+      .string()
+      .regex(DURATION_PATTERN, 'a duration like 90s, 30m, 4h or 2d')
+      .optional()
+      .describe("Time allowed from now, like `4h` (1s to 365d); default: the robot type's `sla`"),
   })
   .strict();
 export type CreateRobotBody = z.infer<typeof createRobotBody>;

@@ -43,7 +43,13 @@ export class ApiClient {
   }
 
   createRobot(
-    body: { type: string; input: Record<string, unknown>; priority?: string },
+    body: {
+      type: string;
+      input: Record<string, unknown>;
+      priority?: string;
+      sla?: string;
+      deadline?: string;
+    },
     idempotencyKey?: string,
   ) {
     return this.request<RobotResponse>(

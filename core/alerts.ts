@@ -102,5 +102,13 @@ export function defaultAlertRules(config: Config): AlertRule[] {
       resolveAt: 0.5,
       description: 'robots parked, waiting for an operator to resume them',
     },
+    {
+      name: 'sla_at_risk',
+      severity: 'warning',
+      direction: 'above',
+      alertAt: 0.5,
+      resolveAt: 0.5,
+      description: 'unfinished robots past their SLA risk point or deadline',
+    },
   ];
 }

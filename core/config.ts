@@ -181,6 +181,9 @@ const schema = z
     // Approval steps: how long they wait for a person, then again after escalation (step params override).
     APPROVAL_TIMEOUT: duration.prefault('24h'),
     APPROVAL_ESCALATION_TIMEOUT: duration.prefault('24h'),
+    // SLA (docs/sla.md): a robot with a deadline is at risk once this share of its SLA is left
+    // (0.2 of a 4h SLA: 48 min before the deadline); it is then raised to critical and people are told.
+    SLA_RISK_SHARE: z.coerce.number().gt(0).lt(1).default(0.2),
 
     // Documents (POST /v1/documents): content-addressed files under DOCUMENTS_DIR; uploads over
     // DOCUMENT_MAX_BYTES are refused (413), images declaring more pixels than DOCUMENT_MAX_PIXELS too

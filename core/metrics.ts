@@ -174,6 +174,33 @@ new Gauge({
   },
 });
 
+export const robotSla = new Counter({
+  name: 'rpa_robot_sla_total',
+  help: 'Robots with a deadline by type and outcome: met (completed in time) or missed (deadline passed).',
+  labelNames: ['type', 'outcome'] as const,
+  registers,
+});
+
+/** Unfinished robots at risk or past their deadline, counted in Postgres when scraped. */
+let slaAtRiskCounts: (() => Promise<{ state: string; type: string; count: number }[]>) | null = null;
+export function setSlaAtRiskSource(source: typeof slaAtRiskCounts): void {
+  slaAtRiskCounts = source;
+}
+
+new Gauge({
+  name: 'rpa_robots_sla_at_risk',
+  help: 'Unfinished robots past their SLA risk point (state at_risk) or deadline (state missed), by type.',
+  labelNames: ['state', 'type'] as const,
+  registers,
+  async collect() {
+    this.reset();
+    if (!slaAtRiskCounts) return;
+    for (const row of await slaAtRiskCounts().catch(() => [])) {
+      this.set({ state: row.state, type: row.type }, row.count);
+    }
+  },
+});
+
 export const moduleSteps = new Counter({
   name: 'rpa_module_steps_total',
   help: 'Steps a module worker ran, by module, step activity and outcome (served by the worker).',

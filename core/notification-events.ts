@@ -8,6 +8,8 @@ export const NOTIFICATION_EVENTS = [
   'robot.awaiting_approval',
   /** Sent by a robot's `notify` step, with its templated message. */
   'robot.notified',
+  'robot.sla_at_risk',
+  'robot.sla_missed',
   'alert.fired',
   'alert.resolved',
 ] as const;

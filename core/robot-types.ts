@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './durations';
+import { DURATION_PATTERN, parseDuration } from './durations';
 
 const MAX_WAIT_MS = 365 * 86_400_000;
 
@@ -58,6 +58,15 @@ const robotTypeFields = {
     .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter'),
   description: z.string().max(500).default(''),
   steps: z.array(stepDefinitionSchema).min(1).max(100),
+  /** Default SLA of its robots (docs/sla.md), like `4h`; a robot's own deadline or sla overrides it. */
+  sla: z
+    .string()
+    .regex(DURATION_PATTERN, 'a duration like 90s, 30m, 4h or 2d')
+    .refine((value) => {
+      const ms = parseDuration(value) ?? 0;
+      return ms >= 1000 && ms <= MAX_WAIT_MS;
+    }, 'must be a duration from 1s to 365d')
+    .optional(),
 };
 
 function uniqueStepNames(type: { steps: StepDefinition[] }, ctx: z.RefinementCtx): void {

@@ -1,6 +1,7 @@
 import type { RobotPriority, StepProgress } from './robot';
 import type { RobotTypeDefinition } from './robot-types';
 import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from './search-attributes';
+import type { RobotSla } from './sla';
 
 // How a robot's workflow is started, shared by the API (creation) and the reconciler (restarts).
 
@@ -37,6 +38,8 @@ export interface RobotWorkflowInput {
   approval?: { timeoutMs: number; escalationMs: number };
   /** A retry of a failed robot: a new run that continues where the failed one stopped. */
   resumeFrom?: ResumePoint;
+  /** The robot's deadline and risk point, planned by the API at creation (docs/sla.md). */
+  sla?: RobotSla;
 }
 
 /** Where a retried robot continues: the failed step, with the earlier steps' progress and outputs. */
@@ -78,6 +81,7 @@ export function robotStartOptions(args: RobotWorkflowInput, taskQueue: string) {
       robotTypeVersion: args.definition.version,
       priority: args.priority,
       summary: `${args.definition.name} robot (${args.definition.steps.length} steps)`,
+      ...(args.sla ? { sla: args.sla } : {}),
     },
   };
 }
@@ -99,6 +103,7 @@ export function robotWorkflowArgs(
   input: Record<string, unknown>,
   priority: RobotPriority,
   resumeFrom?: ResumePoint,
+  sla?: RobotSla | null,
 ): RobotWorkflowInput {
   return {
     robotId,
@@ -114,5 +119,6 @@ export function robotWorkflowArgs(
     parkTimeoutMs: config.ROBOT_PARK_TIMEOUT,
     approval: { timeoutMs: config.APPROVAL_TIMEOUT, escalationMs: config.APPROVAL_ESCALATION_TIMEOUT },
     ...(resumeFrom ? { resumeFrom } : {}),
+    ...(sla ? { sla } : {}),
   };
 }

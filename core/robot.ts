@@ -1,4 +1,5 @@
 import type { CandidateScore, RoutingDecision } from './load-balancer';
+import type { RobotSla } from './sla';
 
 // Words of the robot domain shared by API, workflows, activities and the database.
 
@@ -46,6 +47,8 @@ export interface StepProgress {
 /** A robot waiting for a person (an `approval` step): what `GET /v1/approvals` lists. */
 export interface ApprovalWait {
   step: string;
+  /** Why a person is asked: the SLA review of a robot past its deadline (absent: an approval step). */
+  reason?: 'sla-missed';
   since: string;
   /** When the current wait ends: escalation first, then failure. */
   deadline: string;
@@ -88,6 +91,8 @@ export interface RobotProgress {
   approval?: ApprovalWait;
   /** A pause was asked for and takes effect before the next step. */
   pauseRequested?: boolean;
+  /** The robot's deadline, risk point and SLA state (robots with a deadline, docs/sla.md). */
+  sla?: RobotSla;
 }
 
 export function isTerminal(status: RobotStatus): boolean {
@@ -111,6 +116,8 @@ export interface RobotView {
   processingTimeMs: number | null;
   retryCount: number;
   completenessScore: number | null;
+  /** Deadline, risk point and SLA state; null for a robot without a deadline. */
+  sla: RobotSla | null;
   createdAt: string;
   updatedAt: string;
 }

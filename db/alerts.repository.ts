@@ -1,4 +1,5 @@
-import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import { TERMINAL_STATUSES } from '../core/robot';
 import type { Database } from './client';
 import { type AlertRow, alerts, moduleRegistry, robots } from './schema';
 
@@ -81,6 +82,20 @@ export class AlertsRepository {
       .select({ n: sql<number>`count(*)::int` })
       .from(robots)
       .where(eq(robots.status, 'parked'));
+    return row?.n ?? 0;
+  }
+
+  /** Unfinished robots past their risk point or their deadline (the sla_at_risk rule). */
+  async slaAtRiskRobots(): Promise<number> {
+    const [row] = await this.readDb
+      .select({ n: sql<number>`count(*)::int` })
+      .from(robots)
+      .where(
+        and(
+          inArray(robots.slaState, ['at_risk', 'missed']),
+          notInArray(robots.status, [...TERMINAL_STATUSES]),
+        ),
+      );
     return row?.n ?? 0;
   }
 }

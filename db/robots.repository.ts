@@ -6,6 +6,7 @@ import {
   type RobotView,
   TERMINAL_STATUSES,
 } from '../core/robot';
+import type { RobotSla } from '../core/sla';
 import type { Database } from './client';
 import { type RobotRow, robots } from './schema';
 
@@ -18,6 +19,9 @@ export interface NewRobot {
   idempotencyKey: string | null;
   requestHash: string | null;
   createdByKeyId?: string | null;
+  deadline?: Date | null;
+  slaRiskAt?: Date | null;
+  slaState?: RobotSla['state'] | null;
 }
 
 export interface RobotListQuery {
@@ -136,6 +140,21 @@ export class RobotsRepository {
       .groupBy(robots.status, robots.robotType);
   }
 
+  /** Unfinished robots at risk of missing or past their deadline, per type and SLA state (a gauge). */
+  async countSlaAtRisk(): Promise<{ state: string; type: string; count: number }[]> {
+    const rows = await this.readDb
+      .select({ state: robots.slaState, type: robots.robotType, count: sql<number>`count(*)::int` })
+      .from(robots)
+      .where(
+        and(
+          inArray(robots.slaState, ['at_risk', 'missed']),
+          notInArray(robots.status, [...TERMINAL_STATUSES]),
+        ),
+      )
+      .groupBy(robots.slaState, robots.robotType);
+    return rows.map((row) => ({ state: row.state ?? 'unknown', type: row.type, count: row.count }));
+  }
+
   /** Robots not yet finished, newest first: what cache warming loads. */
   async listActive(limit: number): Promise<RobotRow[]> {
     return this.readDb
@@ -185,6 +204,8 @@ export class RobotsRepository {
       ...(update.processingTimeMs !== undefined ? { processingTimeMs: update.processingTimeMs } : {}),
       ...(update.completenessScore !== undefined ? { completenessScore: update.completenessScore } : {}),
       ...(update.retryCount !== undefined ? { retryCount: update.retryCount } : {}),
+      // A robot with a deadline: its SLA state, and the priority its risk point may have raised.
+      ...(progress.sla ? { slaState: progress.sla.state, priority: progress.priority } : {}),
     };
     const rows = await this.db
       .insert(robots)
@@ -220,7 +241,14 @@ export function toRobotView(row: RobotRow, fullProgress: RobotProgress | null): 
     processingTimeMs: row.processingTimeMs,
     retryCount: row.retryCount,
     completenessScore: row.completenessScore,
+    sla: slaOf(row),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
+}
+
+/** The SLA stored on a robot's row; null for a robot without a deadline. */
+export function slaOf(row: RobotRow): RobotSla | null {
+  if (!row.deadline || !row.slaRiskAt || !row.slaState) return null;
+  return { deadline: row.deadline.toISOString(), riskAt: row.slaRiskAt.toISOString(), state: row.slaState };
 }

@@ -14,10 +14,12 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { EXECUTION_STATES, ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
+import { SLA_STATES } from '../core/sla';
 
 export const robotStatus = pgEnum('robot_status', ROBOT_STATUSES);
 export const robotPriority = pgEnum('robot_priority', ROBOT_PRIORITIES);
 export const executionState = pgEnum('execution_state', EXECUTION_STATES);
+export const slaState = pgEnum('sla_state', SLA_STATES);
 export const performanceTier = pgEnum('performance_tier', ['bronze', 'silver', 'gold', 'platinum']);
 export const healthStatus = pgEnum('health_status', ['healthy', 'degraded', 'unhealthy', 'unknown']);
 
@@ -68,6 +70,10 @@ export const robots = pgTable(
     requestHash: text('request_hash'),
     // The API key that created the robot (null for robots started outside the API).
     createdByKeyId: uuid('created_by_key_id'),
+    // SLA (docs/sla.md): all three set together, or none for a robot without a deadline.
+    deadline: timestamp('deadline', { withTimezone: true, precision: 3 }),
+    slaRiskAt: timestamp('sla_risk_at', { withTimezone: true, precision: 3 }),
+    slaState: slaState('sla_state'),
     ...timestamps,
   },
   (table) => [
@@ -78,6 +84,10 @@ export const robots = pgTable(
     index('robots_type_created_idx').on(table.robotType, table.createdAt.desc(), table.robotId.desc()),
     index('robots_module_status_idx').on(table.moduleName, table.status),
     index('robots_key_status_idx').on(table.createdByKeyId, table.status),
+    // The sla_at_risk alert and gauge count the few robots at risk or past their deadline.
+    index('robots_sla_state_idx')
+      .on(table.slaState, table.status)
+      .where(sql`sla_state in ('at_risk', 'missed')`),
   ],
 );
 

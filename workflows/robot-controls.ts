@@ -1,6 +1,7 @@
 import { ApplicationFailure, condition, setHandler, upsertMemo } from '@temporalio/workflow';
 import { parseDuration } from '../core/durations';
 import {
+  type ApprovalWait,
   isTerminal,
   type RobotProgress,
   type RobotStatus,
@@ -164,6 +165,8 @@ export class RobotControls {
     data: Record<string, unknown>,
     outputs: Record<string, Record<string, unknown>>,
     defaults: { timeoutMs: number; escalationMs: number },
+    /** `sla-missed`: not an approval step but the review of a robot past its deadline (docs/sla.md). */
+    reason?: ApprovalWait['reason'],
   ): Promise<Verdict & { escalated: boolean }> {
     const timeoutMs = parseDuration(step.params.timeout) ?? defaults.timeoutMs;
     const escalationMs = parseDuration(step.params.escalationTimeout) ?? defaults.escalationMs;
@@ -174,8 +177,12 @@ export class RobotControls {
       deadline: new Date(since.getTime() + timeoutMs).toISOString(),
       escalated: false,
       data: { input: { ...data }, outputs: { ...outputs } },
+      ...(reason ? { reason } : {}),
     };
-    this.progress.reason = `waiting for approval of step ${step.name}`;
+    this.progress.reason =
+      reason === 'sla-missed'
+        ? `deadline missed; waiting for a person to approve before step ${step.name}`
+        : `waiting for approval of step ${step.name}`;
     await this.record('awaiting_approval');
     let decided = await condition(() => this.verdict !== null, timeoutMs);
     if (!decided) {

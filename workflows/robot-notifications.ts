@@ -43,6 +43,7 @@ export async function notifyRobotEvent(
         currentStep: progress.currentStep,
         reason: progress.reason ?? null,
         retryCount: progress.retryCount,
+        ...(progress.sla ? { sla: progress.sla } : {}),
         ...(extra.processingTimeMs !== undefined ? { processingTimeMs: extra.processingTimeMs } : {}),
         ...(extra.error ? { error: extra.error } : {}),
       },

@@ -25,6 +25,7 @@ import {
 } from './robot.definitions';
 import { RobotControls } from './robot-controls';
 import { notifyRobotEvent } from './robot-notifications';
+import { SLA_PATCH, SlaWatch } from './robot-sla';
 import {
   businessFailure,
   checkRequiredOutputs,
@@ -100,10 +101,13 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
     }
   }
 
-  const record = async (
-    status: RobotStatus,
-    extra: { output?: Record<string, unknown>; error?: string | null; stepOutcome?: StepOutcome } = {},
-  ) => {
+  type RecordExtra = {
+    output?: Record<string, unknown>;
+    error?: string | null;
+    stepOutcome?: StepOutcome;
+    slaEvent?: 'at_risk' | 'missed';
+  };
+  const recordNow = async (status: RobotStatus, extra: RecordExtra = {}) => {
     progress.status = status;
     progress.sequence = (progress.sequence ?? 0) + 1;
     progress.stepsCompleted = steps.filter((step) => step.status === 'completed').length;
@@ -125,9 +129,27 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
     if (notify) await notifyRobotEvent(notify, progress, runId, { processingTimeMs, error: extra.error });
     return { processingTimeMs: processingTimeMs ?? 0, circuit };
   };
+  // With SLA timers the watcher records too: one record at a time, so a later snapshot is never
+  // overtaken by an earlier one in Postgres.
+  let serial: Promise<unknown> | null = null;
+  const record = (status: RobotStatus, extra: RecordExtra = {}) => {
+    if (!serial) return recordNow(status, extra);
+    const next = serial.then(() => recordNow(status, extra));
+    serial = next.catch(() => undefined);
+    return next;
+  };
 
   const controls = patched(CONTROLS_PATCH) ? new RobotControls(progress, record) : null;
   controls?.install();
+
+  const sla =
+    args.sla && controls && patched(SLA_PATCH)
+      ? new SlaWatch(Object.assign(progress, { sla: { ...args.sla } }), record)
+      : null;
+  if (sla) {
+    serial = Promise.resolve();
+    sla.start();
+  }
 
   const remember = (decision: StoredDecision, cause: StoredDecision['cause'], step?: string) => {
     const entry: StoredDecision = { ...decision, cause, ...(step ? { step } : {}) };
@@ -170,6 +192,17 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
       const state = steps[index];
       if (!state || (resume && index < resume.stepIndex)) continue;
       await controls?.gate();
+      // Past the deadline a person decides before the next step; an approval step is that person.
+      if (sla && controls && step.kind !== 'approval') {
+        const verdict = await sla.review(
+          controls,
+          step,
+          data,
+          outputs,
+          args.approval ?? DEFAULT_APPROVAL_WAITS,
+        );
+        if (verdict?.fields) Object.assign(data, verdict.fields);
+      }
       progress.currentStep = step.name;
       state.status = 'running';
       state.startedAt = new Date().toISOString();
@@ -211,6 +244,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
         );
         if (verdict.fields) Object.assign(data, verdict.fields);
         applyReviewCorrections(step, verdict.fields, outputs);
+        sla?.reviewed();
         outputs[step.name] = {
           approved: true,
           escalated: verdict.escalated,
@@ -230,7 +264,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
         state.moduleName = moduleName;
         const started = Date.now();
         try {
-          outputs[step.name] = await stepActivities(moduleName, step, policy)[kind]({
+          outputs[step.name] = await stepActivities(moduleName, step, policy, sla?.priorityKey)[kind]({
             robotId,
             step,
             input: data,
@@ -276,6 +310,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
 
     progress.currentStep = null;
     progress.reason = undefined;
+    sla?.finish(true);
     const { processingTimeMs } = await record('completed', {
       output: outputs,
       ...(lastOutcome ? { stepOutcome: lastOutcome } : {}),
@@ -291,6 +326,7 @@ export async function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWork
       running.error = reason;
     }
     progress.reason = reason;
+    sla?.finish(false);
     // Record the outcome even when the workflow itself is being cancelled.
     await CancellationScope.nonCancellable(() =>
       record(cancelled ? 'cancelled' : 'failed', { error: reason, output: outputs }),

@@ -6,8 +6,15 @@ import type { StepPolicy } from './robot.definitions';
 
 // How the robot workflow dispatches a step to a module and reads the ways a step can fail.
 
-export function stepActivities(moduleName: string, step: StepDefinition, policy: StepPolicy): StepActivities {
+export function stepActivities(
+  moduleName: string,
+  step: StepDefinition,
+  policy: StepPolicy,
+  /** A raised priority (a robot past its SLA risk point); without it the run's own priority applies. */
+  priorityKey?: number,
+): StepActivities {
   return proxyActivities<StepActivities>({
+    ...(priorityKey !== undefined ? { priority: { priorityKey } } : {}),
     taskQueue: moduleTaskQueue(moduleName),
     // Not picked up in time = the module is dead, drained or overloaded: fail over (not retried here).
     scheduleToStartTimeout: `${policy.pickupTimeoutSeconds} seconds`,

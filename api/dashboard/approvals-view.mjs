@@ -130,6 +130,7 @@ function card(item, { api, onDone }) {
         ` ${item.type} · step ${item.step ?? '?'} `,
         statusBadge(item.status),
         item.escalated ? ' escalated' : '',
+        item.reason === 'sla-missed' ? ' · past its SLA deadline' : '',
       ),
       h('p', {}, `Waiting since ${formatTime(item.waitingSince)}; deadline ${formatTime(item.deadline)}.`),
       h('details', {}, h('summary', {}, 'Data'), jsonBlock(item.data ?? {})),

@@ -68,6 +68,11 @@ export function registerRobotCommands(program: Command): void {
     .description('start a robot of a type; prints the robot as JSON')
     .option('-i, --input <file>', 'JSON object file with the robot input (- for stdin)')
     .option('-p, --priority <priority>', 'low | normal | high | critical', 'normal')
+    .option(
+      '--sla <duration>',
+      'time allowed, like 4h: raised to critical at risk, a person decides once missed',
+    )
+    .option('--deadline <instant>', 'or the deadline itself, ISO 8601 (docs/sla.md)')
     .option('-k, --idempotency-key <key>', 'repeat-safe key: the same key returns the same robot')
     .option('-w, --wait', 'wait until the robot finishes, with a progress bar; exit 0 only if it completed')
     .option('--timeout <seconds>', 'how long --wait waits', '300')
@@ -77,6 +82,8 @@ export function registerRobotCommands(program: Command): void {
         options: {
           input?: string;
           priority: string;
+          sla?: string;
+          deadline?: string;
           idempotencyKey?: string;
           wait?: boolean;
           timeout: string;
@@ -85,7 +92,13 @@ export function registerRobotCommands(program: Command): void {
         guarded(async () => {
           const api = apiClient(robots.opts<{ api?: string; apiKey?: string }>());
           const created = await api.createRobot(
-            { type, input: readInput(options.input), priority: options.priority },
+            {
+              type,
+              input: readInput(options.input),
+              priority: options.priority,
+              ...(options.sla !== undefined ? { sla: options.sla } : {}),
+              ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+            },
             options.idempotencyKey,
           );
           if (!options.wait) {

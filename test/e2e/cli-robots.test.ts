@@ -68,6 +68,26 @@ describe('rpa robots', () => {
     expect(JSON.parse(result.stdout).status).toBe('failed');
   });
 
+  it('create --sla gives the robot a deadline; a bad one exits 2', async () => {
+    const result = await run([
+      'robots',
+      'create',
+      'demo',
+      '--input',
+      inputFile({ text: 'x' }),
+      '--sla',
+      '2h',
+    ]);
+    expect(result.code).toBe(0);
+    const robot = JSON.parse(result.stdout);
+    const ahead = Date.parse(robot.sla.deadline) - Date.parse(robot.createdAt);
+    expect(ahead).toBeGreaterThan(7_190_000);
+    expect(ahead).toBeLessThanOrEqual(7_201_000);
+    const bad = await run(['robots', 'create', 'demo', '--deadline', '2001-01-01T00:00:00Z']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('body.deadline');
+  });
+
   it('exits 2 with the API problem on bad input', async () => {
     const result = await run(['robots', 'create', 'no-such-type']);
     expect(result.code).toBe(2);

@@ -48,6 +48,7 @@ function view(robotId: string, status: RobotView['status']): RobotView {
     output: null,
     progress: null,
     routing: [],
+    sla: null,
     error: null,
     processingTimeMs: null,
     retryCount: 0,

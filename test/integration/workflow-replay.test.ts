@@ -31,8 +31,11 @@ async function runRobot(
   type = 'demo',
   /** Drives the robot while it runs (pause, resume, approve…). */
   drive: (robotId: string) => Promise<void> = async () => undefined,
+  /** More fields of the creation body (a deadline). */
+  body: Record<string, unknown> = {},
 ) {
-  const created = await system.api.post('/v1/robots').send({ type, input });
+  const created = await system.api.post('/v1/robots').send({ type, input, ...body });
+  expect(created.status).toBe(201);
   await drive(created.body.robotId);
   const handle = system.temporal.workflow.getHandle(created.body.robotId);
   await handle.result().catch(() => undefined);
@@ -122,6 +125,23 @@ describe('workflow replay', () => {
     expect(robot.body.output.tell).toMatchObject({ message: 'reviewed ok', subscribers: 0 });
     await Worker.runReplayHistory(bundle(), reviewed, 'reviewed');
     record('approval-when-notify.json', reviewed);
+  });
+
+  it('replays a run past its SLA deadline, approved by a person', async () => {
+    // Default risk share 0.2: at risk after 2.4 s (first step), missed at 3 s (second step).
+    const late = await runRobot(
+      { holdMs: 2500 },
+      'noop-pipeline',
+      async (robotId) => {
+        await reach(robotId, 'awaiting_approval');
+        expect(
+          (await system.api.post(`/v1/robots/${robotId}/approve`).send({ comment: 'late' })).status,
+        ).toBe(202);
+      },
+      { sla: '3s' },
+    );
+    await Worker.runReplayHistory(bundle(), late, 'sla-missed');
+    record('sla-missed-approved.json', late);
   }, 60_000);
 
   // Recorded with RECORD_HISTORIES=1 by the test above, in the format of `temporal workflow show -o json`.
