@@ -6,8 +6,9 @@ import type { RobotProgress } from '../core/robot';
 /** Runs started before notifications replay without them (no marker in their history). */
 export const NOTIFY_PATCH = 'robot-notify-v1';
 
-// A normal activity (not local): deliveries can take minutes of retries with backoff.
-const notifications = proxyActivities<ControlActivities>({
+// A normal activity (not local): deliveries can take minutes of retries with backoff. Also the
+// notify step's (step-extras.ts).
+export const notifications = proxyActivities<ControlActivities>({
   startToCloseTimeout: '1 minute',
   retry: {
     initialInterval: '2 seconds',

@@ -1,8 +1,8 @@
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { ControlActivities } from '../activities/types';
+import { patched, workflowInfo } from '@temporalio/workflow';
 import { type ApprovalWhen, applyCorrections, approvalNeeded } from '../core/approval-condition';
-import { NOTIFY_MAX_ATTEMPTS } from '../core/notification-events';
 import type { StepDefinition } from '../core/robot-types';
+// On the control queue, where the notifier and its delivery rows are (as for robot events).
+import { notifications } from './robot-notifications';
 
 // Conditional approvals, reviewers' corrections and the notify step: workflow-side step behaviour
 // kept out of the step loop. Deterministic: the inputs are outputs already in history.
@@ -33,17 +33,6 @@ export function applyReviewCorrections(
   const output = outputs[target];
   if (output) outputs[target] = applyCorrections(output, fields);
 }
-
-// On the control queue, where the notifier and its delivery rows are (as for robot events).
-const notifications = proxyActivities<ControlActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: NOTIFY_MAX_ATTEMPTS,
-  },
-});
 
 /**
  * A notify step: the robot's subscribers of `robot.notified` get the templated message. A kind

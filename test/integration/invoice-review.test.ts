@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { verifyWebhook } from '../../core/webhook';
 import { createNotifier } from '../../db/notifier';
 import { fixture, textPdf } from '../support/document-samples';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
+import { type ReceivedHook, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // invoice-intake v2 end to end: a review only below INVOICE_APPROVAL_BELOW, the reviewer's
 // corrections reach the check and the output, and the notify step reaches a webhook and an email
@@ -17,27 +17,17 @@ import { eventually, startTestSystem, type TestSystem } from '../support/test-sy
 
 let system: TestSystem;
 let documentsDir: string;
-let receiver: http.Server;
+let receiver: WebhookReceiver;
 let sink: SMTPServer;
 let hookUrl = '';
-const hooks: { headers: http.IncomingHttpHeaders; body: string }[] = [];
+let hooks: ReceivedHook[] = [];
 const mails: { to: string[]; raw: string }[] = [];
 let hookSecret = '';
 let busyOnce = false;
 
 beforeAll(async () => {
-  receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      hooks.push({ headers: req.headers, body });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  receiver = await startWebhookReceiver();
+  ({ url: hookUrl, received: hooks } = receiver);
   sink = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -78,7 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await system?.close();
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  await receiver?.close();
   await new Promise<void>((resolve) => sink.close(() => resolve()));
   await rm(documentsDir, { recursive: true, force: true });
 });

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { temporal } from '@temporalio/proto';
 import { AlertEvaluator } from '../../api/alerting';
 import { defaultAlertRules } from '../../core/alerts';
@@ -10,6 +9,7 @@ import { RobotPriorityKey } from '../../core/search-attributes';
 import { AlertsRepository } from '../../db/alerts.repository';
 import { createNotifier } from '../../db/notifier';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // SLAs of a few seconds; SLA_RISK_SHARE 0.5 puts the risk point halfway to the deadline.
 
@@ -19,28 +19,17 @@ interface Delivery {
 }
 
 let system: TestSystem;
-let receiver: http.Server;
-const received: Delivery[] = [];
+let receiver: WebhookReceiver;
+/** Deliveries so far, parsed. */
+const allDeliveries = () => receiver.received.map((hook) => JSON.parse(hook.body) as Delivery);
 
 beforeAll(async () => {
-  receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      received.push(JSON.parse(body) as Delivery);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const address = receiver.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  receiver = await startWebhookReceiver();
   system = await startTestSystem({
     env: { NOTIFY_ALLOWED_HOSTS: '127.0.0.1', SLA_RISK_SHARE: '0.5', APPROVAL_TIMEOUT: '2m' },
   });
   const res = await system.api.post('/v1/notifications/subscriptions').send({
-    url: `http://127.0.0.1:${port}/hook`,
+    url: receiver.url,
     events: ['robot.sla_at_risk', 'robot.sla_missed', 'alert.fired'],
   });
   expect(res.status).toBe(201);
@@ -48,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await system?.close();
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  await receiver?.close();
 });
 
 async function create(body: Record<string, unknown>): Promise<string> {
@@ -69,7 +58,7 @@ function until(robotId: string, check: (view: RobotView) => boolean): Promise<Ro
 }
 
 function deliveries(robotId: string, event: string): Delivery[] {
-  return received.filter((d) => d.event === event && d.data.robotId === robotId);
+  return allDeliveries().filter((d) => d.event === event && d.data.robotId === robotId);
 }
 
 async function history(robotId: string): Promise<temporal.api.history.v1.IHistoryEvent[]> {
@@ -136,7 +125,7 @@ describe('a robot with a deadline', () => {
       value: 1,
     });
     await eventually(async () =>
-      received.some((d) => d.event === 'alert.fired' && d.data.alert?.rule === 'sla_at_risk')
+      allDeliveries().some((d) => d.event === 'alert.fired' && d.data.alert?.rule === 'sla_at_risk')
         ? true
         : undefined,
     );
@@ -261,7 +250,7 @@ describe('a robot with a deadline', () => {
     ).toEqual([{ sla_state: 'met' }]);
     // Give a stray notification the time to arrive before asserting there is none.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(received.filter((d) => d.data.robotId === robotId)).toEqual([]);
+    expect(allDeliveries().filter((d) => d.data.robotId === robotId)).toEqual([]);
     expect(await metricsRegistry.getSingleMetricAsString('rpa_robot_sla_total')).toMatch(
       /rpa_robot_sla_total\{type="noop-pipeline",outcome="met"\} [1-9]/,
     );

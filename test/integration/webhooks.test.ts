@@ -1,40 +1,24 @@
-import http from 'node:http';
 import { verifyWebhook } from '../../core/webhook';
 import { createNotifier } from '../../db/notifier';
 import { startTestSystem, type TestSystem } from '../support/test-system';
-
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
+import { type ReceivedHook, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 let system: TestSystem;
-let receiver: http.Server;
+let receiver: WebhookReceiver;
 let url = '';
-const received: Received[] = [];
+let received: ReceivedHook[] = [];
 // Scripted answers, first in first out; 200 when empty.
-const answers: number[] = [];
+let answers: number[] = [];
 
 beforeAll(async () => {
-  receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      received.push({ headers: req.headers, body });
-      res.writeHead(answers.shift() ?? 200).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const address = receiver.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/hook`;
+  receiver = await startWebhookReceiver();
+  ({ url, received, answers } = receiver);
   system = await startTestSystem({ module: false, env: { NOTIFY_ALLOWED_HOSTS: '127.0.0.1' } });
 });
 
 afterAll(async () => {
   await system?.close();
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  await receiver?.close();
 });
 
 async function subscribe(body: Record<string, unknown>) {
