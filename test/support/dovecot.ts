@@ -198,7 +198,7 @@ export async function startDovecot(users: DovecotUser[]): Promise<Dovecot> {
         const lock = await client.getMailboxLock(folder);
         try {
           const messages: { uid: number; flags: string[] }[] = [];
-          if ((client.mailbox && client.mailbox.exists) === 0) return messages;
+          if (client.mailbox && client.mailbox.exists === 0) return messages;
           for await (const message of client.fetch('1:*', { uid: true, flags: true })) {
             messages.push({ uid: message.uid, flags: [...(message.flags ?? [])] });
           }
