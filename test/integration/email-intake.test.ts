@@ -8,6 +8,7 @@ import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { SMTPServer } from 'smtp-server';
+import request from 'supertest';
 import { emailRobotId, PROCESSED_KEYWORD } from '../../activities/mailbox-monitor';
 import { createLogger } from '../../core/logger';
 import { mailboxWorkflowId } from '../../core/mailboxes';
@@ -334,5 +335,55 @@ describe('email intake', () => {
       .query<{ consecutiveFailures: number; lastError: string | null }>('mailboxState');
     expect(state.consecutiveFailures).toBeGreaterThanOrEqual(2);
     expect(state.lastError).toMatch(/ECONNREFUSED|connect/i);
+  }, 60_000);
+
+  it('lists the mailboxes with their monitor state (GET /v1/mailboxes, robots:read), never a password', async () => {
+    const res = await eventually(async () => {
+      const listed = await system.api.get('/v1/mailboxes');
+      const intake = listed.body.items?.find((m: { name: string }) => m.name === names.intake);
+      return intake?.monitor?.checkpoint ? listed : undefined;
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.items.map((m: { name: string }) => m.name)).toEqual(Object.values(names));
+    expect(JSON.stringify(res.body)).not.toContain(users.intake.password);
+    const intake = res.body.items[0];
+    expect(intake).toMatchObject({
+      host: '127.0.0.1',
+      port: dovecot.port,
+      user: 'intake',
+      folder: 'INBOX',
+      robotType: 'email-intake',
+      processed: 'move',
+      pollIntervalSeconds: 1,
+      monitor: {
+        workflowId: mailboxWorkflowId(names.intake),
+        status: 'RUNNING',
+        checkpoint: { uidValidity: expect.any(String), lastUid: 2 },
+        messagesReceived: 2,
+        consecutiveFailures: 0,
+        lastError: null,
+        alerts: { silent: false, unreachable: false },
+      },
+    });
+    expect(Date.parse(intake.monitor.lastMessageAt)).toBeGreaterThan(0);
+    const down = res.body.items[3];
+    expect(down.monitor.alerts.unreachable).toBe(true);
+
+    const reader = await system.security.keys.create({
+      name: 'reader',
+      scopes: ['robots:read'],
+      expiresAt: null,
+    });
+    const other = await system.security.keys.create({
+      name: 'modules',
+      scopes: ['modules:read'],
+      expiresAt: null,
+    });
+    const as = (key: string) =>
+      request(system.url).get('/v1/mailboxes').set('Authorization', `Bearer ${key}`);
+    expect((await as(reader.key)).status).toBe(200);
+    expect((await as(other.key)).status).toBe(403);
+    const documented = (await system.api.get('/openapi.json')).body.paths['/v1/mailboxes'];
+    expect(documented.get.summary).toContain('monitor');
   }, 60_000);
 });
