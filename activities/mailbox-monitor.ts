@@ -4,6 +4,7 @@ import { ImapFlow } from 'imapflow';
 import { type AddressObject, simpleParser } from 'mailparser';
 import type { DocumentsService } from '../api/documents.service';
 import type { RobotsService } from '../api/robots.service';
+import { createRobotBody } from '../api/schemas';
 import { ConflictError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { MailboxConfig } from '../core/mailboxes';
@@ -136,7 +137,8 @@ export function createMailboxActivities(deps: MailboxActivityDeps) {
     };
     try {
       const { created } = await deps.robotsService.create(
-        { type: mailbox.robotType, input, priority: 'normal' },
+        // The API's own body schema: the same defaults and control-character stripping as POST /v1/robots.
+        createRobotBody.parse({ type: mailbox.robotType, input }),
         `email:${robotId}`,
         null,
         robotId,
