@@ -27,6 +27,8 @@ export interface MailboxMonitorState {
   lastError: string | null;
   messagesReceived: number;
   alerts: { silent: boolean; unreachable: boolean };
+  /** Loop iterations before continue-as-new (default 200; tests set a small number). */
+  iterationsPerRun?: number;
 }
 
 export const mailboxStateQuery = defineQuery<MailboxMonitorState>('mailboxState');

@@ -59,7 +59,8 @@ export async function mailboxMonitorWorkflow(initial: MailboxMonitorState): Prom
     }
   };
 
-  for (let i = 0; i < ITERATIONS_PER_RUN && !workflowInfo().continueAsNewSuggested; i++) {
+  const iterations = state.iterationsPerRun ?? ITERATIONS_PER_RUN;
+  for (let i = 0; i < iterations && !workflowInfo().continueAsNewSuggested; i++) {
     try {
       const result = await checkMailbox({
         mailbox: state.mailbox,

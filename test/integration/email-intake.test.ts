@@ -17,6 +17,7 @@ import { createLogger } from '../../core/logger';
 import { mailboxWorkflowId } from '../../core/mailboxes';
 import type { RobotView } from '../../core/robot';
 import { ensureMailboxMonitors } from '../../workers/mailbox-monitors';
+import { initialMailboxState, mailboxStateQuery } from '../../workflows/mailbox-monitor.definitions';
 import { fixture } from '../support/document-samples';
 import { type Dovecot, type DovecotUser, freePort, startDovecot } from '../support/dovecot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
@@ -403,5 +404,42 @@ describe('email intake', () => {
     expect((await as(other.key)).status).toBe(403);
     const documented = (await system.api.get('/openapi.json')).body.paths['/v1/mailboxes'];
     expect(documented.get.summary).toContain('monitor');
+  }, 60_000);
+
+  it('continues as new with its checkpoint, counters and alert state', async () => {
+    // A second monitor on the quiet mailbox (filed messages are gone; nothing new to take in), with
+    // a short run and a long heartbeat so it raises nothing of its own.
+    const workflowId = `mailbox-can-${suffix}`;
+    const handle = await system.temporal.workflow.start('mailboxMonitorWorkflow', {
+      workflowId,
+      taskQueue: system.config.CONTROL_TASK_QUEUE,
+      args: [
+        {
+          ...initialMailboxState(names.quiet, {
+            expectedHeartbeatMs: 3_600_000,
+            pollIntervalMs: 500,
+            failuresBeforeAlert: 3,
+          }),
+          checkpoint: { uidValidity: 'stale', lastUid: 99 },
+          messagesReceived: 5,
+          iterationsPerRun: 2,
+        },
+      ],
+    });
+    try {
+      const firstRun = handle.firstExecutionRunId;
+      const latest = system.temporal.workflow.getHandle(workflowId);
+      const state = await eventually(async () => {
+        const description = await latest.describe();
+        if (description.runId === firstRun) return undefined;
+        return latest.query(mailboxStateQuery);
+      }, 30_000);
+      expect(state).toMatchObject({ mailbox: names.quiet, messagesReceived: 5, iterationsPerRun: 2 });
+      // The stale UIDVALIDITY was replaced by the folder's, read from the start (nothing left in it).
+      expect(state.checkpoint?.uidValidity).not.toBe('stale');
+      expect(state.watchingSince).toEqual(expect.any(Number));
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
+    }
   }, 60_000);
 });
