@@ -36,6 +36,9 @@ export interface MailboxActivityDeps {
   logger: Logger;
 }
 
+/** Messages taken in by one check at most; the workflow calls again at once when there were some. */
+const MESSAGES_PER_CHECK = 50;
+
 /** Keyword set on processed messages when the mailbox is configured to flag rather than move. */
 export const PROCESSED_KEYWORD = '$RpaProcessed';
 
@@ -217,7 +220,11 @@ export function createMailboxActivities(deps: MailboxActivityDeps) {
               { uid: true },
             );
             // `n:*` always matches the newest message, even below n.
-            const uids = (found || []).filter((uid) => uid > checkpoint.lastUid).sort((a, b) => a - b);
+            // A backlog is taken in batches: the activity returns (and the checkpoint is saved) often.
+            const uids = (found || [])
+              .filter((uid) => uid > checkpoint.lastUid)
+              .sort((a, b) => a - b)
+              .slice(0, MESSAGES_PER_CHECK);
             for (const uid of uids) {
               const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
               if (message !== false && message.source) {

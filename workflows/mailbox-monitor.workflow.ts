@@ -50,7 +50,7 @@ export async function mailboxMonitorWorkflow(initial: MailboxMonitorState): Prom
     const message =
       rule === 'mailbox_silent'
         ? `mailbox ${state.mailbox}: no new mail for ${Math.round(value)} s (expected within ${threshold} s)`
-        : `mailbox ${state.mailbox}: ${value} connection attempts failed in a row (${state.lastError ?? ''})`;
+        : `mailbox ${state.mailbox}: ${value} checks failed in a row (${state.lastError ?? ''})`;
     try {
       await raiseMailboxAlert({ mailbox: state.mailbox, rule, firing, value, threshold, message });
       state.alerts[key] = firing;
