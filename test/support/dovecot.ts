@@ -42,6 +42,7 @@ export async function freePort(): Promise<number> {
 interface Accounts {
   loginUser: string;
   internalUser: string;
+  internalGroup: string;
   uid: number;
   gid: number;
 }
@@ -51,8 +52,16 @@ async function accounts(): Promise<Accounts> {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   if (uid !== 0) {
-    const user = process.env.USER ?? process.env.LOGNAME ?? 'nobody';
-    return { loginUser: user, internalUser: user, uid, gid };
+    const passwd = await readFile('/etc/passwd', 'utf8');
+    const groups = await readFile('/etc/group', 'utf8');
+    const nameOf = (text: string, id: number) =>
+      text
+        .split('\n')
+        .map((line) => line.split(':'))
+        .find((fields) => Number(fields[2]) === id)?.[0];
+    const user = nameOf(passwd, uid) ?? process.env.USER ?? 'nobody';
+    // Dovecot's sockets belong to the internal group; ours, since we cannot chown to another.
+    return { loginUser: user, internalUser: user, internalGroup: nameOf(groups, gid) ?? user, uid, gid };
   }
   const passwd = await readFile('/etc/passwd', 'utf8');
   const entry = (name: string) =>
@@ -63,10 +72,20 @@ async function accounts(): Promise<Accounts> {
   const dovecot = entry('dovecot');
   if (!entry('dovenull') || !dovecot)
     throw new Error('the dovecot and dovenull users are missing (dovecot-core)');
-  return { loginUser: 'dovenull', internalUser: 'dovecot', uid: Number(dovecot[2]), gid: Number(dovecot[3]) };
+  return {
+    loginUser: 'dovenull',
+    internalUser: 'dovecot',
+    internalGroup: 'dovecot',
+    uid: Number(dovecot[2]),
+    gid: Number(dovecot[3]),
+  };
 }
 
-function config(dir: string, port: number, { loginUser, internalUser, uid, gid }: Accounts): string {
+function config(
+  dir: string,
+  port: number,
+  { loginUser, internalUser, internalGroup, uid, gid }: Accounts,
+): string {
   return `
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -79,6 +98,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = ${loginUser}
 default_internal_user = ${internalUser}
+default_internal_group = ${internalGroup}
 first_valid_uid = ${uid}
 first_valid_gid = ${gid}
 mail_location = maildir:${dir}/mail/%u
