@@ -2,6 +2,7 @@
 import type { createBasicStepActivities } from './basic-steps';
 import type { createEmailStepActivities } from './email-steps';
 import type { createExtractActivities } from './extract';
+import type { MailboxActivities } from './mailbox-monitor';
 import type { createMaintenanceActivities } from './maintenance';
 import type { createNotifyActivities } from './notify';
 import type { createOcrActivities } from './ocr';
@@ -17,7 +18,8 @@ export type { ModuleChoice, SelectionRequest } from './selection';
 export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createSelectionActivities> &
   ReturnType<typeof createMaintenanceActivities> &
-  ReturnType<typeof createNotifyActivities>;
+  ReturnType<typeof createNotifyActivities> &
+  MailboxActivities;
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
 export type StepActivities = ReturnType<typeof createBasicStepActivities> &

@@ -26,6 +26,7 @@ import { ApprovalsService } from './approvals.service';
 import { dashboardRoutes } from './dashboard.routes';
 import { DocumentsService } from './documents.service';
 import { checkHealth, HealthProbe } from './health';
+import { MailboxesService } from './mailboxes.service';
 import { auditTrail } from './middleware/audit-trail';
 import { identify, requireKey, requireScope } from './middleware/authenticate';
 import { httpMetrics } from './middleware/http-metrics';
@@ -44,6 +45,7 @@ import { approvalsRoutes } from './routes/approvals.routes';
 import { auditRoutes } from './routes/audit.routes';
 import { documentsRoutes } from './routes/documents.routes';
 import { keysRoutes } from './routes/keys.routes';
+import { mailboxesRoutes } from './routes/mailboxes.routes';
 import { modulesRoutes } from './routes/modules.routes';
 import { notificationsRoutes } from './routes/notifications.routes';
 import { reportsRoutes } from './routes/reports.routes';
@@ -238,6 +240,7 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
   );
   app.use('/v1', reportsRoutes(new ReportsRepository(database.readDb)));
   app.use('/v1', alertsRoutes(new AlertsRepository(database.db, database.readDb)));
+  app.use('/v1', mailboxesRoutes(new MailboxesService({ config, temporal })));
   app.use(
     '/v1',
     notificationsRoutes(

@@ -190,6 +190,18 @@ export function buildOpenApiDocument(version: string) {
           responses: { '200': { description: '{items: Alert[], nextCursor}' }, '400': problem },
         },
       },
+      '/v1/mailboxes': {
+        get: {
+          summary:
+            'Email-intake mailboxes (MAILBOXES, without passwords) with their monitor: status, UID checkpoint, last message, failures, alerts',
+          responses: {
+            '200': {
+              description:
+                '{items: [{name, host, port, secure, user, folder, robotType, processed, processedFolder, expectedHeartbeatSeconds, pollIntervalSeconds, failuresBeforeAlert, monitor: {workflowId, status, checkpoint: {uidValidity, lastUid}, watchingSince, lastMessageAt, lastCheckAt, messagesReceived, consecutiveFailures, lastError, alerts: {silent, unreachable}} | null, monitorError?}]}',
+            },
+          },
+        },
+      },
       '/v1/notifications/subscriptions': {
         post: {
           summary:

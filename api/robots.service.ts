@@ -83,12 +83,14 @@ export class RobotsService {
   /**
    * Creates a robot: a `robots` row, then its workflow (id = robot id). With an Idempotency-Key a
    * repeat returns the first robot and (re)starts its workflow if the first attempt died in between,
-   * so a key never yields two robots or two workflows.
+   * so a key never yields two robots or two workflows. `robotId`: a caller-derived id (email intake
+   * derives it from the Message-ID); give it with an idempotency key so a repeat finds the first row.
    */
   async create(
     body: CreateRobotBody,
     idempotencyKey: string | undefined,
     createdByKeyId: string | null = null,
+    robotId: string = randomUUID(),
   ): Promise<{ robot: RobotView; created: boolean }> {
     const definition = this.deps.robotTypes
       ? await this.deps.robotTypes.current(body.type)
@@ -107,7 +109,7 @@ export class RobotsService {
     const { robots, guard } = this.deps;
     const inserted = await guard.run(() =>
       robots.insert({
-        robotId: randomUUID(),
+        robotId,
         robotType: definition.name,
         robotTypeVersion: definition.version,
         priority: body.priority,

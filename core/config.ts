@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './durations';
 import { validateWeights } from './load-balancer';
+import { mailboxesEnv } from './mailboxes';
 import { parseRateLimitOverrides } from './rate-limit-policy';
 import { parseKeyring } from './secret-box';
 import { DEFAULT_CONTROL_TASK_QUEUE } from './task-queues';
@@ -138,6 +139,9 @@ const schema = z
       .min(1024)
       .max(50 * 1024 * 1024)
       .default(10 * 1024 * 1024),
+    // Email intake (docs/email-intake.md): a JSON array of IMAP mailboxes, each watched by a
+    // long-running monitor workflow that starts one robot per new message.
+    MAILBOXES: mailboxesEnv.default([]),
     // invoice-intake waits for a person's review when its completeness score is below this (0–1).
     INVOICE_APPROVAL_BELOW: z.coerce.number().gt(0).max(1).default(0.8),
     // Health endpoints answer from the last background probe; one older than this triggers a new one.

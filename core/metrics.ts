@@ -234,3 +234,17 @@ export const auditWriteFailures = new Counter({
   help: 'Audit rows that could not be written (logged; the request itself was answered).',
   registers,
 });
+
+export const emailsReceived = new Counter({
+  name: 'rpa_emails_received_total',
+  help: 'Email messages taken in by the mailbox monitor (a robot started, or found already started), by mailbox.',
+  labelNames: ['mailbox'] as const,
+  registers,
+});
+
+export const mailboxFailures = new Counter({
+  name: 'rpa_mailbox_failures_total',
+  help: 'Mailbox monitor checks that failed (connection, login, IMAP errors), by mailbox.',
+  labelNames: ['mailbox'] as const,
+  registers,
+});

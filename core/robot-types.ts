@@ -3,6 +3,7 @@ import { DURATION_PATTERN, parseDuration } from './durations';
 
 const MAX_WAIT_MS = 365 * 86_400_000;
 
+import { emailIntakeType } from './email-intake.type';
 import { DEFAULT_INVOICE_APPROVAL_BELOW, invoiceIntakeType } from './invoice-intake.type';
 import { STEP_KINDS } from './step-kinds';
 import { refineStepParams, refineStepReferences } from './step-params';
@@ -154,6 +155,7 @@ const builtIn: RobotTypeDefinition[] = [
     ],
   }),
   robotTypeDefinitionSchema.parse(invoiceIntakeType(DEFAULT_INVOICE_APPROVAL_BELOW)),
+  robotTypeDefinitionSchema.parse(emailIntakeType),
 ];
 
 const byName = new Map(builtIn.map((type) => [type.name, type]));

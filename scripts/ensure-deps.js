@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes `npm start` and `npm test` work on a fresh clone: installs the locked npm packages when
 // node_modules is missing or older than package-lock.json, then locates or builds the Temporal CLI,
-// and for `npm test` finds Chromium (the dashboard's browser tests), installing it as root.
+// and for `npm test` finds Chromium (the dashboard's browser tests) and Dovecot (email intake),
+// installing them as root.
 // Node built-ins only: it runs before anything is installed.
 const { execFileSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
@@ -25,8 +26,25 @@ try {
   process.exit(1);
 }
 
-// Only the tests drive a browser: `npm start` does not need one.
-if (process.env.npm_lifecycle_event === 'test') ensureChromium();
+// Only the tests drive a browser and a private Dovecot (email intake): `npm start` needs neither.
+if (process.env.npm_lifecycle_event === 'test') {
+  ensureChromium();
+  ensureDovecot();
+}
+
+function ensureDovecot() {
+  try {
+    execFileSync('bash', [path.join(root, 'scripts', 'install-mail-deps.sh')], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+  } catch {
+    console.error(
+      'Dovecot was not found at /usr/sbin/dovecot; test/integration/email-intake.test.ts will fail without it.\n' +
+        'Install it (Debian/Ubuntu: sudo apt-get install -y dovecot-imapd).',
+    );
+  }
+}
 
 function ensureChromium() {
   const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
