@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import { initialMailboxState, mailboxStateQuery } from '../../workflows/mailbox-
 import { fixture } from '../support/document-samples';
 import { type Dovecot, type DovecotUser, freePort, startDovecot } from '../support/dovecot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // Email intake end to end: a private Dovecot on loopback, the mailbox monitors on the control
 // worker, email-intake robots on a module with OCR and SMTP (a loopback smtp-server sink), and a
@@ -47,10 +47,11 @@ const users: Record<'intake' | 'flagged' | 'quiet', DovecotUser> = {
 let system: TestSystem;
 let dovecot: Dovecot;
 let sink: SMTPServer;
-let receiver: http.Server;
+let receiver: WebhookReceiver;
 let documentsDir: string;
 const inbox: { to: string[]; raw: string }[] = [];
-const received: Delivery[] = [];
+/** Webhook deliveries so far, parsed. */
+const received = () => receiver.received.map((hook) => JSON.parse(hook.body) as Delivery);
 
 async function compose(options: {
   messageId: string;
@@ -85,17 +86,7 @@ beforeAll(async () => {
     },
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      received.push(JSON.parse(body) as Delivery);
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiver = await startWebhookReceiver();
   dovecot = await startDovecot(Object.values(users));
   documentsDir = await mkdtemp(path.join(tmpdir(), 'rpa-mail-intake-'));
   const imap = { host: '127.0.0.1', port: dovecot.port, secure: false };
@@ -140,7 +131,7 @@ beforeAll(async () => {
     },
   });
   const res = await system.api.post('/v1/notifications/subscriptions').send({
-    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+    url: receiver.url,
     events: ['alert.fired', 'alert.resolved'],
   });
   expect(res.status).toBe(201);
@@ -156,7 +147,7 @@ afterAll(async () => {
   await system?.close();
   await dovecot?.stop();
   await new Promise<void>((resolve) => sink.close(() => resolve()));
-  await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  await receiver?.close();
   await rm(documentsDir, { recursive: true, force: true });
 });
 
@@ -304,7 +295,7 @@ describe('email intake', () => {
     const subject = `mailbox:${names.quiet}`;
     await eventually(
       async () =>
-        received.some((d) => d.event === 'alert.fired' && d.data.alert?.subject === subject)
+        received().some((d) => d.event === 'alert.fired' && d.data.alert?.subject === subject)
           ? true
           : undefined,
       30_000,
@@ -312,7 +303,7 @@ describe('email intake', () => {
     const alerts = await system.api.get('/v1/alerts?status=firing');
     expect(alerts.status).toBe(200);
     expect(JSON.stringify(alerts.body)).toContain(subject);
-    expect(received.find((d) => d.data.alert?.subject === subject)?.data.alert).toMatchObject({
+    expect(received().find((d) => d.data.alert?.subject === subject)?.data.alert).toMatchObject({
       rule: 'mailbox_silent',
       status: 'firing',
     });
@@ -323,7 +314,7 @@ describe('email intake', () => {
     );
     await eventually(
       async () =>
-        received.some((d) => d.event === 'alert.resolved' && d.data.alert?.subject === subject)
+        received().some((d) => d.event === 'alert.resolved' && d.data.alert?.subject === subject)
           ? true
           : undefined,
       30_000,
@@ -339,7 +330,7 @@ describe('email intake', () => {
     const subject = `mailbox:${names.down}`;
     await eventually(
       async () =>
-        received.some((d) => d.event === 'alert.fired' && d.data.alert?.subject === subject)
+        received().some((d) => d.event === 'alert.fired' && d.data.alert?.subject === subject)
           ? true
           : undefined,
       30_000,
