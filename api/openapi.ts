@@ -6,6 +6,7 @@ import {
   createRobotBody,
   createSubscriptionBody,
   listAlertsQuery,
+  listEmailsQuery,
   listModulesQuery,
   listRobotsQuery,
   moduleHeartbeatBody,
@@ -203,6 +204,14 @@ export function buildOpenApiDocument(version: string) {
           summary: 'Alerts, newest first (firing and resolved), cursor-paginated',
           parameters: queryParameters(listAlertsQuery),
           responses: { '200': { description: '{items: Alert[], nextCursor}' }, '400': problem },
+        },
+      },
+      '/v1/emails': {
+        get: {
+          summary:
+            'Outbox: emails sent by send-email steps (recipients, subject, robot, step, message id, sent at), newest first, cursor-paginated; robots:read',
+          parameters: queryParameters(listEmailsQuery),
+          responses: { '200': { description: '{items: SentEmail[], nextCursor}' }, '400': problem },
         },
       },
       '/v1/notifications/subscriptions': {

@@ -11,6 +11,7 @@ const FAMILIES: Record<string, 'robots' | 'modules'> = {
   documents: 'robots',
   reports: 'robots',
   alerts: 'robots',
+  emails: 'robots',
   modules: 'modules',
 };
 
