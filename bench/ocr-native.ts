@@ -212,6 +212,7 @@ bench.runBench(async (defer) => {
   const rssStart = mean(samples.filter((s) => s.page <= 100).map((s) => s.rss));
   const rssEnd = mean(samples.filter((s) => s.page > total - 100).map((s) => s.rss));
   const rssMax = Math.max(...samples.map((s) => s.rss));
+  const rssMin = Math.min(...samples.map((s) => s.rss));
   const drift = ((rssEnd - rssStart) / rssStart) * 100;
 
   const oursRate = mean(speed.ours);
@@ -252,10 +253,11 @@ bench.runBench(async (defer) => {
     '',
     ...bench.markdownTable(['measure', 'ours (tesseract.js pool)', 'native CLI'], rows),
     `| ratio ours / native pages/s | ${ratio.toFixed(2)} |  |`,
+    `| pages/s per round | ${speed.ours.map((r) => r.toFixed(2)).join(', ')} | ${speed.native.map((r) => r.toFixed(2)).join(', ')} |`,
     '',
     `RSS of the bench process over ${total} pages through the pool after ${warmup} warm-up pages (mean of the`,
     `first vs the last 100 pages, sampled every 10): ${mib(rssStart)} MiB → ${mib(rssEnd)} MiB, drift ${drift.toFixed(1)}%,`,
-    `max ${mib(rssMax)} MiB.`,
+    `min ${mib(rssMin)} MiB, max ${mib(rssMax)} MiB.`,
     '',
     `Goal: ≥ ${GOAL.speedRatio}× native pages/s, CER within ${GOAL.cerPoints} point of native, RSS drift < ${GOAL.rssDriftPercent}%.`,
     `This run: ratio ${ratio.toFixed(2)} (${verdict(met.speed)}), CER ${cerPoints >= 0 ? '+' : ''}${cerPoints.toFixed(2)} points (${verdict(met.cer)}),`,
@@ -264,7 +266,15 @@ bench.runBench(async (defer) => {
   return bench.publish(
     NAME,
     [],
-    { machine, version, options, speed, accuracy, rss: { rssStart, rssEnd, rssMax, drift, samples }, ratio },
+    {
+      machine,
+      version,
+      options,
+      speed,
+      accuracy,
+      rss: { rssStart, rssEnd, rssMin, rssMax, drift, samples },
+      ratio,
+    },
     section,
   );
 }, 3_600_000);
