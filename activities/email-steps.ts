@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
+import { emailsSent } from '../core/metrics';
 import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../core/template';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 import type { StepInput, StepOutput } from './basic-steps';
@@ -78,7 +79,10 @@ export function createEmailStepActivities({
         );
       }
       const done = await sentEmails.find(robotId, step.name);
-      if (done) return { messageId: done.messageId, to: done.recipients, alreadySent: true };
+      if (done) {
+        emailsSent.inc({ outcome: 'already_sent' });
+        return { messageId: done.messageId, to: done.recipients, alreadySent: true };
+      }
 
       const data = { robotId, input, previous };
       let message: { to: string[]; subject: string; text: string; html?: string; attachments: Attachment[] };
@@ -99,7 +103,9 @@ export function createEmailStepActivities({
       const messageId = `<${robotId}.${step.name}@rpa-orchestrator>`;
       try {
         await transport.sendMail({ from, messageId, ...message });
+        emailsSent.inc({ outcome: 'sent' });
       } catch (err) {
+        emailsSent.inc({ outcome: 'failed' });
         throw smtpFailure(err);
       }
       await sentEmails.record({

@@ -1,4 +1,5 @@
 import { type DocumentMediaType, isImage } from '../core/document-types';
+import { ocrPageDuration, ocrPages } from '../core/metrics';
 import type { Box, OcrEngine, RecognizedLine } from './ocr-pool';
 import { imagePageCount, preparePage } from './page-images';
 import { pdfPageCount, pdfPageTexts, renderPdfPage, withPdfFile } from './pdf-tools';
@@ -74,14 +75,22 @@ async function ocrImage(
   tiffPage?: number,
 ): Promise<OcrPage> {
   const started = Date.now();
-  const prepared = await preparePage(bytes, {
-    maxDimension: limits.maxDimension,
-    maxPixels: limits.maxPixels,
-    ...(tiffPage !== undefined ? { page: tiffPage } : {}),
-  });
-  const recognized = await engine.recognize(prepared.png);
-  const lines = toLines(recognized.lines, prepared.scale);
-  return { page, source: 'ocr', confidence: recognized.confidence, ms: Date.now() - started, lines };
+  const endTimer = ocrPageDuration.startTimer();
+  try {
+    const prepared = await preparePage(bytes, {
+      maxDimension: limits.maxDimension,
+      maxPixels: limits.maxPixels,
+      ...(tiffPage !== undefined ? { page: tiffPage } : {}),
+    });
+    const recognized = await engine.recognize(prepared.png);
+    const lines = toLines(recognized.lines, prepared.scale);
+    endTimer();
+    ocrPages.inc({ source: 'ocr', outcome: 'ok' });
+    return { page, source: 'ocr', confidence: recognized.confidence, ms: Date.now() - started, lines };
+  } catch (err) {
+    ocrPages.inc({ source: 'ocr', outcome: 'error' });
+    throw err;
+  }
 }
 
 function textLayerPage(page: number, text: string): OcrPage {
@@ -90,6 +99,7 @@ function textLayerPage(page: number, text: string): OcrPage {
     .map((line) => line.replace(/\s+$/, ''))
     .filter((line) => line.trim() !== '')
     .map((line): OcrLine => ({ text: line.replace(/\s{2,}/g, '  ').trim(), confidence: 100, box: null }));
+  ocrPages.inc({ source: 'text_layer', outcome: 'ok' });
   return { page, source: 'text-layer', confidence: 100, ms: 0, lines };
 }
 

@@ -22,6 +22,7 @@ import { ReportsRepository } from '../db/reports.repository';
 import { RobotTypesRepository } from '../db/robot-types.repository';
 import { RobotsRepository } from '../db/robots.repository';
 import { countUnfinishedRobots } from '../db/running-robots';
+import { SentEmailsRepository } from '../db/sent-emails.repository';
 import { ApprovalsService } from './approvals.service';
 import { dashboardRoutes } from './dashboard.routes';
 import { DocumentsService } from './documents.service';
@@ -44,6 +45,7 @@ import { alertsRoutes } from './routes/alerts.routes';
 import { approvalsRoutes } from './routes/approvals.routes';
 import { auditRoutes } from './routes/audit.routes';
 import { documentsRoutes } from './routes/documents.routes';
+import { emailsRoutes } from './routes/emails.routes';
 import { keysRoutes } from './routes/keys.routes';
 import { mailboxesRoutes } from './routes/mailboxes.routes';
 import { modulesRoutes } from './routes/modules.routes';
@@ -241,6 +243,7 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
   app.use('/v1', reportsRoutes(new ReportsRepository(database.readDb)));
   app.use('/v1', alertsRoutes(new AlertsRepository(database.db, database.readDb)));
   app.use('/v1', mailboxesRoutes(new MailboxesService({ config, temporal })));
+  app.use('/v1', emailsRoutes(new SentEmailsRepository(database.db, database.readDb)));
   app.use(
     '/v1',
     notificationsRoutes(

@@ -8,6 +8,7 @@ import {
   createRobotBody,
   createSubscriptionBody,
   listAlertsQuery,
+  listEmailsQuery,
   listModulesQuery,
   listRobotsQuery,
   moduleHeartbeatBody,
@@ -200,6 +201,14 @@ export function buildOpenApiDocument(version: string) {
                 '{items: [{name, host, port, secure, user, folder, robotType, processed, processedFolder, expectedHeartbeatSeconds, pollIntervalSeconds, failuresBeforeAlert, monitor: {workflowId, status, checkpoint: {uidValidity, lastUid}, watchingSince, lastMessageAt, lastCheckAt, messagesReceived, consecutiveFailures, lastError, alerts: {silent, unreachable}} | null, monitorError?}]}',
             },
           },
+        },
+      },
+      '/v1/emails': {
+        get: {
+          summary:
+            'Outbox: emails sent by send-email steps (recipients, subject, robot, step, message id, sent at), newest first, cursor-paginated; robots:read',
+          parameters: queryParameters(listEmailsQuery),
+          responses: { '200': { description: '{items: SentEmail[], nextCursor}' }, '400': problem },
         },
       },
       '/v1/notifications/subscriptions': {

@@ -170,6 +170,16 @@ export const listAuditQuery = z
   })
   .strict();
 
+export const listEmailsQuery = z
+  .object({
+    robotId: z.uuid({ message: 'must be a robot id (UUID)' }).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
 export const createSubscriptionBody = z
   .object({
     channel: z

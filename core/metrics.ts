@@ -248,3 +248,24 @@ export const mailboxFailures = new Counter({
   labelNames: ['mailbox'] as const,
   registers,
 });
+
+export const ocrPages = new Counter({
+  name: 'rpa_ocr_pages_total',
+  help: 'Document pages read by the ocr step, by source (ocr: recognised from pixels; text_layer: read from the PDF) and outcome (ok, error).',
+  labelNames: ['source', 'outcome'] as const,
+  registers,
+});
+
+export const ocrPageDuration = new Histogram({
+  name: 'rpa_ocr_page_duration_seconds',
+  help: 'Time to prepare and recognise one page from pixels (text-layer pages are not timed).',
+  buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64],
+  registers,
+});
+
+export const emailsSent = new Counter({
+  name: 'rpa_emails_sent_total',
+  help: 'send-email step outcomes: sent, failed (SMTP refused or unreachable), already_sent (a retry found the earlier send).',
+  labelNames: ['outcome'] as const,
+  registers,
+});

@@ -1,9 +1,20 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { Database } from './client';
 import { type SentEmailRow, sentEmails } from './schema';
 
+export interface SentEmailsQuery {
+  robotId?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  after?: { sentAt: Date; robotId: string } | undefined;
+}
+
 export class SentEmailsRepository {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly readDb: Database = db,
+  ) {}
 
   async find(robotId: string, step: string): Promise<SentEmailRow | null> {
     const [row] = await this.db
@@ -20,5 +31,29 @@ export class SentEmailsRepository {
   /** The outbox (dashboard, demo): newest first. */
   latest(limit: number): Promise<SentEmailRow[]> {
     return this.db.select().from(sentEmails).orderBy(desc(sentEmails.sentAt)).limit(limit);
+  }
+
+  /**
+   * Newest first, keyset-paged on (sent_at, robot_id). One robot's send-email steps run one after
+   * the other, so two of its rows never share a millisecond and the pair is unique in practice.
+   */
+  list(query: SentEmailsQuery): Promise<SentEmailRow[]> {
+    const filters: SQL[] = [];
+    if (query.robotId) filters.push(eq(sentEmails.robotId, query.robotId));
+    if (query.from) filters.push(gte(sentEmails.sentAt, query.from));
+    if (query.to) filters.push(lte(sentEmails.sentAt, query.to));
+    if (query.after) {
+      const older = or(
+        lt(sentEmails.sentAt, query.after.sentAt),
+        and(eq(sentEmails.sentAt, query.after.sentAt), lt(sentEmails.robotId, query.after.robotId)),
+      );
+      if (older) filters.push(older);
+    }
+    return this.readDb
+      .select()
+      .from(sentEmails)
+      .where(filters.length > 0 ? and(...filters) : undefined)
+      .orderBy(desc(sentEmails.sentAt), desc(sentEmails.robotId), desc(sentEmails.step))
+      .limit(query.limit);
   }
 }

@@ -12,6 +12,7 @@ const FAMILIES: Record<string, 'robots' | 'modules'> = {
   reports: 'robots',
   alerts: 'robots',
   mailboxes: 'robots',
+  emails: 'robots',
   modules: 'modules',
 };
 

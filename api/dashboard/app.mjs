@@ -1,5 +1,5 @@
 // Entry point: builds the views and switches between them by URL hash (#robots, #robot/<id>,
-// #modules, #approvals, #metrics, #alerts), so views can be bookmarked and Back works.
+// #modules, #approvals, #metrics, #alerts, #outbox), so views can be bookmarked and Back works.
 
 import { createAlertsView } from './alerts-view.mjs';
 import { createApiClient } from './api-client.mjs';
@@ -8,6 +8,7 @@ import { startHealthStrip } from './health-strip.mjs';
 import { askForKey } from './key-dialog.mjs';
 import { startMetrics } from './metrics-view.mjs';
 import { createModulesView } from './modules-view.mjs';
+import { createOutboxView } from './outbox-view.mjs';
 import { createRobotDetailView } from './robot-detail.mjs';
 import { createLiveTracker } from './robot-live.mjs';
 import { createRobotsView } from './robots-view.mjs';
@@ -23,6 +24,7 @@ const views = {
   approvals: createApprovalsView({ api }),
   metrics: noop,
   alerts: createAlertsView({ api }),
+  outbox: createOutboxView({ api }),
 };
 let current = '';
 let currentArg = /** @type {string | undefined} */ (undefined);

@@ -1,9 +1,14 @@
-import net from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { fixture } from '../support/document-samples';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 import { spawnModuleWorker, type WorkerProcess } from '../support/worker-process';
 
 let system: TestSystem;
 let worker: WorkerProcess | undefined;
+let metricsPort = 0;
+let sink: SMTPServer;
+const delivered: string[] = [];
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -14,13 +19,39 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
+  // A loopback SMTP sink for the send-email step of the module worker process.
+  sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, callback) {
+      stream.resume();
+      stream.on('end', () => {
+        delivered.push(...session.envelope.rcptTo.map((r) => r.address));
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
   system = await startTestSystem({ module: false });
 });
 
 afterAll(async () => {
   await worker?.kill();
   await system?.close();
+  await new Promise<void>((resolve) => sink?.close(() => resolve()));
 });
+
+async function scrape(): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+async function runRobot(type: string, input: Record<string, unknown>): Promise<void> {
+  const created = await system.api.post('/v1/robots').send({ type, input });
+  expect(created.status).toBe(201);
+  await system.temporal.workflow.getHandle(created.body.robotId).result();
+}
 
 function sampleOf(text: string, pattern: RegExp): number | undefined {
   const line = text.split('\n').find((l) => pattern.test(l));
@@ -29,9 +60,10 @@ function sampleOf(text: string, pattern: RegExp): number | undefined {
 
 describe('a module worker process with metrics on', () => {
   it('serves its own step metrics and the Temporal SDK metrics on their ports', async () => {
-    const metricsPort = await freePort();
+    metricsPort = await freePort();
     const sdkPort = await freePort();
     worker = spawnModuleWorker(system.config, 'metered', 2, {
+      SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`,
       WORKER_METRICS_PORT: String(metricsPort),
       TEMPORAL_METRICS_BIND: `127.0.0.1:${sdkPort}`,
     });
@@ -44,9 +76,7 @@ describe('a module worker process with metrics on', () => {
     expect(created.status).toBe(201);
     await system.temporal.workflow.getHandle(created.body.robotId).result();
 
-    const ours = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
-    expect(ours.status).toBe(200);
-    const text = await ours.text();
+    const text = await scrape();
     // demo = validate → classify → transform, each once on this worker.
     for (const step of ['validate', 'classify', 'transform']) {
       expect(
@@ -75,4 +105,29 @@ describe('a module worker process with metrics on', () => {
     ).toBeGreaterThanOrEqual(1);
     expect(sampleOf(api.text, /^rpa_robots\{status="completed",type="demo"\}/)).toBe(1);
   }, 90_000);
+
+  it('counts OCR pages, their time and sent emails on the module worker', async () => {
+    expect(worker).toBeDefined(); // started by the test above
+    const before = await scrape();
+    expect(sampleOf(before, /^rpa_ocr_pages_total\{/)).toBeUndefined();
+    expect(sampleOf(before, /^rpa_emails_sent_total\{/)).toBeUndefined();
+
+    // One scanned image page and one PDF with a text layer (two pages of one document kind each).
+    for (const file of ['invoice-sans.png', 'invoice-text.pdf']) {
+      const upload = await system.api.post('/v1/documents').attach('file', fixture(file), { filename: file });
+      expect(upload.status).toBe(201);
+      await runRobot('invoice-intake', { documentId: upload.body.documentId });
+    }
+    await runRobot('email-reply', { to: 'client@example.com', name: 'Ada', text: 'hello', subject: 'hi' });
+    expect(delivered).toEqual(['client@example.com']);
+
+    const after = await scrape();
+    expect(sampleOf(after, /^rpa_ocr_pages_total\{source="ocr",outcome="ok"\}/)).toBe(1);
+    expect(
+      sampleOf(after, /^rpa_ocr_pages_total\{source="text_layer",outcome="ok"\}/),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sampleOf(after, /^rpa_ocr_page_duration_seconds_count /)).toBe(1);
+    expect(sampleOf(after, /^rpa_ocr_page_duration_seconds_sum /)).toBeGreaterThan(0);
+    expect(sampleOf(after, /^rpa_emails_sent_total\{outcome="sent"\}/)).toBe(1);
+  }, 120_000);
 });

@@ -12,6 +12,7 @@ import { UnreadableImageError } from '../../activities/page-images';
 import { UnreadablePdfError } from '../../activities/pdf-tools';
 import { sniffMediaType } from '../../core/document-types';
 import type { Extraction } from '../../core/invoice-rules';
+import { ocrPages } from '../../core/metrics';
 import type { StepDefinition } from '../../core/robot-types';
 import { type ExpectedInvoice, expectedInvoices, fixture, truncated } from '../support/document-samples';
 
@@ -150,9 +151,14 @@ describe('extract on the OCR of the fixtures', () => {
 });
 
 describe('ocr refuses files it cannot read', () => {
-  it('an image whose pixel data is cut off', async () => {
+  it('an image whose pixel data is cut off (counted as an OCR page error)', async () => {
+    const errors = async () =>
+      (await ocrPages.get()).values.find((v) => v.labels.source === 'ocr' && v.labels.outcome === 'error')
+        ?.value ?? 0;
+    const before = await errors();
     await expect(read(truncated(fixture('invoice-sans.png')))).rejects.toThrow(UnreadableImageError);
     await expect(read(truncated(fixture('receipt.jpg')))).rejects.toThrow(UnreadableImageError);
+    expect(await errors()).toBe(before + 2);
   });
 
   it('a corrupt PDF', async () => {

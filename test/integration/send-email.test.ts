@@ -8,6 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import { createEmailStepActivities } from '../../activities/email-steps';
 import { LocalDocumentStore } from '../../core/document-store';
+import { emailsSent } from '../../core/metrics';
 import { DocumentsRepository } from '../../db/documents.repository';
 import { SentEmailsRepository } from '../../db/sent-emails.repository';
 import { fixture } from '../support/document-samples';
@@ -88,8 +89,14 @@ async function run(input: Record<string, unknown>, type = 'email-reply') {
   }, 30_000);
 }
 
+/** rpa_emails_sent_total for one outcome, in this process (the module runs in the test). */
+async function sent(outcome: string): Promise<number> {
+  return (await emailsSent.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+}
+
 describe('send-email step', () => {
   it('sends the templated reply once, with a Message-ID derived from robot and step', async () => {
+    const [sentBefore, repeatsBefore] = [await sent('sent'), await sent('already_sent')];
     const robot = await run({
       to: 'ana@example.com',
       name: 'Ana',
@@ -118,6 +125,8 @@ describe('send-email step', () => {
     expect(inbox).toHaveLength(1);
     const rows = await system.sql.query('select * from sent_emails where robot_id = $1', [robot.robotId]);
     expect(rows.rows).toHaveLength(1);
+    expect(await sent('sent')).toBe(sentBefore + 1);
+    expect(await sent('already_sent')).toBe(repeatsBefore + 1);
   }, 60_000);
 
   it.each([
@@ -128,10 +137,15 @@ describe('send-email step', () => {
     'fails the robot clearly, sending nothing, for %j',
     async (input, reason) => {
       const before = inbox.length;
+      const [sentBefore, failedBefore] = [await sent('sent'), await sent('failed')];
       const robot = await run(input);
       expect(robot.status).toBe('failed');
       expect(robot.error).toContain(reason);
       expect(inbox).toHaveLength(before);
+      expect(await sent('sent')).toBe(sentBefore);
+      // Only a send the SMTP server refused counts as failed; a bad template never reaches it.
+      if (reason === 'SMTP refused') expect(await sent('failed')).toBeGreaterThan(failedBefore);
+      else expect(await sent('failed')).toBe(failedBefore);
     },
     60_000,
   );

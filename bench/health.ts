@@ -1,0 +1,206 @@
+// Latency of `GET /health` and `GET /health/ready` of the real API (createApp: helmet, request ids,
+// logging, metrics, the cached HealthProbe) at a fixed request rate (autocannon, `overallRate`),
+// against a bare `node:http` server answering a constant JSON, in the same run, in alternating order.
+// A module worker runs in-process so that the report is `ok` (every dependency up, a live module)
+// and both endpoints answer 200; it runs no robots.
+// Usage: npm run bench:health -- [--seconds S] [--rate R] [--connections C] [--rounds R] [--warmup W]
+import type { EventEmitter } from 'node:events';
+import http from 'node:http';
+import { NativeConnection } from '@temporalio/worker';
+import { createApp } from '../api/app';
+import { temporalConnectionOptions } from '../core/temporal-options';
+import { createModuleWorker } from '../workers/module.worker';
+import { installWorkerRuntime } from '../workers/runtime';
+import * as bench from './bench-support';
+
+const NAME = 'health';
+const BENCH_DATABASE = 'rpa_bench_health';
+const GOAL_P99_MS = 2;
+const SIDES = ['health', 'ready', 'bare'] as const;
+type Side = (typeof SIDES)[number];
+const LABELS: Record<Side, string> = {
+  health: '`GET /health` (ours)',
+  ready: '`GET /health/ready` (ours)',
+  bare: '`node:http` constant JSON (baseline)',
+};
+const PATHS: Record<Side, string> = { health: '/health', ready: '/health/ready', bare: '/health' };
+
+// autocannon 8 ships no types: the part of its programmatic API this bench uses.
+interface CannonResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  requests: { total: number };
+  latency: Record<'average' | 'p50' | 'p90' | 'p99' | 'max', number>;
+}
+interface CannonInstance extends EventEmitter, PromiseLike<CannonResult> {
+  stop(): void;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  overallRate: number;
+  duration: number;
+}) => CannonInstance;
+const autocannon = require('autocannon') as Autocannon;
+
+interface Load {
+  rate: number;
+  connections: number;
+}
+
+/** One autocannon run; latencies (ms, sub-ms resolution) from its `response` events. */
+async function hammer(url: string, load: Load, seconds: number) {
+  const sample: bench.Sample = { latencies: [], errors: [], wallMs: 0 };
+  const instance = autocannon({
+    url,
+    connections: load.connections,
+    overallRate: load.rate,
+    duration: seconds,
+  });
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    if (status >= 200 && status <= 299) sample.latencies.push(ms);
+    else sample.errors.push(`HTTP ${status}`);
+  });
+  const watch = setInterval(() => {
+    if (bench.interruption.aborted) instance.stop();
+  }, 200);
+  try {
+    const result = await instance;
+    sample.wallMs = result.duration * 1000;
+    if (result.errors > 0) sample.errors.push(`${result.errors} connection errors`);
+    if (result.timeouts > 0) sample.errors.push(`${result.timeouts} timeouts`);
+    return { sample, result };
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+/** The baseline: what a health endpoint cannot avoid, a constant JSON over node:http. */
+function bareServer(): http.Server {
+  const body = JSON.stringify({ status: 'ok' });
+  return http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
+  });
+}
+
+async function listen(server: http.Server, defer: bench.Defer): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  defer(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
+
+const fmt = (value: number) => value.toFixed(3);
+
+async function main(defer: bench.Defer): Promise<number> {
+  const opts = bench.intOptions({ seconds: 30, rate: 1000, connections: 10, rounds: 2, warmup: 3 });
+  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
+  const { logger, database, cache, services, events, connection, client, security } =
+    await bench.apiDependencies(config, defer);
+  installWorkerRuntime(logger);
+  const native = await NativeConnection.connect(temporalConnectionOptions(config));
+  defer(() => native.close());
+  const machine = await bench.describeMachine(connection, temporal);
+
+  const moduleWorker = await createModuleWorker({
+    config,
+    connection: native,
+    services,
+    logger,
+    database,
+    module: { name: `bench-health-${suffix}`, capacity: 1, robotTypes: ['demo'] },
+  });
+  const running = moduleWorker.run();
+  defer(async () => {
+    if (moduleWorker.worker.getState() === 'RUNNING') moduleWorker.worker.shutdown();
+    await running;
+  });
+
+  const app = createApp({ config, logger, database, cache, temporal: client, services, events, security });
+  const ourUrl = await listen(http.createServer(app), defer);
+  const bareUrl = await listen(bareServer(), defer);
+  const urls: Record<Side, string> = {
+    health: `${ourUrl}${PATHS.health}`,
+    ready: `${ourUrl}${PATHS.ready}`,
+    bare: `${bareUrl}${PATHS.bare}`,
+  };
+  // The report must be `ok` before timing: the module's first heartbeat can take a moment.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const res = await fetch(urls.health);
+    const report = (await res.json()) as { status: string };
+    if (res.status === 200 && report.status === 'ok') break;
+    if (Date.now() > deadline) throw new Error(`/health stayed ${res.status} ${JSON.stringify(report)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+
+  const load: Load = { rate: opts.rate, connections: opts.connections };
+  const warm: bench.Sample[] = [];
+  for (const side of SIDES) warm.push((await hammer(urls[side], load, opts.warmup)).sample);
+  const samples: Record<Side, bench.Sample[]> = { health: [], ready: [], bare: [] };
+  const runs: object[] = [];
+  const seconds = Math.max(1, Math.round(opts.seconds / opts.rounds));
+  for (let round = 1; round <= opts.rounds && !bench.interruption.aborted; round += 1) {
+    for (const side of round % 2 === 1 ? SIDES : [...SIDES].reverse()) {
+      const { sample, result } = await hammer(urls[side], load, seconds);
+      samples[side].push(sample);
+      runs.push({
+        side,
+        round,
+        seconds: result.duration,
+        requests: result.requests.total,
+        non2xx: result.non2xx,
+      });
+    }
+  }
+  bench.throwIfInterrupted();
+
+  const stats = Object.fromEntries(
+    SIDES.map((side) => [side, bench.summarize(bench.merge(samples[side]), 3)]),
+  ) as Record<Side, bench.Stats>;
+  const ratio = (side: Side) => bench.STAT_KEYS.map((key) => (stats[side][key] / stats.bare[key]).toFixed(2));
+  const errors = [...warm, ...SIDES.flatMap((side) => samples[side])].flatMap((s) => s.errors);
+  const met = stats.health.p99 <= GOAL_P99_MS && stats.ready.p99 <= GOAL_P99_MS;
+  const date = new Date().toISOString();
+
+  const header = [...bench.STAT_KEYS.map((key) => `${key} ms`), 'req/s'];
+  const cells = (s: bench.Stats) => [...bench.STAT_KEYS.map((key) => fmt(s[key])), String(s.opsPerSecond)];
+  const rows: [string, string[]][] = [
+    [LABELS.health, cells(stats.health)],
+    [LABELS.ready, cells(stats.ready)],
+    [LABELS.bare, cells(stats.bare)],
+    ['ratio `/health` / baseline', [...ratio('health'), '']],
+    ['ratio `/health/ready` / baseline', [...ratio('ready'), '']],
+  ];
+  const servers = `Redis, PostgreSQL, Temporal server ${machine.temporalServer} (${temporal}; probed by the health check)`;
+  console.log(
+    `\nhealth: ${opts.rate} req/s over ${opts.connections} connections, ${seconds} s × ${opts.rounds} rounds per side`,
+  );
+  console.log(`${bench.machineSummary(machine)}\n`);
+  console.log(bench.table(rows, header));
+  console.log(`\ngoal: p99 ≤ ${GOAL_P99_MS} ms for both (not yet a gate): ${met ? 'met' : 'not met'}`);
+
+  return bench.publish(
+    NAME,
+    errors,
+    { date, machine, options: opts, secondsPerRun: seconds, stats, runs, goal: { p99Ms: GOAL_P99_MS, met } },
+    [
+      ...bench.measuredOn(date, machine, servers),
+      '',
+      `${opts.rate} req/s (autocannon \`overallRate\`) over ${opts.connections} connections, ${opts.rounds} rounds of ${seconds} s`,
+      `per side in alternating order after ${opts.warmup} s warm-up each; health report \`ok\` (one live module, no robots).`,
+      '',
+      ...bench.markdownTable(['path', ...header], rows),
+      '',
+      `Goal: p99 ≤ ${GOAL_P99_MS} ms (issue 8; goal, not yet a gate). This run: \`/health\` p99 ${fmt(stats.health.p99)} ms,`,
+      `\`/health/ready\` p99 ${fmt(stats.ready.p99)} ms: ${met ? 'met' : 'not met'}.`,
+    ],
+  );
+}
+
+bench.runBench(main, 240_000);
