@@ -69,6 +69,9 @@ export function robotStartOptions(args: RobotWorkflowInput, taskQueue: string) {
   return {
     workflowId: args.robotId,
     taskQueue,
+    // A robot runs once: a repeated create (Idempotency-Key, a re-read email) must not start a
+    // second run of a finished robot. Retry opts in to a new run explicitly.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
     args: [args] as [RobotWorkflowInput],
     priority: { priorityKey: PRIORITY_KEYS[args.priority] },
     typedSearchAttributes: [

@@ -142,6 +142,26 @@ describe('Idempotency-Key', () => {
     await system.temporal.workflow.getHandle(first.body.robotId).result();
   });
 
+  it('a repeat after the robot finished answers it again and never runs it a second time', async () => {
+    const key = `after-${Date.now()}`;
+    const body = { type: 'demo', input: { text: 'once' } };
+    const first = await system.api.post('/v1/robots').set('idempotency-key', key).send(body);
+    expect(first.status).toBe(201);
+    const handle = system.temporal.workflow.getHandle(first.body.robotId);
+    await handle.result();
+    const repeat = await system.api.post('/v1/robots').set('idempotency-key', key).send(body);
+    expect(repeat.status).toBe(200);
+    expect(repeat.body.robotId).toBe(first.body.robotId);
+    const runs = [];
+    for await (const run of system.temporal.workflow.list({
+      query: `WorkflowId = "${first.body.robotId}"`,
+    })) {
+      runs.push(run.runId);
+    }
+    expect(runs).toHaveLength(1);
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  });
+
   it('concurrent repeats still yield one robot', async () => {
     const key = `race-${Date.now()}`;
     const responses = await Promise.all(
