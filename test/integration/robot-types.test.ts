@@ -78,6 +78,7 @@ describe('registering robot types', () => {
       ['email-reply', 1],
       ['approval-demo', 1],
       ['invoice-intake', 2],
+      ['email-intake', 1],
       ['ticket-intake', 2],
     ]);
     expect(await storedRows()).toBe(2);
