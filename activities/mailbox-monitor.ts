@@ -54,8 +54,9 @@ export function emailRobotId(
   uidValidity: string,
   uid: number,
 ): string {
+  // Per mailbox: the same message sent to two intake addresses is work for both pipelines.
   const name = messageId?.trim()
-    ? `message-id:${messageId.trim()}`
+    ? `message-id:${mailbox}\n${messageId.trim()}`
     : `mailbox:${createHash('sha256').update(`${mailbox}\n${uidValidity}\n${uid}`).digest('hex')}`;
   return uuidV5(name, EMAIL_ROBOT_NAMESPACE);
 }

@@ -136,8 +136,9 @@ export class RobotsService {
       });
     }
 
+    let fresh = true;
     try {
-      await this.startWorkflow(
+      fresh = await this.startWorkflow(
         // From the row: a repeated Idempotency-Key keeps the first request's deadline.
         robotWorkflowArgs(
           this.deps.config,
@@ -157,10 +158,19 @@ export class RobotsService {
         'the workflow engine is unavailable; the robot was not created, retry later',
       );
     }
+    if (inserted && !fresh) {
+      // A new row whose id Temporal already ran (a caller-derived id, or a database restored
+      // behind Temporal): that run is not this robot's, and a robot runs once.
+      await guard.run(() => robots.delete(row.robotId)).catch(() => undefined);
+      throw new ConflictError(`robot id ${row.robotId} was already used by an earlier run`, {
+        robotId: row.robotId,
+      });
+    }
     return { robot: toRobotView(row, null), created: inserted !== null };
   }
 
-  private async startWorkflow(args: RobotWorkflowInput): Promise<void> {
+  /** False when a run of this robot id already exists (started before, or finished). */
+  private async startWorkflow(args: RobotWorkflowInput): Promise<boolean> {
     // A bounded call: when Temporal is away the client answers 503 in seconds instead of hanging.
     const deadline = Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS;
     try {
@@ -170,8 +180,9 @@ export class RobotsService {
           robotStartOptions(args, this.deps.config.CONTROL_TASK_QUEUE),
         ),
       );
+      return true;
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       throw err;
     }
   }

@@ -1,11 +1,10 @@
-import type { AddressInfo } from 'node:net';
 import { createTransport } from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import { createEmailStepActivities } from '../../activities/email-steps';
 import { SentEmailsRepository } from '../../db/sent-emails.repository';
 import { launchBrowser, screenshot, type TestBrowser, watchPageErrors } from '../support/browser';
 import { answerKeyPromptIfAsked, apiKeyOf, waitForText } from '../support/dashboard-page';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 // The Outbox view in Debian's Chromium: an email-reply robot runs on a module whose send-email
@@ -13,24 +12,14 @@ import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
 let browser: TestBrowser | undefined;
-let sink: SMTPServer;
-const delivered: string[] = [];
+let sink: SmtpSink;
+/** Recipients of every message the sink accepted. */
+const delivered = () => sink.mails.flatMap((mail) => mail.to);
 
 beforeAll(async () => {
-  sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      stream.resume();
-      stream.on('end', () => {
-        delivered.push(...session.envelope.rcptTo.map((r) => r.address));
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  sink = await startSmtpSink();
   system = await startTestSystem({ module: false });
-  const port = (sink.server.address() as AddressInfo).port;
+  const port = sink.port;
   await system.startModule(
     { name: 'mailer', robotTypes: ['email-reply'] },
     {
@@ -48,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await system?.close();
-  await new Promise<void>((resolve) => sink?.close(() => resolve()));
+  await sink?.close();
 }, 60_000);
 
 describe('the Outbox view', () => {
@@ -68,7 +57,7 @@ describe('the Outbox view', () => {
     expect(created.status).toBe(201);
     const robotId = created.body.robotId as string;
     await system.temporal.workflow.getHandle(robotId).result();
-    expect(delivered).toEqual(['ada@example.com']);
+    expect(delivered()).toEqual(['ada@example.com']);
 
     await page.waitForSelector('#outbox-body tr', { timeout: 20_000 });
     const row = page.locator('#outbox-body tr').first();

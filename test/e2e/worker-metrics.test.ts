@@ -1,14 +1,15 @@
-import net, { type AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
+import net from 'node:net';
 import { fixture } from '../support/document-samples';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 import { spawnModuleWorker, type WorkerProcess } from '../support/worker-process';
 
 let system: TestSystem;
 let worker: WorkerProcess | undefined;
 let metricsPort = 0;
-let sink: SMTPServer;
-const delivered: string[] = [];
+let sink: SmtpSink;
+/** Recipients of every message the sink accepted. */
+const delivered = () => sink.mails.flatMap((mail) => mail.to);
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -20,25 +21,14 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   // A loopback SMTP sink for the send-email step of the module worker process.
-  sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      stream.resume();
-      stream.on('end', () => {
-        delivered.push(...session.envelope.rcptTo.map((r) => r.address));
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  sink = await startSmtpSink();
   system = await startTestSystem({ module: false });
 });
 
 afterAll(async () => {
   await worker?.kill();
   await system?.close();
-  await new Promise<void>((resolve) => sink?.close(() => resolve()));
+  await sink?.close();
 });
 
 async function scrape(): Promise<string> {
@@ -63,7 +53,7 @@ describe('a module worker process with metrics on', () => {
     metricsPort = await freePort();
     const sdkPort = await freePort();
     worker = spawnModuleWorker(system.config, 'metered', 2, {
-      SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`,
+      SMTP_URL: `${sink.url}`,
       WORKER_METRICS_PORT: String(metricsPort),
       TEMPORAL_METRICS_BIND: `127.0.0.1:${sdkPort}`,
     });
@@ -119,7 +109,7 @@ describe('a module worker process with metrics on', () => {
       await runRobot('invoice-intake', { documentId: upload.body.documentId });
     }
     await runRobot('email-reply', { to: 'client@example.com', name: 'Ada', text: 'hello', subject: 'hi' });
-    expect(delivered).toEqual(['client@example.com']);
+    expect(delivered()).toEqual(['client@example.com']);
 
     const after = await scrape();
     expect(sampleOf(after, /^rpa_ocr_pages_total\{source="ocr",outcome="ok"\}/)).toBe(1);

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -9,7 +8,6 @@ import { Worker } from '@temporalio/worker';
 import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { SMTPServer } from 'smtp-server';
 import request from 'supertest';
 import { emailRobotId, PROCESSED_KEYWORD } from '../../activities/mailbox-monitor';
 import { createLogger } from '../../core/logger';
@@ -19,6 +17,7 @@ import { ensureMailboxMonitors } from '../../workers/mailbox-monitors';
 import { initialMailboxState, mailboxStateQuery } from '../../workflows/mailbox-monitor.definitions';
 import { fixture } from '../support/document-samples';
 import { type Dovecot, type DovecotUser, freePort, startDovecot } from '../support/dovecot';
+import { type SentMail, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
@@ -46,10 +45,10 @@ const users: Record<'intake' | 'flagged' | 'quiet', DovecotUser> = {
 
 let system: TestSystem;
 let dovecot: Dovecot;
-let sink: SMTPServer;
+let sink: SmtpSink;
 let receiver: WebhookReceiver;
 let documentsDir: string;
-const inbox: { to: string[]; raw: string }[] = [];
+let inbox: SentMail[] = [];
 /** Webhook deliveries so far, parsed. */
 const received = () => receiver.received.map((hook) => JSON.parse(hook.body) as Delivery);
 
@@ -71,21 +70,8 @@ async function compose(options: {
 }
 
 beforeAll(async () => {
-  sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (chunk) => {
-        raw += chunk;
-      });
-      stream.on('end', () => {
-        inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  sink = await startSmtpSink();
+  inbox = sink.mails;
   receiver = await startWebhookReceiver();
   dovecot = await startDovecot(Object.values(users));
   documentsDir = await mkdtemp(path.join(tmpdir(), 'rpa-mail-intake-'));
@@ -124,7 +110,7 @@ beforeAll(async () => {
     env: {
       DOCUMENTS_DIR: documentsDir,
       OCR_WORKERS: '1',
-      SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`,
+      SMTP_URL: `${sink.url}`,
       SMTP_FROM: 'robots@example.com',
       NOTIFY_ALLOWED_HOSTS: '127.0.0.1',
       MAILBOXES: JSON.stringify(mailboxes),
@@ -146,7 +132,7 @@ afterAll(async () => {
   }
   await system?.close();
   await dovecot?.stop();
-  await new Promise<void>((resolve) => sink.close(() => resolve()));
+  await sink?.close();
   await receiver?.close();
   await rm(documentsDir, { recursive: true, force: true });
 });

@@ -1,13 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import type { RobotView } from '../../core/robot';
 import { verifyWebhook } from '../../core/webhook';
 import { createNotifier } from '../../db/notifier';
 import { fixture, textPdf } from '../support/document-samples';
+import { type SentMail, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 import { type ReceivedHook, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
@@ -18,41 +17,28 @@ import { type ReceivedHook, startWebhookReceiver, type WebhookReceiver } from '.
 let system: TestSystem;
 let documentsDir: string;
 let receiver: WebhookReceiver;
-let sink: SMTPServer;
+let sink: SmtpSink;
 let hookUrl = '';
 let hooks: ReceivedHook[] = [];
-const mails: { to: string[]; raw: string }[] = [];
+let mails: SentMail[] = [];
 let hookSecret = '';
 let busyOnce = false;
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
   ({ url: hookUrl, received: hooks } = receiver);
-  sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    // bounce@: 550 always; busy@: 451 the first time, then accepted.
-    onRcptTo(address, _session, callback) {
-      if (address.address === 'bounce@example.com')
-        return callback(Object.assign(new Error('no such user'), { responseCode: 550 }));
-      if (address.address === 'busy@example.com' && !busyOnce) {
+  // bounce@: 550 always; busy@: 451 the first time, then accepted.
+  sink = await startSmtpSink({
+    refuse(address) {
+      if (address === 'bounce@example.com') return 550;
+      if (address === 'busy@example.com' && !busyOnce) {
         busyOnce = true;
-        return callback(Object.assign(new Error('try later'), { responseCode: 451 }));
+        return 451;
       }
-      callback();
-    },
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (chunk) => {
-        raw += chunk;
-      });
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        callback();
-      });
+      return undefined;
     },
   });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  mails = sink.mails;
   documentsDir = await mkdtemp(path.join(tmpdir(), 'rpa-review-'));
   system = await startTestSystem({
     module: { robotTypes: ['invoice-intake', 'review-check'] },
@@ -60,7 +46,7 @@ beforeAll(async () => {
       DOCUMENTS_DIR: documentsDir,
       OCR_WORKERS: '1',
       NOTIFY_ALLOWED_HOSTS: '127.0.0.1',
-      SMTP_URL: `smtp://127.0.0.1:${(sink.server.address() as AddressInfo).port}`,
+      SMTP_URL: `${sink.url}`,
       SMTP_FROM: 'robots@example.com',
     },
   });
@@ -69,7 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await system?.close();
   await receiver?.close();
-  await new Promise<void>((resolve) => sink.close(() => resolve()));
+  await sink?.close();
   await rm(documentsDir, { recursive: true, force: true });
 });
 

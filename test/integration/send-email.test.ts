@@ -1,10 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { createTransport } from 'nodemailer';
-import { SMTPServer } from 'smtp-server';
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import { createEmailStepActivities } from '../../activities/email-steps';
 import { LocalDocumentStore } from '../../core/document-store';
@@ -12,6 +10,7 @@ import { emailsSent } from '../../core/metrics';
 import { DocumentsRepository } from '../../db/documents.repository';
 import { SentEmailsRepository } from '../../db/sent-emails.repository';
 import { fixture } from '../support/document-samples';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 interface Delivered {
@@ -21,8 +20,8 @@ interface Delivered {
 }
 
 let system: TestSystem;
-let sink: SMTPServer;
-const inbox: Delivered[] = [];
+let sink: SmtpSink;
+let inbox: Delivered[] = [];
 let email: ReturnType<typeof createEmailStepActivities>;
 let documentsDir: string;
 // Small on purpose: the second attachment case crosses it.
@@ -30,31 +29,9 @@ const ATTACHMENTS_MAX_BYTES = 80_000;
 
 beforeAll(async () => {
   // A loopback SMTP sink: accepts everything except mail to reject@example.com (550).
-  sink = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onRcptTo(address, _session, callback) {
-      if (address.address === 'reject@example.com')
-        callback(Object.assign(new Error('no such user'), { responseCode: 550 }));
-      else callback();
-    },
-    onData(stream, session, callback) {
-      let raw = '';
-      stream.on('data', (chunk) => {
-        raw += chunk;
-      });
-      stream.on('end', () => {
-        inbox.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw,
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const port = (sink.server.address() as AddressInfo).port;
+  sink = await startSmtpSink({ refuse: (address) => (address === 'reject@example.com' ? 550 : undefined) });
+  inbox = sink.mails;
+  const { port } = sink;
   documentsDir = await mkdtemp(path.join(tmpdir(), 'rpa-mail-'));
   system = await startTestSystem({ module: false, env: { DOCUMENTS_DIR: documentsDir } });
   email = createEmailStepActivities({
@@ -75,7 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await system?.close();
-  await new Promise<void>((resolve) => sink.close(() => resolve()));
+  await sink?.close();
   await rm(documentsDir, { recursive: true, force: true });
 });
 

@@ -70,10 +70,13 @@ describe('email robot ids', () => {
     );
   });
 
-  it('come from the Message-ID alone when there is one, else from mailbox, UIDVALIDITY and UID', () => {
+  it('come from mailbox and Message-ID when there is one, else from mailbox, UIDVALIDITY and UID', () => {
     const id = emailRobotId('<a@example.com>', 'ap', '1', 7);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(emailRobotId('<a@example.com>', 'other', '2', 9)).toBe(id);
+    // Another copy in the same mailbox (new UID after a move back, new UIDVALIDITY): the same robot.
+    expect(emailRobotId('<a@example.com>', 'ap', '2', 9)).toBe(id);
+    // The same message in another configured mailbox is that pipeline's robot.
+    expect(emailRobotId('<a@example.com>', 'other', '1', 7)).not.toBe(id);
     expect(emailRobotId('<b@example.com>', 'ap', '1', 7)).not.toBe(id);
     const fallback = emailRobotId(undefined, 'ap', '1', 7);
     expect(emailRobotId('  ', 'ap', '1', 7)).toBe(fallback);
