@@ -31,6 +31,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends poppler-utils \
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY . .
 COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+# The shared document store (docker-compose volume `documents`): a new named volume takes this
+# directory's owner, so the unprivileged process can write uploads to it.
+RUN mkdir -p /data/documents && chown node:node /data/documents
 # `node` (uid 1000) ships with the official image.
 USER node
 ENTRYPOINT ["node", "bin/rpa"]

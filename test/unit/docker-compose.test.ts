@@ -322,6 +322,16 @@ describe('docker-compose.yml', () => {
     expect(service('nginx').volumes).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
   });
 
+  test('API replicas and workers share one document store (uploads are read by module workers)', () => {
+    for (const name of ['api', 'control-worker', 'module-worker']) {
+      const spec = service(name);
+      expect(strings(spec.volumes, `${name}.volumes`)).toContain('documents:/data/documents');
+      expect(record(spec.environment, `${name}.environment`).DOCUMENTS_DIR).toBe('/data/documents');
+    }
+    expect(Object.keys(record(compose.volumes ?? {}, 'volumes'))).toContain('documents');
+    expect(read('Dockerfile')).toMatch(/chown node:node \/data\/documents/);
+  });
+
   test('temporal-setup registers exactly the search attributes the code uses, as Keyword', () => {
     const setup = service('temporal-setup');
     expect(String(setup.image)).toMatch(/^temporalio\/admin-tools:/);
