@@ -156,22 +156,13 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
       }),
     );
   }
-  jsonLimits.maxDepth = config.JSON_MAX_DEPTH;
-  app.set('trust proxy', config.TRUST_PROXY);
-  app.use(requestId);
-  app.use(httpMetrics);
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (_req, res) => String(res.getHeader('x-request-id')),
-      autoLogging: { ignore: (req) => req.url?.startsWith('/health') === true || req.url === '/metrics' },
-    }),
-  );
-
   const health = new HealthProbe(
     () => checkHealth({ database, cache, temporal, services: deps.services }),
     config.HEALTH_PROBE_MAX_AGE_MS,
   );
+  // Probes come right after the security headers and CORS, before request ids, metrics and logging:
+  // orchestrators call them every few seconds on every replica, and the answer is a cached report
+  // (O(1), no I/O), so the logging stack would be most of their cost.
   // Liveness: the process answers. Readiness: it can serve (Postgres and Temporal reachable); a
   // missing cache or module only degrades it. /health: the same report, 503 unless all is well.
   app.get('/health/live', (_req, res) => {
@@ -185,6 +176,18 @@ export function createApp(deps: AppDeps, api: ApiServices = createApiServices(de
     const report = await health.current();
     res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
+
+  jsonLimits.maxDepth = config.JSON_MAX_DEPTH;
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.use(requestId);
+  app.use(httpMetrics);
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => String(res.getHeader('x-request-id')),
+      autoLogging: { ignore: (req) => req.url === '/metrics' },
+    }),
+  );
 
   app.get('/metrics', async (_req, res) => {
     res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
