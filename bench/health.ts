@@ -4,13 +4,13 @@
 // A module worker runs in-process so that the report is `ok` (every dependency up, a live module)
 // and both endpoints answer 200; it runs no robots.
 // Usage: npm run bench:health -- [--seconds S] [--rate R] [--connections C] [--rounds R] [--warmup W]
-import type { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createModuleWorker } from '../workers/module.worker';
 import { installWorkerRuntime } from '../workers/runtime';
+import { autocannon } from './autocannon';
 import * as bench from './bench-support';
 
 const NAME = 'health';
@@ -24,26 +24,6 @@ const LABELS: Record<Side, string> = {
   bare: '`node:http` constant JSON (baseline)',
 };
 const PATHS: Record<Side, string> = { health: '/health', ready: '/health/ready', bare: '/health' };
-
-// autocannon 8 ships no types: the part of its programmatic API this bench uses.
-interface CannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  requests: { total: number };
-  latency: Record<'average' | 'p50' | 'p90' | 'p99' | 'max', number>;
-}
-interface CannonInstance extends EventEmitter, PromiseLike<CannonResult> {
-  stop(): void;
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  overallRate: number;
-  duration: number;
-}) => CannonInstance;
-const autocannon = require('autocannon') as Autocannon;
 
 interface Load {
   rate: number;

@@ -5,7 +5,6 @@
 // and run to completion by an in-process control worker and module worker, which are then stopped:
 // only the read path runs while the load does.
 // Usage: npm run bench:status -- [--seconds S] [--rate R] [--connections C] [--robots N] [--rounds R] [--warmup W]
-import type { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import Redis from 'ioredis';
@@ -17,6 +16,7 @@ import { createControlWorker } from '../workers/control.worker';
 import { createModuleWorker } from '../workers/module.worker';
 import { installWorkerRuntime } from '../workers/runtime';
 import { maintenanceSchedules } from '../workers/schedules';
+import { autocannon, type CannonHeaders, type CannonRequest, type CannonResult } from './autocannon';
 import * as bench from './bench-support';
 
 const NAME = 'status';
@@ -31,35 +31,6 @@ const LABELS: Record<Side, string> = {
 };
 const SOURCES = ['cache', 'database', 'temporal'] as const;
 type Source = (typeof SOURCES)[number];
-
-// autocannon 8 ships no types: the part of its programmatic API this bench uses.
-type Headers = Record<string, string | string[] | undefined>;
-interface CannonRequest {
-  method: 'GET';
-  path: string;
-  headers?: Record<string, string>;
-  onResponse?: (status: number, body: string, context: object, headers: Headers) => void;
-}
-interface CannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  requests: { total: number };
-  latency: Record<'average' | 'p50' | 'p90' | 'p99' | 'max', number>;
-}
-interface CannonInstance extends EventEmitter, PromiseLike<CannonResult> {
-  stop(): void;
-}
-type Autocannon = (options: {
-  url: string;
-  connections: number;
-  overallRate: number;
-  duration: number;
-  requests: CannonRequest[];
-  setupClient: (client: { setRequests(requests: CannonRequest[]): void }) => void;
-}) => CannonInstance;
-const autocannon = require('autocannon') as Autocannon;
 
 interface Load {
   rate: number;
@@ -80,7 +51,7 @@ async function poll(
   sources?: Record<Source, number>,
 ) {
   const sample: bench.Sample = { latencies: [], errors: [], wallMs: 0 };
-  const onResponse = (_status: number, _body: string, _context: object, headers: Headers) => {
+  const onResponse = (_status: number, _body: string, _context: object, headers: CannonHeaders) => {
     const source = headers['x-robot-source'];
     if (!sources) return;
     const known = SOURCES.find((name) => name === source);
