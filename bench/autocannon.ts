@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { interruption, type Sample } from './bench-support';
 
 // autocannon 8 ships no types: the part of its programmatic API the benches use.
 
@@ -24,13 +25,42 @@ export interface CannonInstance extends EventEmitter, PromiseLike<CannonResult> 
   stop(): void;
 }
 
-type Autocannon = (options: {
+export interface CannonOptions {
   url: string;
   connections: number;
   overallRate: number;
   duration: number;
   requests?: CannonRequest[];
   setupClient?: (client: { setRequests(requests: CannonRequest[]): void }) => void;
-}) => CannonInstance;
+}
+type Autocannon = (options: CannonOptions) => CannonInstance;
 
-export const autocannon = require('autocannon') as Autocannon;
+const autocannon = require('autocannon') as Autocannon;
+
+/**
+ * One autocannon run. Latencies (ms, sub-ms resolution) come from its `response` events; non-2xx
+ * answers, connection errors and timeouts are the sample's errors. Stops early when the bench is
+ * interrupted. `sample` may be given to let per-request hooks add their own errors.
+ */
+export async function runCannon(
+  options: CannonOptions,
+  sample: Sample = { latencies: [], errors: [], wallMs: 0 },
+): Promise<{ sample: Sample; result: CannonResult }> {
+  const instance = autocannon(options);
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    if (status >= 200 && status <= 299) sample.latencies.push(ms);
+    else sample.errors.push(`HTTP ${status}`);
+  });
+  const watch = setInterval(() => {
+    if (interruption.aborted) instance.stop();
+  }, 200);
+  try {
+    const result = await instance;
+    sample.wallMs = result.duration * 1000;
+    if (result.errors > 0) sample.errors.push(`${result.errors} connection errors`);
+    if (result.timeouts > 0) sample.errors.push(`${result.timeouts} timeouts`);
+    return { sample, result };
+  } finally {
+    clearInterval(watch);
+  }
+}

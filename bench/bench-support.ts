@@ -3,6 +3,7 @@
 // BENCHMARKS.md section rewrite, and a runner that cleans up on errors, SIGINT and a hard timeout.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -364,4 +365,15 @@ export async function apiDependencies(config: Config, defer: Defer) {
   const { key } = await security.keys.create({ name: 'bench', scopes: ['admin'], expiresAt: null });
   const authorization = `Bearer ${key}`;
   return { logger, database, cache, services, events, connection, client, security, authorization };
+}
+
+/** Listens on a free loopback port; the server is closed (connections too) at the end of the run. */
+export async function listen(server: http.Server, defer: Defer): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  defer(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }

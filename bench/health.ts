@@ -10,7 +10,7 @@ import { createApp } from '../api/app';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createModuleWorker } from '../workers/module.worker';
 import { installWorkerRuntime } from '../workers/runtime';
-import { autocannon } from './autocannon';
+import { runCannon } from './autocannon';
 import * as bench from './bench-support';
 
 const NAME = 'health';
@@ -32,29 +32,7 @@ interface Load {
 
 /** One autocannon run; latencies (ms, sub-ms resolution) from its `response` events. */
 async function hammer(url: string, load: Load, seconds: number) {
-  const sample: bench.Sample = { latencies: [], errors: [], wallMs: 0 };
-  const instance = autocannon({
-    url,
-    connections: load.connections,
-    overallRate: load.rate,
-    duration: seconds,
-  });
-  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-    if (status >= 200 && status <= 299) sample.latencies.push(ms);
-    else sample.errors.push(`HTTP ${status}`);
-  });
-  const watch = setInterval(() => {
-    if (bench.interruption.aborted) instance.stop();
-  }, 200);
-  try {
-    const result = await instance;
-    sample.wallMs = result.duration * 1000;
-    if (result.errors > 0) sample.errors.push(`${result.errors} connection errors`);
-    if (result.timeouts > 0) sample.errors.push(`${result.timeouts} timeouts`);
-    return { sample, result };
-  } finally {
-    clearInterval(watch);
-  }
+  return runCannon({ url, connections: load.connections, overallRate: load.rate, duration: seconds });
 }
 
 /** The baseline: what a health endpoint cannot avoid, a constant JSON over node:http. */
@@ -63,16 +41,6 @@ function bareServer(): http.Server {
   return http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
   });
-}
-
-async function listen(server: http.Server, defer: bench.Defer): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  defer(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const address = server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
 const fmt = (value: number) => value.toFixed(3);
@@ -102,8 +70,8 @@ async function main(defer: bench.Defer): Promise<number> {
   });
 
   const app = createApp({ config, logger, database, cache, temporal: client, services, events, security });
-  const ourUrl = await listen(http.createServer(app), defer);
-  const bareUrl = await listen(bareServer(), defer);
+  const ourUrl = await bench.listen(http.createServer(app), defer);
+  const bareUrl = await bench.listen(bareServer(), defer);
   const urls: Record<Side, string> = {
     health: `${ourUrl}${PATHS.health}`,
     ready: `${ourUrl}${PATHS.ready}`,

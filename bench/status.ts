@@ -16,7 +16,7 @@ import { createControlWorker } from '../workers/control.worker';
 import { createModuleWorker } from '../workers/module.worker';
 import { installWorkerRuntime } from '../workers/runtime';
 import { maintenanceSchedules } from '../workers/schedules';
-import { autocannon, type CannonHeaders, type CannonRequest, type CannonResult } from './autocannon';
+import { type CannonHeaders, type CannonRequest, type CannonResult, runCannon } from './autocannon';
 import * as bench from './bench-support';
 
 const NAME = 'status';
@@ -68,33 +68,20 @@ async function poll(
   );
   const stride = Math.ceil(requests.length / load.connections);
   let clients = 0;
-  const instance = autocannon({
-    url: base,
-    connections: load.connections,
-    overallRate: load.rate,
-    duration: seconds,
-    requests,
-    setupClient: (client) => {
-      const offset = (clients++ * stride) % requests.length;
-      client.setRequests([...requests.slice(offset), ...requests.slice(0, offset)]);
+  return runCannon(
+    {
+      url: base,
+      connections: load.connections,
+      overallRate: load.rate,
+      duration: seconds,
+      requests,
+      setupClient: (client) => {
+        const offset = (clients++ * stride) % requests.length;
+        client.setRequests([...requests.slice(offset), ...requests.slice(0, offset)]);
+      },
     },
-  });
-  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-    if (status >= 200 && status <= 299) sample.latencies.push(ms);
-    else sample.errors.push(`HTTP ${status}`);
-  });
-  const watch = setInterval(() => {
-    if (bench.interruption.aborted) instance.stop();
-  }, 200);
-  try {
-    const result = await instance;
-    sample.wallMs = result.duration * 1000;
-    if (result.errors > 0) sample.errors.push(`${result.errors} connection errors`);
-    if (result.timeouts > 0) sample.errors.push(`${result.timeouts} timeouts`);
-    return { sample, result };
-  } finally {
-    clearInterval(watch);
-  }
+    sample,
+  );
 }
 
 /** The baseline: the one Redis GET the API's cache hit makes, the cached JSON written back as is. */
@@ -113,16 +100,6 @@ function bareServer(redis: Redis, cache: StatusCache): http.Server {
       () => res.writeHead(500).end(),
     );
   });
-}
-
-async function listen(server: http.Server, defer: bench.Defer): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  defer(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const address = server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
 const fmt = (value: number) => value.toFixed(3);
@@ -174,8 +151,8 @@ async function main(defer: bench.Defer): Promise<number> {
   defer(stopWorkers);
 
   const app = createApp({ config, logger, database, cache, temporal: client, services, events, security });
-  const ourUrl = await listen(http.createServer(app), defer);
-  const bareUrl = await listen(bareServer(redis, cache), defer);
+  const ourUrl = await bench.listen(http.createServer(app), defer);
+  const bareUrl = await bench.listen(bareServer(redis, cache), defer);
 
   // The robots, through the API, run to completion; then only the read path is left running.
   const created = await bench.measure(opts.robots, 10, async () => {
