@@ -2,7 +2,7 @@ import { type ApprovalWait, type RobotStatus, WAITING_FOR_PEOPLE } from '../core
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import type { RobotsRepository } from '../db/robots.repository';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, keysetPage } from './cursor';
 import type { ListApprovalsQuery } from './schemas';
 
 /** One robot waiting for a person: what the reviewer needs to decide. */
@@ -39,7 +39,7 @@ export class ApprovalsService {
         after: query.cursor ? decodeCursor(query.cursor) : undefined,
       }),
     );
-    const page = rows.slice(0, query.limit);
+    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => row);
     const items = await Promise.all(
       page.map(async (row): Promise<ApprovalItem> => {
         const execution = await guard.run(() => executions.latestForRobot(row.robotId));
@@ -59,7 +59,6 @@ export class ApprovalsService {
         };
       }),
     );
-    const last = page.at(-1);
-    return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return { items, nextCursor };
   }
 }

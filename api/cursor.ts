@@ -21,3 +21,17 @@ export function decodeCursor(raw: string): RobotCursor {
   }
   return { createdAt, robotId };
 }
+
+/**
+ * One keyset page from `limit + 1` rows read past the cursor: the first `limit`, and the cursor of
+ * the last of them when the extra row shows there is more.
+ */
+export function keysetPage<T>(
+  rows: T[],
+  limit: number,
+  cursorOf: (row: T) => RobotCursor,
+): { page: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { page, nextCursor: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null };
+}

@@ -28,7 +28,7 @@ import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
 import type { RobotExecuteRow, RobotRow } from '../db/schema';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, keysetPage } from './cursor';
 import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 
 export type RobotSource = 'cache' | 'database' | 'temporal';
@@ -281,11 +281,7 @@ export class RobotsService {
         after: query.cursor ? decodeCursor(query.cursor) : undefined,
       }),
     );
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map((row) => toRobotView(row, null)),
-      nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
-    };
+    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => row);
+    return { items: page.map((row) => toRobotView(row, null)), nextCursor };
   }
 }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AlertsRepository } from '../../db/alerts.repository';
-import { decodeCursor, encodeCursor } from '../cursor';
+import { decodeCursor, keysetPage } from '../cursor';
 import { parseOrThrow } from '../middleware/validate';
 import { listAlertsQuery } from '../schemas';
 
@@ -15,15 +15,11 @@ export function alertsRoutes(alerts: AlertsRepository): Router {
       limit: query.limit + 1,
       ...(after ? { after: { firedAt: after.createdAt, alertId: after.robotId } } : {}),
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    res.json({
-      items: page,
-      nextCursor:
-        rows.length > query.limit && last
-          ? encodeCursor({ createdAt: last.firedAt, robotId: last.alertId })
-          : null,
-    });
+    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => ({
+      createdAt: row.firedAt,
+      robotId: row.alertId,
+    }));
+    res.json({ items: page, nextCursor });
   });
   return router;
 }

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AuditRepository } from '../../db/audit.repository';
 import type { AuditRow } from '../../db/schema';
-import { decodeCursor, encodeCursor } from '../cursor';
+import { decodeCursor, keysetPage } from '../cursor';
 import { parseOrThrow } from '../middleware/validate';
 import { listAuditQuery } from '../schemas';
 
@@ -24,13 +24,11 @@ export function auditRoutes(audit: AuditRepository): Router {
       limit: query.limit + 1,
       after: after ? { at: after.createdAt, id: after.robotId } : undefined,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    res.json({
-      items: page.map(toAuditView),
-      nextCursor:
-        rows.length > query.limit && last ? encodeCursor({ createdAt: last.at, robotId: last.id }) : null,
-    });
+    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => ({
+      createdAt: row.at,
+      robotId: row.id,
+    }));
+    res.json({ items: page.map(toAuditView), nextCursor });
   });
   return router;
 }

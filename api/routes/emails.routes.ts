@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { SentEmailRow } from '../../db/schema';
 import type { SentEmailsRepository } from '../../db/sent-emails.repository';
-import { decodeCursor, encodeCursor } from '../cursor';
+import { decodeCursor, keysetPage } from '../cursor';
 import { parseOrThrow } from '../middleware/validate';
 import { listEmailsQuery } from '../schemas';
 
@@ -29,15 +29,11 @@ export function emailsRoutes(sentEmails: SentEmailsRepository): Router {
       limit: query.limit + 1,
       after: after ? { sentAt: after.createdAt, robotId: after.robotId } : undefined,
     });
-    const page = rows.slice(0, query.limit);
-    const last = page.at(-1);
-    res.json({
-      items: page.map(toEmailView),
-      nextCursor:
-        rows.length > query.limit && last
-          ? encodeCursor({ createdAt: last.sentAt, robotId: last.robotId })
-          : null,
-    });
+    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => ({
+      createdAt: row.sentAt,
+      robotId: row.robotId,
+    }));
+    res.json({ items: page.map(toEmailView), nextCursor });
   });
   return router;
 }
