@@ -12,7 +12,7 @@ import { emailsReceived, mailboxFailures } from '../core/metrics';
 import { NOTIFY_MAX_ATTEMPTS } from '../core/notification-events';
 import type { Notifier } from '../core/notifier';
 import { EMAIL_ROBOT_NAMESPACE, uuidV5 } from '../core/uuid-v5';
-import type { AlertsRepository } from '../db/alerts.repository';
+import { type AlertsRepository, alertNotice } from '../db/alerts.repository';
 import type { RobotsRepository } from '../db/robots.repository';
 import type {
   CheckMailboxArgs,
@@ -276,19 +276,10 @@ export function createMailboxActivities(deps: MailboxActivityDeps) {
         row = (await deps.alerts.firing()).find((a) => a.rule === args.rule && a.subject === subject) ?? null;
       }
       if (!row) return { alertId: null };
-      const event = args.firing ? 'alert.fired' : 'alert.resolved';
       if (args.firing) logger.warn({ alert: row }, `alert fired: ${args.rule} ${subject}`);
       else logger.info({ alert: row }, `alert resolved: ${args.rule} ${subject}`);
       const final = Context.current().info.attempt >= NOTIFY_MAX_ATTEMPTS;
-      const outcome = await deps.notifier.notify(
-        {
-          event,
-          eventKey: `alert:${row.alertId}:${args.firing ? 'fired' : 'resolved'}`,
-          robotType: null,
-          payload: { alert: row },
-        },
-        final,
-      );
+      const outcome = await deps.notifier.notify(alertNotice(row, args.firing ? 'fired' : 'resolved'), final);
       if (outcome.pending > 0) {
         throw ApplicationFailure.retryable(
           `${outcome.pending} alert notifications will be retried`,

@@ -9,10 +9,8 @@ import {
 import type { Logger } from '../core/logger';
 import type { MetricWindows } from '../core/metric-windows';
 import { poolUsage } from '../core/metrics';
-import type { NotificationEvent } from '../core/notification-events';
-import type { Notifier } from '../core/notifier';
-import type { AlertsRepository } from '../db/alerts.repository';
-import type { AlertRow } from '../db/schema';
+import type { Notifier, NotifyRequest } from '../core/notifier';
+import { type AlertsRepository, alertNotice } from '../db/alerts.repository';
 
 /** Rules measured per API process carry this subject; the others are global (module, parked). */
 export const INSTANCE_SUBJECT = `api@${hostname()}:${process.pid}`;
@@ -109,14 +107,14 @@ export class AlertEvaluator {
         if (row) {
           fired.push(key);
           this.deps.logger.warn({ alert: row }, `alert fired: ${rule.name} ${observation.subject}`);
-          this.notify('alert.fired', `alert:${row.alertId}:fired`, row);
+          this.notify(alertNotice(row, 'fired'));
         }
       } else if (transition === 'resolved' && observation.value !== null) {
         const row = await this.deps.alerts.resolve(rule.name, observation.subject, observation.value);
         if (row) {
           resolved.push(key);
           this.deps.logger.info({ alert: row }, `alert resolved: ${rule.name} ${observation.subject}`);
-          this.notify('alert.resolved', `alert:${row.alertId}:resolved`, row);
+          this.notify(alertNotice(row, 'resolved'));
         }
       }
     }
@@ -124,25 +122,27 @@ export class AlertEvaluator {
   }
 
   /** In the background, retried with backoff (1, 2, 4 s): evaluation never waits for webhooks. */
-  private notify(event: NotificationEvent, eventKey: string, alert: AlertRow, attempt = 1): void {
+  private notify(request: NotifyRequest, attempt = 1): void {
     const notifier = this.deps.notifier;
     if (!notifier) return;
     const final = attempt >= ALERT_NOTIFY_ATTEMPTS;
     notifier
-      .notify({ event, eventKey, robotType: null, payload: { alert } }, final)
+      .notify(request, final)
       .then((outcome) => {
         if (outcome.pending === 0 || final) return;
         const timer = setTimeout(
           () => {
             this.retryTimers.delete(timer);
-            this.notify(event, eventKey, alert, attempt + 1);
+            this.notify(request, attempt + 1);
           },
           1000 * 2 ** (attempt - 1),
         );
         timer.unref();
         this.retryTimers.add(timer);
       })
-      .catch((err: unknown) => this.deps.logger.warn({ err, event }, 'alert notification failed'));
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err, event: request.event }, 'alert notification failed'),
+      );
   }
 
   start(intervalMs: number): void {

@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import type { NotifyRequest } from '../core/notifier';
 import { TERMINAL_STATUSES } from '../core/robot';
 import type { Database } from './client';
 import { type AlertRow, alerts, moduleRegistry, robots } from './schema';
@@ -98,4 +99,14 @@ export class AlertsRepository {
       );
     return row?.n ?? 0;
   }
+}
+
+/** The notification of an alert's transition; the event key makes a retry reuse its delivery rows. */
+export function alertNotice(alert: AlertRow, transition: 'fired' | 'resolved'): NotifyRequest {
+  return {
+    event: transition === 'fired' ? 'alert.fired' : 'alert.resolved',
+    eventKey: `alert:${alert.alertId}:${transition}`,
+    robotType: null,
+    payload: { alert },
+  };
 }
