@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import { emailsSent } from '../core/metrics';
+import { EMAIL_ADDRESS, smtpOutcome } from '../core/smtp';
 import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../core/template';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 import type { StepInput, StepOutput } from './basic-steps';
@@ -34,8 +35,7 @@ function recipients(step: StepInput['step'], data: unknown): string[] {
   const rendered = list.map((entry) =>
     typeof entry === 'string' ? singleLine(renderTemplate(entry, data)) : '',
   );
-  const valid = /^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/;
-  if (rendered.length === 0 || rendered.some((address) => !valid.test(address))) {
+  if (rendered.length === 0 || rendered.some((address) => !EMAIL_ADDRESS.test(address))) {
     throw ApplicationFailure.nonRetryable(
       `send-email: "to" must be one or more email addresses, got ${JSON.stringify(rendered)}`,
       'InvalidRecipient',
@@ -44,11 +44,10 @@ function recipients(step: StepInput['step'], data: unknown): string[] {
   return rendered;
 }
 
-/** SMTP 5xx is permanent; connection problems and 4xx are worth retrying. */
 function smtpFailure(err: unknown): ApplicationFailure {
-  const { responseCode, message } = err as { responseCode?: number; message?: string };
-  const text = `SMTP refused or failed: ${message ?? String(err)}`;
-  return responseCode !== undefined && responseCode >= 500
+  const smtp = smtpOutcome(err);
+  const text = `SMTP refused or failed: ${smtp.message}`;
+  return smtp.permanent
     ? ApplicationFailure.nonRetryable(text, 'SmtpRejected')
     : ApplicationFailure.retryable(text, 'SmtpUnavailable');
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { SCOPES } from '../core/api-keys';
 import { DURATION_PATTERN } from '../core/durations';
-import { EMAIL_ADDRESS } from '../core/email-notification';
 import { NOTIFICATION_EVENTS } from '../core/notification-events';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
+import { EMAIL_ADDRESS } from '../core/smtp';
 import { stripControlCharsDeep } from '../core/text';
 
 // One place for the API's request shapes: routes parse with them, the OpenAPI document is built from them.

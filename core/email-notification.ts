@@ -1,4 +1,5 @@
 import type { Transporter } from 'nodemailer';
+import { smtpOutcome } from './smtp';
 import { singleLine } from './template';
 import type { WebhookResult } from './webhook';
 
@@ -12,9 +13,6 @@ export interface EmailNotification {
   occurredAt: string;
   data: Record<string, unknown>;
 }
-
-/** The address check of subscriptions (also used by the API). */
-export const EMAIL_ADDRESS = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
 
 function subject(event: string, data: Record<string, unknown>): string {
   const about = [data.robotType, data.robotId ?? data.alertId ?? data.name].filter(
@@ -46,12 +44,12 @@ export class EmailNotifier {
       });
       return { ok: true, retryable: false };
     } catch (err) {
-      const { responseCode, message: reason } = err as { responseCode?: number; message?: string };
+      const smtp = smtpOutcome(err);
       return {
         ok: false,
-        ...(responseCode !== undefined ? { status: responseCode } : {}),
-        error: `SMTP: ${reason ?? String(err)}`,
-        retryable: !(responseCode !== undefined && responseCode >= 500),
+        ...(smtp.code !== undefined ? { status: smtp.code } : {}),
+        error: `SMTP: ${smtp.message}`,
+        retryable: !smtp.permanent,
       };
     }
   }

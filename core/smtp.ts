@@ -1,0 +1,20 @@
+// What the SMTP relay said, for the send-email step and the email notification channel alike.
+
+/** The address check of send-email recipients and email subscriptions. */
+export const EMAIL_ADDRESS = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
+
+export interface SmtpOutcome {
+  code: number | undefined;
+  message: string;
+  /** 5xx (e.g. unknown recipient) is final; connection problems and 4xx are worth retrying. */
+  permanent: boolean;
+}
+
+export function smtpOutcome(err: unknown): SmtpOutcome {
+  const { responseCode, message } = err as { responseCode?: number; message?: string };
+  return {
+    code: responseCode,
+    message: message ?? String(err),
+    permanent: responseCode !== undefined && responseCode >= 500,
+  };
+}
