@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Makes `npm start` and `npm test` work on a fresh clone: installs the locked npm packages when
-// node_modules is missing or older than package-lock.json, then locates or builds the Temporal CLI,
-// and for `npm test` finds Chromium (the dashboard's browser tests) and Dovecot (email intake),
-// installing them as root.
+// node_modules is missing or older than package-lock.json, locates or builds the Temporal CLI, and
+// for `npm test` installs the Debian packages the tests drive (scripts/system-deps.js). As root it
+// installs them with apt-get; otherwise it prints the one command to run and goes on, so the tests
+// that need a missing tool fail with a message that names it (they never skip).
 // Node built-ins only: it runs before anything is installed.
 const { execFileSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
 const path = require('node:path');
+const { SYSTEM_DEPS, installCommand, missingDeps } = require('./system-deps');
 
 const root = path.resolve(__dirname, '..');
 const installed = path.join(root, 'node_modules', '.package-lock.json');
@@ -26,42 +28,51 @@ try {
   process.exit(1);
 }
 
-// Only the tests drive a browser and a private Dovecot (email intake): `npm start` needs neither.
-if (process.env.npm_lifecycle_event === 'test') {
-  ensureChromium();
-  ensureDovecot();
-}
+// Only the tests drive a browser, a private Dovecot, PDFs through poppler and the OCR benchmark's
+// native tesseract: `npm start` needs none of them.
+if (process.env.npm_lifecycle_event === 'test') ensureSystemDeps(SYSTEM_DEPS);
 
-function ensureDovecot() {
-  try {
-    execFileSync('bash', [path.join(root, 'scripts', 'install-mail-deps.sh')], {
-      cwd: root,
-      stdio: 'inherit',
-    });
-  } catch {
-    console.error(
-      'Dovecot was not found at /usr/sbin/dovecot; test/integration/email-intake.test.ts will fail without it.\n' +
-        'Install it (Debian/Ubuntu: sudo apt-get install -y dovecot-imapd).',
-    );
-  }
-}
-
-function ensureChromium() {
-  const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-  if (existsSync(chromium)) return;
+function ensureSystemDeps(deps) {
+  const missing = missingDeps(deps);
+  if (missing.length === 0) return;
+  const packages = missing.map((dep) => dep.package);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (isRoot && existsSync('/usr/bin/apt-get')) {
-    console.error('Installing Chromium for the dashboard tests (apt-get install chromium)…');
-    try {
-      execFileSync('apt-get', ['update'], { stdio: 'inherit' });
-      execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit' });
-      return;
-    } catch {
-      // fall through to the message
+    console.error(`Installing what the tests need (apt-get install ${packages.join(' ')})…`);
+    if (aptInstall(packages)) {
+      // Installing dovecot-imapd may start the system service; the tests run their own instance.
+      if (packages.includes('dovecot-imapd')) quiet('service', ['dovecot', 'stop']);
+      const still = missingDeps(deps);
+      if (still.length === 0) return;
+      missing.splice(0, missing.length, ...still);
     }
   }
   console.error(
-    `Chromium was not found at ${chromium}; test/e2e/dashboard.test.ts will fail without it.\n` +
-      'Install it (Debian/Ubuntu: sudo apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium binary.',
+    [
+      `These tools are missing, and the tests that use them will fail: ${missing.map(describe).join('; ')}.`,
+      'Install them with this one command, then run npm test again:',
+      `  ${installCommand(missing)}`,
+    ].join('\n'),
   );
+}
+
+/** Installs from the current package lists first; stale or missing lists are refreshed once. */
+function aptInstall(packages) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = ['install', '-y', '-qq', ...packages];
+  if (quiet('apt-get', install, env)) return true;
+  return quiet('apt-get', ['update', '-qq'], env) && quiet('apt-get', install, env, 'inherit');
+}
+
+function quiet(command, args, env = process.env, stderr = 'ignore') {
+  try {
+    execFileSync(command, args, { env, stdio: ['ignore', 'ignore', stderr] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describe(dep) {
+  return `${dep.package} (${dep.why})`;
 }

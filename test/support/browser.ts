@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { missingMessage } from './system-deps';
 import { TEST_DATA_DIR } from './test-env';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -14,6 +16,7 @@ export interface TestBrowser {
 
 /** Debian's Chromium, headless, with a fresh profile that is deleted on close. */
 export async function launchBrowser(): Promise<TestBrowser> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(missingMessage('chromium'));
   const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'rpa-dashboard-chromium-'));
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   const context = await chromium.launchPersistentContext(userDataDir, {

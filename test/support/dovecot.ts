@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, Socket } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { TEST_DATA_DIR } from './test-env';
+import { missingMessage } from './system-deps';
 
-// A private Dovecot per test file: own config, base_dir and maildir under .data/test/dovecot-*,
+// A private Dovecot per test file: own config, base_dir and maildir in a temporary directory,
 // passwd-file users, plaintext login on 127.0.0.1 only. The system service is never touched.
 
 export const DOVECOT_BIN = process.env.DOVECOT_BIN ?? '/usr/sbin/dovecot';
@@ -47,30 +48,41 @@ interface Accounts {
   gid: number;
 }
 
+/** Who runs Dovecot: this process, or (as root) another user the caller names. */
+export interface DovecotOptions {
+  /** As root only: run the whole server as this non-root user, as a non-root developer would. */
+  runAs?: string;
+}
+
+function passwdEntry(passwd: string, match: (fields: string[]) => boolean): string[] | undefined {
+  return passwd
+    .split('\n')
+    .map((line) => line.split(':'))
+    .find(match);
+}
+
 /** Dovecot's login and mail processes refuse root: as root, use the package's own users. */
-async function accounts(): Promise<Accounts> {
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
-  if (uid !== 0) {
-    const passwd = await readFile('/etc/passwd', 'utf8');
-    const groups = await readFile('/etc/group', 'utf8');
-    const nameOf = (text: string, id: number) =>
-      text
-        .split('\n')
-        .map((line) => line.split(':'))
-        .find((fields) => Number(fields[2]) === id)?.[0];
-    const user = nameOf(passwd, uid) ?? process.env.USER ?? 'nobody';
-    // Dovecot's sockets belong to the internal group; ours, since we cannot chown to another.
-    return { loginUser: user, internalUser: user, internalGroup: nameOf(groups, gid) ?? user, uid, gid };
-  }
+async function accounts(runAs: string | undefined): Promise<Accounts> {
   const passwd = await readFile('/etc/passwd', 'utf8');
-  const entry = (name: string) =>
-    passwd
-      .split('\n')
-      .find((line) => line.startsWith(`${name}:`))
-      ?.split(':');
-  const dovecot = entry('dovecot');
-  if (!entry('dovenull') || !dovecot)
+  const groups = await readFile('/etc/group', 'utf8');
+  let uid = process.getuid?.() ?? 0;
+  let gid = process.getgid?.() ?? 0;
+  if (runAs !== undefined) {
+    if (uid !== 0) throw new Error('startDovecot({ runAs }) needs root');
+    const entry = passwdEntry(passwd, (fields) => fields[0] === runAs);
+    if (!entry) throw new Error(`no such user: ${runAs}`);
+    uid = Number(entry[2]);
+    gid = Number(entry[3]);
+  }
+  if (uid !== 0) {
+    const user =
+      passwdEntry(passwd, (fields) => Number(fields[2]) === uid)?.[0] ?? process.env.USER ?? 'nobody';
+    const group = passwdEntry(groups, (fields) => Number(fields[2]) === gid)?.[0] ?? user;
+    // Dovecot's sockets belong to the internal group; ours, since we cannot chown to another.
+    return { loginUser: user, internalUser: user, internalGroup: group, uid, gid };
+  }
+  const dovecot = passwdEntry(passwd, (fields) => fields[0] === 'dovecot');
+  if (!passwdEntry(passwd, (fields) => fields[0] === 'dovenull') || !dovecot)
     throw new Error('the dovecot and dovenull users are missing (dovecot-core)');
   return {
     loginUser: 'dovenull',
@@ -146,27 +158,39 @@ async function greets(port: number): Promise<boolean> {
   });
 }
 
-export async function startDovecot(users: DovecotUser[]): Promise<Dovecot> {
-  if (!existsSync(DOVECOT_BIN)) {
-    throw new Error(
-      `${DOVECOT_BIN} is missing: run scripts/install-mail-deps.sh (apt-get install dovecot-imapd)`,
-    );
-  }
+/**
+ * Dovecot's mail processes run as another user than root, so its tree cannot live in the checkout:
+ * a checkout under a 0700 parent (a `mktemp -d` clone, /root) is out of their reach. It lives in a
+ * fresh directory of the system's temporary folder, reachable by that user, whose path has no spaces
+ * (Dovecot's passwd-file and userdb args are space-separated).
+ */
+async function serverDir(owner: { uid: number; gid: number }): Promise<string> {
+  const tmp = /\s/.test(os.tmpdir()) ? '/tmp' : os.tmpdir();
+  const dir = await mkdtemp(path.join(tmp, 'rpa-dovecot-'));
+  await chmod(dir, 0o755);
+  for (const sub of ['run', 'state', 'mail', 'home']) await mkdir(path.join(dir, sub));
+  // Mail is written as the mail user (not root): it owns the maildir and home trees; a non-root
+  // server owns everything it writes.
+  const owned = owner.uid === (process.getuid?.() ?? 0) ? [] : ['', 'run', 'state'];
+  for (const sub of [...owned, 'mail', 'home']) await chown(path.join(dir, sub), owner.uid, owner.gid);
+  return dir;
+}
+
+export async function startDovecot(users: DovecotUser[], options: DovecotOptions = {}): Promise<Dovecot> {
+  if (!existsSync(DOVECOT_BIN)) throw new Error(missingMessage('dovecot-imapd'));
   const port = await freePort();
-  const dir = path.join(TEST_DATA_DIR, `dovecot-${process.pid}-${port}`);
-  await rm(dir, { recursive: true, force: true });
-  for (const sub of ['run', 'state', 'mail', 'home']) await mkdir(path.join(dir, sub), { recursive: true });
+  const accountsInUse = await accounts(options.runAs);
+  const dir = await serverDir(accountsInUse);
   await writeFile(
     path.join(dir, 'users'),
     users.map((u) => `${u.user}:{PLAIN}${u.password}::::::\n`).join(''),
+    { mode: 0o644 },
   );
   const confPath = path.join(dir, 'dovecot.conf');
-  const accountsInUse = await accounts();
-  await writeFile(confPath, config(dir, port, accountsInUse));
-  // Mail is written as the mail user (not root): it owns the maildir and home trees.
-  for (const sub of ['mail', 'home']) await chown(path.join(dir, sub), accountsInUse.uid, accountsInUse.gid);
+  await writeFile(confPath, config(dir, port, accountsInUse), { mode: 0o644 });
   const child: ChildProcess = spawn(DOVECOT_BIN, ['-F', '-c', confPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.runAs === undefined ? {} : { uid: accountsInUse.uid, gid: accountsInUse.gid }),
   });
   let output = '';
   child.stdout?.on('data', (chunk) => {
