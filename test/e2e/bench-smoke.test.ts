@@ -55,7 +55,11 @@ function runSmoke(script: string, out: string): Promise<Run> {
     timedOut = true;
     child.kill('SIGINT');
     killer = setTimeout(() => {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is already gone
+      }
     }, KILL_GRACE_MS);
   }, RUN_TIMEOUT_MS);
   return new Promise((resolve, reject) => {
@@ -73,8 +77,12 @@ async function smoke(script: string): Promise<Record<string, unknown>> {
   const out = path.join(outDir, `${path.parse(script).name}.json`);
   const benchmarksBefore = readFileSync(BENCHMARKS_FILE, 'utf8');
   const run = await runSmoke(script, out);
-  // The output tail is in the object so that a failure shows why.
-  expect(run).toEqual({ exitCode: 0, signal: null, timedOut: false, outputTail: expect.any(String) });
+  if (run.exitCode !== 0 || run.timedOut) {
+    const how = run.timedOut
+      ? `did not finish within ${RUN_TIMEOUT_MS / 1000} s`
+      : `exited with ${run.exitCode ?? run.signal}`;
+    throw new Error(`bench/${script} --smoke ${how}; its output ends:\n${run.outputTail}`);
+  }
   expect(readFileSync(BENCHMARKS_FILE, 'utf8')).toBe(benchmarksBefore);
   const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
   expect(result).toMatchObject({ smoke: true, errors: 0 });
