@@ -1,7 +1,7 @@
 // Latency of `POST /v1/robots` against a raw `client.workflow.start` of the same workflow, measured
 // in the same run with the same loop, in interleaved blocks so machine noise hits both sides alike.
 // No worker runs: only the start path is measured, workflows stay queued and are terminated at the end.
-// Usage: npm run bench -- [--requests N] [--concurrency C] [--warmup W] [--blocks B]
+// Usage: npm run bench -- [--requests N] [--concurrency C] [--warmup W] [--blocks B] [--smoke] [--out FILE]
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { createApp } from '../api/app';
@@ -52,8 +52,11 @@ const ratioOf = (ours: bench.Stats, base: bench.Stats, key: bench.StatKey) =>
   Math.round((ours[key] / base[key]) * 100) / 100;
 
 async function main(defer: bench.Defer): Promise<number> {
-  const opts = bench.intOptions({ requests: 2000, concurrency: 16, warmup: 100, blocks: 4 });
-  const { config, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
+  const { opts, mode } = bench.benchOptions(
+    { requests: 2000, concurrency: 16, warmup: 100, blocks: 4 },
+    { requests: 24, concurrency: 4, warmup: 4, blocks: 2 },
+  );
+  const { config, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
   const startedIds: string[] = [];
   const { logger, database, cache, services, events, connection, client, security, authorization } =
     await bench.apiDependencies(config, defer);
@@ -148,6 +151,7 @@ async function main(defer: bench.Defer): Promise<number> {
 
   return bench.publish(
     NAME,
+    mode,
     errors,
     {
       date,

@@ -17,7 +17,8 @@ import { type Config, parseConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { createRobotEvents } from '../core/robot-events';
 import { temporalConnectionOptions } from '../core/temporal-options';
-import { createDatabase } from '../db/client';
+import { ApiKeysRepository } from '../db/api-keys.repository';
+import { createDatabase, type DatabaseHandle } from '../db/client';
 import { migratePostgres } from '../db/migrate';
 import { createModuleServices } from '../db/module-services';
 import { adminQuery, databaseUrl, TEST_REDIS_URL } from '../test/support/test-env';
@@ -52,15 +53,34 @@ export function throwIfInterrupted(): void {
 }
 
 /**
- * The command line's `--name N` options, positive integers, each with its default; a default that is
- * a list takes `--name 1,2,3`. Unknown options are errors.
+ * How a run was asked for. `--smoke`: the same code with tiny sizes, seconds per bench, to prove that
+ * it still runs end to end (test/e2e/bench-smoke.test.ts); its figures mean nothing, so it never
+ * touches BENCHMARKS.md. `--out FILE`: where the results JSON goes instead of bench/results/.
  */
-export function intOptions<D extends Record<string, number | number[]>>(defaults: D): D {
+export interface RunMode {
+  smoke: boolean;
+  out: string | null;
+}
+
+type IntDefaults = Record<string, number | number[]>;
+
+/**
+ * The command line: `--smoke`, `--out FILE` and the bench's `--name N` options, positive integers,
+ * each with its default (from `smoke` under `--smoke`); a default that is a list takes
+ * `--name 1,2,3`. An option given explicitly wins in both modes. Unknown options are errors.
+ */
+export function benchOptions<D extends IntDefaults>(defaults: D, smoke: D): { opts: D; mode: RunMode } {
   const options = Object.fromEntries(
     Object.keys(defaults).map((name) => [name, { type: 'string' as const }]),
   );
-  const { values } = parseArgs({ options });
-  const parsed = Object.entries(defaults).map(([name, fallback]) => {
+  const { values } = parseArgs({
+    options: { ...options, smoke: { type: 'boolean' }, out: { type: 'string' } },
+  }) as { values: Record<string, string | boolean | undefined> };
+  const mode: RunMode = {
+    smoke: values.smoke === true,
+    out: typeof values.out === 'string' ? path.resolve(values.out) : null,
+  };
+  const parsed = Object.entries(mode.smoke ? smoke : defaults).map(([name, fallback]) => {
     const raw = values[name];
     if (typeof raw !== 'string') return [name, fallback];
     const list = raw.split(',').map(Number);
@@ -71,7 +91,7 @@ export function intOptions<D extends Record<string, number | number[]>>(defaults
     }
     return [name, Array.isArray(fallback) ? list : list[0]];
   });
-  return Object.fromEntries(parsed) as D;
+  return { opts: Object.fromEntries(parsed) as D, mode };
 }
 
 /** Runs `count` operations with `concurrency` in flight; records each successful one's latency in ms. */
@@ -166,19 +186,32 @@ export const measuredOn = (
 ];
 
 /**
- * Prints the run's errors, if any; writes bench/results/<name>.json (gitignored); for a run without
- * errors, rewrites the text between `<!-- name:start -->` and `<!-- name:end -->` in BENCHMARKS.md
- * (or appends a section). Returns the exit code.
+ * Prints the run's errors, if any; writes the results JSON (with `smoke` and the error count) to
+ * `--out`, else bench/results/<name>.json (gitignored; <name>.smoke.json for a smoke run). For a full
+ * run without errors that has a `section`, rewrites the text between `<!-- name:start -->` and
+ * `<!-- name:end -->` in BENCHMARKS.md (or appends a section). Returns the exit code.
  */
-export function publish(name: string, errors: string[], result: object, section: string[]): number {
+export function publish(
+  name: string,
+  mode: RunMode,
+  errors: string[],
+  result: object,
+  section: string[] | null,
+): number {
   if (errors.length > 0) {
     console.error(`\n${errors.length} errors, e.g.:\n  ${[...new Set(errors)].slice(0, 5).join('\n  ')}`);
   }
-  const file = path.join(ROOT, 'bench', 'results', `${name}.json`);
+  const file = mode.out ?? path.join(ROOT, 'bench', 'results', `${name}${mode.smoke ? '.smoke' : ''}.json`);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ ...result, errors: errors.length }, null, 2)}\n`);
+  const json = { ...result, smoke: mode.smoke, errors: errors.length };
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
   if (errors.length > 0) return 1;
+  if (mode.smoke) {
+    console.log('smoke run: its figures mean nothing, BENCHMARKS.md left as it is');
+    return 0;
+  }
+  if (!section) return 0;
   const [startMarker, endMarker] = [`<!-- ${name}:start -->`, `<!-- ${name}:end -->`];
   const block = `${startMarker}\n${section.join('\n')}\n${endMarker}`;
   const current = existsSync(BENCHMARKS_FILE) ? readFileSync(BENCHMARKS_FILE, 'utf8') : '# Benchmarks\n';
@@ -196,13 +229,15 @@ export function publish(name: string, errors: string[], result: object, section:
 export type Defer = (cleanup: () => Promise<unknown>) => void;
 
 /**
- * A fresh, migrated database; Temporal when asked (TEMPORAL_ADDRESS when it answers, else a headless
- * in-memory dev server on 7266); the run's configuration (production mode, silent logs, the machine's
- * Redis under a key prefix of its own, its own control queue) and a suffix unique to the run. The
- * database is dropped, the server stopped and the Redis keys deleted at the end.
+ * A fresh, migrated database (a smoke run's is named after the run, so that it never drops the
+ * database of a full run going on beside it); Temporal when asked (TEMPORAL_ADDRESS when it answers,
+ * else a headless in-memory dev server on 7266); the run's configuration (production mode, silent
+ * logs, the machine's Redis under a key prefix of its own, its own control queue) and a suffix unique
+ * to the run. The database is dropped, the server stopped and the Redis keys deleted at the end.
  */
-export async function benchEnvironment(database: string, defer: Defer, withTemporal: boolean) {
+export async function benchEnvironment(baseName: string, mode: RunMode, defer: Defer, withTemporal: boolean) {
   const suffix = randomBytes(4).toString('hex');
+  const database = mode.smoke ? `${baseName}_smoke_${suffix}` : baseName;
   await adminQuery(`drop database if exists ${database} with (force)`);
   await adminQuery(`create database ${database}`);
   defer(() => adminQuery(`drop database if exists ${database} with (force)`));
@@ -342,6 +377,12 @@ export async function redisServerVersion(redis: Redis): Promise<string> {
   return /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
 }
 
+/** Every /v1 call needs a key: an admin key in the bench's own database, which goes with it. */
+export async function benchApiKey(database: DatabaseHandle): Promise<string> {
+  const keys = new ApiKeysRepository(database.db);
+  return (await keys.create({ name: 'bench', scopes: ['admin'], expiresAt: null })).key;
+}
+
 /** What the API (createApp) needs, each piece closed by `defer`: built alike by every API bench. */
 export async function apiDependencies(config: Config, defer: Defer) {
   const logger = createLogger(config, 'bench');
@@ -359,11 +400,9 @@ export async function apiDependencies(config: Config, defer: Defer) {
   });
   defer(() => connection.close());
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  // Every /v1 call needs a key: the bench makes an admin key in its own database.
   const security = createSecurity(config, database, logger);
   defer(() => security.close());
-  const { key } = await security.keys.create({ name: 'bench', scopes: ['admin'], expiresAt: null });
-  const authorization = `Bearer ${key}`;
+  const authorization = `Bearer ${await benchApiKey(database)}`;
   return { logger, database, cache, services, events, connection, client, security, authorization };
 }
 

@@ -4,6 +4,7 @@
 // A module worker runs in-process so that the report is `ok` (every dependency up, a live module)
 // and both endpoints answer 200; it runs no robots.
 // Usage: npm run bench:health -- [--seconds S] [--rate R] [--connections C] [--rounds R] [--warmup W]
+//   [--smoke] [--out FILE]
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import { createApp } from '../api/app';
@@ -46,8 +47,11 @@ function bareServer(): http.Server {
 const fmt = (value: number) => value.toFixed(3);
 
 async function main(defer: bench.Defer): Promise<number> {
-  const opts = bench.intOptions({ seconds: 30, rate: 1000, connections: 10, rounds: 2, warmup: 3 });
-  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
+  const { opts, mode } = bench.benchOptions(
+    { seconds: 30, rate: 1000, connections: 10, rounds: 2, warmup: 3 },
+    { seconds: 1, rate: 50, connections: 2, rounds: 1, warmup: 1 },
+  );
+  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
   const { logger, database, cache, services, events, connection, client, security } =
     await bench.apiDependencies(config, defer);
   installWorkerRuntime(logger);
@@ -135,6 +139,7 @@ async function main(defer: bench.Defer): Promise<number> {
 
   return bench.publish(
     NAME,
+    mode,
     errors,
     { date, machine, options: opts, secondsPerRun: seconds, stats, runs, goal: { p99Ms: GOAL_P99_MS, met } },
     [

@@ -7,7 +7,8 @@
 // Pages are the fixtures prepared once by the step's own `preparePage` (scaled, grey, PNG); both
 // engines get those same PNG bytes. The CLI reads the traineddata that tesseract.js reads
 // (@tesseract.js-data/eng, `4.0.0_best_int`, gzipped: unpacked once under .data/bench/tessdata).
-// Usage: npm run bench:ocr -- [--pages N] [--rounds R] [--rss-pages N]
+// Usage: npm run bench:ocr -- [--pages N] [--rounds R] [--rss-pages N] [--rss-warmup N] [--images N]
+//   [--smoke] [--out FILE]
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -75,13 +76,22 @@ function tessdataDir(): string {
   return dir;
 }
 
-async function loadPages(maxDimension: number, maxPixels: number): Promise<Page[]> {
+/** The committed image fixtures (PDFs are poppler's part, not OCR's) with their known lines. */
+function imageFixtures(): { file: string; lines: string[] }[] {
   const expected = JSON.parse(readFileSync(path.join(FIXTURES_DIR, 'expected.json'), 'utf8')) as {
     file: string;
     lines: string[];
   }[];
-  mkdirSync(WORK_DIR, { recursive: true });
-  const images = expected.filter((entry) => /\.(png|jpe?g|tiff?)$/.test(entry.file));
+  return expected.filter((entry) => /\.(png|jpe?g|tiff?)$/.test(entry.file));
+}
+
+async function loadPages(
+  images: { file: string; lines: string[] }[],
+  dir: string,
+  maxDimension: number,
+  maxPixels: number,
+): Promise<Page[]> {
+  mkdirSync(dir, { recursive: true });
   // Clean fixtures read perfectly with both engines; a degraded copy of each (a 40% size fax-like
   // scan, blurred, JPEG at quality 30) gives the error rates something to differ on.
   const degrade = async (bytes: Buffer) => {
@@ -102,7 +112,7 @@ async function loadPages(maxDimension: number, maxPixels: number): Promise<Page[
       const bytes = degraded ? await degrade(original) : original;
       const { png } = await preparePage(bytes, { maxDimension, maxPixels });
       const name = `${path.parse(file).name}${degraded ? '-degraded' : ''}`;
-      const pngPath = path.join(WORK_DIR, `${name}.png`);
+      const pngPath = path.join(dir, `${name}.png`);
       writeFileSync(pngPath, png);
       return {
         file: degraded ? `${file} (degraded)` : file,
@@ -137,11 +147,22 @@ const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
 
 bench.runBench(async (defer) => {
-  const options = bench.intOptions({ pages: 60, rounds: 2, 'rss-pages': 1000 });
+  const fixtures = imageFixtures();
+  // images: how many of the image fixtures to read (each also as a degraded copy), all by default.
+  const { opts: options, mode } = bench.benchOptions(
+    { pages: 60, rounds: 2, 'rss-pages': 1000, 'rss-warmup': 50, images: fixtures.length },
+    { pages: 2, rounds: 1, 'rss-pages': 4, 'rss-warmup': 2, images: 1 },
+  );
   const config = parseConfig({ ...process.env, LOG_LEVEL: 'silent' });
   const version = ensureNativeTesseract();
   const tessdata = tessdataDir();
-  const pages = await loadPages(config.OCR_MAX_DIMENSION, config.DOCUMENT_MAX_PIXELS);
+  // A smoke run prepares its pages apart, so as not to rewrite files a full run's CLI is reading.
+  const pages = await loadPages(
+    fixtures.slice(0, options.images),
+    mode.smoke ? path.join(WORK_DIR, 'smoke') : WORK_DIR,
+    config.OCR_MAX_DIMENSION,
+    config.DOCUMENT_MAX_PIXELS,
+  );
   const machine = await bench.describeMachine(null, 'not used');
   console.log(`${bench.machineSummary(machine, version)}; ${pages.length} fixture pages`);
 
@@ -190,27 +211,29 @@ bench.runBench(async (defer) => {
   }
 
   // RSS of this process (the pool's workers are threads in it) every 10 pages; start and end are the
-  // means over the first and the last 100 pages after a 50-page warm-up.
-  const warmup = 50;
+  // means over the first and the last 100 pages after the warm-up (both narrower for a short run).
+  const warmup = options['rss-warmup'];
+  const total = options['rss-pages'];
+  const every = Math.max(1, Math.min(10, Math.floor(total / 10)));
+  const window = Math.max(1, Math.min(100, Math.floor(total / 2)));
   const samples: { page: number; rss: number }[] = [];
   let done = 0;
   let issued = 0;
-  const total = options['rss-pages'];
   const lane = async () => {
     while (issued < total + warmup) {
       bench.throwIfInterrupted();
       const page = pages[issued++ % pages.length];
       if (page) await ours(page);
       done += 1;
-      if (done > warmup && done % 10 === 0)
+      if (done > warmup && (done - warmup) % every === 0)
         samples.push({ page: done - warmup, rss: process.memoryUsage().rss });
       if (done % 100 === 0)
         console.log(`rss run: ${done}/${total + warmup} pages, ${mib(process.memoryUsage().rss)} MiB`);
     }
   };
   await Promise.all(Array.from({ length: WORKERS }, lane));
-  const rssStart = mean(samples.filter((s) => s.page <= 100).map((s) => s.rss));
-  const rssEnd = mean(samples.filter((s) => s.page > total - 100).map((s) => s.rss));
+  const rssStart = mean(samples.filter((s) => s.page <= window).map((s) => s.rss));
+  const rssEnd = mean(samples.filter((s) => s.page > total - window).map((s) => s.rss));
   const rssMax = Math.max(...samples.map((s) => s.rss));
   const rssMin = Math.min(...samples.map((s) => s.rss));
   const drift = ((rssEnd - rssStart) / rssStart) * 100;
@@ -256,7 +279,7 @@ bench.runBench(async (defer) => {
     `| pages/s per round | ${speed.ours.map((r) => r.toFixed(2)).join(', ')} | ${speed.native.map((r) => r.toFixed(2)).join(', ')} |`,
     '',
     `RSS of the bench process over ${total} pages through the pool after ${warmup} warm-up pages (mean of the`,
-    `first vs the last 100 pages, sampled every 10): ${mib(rssStart)} MiB → ${mib(rssEnd)} MiB, drift ${drift.toFixed(1)}%,`,
+    `first vs the last ${window} pages, sampled every ${every}): ${mib(rssStart)} MiB → ${mib(rssEnd)} MiB, drift ${drift.toFixed(1)}%,`,
     `min ${mib(rssMin)} MiB, max ${mib(rssMax)} MiB.`,
     '',
     `Goal: ≥ ${GOAL.speedRatio}× native pages/s, CER within ${GOAL.cerPoints} point of native, RSS drift < ${GOAL.rssDriftPercent}%.`,
@@ -265,15 +288,19 @@ bench.runBench(async (defer) => {
   ];
   return bench.publish(
     NAME,
+    mode,
     [],
     {
       machine,
       version,
       options,
+      pages: pages.map((page) => page.file),
       speed,
       accuracy,
+      cer: { ours: cerOurs, native: cerNative, points: cerPoints },
       rss: { rssStart, rssEnd, rssMin, rssMax, drift, samples },
       ratio,
+      goal: { ...GOAL, met },
     },
     section,
   );

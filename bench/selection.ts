@@ -5,6 +5,7 @@
 // (core/load-balancer.ts) on snapshots built once. The activity is called as the plain async function
 // it is (it uses no Temporal context), so no Temporal server is involved.
 // Usage: npm run bench:selection -- [--calls N] [--warmup W] [--blocks B] [--concurrency C] [--sizes 10,100,1000]
+//   [--smoke] [--out FILE]
 import Redis from 'ioredis';
 import { createSelectionActivities, moduleSnapshots } from '../activities/selection';
 import { DEFAULT_WEIGHTS, type ModuleHealth, selectModule } from '../core/load-balancer';
@@ -96,15 +97,13 @@ async function refreshHeartbeats(services: ModuleServices, replicas: ReplicaInfo
 const fmt = (value: number) => value.toFixed(3);
 
 async function main(defer: bench.Defer): Promise<number> {
-  const opts = bench.intOptions({
-    calls: 2000,
-    warmup: 100,
-    blocks: 4,
-    concurrency: 1,
-    sizes: [10, 100, 1000],
-  });
+  const { opts, mode } = bench.benchOptions(
+    { calls: 2000, warmup: 100, blocks: 4, concurrency: 1, sizes: [10, 100, 1000] },
+    // Two sizes: the second registers modules on top of the first, as the full run does.
+    { calls: 40, warmup: 10, blocks: 2, concurrency: 1, sizes: [5, 10] },
+  );
   const sizes = [...new Set(opts.sizes)].sort((a, b) => a - b);
-  const { config } = await bench.benchEnvironment(BENCH_DATABASE, defer, false);
+  const { config } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, false);
   const database = await createDatabase(config);
   defer(() => database.close());
   const services = createModuleServices(config, database);
@@ -223,6 +222,7 @@ async function main(defer: bench.Defer): Promise<number> {
   console.log(`goal: p99 ≤ ${GOAL.p99Ms} ms at ${GOAL.modules} modules (not yet a gate): ${verdict}`);
   return bench.publish(
     NAME,
+    mode,
     errors,
     {
       date,

@@ -5,6 +5,7 @@
 // and run to completion by an in-process control worker and module worker, which are then stopped:
 // only the read path runs while the load does.
 // Usage: npm run bench:status -- [--seconds S] [--rate R] [--connections C] [--robots N] [--rounds R] [--warmup W]
+//   [--smoke] [--out FILE]
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import Redis from 'ioredis';
@@ -108,15 +109,11 @@ const pick = ({ average, p50, p90, p99, max }: CannonResult['latency']) => ({ av
 const pct = (value: number) => `${(value * 100).toFixed(2)}%`;
 
 async function main(defer: bench.Defer): Promise<number> {
-  const opts = bench.intOptions({
-    seconds: 20,
-    rate: 500,
-    connections: 10,
-    robots: 100,
-    rounds: 2,
-    warmup: 3,
-  });
-  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
+  const { opts, mode } = bench.benchOptions(
+    { seconds: 20, rate: 500, connections: 10, robots: 100, rounds: 2, warmup: 3 },
+    { seconds: 2, rate: 50, connections: 2, robots: 3, rounds: 1, warmup: 1 },
+  );
+  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
   const { logger, database, cache, services, events, connection, client, security, authorization } =
     await bench.apiDependencies(config, defer);
   installWorkerRuntime(logger);
@@ -255,6 +252,7 @@ async function main(defer: bench.Defer): Promise<number> {
 
   return bench.publish(
     NAME,
+    mode,
     errors,
     {
       date,

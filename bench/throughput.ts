@@ -5,6 +5,7 @@
 // times on a plain activity worker, both workers in this process. Sides alternate per round (baseline,
 // ours-1, ours-2, then the reverse), each after an untimed warm-up.
 // Usage: npm run bench:throughput -- [--robots N] [--in-flight C] [--warmup W] [--rounds R] [--profile P]
+//   [--smoke] [--out FILE]
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -102,6 +103,7 @@ async function historyProfile(client: Client, ids: string[]) {
 
 interface Context {
   config: Config;
+  mode: bench.RunMode;
   suffix: string;
   client: Client;
   defer: bench.Defer;
@@ -149,7 +151,7 @@ async function startBaseline({ config, suffix, client, defer, definition }: Cont
 }
 
 /** `rpa api`, `rpa worker --control` and `scaleTo(n)` module processes; `run` creates and awaits one robot. */
-async function startOurs({ config, suffix, client, defer, definition }: Context) {
+async function startOurs({ config, mode, suffix, client, defer, definition }: Context) {
   const ids: string[] = [];
   defer(async () => {
     await bench.terminateAll(client, config.CONTROL_TASK_QUEUE, ids);
@@ -164,7 +166,8 @@ async function startOurs({ config, suffix, client, defer, definition }: Context)
   const services = createModuleServices(config, database); // to see module replicas come and go
   defer(() => services.close());
 
-  const logDir = path.join(bench.ROOT, '.data', 'bench', 'throughput'); // the last run's process logs
+  // The last run's process logs; a smoke run keeps its own, so as not to wipe a full run's.
+  const logDir = path.join(bench.ROOT, '.data', 'bench', mode.smoke ? 'throughput-smoke' : 'throughput');
   rmSync(logDir, { recursive: true, force: true });
   const env = childEnv({
     NODE_ENV: 'production',
@@ -185,8 +188,12 @@ async function startOurs({ config, suffix, client, defer, definition }: Context)
   const port = await freePort();
   alive.add(spawnRpa('api', ['api'], { ...env, HOST: '127.0.0.1', PORT: String(port) }, logDir));
   alive.add(spawnRpa('control', ['worker', '--control'], env, logDir));
-  const api = new ApiClient(`http://127.0.0.1:${port}`);
-  await waitFor('the API', async () => (await api.health()).status === 'ok', alive);
+  const base = `http://127.0.0.1:${port}`;
+  const api = new ApiClient(base, await bench.benchApiKey(database));
+  // Readiness (Postgres and Temporal reachable), not /health: that is `ok` only once a module is
+  // live, and the modules start after this, in scaleTo.
+  const ready = async () => (await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(2000) })).ok;
+  await waitFor('the API to be ready', ready, alive);
 
   const modules: ManagedChild[] = [];
   const liveReplicas = async () =>
@@ -214,8 +221,11 @@ async function startOurs({ config, suffix, client, defer, definition }: Context)
 
 async function main(defer: bench.Defer): Promise<number> {
   // profile: completed robots per side whose histories are read to see where the time goes.
-  const opts = bench.intOptions({ robots: 200, 'in-flight': 50, warmup: 20, rounds: 2, profile: 20 });
-  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, defer, true);
+  const { opts, mode } = bench.benchOptions(
+    { robots: 200, 'in-flight': 50, warmup: 20, rounds: 2, profile: 20 },
+    { robots: 3, 'in-flight': 3, warmup: 1, rounds: 1, profile: 2 },
+  );
+  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const connection = await Connection.connect({
     ...temporalConnectionOptions(config),
@@ -226,7 +236,7 @@ async function main(defer: bench.Defer): Promise<number> {
   const machine = await bench.describeMachine(connection, temporal);
   const definition = findBuiltInRobotType('noop-pipeline');
   if (!definition) throw new Error('built-in robot type "noop-pipeline" is missing');
-  const context: Context = { config, suffix, client, defer, definition };
+  const context: Context = { config, mode, suffix, client, defer, definition };
   const baseline = await startBaseline(context);
   const ours = await startOurs(context);
 
@@ -301,7 +311,7 @@ async function main(defer: bench.Defer): Promise<number> {
   const date = new Date().toISOString();
   const goal = { ...GOAL, met: goalMet };
   const result = { date, machine, options: { ...opts, capacity: CAPACITY }, totals, runs, profiles, goal };
-  return bench.publish(NAME, errors, result, [
+  return bench.publish(NAME, mode, errors, result, [
     ...bench.measuredOn(date, machine),
     '',
     `${setup};`,
