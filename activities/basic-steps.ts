@@ -1,16 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { StepDefinition } from '../core/robot-types';
-
-/** What every step activity receives: ids and small JSON, never document bytes. */
-export interface StepInput {
-  robotId: string;
-  step: StepDefinition;
-  input: Record<string, unknown>;
-  /** Outputs of the steps before this one, by step name. */
-  previous: Record<string, Record<string, unknown>>;
-}
-
-export type StepOutput = Record<string, unknown>;
+import type { StepInput, StepOutput } from '../core/step-activity';
 
 function textField(input: Record<string, unknown>, field: string): string {
   const value = input[field];

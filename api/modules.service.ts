@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { moduleSnapshots } from '../activities/selection';
 import { type CacheManager, cacheKey } from '../core/cache-manager';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { LoadBalancerWeights } from '../core/load-balancer';
@@ -8,6 +7,7 @@ import { findBuiltInRobotType, type RobotTypeDefinition } from '../core/robot-ty
 import { MODULE_STEP_KINDS, moduleStepKinds } from '../core/step-kinds';
 import { moduleTaskQueue } from '../core/task-queues';
 import type { ModuleServices } from '../db/module-services';
+import { moduleSnapshots } from '../db/module-snapshots';
 import type { ModuleRow } from '../db/schema';
 import type { RegisterModuleBody } from './schemas';
 

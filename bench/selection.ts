@@ -6,11 +6,12 @@
 // it is (it uses no Temporal context), so no Temporal server is involved.
 // Usage: npm run bench:selection -- [--calls N] [--warmup W] [--blocks B] [--concurrency C] [--sizes 10,100,1000]
 import Redis from 'ioredis';
-import { createSelectionActivities, moduleSnapshots } from '../activities/selection';
+import { createSelectionActivities } from '../activities/selection';
 import { DEFAULT_WEIGHTS, type ModuleHealth, selectModule } from '../core/load-balancer';
 import type { ReplicaInfo } from '../core/module-state';
 import { createDatabase } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { moduleSnapshots } from '../db/module-snapshots';
 import { TEST_REDIS_URL } from '../test/support/test-env';
 import * as bench from './bench-support';
 

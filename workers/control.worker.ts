@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createMailboxAlertActivities } from '../activities/mailbox-alerts';
 import { createMailboxActivities, type MailboxActivityDeps } from '../activities/mailbox-monitor';
 import { createMaintenanceActivities } from '../activities/maintenance';
 import { createNotifyActivities } from '../activities/notify';
@@ -8,6 +9,7 @@ import { createSelectionActivities } from '../activities/selection';
 import { DocumentsService } from '../api/documents.service';
 import { RobotTypesService } from '../api/robot-types.service';
 import { RobotsService } from '../api/robots.service';
+import { createRobotBody } from '../api/schemas';
 import { createStatusCache } from '../core/cache';
 import { type Config, loadBalancerWeights } from '../core/config';
 import { LocalDocumentStore } from '../core/document-store';
@@ -81,9 +83,12 @@ export async function createControlWorker({
     }),
     ...createMaintenanceActivities({ config, database, services, robots, client, logger }),
     ...createNotifyActivities({ notifier, logger }),
-    ...createMailboxActivities(
-      mailboxActivityDeps({ config, database, client, cache, logger }, robots, notifier),
-    ),
+    ...createMailboxActivities(mailboxActivityDeps({ config, database, client, cache, logger }, robots)),
+    ...createMailboxAlertActivities({
+      alerts: new AlertsRepository(database.db, database.readDb),
+      notifier,
+      logger,
+    }),
   };
   await ensureSchedules(client, config);
   await ensureMailboxMonitors(client, config, logger);
@@ -101,34 +106,41 @@ export async function createControlWorker({
 function mailboxActivityDeps(
   { config, database, client, cache, logger }: Omit<ControlWorkerDeps, 'connection' | 'services' | 'events'>,
   robots: RobotsRepository,
-  notifier: ReturnType<typeof createNotifier>,
 ): MailboxActivityDeps {
   const guard = new DatabaseGuard({
     threshold: config.DB_CIRCUIT_FAILURE_THRESHOLD,
     halfOpenAfterMs: config.DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
   });
   const secrets = new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
+  const documents = new DocumentsService(
+    new DocumentsRepository(database.db, database.readDb),
+    new LocalDocumentStore(config.DOCUMENTS_DIR),
+    { maxBytes: config.DOCUMENT_MAX_BYTES, maxPixels: config.DOCUMENT_MAX_PIXELS },
+  );
+  const robotsService = new RobotsService({
+    config,
+    temporal: client,
+    robots,
+    executions: new ExecutionsRepository(database.db, database.readDb),
+    cache,
+    guard,
+    logger,
+    robotTypes: new RobotTypesService({ repository: new RobotTypesRepository(database.db), guard }),
+  });
   return {
     mailboxes: config.MAILBOXES,
     revealSecret: (name) => secrets.reveal(name),
-    documents: new DocumentsService(
-      new DocumentsRepository(database.db, database.readDb),
-      new LocalDocumentStore(config.DOCUMENTS_DIR),
-      { maxBytes: config.DOCUMENT_MAX_BYTES, maxPixels: config.DOCUMENT_MAX_PIXELS },
-    ),
-    robotsService: new RobotsService({
-      config,
-      temporal: client,
-      robots,
-      executions: new ExecutionsRepository(database.db, database.readDb),
-      cache,
-      guard,
-      logger,
-      robotTypes: new RobotTypesService({ repository: new RobotTypesRepository(database.db), guard }),
-    }),
+    documents: {
+      upload: async (file) => ({ documentId: (await documents.upload(file)).document.documentId }),
+    },
+    robotIntake: {
+      async create({ robotId, type, input, idempotencyKey }) {
+        // The API's own body schema: the same defaults and control-character stripping as POST /v1/robots.
+        const body = createRobotBody.parse({ type, input });
+        return { created: (await robotsService.create(body, idempotencyKey, null, robotId)).created };
+      },
+    },
     robots,
-    alerts: new AlertsRepository(database.db, database.readDb),
-    notifier,
     logger,
   };
 }

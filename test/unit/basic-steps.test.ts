@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { createBasicStepActivities, type StepInput } from '../../activities/basic-steps';
+import { createBasicStepActivities } from '../../activities/basic-steps';
 import { findBuiltInRobotType } from '../../core/robot-types';
+import type { StepInput } from '../../core/step-activity';
 
 const steps = createBasicStepActivities();
 const demo = findBuiltInRobotType('demo');
