@@ -1,5 +1,6 @@
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
+import { redisConnector } from '../core/redis';
 import { ApiKeysRepository } from '../db/api-keys.repository';
 import { AuditRepository } from '../db/audit.repository';
 import type { DatabaseHandle } from '../db/client';
@@ -37,14 +38,8 @@ export function createSecurity(
     touchIntervalMs: config.API_KEY_LAST_USED_INTERVAL_SECONDS * 1000,
     logger,
   });
-  const redis =
-    config.REDIS_URL && options.redis !== false
-      ? new RedisWindowStore(
-          config.REDIS_URL,
-          `${config.REDIS_KEY_PREFIX}ratelimit:`,
-          config.RATE_LIMIT_REDIS_TIMEOUT_MS,
-        )
-      : null;
+  const connect = options.redis !== false ? redisConnector(config) : null;
+  const redis = connect ? new RedisWindowStore(connect('rateLimit')) : null;
   return {
     keys,
     verifier,

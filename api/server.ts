@@ -28,7 +28,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const cache = createStatusCache(config);
   const temporal = await createTemporalClient(config);
   const services = createModuleServices(config, database);
-  const events = createRobotEvents(config.REDIS_URL);
+  const events = createRobotEvents(config);
   const security = createSecurity(config, database, logger);
   const deps = { config, logger, database, cache, temporal, services, events, security };
   const api = createApiServices(deps);

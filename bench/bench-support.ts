@@ -351,7 +351,7 @@ export async function apiDependencies(config: Config, defer: Defer) {
   defer(() => cache.close());
   const services = createModuleServices(config, database);
   defer(() => services.close());
-  const events = createRobotEvents(config.REDIS_URL);
+  const events = createRobotEvents(config);
   defer(() => events.close());
   const connection = await Connection.connect({
     ...temporalConnectionOptions(config),

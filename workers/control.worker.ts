@@ -154,7 +154,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
   const database = await createDatabase(config);
   const cache = createStatusCache(config);
   const services = createModuleServices(config, database);
-  const events = createRobotEvents(config.REDIS_URL);
+  const events = createRobotEvents(config);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
     const worker = await createControlWorker({

@@ -13,7 +13,7 @@ import { createSecurity, type Security } from '../../api/security';
 import { createStatusCache } from '../../core/cache';
 import { type Config, parseConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
-import { RedisRobotEvents, type RobotEvents } from '../../core/robot-events';
+import { createRobotEvents, type RobotEvents } from '../../core/robot-events';
 import type { StatusCache } from '../../core/status-cache';
 import { createDatabase, type DatabaseHandle } from '../../db/client';
 import { createModuleServices, type ModuleServices } from '../../db/module-services';
@@ -105,7 +105,7 @@ export async function startTestSystem(
   const redisUrl = config.REDIS_URL ?? TEST_REDIS_URL;
   const cache = createStatusCache({ ...config, REDIS_URL: redisUrl });
   const services = createModuleServices(config, database);
-  const events = new RedisRobotEvents(redisUrl);
+  const events = createRobotEvents({ ...config, REDIS_URL: redisUrl });
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new TemporalClient({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
