@@ -30,6 +30,17 @@ function valueAt(record: Record<string, unknown>, path: string): unknown {
   return current;
 }
 
+/** Per category, how many of its keywords the (lower-cased) text contains. */
+function keywordHits(text: string, categories: Record<string, unknown>): Record<string, number> {
+  const scores: Record<string, number> = {};
+  for (const [category, keywords] of Object.entries(categories)) {
+    scores[category] = stringList(keywords, `categories.${category}`).filter((word) =>
+      text.includes(word.toLowerCase()),
+    ).length;
+  }
+  return scores;
+}
+
 /** Pure, deterministic steps: retrying them can never duplicate a side effect. */
 export function createBasicStepActivities() {
   return {
@@ -65,13 +76,7 @@ export function createBasicStepActivities() {
 
     async classify({ step, input }: StepInput): Promise<StepOutput> {
       const text = textField(input, String(step.params.field ?? 'text')).toLowerCase();
-      const categories = (step.params.categories ?? {}) as Record<string, unknown>;
-      const scores: Record<string, number> = {};
-      for (const [category, keywords] of Object.entries(categories)) {
-        scores[category] = stringList(keywords, `categories.${category}`).filter((word) =>
-          text.includes(word.toLowerCase()),
-        ).length;
-      }
+      const scores = keywordHits(text, (step.params.categories ?? {}) as Record<string, unknown>);
       const ranked = Object.entries(scores).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
       const [best, hits] = ranked[0] ?? ['unknown', 0];
       const total = ranked.reduce((sum, [, n]) => sum + n, 0);

@@ -4,8 +4,7 @@ import { redisConnector } from '../core/redis';
 import { ApiKeysRepository } from '../db/api-keys.repository';
 import { AuditRepository } from '../db/audit.repository';
 import type { DatabaseHandle } from '../db/client';
-import { SecretStore } from '../db/secret-store';
-import { SecretsRepository } from '../db/secrets.repository';
+import { createSecretStore, type SecretStore } from '../db/secret-store';
 import { ApiKeyVerifier } from './auth/key-verifier';
 import { FallbackWindowStore } from './rate-limit/fallback-store';
 import { RedisWindowStore } from './rate-limit/redis-window-store';
@@ -45,7 +44,7 @@ export function createSecurity(
     verifier,
     audit: new AuditRepository(database.db, database.readDb),
     limiter: new FallbackWindowStore(redis, logger),
-    secrets: new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS),
+    secrets: createSecretStore(config, database),
     stats: { auditFailures: 0 },
     async close() {
       await redis?.close();

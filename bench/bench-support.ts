@@ -342,7 +342,7 @@ export async function redisServerVersion(redis: Redis): Promise<string> {
   return /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
 }
 
-/** What the API (createApp) needs, each piece closed by `defer`: built alike by every API bench. */
+/** What the API (composeApi) needs, each piece closed by `defer`: built alike by every API bench. */
 export async function apiDependencies(config: Config, defer: Defer) {
   const logger = createLogger(config, 'bench');
   const database = await createDatabase(config);
