@@ -1,16 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { StepDefinition } from '../core/robot-types';
-
-/** What every step activity receives: ids and small JSON, never document bytes. */
-export interface StepInput {
-  robotId: string;
-  step: StepDefinition;
-  input: Record<string, unknown>;
-  /** Outputs of the steps before this one, by step name. */
-  previous: Record<string, Record<string, unknown>>;
-}
-
-export type StepOutput = Record<string, unknown>;
+import type { StepInput, StepOutput } from '../core/step-activity';
 
 function textField(input: Record<string, unknown>, field: string): string {
   const value = input[field];
@@ -39,6 +28,17 @@ function valueAt(record: Record<string, unknown>, path: string): unknown {
     current = (current as Record<string, unknown>)[key];
   }
   return current;
+}
+
+/** Per category, how many of its keywords the (lower-cased) text contains. */
+function keywordHits(text: string, categories: Record<string, unknown>): Record<string, number> {
+  const scores: Record<string, number> = {};
+  for (const [category, keywords] of Object.entries(categories)) {
+    scores[category] = stringList(keywords, `categories.${category}`).filter((word) =>
+      text.includes(word.toLowerCase()),
+    ).length;
+  }
+  return scores;
 }
 
 /** Pure, deterministic steps: retrying them can never duplicate a side effect. */
@@ -76,13 +76,7 @@ export function createBasicStepActivities() {
 
     async classify({ step, input }: StepInput): Promise<StepOutput> {
       const text = textField(input, String(step.params.field ?? 'text')).toLowerCase();
-      const categories = (step.params.categories ?? {}) as Record<string, unknown>;
-      const scores: Record<string, number> = {};
-      for (const [category, keywords] of Object.entries(categories)) {
-        scores[category] = stringList(keywords, `categories.${category}`).filter((word) =>
-          text.includes(word.toLowerCase()),
-        ).length;
-      }
+      const scores = keywordHits(text, (step.params.categories ?? {}) as Record<string, unknown>);
       const ranked = Object.entries(scores).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
       const [best, hits] = ranked[0] ?? ['unknown', 0];
       const total = ranked.reduce((sum, [, n]) => sum + n, 0);

@@ -2,9 +2,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import { emailsSent } from '../core/metrics';
 import { EMAIL_ADDRESS, smtpOutcome } from '../core/smtp';
+import type { StepInput, StepOutput } from '../core/step-activity';
 import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../core/template';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
-import type { StepInput, StepOutput } from './basic-steps';
 import { type Attachment, type AttachmentDeps, loadAttachments } from './email-attachments';
 
 export interface EmailStepDeps {

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { type DocumentKind, extractInvoice, type TextLine } from '../core/invoice-rules';
-import type { StepInput, StepOutput } from './basic-steps';
+import type { StepInput, StepOutput } from '../core/step-activity';
 
 const KINDS: readonly DocumentKind[] = ['invoice', 'receipt'];
 

@@ -1,24 +1,36 @@
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { and, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
 import { moduleGauges } from '../core/metrics';
 import { moduleHealth } from '../core/module-health';
 import { performanceScore, performanceTier } from '../core/performance';
-import { type RobotStatus, TERMINAL_STATUSES } from '../core/robot';
-import { findBuiltInRobotType } from '../core/robot-types';
+import type { RobotStatus } from '../core/robot';
+import type { RobotTypeDefinition } from '../core/robot-types';
 import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/robot-workflow';
-import type { DatabaseHandle } from '../db/client';
+import type { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
-import { RobotTypesRepository } from '../db/robot-types.repository';
 import { type RobotsRepository, slaOf } from '../db/robots.repository';
-import { robots as robotsTable } from '../db/schema';
+import type { RobotRow } from '../db/schema';
 
 export interface MaintenanceDeps {
-  config: Config;
-  database: DatabaseHandle;
+  config: Pick<
+    Config,
+    | 'PERFORMANCE_TARGET_LATENCY_MS'
+    | 'EXECUTION_RETENTION_DAYS'
+    | 'RECONCILE_GRACE_SECONDS'
+    | 'CONTROL_TASK_QUEUE'
+    | 'MODULE_WAIT_SECONDS'
+    | 'ROBOT_PARK_TIMEOUT'
+    | 'APPROVAL_TIMEOUT'
+    | 'APPROVAL_ESCALATION_TIMEOUT'
+    | 'MODULE_PICKUP_TIMEOUT_SECONDS'
+    | 'STEP_HEARTBEAT_TIMEOUT_SECONDS'
+  >;
   services: ModuleServices;
-  robots: RobotsRepository;
+  robots: Pick<RobotsRepository, 'close' | 'restoreFromWorkflow' | 'listStale' | 'existingIds'>;
+  executions: Pick<ExecutionsRepository, 'archiveFinished'>;
+  /** The definition a robot was created with: built in, else registered (any version). */
+  robotDefinition: (name: string, version: number) => Promise<RobotTypeDefinition | undefined>;
   client: Client;
   logger: Logger;
 }
@@ -35,200 +47,179 @@ const closedStatus: Record<string, RobotStatus> = {
 const RECONCILE_BATCH = 200;
 const ROBOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Drops dead replicas (and their in-flight counts) and writes each module's health and live summary. */
+async function monitorModuleHealth({ services, logger }: MaintenanceDeps) {
+  const now = Date.now();
+  const removedReplicas = await services.state.pruneExpired(now);
+  const [rows, live, circuits, performance] = await Promise.all([
+    services.modules.list(),
+    services.state.snapshot(now),
+    services.circuits.states(now),
+    services.performance.all(),
+  ]);
+  const changed: { module: string; from: string; to: string }[] = [];
+  for (const row of rows.filter((module) => module.isActive)) {
+    const state = live.get(row.moduleName);
+    const stats = performance.get(row.moduleName);
+    const health = moduleHealth({
+      liveReplicas: state?.liveReplicas ?? 0,
+      circuit: circuits.get(row.moduleName) ?? 'closed',
+      errorRate: stats && stats.samples > 0 ? 1 - stats.successEwma : 0,
+    });
+    moduleGauges.replicas.set({ module: row.moduleName }, state?.liveReplicas ?? 0);
+    moduleGauges.capacity.set({ module: row.moduleName }, state?.capacity ?? 0);
+    moduleGauges.inFlight.set({ module: row.moduleName }, state?.inFlight ?? 0);
+    moduleGauges.healthy.remove({ module: row.moduleName, status: row.healthStatus });
+    moduleGauges.healthy.set({ module: row.moduleName, status: health }, health === 'healthy' ? 1 : 0);
+    if (health !== row.healthStatus)
+      changed.push({ module: row.moduleName, from: row.healthStatus, to: health });
+    await services.modules.update(row.moduleName, {
+      healthStatus: health,
+      registrationData: {
+        ...row.registrationData,
+        live: {
+          replicas: state?.liveReplicas ?? 0,
+          capacity: state?.capacity ?? 0,
+          inFlight: state?.inFlight ?? 0,
+          checkedAt: new Date(now).toISOString(),
+        },
+      },
+    });
+  }
+  if (changed.length > 0 || removedReplicas.length > 0) {
+    await services.routingTable.invalidate();
+    logger.info({ changed, removedReplicas }, 'module health changed');
+  }
+  return { checked: rows.length, changed, removedReplicas };
+}
+
+/** Persists each module's live performance (EWMA of success and latency) as score and tier. */
+async function updatePerformance({ config, services }: MaintenanceDeps) {
+  const performance = await services.performance.all();
+  const updated: { module: string; score: number; tier: string }[] = [];
+  for (const [module, stats] of performance) {
+    if (stats.samples === 0) continue;
+    const score = performanceScore(stats, config.PERFORMANCE_TARGET_LATENCY_MS);
+    const tier = performanceTier(score);
+    moduleGauges.score.set({ module }, score);
+    if (await services.modules.update(module, { performanceScore: score, performanceTier: tier })) {
+      updated.push({ module, score, tier });
+    }
+  }
+  if (updated.length > 0) await services.routingTable.invalidate();
+  return { updated };
+}
+
+/**
+ * One robot row left open: a closed workflow gives it its outcome; a missing workflow is started
+ * again from the stored input (or the robot fails when its type is gone). Null: nothing to repair.
+ */
+async function settleOpenRobot(
+  { config, robots, robotDefinition, client }: MaintenanceDeps,
+  row: RobotRow,
+): Promise<{ closed: RobotStatus } | { restarted: true } | null> {
+  const handle = client.workflow.getHandle(row.robotId);
+  try {
+    const description = await handle.describe();
+    const status = closedStatus[description.status.name];
+    if (!status) return null;
+    const outcome = status === 'completed' ? await handle.result().catch(() => null) : null;
+    await robots.close(row.robotId, status, {
+      output: (outcome as { output?: Record<string, unknown> } | null)?.output,
+      error: status === 'completed' ? null : `workflow ${description.status.name.toLowerCase()} (reconciled)`,
+    });
+    return { closed: status };
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
+  // The version the robot was created with.
+  const definition = await robotDefinition(row.robotType, row.robotTypeVersion);
+  if (!definition) {
+    await robots.close(row.robotId, 'failed', {
+      error: `robot type ${row.robotType} no longer exists (reconciled)`,
+    });
+    return { closed: 'failed' };
+  }
+  const args = robotWorkflowArgs(
+    config,
+    row.robotId,
+    definition,
+    row.inputData,
+    row.priority,
+    undefined,
+    slaOf(row),
+  );
+  await client.workflow
+    .start(ROBOT_WORKFLOW, robotStartOptions(args, config.CONTROL_TASK_QUEUE))
+    .catch((startErr: unknown) => {
+      if (!(startErr instanceof WorkflowExecutionAlreadyStartedError)) throw startErr;
+    });
+  return { restarted: true };
+}
+
+/** Robot workflows of the last day on our queue that have no robot row get one, from the memo. */
+async function adoptOrphanWorkflows({ config, robots, client }: MaintenanceDeps) {
+  const since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
+  const query = `WorkflowType = "${ROBOT_WORKFLOW}" AND TaskQueue = "${config.CONTROL_TASK_QUEUE}" AND StartTime > "${since}"`;
+  const seen: string[] = [];
+  for await (const workflow of client.workflow.list({ query, pageSize: RECONCILE_BATCH })) {
+    // Robot ids are UUIDs; any other workflow id on the queue is not a robot of ours.
+    if (!ROBOT_ID.test(workflow.workflowId)) continue;
+    seen.push(workflow.workflowId);
+    if (seen.length >= RECONCILE_BATCH * 5) break;
+  }
+  const known = new Set<string>();
+  for (let i = 0; i < seen.length; i += RECONCILE_BATCH) {
+    for (const robotId of await robots.existingIds(seen.slice(i, i + RECONCILE_BATCH))) known.add(robotId);
+  }
+  const created: string[] = [];
+  for (const robotId of seen.filter((id) => !known.has(id))) {
+    const description = await client.workflow.getHandle(robotId).describe();
+    const memo = (description.memo ?? {}) as { robotType?: string; robotTypeVersion?: number };
+    await robots.restoreFromWorkflow({
+      robotId,
+      robotType: memo.robotType ?? 'unknown',
+      robotTypeVersion: memo.robotTypeVersion ?? 1,
+      status: closedStatus[description.status.name] ?? 'running',
+      createdAt: description.startTime,
+    });
+    created.push(robotId);
+  }
+  return { workflowsSeen: seen.length, created };
+}
+
+/**
+ * Makes Postgres and Temporal agree. A robot row left open with no workflow (the API died between
+ * insert and start, or history was lost) is started again from its stored input; a row left open
+ * whose workflow has closed takes the workflow's outcome; a robot workflow with no row gets one.
+ * Everything repaired is returned (visible as the schedule run's result) and logged.
+ */
+async function reconcileRobots(deps: MaintenanceDeps) {
+  const grace = new Date(Date.now() - deps.config.RECONCILE_GRACE_SECONDS * 1000);
+  const open = await deps.robots.listStale(grace, RECONCILE_BATCH);
+  const restarted: string[] = [];
+  const closed: { robotId: string; status: RobotStatus }[] = [];
+  for (const row of open) {
+    const outcome = await settleOpenRobot(deps, row);
+    if (outcome && 'closed' in outcome) closed.push({ robotId: row.robotId, status: outcome.closed });
+    else if (outcome) restarted.push(row.robotId);
+  }
+  const { workflowsSeen, created } = await adoptOrphanWorkflows(deps);
+  if (restarted.length + closed.length + created.length > 0) {
+    deps.logger.warn({ restarted, closed, created }, 'reconciliation repaired robots');
+  }
+  return { checked: open.length, workflowsSeen, restarted, closed, created };
+}
+
 /** Activities of the maintenance schedules. Each is idempotent: running it twice changes nothing more. */
-export function createMaintenanceActivities({
-  config,
-  database,
-  services,
-  robots,
-  client,
-  logger,
-}: MaintenanceDeps) {
-  const robotTypes = new RobotTypesRepository(database.db);
+export function createMaintenanceActivities(deps: MaintenanceDeps) {
   return {
-    /** Drops dead replicas (and their in-flight counts) and writes each module's health and live summary. */
-    async monitorModuleHealth() {
-      const now = Date.now();
-      const removedReplicas = await services.state.pruneExpired(now);
-      const [rows, live, circuits, performance] = await Promise.all([
-        services.modules.list(),
-        services.state.snapshot(now),
-        services.circuits.states(now),
-        services.performance.all(),
-      ]);
-      const changed: { module: string; from: string; to: string }[] = [];
-      for (const row of rows.filter((module) => module.isActive)) {
-        const state = live.get(row.moduleName);
-        const stats = performance.get(row.moduleName);
-        const health = moduleHealth({
-          liveReplicas: state?.liveReplicas ?? 0,
-          circuit: circuits.get(row.moduleName) ?? 'closed',
-          errorRate: stats && stats.samples > 0 ? 1 - stats.successEwma : 0,
-        });
-        moduleGauges.replicas.set({ module: row.moduleName }, state?.liveReplicas ?? 0);
-        moduleGauges.capacity.set({ module: row.moduleName }, state?.capacity ?? 0);
-        moduleGauges.inFlight.set({ module: row.moduleName }, state?.inFlight ?? 0);
-        moduleGauges.healthy.remove({ module: row.moduleName, status: row.healthStatus });
-        moduleGauges.healthy.set({ module: row.moduleName, status: health }, health === 'healthy' ? 1 : 0);
-        if (health !== row.healthStatus)
-          changed.push({ module: row.moduleName, from: row.healthStatus, to: health });
-        await services.modules.update(row.moduleName, {
-          healthStatus: health,
-          registrationData: {
-            ...row.registrationData,
-            live: {
-              replicas: state?.liveReplicas ?? 0,
-              capacity: state?.capacity ?? 0,
-              inFlight: state?.inFlight ?? 0,
-              checkedAt: new Date(now).toISOString(),
-            },
-          },
-        });
-      }
-      if (changed.length > 0 || removedReplicas.length > 0) {
-        await services.routingTable.invalidate();
-        logger.info({ changed, removedReplicas }, 'module health changed');
-      }
-      return { checked: rows.length, changed, removedReplicas };
-    },
-
-    /** Persists each module's live performance (EWMA of success and latency) as score and tier. */
-    async updatePerformance() {
-      const performance = await services.performance.all();
-      const updated: { module: string; score: number; tier: string }[] = [];
-      for (const [module, stats] of performance) {
-        if (stats.samples === 0) continue;
-        const score = performanceScore(stats, config.PERFORMANCE_TARGET_LATENCY_MS);
-        const tier = performanceTier(score);
-        moduleGauges.score.set({ module }, score);
-        if (await services.modules.update(module, { performanceScore: score, performanceTier: tier })) {
-          updated.push({ module, score, tier });
-        }
-      }
-      if (updated.length > 0) await services.routingTable.invalidate();
-      return { updated };
-    },
-
-    /** Moves finished executions past the retention period to robot_execute_archive, in one statement. */
-    async archiveExecutions() {
-      const result = await database.db.execute(sql`
-        with moved as (
-          delete from robot_execute
-          where completed_at < now() - make_interval(days => ${config.EXECUTION_RETENTION_DAYS})
-          returning *
-        )
-        insert into robot_execute_archive
-          (execution_id, robot_id, module_name, execution_state, current_step, step_details,
-           performance_metrics, started_at, completed_at)
-        select execution_id, robot_id, module_name, execution_state, current_step, step_details,
-               performance_metrics, started_at, completed_at
-        from moved
-        on conflict (execution_id) do nothing`);
-      return { archived: (result as { rowCount?: number | null }).rowCount ?? 0 };
-    },
-
-    /**
-     * Makes Postgres and Temporal agree. A robot row left open with no workflow (the API died
-     * between insert and start, or history was lost) is started again from its stored input; a row
-     * left open whose workflow has closed takes the workflow's outcome; a robot workflow with no row
-     * gets one. Everything repaired is returned (visible as the schedule run's result) and logged.
-     */
-    async reconcileRobots() {
-      const grace = new Date(Date.now() - config.RECONCILE_GRACE_SECONDS * 1000);
-      const open = await database.db
-        .select()
-        .from(robotsTable)
-        .where(and(notInArray(robotsTable.status, [...TERMINAL_STATUSES]), lt(robotsTable.updatedAt, grace)))
-        .limit(RECONCILE_BATCH);
-      const restarted: string[] = [];
-      const closed: { robotId: string; status: RobotStatus }[] = [];
-      for (const row of open) {
-        const handle = client.workflow.getHandle(row.robotId);
-        try {
-          const description = await handle.describe();
-          const status = closedStatus[description.status.name];
-          if (!status) continue;
-          const outcome = status === 'completed' ? await handle.result().catch(() => null) : null;
-          await robots.close(row.robotId, status, {
-            output: (outcome as { output?: Record<string, unknown> } | null)?.output,
-            error:
-              status === 'completed'
-                ? null
-                : `workflow ${description.status.name.toLowerCase()} (reconciled)`,
-          });
-          closed.push({ robotId: row.robotId, status });
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) throw err;
-          // The version the robot was created with: built in, else registered (robot_types).
-          const definition =
-            findBuiltInRobotType(row.robotType) ??
-            (await robotTypes.find(row.robotType, row.robotTypeVersion))?.definition;
-          if (!definition) {
-            await robots.close(row.robotId, 'failed', {
-              error: `robot type ${row.robotType} no longer exists (reconciled)`,
-            });
-            closed.push({ robotId: row.robotId, status: 'failed' });
-            continue;
-          }
-          const args = robotWorkflowArgs(
-            config,
-            row.robotId,
-            definition,
-            row.inputData,
-            row.priority,
-            undefined,
-            slaOf(row),
-          );
-          await client.workflow
-            .start(ROBOT_WORKFLOW, robotStartOptions(args, config.CONTROL_TASK_QUEUE))
-            .catch((startErr: unknown) => {
-              if (!(startErr instanceof WorkflowExecutionAlreadyStartedError)) throw startErr;
-            });
-          restarted.push(row.robotId);
-        }
-      }
-
-      const since = new Date(Date.now() - 24 * 3600 * 1000).toISOString();
-      const query = `WorkflowType = "${ROBOT_WORKFLOW}" AND TaskQueue = "${config.CONTROL_TASK_QUEUE}" AND StartTime > "${since}"`;
-      const seen: string[] = [];
-      for await (const workflow of client.workflow.list({ query, pageSize: RECONCILE_BATCH })) {
-        // Robot ids are UUIDs; any other workflow id on the queue is not a robot of ours.
-        if (!ROBOT_ID.test(workflow.workflowId)) continue;
-        seen.push(workflow.workflowId);
-        if (seen.length >= RECONCILE_BATCH * 5) break;
-      }
-      const known = new Set<string>();
-      for (let i = 0; i < seen.length; i += RECONCILE_BATCH) {
-        const ids = seen.slice(i, i + RECONCILE_BATCH);
-        if (ids.length === 0) continue;
-        const rows = await database.db
-          .select({ robotId: robotsTable.robotId })
-          .from(robotsTable)
-          .where(inArray(robotsTable.robotId, ids));
-        for (const row of rows) known.add(row.robotId);
-      }
-      const created: string[] = [];
-      for (const robotId of seen.filter((id) => !known.has(id))) {
-        const description = await client.workflow.getHandle(robotId).describe();
-        const memo = (description.memo ?? {}) as {
-          robotType?: string;
-          robotTypeVersion?: number;
-          priority?: string;
-        };
-        await robots.restoreFromWorkflow({
-          robotId,
-          robotType: memo.robotType ?? 'unknown',
-          robotTypeVersion: memo.robotTypeVersion ?? 1,
-          status: closedStatus[description.status.name] ?? 'running',
-          createdAt: description.startTime,
-        });
-        created.push(robotId);
-      }
-
-      if (restarted.length + closed.length + created.length > 0) {
-        logger.warn({ restarted, closed, created }, 'reconciliation repaired robots');
-      }
-      return { checked: open.length, workflowsSeen: seen.length, restarted, closed, created };
-    },
+    monitorModuleHealth: () => monitorModuleHealth(deps),
+    updatePerformance: () => updatePerformance(deps),
+    /** Moves finished executions past the retention period to robot_execute_archive. */
+    archiveExecutions: async () => ({
+      archived: await deps.executions.archiveFinished(deps.config.EXECUTION_RETENTION_DAYS),
+    }),
+    reconcileRobots: () => reconcileRobots(deps),
   };
 }

@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DocumentStore } from '../core/document-store';
 import { DOCUMENT_MEDIA_TYPES, type DocumentMediaType } from '../core/document-types';
+import type { StepInput, StepOutput } from '../core/step-activity';
 import type { DocumentRow } from '../db/schema';
-import type { StepInput, StepOutput } from './basic-steps';
 import { DocumentTooLongError, type OcrLimits, recognizeDocument } from './ocr-document';
 import type { OcrEngine } from './ocr-pool';
 import { UnreadableImageError } from './page-images';

@@ -2,6 +2,7 @@
 import type { createBasicStepActivities } from './basic-steps';
 import type { createEmailStepActivities } from './email-steps';
 import type { createExtractActivities } from './extract';
+import type { createMailboxAlertActivities } from './mailbox-alerts';
 import type { MailboxActivities } from './mailbox-monitor';
 import type { createMaintenanceActivities } from './maintenance';
 import type { createNotifyActivities } from './notify';
@@ -10,7 +11,7 @@ import type { createProgressActivities } from './progress';
 import type { createSelectionActivities } from './selection';
 
 export type { NotifyOutcome, NotifyRequest } from '../core/notifier';
-export type { StepInput, StepOutput } from './basic-steps';
+export type { StepInput, StepOutput } from '../core/step-activity';
 export type { ProgressRecord, StepOutcome } from './progress';
 export type { ModuleChoice, SelectionRequest } from './selection';
 
@@ -19,7 +20,8 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createSelectionActivities> &
   ReturnType<typeof createMaintenanceActivities> &
   ReturnType<typeof createNotifyActivities> &
-  MailboxActivities;
+  MailboxActivities &
+  ReturnType<typeof createMailboxAlertActivities>;
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
 export type StepActivities = ReturnType<typeof createBasicStepActivities> &

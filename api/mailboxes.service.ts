@@ -1,7 +1,8 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../core/config';
+import type { MailboxMonitorState } from '../core/mailbox-workflow';
 import { type MailboxConfig, mailboxWorkflowId } from '../core/mailboxes';
-import { type MailboxMonitorState, mailboxStateQuery } from '../workflows/mailbox-monitor.definitions';
+import { mailboxStateQuery } from '../workflows/mailbox-monitor.definitions';
 
 export interface MailboxMonitorView {
   workflowId: string;

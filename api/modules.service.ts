@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
-import { moduleSnapshots } from '../activities/selection';
 import { type CacheManager, cacheKey } from '../core/cache-manager';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import type { LoadBalancerWeights } from '../core/load-balancer';
 import { type CandidateScore, scoreModule } from '../core/load-balancer';
-import { findBuiltInRobotType, type RobotTypeDefinition } from '../core/robot-types';
+import type { RobotTypeDefinition } from '../core/robot-types';
 import { MODULE_STEP_KINDS, moduleStepKinds } from '../core/step-kinds';
 import { moduleTaskQueue } from '../core/task-queues';
 import type { ModuleServices } from '../db/module-services';
+import { moduleSnapshots } from '../db/module-snapshots';
 import type { ModuleRow } from '../db/schema';
 import type { RegisterModuleBody } from './schemas';
 
@@ -42,8 +42,8 @@ export class ModulesService {
     private readonly options: {
       weights: LoadBalancerWeights;
       targetLatencyMs: number;
-      /** Registered robot types too; without it only the built-in ones are known. */
-      robotTypes?: { current(name: string): Promise<RobotTypeDefinition | undefined> };
+      /** Built-in and registered robot types (?robotType= scores modules for one). */
+      robotTypes: { current(name: string): Promise<RobotTypeDefinition | undefined> };
     },
     private readonly cache: CacheManager,
   ) {}
@@ -146,11 +146,7 @@ export class ModulesService {
 
   private async views(rows: ModuleRow[], robotType?: string): Promise<ModuleView[]> {
     const now = Date.now();
-    const definition = !robotType
-      ? undefined
-      : this.options.robotTypes
-        ? await this.options.robotTypes.current(robotType)
-        : findBuiltInRobotType(robotType);
+    const definition = robotType ? await this.options.robotTypes.current(robotType) : undefined;
     if (robotType && !definition) {
       throw new ValidationError(`unknown robot type "${robotType}"`, {
         errors: [{ field: 'query.robotType', message: `unknown robot type "${robotType}"` }],

@@ -11,6 +11,8 @@ import type { Logger } from '../core/logger';
 import { isTerminal, type RobotStatus, type StepProgress } from '../core/robot';
 import type { RobotTypeDefinition } from '../core/robot-types';
 import {
+  type ApprovalDecision,
+  type ControlAnswer,
   type ResumePoint,
   ROBOT_WORKFLOW,
   type RobotArgsConfig,
@@ -21,14 +23,7 @@ import type { StatusCache } from '../core/status-cache';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
-import {
-  type ApprovalDecision,
-  approveUpdate,
-  type ControlAnswer,
-  pauseUpdate,
-  rejectUpdate,
-  resumeUpdate,
-} from '../workflows/robot.definitions';
+import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from '../workflows/robot.definitions';
 import type { RobotsService } from './robots.service';
 
 export type ControlAction = 'cancel' | 'pause' | 'resume' | 'retry' | 'approve' | 'reject';

@@ -1,10 +1,5 @@
 import { ConflictError, NotFoundError } from '../core/errors';
-import {
-  builtInRobotTypes,
-  findBuiltInRobotType,
-  type RobotTypeDefinition,
-  type RobotTypeRegistration,
-} from '../core/robot-types';
+import type { BuiltInRobotTypes, RobotTypeDefinition, RobotTypeRegistration } from '../core/robot-types';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { RobotTypesRepository, StoredRobotType } from '../db/robot-types.repository';
 
@@ -24,10 +19,16 @@ const storedView = ({ definition, createdAt }: StoredRobotType): RobotTypeView =
 
 /** Built-in types (code) and registered ones (Postgres, versioned): one catalogue. */
 export class RobotTypesService {
-  constructor(private readonly deps: { repository: RobotTypesRepository; guard: DatabaseGuard }) {}
+  constructor(
+    private readonly deps: {
+      repository: RobotTypesRepository;
+      guard: DatabaseGuard;
+      builtIns: BuiltInRobotTypes;
+    },
+  ) {}
 
   async register(body: RobotTypeRegistration): Promise<RobotTypeView> {
-    if (findBuiltInRobotType(body.name)) {
+    if (this.deps.builtIns.find(body.name)) {
       throw new ConflictError(`robot type ${body.name} is built in and cannot be overwritten`, {
         name: body.name,
       });
@@ -37,11 +38,11 @@ export class RobotTypesService {
 
   async list(): Promise<RobotTypeView[]> {
     const stored = await this.deps.guard.run(() => this.deps.repository.listLatest());
-    return [...builtInRobotTypes().map(builtInView), ...stored.map(storedView)];
+    return [...this.deps.builtIns.all.map(builtInView), ...stored.map(storedView)];
   }
 
   async get(name: string): Promise<RobotTypeView> {
-    const builtIn = findBuiltInRobotType(name);
+    const builtIn = this.deps.builtIns.find(name);
     if (builtIn) return builtInView(builtIn);
     const stored = await this.deps.guard.run(() => this.deps.repository.latest(name));
     if (!stored) throw new NotFoundError(`robot type ${name} not found`);
@@ -49,7 +50,7 @@ export class RobotTypesService {
   }
 
   async versions(name: string): Promise<RobotTypeView[]> {
-    const builtIn = findBuiltInRobotType(name);
+    const builtIn = this.deps.builtIns.find(name);
     if (builtIn) return [builtInView(builtIn)];
     const stored = await this.deps.guard.run(() => this.deps.repository.versions(name));
     if (stored.length === 0) throw new NotFoundError(`robot type ${name} not found`);
@@ -59,14 +60,14 @@ export class RobotTypesService {
   /** The version a new robot of this type runs with (its snapshot goes into the workflow). */
   async current(name: string): Promise<RobotTypeDefinition | undefined> {
     return (
-      findBuiltInRobotType(name) ??
+      this.deps.builtIns.find(name) ??
       (await this.deps.guard.run(() => this.deps.repository.latest(name)))?.definition
     );
   }
 
   /** The exact version a robot ran with (a retry runs it again). */
   async version(name: string, version: number): Promise<RobotTypeDefinition | undefined> {
-    const builtIn = findBuiltInRobotType(name);
+    const builtIn = this.deps.builtIns.find(name);
     if (builtIn) return builtIn.version === version ? builtIn : undefined;
     return (await this.deps.guard.run(() => this.deps.repository.find(name, version)))?.definition;
   }

@@ -12,7 +12,7 @@ import {
   type StepProgress,
   type StoredDecision,
 } from '../core/robot';
-import { findBuiltInRobotType, type RobotTypeDefinition } from '../core/robot-types';
+import type { RobotTypeDefinition } from '../core/robot-types';
 import {
   ROBOT_WORKFLOW,
   type RobotArgsConfig,
@@ -41,8 +41,8 @@ export interface RobotsServiceDeps {
   cache: StatusCache;
   guard: DatabaseGuard;
   logger: Logger;
-  /** Registered robot types; without it only the built-in ones exist. */
-  robotTypes?: { current(name: string): Promise<RobotTypeDefinition | undefined> };
+  /** Built-in and registered robot types: the version a new robot runs with. */
+  robotTypes: { current(name: string): Promise<RobotTypeDefinition | undefined> };
 }
 
 function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null): RobotProgress | null {
@@ -92,9 +92,7 @@ export class RobotsService {
     createdByKeyId: string | null = null,
     robotId: string = randomUUID(),
   ): Promise<{ robot: RobotView; created: boolean }> {
-    const definition = this.deps.robotTypes
-      ? await this.deps.robotTypes.current(body.type)
-      : findBuiltInRobotType(body.type);
+    const definition = await this.deps.robotTypes.current(body.type);
     if (!definition) {
       throw new ValidationError(`unknown robot type "${body.type}"`, {
         errors: [{ field: 'body.type', message: `unknown robot type "${body.type}"` }],

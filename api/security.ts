@@ -1,10 +1,10 @@
 import type { Config } from '../core/config';
 import type { Logger } from '../core/logger';
+import { redisConnector } from '../core/redis';
 import { ApiKeysRepository } from '../db/api-keys.repository';
 import { AuditRepository } from '../db/audit.repository';
 import type { DatabaseHandle } from '../db/client';
-import { SecretStore } from '../db/secret-store';
-import { SecretsRepository } from '../db/secrets.repository';
+import { createSecretStore, type SecretStore } from '../db/secret-store';
 import { ApiKeyVerifier } from './auth/key-verifier';
 import { FallbackWindowStore } from './rate-limit/fallback-store';
 import { RedisWindowStore } from './rate-limit/redis-window-store';
@@ -37,20 +37,14 @@ export function createSecurity(
     touchIntervalMs: config.API_KEY_LAST_USED_INTERVAL_SECONDS * 1000,
     logger,
   });
-  const redis =
-    config.REDIS_URL && options.redis !== false
-      ? new RedisWindowStore(
-          config.REDIS_URL,
-          `${config.REDIS_KEY_PREFIX}ratelimit:`,
-          config.RATE_LIMIT_REDIS_TIMEOUT_MS,
-        )
-      : null;
+  const connect = options.redis !== false ? redisConnector(config) : null;
+  const redis = connect ? new RedisWindowStore(connect('rateLimit')) : null;
   return {
     keys,
     verifier,
     audit: new AuditRepository(database.db, database.readDb),
     limiter: new FallbackWindowStore(redis, logger),
-    secrets: new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS),
+    secrets: createSecretStore(config, database),
     stats: { auditFailures: 0 },
     async close() {
       await redis?.close();

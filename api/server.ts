@@ -1,20 +1,103 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { Express } from 'express';
 import { defaultAlertRules } from '../core/alerts';
 import { createStatusCache } from '../core/cache';
-import type { Config } from '../core/config';
+import { type Config, loadBalancerWeights } from '../core/config';
 import type { Logger } from '../core/logger';
 import { MetricWindows } from '../core/metric-windows';
-import { createRobotEvents } from '../core/robot-events';
+import { robotCountMetrics } from '../core/metrics';
+import { createRobotEvents, type RobotEvents } from '../core/robot-events';
+import { SsrfGuard } from '../core/ssrf-guard';
+import type { StatusCache } from '../core/status-cache';
 import { AlertsRepository } from '../db/alerts.repository';
-import { createDatabase } from '../db/client';
-import { createModuleServices } from '../db/module-services';
+import { createDatabase, type DatabaseHandle } from '../db/client';
+import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier';
+import { ReportsRepository } from '../db/reports.repository';
+import { countUnfinishedRobots } from '../db/running-robots';
+import { SentEmailsRepository } from '../db/sent-emails.repository';
 import { AlertEvaluator } from './alerting';
-import { createApiServices, createApp } from './app';
+import { type ApiServices, createApp } from './app';
+import { ApprovalsService } from './approvals.service';
 import { warmCaches } from './cache-warming';
-import { createSecurity } from './security';
+import { checkHealth, HealthProbe } from './health';
+import { MailboxesService } from './mailboxes.service';
+import { ModulesService } from './modules.service';
+import { RobotControlService } from './robot-control.service';
+import { createRobotServices } from './robot-services';
+import { createSecurity, type Security } from './security';
 import { createTemporalClient } from './temporal-client';
+
+// The API process's composition root: everything the API serves is made here, once.
+
+/** The process's connections and shared state that the API is made of. */
+export interface ApiParts {
+  config: Config;
+  logger: Logger;
+  database: DatabaseHandle;
+  cache: StatusCache;
+  temporal: Client;
+  services: ModuleServices;
+  events: RobotEvents;
+  security: Security;
+}
+
+/** The services behind the routes; built apart so the server can also warm caches with them. */
+export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>): ApiServices {
+  const { config, logger, database, cache, temporal, services } = parts;
+  const robot = createRobotServices({ config, database, temporal, cache, logger });
+  const { robotsRepository: robots, executionsRepository: executions, guard } = robot;
+  return {
+    robotsService: robot.robots,
+    robotTypesService: robot.robotTypes,
+    documentsService: robot.documents,
+    robotControlService: new RobotControlService({
+      config,
+      temporal,
+      robotsService: robot.robots,
+      robots,
+      executions,
+      cache,
+      guard,
+      resolveDefinition: (name, version) => robot.robotTypes.version(name, version),
+      logger,
+    }),
+    approvalsService: new ApprovalsService({ robots, executions, guard }),
+    modulesService: new ModulesService(
+      services,
+      {
+        weights: loadBalancerWeights(config),
+        targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
+        robotTypes: robot.robotTypes,
+      },
+      cache.manager,
+    ),
+    mailboxesService: new MailboxesService({ config, temporal }),
+    reports: new ReportsRepository(database.readDb),
+    alerts: new AlertsRepository(database.db, database.readDb),
+    sentEmails: new SentEmailsRepository(database.db, database.readDb),
+    notifications: new NotificationsRepository(database.db),
+    ssrfGuard: new SsrfGuard(config.NOTIFY_ALLOWED_HOSTS),
+    countUnfinishedRobots: (keyId) => countUnfinishedRobots(database.db, keyId),
+    robotMetrics: robotCountMetrics({
+      robots: () => robots.countByStatusAndType(),
+      slaAtRisk: () => robots.countSlaAtRisk(),
+    }),
+  };
+}
+
+/** The Express app of these parts: what startApi serves, and what tests and benches mount. */
+export function composeApi(parts: ApiParts, api: ApiServices = createApiServices(parts)): Express {
+  const { config, logger, database, cache, temporal, services, events, security } = parts;
+  const health = new HealthProbe(
+    () => checkHealth({ database, cache, temporal, services }),
+    config.HEALTH_PROBE_MAX_AGE_MS,
+  );
+  return createApp({ config, logger, events, security, health }, api);
+}
 
 export interface RunningApi {
   server: Server;
@@ -28,12 +111,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const cache = createStatusCache(config);
   const temporal = await createTemporalClient(config);
   const services = createModuleServices(config, database);
-  const events = createRobotEvents(config.REDIS_URL);
+  const events = createRobotEvents(config);
   const security = createSecurity(config, database, logger);
-  const deps = { config, logger, database, cache, temporal, services, events, security };
-  const api = createApiServices(deps);
-  const app = createApp(deps, api);
-  const server = app.listen(config.PORT, config.HOST);
+  const parts = { config, logger, database, cache, temporal, services, events, security };
+  const api = createApiServices(parts);
+  const server = composeApi(parts, api).listen(config.PORT, config.HOST);
   await once(server, 'listening');
   // In the background: requests are served (from Postgres on a miss) while the caches fill.
   const warming = warmCaches({
@@ -48,7 +130,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
   const alerting = new AlertEvaluator({
     rules: defaultAlertRules(config),
-    alerts: new AlertsRepository(database.db, database.readDb),
+    alerts: api.alerts,
     windows: new MetricWindows(config.ALERT_MIN_SAMPLES),
     fireAfter: config.ALERT_FIRE_AFTER,
     resolveAfter: config.ALERT_RESOLVE_AFTER,

@@ -4,8 +4,8 @@
 // Usage: npm run bench -- [--requests N] [--concurrency C] [--warmup W] [--blocks B] [--smoke] [--out FILE]
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { createApp } from '../api/app';
-import { findBuiltInRobotType } from '../core/robot-types';
+import { composeApi } from '../api/server';
+import { createBuiltInRobotTypes } from '../core/robot-types';
 import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/robot-workflow';
 import * as bench from './bench-support';
 
@@ -67,7 +67,7 @@ async function main(defer: bench.Defer): Promise<number> {
   });
   const machine = await bench.describeMachine(connection, temporal);
 
-  const app = createApp({ config, logger, database, cache, temporal: client, services, events, security });
+  const app = composeApi({ config, logger, database, cache, temporal: client, services, events, security });
   const server = await new Promise<http.Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -81,7 +81,7 @@ async function main(defer: bench.Defer): Promise<number> {
   const endpoint = new URL(
     `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1/robots`,
   );
-  const definition = findBuiltInRobotType('demo');
+  const definition = createBuiltInRobotTypes().find('demo');
   if (!definition) throw new Error('built-in robot type "demo" is missing');
   const input = { text: 'bench' };
   const api = async () => {

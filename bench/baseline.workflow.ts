@@ -3,8 +3,9 @@
 // with the step activities' timeouts and retries of the robot workflow (workflows/robot.workflow.ts)
 // and nothing else: no module selection, no progress records, no search attributes.
 import { proxyActivities } from '@temporalio/workflow';
-import type { createBasicStepActivities, StepOutput } from '../activities/basic-steps';
+import type { createBasicStepActivities } from '../activities/basic-steps';
 import type { RobotTypeDefinition } from '../core/robot-types';
+import type { StepOutput } from '../core/step-activity';
 
 export const BASELINE_WORKFLOW = 'baselineWorkflow';
 

@@ -383,7 +383,7 @@ export async function benchApiKey(database: DatabaseHandle): Promise<string> {
   return (await keys.create({ name: 'bench', scopes: ['admin'], expiresAt: null })).key;
 }
 
-/** What the API (createApp) needs, each piece closed by `defer`: built alike by every API bench. */
+/** What the API (composeApi) needs, each piece closed by `defer`: built alike by every API bench. */
 export async function apiDependencies(config: Config, defer: Defer) {
   const logger = createLogger(config, 'bench');
   const database = await createDatabase(config);
@@ -392,7 +392,7 @@ export async function apiDependencies(config: Config, defer: Defer) {
   defer(() => cache.close());
   const services = createModuleServices(config, database);
   defer(() => services.close());
-  const events = createRobotEvents(config.REDIS_URL);
+  const events = createRobotEvents(config);
   defer(() => events.close());
   const connection = await Connection.connect({
     ...temporalConnectionOptions(config),

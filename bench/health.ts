@@ -1,4 +1,4 @@
-// Latency of `GET /health` and `GET /health/ready` of the real API (createApp: helmet, request ids,
+// Latency of `GET /health` and `GET /health/ready` of the real API (composeApi: helmet, request ids,
 // logging, metrics, the cached HealthProbe) at a fixed request rate (autocannon, `overallRate`),
 // against a bare `node:http` server answering a constant JSON, in the same run, in alternating order.
 // A module worker runs in-process so that the report is `ok` (every dependency up, a live module)
@@ -7,7 +7,7 @@
 //   [--smoke] [--out FILE]
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
-import { createApp } from '../api/app';
+import { composeApi } from '../api/server';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createModuleWorker } from '../workers/module.worker';
 import { installWorkerRuntime } from '../workers/runtime';
@@ -73,7 +73,7 @@ async function main(defer: bench.Defer): Promise<number> {
     await running;
   });
 
-  const app = createApp({ config, logger, database, cache, temporal: client, services, events, security });
+  const app = composeApi({ config, logger, database, cache, temporal: client, services, events, security });
   const ourUrl = await bench.listen(http.createServer(app), defer);
   const bareUrl = await bench.listen(bareServer(), defer);
   const urls: Record<Side, string> = {

@@ -7,11 +7,12 @@
 // Usage: npm run bench:selection -- [--calls N] [--warmup W] [--blocks B] [--concurrency C] [--sizes 10,100,1000]
 //   [--smoke] [--out FILE]
 import Redis from 'ioredis';
-import { createSelectionActivities, moduleSnapshots } from '../activities/selection';
+import { createSelectionActivities } from '../activities/selection';
 import { DEFAULT_WEIGHTS, type ModuleHealth, selectModule } from '../core/load-balancer';
 import type { ReplicaInfo } from '../core/module-state';
 import { createDatabase } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { moduleSnapshots } from '../db/module-snapshots';
 import { TEST_REDIS_URL } from '../test/support/test-env';
 import * as bench from './bench-support';
 

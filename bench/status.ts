@@ -9,7 +9,7 @@
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import Redis from 'ioredis';
-import { createApp } from '../api/app';
+import { composeApi } from '../api/server';
 import type { RobotView } from '../core/robot';
 import { robotStatusKey, type StatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
@@ -147,7 +147,7 @@ async function main(defer: bench.Defer): Promise<number> {
   };
   defer(stopWorkers);
 
-  const app = createApp({ config, logger, database, cache, temporal: client, services, events, security });
+  const app = composeApi({ config, logger, database, cache, temporal: client, services, events, security });
   const ourUrl = await bench.listen(http.createServer(app), defer);
   const bareUrl = await bench.listen(bareServer(redis, cache), defer);
 

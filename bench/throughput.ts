@@ -15,7 +15,7 @@ import { createBasicStepActivities } from '../activities/basic-steps';
 import { ApiClient } from '../cli/api-client';
 import { type ManagedChild, spawnRpa, stopChild, tailOf } from '../cli/child-processes';
 import { type Config, childEnv } from '../core/config';
-import { findBuiltInRobotType, type RobotTypeDefinition } from '../core/robot-types';
+import { createBuiltInRobotTypes, type RobotTypeDefinition } from '../core/robot-types';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase } from '../db/client';
 import { createModuleServices } from '../db/module-services';
@@ -234,7 +234,7 @@ async function main(defer: bench.Defer): Promise<number> {
   defer(() => connection.close());
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const machine = await bench.describeMachine(connection, temporal);
-  const definition = findBuiltInRobotType('noop-pipeline');
+  const definition = createBuiltInRobotTypes().find('noop-pipeline');
   if (!definition) throw new Error('built-in robot type "noop-pipeline" is missing');
   const context: Context = { config, mode, suffix, client, defer, definition };
   const baseline = await startBaseline(context);

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 
 /** Where cached text lives: Redis in production and tests, a process-local map without REDIS_URL. */
 export interface CacheStore {
@@ -17,24 +17,13 @@ export interface CacheStore {
 
 export class RedisCacheStore implements CacheStore {
   readonly kind = 'redis' as const;
-  private readonly redis: Redis;
   private readyWait: Promise<void> | null = null;
 
+  /** `redis`: a client of the `cache` profile (core/redis.ts), which fails fast instead of queueing. */
   constructor(
-    url: string,
+    private readonly redis: Redis,
     private readonly commandTimeoutMs: number,
-  ) {
-    // Fail fast rather than queueing commands while Redis is away: callers fall back to Postgres.
-    this.redis = new Redis(url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: 2000,
-      commandTimeout: commandTimeoutMs,
-    });
-    this.redis.on('error', () => {
-      // Reported through failed commands; ioredis reconnects on its own.
-    });
-  }
+  ) {}
 
   /**
    * Without an offline queue a command sent while (re)connecting fails at once; waiting up to the

@@ -1,26 +1,26 @@
 import { CacheManager } from './cache-manager';
 import { MemoryCacheStore, RedisCacheStore } from './cache-store';
 import type { Config } from './config';
+import { type RedisConfig, redisConnector } from './redis';
 import { StatusCache } from './status-cache';
 
-type CacheConfig = Pick<
-  Config,
-  | 'REDIS_URL'
-  | 'REDIS_KEY_PREFIX'
-  | 'CACHE_STATUS_TTL_SECONDS'
-  | 'CACHE_TERMINAL_STATUS_TTL_SECONDS'
-  | 'CACHE_MODULE_HEALTH_TTL_SECONDS'
-  | 'CACHE_ROBOT_TYPE_TTL_SECONDS'
-  | 'CACHE_COMMAND_TIMEOUT_MS'
-  | 'CACHE_CIRCUIT_FAILURE_THRESHOLD'
-  | 'CACHE_CIRCUIT_HALF_OPEN_SECONDS'
->;
+type CacheConfig = RedisConfig &
+  Pick<
+    Config,
+    | 'CACHE_STATUS_TTL_SECONDS'
+    | 'CACHE_TERMINAL_STATUS_TTL_SECONDS'
+    | 'CACHE_MODULE_HEALTH_TTL_SECONDS'
+    | 'CACHE_ROBOT_TYPE_TTL_SECONDS'
+    | 'CACHE_CIRCUIT_FAILURE_THRESHOLD'
+    | 'CACHE_CIRCUIT_HALF_OPEN_SECONDS'
+  >;
 
 /** The process's cache: Redis when REDIS_URL is set, else a process-local map. */
 export function createCacheManager(config: CacheConfig): CacheManager {
+  const redis = redisConnector(config);
   return new CacheManager({
-    store: config.REDIS_URL
-      ? new RedisCacheStore(config.REDIS_URL, config.CACHE_COMMAND_TIMEOUT_MS)
+    store: redis
+      ? new RedisCacheStore(redis('cache'), config.CACHE_COMMAND_TIMEOUT_MS)
       : new MemoryCacheStore(),
     prefix: config.REDIS_KEY_PREFIX,
     ttlSeconds: {

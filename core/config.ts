@@ -1,37 +1,10 @@
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './durations';
+import { bool, duration, httpSecurityFields, port, redisFields, url, weight } from './config-fields';
 import { validateWeights } from './load-balancer';
 import { mailboxesEnv } from './mailboxes';
-import { parseRateLimitOverrides } from './rate-limit-policy';
-import { parseKeyring } from './secret-box';
 import { DEFAULT_CONTROL_TASK_QUEUE } from './task-queues';
 
 // The only file that reads process.env (house rule): everything else receives a Config.
-
-const port = z.coerce.number().int().min(1).max(65535);
-const url = (protocols: string[]) =>
-  z.string().refine(
-    (value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    },
-    `must be a URL starting with ${protocols.join(' or ')}//`,
-  );
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
-
-const weight = z.coerce.number().min(0).max(1);
-
-/** A duration like `30s` or `7d`, parsed to milliseconds. */
-const duration = z
-  .string()
-  .regex(DURATION_PATTERN, 'must look like 500ms, 30s, 15m, 24h or 7d')
-  .transform((value) => parseDuration(value) ?? 0)
-  .refine((ms) => ms >= 1000 && ms <= 365 * 86_400_000, 'must be between 1s and 365d');
 
 const schema = z
   .object({
@@ -76,23 +49,7 @@ const schema = z
     DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
     PGLITE_DIR: z.string().min(1).default('.data/pglite'),
 
-    REDIS_URL: url(['redis:', 'rediss:']).optional(),
-    // Namespace of the module routing state in Redis: deployments sharing one Redis must differ.
-    REDIS_KEY_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, : _ - only')
-      .default('rpa:'),
-    // "Smart TTL": short for what changes (live robot status, module health), long for what does not
-    // (a finished robot, a robot-type version).
-    CACHE_STATUS_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-    CACHE_TERMINAL_STATUS_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
-    CACHE_MODULE_HEALTH_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
-    CACHE_ROBOT_TYPE_TTL_SECONDS: z.coerce.number().int().min(1).max(604_800).default(3600),
-    // A Redis slower than this counts as failed; after CACHE_CIRCUIT_FAILURE_THRESHOLD failures in a
-    // row requests skip the cache for CACHE_CIRCUIT_HALF_OPEN_SECONDS, then one probes it again.
-    CACHE_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(500),
-    CACHE_CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(3),
-    CACHE_CIRCUIT_HALF_OPEN_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    ...redisFields,
     // Active robots whose status the API loads into the cache at start.
     // Workers' own Prometheus endpoint (unset: none); the Temporal SDK's metrics (task latencies,
     // pollers, sticky cache) on another address when TEMPORAL_METRICS_BIND is set, e.g. 127.0.0.1:9464.
@@ -204,65 +161,7 @@ const schema = z
     OCR_PDF_DPI: z.coerce.number().int().min(50).max(600).default(200),
     OCR_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(50),
 
-    // API keys (ADR 0011): how long a key lookup is cached (a revoke takes effect within it) and
-    // how often a key's last_used_at is written at most.
-    API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
-    API_KEY_LAST_USED_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-
-    // Rate limits (ADR 0013): a sliding window per API key, and per IP for callers without a valid key.
-    RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
-    RATE_LIMIT_PER_KEY: z.coerce.number().int().min(1).max(100_000_000).default(600),
-    RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000_000).default(60),
-    // `admin=3000,POST /v1/robots=120`: per-scope limits and extra per-route budgets.
-    RATE_LIMIT_OVERRIDES: z
-      .string()
-      .default('')
-      .transform((text, ctx) => {
-        try {
-          return parseRateLimitOverrides(text);
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
-          return z.NEVER;
-        }
-      }),
-    // How long a rate-limit call to Redis may take before the in-memory fallback decides.
-    RATE_LIMIT_REDIS_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(250),
-    // Robots one key may have unfinished at once (POST /v1/robots answers 429 concurrency-limit).
-    MAX_RUNNING_ROBOTS_PER_KEY: z.coerce.number().int().min(1).max(10_000_000).default(200),
-
-    // HTTP hardening: deepest JSON body nesting; browser origins allowed by CORS (comma list; empty:
-    // CORS off); server timeouts (a slow client cannot hold a connection open for ever).
-    JSON_MAX_DEPTH: z.coerce.number().int().min(2).max(200).default(20),
-    CORS_ORIGINS: z
-      .string()
-      .default('')
-      .transform((text) =>
-        text
-          .split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean),
-      )
-      .refine(
-        (origins) => origins.every((origin) => /^https?:\/\/[^/\s]+$/.test(origin)),
-        'must be a comma list of origins like https://ops.example.com',
-      ),
-    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
-    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
-    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
-
-    // Robot secrets (ADR 0014): "id:base64key,…" (32-byte keys); the first encrypts, all decrypt.
-    // Unset: the secrets API answers 503 (`rpa start` makes a local key in DATA_DIR).
-    SECRETS_KEYS: z
-      .string()
-      .optional()
-      .superRefine((text, ctx) => {
-        if (text === undefined) return;
-        try {
-          parseKeyring(text);
-        } catch (err) {
-          ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        }
-      }),
+    ...httpSecurityFields,
 
     DATA_DIR: z.string().min(1).default('.data'),
     TEMPORAL_DEV_PORT: port.default(7233),

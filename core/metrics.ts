@@ -154,51 +154,11 @@ export const moduleGauges = {
   }),
 };
 
-/** Robots per status and type, counted in Postgres when scraped (the API registers the source). */
-let robotCounts: (() => Promise<{ status: string; type: string; count: number }[]>) | null = null;
-export function setRobotCountSource(source: typeof robotCounts): void {
-  robotCounts = source;
-}
-
-new Gauge({
-  name: 'rpa_robots',
-  help: 'Robots by status and type (rows of the robots table, counted at scrape time).',
-  labelNames: ['status', 'type'] as const,
-  registers,
-  async collect() {
-    this.reset();
-    if (!robotCounts) return;
-    for (const row of await robotCounts().catch(() => [])) {
-      this.set({ status: row.status, type: row.type }, row.count);
-    }
-  },
-});
-
 export const robotSla = new Counter({
   name: 'rpa_robot_sla_total',
   help: 'Robots with a deadline by type and outcome: met (completed in time) or missed (deadline passed).',
   labelNames: ['type', 'outcome'] as const,
   registers,
-});
-
-/** Unfinished robots at risk or past their deadline, counted in Postgres when scraped. */
-let slaAtRiskCounts: (() => Promise<{ state: string; type: string; count: number }[]>) | null = null;
-export function setSlaAtRiskSource(source: typeof slaAtRiskCounts): void {
-  slaAtRiskCounts = source;
-}
-
-new Gauge({
-  name: 'rpa_robots_sla_at_risk',
-  help: 'Unfinished robots past their SLA risk point (state at_risk) or deadline (state missed), by type.',
-  labelNames: ['state', 'type'] as const,
-  registers,
-  async collect() {
-    this.reset();
-    if (!slaAtRiskCounts) return;
-    for (const row of await slaAtRiskCounts().catch(() => [])) {
-      this.set({ state: row.state, type: row.type }, row.count);
-    }
-  },
 });
 
 export const moduleSteps = new Counter({
@@ -269,3 +229,49 @@ export const emailsSent = new Counter({
   labelNames: ['outcome'] as const,
   registers,
 });
+
+/** Counts read from Postgres at scrape time; only the API process has them. */
+export interface RobotCountSources {
+  robots(): Promise<{ status: string; type: string; count: number }[]>;
+  slaAtRisk(): Promise<{ state: string; type: string; count: number }[]>;
+}
+
+/**
+ * The API's robot gauges, in a registry of their own that its /metrics appends to the process
+ * registry: each app reads its own sources (no process-wide setter), and a scrape that cannot reach
+ * Postgres reports no series rather than failing.
+ */
+export function robotCountMetrics(sources: RobotCountSources): Registry {
+  const registry = new Registry();
+  new Gauge({
+    name: 'rpa_robots',
+    help: 'Robots by status and type (rows of the robots table, counted at scrape time).',
+    labelNames: ['status', 'type'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await sources.robots().catch(() => [])) {
+        this.set({ status: row.status, type: row.type }, row.count);
+      }
+    },
+  });
+  new Gauge({
+    name: 'rpa_robots_sla_at_risk',
+    help: 'Unfinished robots past their SLA risk point (state at_risk) or deadline (state missed), by type.',
+    labelNames: ['state', 'type'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await sources.slaAtRisk().catch(() => [])) {
+        this.set({ state: row.state, type: row.type }, row.count);
+      }
+    },
+  });
+  return registry;
+}
+
+/** The process registry and, in the API, its robot gauges: one Prometheus text. */
+export async function metricsText(...extra: Registry[]): Promise<string> {
+  const texts = await Promise.all([metricsRegistry, ...extra].map((registry) => registry.metrics()));
+  return texts.join('\n');
+}

@@ -1,4 +1,5 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { type RedisConfig, redisConnector } from './redis';
 import type { RobotView } from './robot';
 
 /** Live robot updates: published after each progress write, consumed by the SSE stream. */
@@ -18,18 +19,14 @@ const channel = (robotId: string) => `rpa:robot:${robotId}:events`;
  */
 export class RedisRobotEvents implements RobotEvents {
   readonly live = true;
-  private readonly publisher: Redis;
   private subscriber: Redis | null = null;
   private readonly listeners = new Map<string, Set<(view: RobotView) => void>>();
 
-  constructor(private readonly url: string) {
-    this.publisher = new Redis(url, {
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      commandTimeout: 1000,
-    });
-    this.publisher.on('error', () => undefined);
-  }
+  /** Clients of the `eventsPublisher` and `eventsSubscriber` profiles (core/redis.ts). */
+  constructor(
+    private readonly publisher: Redis,
+    private readonly newSubscriber: () => Redis,
+  ) {}
 
   async publish(view: RobotView): Promise<void> {
     await this.publisher.publish(channel(view.robotId), JSON.stringify(view));
@@ -57,8 +54,7 @@ export class RedisRobotEvents implements RobotEvents {
 
   private connectSubscriber(): Redis {
     if (this.subscriber) return this.subscriber;
-    const subscriber = new Redis(this.url, { maxRetriesPerRequest: 1 });
-    subscriber.on('error', () => undefined);
+    const subscriber = this.newSubscriber();
     subscriber.on('message', (name: string, message: string) => {
       const set = this.listeners.get(name);
       if (!set) return;
@@ -85,6 +81,9 @@ export class NoRobotEvents implements RobotEvents {
   async close(): Promise<void> {}
 }
 
-export function createRobotEvents(redisUrl: string | undefined): RobotEvents {
-  return redisUrl ? new RedisRobotEvents(redisUrl) : new NoRobotEvents();
+export function createRobotEvents(config: RedisConfig): RobotEvents {
+  const redis = redisConnector(config);
+  return redis
+    ? new RedisRobotEvents(redis('eventsPublisher'), () => redis('eventsSubscriber'))
+    : new NoRobotEvents();
 }

@@ -90,7 +90,8 @@ export const robotTypeRegistrationSchema = z.object(robotTypeFields).strict().su
 export type RobotTypeRegistration = z.infer<typeof robotTypeRegistrationSchema>;
 export type RobotTypeDefinition = z.infer<typeof robotTypeDefinitionSchema>;
 
-const builtIn: RobotTypeDefinition[] = [
+/** The built-in types, with the configured threshold of invoice-intake's review. */
+const builtInDefinitions = (invoiceApprovalBelow: number): RobotTypeDefinition[] => [
   robotTypeDefinitionSchema.parse({
     name: 'demo',
     version: 1,
@@ -154,28 +155,25 @@ const builtIn: RobotTypeDefinition[] = [
       { name: 'summarize', kind: 'transform', params: { fields: ['text'] } },
     ],
   }),
-  robotTypeDefinitionSchema.parse(invoiceIntakeType(DEFAULT_INVOICE_APPROVAL_BELOW)),
+  robotTypeDefinitionSchema.parse(invoiceIntakeType(invoiceApprovalBelow)),
   robotTypeDefinitionSchema.parse(emailIntakeType),
 ];
 
-const byName = new Map(builtIn.map((type) => [type.name, type]));
+/** The built-in robot types of one deployment: in code, with its configuration applied. */
+export interface BuiltInRobotTypes {
+  readonly all: readonly RobotTypeDefinition[];
+  find(name: string): RobotTypeDefinition | undefined;
+}
 
 /**
- * Applies configuration to the built-in types (INVOICE_APPROVAL_BELOW), once at process start by
- * the API and the control worker: robots snapshot their type's definition when they start, so a run
- * keeps the threshold it started with.
+ * Made once per process from configuration (INVOICE_APPROVAL_BELOW) and handed to whoever resolves
+ * robot types. Robots snapshot their type's definition when they start, so a run keeps the threshold
+ * it started with.
  */
-export function configureBuiltInRobotTypes(options: { invoiceApprovalBelow: number }): void {
-  const invoice = robotTypeDefinitionSchema.parse(invoiceIntakeType(options.invoiceApprovalBelow));
-  const index = builtIn.findIndex((type) => type.name === invoice.name);
-  if (index >= 0) builtIn[index] = invoice;
-  byName.set(invoice.name, invoice);
-}
-
-export function builtInRobotTypes(): readonly RobotTypeDefinition[] {
-  return builtIn;
-}
-
-export function findBuiltInRobotType(name: string): RobotTypeDefinition | undefined {
-  return byName.get(name);
+export function createBuiltInRobotTypes(
+  options: { invoiceApprovalBelow: number } = { invoiceApprovalBelow: DEFAULT_INVOICE_APPROVAL_BELOW },
+): BuiltInRobotTypes {
+  const all = builtInDefinitions(options.invoiceApprovalBelow);
+  const byName = new Map(all.map((type) => [type.name, type]));
+  return { all, find: (name) => byName.get(name) };
 }

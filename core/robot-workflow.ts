@@ -1,9 +1,11 @@
-import type { RobotPriority, StepProgress } from './robot';
+import type { RobotPriority, RobotStatus, StepProgress } from './robot';
 import type { RobotTypeDefinition } from './robot-types';
 import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from './search-attributes';
 import type { RobotSla } from './sla';
 
-// How a robot's workflow is started, shared by the API (creation) and the reconciler (restarts).
+// The robot workflow's contract, below both sides: how it is started (the API's creation, the
+// reconciler's restarts) and what its updates carry. The query and update handles themselves are in
+// workflows/robot.definitions.ts.
 
 export const ROBOT_WORKFLOW = 'robotWorkflow';
 
@@ -48,6 +50,23 @@ export interface ResumePoint {
   steps: StepProgress[];
   outputs: Record<string, Record<string, unknown>>;
 }
+
+/** What a control update answers once the workflow accepted it; the status changes as the robot acts. */
+export interface ControlAnswer {
+  status: RobotStatus;
+  /** What the robot does next, in words: shown to the operator. */
+  effect: string;
+}
+
+/** A reviewer's verdict on an approval step. */
+export interface ApprovalDecision {
+  /** Corrected fields, merged into the robot's data on approval. */
+  fields?: Record<string, unknown>;
+  comment?: string;
+}
+
+/** The update validators' failure type: the API maps it to 409. */
+export const STATE_CONFLICT = 'RobotStateConflict';
 
 /** Defaults for runs started before these settings existed (their histories replay with them). */
 export const DEFAULT_PARK_TIMEOUT_MS = 7 * 86_400_000;

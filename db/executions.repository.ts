@@ -66,4 +66,22 @@ export class ExecutionsRepository {
     const rows = await this.latest.execute({ robotId });
     return rows[0] ?? null;
   }
+
+  /** Moves finished executions older than the retention to robot_execute_archive, in one statement. */
+  async archiveFinished(retentionDays: number): Promise<number> {
+    const result = await this.db.execute(sql`
+      with moved as (
+        delete from robot_execute
+        where completed_at < now() - make_interval(days => ${retentionDays})
+        returning *
+      )
+      insert into robot_execute_archive
+        (execution_id, robot_id, module_name, execution_state, current_step, step_details,
+         performance_metrics, started_at, completed_at)
+      select execution_id, robot_id, module_name, execution_state, current_step, step_details,
+             performance_metrics, started_at, completed_at
+      from moved
+      on conflict (execution_id) do nothing`);
+    return (result as { rowCount?: number | null }).rowCount ?? 0;
+  }
 }

@@ -1,9 +1,9 @@
-import Redis from 'ioredis';
 import { ModuleCircuitBreakers } from '../core/circuit-breakers';
 import type { Config } from '../core/config';
 import { type JsonHash, RedisJsonHash } from '../core/json-hash';
 import { type ModuleStateStore, RedisModuleStateStore } from '../core/module-state';
 import type { PerformanceStats } from '../core/performance';
+import { redisConnector } from '../core/redis';
 import type { DatabaseHandle } from './client';
 import { PostgresModuleStateStore } from './module-replicas.repository';
 import { ModulesRepository } from './modules.repository';
@@ -22,22 +22,7 @@ export interface ModuleServices {
 
 export function createModuleServices(config: Config, database: DatabaseHandle): ModuleServices {
   const modules = new ModulesRepository(database.db);
-  const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, {
-        keyPrefix: config.REDIS_KEY_PREFIX,
-        maxRetriesPerRequest: 2,
-        connectTimeout: 2000,
-        commandTimeout: 2000,
-      })
-    : null;
-  redis?.on('error', () => {
-    // Surfaced by failing commands; ioredis reconnects by itself.
-  });
-  // Queue commands only until the first connection: after that, while Redis is away, fail at once
-  // so routing degrades to the registry instead of every robot waiting out timeouts.
-  redis?.once('ready', () => {
-    redis.options.enableOfflineQueue = false;
-  });
+  const redis = redisConnector(config)?.('routing') ?? null;
   const hash = <T>(key: string): JsonHash<T> =>
     redis ? new RedisJsonHash<T>(redis, key) : new PostgresJsonHash<T>(database.db, key);
   return {

@@ -165,6 +165,25 @@ export class RobotsRepository {
       .limit(limit);
   }
 
+  /** Unfinished robots untouched since `before` (reconciliation; from the primary, not a replica). */
+  async listStale(before: Date, limit: number): Promise<RobotRow[]> {
+    return this.db
+      .select()
+      .from(robots)
+      .where(and(notInArray(robots.status, [...TERMINAL_STATUSES]), lt(robots.updatedAt, before)))
+      .limit(limit);
+  }
+
+  /** Which of these robot ids have a row (reconciliation; from the primary). */
+  async existingIds(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .select({ robotId: robots.robotId })
+      .from(robots)
+      .where(inArray(robots.robotId, ids));
+    return rows.map((row) => row.robotId);
+  }
+
   async list(query: RobotListQuery): Promise<RobotRow[]> {
     const filters: SQL[] = [];
     if (query.status) filters.push(eq(robots.status, query.status));

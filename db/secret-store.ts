@@ -1,5 +1,7 @@
+import type { Config } from '../core/config';
 import { type Keyring, open, parseKeyring, seal } from '../core/secret-box';
-import type { SecretsRepository } from './secrets.repository';
+import type { DatabaseHandle } from './client';
+import { SecretsRepository } from './secrets.repository';
 
 /** Seals, opens and rotates secrets; `null` keyring: secrets are not configured here. */
 export class SecretStore {
@@ -40,4 +42,12 @@ export class SecretStore {
     }
     return stale.length;
   }
+}
+
+/** The process's secret store: the API's secrets routes, email intake's passwords, step params. */
+export function createSecretStore(
+  config: Pick<Config, 'SECRETS_KEYS'>,
+  database: DatabaseHandle,
+): SecretStore {
+  return new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
 }

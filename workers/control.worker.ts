@@ -1,39 +1,33 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createMailboxAlertActivities } from '../activities/mailbox-alerts';
 import { createMailboxActivities, type MailboxActivityDeps } from '../activities/mailbox-monitor';
 import { createMaintenanceActivities } from '../activities/maintenance';
 import { createNotifyActivities } from '../activities/notify';
 import { createProgressActivities } from '../activities/progress';
 import { createSelectionActivities } from '../activities/selection';
-import { DocumentsService } from '../api/documents.service';
-import { RobotTypesService } from '../api/robot-types.service';
-import { RobotsService } from '../api/robots.service';
+import { createRobotServices, type RobotServices } from '../api/robot-services';
+import { createRobotBody } from '../api/schemas';
 import { createStatusCache } from '../core/cache';
 import { type Config, loadBalancerWeights } from '../core/config';
-import { LocalDocumentStore } from '../core/document-store';
 import type { Logger } from '../core/logger';
 import { createRobotEvents, type RobotEvents } from '../core/robot-events';
-import { configureBuiltInRobotTypes } from '../core/robot-types';
 import type { StatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { AlertsRepository } from '../db/alerts.repository';
 import { createDatabase, type DatabaseHandle } from '../db/client';
-import { DatabaseGuard } from '../db/database-guard';
-import { DocumentsRepository } from '../db/documents.repository';
-import { ExecutionsRepository } from '../db/executions.repository';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
 import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier';
-import { RobotTypesRepository } from '../db/robot-types.repository';
-import { RobotsRepository } from '../db/robots.repository';
-import { SecretStore } from '../db/secret-store';
-import { SecretsRepository } from '../db/secrets.repository';
+import { createSecretStore } from '../db/secret-store';
 import { logContextInterceptor } from './log-context-interceptor';
 import { ensureMailboxMonitors } from './mailbox-monitors';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
 import { ensureSchedules } from './schedules';
 import { workflowSource } from './workflow-source';
+
+// The control worker process's composition root: its activities and their dependencies are made here.
 
 export interface ControlWorkerDeps {
   config: Config;
@@ -48,43 +42,9 @@ export interface ControlWorkerDeps {
 }
 
 /** Runs robot workflows, the persistence/selection/maintenance activities, and owns the schedules. */
-export async function createControlWorker({
-  config,
-  connection,
-  client,
-  database,
-  cache,
-  services,
-  events,
-  logger,
-}: ControlWorkerDeps) {
-  // Reconciliation re-reads built-in definitions: the same configured ones the API starts robots with.
-  configureBuiltInRobotTypes({ invoiceApprovalBelow: config.INVOICE_APPROVAL_BELOW });
-  const robots = new RobotsRepository(database.db, database.readDb);
-  const notifications = new NotificationsRepository(database.db);
-  const notifier = createNotifier(config, database);
-  const activities = {
-    ...createProgressActivities({
-      robots,
-      executions: new ExecutionsRepository(database.db, database.readDb),
-      cache,
-      services,
-      events,
-      ewmaAlpha: config.PERFORMANCE_EWMA_ALPHA,
-      logger,
-      hasSubscribers: (event, robotType) => notifications.hasSubscribers(event, robotType),
-    }),
-    ...createSelectionActivities({
-      services,
-      weights: loadBalancerWeights(config),
-      targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
-    }),
-    ...createMaintenanceActivities({ config, database, services, robots, client, logger }),
-    ...createNotifyActivities({ notifier, logger }),
-    ...createMailboxActivities(
-      mailboxActivityDeps({ config, database, client, cache, logger }, robots, notifier),
-    ),
-  };
+export async function createControlWorker(deps: ControlWorkerDeps) {
+  const { config, connection, client, logger } = deps;
+  const activities = controlActivities(deps);
   await ensureSchedules(client, config);
   await ensureMailboxMonitors(client, config, logger);
   return Worker.create({
@@ -97,38 +57,70 @@ export async function createControlWorker({
   });
 }
 
-/** Email intake makes robots and documents the way the API does: through the same services. */
-function mailboxActivityDeps(
-  { config, database, client, cache, logger }: Omit<ControlWorkerDeps, 'connection' | 'services' | 'events'>,
-  robots: RobotsRepository,
-  notifier: ReturnType<typeof createNotifier>,
+function controlActivities({ config, client, database, cache, services, events, logger }: ControlWorkerDeps) {
+  // Robots are made (email intake) and restarted (reconciliation) as the API makes them.
+  const robot = createRobotServices({ config, database, temporal: client, cache, logger });
+  const notifier = createNotifier(config, database);
+  const notifications = new NotificationsRepository(database.db);
+  return {
+    ...createProgressActivities({
+      robots: robot.robotsRepository,
+      executions: robot.executionsRepository,
+      cache,
+      services,
+      events,
+      ewmaAlpha: config.PERFORMANCE_EWMA_ALPHA,
+      logger,
+      hasSubscribers: (event, robotType) => notifications.hasSubscribers(event, robotType),
+    }),
+    ...createSelectionActivities({
+      services,
+      weights: loadBalancerWeights(config),
+      targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
+    }),
+    ...createMaintenanceActivities({
+      config,
+      services,
+      robots: robot.robotsRepository,
+      executions: robot.executionsRepository,
+      // Any version of a built-in type is today's; a registered one is looked up by its version.
+      robotDefinition: async (name, version) =>
+        robot.builtIns.find(name) ?? (await robot.robotTypesRepository.find(name, version))?.definition,
+      client,
+      logger,
+    }),
+    ...createNotifyActivities({ notifier, logger }),
+    ...createMailboxActivities(mailboxIntake(config, database, robot, logger)),
+    ...createMailboxAlertActivities({
+      alerts: new AlertsRepository(database.db, database.readDb),
+      notifier,
+      logger,
+    }),
+  };
+}
+
+/** Email intake's ports, adapted to the services the API uses: documents and robots are checked alike. */
+function mailboxIntake(
+  config: Config,
+  database: DatabaseHandle,
+  robot: RobotServices,
+  logger: Logger,
 ): MailboxActivityDeps {
-  const guard = new DatabaseGuard({
-    threshold: config.DB_CIRCUIT_FAILURE_THRESHOLD,
-    halfOpenAfterMs: config.DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
-  });
-  const secrets = new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
+  const secrets = createSecretStore(config, database);
   return {
     mailboxes: config.MAILBOXES,
     revealSecret: (name) => secrets.reveal(name),
-    documents: new DocumentsService(
-      new DocumentsRepository(database.db, database.readDb),
-      new LocalDocumentStore(config.DOCUMENTS_DIR),
-      { maxBytes: config.DOCUMENT_MAX_BYTES, maxPixels: config.DOCUMENT_MAX_PIXELS },
-    ),
-    robotsService: new RobotsService({
-      config,
-      temporal: client,
-      robots,
-      executions: new ExecutionsRepository(database.db, database.readDb),
-      cache,
-      guard,
-      logger,
-      robotTypes: new RobotTypesService({ repository: new RobotTypesRepository(database.db), guard }),
-    }),
-    robots,
-    alerts: new AlertsRepository(database.db, database.readDb),
-    notifier,
+    documents: {
+      upload: async (file) => ({ documentId: (await robot.documents.upload(file)).document.documentId }),
+    },
+    robotIntake: {
+      async create({ robotId, type, input, idempotencyKey }) {
+        // The API's own body schema: the same defaults and control-character stripping as POST /v1/robots.
+        const body = createRobotBody.parse({ type, input });
+        return { created: (await robot.robots.create(body, idempotencyKey, null, robotId)).created };
+      },
+    },
+    robots: robot.robotsRepository,
     logger,
   };
 }
@@ -142,7 +134,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
   const database = await createDatabase(config);
   const cache = createStatusCache(config);
   const services = createModuleServices(config, database);
-  const events = createRobotEvents(config.REDIS_URL);
+  const events = createRobotEvents(config);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
     const worker = await createControlWorker({

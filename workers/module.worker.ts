@@ -2,9 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';
 import { type ActivityInboundCallsInterceptor, NativeConnection, Worker } from '@temporalio/worker';
-import { createModuleStepActivities } from '../activities/module-steps';
+import { createTransport } from 'nodemailer';
+import { createBasicStepActivities } from '../activities/basic-steps';
+import { createEmailStepActivities } from '../activities/email-steps';
+import { createExtractActivities } from '../activities/extract';
+import { createOcrActivities } from '../activities/ocr';
+import { TesseractPool } from '../activities/ocr-pool';
 import type { StepActivities } from '../activities/types';
 import type { Config } from '../core/config';
+import { LocalDocumentStore } from '../core/document-store';
 import { ANY_TYPE } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
 import { moduleStepDuration, moduleSteps } from '../core/metrics';
@@ -12,15 +18,22 @@ import type { ReplicaInfo } from '../core/module-state';
 import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
+import { DocumentsRepository } from '../db/documents.repository';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
-import { SecretStore } from '../db/secret-store';
-import { SecretsRepository } from '../db/secrets.repository';
+import { createSecretStore } from '../db/secret-store';
+import { SentEmailsRepository } from '../db/sent-emails.repository';
 import { logContextInterceptor } from './log-context-interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
 import { noSecrets, type RevealSecret, withSecretParams } from './secret-params';
 
+// The module worker process's composition root: its step activities and their dependencies are
+// made here.
+
 export const MODULE_VERSION = '0.1.0';
+
+/** Word boxes are dropped from an ocr result past this size: it goes into workflow history. */
+export const OCR_MAX_RESULT_BYTES = 256 * 1024;
 
 export interface ModuleOptions {
   name: string;
@@ -49,6 +62,71 @@ export interface ModuleWorker {
   run(): Promise<void>;
 }
 
+interface BuiltInSteps {
+  activities: Partial<StepActivities>;
+  /** Stops what the steps started (the OCR workers). */
+  close(): Promise<void>;
+}
+
+/** Every step a module worker runs by default, wired to its real dependencies. */
+function builtInSteps(config: Config, database: DatabaseHandle): BuiltInSteps {
+  // One pool per module process; its workers start with the first ocr step.
+  const engine = new TesseractPool({ workers: config.OCR_WORKERS, recyclePages: config.OCR_RECYCLE_PAGES });
+  const documents = new DocumentsRepository(database.db, database.readDb);
+  const store = new LocalDocumentStore(config.DOCUMENTS_DIR);
+  return {
+    activities: {
+      ...createBasicStepActivities(),
+      ...createOcrActivities({
+        documents,
+        store,
+        engine,
+        limits: {
+          maxDimension: config.OCR_MAX_DIMENSION,
+          maxPixels: config.DOCUMENT_MAX_PIXELS,
+          pdfDpi: config.OCR_PDF_DPI,
+          maxPages: config.OCR_MAX_PAGES,
+          maxResultBytes: OCR_MAX_RESULT_BYTES,
+        },
+      }),
+      ...createExtractActivities(),
+      // Offered only with a relay: routing then sends send-email steps to modules that can send.
+      ...(config.SMTP_URL
+        ? createEmailStepActivities({
+            transport: createTransport(config.SMTP_URL),
+            from: config.SMTP_FROM,
+            sentEmails: new SentEmailsRepository(database.db),
+            attachments: { documents, store, maxBytes: config.EMAIL_ATTACHMENTS_MAX_BYTES },
+          })
+        : {}),
+    },
+    close: () => engine.close(),
+  };
+}
+
+/** Counts in-flight steps for the load balancer, and each step's outcome and run time. */
+function countingInFlight(services: ModuleServices, replica: ReplicaInfo): ActivityInboundCallsInterceptor {
+  return {
+    async execute(input, next) {
+      // Counting must never fail a step: the health monitor corrects drift.
+      await services.state.addInFlight(replica.moduleName, replica.replicaId, 1).catch(() => undefined);
+      const labels = { module: replica.moduleName, step: Context.current().info.activityType };
+      const stop = moduleStepDuration.startTimer(labels);
+      try {
+        const result = await next(input);
+        moduleSteps.inc({ ...labels, outcome: 'ok' });
+        return result;
+      } catch (err) {
+        moduleSteps.inc({ ...labels, outcome: 'failed' });
+        throw err;
+      } finally {
+        stop();
+        await services.state.addInFlight(replica.moduleName, replica.replicaId, -1).catch(() => undefined);
+      }
+    },
+  };
+}
+
 /**
  * Registers the module (idempotent upsert), then creates its worker on `module-<name>` with an
  * interceptor that counts in-flight steps for the load balancer.
@@ -63,7 +141,7 @@ export async function createModuleWorker({
   activities: custom,
   revealSecret = noSecrets,
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
-  const builtIn = custom ? null : createModuleStepActivities(config, database);
+  const builtIn = custom ? null : builtInSteps(config, database);
   const activities = custom ?? builtIn?.activities ?? {};
   const replica: ReplicaInfo = {
     moduleName: module.name,
@@ -85,25 +163,7 @@ export async function createModuleWorker({
   await heartbeat();
   await services.routingTable.invalidate();
 
-  const countInFlight: ActivityInboundCallsInterceptor = {
-    async execute(input, next) {
-      // Counting must never fail a step: the health monitor corrects drift.
-      await services.state.addInFlight(replica.moduleName, replica.replicaId, 1).catch(() => undefined);
-      const labels = { module: replica.moduleName, step: Context.current().info.activityType };
-      const stop = moduleStepDuration.startTimer(labels);
-      try {
-        const result = await next(input);
-        moduleSteps.inc({ ...labels, outcome: 'ok' });
-        return result;
-      } catch (err) {
-        moduleSteps.inc({ ...labels, outcome: 'failed' });
-        throw err;
-      } finally {
-        stop();
-        await services.state.addInFlight(replica.moduleName, replica.replicaId, -1).catch(() => undefined);
-      }
-    },
-  };
+  const countInFlight = countingInFlight(services, replica);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -142,7 +202,7 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
   const services = createModuleServices(config, database);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
-    const secrets = new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
+    const secrets = createSecretStore(config, database);
     const moduleWorker = await createModuleWorker({
       config,
       connection,

@@ -7,12 +7,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/types';
+import type { MailboxAlertRule, MailboxMonitorState } from '../core/mailbox-workflow';
 import { NOTIFY_MAX_ATTEMPTS } from '../core/notification-events';
-import {
-  type MailboxAlertRule,
-  type MailboxMonitorState,
-  mailboxStateQuery,
-} from './mailbox-monitor.definitions';
+import { mailboxStateQuery } from './mailbox-monitor.definitions';
 
 // One long-running workflow per configured mailbox (id mailbox-<name>): it asks an activity to read
 // new mail (IDLE-bounded) in a loop, keeps the UID checkpoint in its own state, raises and resolves

@@ -9,15 +9,8 @@ import {
   WAITING_FOR_PEOPLE,
 } from '../core/robot';
 import type { StepDefinition } from '../core/robot-types';
-import {
-  type ApprovalDecision,
-  approveUpdate,
-  type ControlAnswer,
-  pauseUpdate,
-  rejectUpdate,
-  resumeUpdate,
-  STATE_CONFLICT,
-} from './robot.definitions';
+import { type ApprovalDecision, type ControlAnswer, STATE_CONFLICT } from '../core/robot-workflow';
+import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from './robot.definitions';
 
 // Operator controls of a running robot (pause/resume, parking, approvals): the workflow's state
 // machine for them, kept apart from the step loop. Deterministic: workflow APIs only.

@@ -14,15 +14,16 @@ import {
 import type { ControlActivities, StepOutcome } from '../activities/types';
 import { NO_ELIGIBLE_MODULE } from '../core/load-balancer';
 import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../core/robot';
-import { DEFAULT_APPROVAL_WAITS, DEFAULT_PARK_TIMEOUT_MS } from '../core/robot-workflow';
-import { ModuleNameKey, RobotStatusKey } from '../core/search-attributes';
-import { moduleStepKinds, type StepKind } from '../core/step-kinds';
 import {
+  DEFAULT_APPROVAL_WAITS,
+  DEFAULT_PARK_TIMEOUT_MS,
   DEFAULT_STEP_POLICY,
-  progressQuery,
   type RobotWorkflowInput,
   type RobotWorkflowResult,
-} from './robot.definitions';
+} from '../core/robot-workflow';
+import { ModuleNameKey, RobotStatusKey } from '../core/search-attributes';
+import { moduleStepKinds, type StepKind } from '../core/step-kinds';
+import { progressQuery } from './robot.definitions';
 import { RobotControls } from './robot-controls';
 import { notifyRobotEvent } from './robot-notifications';
 import { SLA_PATCH, SlaWatch } from './robot-sla';

@@ -3,19 +3,24 @@ import { ValidationError } from '../../core/errors';
 import { inspectJson } from '../../core/json-inspect';
 import { problem, sendProblem } from './problem';
 
-/** Deepest JSON nesting accepted in a body (set once from config by createApp). */
-export const jsonLimits = { maxDepth: 20 };
-
-/** Refuses duplicate keys, `__proto__`/`constructor`/`prototype` keys and deep nesting (400). */
-function verifyJson(_req: unknown, _res: unknown, buffer: Buffer): void {
-  const issue = inspectJson(buffer.toString('utf8'), jsonLimits.maxDepth);
-  if (!issue) return;
-  const field = ['body', issue.path].filter(Boolean).join('.');
-  throw new ValidationError(`${field}: ${issue.message}`, { errors: [{ field, message: issue.message }] });
+/** What a JSON body may be: its size (BODY_LIMIT, like `100kb`) and its nesting (JSON_MAX_DEPTH). */
+export interface JsonLimits {
+  limit: string;
+  maxDepth: number;
 }
 
+/** Refuses duplicate keys, `__proto__`/`constructor`/`prototype` keys and deep nesting (400). */
+const verifyJson =
+  (maxDepth: number) =>
+  (_req: unknown, _res: unknown, buffer: Buffer): void => {
+    const issue = inspectJson(buffer.toString('utf8'), maxDepth);
+    if (!issue) return;
+    const field = ['body', issue.path].filter(Boolean).join('.');
+    throw new ValidationError(`${field}: ${issue.message}`, { errors: [{ field, message: issue.message }] });
+  };
+
 /** Mutating routes take JSON only: anything else is a 415, not a silently empty body. */
-export function jsonBody(limit: string): RequestHandler[] {
+export function jsonBody({ limit, maxDepth }: JsonLimits): RequestHandler[] {
   const requireJson: RequestHandler = (req, res, next) => {
     const hasBody =
       req.get('content-length') !== '0' && (req.get('content-length') || req.get('transfer-encoding'));
@@ -25,5 +30,8 @@ export function jsonBody(limit: string): RequestHandler[] {
     }
     next();
   };
-  return [requireJson, express.json({ limit, strict: true, type: 'application/json', verify: verifyJson })];
+  return [
+    requireJson,
+    express.json({ limit, strict: true, type: 'application/json', verify: verifyJson(maxDepth) }),
+  ];
 }

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { type Decision, decide, type WindowStore, windowIndex } from './sliding-window';
 
 // One round trip per request: read both windows, count this request if it fits, set the expiry.
@@ -29,20 +29,9 @@ type SlidingRedis = Redis & {
 export class RedisWindowStore implements WindowStore {
   private readonly redis: SlidingRedis;
 
-  constructor(url: string, keyPrefix: string, timeoutMs: number) {
-    // No offline queue and a command timeout: while Redis is away a request must not wait for it,
-    // the caller falls back to the in-memory store at once.
-    this.redis = new Redis(url, {
-      keyPrefix,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: timeoutMs,
-      connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    }) as SlidingRedis;
-    this.redis.on('error', () => {
-      // Reported by the caller's fallback path; ioredis keeps reconnecting.
-    });
+  /** `redis`: a client of the `rateLimit` profile (core/redis.ts): no queue, no retries, a short timeout. */
+  constructor(redis: Redis) {
+    this.redis = redis as SlidingRedis;
     this.redis.defineCommand('slidingWindow', { numberOfKeys: 2, lua: SCRIPT });
   }
 

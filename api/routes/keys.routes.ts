@@ -4,7 +4,7 @@ import { parseDuration } from '../../core/api-keys';
 import { NotFoundError } from '../../core/errors';
 import { type ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
 import type { ApiKeyVerifier } from '../auth/key-verifier';
-import { jsonBody } from '../middleware/json-body';
+import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import { createKeyBody, keyIdParams } from '../schemas';
 
@@ -12,7 +12,7 @@ import { createKeyBody, keyIdParams } from '../schemas';
 export function keysRoutes(
   keys: ApiKeysRepository,
   verifier: ApiKeyVerifier,
-  options: { bodyLimit: string },
+  options: { json: JsonLimits },
 ): Router {
   const router = Router();
 
@@ -21,7 +21,7 @@ export function keysRoutes(
     res.json({ items: (await keys.list()).map(toApiKeyView) });
   });
 
-  router.post('/keys', ...jsonBody(options.bodyLimit), async (req, res) => {
+  router.post('/keys', ...jsonBody(options.json), async (req, res) => {
     const body = parseOrThrow(createKeyBody, req.body ?? {}, 'body');
     const expiresAt = body.expires ? new Date(Date.now() + parseDuration(body.expires)) : null;
     const { key, row } = await keys.create({ name: body.name, scopes: body.scopes, expiresAt });

@@ -1,15 +1,15 @@
 import { Router } from 'express';
-import { jsonBody } from '../middleware/json-body';
+import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import type { ModulesService } from '../modules.service';
 import { listModulesQuery, moduleHeartbeatBody, moduleNameParams, registerModuleBody } from '../schemas';
 
 export function modulesRoutes(
   service: ModulesService,
-  options: { bodyLimit: string; replicaTtlSeconds: number },
+  options: { json: JsonLimits; replicaTtlSeconds: number },
 ): Router {
   const router = Router();
-  const body = jsonBody(options.bodyLimit);
+  const body = jsonBody(options.json);
 
   router.post('/modules', ...body, async (req, res) => {
     const registration = parseOrThrow(registerModuleBody, req.body ?? {}, 'body');

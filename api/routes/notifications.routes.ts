@@ -4,7 +4,7 @@ import { newWebhookSecret } from '../../core/notifier';
 import { type SsrfGuard, TargetRefusedError } from '../../core/ssrf-guard';
 import type { NotificationsRepository } from '../../db/notifications.repository';
 import type { SubscriptionRow } from '../../db/schema';
-import { jsonBody } from '../middleware/json-body';
+import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import { createSubscriptionBody, subscriptionParams } from '../schemas';
 
@@ -14,12 +14,12 @@ const view = ({ secret: _secret, ...row }: SubscriptionRow) => row;
 export function notificationsRoutes(
   repository: NotificationsRepository,
   guard: SsrfGuard,
-  options: { bodyLimit: string; emailEnabled: boolean },
+  options: { json: JsonLimits; emailEnabled: boolean },
 ): Router {
   const router = Router();
   const base = '/notifications/subscriptions';
 
-  router.post(base, ...jsonBody(options.bodyLimit), async (req, res) => {
+  router.post(base, ...jsonBody(options.json), async (req, res) => {
     const body = parseOrThrow(createSubscriptionBody, req.body ?? {}, 'body');
     const common = { robotType: body.robotType ?? null, events: [...new Set(body.events)] };
     if (body.channel === 'email') {

@@ -1,12 +1,12 @@
 import { Router } from 'express';
-import { jsonBody } from '../middleware/json-body';
+import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import type { ControlResult, RobotControlService } from '../robot-control.service';
 import { approvalDecisionBody, robotIdParams } from '../schemas';
 
 // Operator actions on one robot. 202: accepted; the robot's status changes as its workflow acts.
 
-export function robotControlRoutes(service: RobotControlService, options: { bodyLimit: string }): Router {
+export function robotControlRoutes(service: RobotControlService, options: { json: JsonLimits }): Router {
   const router = Router();
   const accepted = (result: ControlResult) => ({
     ...result,
@@ -26,7 +26,7 @@ export function robotControlRoutes(service: RobotControlService, options: { body
   }
 
   for (const action of ['approve', 'reject'] as const) {
-    router.post(`/robots/:id/${action}`, ...jsonBody(options.bodyLimit), async (req, res) => {
+    router.post(`/robots/:id/${action}`, ...jsonBody(options.json), async (req, res) => {
       const { id } = parseOrThrow(robotIdParams, req.params, 'params');
       const body = parseOrThrow(approvalDecisionBody, req.body ?? {}, 'body');
       res.status(202).json(accepted(await service.update(id, action, body)));

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { robotTypeRegistrationSchema } from '../../core/robot-types';
-import { jsonBody } from '../middleware/json-body';
+import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import type { RobotTypesService } from '../robot-types.service';
 
@@ -9,10 +9,10 @@ export const robotTypeNameParams = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a robot type name'),
 });
 
-export function robotTypesRoutes(service: RobotTypesService, options: { bodyLimit: string }): Router {
+export function robotTypesRoutes(service: RobotTypesService, options: { json: JsonLimits }): Router {
   const router = Router();
 
-  router.post('/robot-types', ...jsonBody(options.bodyLimit), async (req, res) => {
+  router.post('/robot-types', ...jsonBody(options.json), async (req, res) => {
     const body = parseOrThrow(robotTypeRegistrationSchema, req.body ?? {}, 'body');
     const type = await service.register(body);
     res.status(201).location(`/v1/robot-types/${type.name}`).json(type);

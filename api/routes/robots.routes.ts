@@ -4,7 +4,7 @@ import type { RobotView } from '../../core/robot';
 import type { RobotEvents } from '../../core/robot-events';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
 import { authOf } from '../middleware/authenticate';
-import { jsonBody } from '../middleware/json-body';
+import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import { streamRobot } from '../robot-stream';
 import type { RobotsService } from '../robots.service';
@@ -12,7 +12,7 @@ import { createRobotBody, idempotencyKeyHeader, listRobotsQuery, robotIdParams }
 
 export interface RobotsRouteOptions {
   events: RobotEvents;
-  bodyLimit: string;
+  json: JsonLimits;
   temporalUiUrl: string;
   namespace: string;
 }
@@ -31,7 +31,7 @@ export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions
     },
   });
 
-  router.post('/robots', ...jsonBody(options.bodyLimit), async (req, res) => {
+  router.post('/robots', ...jsonBody(options.json), async (req, res) => {
     const key = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
     const body = parseOrThrow(createRobotBody, req.body ?? {}, 'body');
     const { robot, created } = await service.create(body, key, authOf(res)?.id ?? null);

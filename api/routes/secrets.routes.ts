@@ -4,21 +4,21 @@ import { NotFoundError, UnavailableError } from '../../core/errors';
 import type { SecretStore } from '../../db/secret-store';
 import { toSecretView } from '../../db/secrets.repository';
 import { setAudit } from '../middleware/audit-trail';
-import { jsonBody } from '../middleware/json-body';
+import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import { putSecretBody, secretNameParams } from '../schemas';
 
 const noQuery = z.object({}).strict();
 
 /** /v1/secrets (admin): write-only values; reads list names and metadata, never a value. */
-export function secretsRoutes(store: SecretStore, options: { bodyLimit: string }): Router {
+export function secretsRoutes(store: SecretStore, options: { json: JsonLimits }): Router {
   const router = Router();
   const requireKeys = () => {
     if (!store.configured)
       throw new UnavailableError('secrets are not configured on this server (SECRETS_KEYS)', 60);
   };
 
-  router.post('/secrets', ...jsonBody(options.bodyLimit), async (req, res) => {
+  router.post('/secrets', ...jsonBody(options.json), async (req, res) => {
     parseOrThrow(noQuery, req.query, 'query');
     const { name, value } = parseOrThrow(putSecretBody, req.body ?? {}, 'body');
     requireKeys();

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfigOrExit } from '../../core/config';
 import { createDatabase } from '../../db/client';
-import { SecretStore } from '../../db/secret-store';
-import { SecretsRepository, toSecretView } from '../../db/secrets.repository';
+import { createSecretStore, type SecretStore } from '../../db/secret-store';
+import { toSecretView } from '../../db/secrets.repository';
 import { withRunningLauncher } from '../launcher-state';
 import { EXIT, print } from './robots';
 
@@ -14,9 +14,7 @@ async function withStore(action: (store: SecretStore) => Promise<number>): Promi
   try {
     const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });
     try {
-      process.exitCode = await action(
-        new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS),
-      );
+      process.exitCode = await action(createSecretStore(config, database));
     } finally {
       await database.close();
     }

@@ -1,6 +1,6 @@
-import { createApiServices } from '../../api/app';
 import { warmCaches } from '../../api/cache-warming';
 import { moduleListKey } from '../../api/modules.service';
+import { createApiServices } from '../../api/server';
 import { createLogger } from '../../core/logger';
 import { robotStatusKey } from '../../core/status-cache';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';

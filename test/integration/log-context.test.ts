@@ -1,9 +1,10 @@
 import express from 'express';
 import request from 'supertest';
-import { createBasicStepActivities, type StepInput } from '../../activities/basic-steps';
+import { createBasicStepActivities } from '../../activities/basic-steps';
 import { requestId } from '../../api/middleware/request-id';
 import { withLogContext } from '../../core/log-context';
 import { createLogger } from '../../core/logger';
+import type { StepInput } from '../../core/step-activity';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;

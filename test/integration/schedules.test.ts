@@ -76,7 +76,22 @@ describe('maintenance schedules', () => {
     expect(row.performance_tier).toBe('platinum');
   });
 
-  it('reconciliation restarts an orphaned robot row and restores a lost one', async () => {
+  it('cleanup archives old executions; reconciliation restarts an orphaned robot row and restores a lost one', async () => {
+    // Two finished executions of a finished robot: one past the retention (30 days), one within it.
+    const finished = randomUUID();
+    const [old, recent] = [randomUUID(), randomUUID()];
+    await system.sql.query(
+      `insert into robots (robot_id, robot_type, status, input_data, priority)
+       values ($1, 'demo', 'completed', '{}', 'normal')`,
+      [finished],
+    );
+    await system.sql.query(
+      `insert into robot_execute (execution_id, robot_id, execution_state, started_at, completed_at)
+       values ($1, $3, 'completed', now() - interval '41 days', now() - interval '40 days'),
+              ($2, $3, 'completed', now() - interval '2 days', now() - interval '1 day')`,
+      [old, recent, finished],
+    );
+
     // A row whose workflow never started (as if the API died between insert and start).
     const orphan = randomUUID();
     await system.sql.query(
@@ -113,5 +128,14 @@ describe('maintenance schedules', () => {
       return rows.rows[0];
     });
     expect(restored).toEqual({ status: 'completed', robot_type: 'demo' });
+
+    const where = 'where execution_id = any($1::uuid[])';
+    const live = await system.sql.query(`select execution_id from robot_execute ${where}`, [[old, recent]]);
+    const archived = await system.sql.query(
+      `select execution_id, robot_id from robot_execute_archive ${where}`,
+      [[old, recent]],
+    );
+    expect(live.rows).toEqual([{ execution_id: recent }]);
+    expect(archived.rows).toEqual([{ execution_id: old, robot_id: finished }]);
   }, 60_000);
 });

@@ -8,17 +8,16 @@ import { Client as PgClient } from 'pg';
 import type { Logger } from 'pino';
 import request from 'supertest';
 import type { StepActivities } from '../../activities/types';
-import { createApp } from '../../api/app';
 import { createSecurity, type Security } from '../../api/security';
+import { composeApi } from '../../api/server';
 import { createStatusCache } from '../../core/cache';
 import { type Config, parseConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
-import { RedisRobotEvents, type RobotEvents } from '../../core/robot-events';
+import { createRobotEvents, type RobotEvents } from '../../core/robot-events';
 import type { StatusCache } from '../../core/status-cache';
 import { createDatabase, type DatabaseHandle } from '../../db/client';
 import { createModuleServices, type ModuleServices } from '../../db/module-services';
-import { SecretStore } from '../../db/secret-store';
-import { SecretsRepository } from '../../db/secrets.repository';
+import { createSecretStore } from '../../db/secret-store';
 import { createControlWorker } from '../../workers/control.worker';
 import { createModuleWorker, type ModuleOptions, type ModuleWorker } from '../../workers/module.worker';
 import { installWorkerRuntime } from '../../workers/runtime';
@@ -105,12 +104,12 @@ export async function startTestSystem(
   const redisUrl = config.REDIS_URL ?? TEST_REDIS_URL;
   const cache = createStatusCache({ ...config, REDIS_URL: redisUrl });
   const services = createModuleServices(config, database);
-  const events = new RedisRobotEvents(redisUrl);
+  const events = createRobotEvents({ ...config, REDIS_URL: redisUrl });
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new TemporalClient({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
-  const secrets = new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
+  const secrets = createSecretStore(config, database);
   const running: { worker: Worker; done: Promise<void> }[] = [];
   const controlWorker = await createControlWorker({
     config,
@@ -154,7 +153,7 @@ export async function startTestSystem(
   const security = createSecurity(config, database, logger);
   const adminKey = (await security.keys.create({ name: 'test-admin', scopes: ['admin'], expiresAt: null }))
     .key;
-  const app = createApp({ config, logger, database, cache, temporal, services, events, security });
+  const app = composeApi({ config, logger, database, cache, temporal, services, events, security });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -167,7 +166,7 @@ export async function startTestSystem(
     const appLogger = overrides.logger ?? logger;
     const appSecurity = createSecurity(appConfig, database, appLogger, { redis: overrides.redis ?? true });
     extraSecurity.push(appSecurity);
-    const extraApp = createApp({
+    const extraApp = composeApi({
       config: appConfig,
       logger: appLogger,
       database,

@@ -1,9 +1,5 @@
 import { applyCorrections, approvalNeeded } from '../../core/approval-condition';
-import {
-  configureBuiltInRobotTypes,
-  findBuiltInRobotType,
-  robotTypeDefinitionSchema,
-} from '../../core/robot-types';
+import { createBuiltInRobotTypes, robotTypeDefinitionSchema } from '../../core/robot-types';
 
 describe('approvalNeeded', () => {
   const scored = (completenessScore: number) => ({ extract: { completenessScore }, check: { valid: true } });
@@ -78,20 +74,19 @@ describe('approval params at registration', () => {
   });
 
   it('the built-in invoice-intake reviews below 0.8 by default and corrects its extraction', () => {
-    const review = findBuiltInRobotType('invoice-intake')?.steps.find((step) => step.kind === 'approval');
+    const review = createBuiltInRobotTypes()
+      .find('invoice-intake')
+      ?.steps.find((step) => step.kind === 'approval');
     expect(review?.params).toEqual({ when: { completenessBelow: 0.8 }, corrects: 'extract-fields' });
   });
 
-  it('INVOICE_APPROVAL_BELOW reaches the built-in definition when the process configures it', () => {
-    try {
-      configureBuiltInRobotTypes({ invoiceApprovalBelow: 0.5 });
-      const type = findBuiltInRobotType('invoice-intake');
-      expect(type?.steps.find((step) => step.kind === 'approval')?.params.when).toEqual({
-        completenessBelow: 0.5,
-      });
-      expect(type?.description).toContain('below 0.5');
-    } finally {
-      configureBuiltInRobotTypes({ invoiceApprovalBelow: 0.8 });
-    }
+  it('INVOICE_APPROVAL_BELOW reaches the built-in definition the process makes, and only that one', () => {
+    const type = createBuiltInRobotTypes({ invoiceApprovalBelow: 0.5 }).find('invoice-intake');
+    expect(type?.steps.find((step) => step.kind === 'approval')?.params.when).toEqual({
+      completenessBelow: 0.5,
+    });
+    expect(type?.description).toContain('below 0.5');
+    // Nothing global was changed: another catalogue keeps the default.
+    expect(createBuiltInRobotTypes().find('invoice-intake')?.description).toContain('below 0.8');
   });
 });

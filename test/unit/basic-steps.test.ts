@@ -1,9 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { createBasicStepActivities, type StepInput } from '../../activities/basic-steps';
-import { findBuiltInRobotType } from '../../core/robot-types';
+import { createBasicStepActivities } from '../../activities/basic-steps';
+import { createBuiltInRobotTypes } from '../../core/robot-types';
+import type { StepInput } from '../../core/step-activity';
 
 const steps = createBasicStepActivities();
-const demo = findBuiltInRobotType('demo');
+const builtIns = createBuiltInRobotTypes();
+const demo = builtIns.find('demo');
 
 function stepInput(
   name: string,
@@ -76,7 +78,7 @@ describe('transform', () => {
 });
 
 describe('validate with params.from (invoice-intake check-fields)', () => {
-  const check = findBuiltInRobotType('invoice-intake')?.steps.find((step) => step.name === 'check-fields');
+  const check = builtIns.find('invoice-intake')?.steps.find((step) => step.name === 'check-fields');
   const run = (extracted: Record<string, unknown>) => {
     if (!check) throw new Error('invoice-intake has no check-fields step');
     return steps.validate({

@@ -3,7 +3,7 @@ import { createEmailStepActivities } from '../../activities/email-steps';
 import { createExtractActivities } from '../../activities/extract';
 import { createOcrActivities } from '../../activities/ocr';
 import {
-  builtInRobotTypes,
+  createBuiltInRobotTypes,
   robotTypeDefinitionSchema,
   STEP_KINDS,
   WORKFLOW_STEP_KINDS,
@@ -11,7 +11,7 @@ import {
 
 describe('robot types', () => {
   it('every built-in type passes its own schema', () => {
-    for (const type of builtInRobotTypes()) {
+    for (const type of createBuiltInRobotTypes().all) {
       expect(robotTypeDefinitionSchema.parse(type)).toEqual(type);
     }
   });

@@ -1,0 +1,81 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../core/config';
+import { LocalDocumentStore } from '../core/document-store';
+import type { Logger } from '../core/logger';
+import { type BuiltInRobotTypes, createBuiltInRobotTypes } from '../core/robot-types';
+import type { StatusCache } from '../core/status-cache';
+import type { DatabaseHandle } from '../db/client';
+import { DatabaseGuard } from '../db/database-guard';
+import { DocumentsRepository } from '../db/documents.repository';
+import { ExecutionsRepository } from '../db/executions.repository';
+import { RobotTypesRepository } from '../db/robot-types.repository';
+import { RobotsRepository } from '../db/robots.repository';
+import { DocumentsService } from './documents.service';
+import { RobotTypesService } from './robot-types.service';
+import { RobotsService } from './robots.service';
+
+/**
+ * How robots and documents are made, for every process that makes them: the API (its routes) and
+ * the control worker (email intake, reconciliation). One builder, so both check a robot's type,
+ * input and documents alike.
+ */
+export interface RobotServices {
+  builtIns: BuiltInRobotTypes;
+  /** The circuit breaker around these services' database calls. */
+  guard: DatabaseGuard;
+  robotsRepository: RobotsRepository;
+  executionsRepository: ExecutionsRepository;
+  robotTypesRepository: RobotTypesRepository;
+  robotTypes: RobotTypesService;
+  robots: RobotsService;
+  documents: DocumentsService;
+}
+
+export interface RobotServicesDeps {
+  config: Config;
+  database: DatabaseHandle;
+  temporal: Client;
+  cache: StatusCache;
+  logger: Logger;
+}
+
+export function createRobotServices({
+  config,
+  database,
+  temporal,
+  cache,
+  logger,
+}: RobotServicesDeps): RobotServices {
+  const builtIns = createBuiltInRobotTypes({ invoiceApprovalBelow: config.INVOICE_APPROVAL_BELOW });
+  const guard = new DatabaseGuard({
+    threshold: config.DB_CIRCUIT_FAILURE_THRESHOLD,
+    halfOpenAfterMs: config.DB_CIRCUIT_HALF_OPEN_AFTER_SECONDS * 1000,
+  });
+  const robotsRepository = new RobotsRepository(database.db, database.readDb);
+  const executionsRepository = new ExecutionsRepository(database.db, database.readDb);
+  const robotTypesRepository = new RobotTypesRepository(database.db);
+  const robotTypes = new RobotTypesService({ repository: robotTypesRepository, guard, builtIns });
+  return {
+    builtIns,
+    guard,
+    robotsRepository,
+    executionsRepository,
+    robotTypesRepository,
+    robotTypes,
+    robots: new RobotsService({
+      config,
+      temporal,
+      robots: robotsRepository,
+      executions: executionsRepository,
+      cache,
+      guard,
+      logger,
+      robotTypes,
+    }),
+    documents: new DocumentsService(
+      new DocumentsRepository(database.db, database.readDb),
+      new LocalDocumentStore(config.DOCUMENTS_DIR),
+      { maxBytes: config.DOCUMENT_MAX_BYTES, maxPixels: config.DOCUMENT_MAX_PIXELS },
+    ),
+  };
+}

@@ -1,0 +1,116 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.join(__dirname, '..', '..');
+
+// The layer rules in biome.json (ADR 0018) are what keeps imports running downwards: prove each one
+// bites, and that what DESIGN.md allows still passes. Probe files are written into the real folders
+// (the rules are per folder) and linted in one Biome run.
+
+type Case = { folder: string; source: string };
+
+const importing = (specifier: string) => `import * as probe from '${specifier}';\nexport const x = probe;\n`;
+
+const refused: Record<string, Case> = {
+  'core → api': { folder: 'core', source: importing('../../api/schemas') },
+  'core → activities': { folder: 'core', source: importing('../../activities/selection') },
+  'core → workers': { folder: 'core', source: importing('../../workers/schedules') },
+  'core → workflows': { folder: 'core', source: importing('../../workflows/robot.definitions') },
+  'core → db': { folder: 'core', source: importing('../../db/client') },
+  'db → api': { folder: 'db', source: importing('../../api/schemas') },
+  'db → activities': { folder: 'db', source: importing('../../activities/selection') },
+  'db → workers': { folder: 'db', source: importing('../../workers/schedules') },
+  'db → workflows': { folder: 'db', source: importing('../../workflows/robot.definitions') },
+  'activities → api': { folder: 'activities', source: importing('../../api/schemas') },
+  'activities → workers': { folder: 'activities', source: importing('../../workers/schedules') },
+  'activities → workflows': {
+    folder: 'activities',
+    source: importing('../../workflows/mailbox-monitor.definitions'),
+  },
+  'api → activities': { folder: 'api', source: importing('../../activities/selection') },
+  'api → workers': { folder: 'api', source: importing('../../workers/schedules') },
+  'api → a workflow implementation': { folder: 'api', source: importing('../../workflows/robot.workflow') },
+  'workflows → api': { folder: 'workflows', source: importing('../../api/schemas') },
+  'workflows → db': { folder: 'workflows', source: importing('../../db/client') },
+  'workflows → workers': { folder: 'workflows', source: importing('../../workers/schedules') },
+  'workers → cli': { folder: 'workers', source: importing('../../cli/main') },
+};
+
+const allowed: Record<string, Case> = {
+  'db → core': { folder: 'db', source: importing('../../core/robot') },
+  'activities → db': { folder: 'activities', source: importing('../../db/robots.repository') },
+  'api → db': { folder: 'api', source: importing('../../db/robots.repository') },
+  'api → workflow handles': { folder: 'api', source: importing('../../workflows/robot.definitions') },
+  'workers → api': { folder: 'workers', source: importing('../../api/schemas') },
+  'workers → activities': { folder: 'workers', source: importing('../../activities/selection') },
+  'workflows → core': { folder: 'workflows', source: importing('../../core/robot-workflow') },
+};
+
+const dirs: string[] = [];
+const findings = new Map<string, string[]>();
+
+function probeFile(folder: string, name: string, source: string): string {
+  const dir = mkdtempSync(path.join(root, folder, 'lint-probe-'));
+  dirs.push(dir);
+  const file = path.join(dir, `${name.replace(/[^a-z]+/gi, '-')}.ts`);
+  writeFileSync(file, source);
+  return path.relative(root, file);
+}
+
+beforeAll(() => {
+  const files: Record<string, string> = {};
+  for (const [name, { folder, source }] of Object.entries({ ...refused, ...allowed })) {
+    files[name] = probeFile(folder, name, source);
+  }
+  // Two modules that import each other: the cycle rule must name both.
+  const cycleDir = mkdtempSync(path.join(root, 'db', 'lint-probe-'));
+  dirs.push(cycleDir);
+  writeFileSync(path.join(cycleDir, 'a.ts'), "import { b } from './b';\nexport const a = () => b;\n");
+  writeFileSync(path.join(cycleDir, 'b.ts'), "import { a } from './a';\nexport const b = () => a;\n");
+
+  const result = spawnSync(
+    process.execPath,
+    [
+      require.resolve('@biomejs/biome/bin/biome'),
+      'lint',
+      '--reporter=json',
+      ...dirs.map((dir) => path.relative(root, dir)),
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
+  const report = JSON.parse(result.stdout) as {
+    diagnostics: { category: string; location: { path: string } }[];
+  };
+  for (const diagnostic of report.diagnostics) {
+    const list = findings.get(diagnostic.location.path) ?? [];
+    list.push(diagnostic.category);
+    findings.set(diagnostic.location.path, list);
+  }
+  for (const [name, file] of Object.entries(files)) findings.set(name, findings.get(file) ?? []);
+  findings.set('cycle', [
+    ...(findings.get(path.relative(root, path.join(cycleDir, 'a.ts'))) ?? []),
+    ...(findings.get(path.relative(root, path.join(cycleDir, 'b.ts'))) ?? []),
+  ]);
+});
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the layer lint rules', () => {
+  it.each(Object.keys(refused))('refuses %s', (name) => {
+    expect(findings.get(name)).toContain('lint/style/noRestrictedImports');
+  });
+
+  it.each(Object.keys(allowed))('allows %s', (name) => {
+    expect(findings.get(name)).toEqual([]);
+  });
+
+  it('refuses an import cycle', () => {
+    expect(findings.get('cycle')).toEqual([
+      'lint/suspicious/noImportCycles',
+      'lint/suspicious/noImportCycles',
+    ]);
+  });
+});
