@@ -190,7 +190,9 @@ describe('approvals inbox', () => {
     await card.getByLabel('Comment').fill('amount fixed');
     await screenshot(page, 'approvals');
     await card.getByRole('button', { name: 'Approve' }).click();
-    await card.waitFor({ state: 'detached' });
+    // The reload right after the 202 may still list it (the workflow records the new status a moment
+    // later); the next refresh, 10 s on, may be the one that drops it.
+    await card.waitFor({ state: 'detached', timeout: 30_000 });
     await waitForText(page, '#approvals-status', /Nothing is waiting for approval/);
     await expect(page.locator('#announcer').textContent()).resolves.toBe(
       `Robot ${robotId.slice(0, 8)} approved.`,
