@@ -1,16 +1,27 @@
+import type { Page } from 'playwright-core';
+import { AlertEvaluator } from '../../api/alerting';
+import { defaultAlertRules } from '../../core/alerts';
+import { createLogger } from '../../core/logger';
+import { MetricWindows } from '../../core/metric-windows';
+import type { RobotView } from '../../core/robot';
+import { AlertsRepository } from '../../db/alerts.repository';
 import { launchBrowser, screenshot, type TestBrowser, watchPageErrors } from '../support/browser';
-import { apiKeyOf, type InPage, waitForText } from '../support/dashboard-page';
-import { startTestSystem, type TestSystem } from '../support/test-system';
+import { type InPage, pageWithKey, waitForText } from '../support/dashboard-page';
+import { faultySteps } from '../support/faulty-steps';
+import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
-// The dashboard's API-key prompt (against a simulated 401/403 layer in front of the real API) and
-// its approvals inbox (a stub of the control branch's documented API) and alerts view (a stub of
-// main's GET /v1/alerts), in Chromium.
+// The dashboard's API-key prompt, approvals inbox and alerts view in Chromium, against the real API:
+// real keys (and a wrong one), a robot really waiting at its approval step, and alerts raised by the
+// real alert evaluator from a robot that really parked. Nothing is answered inside the browser.
 
 let system: TestSystem;
 let browser: TestBrowser | undefined;
+const steps = faultySteps();
 
 beforeAll(async () => {
-  system = await startTestSystem();
+  // The parked robot's failures are its step's own, never the module's: keep the circuit closed.
+  system = await startTestSystem({ module: false, env: { CIRCUIT_FAILURE_THRESHOLD: '1000' } });
+  await system.startModule({ name: 'dash-mod' }, steps.activities);
   browser = await launchBrowser();
 }, 90_000);
 
@@ -19,46 +30,86 @@ afterAll(async () => {
   await system?.close();
 }, 60_000);
 
-const apiKey = () => apiKeyOf(system);
+function context() {
+  if (!browser) throw new Error('no browser');
+  return browser.context;
+}
+
+async function robot(robotId: string): Promise<RobotView> {
+  return (await system.api.get(`/v1/robots/${robotId}`)).body as RobotView;
+}
+
+function waitForStatus(robotId: string, status: string, timeoutMs = 30_000): Promise<RobotView> {
+  return eventually(async () => {
+    const view = await robot(robotId);
+    return view.status === status ? view : undefined;
+  }, timeoutMs);
+}
+
+interface AuditRow {
+  key_id: string | null;
+  action: string;
+  target: string | null;
+  outcome: string;
+  status: number;
+}
+
+/** Audit rows are written on `finish`, so they may trail the response a little. */
+function auditRows(where: string, count: number): Promise<AuditRow[]> {
+  return eventually(async () => {
+    const { rows } = await system.sql.query<AuditRow>(
+      `select key_id, action, target, outcome, status from audit_log where ${where} order by at`,
+    );
+    return rows.length >= count ? rows : undefined;
+  }, 5000);
+}
+
+const storedKey = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as InPage).localStorage.getItem('rpa.dashboard.apiKey'));
 
 describe('API keys in the dashboard', () => {
-  it('asks for a key on 401, stores it, sends it on /v1 calls and streams, and asks again on 403', async () => {
-    if (!browser) throw new Error('no browser');
-    // The security branch's answers, simulated in front of the real API so this runs with or
-    // without it: only requests with the good key reach the server. With keys on, the good key is
-    // the test system's admin key, which the real API accepts too.
-    const goodKey = apiKey() ?? 'dashboard-test-key';
-    let refuseCreate = true;
-    const seen: { url: string; authorization: string | undefined }[] = [];
-    const page = await browser.context.newPage();
+  it('asks for a key, refuses a wrong one, works with a real one, and asks for another on 403', async () => {
+    const reader = await system.security.keys.create({
+      name: 'dashboard-reader',
+      scopes: ['robots:read'],
+      expiresAt: null,
+    });
+    const writer = await system.security.keys.create({
+      name: 'dashboard-writer',
+      scopes: ['robots:read', 'robots:write'],
+      expiresAt: null,
+    });
+    // Well formed and with the reader's prefix, so the server finds the row and must compare the
+    // secret: the refusal is the hash check's, not the format check's.
+    const wrongKey = `${reader.key.slice(0, -2)}${reader.key.endsWith('AA') ? 'BB' : 'AA'}`;
+
+    const page = await context().newPage();
     const errors = watchPageErrors(page);
     await page.addInitScript(() => (globalThis as unknown as InPage).localStorage.clear());
-    await page.route(/\/v1\//, async (route) => {
-      const authorization = route.request().headers().authorization;
-      seen.push({ url: route.request().url(), authorization });
-      const problem = (status: number, extra: Record<string, string>) =>
-        route.fulfill({
-          status,
-          contentType: 'application/problem+json',
-          body: JSON.stringify({ type: '/problems/x', title: 'refused', status, ...extra }),
-        });
-      if (authorization !== `Bearer ${goodKey}`) {
-        return problem(401, { reason: authorization ? 'unknown' : 'missing' });
-      }
-      if (refuseCreate && route.request().method() === 'POST') {
-        return problem(403, { requiredScope: 'robots:write' });
-      }
-      return route.continue();
+    // What the page sent and what the server answered, seen from the browser.
+    const answers: { url: string; authorization: string | undefined; status: number }[] = [];
+    page.on('response', async (res) => {
+      if (!res.url().includes('/v1/')) return;
+      const { authorization } = await res.request().allHeaders();
+      answers.push({ url: res.url(), authorization, status: res.status() });
     });
 
     await page.goto(`${system.url}/dashboard/`);
     const dialog = page.locator('#key-dialog[open]');
+    const keyInput = page.getByRole('textbox', { name: 'Key', exact: true });
     await dialog.waitFor();
+    // The server's 401 says the key is missing (reason "missing"), and the page words it so.
     await expect(page.locator('#key-message').textContent()).resolves.toMatch(/needs an API key/);
-    await page.getByRole('textbox', { name: 'Key', exact: true }).fill('wrong-key');
+
+    await keyInput.fill(wrongKey);
     await page.getByRole('button', { name: 'Use this key' }).click();
-    await waitForText(page, '#key-message', /refused/);
-    await page.getByRole('textbox', { name: 'Key', exact: true }).fill(goodKey);
+    await waitForText(page, '#key-message', /refused \(unknown, expired or revoked\)/);
+    expect(await dialog.isVisible()).toBe(true);
+    const withWrongKey = answers.filter((answer) => answer.authorization === `Bearer ${wrongKey}`);
+    expect(withWrongKey.length).toBeGreaterThan(0);
+    expect(withWrongKey.map((answer) => answer.status)).toEqual(withWrongKey.map(() => 401));
+
+    await keyInput.fill(reader.key);
     await page.getByRole('button', { name: 'Use this key' }).click();
     await dialog.waitFor({ state: 'hidden' });
     await page.waitForFunction(
@@ -67,22 +118,28 @@ describe('API keys in the dashboard', () => {
           .querySelector('#robots-table')
           ?.getAttribute('aria-busy') === 'false',
     );
-    expect(
-      await page.evaluate(() =>
-        (globalThis as unknown as InPage).localStorage.getItem('rpa.dashboard.apiKey'),
-      ),
-    ).toBe(goodKey);
     expect(await page.locator('#robots-error').textContent()).toBe('');
+    expect(await page.locator('#robots-empty').isVisible()).toBe(true);
+    expect(await storedKey(page)).toBe(reader.key);
 
+    // The reader may list but not create: the real 403 names the scope it lacks.
     await page.getByText('New robot').click();
     await page.getByRole('button', { name: 'Create robot' }).click();
     await dialog.waitFor();
-    await expect(page.locator('#key-message').textContent()).resolves.toMatch(/not allowed.*robots:write/);
+    await expect(page.locator('#key-message').textContent()).resolves.toMatch(
+      /not allowed to do that \("robots:write"\)/,
+    );
     await screenshot(page, 'key-dialog');
     await page.getByRole('button', { name: 'Cancel' }).click();
     await waitForText(page, '#new-robot-error', /Could not create the robot/);
+    expect((await system.sql.query('select 1 from robots')).rows).toEqual([]);
 
-    refuseCreate = false;
+    // "API key…" asks again after a cancel; the writer's key then creates the robot.
+    await page.getByRole('button', { name: 'API key…' }).click();
+    await dialog.waitFor();
+    await keyInput.fill(writer.key);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await dialog.waitFor({ state: 'hidden' });
     const created = page.waitForResponse(
       (res) => res.request().method() === 'POST' && res.url().endsWith('/v1/robots') && res.status() === 201,
     );
@@ -91,122 +148,129 @@ describe('API keys in the dashboard', () => {
     await page.locator(`#robots-body tr[data-robot-id="${robotId}"][data-status="completed"]`).waitFor({
       timeout: 60_000,
     });
-    const stream = seen.find((entry) => entry.url.endsWith(`/v1/robots/${robotId}/events`));
-    expect(stream?.authorization).toBe(`Bearer ${goodKey}`);
-    // 401s and the 403 are the simulated refusals Chromium logs; nothing else may fail.
-    expect(errors.filter((error) => !/status of 40[134]/.test(error))).toEqual([]);
+    expect((await robot(robotId)).status).toBe('completed');
+    expect(await storedKey(page)).toBe(writer.key);
+    const stream = answers.find((answer) => answer.url.endsWith(`/v1/robots/${robotId}/events`));
+    expect(stream).toMatchObject({ authorization: `Bearer ${writer.key}`, status: 200 });
+
+    // The server's own record of who asked: the reader's create denied, the writer's done.
+    const creates = await auditRows("action = 'robots.create'", 2);
+    expect(creates).toEqual([
+      { key_id: reader.row.id, action: 'robots.create', target: null, outcome: 'denied', status: 403 },
+      { key_id: writer.row.id, action: 'robots.create', target: robotId, outcome: 'success', status: 201 },
+    ]);
+    // Chromium logs each refused request (the missing and the wrong key, the reader's create);
+    // nothing else may fail.
+    expect(errors.filter((error) => !/status of 40[13] /.test(error))).toEqual([]);
+    await page.close();
+  }, 120_000);
+});
+
+describe('approvals inbox', () => {
+  it('shows a robot as it starts waiting at its approval step; approving it from the page completes it', async () => {
+    const page = await pageWithKey(context(), system.adminKey);
+    const errors = watchPageErrors(page);
+    await page.goto(`${system.url}/dashboard/#approvals`);
+    await waitForText(page, '#approvals-status', /Nothing is waiting for approval/);
+
+    const res = await system.api
+      .post('/v1/robots')
+      .send({ type: 'approval-demo', input: { text: 'invoice 12 total 40 EUR' } });
+    expect(res.status).toBe(201);
+    const robotId = res.body.robotId as string;
+    // The open inbox picks it up on its own refresh (every 10 s), without a reload.
+    const card = page.locator(`#approvals-list li[data-robot-id="${robotId}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    await expect(page.locator('#approvals-status').textContent()).resolves.toBe('1 waiting for approval.');
+    await expect(card.locator('h3').textContent()).resolves.toMatch(/approval-demo · step review/);
+    await expect(card.locator('details pre').textContent()).resolves.toContain('invoice 12 total 40 EUR');
+    expect((await robot(robotId)).status).toBe('awaiting_approval');
+
+    await card.getByLabel('Fields (JSON, optional)').fill('{"text": "invoice 12 total 45 EUR"}');
+    await card.getByLabel('Comment').fill('amount fixed');
+    await screenshot(page, 'approvals');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    // The reload right after the 202 may still list it (the workflow records the new status a moment
+    // later); the next refresh, 10 s on, may be the one that drops it.
+    await card.waitFor({ state: 'detached', timeout: 30_000 });
+    await waitForText(page, '#approvals-status', /Nothing is waiting for approval/);
+    await expect(page.locator('#announcer').textContent()).resolves.toBe(
+      `Robot ${robotId.slice(0, 8)} approved.`,
+    );
+
+    // The robot goes on with the corrected data and completes.
+    const done = await waitForStatus(robotId, 'completed');
+    expect(done.output).toMatchObject({
+      review: { approved: true, fields: { text: 'invoice 12 total 45 EUR' }, comment: 'amount fixed' },
+      summarize: { summary: 'invoice 12 total 45 EUR' },
+    });
+    expect(errors).toEqual([]);
     await page.close();
   }, 90_000);
 });
 
-describe('approvals inbox (control branch API shapes, served by a stub)', () => {
-  it('lists robots waiting for people and approves one with fields and a comment', async () => {
-    if (!browser) throw new Error('no browser');
-    // The approvals API lives on the control branch; this checks the dashboard against its
-    // documented shapes (docs/api.md there) until both are merged.
-    const robotId = '11111111-2222-4333-8444-555555555555';
-    let waiting = true;
-    const posted: { url: string; body: unknown }[] = [];
-    const page = await browser.context.newPage();
-    await page.addInitScript((key) => {
-      if (key) (globalThis as unknown as InPage).localStorage.setItem('rpa.dashboard.apiKey', key);
-    }, apiKey() ?? null);
-    await page.route(/\/v1\/approvals/, (route) =>
-      route.fulfill({
-        contentType: 'application/json',
-        body: JSON.stringify({
-          items: waiting
-            ? [
-                {
-                  robotId,
-                  type: 'approval-demo',
-                  status: 'awaiting_approval',
-                  step: 'approve',
-                  waitingSince: new Date().toISOString(),
-                  deadline: new Date(Date.now() + 3_600_000).toISOString(),
-                  escalated: false,
-                  data: { input: { amount: 5 }, outputs: {} },
-                  links: {
-                    self: `/v1/robots/${robotId}`,
-                    approve: `/v1/robots/${robotId}/approve`,
-                    reject: `/v1/robots/${robotId}/reject`,
-                  },
-                },
-              ]
-            : [],
-          nextCursor: null,
-        }),
-      }),
-    );
-    await page.route(/\/v1\/robots\/[^/]+\/(approve|reject)$/, (route) => {
-      posted.push({ url: route.request().url(), body: route.request().postDataJSON() });
-      waiting = false;
-      return route.fulfill({
-        status: 202,
-        contentType: 'application/json',
-        body: JSON.stringify({ robotId, action: 'approve', status: 'running' }),
+describe('alerts view', () => {
+  it('shows the alert the evaluator raises for a parked robot, and lists it as resolved after the robot is resumed', async () => {
+    // The evaluator as the API process runs it (api/server.ts), on a short interval: default rules
+    // and config's hysteresis, over this system's database.
+    const evaluator = new AlertEvaluator({
+      rules: defaultAlertRules(system.config),
+      alerts: new AlertsRepository(system.database.db, system.database.readDb),
+      windows: new MetricWindows(system.config.ALERT_MIN_SAMPLES),
+      fireAfter: system.config.ALERT_FIRE_AFTER,
+      resolveAfter: system.config.ALERT_RESOLVE_AFTER,
+      logger: createLogger(system.config, 'test'),
+    });
+    evaluator.start(250);
+    const page = await pageWithKey(context(), system.adminKey);
+    const errors = watchPageErrors(page);
+    try {
+      await page.goto(`${system.url}/dashboard/#alerts`);
+      await waitForText(page, '#alerts-status', /firing/);
+      const parkedRow = page.locator('#alerts-body tr', {
+        has: page.getByRole('rowheader', { name: 'robots_parked', exact: true }),
       });
-    });
+      expect(await parkedRow.count()).toBe(0);
 
-    await page.goto(`${system.url}/dashboard/#approvals`);
-    await waitForText(page, '#approvals-status', /1 waiting for approval/);
-    const card = page.locator(`#approvals-list li[data-robot-id="${robotId}"]`);
-    await card.getByLabel('Fields (JSON, optional)').fill('{"amount": 6}');
-    await card.getByLabel('Comment').fill('checked');
-    await screenshot(page, 'approvals');
-    await card.getByRole('button', { name: 'Approve' }).click();
-    await waitForText(page, '#approvals-status', /Nothing is waiting/);
-    expect(posted).toEqual([
-      {
-        url: `${system.url}/v1/robots/${robotId}/approve`,
-        body: { fields: { amount: 6 }, comment: 'checked' },
-      },
-    ]);
-    await expect(page.locator('#announcer').textContent()).resolves.toMatch(/approved/);
-    await page.close();
-  }, 60_000);
-});
+      steps.fail('alert-1', 'second', 'ledger unreachable');
+      const created = await system.api
+        .post('/v1/robots')
+        .send({ type: 'noop-pipeline', input: { tag: 'alert-1' } });
+      expect(created.status).toBe(201);
+      const robotId = created.body.robotId as string;
+      await waitForStatus(robotId, 'parked');
 
-describe('alerts (main API shapes, served by a stub)', () => {
-  it('lists firing alerts and switches to resolved ones', async () => {
-    if (!browser) throw new Error('no browser');
-    // GET /v1/alerts is on main after this branch was made; its documented shape, stubbed here.
-    const alert = (status: 'firing' | 'resolved') => ({
-      alertId: `alert-${status}`,
-      rule: 'api_latency_p99',
-      subject: 'api@host:1',
-      severity: 'warning',
-      status,
-      value: 0.75,
-      threshold: 0.5,
-      message: 'p99 750 ms over 500 ms',
-      firedAt: new Date().toISOString(),
-      resolvedAt: status === 'resolved' ? new Date().toISOString() : null,
-      resolvedValue: null,
-    });
-    const queries: string[] = [];
-    const page = await browser.context.newPage();
-    await page.addInitScript((key) => {
-      if (key) (globalThis as unknown as InPage).localStorage.setItem('rpa.dashboard.apiKey', key);
-    }, apiKey() ?? null);
-    await page.route(/\/v1\/alerts/, (route) => {
-      const status = new URL(route.request().url()).searchParams.get('status');
-      queries.push(String(status));
-      return route.fulfill({
-        contentType: 'application/json',
-        body: JSON.stringify({
-          items: status === 'resolved' ? [alert('resolved')] : [alert('firing')],
-          nextCursor: null,
-        }),
-      });
-    });
-    await page.goto(`${system.url}/dashboard/#alerts`);
-    await page.locator('#alerts-body tr[data-alert-id="alert-firing"]').waitFor();
-    await expect(page.locator('#alerts-body tr').first().textContent()).resolves.toContain('0.75 / 0.5');
-    await screenshot(page, 'alerts');
-    await page.getByLabel('Alert status').selectOption('resolved');
-    await page.locator('#alerts-body tr[data-alert-id="alert-resolved"]').waitFor();
-    expect(queries.slice(0, 2)).toEqual(['firing', 'resolved']);
-    await page.close();
-  }, 60_000);
+      // The open view shows it on its own refresh (every 10 s).
+      await parkedRow.waitFor({ timeout: 30_000 });
+      const [alert] = (
+        await system.sql.query<{ alert_id: string }>(
+          "select alert_id from alerts where rule = 'robots_parked' and status = 'firing'",
+        )
+      ).rows;
+      expect(await parkedRow.getAttribute('data-alert-id')).toBe(alert?.alert_id);
+      const cells = await parkedRow.locator('th, td').allTextContents();
+      expect(cells.slice(0, 5)).toEqual(['robots_parked', 'robots', 'warning', 'firing', '1 / 0.5']);
+      expect(cells[5]).toMatch(/^robots parked, waiting for an operator to resume them: 1/);
+      expect(cells[7]).toBe('—');
+      await screenshot(page, 'alerts');
+
+      // The operator fixes the cause and resumes the robot (the dashboard has no resume control).
+      steps.fix('alert-1', 'second');
+      expect((await system.api.post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
+      await waitForStatus(robotId, 'completed');
+      await parkedRow.waitFor({ state: 'detached', timeout: 30_000 });
+
+      await page.getByLabel('Alert status').selectOption('resolved');
+      const resolvedRow = page.locator(`#alerts-body tr[data-alert-id="${alert?.alert_id}"]`);
+      await resolvedRow.waitFor();
+      const resolvedCells = await resolvedRow.locator('th, td').allTextContents();
+      expect(resolvedCells.slice(0, 4)).toEqual(['robots_parked', 'robots', 'warning', 'resolved']);
+      expect(resolvedCells[7]).not.toBe('—');
+      await screenshot(page, 'alerts-resolved');
+      expect(errors).toEqual([]);
+    } finally {
+      await evaluator.stop();
+      await page.close();
+    }
+  }, 120_000);
 });

@@ -1,3 +1,4 @@
+import type { temporal } from '@temporalio/proto';
 import type { RobotView } from '../../core/robot';
 import { TcpProxy } from '../support/tcp-proxy';
 import { ADMIN_DATABASE_URL } from '../support/test-env';
@@ -21,6 +22,38 @@ afterAll(async () => {
   await proxy.cut();
 });
 
+// @temporalio/proto is only a type dependency here (it comes with the client).
+const PENDING_ACTIVITY_STATE_STARTED: temporal.api.enums.v1.PendingActivityState = 2;
+
+/** Waits until the robot's first step runs on the module (Temporal lists it as a started activity). */
+async function firstStepRunning(robotId: string): Promise<void> {
+  const handle = system.temporal.workflow.getHandle(robotId);
+  await eventually(async () => {
+    const { raw } = await handle.describe();
+    const running = (raw.pendingActivities ?? []).some(
+      (activity) =>
+        activity.activityType?.name === 'noop' && activity.state === PENDING_ACTIVITY_STATE_STARTED,
+    );
+    return running ? true : undefined;
+  }, 20_000);
+}
+
+/** Waits until the robot's first step has completed (history; a started event only comes with it). */
+async function firstStepCompleted(robotId: string): Promise<void> {
+  const handle = system.temporal.workflow.getHandle(robotId);
+  await eventually(async () => {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = events.find(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'noop',
+    );
+    const id = String(scheduled?.eventId ?? 'none');
+    const completed = events.some(
+      (event) => String(event.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === id,
+    );
+    return completed ? true : undefined;
+  }, 20_000);
+}
+
 describe('Postgres unavailable', () => {
   let done: string;
   let inFlight: string;
@@ -29,15 +62,31 @@ describe('Postgres unavailable', () => {
     const created = await system.api
       .post('/v1/robots')
       .send({ type: 'demo', input: { text: 'invoice one' } });
-    await system.temporal.workflow.getHandle(created.body.robotId).result();
+    expect(created.status).toBe(201);
     done = created.body.robotId;
+    const result = await system.temporal.workflow.getHandle(done).result();
+    expect(result).toMatchObject({ robotId: done, status: 'completed', moduleName: system.moduleName });
+    // Written through the proxy: the row and the API agree with the workflow's result.
+    const row = await eventually(async () => {
+      const rows = await system.sql.query('select status, output_data from robots where robot_id = $1', [
+        done,
+      ]);
+      return rows.rows[0]?.status === 'completed' ? rows.rows[0] : undefined;
+    });
+    expect(row.output_data).toEqual(result.output);
+    const read = await system.api.get(`/v1/robots/${done}`);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ status: 'completed', output: result.output });
   });
 
   it('while it is down: reads come from the cache or Temporal, writes get 503 with Retry-After, nothing hangs', async () => {
     const running = await system.api
       .post('/v1/robots')
       .send({ type: 'noop-pipeline', input: { holdMs: 1500 } });
+    expect(running.status).toBe(201);
     inFlight = running.body.robotId;
+    // Cut in the middle of its first step (1.5 s), so that the outage meets a robot in flight.
+    await firstStepRunning(inFlight);
     await proxy.cut();
 
     const cached = await system.api.get(`/v1/robots/${done}`);
@@ -64,9 +113,16 @@ describe('Postgres unavailable', () => {
   }, 60_000);
 
   it('after recovery the in-flight robot completes and its row matches Temporal exactly', async () => {
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    await proxy.start();
     const handle = system.temporal.workflow.getHandle(inFlight);
+    // Restore only once the outage has met the robot: its first step finished after the cut, so its
+    // next move is to record that in Postgres, which is down (the row still shows no step done).
+    await firstStepCompleted(inFlight);
+    const stalled = await system.sql.query(
+      "select (performance_metrics->>'stepsCompleted')::int as done from robot_execute where robot_id = $1",
+      [inFlight],
+    );
+    expect(stalled.rows.every((row) => !row.done)).toBe(true);
+    await proxy.start();
     const result = await handle.result();
     const row = await eventually(async () => {
       const rows = await system.sql.query(

@@ -1,4 +1,4 @@
-import { startTestSystem, type TestSystem } from '../support/test-system';
+import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
 
@@ -22,6 +22,13 @@ async function create(priority: string): Promise<string> {
 const millis = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
   Number(time?.seconds ?? 0) * 1000 + Math.floor((time?.nanos ?? 0) / 1e6);
 
+async function firstStepScheduled(robotId: string): Promise<boolean> {
+  const history = await system.temporal.workflow.getHandle(robotId).fetchHistory();
+  return (history.events ?? []).some(
+    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'noop',
+  );
+}
+
 /** How long the robot's first step waited on the module queue (scheduled -> started). */
 async function firstStepWaitMs(robotId: string): Promise<number> {
   const history = await system.temporal.workflow.getHandle(robotId).fetchHistory();
@@ -41,8 +48,12 @@ describe('priorities', () => {
   it('a critical robot is dispatched before a backlog of low ones', async () => {
     const low: string[] = [];
     for (let i = 0; i < 6; i++) low.push(await create('low'));
-    // Let the backlog form on the module queue, then add the critical one.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Add the critical one once the backlog has formed: every low robot's first step has been put on
+    // the module queue (scheduled in its history), where one lane takes them one at a time.
+    await eventually(async () => {
+      const queued = await Promise.all(low.map(firstStepScheduled));
+      return queued.every(Boolean) ? true : undefined;
+    });
     const critical = await create('critical');
 
     await Promise.all([...low, critical].map((id) => system.temporal.workflow.getHandle(id).result()));

@@ -35,6 +35,14 @@ async function rowOf(robotId: string) {
     .rows[0];
 }
 
+/** How many module steps the robot's workflow has scheduled so far (its history). */
+async function stepsScheduled(robotId: string): Promise<number> {
+  const { events } = await system.temporal.workflow.getHandle(robotId).fetchHistory();
+  return (events ?? []).filter(
+    (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'noop',
+  ).length;
+}
+
 const post = (robotId: string, action: string) => system.api.post(`/v1/robots/${robotId}/${action}`);
 
 describe('pause and resume', () => {
@@ -50,12 +58,15 @@ describe('pause and resume', () => {
     expect(robot.progress?.steps.map((step) => step.status)).toEqual(['completed', 'pending', 'pending']);
     expect(await rowOf(robotId)).toMatchObject({ status: 'paused' });
     await describeWhenStatus(system, robotId, 'paused');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect((await system.api.get(`/v1/robots/${robotId}`)).body.status).toBe('paused');
 
     const again = await post(robotId, 'pause');
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ type: '/problems/conflict', detail: 'robot is already paused' });
+    // That refusal came from the workflow's update validator, in a workflow task after the one that
+    // paused: had the pause let the next step through, that task would have scheduled it by now.
+    expect(await stepsScheduled(robotId)).toBe(1);
+    expect(steps.calls(robotId)).toEqual(['first']);
+    expect((await system.api.get(`/v1/robots/${robotId}`)).body.status).toBe('paused');
 
     const resumed = await post(robotId, 'resume');
     expect(resumed.status).toBe(202);

@@ -1,5 +1,4 @@
-import type { Page } from 'playwright-core';
-import type { TestSystem } from './test-system';
+import type { BrowserContext, Page } from 'playwright-core';
 
 /** What the callbacks run in the page may use (the test program has no DOM lib). */
 export interface InPage {
@@ -16,21 +15,16 @@ export interface InPage {
   };
 }
 
-/** With API keys on (security branch), the test system has an admin key; on main there is none. */
-export const apiKeyOf = (system: TestSystem): string | undefined =>
-  (system as unknown as { adminKey?: string }).adminKey;
-
-/** Answers the dashboard's key dialog if it asks (only when there is a key to give). */
-export async function answerKeyPromptIfAsked(page: Page, key: string | undefined): Promise<void> {
-  if (!key) return;
-  const dialog = page.locator('#key-dialog[open]');
-  await dialog.waitFor({ timeout: 5000 }).then(
-    async () => {
-      await page.getByRole('textbox', { name: 'Key', exact: true }).fill(key);
-      await page.getByRole('button', { name: 'Use this key' }).click();
-    },
-    () => undefined,
-  );
+/**
+ * A new page whose dashboard already holds `key` (as after a person entered it once), so a test of
+ * another view starts there; the key prompt itself is tested in dashboard-keys-approvals-alerts.
+ */
+export async function pageWithKey(context: BrowserContext, key: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.addInitScript((k) => {
+    (globalThis as unknown as InPage).localStorage.setItem('rpa.dashboard.apiKey', k);
+  }, key);
+  return page;
 }
 
 export async function waitForText(page: Page, selector: string, pattern: RegExp): Promise<void> {

@@ -23,33 +23,56 @@ describe('HealthProbe', () => {
   it('answers a stale report at once and refreshes it in the background', async () => {
     let probes = 0;
     let release: () => void = () => undefined;
-    const probe = new HealthProbe(async () => {
-      probes += 1;
-      if (probes > 1) await new Promise<void>((resolve) => (release = resolve));
-      return report(probes);
+    const checks: Promise<HealthReport>[] = [];
+    const probe = new HealthProbe(() => {
+      const check = (async () => {
+        probes += 1;
+        if (probes > 1) await new Promise<void>((resolve) => (release = resolve));
+        return report(probes);
+      })();
+      checks.push(check);
+      return check;
     }, 1);
     await probe.current();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await staleAfter(1);
     // The refresh is blocked, yet the endpoint answers with what it has.
     expect((await probe.current()).checkedAt).toBe('t1');
     expect((await probe.current()).checkedAt).toBe('t1');
     expect(probes).toBe(2);
     release();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await settled(checks[1]);
     expect((await probe.current()).checkedAt).toBe('t2');
   });
 
   it('a failing probe keeps the last report', async () => {
     let probes = 0;
-    const probe = new HealthProbe(async () => {
+    const checks: Promise<HealthReport>[] = [];
+    const probe = new HealthProbe(() => {
       probes += 1;
-      if (probes > 1) throw new Error('probe crashed');
-      return report(probes);
+      const check = probes > 1 ? Promise.reject(new Error('probe crashed')) : Promise.resolve(report(probes));
+      checks.push(check);
+      return check;
     }, 1);
     await probe.current();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await staleAfter(1);
     expect((await probe.current()).checkedAt).toBe('t1');
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(probes).toBe(2);
+    await settled(checks[1]);
     expect((await probe.current()).checkedAt).toBe('t1');
   });
 });
+
+/** Lets more than `maxAgeMs` pass, so the stored report is stale: the age is what is tested. */
+function staleAfter(maxAgeMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, maxAgeMs + 4));
+}
+
+/**
+ * Waits until a probe check has settled and everything chained on it (the probe storing or
+ * dropping its result) has run: those are microtasks, all done before the next macrotask.
+ */
+async function settled(check: Promise<unknown> | undefined): Promise<void> {
+  if (!check) throw new Error('no such check');
+  await check.catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+}
