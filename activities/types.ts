@@ -2,6 +2,7 @@
 import type { createBasicStepActivities } from './basic-steps';
 import type { createEmailStepActivities } from './email-steps';
 import type { createExtractActivities } from './extract';
+import type { createHttpRequestActivities } from './http-request';
 import type { createMailboxAlertActivities } from './mailbox-alerts';
 import type { MailboxActivities } from './mailbox-monitor';
 import type { createMaintenanceActivities } from './maintenance';
@@ -27,4 +28,5 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
 export type StepActivities = ReturnType<typeof createBasicStepActivities> &
   ReturnType<typeof createEmailStepActivities> &
   ReturnType<typeof createOcrActivities> &
-  ReturnType<typeof createExtractActivities>;
+  ReturnType<typeof createExtractActivities> &
+  ReturnType<typeof createHttpRequestActivities>;

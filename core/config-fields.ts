@@ -24,6 +24,17 @@ export const bool = z
 
 export const weight = z.coerce.number().min(0).max(1);
 
+/** Comma-separated host names, IPs or CIDRs that the SSRF guard lets through (core/ssrf-guard.ts). */
+export const hostList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  );
+
 /** A duration like `30s` or `7d`, parsed to milliseconds. */
 export const duration = z
   .string()

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { bool, duration, httpSecurityFields, port, redisFields, url, weight } from './config-fields';
+import {
+  bool,
+  duration,
+  hostList,
+  httpSecurityFields,
+  port,
+  redisFields,
+  url,
+  weight,
+} from './config-fields';
 import { validateWeights } from './load-balancer';
 import { mailboxesEnv } from './mailboxes';
 import { DEFAULT_CONTROL_TASK_QUEUE } from './task-queues';
@@ -76,16 +85,12 @@ const schema = z
     ALERT_DB_POOL_USAGE: z.coerce.number().min(0).max(10).default(0.9),
     // Webhook notifications: targets in private, loopback, link-local or metadata ranges are refused
     // unless listed here (comma-separated host names, IPs or CIDRs).
-    NOTIFY_ALLOWED_HOSTS: z
-      .string()
-      .default('')
-      .transform((value) =>
-        value
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean),
-      ),
+    NOTIFY_ALLOWED_HOSTS: hostList,
     NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    // The http-request step: targets in the same ranges are refused unless listed here (same form as
+    // NOTIFY_ALLOWED_HOSTS, but a list of its own: robot types and webhook subscriptions are written
+    // by different keys, and opening one must not open the other).
+    HTTP_STEP_ALLOWED_HOSTS: hostList,
     // The send-email step's relay (smtp://user:pass@host:port, smtps://…); unset: the step fails clearly.
     SMTP_URL: url(['smtp:', 'smtps:']).optional(),
     SMTP_FROM: z.string().min(3).max(320).default('rpa-orchestrator <rpa@localhost>'),

@@ -230,6 +230,13 @@ export const emailsSent = new Counter({
   registers,
 });
 
+export const httpStepRequests = new Counter({
+  name: 'rpa_http_step_requests_total',
+  help: 'http-request step attempts by outcome: accepted, refused_status, retried_status, network, timeout, refused_target, too_large, invalid.',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+
 /** Counts read from Postgres at scrape time; only the API process has them. */
 export interface RobotCountSources {
   robots(): Promise<{ status: string; type: string; count: number }[]>;

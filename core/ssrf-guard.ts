@@ -2,9 +2,10 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 
 /**
- * Webhook targets are user input: without a guard, a subscription could make our servers call
- * internal services or a cloud metadata endpoint. Addresses in these ranges are refused unless
- * allow-listed (NOTIFY_ALLOWED_HOSTS: host names, IPs or CIDRs).
+ * Webhook targets and http-request step URLs are user input: without a guard, a subscription or a
+ * robot type could make our servers call internal services or a cloud metadata endpoint. Addresses
+ * in these ranges are refused unless allow-listed (NOTIFY_ALLOWED_HOSTS for webhooks,
+ * HTTP_STEP_ALLOWED_HOSTS for the step: host names, IPs or CIDRs).
  */
 const BLOCKED = new net.BlockList();
 for (const [address, prefix] of [
@@ -36,12 +37,21 @@ for (const [address, prefix] of [
 
 export class TargetRefusedError extends Error {}
 
+/** The host name did not resolve: refused like any other target, but it may resolve later. */
+export class HostUnresolvedError extends TargetRefusedError {}
+
 export class SsrfGuard {
   private readonly hosts = new Set<string>();
   private readonly allowed = new net.BlockList();
 
-  /** `allowList`: host names, IP addresses or CIDRs that may be private (e.g. 127.0.0.1 in tests). */
-  constructor(allowList: string[]) {
+  /**
+   * `allowList`: host names, IP addresses or CIDRs that may be private (e.g. 127.0.0.1 in tests).
+   * `setting`: the variable that holds it, named in refusals so an operator knows what to change.
+   */
+  constructor(
+    allowList: string[],
+    private readonly setting = 'NOTIFY_ALLOWED_HOSTS',
+  ) {
     for (const entry of allowList.map((e) => e.trim().toLowerCase()).filter(Boolean)) {
       const [address, prefix] = entry.split('/');
       const family = net.isIP(address ?? '');
@@ -77,13 +87,13 @@ export class SsrfGuard {
     const addresses = literal
       ? [{ address: host, family: literal }]
       : await lookup(host, { all: true, verbatim: true }).catch(() => {
-          throw new TargetRefusedError(`host ${host} does not resolve`);
+          throw new HostUnresolvedError(`host ${host} does not resolve`);
         });
     if (this.hosts.has(host)) return addresses;
     const refused = addresses.filter((a) => !this.addressAllowed(a.address));
     if (refused.length > 0) {
       throw new TargetRefusedError(
-        `${host} resolves to a private, loopback, link-local or metadata address (${refused.map((a) => a.address).join(', ')}); allow it with NOTIFY_ALLOWED_HOSTS`,
+        `${host} resolves to a private, loopback, link-local or metadata address (${refused.map((a) => a.address).join(', ')}); allow it with ${this.setting}`,
       );
     }
     return addresses;

@@ -11,6 +11,7 @@ export const STEP_KINDS = [
   'ocr',
   'extract',
   'notify',
+  'http-request',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 

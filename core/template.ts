@@ -35,6 +35,28 @@ export function renderTemplate(
   return rendered;
 }
 
+const WHOLE_PLACEHOLDER = /^\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$/;
+
+/**
+ * A JSON value with templates in its strings. A string that is one placeholder and nothing else
+ * takes the value itself (a number stays a number, an object an object); other strings are rendered.
+ */
+export function renderJson(value: unknown, data: unknown): unknown {
+  if (typeof value === 'string') {
+    const whole = WHOLE_PLACEHOLDER.exec(value);
+    if (!whole) return renderTemplate(value, data);
+    const path = whole[1] ?? '';
+    const found = lookup(data, path);
+    if (found === undefined || found === null) throw new TemplateError(`no value for {{${path}}}`);
+    return found;
+  }
+  if (Array.isArray(value)) return value.map((item) => renderJson(item, data));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderJson(item, data)]));
+  }
+  return value;
+}
+
 export const escapeHtml = (text: string): string =>
   text.replace(
     /[&<>"']/g,

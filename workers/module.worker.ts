@@ -6,6 +6,7 @@ import { createTransport } from 'nodemailer';
 import { createBasicStepActivities } from '../activities/basic-steps';
 import { createEmailStepActivities } from '../activities/email-steps';
 import { createExtractActivities } from '../activities/extract';
+import { createHttpRequestActivities } from '../activities/http-request';
 import { createOcrActivities } from '../activities/ocr';
 import { TesseractPool } from '../activities/ocr-pool';
 import type { StepActivities } from '../activities/types';
@@ -15,6 +16,7 @@ import { ANY_TYPE } from '../core/load-balancer';
 import type { Logger } from '../core/logger';
 import { moduleStepDuration, moduleSteps } from '../core/metrics';
 import type { ReplicaInfo } from '../core/module-state';
+import { SsrfGuard } from '../core/ssrf-guard';
 import { moduleTaskQueue } from '../core/task-queues';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { createDatabase, type DatabaseHandle } from '../db/client';
@@ -90,6 +92,9 @@ function builtInSteps(config: Config, database: DatabaseHandle): BuiltInSteps {
         },
       }),
       ...createExtractActivities(),
+      ...createHttpRequestActivities({
+        guard: new SsrfGuard(config.HTTP_STEP_ALLOWED_HOSTS, 'HTTP_STEP_ALLOWED_HOSTS'),
+      }),
       // Offered only with a relay: routing then sends send-email steps to modules that can send.
       ...(config.SMTP_URL
         ? createEmailStepActivities({

@@ -1,6 +1,7 @@
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import { createEmailStepActivities } from '../../activities/email-steps';
 import { createExtractActivities } from '../../activities/extract';
+import { createHttpRequestActivities } from '../../activities/http-request';
 import { createOcrActivities } from '../../activities/ocr';
 import {
   createBuiltInRobotTypes,
@@ -8,6 +9,7 @@ import {
   STEP_KINDS,
   WORKFLOW_STEP_KINDS,
 } from '../../core/robot-types';
+import { SsrfGuard } from '../../core/ssrf-guard';
 
 describe('robot types', () => {
   it('every built-in type passes its own schema', () => {
@@ -23,6 +25,7 @@ describe('robot types', () => {
       // Building the factory does no I/O; its dependencies are used only when a step runs.
       ...createOcrActivities({} as Parameters<typeof createOcrActivities>[0]),
       ...createExtractActivities(),
+      ...createHttpRequestActivities({ guard: new SsrfGuard([]) }),
     });
     for (const kind of STEP_KINDS) {
       expect(WORKFLOW_STEP_KINDS.includes(kind) !== activities.includes(kind)).toBe(true);
