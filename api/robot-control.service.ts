@@ -28,7 +28,7 @@ import {
   pauseUpdate,
   rejectUpdate,
   resumeUpdate,
-} from '../workflows/robot.definitions';
+} from '../workflows/robot/robot.definitions';
 import type { RobotsService } from './robots.service';
 
 export type ControlAction = 'cancel' | 'pause' | 'resume' | 'retry' | 'approve' | 'reject';

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
-import type { StepActivities } from '../activities/types';
-import type { StepDefinition } from '../core/robot-types';
-import { moduleTaskQueue } from '../core/task-queues';
+import type { StepActivities } from '../../activities/types';
+import type { StepDefinition } from '../../core/robot-types';
+import { moduleTaskQueue } from '../../core/task-queues';
 import type { StepPolicy } from './robot.definitions';
 
 // How the robot workflow dispatches a step to a module and reads the ways a step can fail.

@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { RobotProgress, RobotStatus } from '../core/robot';
+import type { RobotProgress, RobotStatus } from '../../core/robot';
 
 export {
   DEFAULT_STEP_POLICY,
@@ -7,7 +7,7 @@ export {
   type RobotWorkflowInput,
   type RobotWorkflowResult,
   type StepPolicy,
-} from '../core/robot-workflow';
+} from '../../core/robot-workflow';
 
 export const progressQuery = defineQuery<RobotProgress>('progress');
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure, condition, setHandler, upsertMemo } from '@temporalio/workflow';
-import { parseDuration } from '../core/durations';
+import { parseDuration } from '../../core/durations';
 import {
   type ApprovalWait,
   isTerminal,
@@ -7,8 +7,8 @@ import {
   type RobotStatus,
   type StepProgress,
   WAITING_FOR_PEOPLE,
-} from '../core/robot';
-import type { StepDefinition } from '../core/robot-types';
+} from '../../core/robot';
+import type { StepDefinition } from '../../core/robot-types';
 import {
   type ApprovalDecision,
   approveUpdate,

@@ -11,12 +11,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ControlActivities, StepOutcome } from '../activities/types';
-import { NO_ELIGIBLE_MODULE } from '../core/load-balancer';
-import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../core/robot';
-import { DEFAULT_APPROVAL_WAITS, DEFAULT_PARK_TIMEOUT_MS } from '../core/robot-workflow';
-import { ModuleNameKey, RobotStatusKey } from '../core/search-attributes';
-import { moduleStepKinds, type StepKind } from '../core/step-kinds';
+import type { ControlActivities, StepOutcome } from '../../activities/types';
+import { NO_ELIGIBLE_MODULE } from '../../core/load-balancer';
+import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../../core/robot';
+import { DEFAULT_APPROVAL_WAITS, DEFAULT_PARK_TIMEOUT_MS } from '../../core/robot-workflow';
+import { ModuleNameKey, RobotStatusKey } from '../../core/search-attributes';
+import { moduleStepKinds, type StepKind } from '../../core/step-kinds';
 import {
   DEFAULT_STEP_POLICY,
   progressQuery,
