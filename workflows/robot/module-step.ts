@@ -18,7 +18,7 @@ import {
 type ModuleStepKind = Exclude<StepKind, 'delay' | 'approval' | 'notify'>;
 
 /**
- * Runs the step on the run's module until one completes it. Resolves to the step's outcome when it
+ * Runs the step on the run's module until one completes it. Its result is the step's outcome when it
  * is the robot's last step: that outcome goes with the completion record, one write fewer per robot.
  */
 export function* runOnModule(

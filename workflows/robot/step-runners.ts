@@ -9,7 +9,7 @@ import { applyReviewCorrections, approvalNotNeeded, runNotifyStep } from './step
 
 // One runner per step kind. Each leaves the step's output in run.outputs and completes the step.
 
-/** Runs one step; resolves to the outcome of a last module step, which goes with the completion record. */
+/** Runs one step; its result is the outcome of a last module step, which goes with the completion record. */
 export function runStep(
   run: RobotRun,
   step: StepDefinition,
