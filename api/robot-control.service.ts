@@ -23,7 +23,7 @@ import type { StatusCache } from '../core/status-cache';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
-import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from '../workflows/robot.definitions';
+import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from '../workflows/robot/robot.definitions';
 import type { RobotsService } from './robots.service';
 
 export type ControlAction = 'cancel' | 'pause' | 'resume' | 'retry' | 'approve' | 'reject';

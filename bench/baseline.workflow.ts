@@ -1,6 +1,6 @@
 // The throughput bench's baseline: a bare Temporal workflow that runs a pipeline's steps as the same
 // `noop` activity the modules run (activities/basic-steps.ts), on a plain activity worker's queue,
-// with the step activities' timeouts and retries of the robot workflow (workflows/robot.workflow.ts)
+// with the step activities' timeouts and retries of the robot workflow (workflows/robot/robot.workflow.ts)
 // and nothing else: no module selection, no progress records, no search attributes.
 import { proxyActivities } from '@temporalio/workflow';
 import type { createBasicStepActivities } from '../activities/basic-steps';

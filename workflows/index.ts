@@ -2,4 +2,4 @@
 
 export { mailboxMonitorWorkflow } from './mailbox-monitor.workflow';
 export { cleanupWorkflow, healthMonitorWorkflow, performanceUpdateWorkflow } from './maintenance.workflow';
-export { robotWorkflow } from './robot.workflow';
+export { robotWorkflow } from './robot/robot.workflow';

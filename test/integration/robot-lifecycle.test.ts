@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import type { RobotView } from '../../core/robot';
 import { ModuleNameKey, RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../../core/search-attributes';
 import { robotStatusKey } from '../../core/status-cache';
-import { progressQuery } from '../../workflows/robot.definitions';
+import { progressQuery } from '../../workflows/robot/robot.definitions';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 

@@ -145,6 +145,10 @@ describe('workflow replay', () => {
   }, 60_000);
 
   // Recorded with RECORD_HISTORIES=1 by the test above, in the format of `temporal workflow show -o json`.
+  // collision-*.json are not: they were recorded on the robot workflow as it stood before its split
+  // into workflows/robot/ (one inline function), with the control worker stopped while a step ended
+  // and an SLA timer fired or an update arrived, then restarted, so both reached the workflow in one
+  // task. Their order of commands depends on microtask timing (workflows/robot/flow.ts).
   const recorded = readdirSync(fixtures).filter((file) => file.endsWith('.json'));
 
   it('has recorded histories to replay', () => {

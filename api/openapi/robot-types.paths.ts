@@ -1,9 +1,9 @@
-import { z } from 'zod';
-import { robotTypeRegistrationSchema } from '../core/robot-types';
+import { robotTypeRegistrationSchema } from '../../core/robot-types';
+import { jsonBody, pathParameter, problem } from './parts';
 
 // OpenAPI paths of the robot type registry (api/routes/robot-types.routes.ts).
 
-const nameParameter = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+const nameParameter = pathParameter('name', { type: 'string' });
 const robotType = {
   content: {
     'application/json': {
@@ -18,17 +18,12 @@ const items = {
   content: { 'application/json': { schema: { type: 'object', description: '{ items: RobotType[] }' } } },
 };
 
-export function robotTypePaths(problem: object) {
+export function robotTypePaths() {
   return {
     '/v1/robot-types': {
       post: {
         summary: 'Register a robot type (a JSON pipeline); each registration of a name is its next version',
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': { schema: z.toJSONSchema(robotTypeRegistrationSchema, { io: 'input' }) },
-          },
-        },
+        requestBody: jsonBody(robotTypeRegistrationSchema),
         responses: {
           '201': { description: 'Registered', ...robotType },
           '400': problem,

@@ -1,6 +1,6 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { RobotProgress } from '../core/robot';
-import type { ApprovalDecision, ControlAnswer } from '../core/robot-workflow';
+import type { RobotProgress } from '../../core/robot';
+import type { ApprovalDecision, ControlAnswer } from '../../core/robot-workflow';
 
 // The robot workflow's query and update handles; its contract (input, result, what the updates
 // carry) is core/robot-workflow.ts.

@@ -1,0 +1,57 @@
+import { ROBOT_STATUSES } from '../../core/robot';
+import { approvalDecisionBody } from '../schemas';
+import { jsonBody, pathParameter, problem, uuid } from './parts';
+
+// OpenAPI paths of the robot control routes (api/routes/robot-control.routes.ts), and their answer.
+
+const accepted = {
+  description: 'Accepted',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/ControlResult' } } },
+};
+
+const summaries = {
+  cancel: 'Cancel a robot that is still open; it ends `cancelled`',
+  pause: 'Pause before the next step (status `paused` once the running step is done)',
+  resume: 'Resume a paused robot, or retry the failed step of a parked one',
+  retry: 'Run a failed robot again (a new run, same workflow id) from its failed step',
+  approve: 'Approve the step the robot waits on; `fields` are merged into its data',
+  reject: 'Reject the step the robot waits on; the robot fails with the comment',
+} as const;
+
+export function robotControlPaths() {
+  return Object.fromEntries(
+    Object.entries(summaries).map(([action, summary]) => {
+      const withBody = action === 'approve' || action === 'reject';
+      return [
+        `/v1/robots/{id}/${action}`,
+        {
+          post: {
+            summary,
+            parameters: [pathParameter('id', uuid)],
+            ...(withBody ? { requestBody: jsonBody(approvalDecisionBody, false) } : {}),
+            responses: {
+              '202': accepted,
+              '400': problem,
+              '404': problem,
+              '409': { ...problem, description: 'The action does not fit the robot status' },
+              '503': problem,
+            },
+          },
+        },
+      ];
+    }),
+  );
+}
+
+export const controlResultSchema = {
+  type: 'object',
+  description: 'Accepted: the robot acts on it; its status changes as its workflow does',
+  properties: {
+    robotId: uuid,
+    action: { type: 'string', enum: Object.keys(summaries) },
+    status: { type: 'string', enum: [...ROBOT_STATUSES] },
+    effect: { type: 'string', description: 'What the robot does next, in words' },
+    runId: { type: 'string', description: 'retry: the new run' },
+    links: { type: 'object', properties: { self: { type: 'string' } } },
+  },
+};

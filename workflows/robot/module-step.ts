@@ -1,0 +1,99 @@
+import { isCancellation, log, sleep } from '@temporalio/workflow';
+import type { StepOutcome } from '../../activities/types';
+import type { StepDefinition } from '../../core/robot-types';
+import { DEFAULT_PARK_TIMEOUT_MS } from '../../core/robot-workflow';
+import type { StepKind } from '../../core/step-kinds';
+import { awaited, type Flow } from './flow';
+import { chooseModule, completeStep, markCompleted, type RobotRun, type RunningStep } from './robot-run';
+import {
+  businessFailure,
+  checkRequiredOutputs,
+  errorMessage,
+  notPickedUp,
+  stepActivities,
+} from './step-dispatch';
+
+// A step that runs on a module (every kind but delay, approval and notify), with its failover.
+
+type ModuleStepKind = Exclude<StepKind, 'delay' | 'approval' | 'notify'>;
+
+/**
+ * Runs the step on the run's module until one completes it. Its result is the step's outcome when it
+ * is the robot's last step: that outcome goes with the completion record, one write fewer per robot.
+ */
+export function* runOnModule(
+  run: RobotRun,
+  step: StepDefinition,
+  state: RunningStep,
+  last: boolean,
+): Flow<StepOutcome | undefined> {
+  const kind = step.kind as ModuleStepKind;
+  const excluded: string[] = [];
+  for (;;) {
+    state.moduleName = run.moduleName;
+    const started = Date.now();
+    try {
+      const dispatch = stepActivities(run.moduleName, step, run.policy, run.sla?.priorityKey)[kind];
+      run.outputs[step.name] = yield* awaited(
+        dispatch({ robotId: run.args.robotId, step, input: run.data, previous: run.outputs }),
+      );
+    } catch (err) {
+      if (businessFailure(err) || isCancellation(err)) throw err;
+      yield* recover(run, step, state, err, { started, excluded });
+      continue;
+    }
+    checkRequiredOutputs(step, run.outputs[step.name] ?? {});
+    const outcome: StepOutcome = { moduleName: run.moduleName, ok: true, latencyMs: Date.now() - started };
+    if (last) {
+      markCompleted(state);
+      return outcome;
+    }
+    yield* completeStep(run, state, outcome);
+    return undefined;
+  }
+}
+
+/**
+ * The module failed the step (or never took it): count it against the module, then either park the
+ * robot (the step failed on a healthy module) or move the step to another module (an outage).
+ */
+function* recover(
+  run: RobotRun,
+  step: StepDefinition,
+  state: RunningStep,
+  err: unknown,
+  attempt: { started: number; excluded: string[] },
+): Flow<void> {
+  const { progress, policy, args } = run;
+  const { excluded } = attempt;
+  const { circuit } = yield* awaited(
+    run.record('running', {
+      stepOutcome: { moduleName: run.moduleName, ok: false, latencyMs: Date.now() - attempt.started },
+    }),
+  );
+  if (!notPickedUp(err) && circuit !== 'open') {
+    // Not an outage: the step itself failed after its retries. Park (from CONTROLS_PATCH on).
+    if (!run.controls) throw err;
+    yield* awaited(
+      run.controls.park(state, errorMessage(err), args.parkTimeoutMs ?? DEFAULT_PARK_TIMEOUT_MS),
+    );
+    return;
+  }
+  if (excluded.length >= policy.maxFailoversPerStep) {
+    // Every module was tried: wait, then start over. A robot is never failed for lack of capacity.
+    excluded.length = 0;
+    progress.reason = `no module completed step ${step.name} (${errorMessage(err)}); retrying`;
+    yield* awaited(run.record('pending'));
+    yield* awaited(sleep(`${args.moduleWaitSeconds} seconds`));
+  }
+  excluded.push(run.moduleName);
+  progress.retryCount += 1;
+  log.warn('failing over', {
+    robotId: args.robotId,
+    step: step.name,
+    from: run.moduleName,
+    reason: errorMessage(err),
+  });
+  run.moduleName = yield* awaited(chooseModule(run, excluded, 'failover', step.name));
+  yield* awaited(run.record('running'));
+}

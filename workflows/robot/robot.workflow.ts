@@ -1,0 +1,167 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  patched,
+  setHandler,
+} from '@temporalio/workflow';
+import type { StepOutcome } from '../../activities/types';
+import type { RobotProgress, StepProgress } from '../../core/robot';
+import {
+  DEFAULT_APPROVAL_WAITS,
+  DEFAULT_STEP_POLICY,
+  type RobotWorkflowInput,
+  type RobotWorkflowResult,
+} from '../../core/robot-workflow';
+import { moduleStepKinds } from '../../core/step-kinds';
+import { awaited, drive, type Flow } from './flow';
+import { progressQuery } from './robot.definitions';
+import { RobotControls } from './robot-controls';
+import { chooseModule, type Outputs, ProgressRecorder, type RobotRun } from './robot-run';
+import { SLA_PATCH, SlaWatch } from './robot-sla';
+import { errorMessage } from './step-dispatch';
+import { runStep } from './step-runners';
+
+/**
+ * Pause/resume, parking and approvals change the commands a run issues: runs started before them
+ * replay without (no marker in their history), runs started after get them.
+ */
+export const CONTROLS_PATCH = 'robot-controls-v1';
+
+export function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWorkflowResult> {
+  return drive(runRobot(args));
+}
+
+/** Setup, the step loop, and the completion or failure record. */
+function* runRobot(args: RobotWorkflowInput): Flow<RobotWorkflowResult> {
+  const { robotId, definition } = args;
+  const run = startRun(args);
+  const { progress, outputs, data, controls, sla } = run;
+  const approvalWaits = args.approval ?? DEFAULT_APPROVAL_WAITS;
+
+  try {
+    run.moduleName = yield* awaited(chooseModule(run, [], 'initial'));
+    let lastOutcome: StepOutcome | undefined;
+    yield* awaited(run.record('running'));
+
+    for (const [index, step] of definition.steps.entries()) {
+      const state = progress.steps[index];
+      if (!state || (args.resumeFrom && index < args.resumeFrom.stepIndex)) continue;
+      yield* awaited(controls?.gate());
+      // Past the deadline a person decides before the next step; an approval step is that person.
+      if (sla && controls && step.kind !== 'approval') {
+        const verdict = yield* awaited(sla.review(controls, step, data, outputs, approvalWaits));
+        if (verdict?.fields) Object.assign(data, verdict.fields);
+      }
+      progress.currentStep = step.name;
+      const started = Object.assign(state, {
+        status: 'running' as const,
+        startedAt: new Date().toISOString(),
+      });
+      lastOutcome = yield* runStep(run, step, started, index === definition.steps.length - 1);
+    }
+
+    progress.currentStep = null;
+    progress.reason = undefined;
+    sla?.finish(true);
+    const { processingTimeMs } = yield* awaited(
+      run.record('completed', { output: outputs, ...(lastOutcome ? { stepOutcome: lastOutcome } : {}) }),
+    );
+    const { moduleName } = run;
+    log.info('robot completed', { robotId, moduleName, processingTimeMs });
+    return { robotId, status: 'completed', moduleName, output: outputs, processingTimeMs };
+  } catch (err) {
+    const cancelled = isCancellation(err);
+    const reason = cancelled ? 'cancelled' : errorMessage(err);
+    const running = progress.steps.find((step) => step.status === 'running');
+    if (running) {
+      running.status = 'failed';
+      running.error = reason;
+    }
+    progress.reason = reason;
+    sla?.finish(false);
+    // Record the outcome even when the workflow itself is being cancelled.
+    yield* awaited(
+      CancellationScope.nonCancellable(() =>
+        run.record(cancelled ? 'cancelled' : 'failed', { error: reason, output: outputs }),
+      ),
+    );
+    if (cancelled) throw err;
+    throw ApplicationFailure.nonRetryable(reason, 'RobotFailed');
+  }
+}
+
+/** Setup: the progress the `progress` query answers, a retry's earlier results, controls and SLA. */
+function startRun(args: RobotWorkflowInput): RobotRun {
+  const progress = initialProgress(args);
+  setHandler(progressQuery, () => progress);
+  const { outputs, data } = resumedState(args, progress.steps);
+  const recorder = new ProgressRecorder(progress, args.input);
+  const controls = patched(CONTROLS_PATCH) ? new RobotControls(progress, recorder.record) : null;
+  controls?.install();
+  const sla =
+    args.sla && controls && patched(SLA_PATCH)
+      ? new SlaWatch(Object.assign(progress, { sla: { ...args.sla } }), recorder.record)
+      : null;
+  if (sla) {
+    recorder.serialize();
+    sla.start();
+  }
+  return {
+    args,
+    policy: args.stepPolicy ?? DEFAULT_STEP_POLICY,
+    progress,
+    moduleSteps: moduleStepKinds(args.definition.steps),
+    outputs,
+    data,
+    controls,
+    sla,
+    record: recorder.record,
+    // Chosen first thing in the run, before any step.
+    moduleName: '',
+  };
+}
+
+function initialProgress(args: RobotWorkflowInput): RobotProgress {
+  const steps: StepProgress[] = args.definition.steps.map((step) => ({
+    name: step.name,
+    kind: step.kind,
+    status: 'pending',
+  }));
+  return {
+    robotId: args.robotId,
+    robotType: args.definition.name,
+    status: 'queued',
+    priority: args.priority,
+    moduleName: null,
+    currentStep: null,
+    stepsCompleted: 0,
+    stepsTotal: steps.length,
+    percent: 0,
+    steps,
+    retryCount: 0,
+    routing: [],
+  };
+}
+
+/** A retry of a failed robot: the steps before the failed one are done; keep their results. */
+function resumedState(
+  args: RobotWorkflowInput,
+  steps: StepProgress[],
+): { outputs: Outputs; data: Record<string, unknown> } {
+  const outputs: Outputs = {};
+  const data: Record<string, unknown> = { ...args.input };
+  const resume = args.resumeFrom;
+  if (!resume) return { outputs, data };
+  for (const [index, earlier] of resume.steps.entries()) {
+    if (index < resume.stepIndex && steps[index]) steps[index] = { ...earlier, status: 'completed' };
+  }
+  Object.assign(outputs, resume.outputs);
+  // The reviewers' corrections at earlier approval steps are part of the data.
+  for (const step of args.definition.steps.slice(0, resume.stepIndex)) {
+    const fields = step.kind === 'approval' ? outputs[step.name]?.fields : undefined;
+    if (fields && typeof fields === 'object') Object.assign(data, fields);
+  }
+  return { outputs, data };
+}
