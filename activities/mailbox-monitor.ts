@@ -5,7 +5,7 @@ import { type AddressObject, simpleParser } from 'mailparser';
 import type { DocumentsService } from '../api/documents.service';
 import type { RobotsService } from '../api/robots.service';
 import { createRobotBody } from '../api/schemas';
-import { ConflictError } from '../core/errors';
+import { ConflictError, RobotInputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { MailboxConfig } from '../core/mailboxes';
 import { emailsReceived, mailboxFailures } from '../core/metrics';
@@ -105,7 +105,7 @@ export function createMailboxActivities(deps: MailboxActivityDeps) {
     uidValidity: string,
     uid: number,
     source: Buffer,
-  ): Promise<'started' | 'duplicate'> => {
+  ): Promise<'started' | 'duplicate' | 'refused'> => {
     const parsed = await simpleParser(source);
     const robotId = emailRobotId(parsed.messageId, mailbox.name, uidValidity, uid);
     // Seen before (a restart, a reconnect, a second copy): no new documents, no second robot.
@@ -151,6 +151,15 @@ export function createMailboxActivities(deps: MailboxActivityDeps) {
     } catch (err) {
       // Made concurrently with other documents ids: the robot exists, which is what counts.
       if (err instanceof ConflictError) return 'duplicate';
+      // The mailbox's robot type refuses what this message became (its inputSchema), and always will:
+      // the message is filed with the others instead of stopping the mailbox at it.
+      if (err instanceof RobotInputError) {
+        logger.warn(
+          { mailbox: mailbox.name, robotId, errors: err.detail?.errors },
+          `message not taken in: ${err.message}`,
+        );
+        return 'refused';
+      }
       throw err;
     }
   };
@@ -232,7 +241,7 @@ export function createMailboxActivities(deps: MailboxActivityDeps) {
                 const outcome = await intake(mailbox, uidValidity, uid, message.source);
                 result.received += 1;
                 if (outcome === 'started') result.robotsStarted += 1;
-                else result.duplicates += 1;
+                else if (outcome === 'duplicate') result.duplicates += 1;
                 emailsReceived.inc({ mailbox: mailbox.name });
                 await fileAway(client, mailbox, uid);
               }

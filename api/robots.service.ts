@@ -1,7 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../core/config';
-import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  RobotInputError,
+  UnavailableError,
+  ValidationError,
+} from '../core/errors';
 import type { Logger } from '../core/logger';
 import {
   type ApprovalWait,
@@ -12,6 +18,7 @@ import {
   type StepProgress,
   type StoredDecision,
 } from '../core/robot';
+import { checkRobotInput } from '../core/robot-input';
 import { findBuiltInRobotType, type RobotTypeDefinition } from '../core/robot-types';
 import {
   ROBOT_WORKFLOW,
@@ -99,6 +106,16 @@ export class RobotsService {
       throw new ValidationError(`unknown robot type "${body.type}"`, {
         errors: [{ field: 'body.type', message: `unknown robot type "${body.type}"` }],
       });
+    }
+    // At the door: input the type's steps cannot take makes no row, no workflow, no robot to fail later.
+    const inputErrors = checkRobotInput(definition.inputSchema, body.input);
+    const [firstError] = inputErrors;
+    if (firstError) {
+      throw new RobotInputError(
+        `the input does not match the inputSchema of robot type ${definition.name}: ` +
+          `${firstError.path || '/'} ${firstError.message}`,
+        { errors: inputErrors },
+      );
     }
     const plan = planSla(new Date(), body, definition.sla, this.deps.config.SLA_RISK_SHARE);
     if ('problem' in plan) {

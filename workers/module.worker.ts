@@ -18,7 +18,7 @@ import { SecretsRepository } from '../db/secrets.repository';
 import { logContextInterceptor } from './log-context-interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
-import { noSecrets, type RevealSecret, withSecretParams } from './secret-params';
+import { noSecrets, type RevealSecret, type StepSecretParams, withSecretParams } from './secret-params';
 
 export const MODULE_VERSION = '0.1.0';
 
@@ -40,6 +40,8 @@ export interface ModuleWorkerDeps {
   activities?: Partial<StepActivities>;
   /** Looks up `{"$secret": name}` step params; without it such a step fails with a clear reason. */
   revealSecret?: RevealSecret;
+  /** Which params of each step kind may hold secrets; the built-in kinds' declarations by default. */
+  secretParams?: StepSecretParams;
 }
 
 export interface ModuleWorker {
@@ -62,6 +64,7 @@ export async function createModuleWorker({
   database,
   activities: custom,
   revealSecret = noSecrets,
+  secretParams,
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
   const builtIn = custom ? null : createModuleStepActivities(config, database);
   const activities = custom ?? builtIn?.activities ?? {};
@@ -108,7 +111,7 @@ export async function createModuleWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: moduleTaskQueue(module.name),
-    activities: withSecretParams(activities, revealSecret),
+    activities: withSecretParams(activities, revealSecret, secretParams),
     maxConcurrentActivityTaskExecutions: module.capacity,
     interceptors: {
       activity: [() => ({ inbound: logContextInterceptor }), () => ({ inbound: countInFlight })],
