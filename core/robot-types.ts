@@ -166,12 +166,13 @@ const builtIn: RobotTypeDefinition[] = [
       'Answers a message: checks the input, then sends a templated reply (send-email; needs a module with SMTP_URL).',
     inputSchema: {
       type: 'object',
-      required: ['to', 'name', 'text'],
+      // subject too: the reply's template reads it.
+      required: ['to', 'name', 'subject', 'text'],
       properties: {
         to: { type: 'string', minLength: 1 },
         name: { type: 'string', minLength: 1 },
-        text: { type: 'string', minLength: 1 },
         subject: { type: 'string' },
+        text: { type: 'string', minLength: 1 },
       },
     },
     steps: [
