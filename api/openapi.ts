@@ -46,7 +46,11 @@ export function buildOpenApiDocument(version: string) {
           responses: {
             '201': { description: 'Created', ...robot },
             '200': { description: 'Repeat of an Idempotency-Key: the same robot', ...robot },
-            '400': problem,
+            '400': {
+              ...problem,
+              description:
+                "A bad field, or input that does not match the robot type's inputSchema (errors[].path names each place in the input); nothing created",
+            },
             '409': problem,
             '413': problem,
             '415': problem,
@@ -334,7 +338,14 @@ export function buildOpenApiDocument(version: string) {
               type: 'array',
               items: {
                 type: 'object',
-                properties: { field: { type: 'string' }, message: { type: 'string' } },
+                properties: {
+                  field: { type: 'string' },
+                  path: {
+                    type: 'string',
+                    description: 'JSON Pointer into the robot input (inputSchema errors)',
+                  },
+                  message: { type: 'string' },
+                },
               },
             },
           },
