@@ -1,4 +1,5 @@
 import type { RobotView } from '../../core/robot';
+import { inputSchemaProblem } from '../../core/robot-input';
 import { faultySteps } from '../support/faulty-steps';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -82,6 +83,16 @@ describe('registering robot types', () => {
       ['ticket-intake', 2],
     ]);
     expect(await storedRows()).toBe(2);
+    // Every built-in type declares its input, in a schema that compiles.
+    for (const type of list.body.items.filter((item: { builtIn: boolean }) => item.builtIn)) {
+      expect({
+        name: type.name,
+        problem: type.inputSchema ? inputSchemaProblem(type.inputSchema) : 'no inputSchema',
+      }).toEqual({
+        name: type.name,
+        problem: null,
+      });
+    }
   });
 
   it('a robot runs the version current at its start, even when a newer one is registered meanwhile', async () => {
