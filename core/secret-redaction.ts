@@ -36,6 +36,21 @@ export function redactDeep(value: unknown, secrets: RevealedSecrets): unknown {
   return value;
 }
 
+/**
+ * `redactDeep` of the value as Temporal's JSON converter will send it (a Date as its string, a Map
+ * as `{}`); a top-level Uint8Array is sent as raw bytes and passes as it is.
+ */
+export function redactPayload(value: unknown, secrets: RevealedSecrets): unknown {
+  if (value === undefined || value instanceof Uint8Array) return value;
+  let json: unknown;
+  try {
+    json = JSON.parse(JSON.stringify(value));
+  } catch {
+    return redactDeep(value, secrets); // not JSON (a BigInt, a cycle): the converter will refuse it anyway
+  }
+  return redactDeep(json, secrets);
+}
+
 /** Whether a text carries any of the values, as they are or escaped inside a JSON string. */
 export function containsSecret(text: string, secrets: RevealedSecrets): boolean {
   for (const value of secrets.values()) {

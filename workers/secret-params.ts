@@ -1,6 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { StepInput, StepOutput } from '../activities/types';
-import { type RevealedSecrets, redactDeep, redactText, withRevealedSecrets } from '../core/secret-redaction';
+import {
+  type RevealedSecrets,
+  redactPayload,
+  redactText,
+  withRevealedSecrets,
+} from '../core/secret-redaction';
 import { isSecretReference, misplacedSecretReferences, paramPath } from '../core/secret-refs';
 import { STEP_SECRET_PARAMS } from '../core/step-kinds';
 
@@ -92,7 +97,7 @@ function overwrite(target: object, key: string, value: unknown): boolean {
  * one that cannot be changed is replaced by a failure carrying its redacted text.
  */
 export function redactError(err: unknown, secrets: RevealedSecrets): unknown {
-  if (!(err instanceof Error)) return redactDeep(err, secrets);
+  if (!(err instanceof Error)) return redactPayload(err, secrets);
   const seen = new Set<Error>();
   let writable = true;
   for (let current: unknown = err; current instanceof Error && !seen.has(current); ) {
@@ -102,10 +107,10 @@ export function redactError(err: unknown, secrets: RevealedSecrets): unknown {
     if (typeof failure.stack === 'string')
       writable &&= overwrite(failure, 'stack', redactText(failure.stack, secrets));
     if (failure.details !== undefined && failure.details !== null)
-      writable &&= overwrite(failure, 'details', redactDeep(failure.details, secrets));
+      writable &&= overwrite(failure, 'details', redactPayload(failure.details, secrets));
     const cause: unknown = failure.cause;
     if (cause !== undefined && !(cause instanceof Error))
-      writable &&= overwrite(failure, 'cause', redactDeep(cause, secrets));
+      writable &&= overwrite(failure, 'cause', redactPayload(cause, secrets));
     current = cause;
   }
   if (writable) return err;
@@ -125,7 +130,7 @@ function redactHeartbeats(secrets: RevealedSecrets): void {
     return; // called outside an activity (a unit test of the step function)
   }
   const send = context.heartbeat;
-  overwrite(context, 'heartbeat', (details?: unknown) => send(redactDeep(details, secrets)));
+  overwrite(context, 'heartbeat', (details?: unknown) => send(redactPayload(details, secrets)));
 }
 
 /**
@@ -152,10 +157,7 @@ export function withSecretParams<T extends Record<string, (input: StepInput) => 
         } catch (err) {
           throw redactError(err, revealed);
         }
-        // Through JSON first, as Temporal will send it: a Date or a Buffer is redacted as what it becomes.
-        return output === undefined
-          ? output
-          : (redactDeep(JSON.parse(JSON.stringify(output)), revealed) as StepOutput);
+        return redactPayload(output, revealed) as StepOutput;
       },
     ]),
   ) as T;
