@@ -107,10 +107,17 @@ export class RobotsService {
         errors: [{ field: 'body.type', message: `unknown robot type "${body.type}"` }],
       });
     }
+    const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
+    const { robots, guard } = this.deps;
     // At the door: input the type's steps cannot take makes no row, no workflow, no robot to fail later.
+    // A repeat of a request that made its robot before the type's schema changed still gets that robot.
     const inputErrors = checkRobotInput(definition.inputSchema, body.input);
     const [firstError] = inputErrors;
-    if (firstError) {
+    const repeat =
+      firstError && idempotencyKey
+        ? await guard.run(() => robots.findByIdempotencyKey(idempotencyKey))
+        : null;
+    if (firstError && repeat?.requestHash !== requestHash) {
       throw new RobotInputError(
         `the input does not match the inputSchema of robot type ${definition.name}: ` +
           `${firstError.path || '/'} ${firstError.message}`,
@@ -122,8 +129,6 @@ export class RobotsService {
       const { field, message } = plan.problem;
       throw new ValidationError(`${field}: ${message}`, { errors: [{ field, message }] });
     }
-    const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
-    const { robots, guard } = this.deps;
     const inserted = await guard.run(() =>
       robots.insert({
         robotId,

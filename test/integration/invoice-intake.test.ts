@@ -145,10 +145,14 @@ describe('invoice-intake', () => {
     expect((await system.sql.query('select count(*)::int as n from robots')).rows[0].n).toBe(
       rowsBefore.rows[0].n,
     );
-    const audit = await system.sql.query(
-      "select action, outcome from audit_log where action = 'robots.create' and status = 400",
-    );
-    expect(audit.rows).toEqual(Array(3).fill({ action: 'robots.create', outcome: 'failure' }));
+    // Audit rows are written after the answer is sent.
+    const audit = await eventually(async () => {
+      const rows = await system.sql.query(
+        "select action, outcome from audit_log where action = 'robots.create' and status = 400",
+      );
+      return rows.rows.length >= 3 ? rows.rows : undefined;
+    });
+    expect(audit).toEqual(Array(3).fill({ action: 'robots.create', outcome: 'failure' }));
     const good = await system.api
       .post('/v1/robots')
       .set('idempotency-key', 'invoice-as-text')

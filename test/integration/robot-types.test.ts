@@ -203,6 +203,25 @@ describe("a registered type's inputSchema", () => {
     expect(args).toContain('typed-ticket');
     expect(args).not.toContain('inputSchema');
   }, 60_000);
+
+  it('a repeated Idempotency-Key still gets the robot its first request made before the schema came', async () => {
+    const steps = [{ name: 'hold', kind: 'noop' }];
+    await register({ name: 'late-schema', steps }).expect(201);
+    const body = { type: 'late-schema', input: { note: 'no ticket id' } };
+    const first = await system.api.post('/v1/robots').set('idempotency-key', 'late-schema-1').send(body);
+    expect(first.status).toBe(201);
+    const v2 = { type: 'object', required: ['ticketId'], properties: { ticketId: { type: 'string' } } };
+    await register({ name: 'late-schema', inputSchema: v2, steps }).expect(201);
+
+    const repeat = await system.api.post('/v1/robots').set('idempotency-key', 'late-schema-1').send(body);
+    expect(repeat.status).toBe(200);
+    expect(repeat.body).toMatchObject({ robotId: first.body.robotId, typeVersion: 1 });
+    const fresh = await system.api.post('/v1/robots').set('idempotency-key', 'late-schema-2').send(body);
+    expect(fresh.status).toBe(400);
+    expect(fresh.body.errors).toEqual([
+      { field: 'body.input.ticketId', path: '/ticketId', message: 'is required' },
+    ]);
+  });
 });
 
 describe('bad registrations change nothing', () => {
