@@ -42,16 +42,22 @@ function compilerFor(schema: Record<string, unknown>): Ajv | string {
 }
 
 const compiled = new Map<string, ValidateFunction>();
+/** The same schema object again (a built-in type's) skips even the canonical JSON. */
+const bySchemaObject = new WeakMap<object, ValidateFunction>();
 
 function compile(schema: Record<string, unknown>): ValidateFunction {
+  const known = bySchemaObject.get(schema);
+  if (known) return known;
   const key = stableStringify(schema);
-  const cached = compiled.get(key);
-  if (cached) return cached;
-  const compiler = compilerFor(schema);
-  if (typeof compiler === 'string') throw new Error(compiler);
-  const validate = compiler.compile(schema);
-  if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
-  compiled.set(key, validate);
+  let validate = compiled.get(key);
+  if (!validate) {
+    const compiler = compilerFor(schema);
+    if (typeof compiler === 'string') throw new Error(compiler);
+    validate = compiler.compile(schema);
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as string);
+    compiled.set(key, validate);
+  }
+  bySchemaObject.set(schema, validate);
   return validate;
 }
 
