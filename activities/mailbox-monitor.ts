@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ImapFlow } from 'imapflow';
 import { type AddressObject, type Attachment, simpleParser } from 'mailparser';
-import { ConflictError } from '../core/errors';
+import { ConflictError, RobotInputError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { CheckMailboxArgs, CheckMailboxResult, MailboxCheckpoint } from '../core/mailbox-workflow';
 import type { MailboxConfig } from '../core/mailboxes';
@@ -129,7 +129,7 @@ async function intake(
   uidValidity: string,
   uid: number,
   source: Buffer,
-): Promise<'started' | 'duplicate'> {
+): Promise<'started' | 'duplicate' | 'refused'> {
   const parsed = await simpleParser(source);
   const robotId = emailRobotId(parsed.messageId, mailbox.name, uidValidity, uid);
   // Seen before (a restart, a reconnect, a second copy): no new documents, no second robot.
@@ -160,6 +160,15 @@ async function intake(
   } catch (err) {
     // Made concurrently with other documents ids: the robot exists, which is what counts.
     if (err instanceof ConflictError) return 'duplicate';
+    // The mailbox's robot type refuses what this message became (its inputSchema), and always will:
+    // the message is filed with the others instead of stopping the mailbox at it.
+    if (err instanceof RobotInputError) {
+      deps.logger.warn(
+        { mailbox: mailbox.name, robotId, errors: err.detail?.errors },
+        `message not taken in: ${err.message}`,
+      );
+      return 'refused';
+    }
     throw err;
   }
 }
@@ -230,7 +239,7 @@ async function takeInNew(
       const outcome = await intake(deps, mailbox, current.uidValidity, uid, message.source);
       tally.received += 1;
       if (outcome === 'started') tally.robotsStarted += 1;
-      else tally.duplicates += 1;
+      else if (outcome === 'duplicate') tally.duplicates += 1;
       emailsReceived.inc({ mailbox: mailbox.name });
       await fileAway(client, mailbox, uid);
     }

@@ -1,7 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../core/config';
-import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  RobotInputError,
+  UnavailableError,
+  ValidationError,
+} from '../core/errors';
 import type { Logger } from '../core/logger';
 import {
   type ApprovalWait,
@@ -12,6 +18,7 @@ import {
   type StepProgress,
   type StoredDecision,
 } from '../core/robot';
+import { checkRobotInput } from '../core/robot-input';
 import type { RobotTypeDefinition } from '../core/robot-types';
 import {
   ROBOT_WORKFLOW,
@@ -98,13 +105,28 @@ export class RobotsService {
         errors: [{ field: 'body.type', message: `unknown robot type "${body.type}"` }],
       });
     }
+    const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
+    const { robots, guard } = this.deps;
+    // At the door: input the type's steps cannot take makes no row, no workflow, no robot to fail later.
+    // A repeat of a request that made its robot before the type's schema changed still gets that robot.
+    const inputErrors = checkRobotInput(definition.inputSchema, body.input);
+    const [firstError] = inputErrors;
+    const repeat =
+      firstError && idempotencyKey
+        ? await guard.run(() => robots.findByIdempotencyKey(idempotencyKey))
+        : null;
+    if (firstError && repeat?.requestHash !== requestHash) {
+      throw new RobotInputError(
+        `the input does not match the inputSchema of robot type ${definition.name}: ` +
+          `${firstError.path || '/'} ${firstError.message}`,
+        { errors: inputErrors },
+      );
+    }
     const plan = planSla(new Date(), body, definition.sla, this.deps.config.SLA_RISK_SHARE);
     if ('problem' in plan) {
       const { field, message } = plan.problem;
       throw new ValidationError(`${field}: ${message}`, { errors: [{ field, message }] });
     }
-    const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
-    const { robots, guard } = this.deps;
     const inserted = await guard.run(() =>
       robots.insert({
         robotId,

@@ -22,6 +22,9 @@ export class ValidationError extends DomainError {
   readonly type = 'validation-error';
 }
 
+/** A robot's input that its type's inputSchema refuses: it would be refused again, unchanged. */
+export class RobotInputError extends ValidationError {}
+
 export class ConflictError extends DomainError {
   readonly status = 409;
   readonly type = 'conflict';

@@ -3,6 +3,13 @@
 
 export const DEFAULT_INVOICE_APPROVAL_BELOW = 0.8;
 
+/** A document id as POST /v1/documents returns it (the ocr step checks the same). */
+export const DOCUMENT_ID_SCHEMA = {
+  type: 'string',
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  description: 'A document id from POST /v1/documents',
+};
+
 const FIELD = (name: string) => `{{previous.extract-fields.fields.${name}.value}}`;
 
 /** Plain data: core/robot-types.ts parses it with the robot-type schema. */
@@ -14,6 +21,11 @@ export function invoiceIntakeType(approvalBelow: number) {
       'Reads an uploaded invoice or receipt (input.documentId, from POST /v1/documents), extracts its fields, ' +
       `asks a person to review them when the completeness score is below ${approvalBelow}, checks the ` +
       'essential ones and tells the subscribers of robot.notified.',
+    inputSchema: {
+      type: 'object',
+      required: ['documentId'],
+      properties: { documentId: DOCUMENT_ID_SCHEMA },
+    },
     steps: [
       { name: 'read-document', kind: 'ocr', timeoutSeconds: 600 },
       { name: 'extract-fields', kind: 'extract', params: { from: 'read-document' } },

@@ -1,6 +1,7 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { Config } from './config';
 import { currentLogContext } from './log-context';
+import { redactLogLine } from './secret-redaction';
 
 export type { Logger };
 
@@ -18,6 +19,8 @@ export function createLogger(
     // Request, robot and workflow ids on every line, from the async context (core/log-context.ts).
     mixin: () => ({ ...currentLogContext() }),
     redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+    // Secret values a module step holds never reach a log line, whoever writes it (ADR 0014).
+    hooks: { streamWrite: redactLogLine },
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } }
       : {}),

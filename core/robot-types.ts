@@ -6,7 +6,12 @@ const MAX_WAIT_MS = 365 * 86_400_000;
 import { emailIntakeType } from './email-intake.type';
 import { DEFAULT_INVOICE_APPROVAL_BELOW, invoiceIntakeType } from './invoice-intake.type';
 import { STEP_KINDS } from './step-kinds';
-import { refineStepParams, refineStepReferences } from './step-params';
+import {
+  refineInputSchema,
+  refineSecretReferences,
+  refineStepParams,
+  refineStepReferences,
+} from './step-params';
 
 // A robot type is a versioned pipeline. Its definition is passed into the workflow at start
 // so a run stays deterministic even if the type changes later.
@@ -59,6 +64,13 @@ const robotTypeFields = {
     .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter'),
   description: z.string().max(500).default(''),
   steps: z.array(stepDefinitionSchema).min(1).max(100),
+  /** JSON Schema of a robot's input, checked at creation (core/robot-input.ts); absent: any object. */
+  inputSchema: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      "JSON Schema (draft 2020-12 or draft-07) of the robots' input; POST /v1/robots refuses input that does not match",
+    ),
   /** Default SLA of its robots (docs/sla.md), like `4h`; a robot's own deadline or sla overrides it. */
   sla: z
     .string()
@@ -81,12 +93,25 @@ function uniqueStepNames(type: { steps: StepDefinition[] }, ctx: z.RefinementCtx
   }
 }
 
-export const robotTypeDefinitionSchema = z
-  .object({ ...robotTypeFields, version: z.number().int().min(1) })
-  .superRefine(uniqueStepNames);
+const definitionFields = z.object({ ...robotTypeFields, version: z.number().int().min(1) });
+
+export const robotTypeDefinitionSchema = definitionFields
+  .superRefine(uniqueStepNames)
+  .superRefine(refineSecretReferences);
+
+/**
+ * A registered type as read back: rows written before kinds declared their secret params stay
+ * readable (a misplaced reference then fails its step at the module, unresolved).
+ */
+export const storedRobotTypeSchema = definitionFields.superRefine(uniqueStepNames);
 
 /** `POST /v1/robot-types`: a definition without its version, which the registry assigns. */
-export const robotTypeRegistrationSchema = z.object(robotTypeFields).strict().superRefine(uniqueStepNames);
+export const robotTypeRegistrationSchema = z
+  .object(robotTypeFields)
+  .strict()
+  .superRefine(uniqueStepNames)
+  .superRefine(refineSecretReferences)
+  .superRefine(refineInputSchema);
 export type RobotTypeRegistration = z.infer<typeof robotTypeRegistrationSchema>;
 export type RobotTypeDefinition = z.infer<typeof robotTypeDefinitionSchema>;
 
@@ -97,6 +122,11 @@ const builtInDefinitions = (invoiceApprovalBelow: number): RobotTypeDefinition[]
     version: 1,
     description:
       'Proves the path: validates the input, classifies its text, waits briefly, builds a summary.',
+    inputSchema: {
+      type: 'object',
+      required: ['text'],
+      properties: { text: { type: 'string', minLength: 1 } },
+    },
     steps: [
       { name: 'validate-input', kind: 'validate', params: { required: ['text'] } },
       {
@@ -120,6 +150,10 @@ const builtInDefinitions = (invoiceApprovalBelow: number): RobotTypeDefinition[]
     version: 1,
     description:
       'Three no-op steps; `holdMs` in the input makes each hold its module that long (tests, benchmarks).',
+    inputSchema: {
+      type: 'object',
+      properties: { holdMs: { type: 'number', minimum: 0, maximum: 3_600_000 } },
+    },
     steps: [
       { name: 'first', kind: 'noop' },
       { name: 'second', kind: 'noop' },
@@ -131,6 +165,17 @@ const builtInDefinitions = (invoiceApprovalBelow: number): RobotTypeDefinition[]
     version: 1,
     description:
       'Answers a message: checks the input, then sends a templated reply (send-email; needs a module with SMTP_URL).',
+    inputSchema: {
+      type: 'object',
+      // subject too: the reply's template reads it.
+      required: ['to', 'name', 'subject', 'text'],
+      properties: {
+        to: { type: 'string', minLength: 1 },
+        name: { type: 'string', minLength: 1 },
+        subject: { type: 'string' },
+        text: { type: 'string', minLength: 1 },
+      },
+    },
     steps: [
       { name: 'validate-input', kind: 'validate', params: { required: ['to', 'name', 'text'] } },
       {
@@ -149,6 +194,11 @@ const builtInDefinitions = (invoiceApprovalBelow: number): RobotTypeDefinition[]
     version: 1,
     description:
       'A person checks the data between validation and summary: approve with corrected fields, or reject.',
+    inputSchema: {
+      type: 'object',
+      required: ['text'],
+      properties: { text: { type: 'string', minLength: 1 } },
+    },
     steps: [
       { name: 'validate-input', kind: 'validate', params: { required: ['text'] } },
       { name: 'review', kind: 'approval' },

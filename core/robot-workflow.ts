@@ -127,9 +127,11 @@ export function robotWorkflowArgs(
   resumeFrom?: ResumePoint,
   sla?: RobotSla | null,
 ): RobotWorkflowInput {
+  // The input schema was checked at creation; the run needs only the pipeline in its history.
+  const { inputSchema: _checked, ...pipeline } = definition;
   return {
     robotId,
-    definition,
+    definition: pipeline,
     input,
     priority,
     moduleWaitSeconds: config.MODULE_WAIT_SECONDS,

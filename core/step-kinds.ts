@@ -16,6 +16,27 @@ export const STEP_KINDS = [
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /**
+ * The params of each kind that may hold `{"$secret": name}` references: the module resolves
+ * references there and nowhere else, and registration refuses them anywhere else (ADR 0014). A
+ * param listed here is one the step sends to another system and never echoes: `http-request`'s
+ * headers and bodies. The other built-in kinds have none (validate, transform or send-email would put
+ * the value into an error message, an output or an email).
+ */
+export const STEP_SECRET_PARAMS: Readonly<Record<StepKind, readonly string[]>> = {
+  validate: [],
+  classify: [],
+  transform: [],
+  noop: [],
+  delay: [],
+  approval: [],
+  'send-email': [],
+  ocr: [],
+  extract: [],
+  notify: [],
+  'http-request': ['headers', 'body', 'form'],
+};
+
+/**
  * Steps the workflow runs itself (timers, waits for people) or on the control queue (`notify`: the
  * notifier and its delivery rows live there); all others are activities on a module queue.
  */

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { inputSchemaProblem } from './robot-input';
+import { misplacedSecretReferences, paramPath } from './secret-refs';
+import { STEP_SECRET_PARAMS, type StepKind } from './step-kinds';
 
 // Parameters of step kinds that are checked at registration (a clear 400 instead of a robot that
 // fails later). The workflow reads `approval.when`/`corrects`; modules read the others.
@@ -208,4 +211,37 @@ export function refineStepReferences(
     }
     earlier.add(step.name);
   }
+}
+
+/**
+ * `{"$secret": name}` only in the params each step's kind declares secret (ADR 0014): anywhere else
+ * the step could echo the value into an error, an output or an email.
+ */
+export function refineSecretReferences(
+  type: { steps: (Step & { name: string })[] },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [index, step] of type.steps.entries()) {
+    const declared = STEP_SECRET_PARAMS[step.kind as StepKind] ?? [];
+    const allowed = declared.length > 0 ? `only in ${declared.join(', ')}` : 'in none of its params';
+    for (const reference of misplacedSecretReferences(step.params, declared)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps', index, 'params', ...reference.path],
+        message:
+          `step ${step.name}: param ${paramPath(reference.path)} may not hold a secret reference; ` +
+          `a ${step.kind} step takes secrets ${allowed}`,
+      });
+    }
+  }
+}
+
+/** The input schema must compile: it checks every robot of the type at creation (core/robot-input.ts). */
+export function refineInputSchema(
+  type: { inputSchema?: Record<string, unknown> },
+  ctx: z.RefinementCtx,
+): void {
+  if (type.inputSchema === undefined) return;
+  const problem = inputSchemaProblem(type.inputSchema);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['inputSchema'], message: problem });
 }

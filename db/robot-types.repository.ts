@@ -2,7 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import {
   type RobotTypeDefinition,
   type RobotTypeRegistration,
-  robotTypeDefinitionSchema,
+  storedRobotTypeSchema,
 } from '../core/robot-types';
 import type { Database } from './client';
 import { type RobotTypeRow, robotTypes } from './schema';
@@ -19,7 +19,7 @@ function isUniqueViolation(err: unknown): boolean {
 
 function toStored(row: RobotTypeRow): StoredRobotType {
   // Stored bodies were validated on the way in; parsing again keeps the type honest after edits by hand.
-  return { definition: robotTypeDefinitionSchema.parse(row.definition), createdAt: row.createdAt };
+  return { definition: storedRobotTypeSchema.parse(row.definition), createdAt: row.createdAt };
 }
 
 /** Registered robot types, versioned per name (1, 2, …); rows are never changed once written. */

@@ -27,7 +27,7 @@ import { SentEmailsRepository } from '../db/sent-emails.repository';
 import { logContextInterceptor } from './log-context-interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
-import { noSecrets, type RevealSecret, withSecretParams } from './secret-params';
+import { noSecrets, type RevealSecret, type StepSecretParams, withSecretParams } from './secret-params';
 
 // The module worker process's composition root: its step activities and their dependencies are
 // made here.
@@ -55,6 +55,8 @@ export interface ModuleWorkerDeps {
   activities?: Partial<StepActivities>;
   /** Looks up `{"$secret": name}` step params; without it such a step fails with a clear reason. */
   revealSecret?: RevealSecret;
+  /** Which params of each step kind may hold secrets; the built-in kinds' declarations by default. */
+  secretParams?: StepSecretParams;
 }
 
 export interface ModuleWorker {
@@ -145,6 +147,7 @@ export async function createModuleWorker({
   database,
   activities: custom,
   revealSecret = noSecrets,
+  secretParams,
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
   const builtIn = custom ? null : builtInSteps(config, database);
   const activities = custom ?? builtIn?.activities ?? {};
@@ -173,7 +176,7 @@ export async function createModuleWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: moduleTaskQueue(module.name),
-    activities: withSecretParams(activities, revealSecret),
+    activities: withSecretParams(activities, revealSecret, secretParams),
     maxConcurrentActivityTaskExecutions: module.capacity,
     interceptors: {
       activity: [() => ({ inbound: logContextInterceptor }), () => ({ inbound: countInFlight })],

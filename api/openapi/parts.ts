@@ -20,7 +20,14 @@ export const problemSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { field: { type: 'string' }, message: { type: 'string' } },
+        properties: {
+          field: { type: 'string' },
+          path: {
+            type: 'string',
+            description: 'JSON Pointer into the robot input (inputSchema errors)',
+          },
+          message: { type: 'string' },
+        },
       },
     },
   },

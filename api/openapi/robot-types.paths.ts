@@ -9,7 +9,8 @@ const robotType = {
     'application/json': {
       schema: {
         type: 'object',
-        description: 'The definition with version, builtIn and createdAt (null for built-in types)',
+        description:
+          'The definition (name, version, description, inputSchema, sla, steps) with builtIn and createdAt (null for built-in types)',
       },
     },
   },

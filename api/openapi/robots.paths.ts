@@ -24,7 +24,11 @@ export function robotPaths() {
         responses: {
           '201': { description: 'Created', ...robot },
           '200': { description: 'Repeat of an Idempotency-Key: the same robot', ...robot },
-          '400': problem,
+          '400': {
+            ...problem,
+            description:
+              "A bad field, or input that does not match the robot type's inputSchema (errors[].path names each place in the input); nothing created",
+          },
           '409': problem,
           '413': problem,
           '415': problem,

@@ -63,9 +63,17 @@ describe('rpa robots', () => {
   });
 
   it('create --wait exits 1 when the robot fails', async () => {
-    const result = await run(['robots', 'create', 'demo', '--input', inputFile({ other: 1 }), '--wait']);
+    // A well-formed document id that names no document: accepted, then failed by its ocr step.
+    const input = inputFile({ documentId: '00000000-0000-4000-8000-000000000000' });
+    const result = await run(['robots', 'create', 'invoice-intake', '--input', input, '--wait']);
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).status).toBe('failed');
+  });
+
+  it("exits 2 naming the field when the input does not match the type's inputSchema", async () => {
+    const result = await run(['robots', 'create', 'demo', '--input', inputFile({ other: 1 })]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('/text is required');
   });
 
   it('create --sla gives the robot a deadline; a bad one exits 2', async () => {
@@ -83,7 +91,15 @@ describe('rpa robots', () => {
     const ahead = Date.parse(robot.sla.deadline) - Date.parse(robot.createdAt);
     expect(ahead).toBeGreaterThan(7_190_000);
     expect(ahead).toBeLessThanOrEqual(7_201_000);
-    const bad = await run(['robots', 'create', 'demo', '--deadline', '2001-01-01T00:00:00Z']);
+    const bad = await run([
+      'robots',
+      'create',
+      'demo',
+      '--input',
+      inputFile({ text: 'x' }),
+      '--deadline',
+      '2001-01-01T00:00:00Z',
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('body.deadline');
   });

@@ -37,11 +37,13 @@ const names = {
   flagged: `fl-${suffix}`,
   quiet: `qu-${suffix}`,
   down: `dn-${suffix}`,
+  typed: `ty-${suffix}`,
 };
-const users: Record<'intake' | 'flagged' | 'quiet', DovecotUser> = {
+const users: Record<'intake' | 'flagged' | 'quiet' | 'typed', DovecotUser> = {
   intake: { user: 'intake', password: 'intake-pass' },
   flagged: { user: 'flagged', password: 'flagged-pass' },
   quiet: { user: 'quiet', password: 'quiet-pass' },
+  typed: { user: 'typed', password: 'typed-pass' },
 };
 
 let system: TestSystem;
@@ -105,6 +107,8 @@ beforeAll(async () => {
       pollInterval: '1s',
       failuresBeforeAlert: 2,
     },
+    // invoice-intake's inputSchema needs a documentId: a message without an accepted attachment has none.
+    { name: names.typed, ...imap, ...users.typed, robotType: 'invoice-intake', pollInterval: '1s' },
   ];
   system = await startTestSystem({
     module: { robotTypes: ['email-intake', 'noop-pipeline'] },
@@ -219,6 +223,51 @@ describe('email intake', () => {
     );
     expect(await robotsOf(names.intake)).toHaveLength(1);
   }, 150_000);
+
+  it("files a message its robot type's inputSchema refuses, makes no robot, and reads on", async () => {
+    const processedBefore = (await dovecot.list(users.typed, 'Processed'))?.length ?? 0;
+    const robotsBefore = (await system.sql.query('select count(*)::int as n from robots')).rows[0].n;
+    await dovecot.append(
+      users.typed,
+      await compose({
+        messageId: '<no-invoice@example.com>',
+        subject: 'Notes only',
+        attachments: [{ filename: 'notes.txt', content: Buffer.from('not a document') }],
+      }),
+    );
+    await eventually(async () =>
+      (await dovecot.list(users.typed, 'Processed'))?.length === processedBefore + 1 ? true : undefined,
+    );
+    expect(await dovecot.list(users.typed, 'INBOX')).toEqual([]);
+    expect(await robotsOf(names.typed)).toEqual([]);
+    const robotId = emailRobotId('<no-invoice@example.com>', names.typed, '', 0);
+    expect((await system.sql.query('select 1 from robots where robot_id = $1', [robotId])).rows).toEqual([]);
+    // The monitor counts it as received and goes on: the next message with an invoice is a robot.
+    await dovecot.append(
+      users.typed,
+      await compose({
+        messageId: '<invoice-after@example.com>',
+        subject: 'Invoice',
+        attachments: [{ filename: 'acme.png', content: fixture('invoice-sans.png') }],
+      }),
+    );
+    const [row] = await eventually(async () => {
+      const rows = await robotsOf(names.typed);
+      return rows.length === 1 ? rows : undefined;
+    });
+    expect(row?.robot_id).toBe(emailRobotId('<invoice-after@example.com>', names.typed, '', 0));
+    expect((await system.sql.query('select count(*)::int as n from robots')).rows[0].n).toBe(
+      robotsBefore + 1,
+    );
+    // The check that made the robot returns (and the workflow counts) a moment after the row.
+    const state = await eventually(async () => {
+      const current = await system.temporal.workflow
+        .getHandle(mailboxWorkflowId(names.typed))
+        .query<{ messagesReceived: number; consecutiveFailures: number }>('mailboxState');
+      return current.messagesReceived >= 2 ? current : undefined;
+    });
+    expect(state).toMatchObject({ messagesReceived: 2, consecutiveFailures: 0 });
+  }, 90_000);
 
   it('starts no second robot across a monitor restart, even for a message it must read again', async () => {
     const raw = await compose({ messageId: '<restart-1@example.com>', subject: 'Restart' });

@@ -102,14 +102,74 @@ describe('invoice-intake', () => {
     expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(1);
   }, 60_000);
 
-  it('fails a robot whose document id is unknown or missing', async () => {
+  it('fails a robot whose document id is unknown', async () => {
     const unknown = await runRobot({ documentId: '00000000-0000-4000-8000-000000000000' });
     expect(unknown).toMatchObject({
       status: 'failed',
       error: 'no document 00000000-0000-4000-8000-000000000000',
     });
-    const missing = await runRobot({});
-    expect(missing.status).toBe('failed');
-    expect(missing.error).toMatch(/input field "documentId" must be a document id/);
+  }, 60_000);
+
+  it('refuses text instead of a documentId at the door: 400 naming the field, no robot, no workflow', async () => {
+    const rowsBefore = await system.sql.query('select count(*)::int as n from robots');
+    const res = await system.api
+      .post('/v1/robots')
+      .set('idempotency-key', 'invoice-as-text')
+      .send({
+        type: 'invoice-intake',
+        input: { text: 'Invoice INV-42 from ACME Supplies, total 1234.50 EUR' },
+      });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({
+      type: '/problems/validation-error',
+      status: 400,
+      detail:
+        'the input does not match the inputSchema of robot type invoice-intake: /documentId is required',
+      errors: [{ field: 'body.input.documentId', path: '/documentId', message: 'is required' }],
+    });
+    const missing = await system.api.post('/v1/robots').send({ type: 'invoice-intake', input: {} });
+    expect(missing.status).toBe(400);
+    const notAnId = await system.api
+      .post('/v1/robots')
+      .send({ type: 'invoice-intake', input: { documentId: 'INV-42' } });
+    expect(notAnId.body.errors).toEqual([
+      {
+        field: 'body.input.documentId',
+        path: '/documentId',
+        message: expect.stringMatching(/^must match pattern/),
+      },
+    ]);
+
+    // No row, and the idempotency key is still free: the same key with good input makes the robot.
+    expect((await system.sql.query('select count(*)::int as n from robots')).rows[0].n).toBe(
+      rowsBefore.rows[0].n,
+    );
+    // Audit rows are written after the answer is sent.
+    const audit = await eventually(async () => {
+      const rows = await system.sql.query(
+        "select action, outcome from audit_log where action = 'robots.create' and status = 400",
+      );
+      return rows.rows.length >= 3 ? rows.rows : undefined;
+    });
+    expect(audit).toEqual(Array(3).fill({ action: 'robots.create', outcome: 'failure' }));
+    const good = await system.api
+      .post('/v1/robots')
+      .set('idempotency-key', 'invoice-as-text')
+      .send({ type: 'invoice-intake', input: { documentId: '00000000-0000-4000-8000-000000000000' } });
+    expect(good.status).toBe(201);
+    // No workflow: once Temporal lists the robot made after the refusals, every robot workflow on this
+    // system's queue has its row.
+    const listed = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const run of system.temporal.workflow.list({
+        query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}" AND WorkflowType = "robotWorkflow"`,
+      })) {
+        ids.push(run.workflowId);
+      }
+      return ids.includes(good.body.robotId) ? ids : undefined;
+    });
+    const rows = await system.sql.query('select robot_id from robots');
+    expect([...listed].sort()).toEqual(rows.rows.map((row) => row.robot_id as string).sort());
   }, 60_000);
 });

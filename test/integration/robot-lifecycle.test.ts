@@ -160,7 +160,18 @@ describe('a demo robot through the API', () => {
 
 describe('a robot whose step fails', () => {
   it('is marked failed with the reason, in the API, Postgres and Temporal', async () => {
-    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: { note: 'no text' } });
+    // demo's inputSchema would refuse this input at the door: a type without one lets it reach the step.
+    const registered = await system.api.post('/v1/robot-types').send({
+      name: 'unchecked-input',
+      steps: [
+        { name: 'validate-input', kind: 'validate', params: { required: ['text'] } },
+        { name: 'summarize', kind: 'transform', params: { fields: ['text'] } },
+      ],
+    });
+    expect(registered.status).toBe(201);
+    const created = await system.api
+      .post('/v1/robots')
+      .send({ type: 'unchecked-input', input: { note: 'no text' } });
     expect(created.status).toBe(201);
     const robot = await waitForStatus(created.body.robotId, ['completed', 'failed']);
     expect(robot.status).toBe('failed');

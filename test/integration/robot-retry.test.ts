@@ -106,7 +106,13 @@ describe('a parked robot nobody resumes', () => {
 
 describe('retry of a robot that failed on its input', () => {
   it('re-runs the failing step with the same input: a step that rejects it fails again', async () => {
-    const created = await system.api.post('/v1/robots').send({ type: 'demo', input: {} });
+    // A type without an inputSchema: the input reaches its validate step, which refuses it.
+    const registered = await system.api.post('/v1/robot-types').send({
+      name: 'unchecked-input',
+      steps: [{ name: 'validate-input', kind: 'validate', params: { required: ['text'] } }],
+    });
+    expect(registered.status).toBe(201);
+    const created = await system.api.post('/v1/robots').send({ type: 'unchecked-input', input: {} });
     const robotId = created.body.robotId;
     await waitForStatus(robotId, 'failed');
     await closed(robotId);

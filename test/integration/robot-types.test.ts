@@ -1,4 +1,5 @@
 import type { RobotView } from '../../core/robot';
+import { inputSchemaProblem } from '../../core/robot-input';
 import { faultySteps } from '../support/faulty-steps';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -82,6 +83,16 @@ describe('registering robot types', () => {
       ['ticket-intake', 2],
     ]);
     expect(await storedRows()).toBe(2);
+    // Every built-in type declares its input, in a schema that compiles.
+    for (const type of list.body.items.filter((item: { builtIn: boolean }) => item.builtIn)) {
+      expect({
+        name: type.name,
+        problem: type.inputSchema ? inputSchemaProblem(type.inputSchema) : 'no inputSchema',
+      }).toEqual({
+        name: type.name,
+        problem: null,
+      });
+    }
   });
 
   it('a robot runs the version current at its start, even when a newer one is registered meanwhile', async () => {
@@ -142,6 +153,77 @@ describe('registering robot types', () => {
   }, 60_000);
 });
 
+describe("a registered type's inputSchema", () => {
+  it('is stored with its version, shown, and checks every robot at the door', async () => {
+    const res = await register({
+      name: 'typed-ticket',
+      inputSchema: {
+        type: 'object',
+        required: ['text', 'customer'],
+        properties: {
+          text: { type: 'string', minLength: 1 },
+          customer: {
+            type: 'object',
+            required: ['email'],
+            properties: { email: { type: 'string', format: 'email' } },
+          },
+        },
+      },
+      steps: [{ name: 'check', kind: 'validate', params: { required: ['text'] } }],
+    });
+    expect(res.status).toBe(201);
+    const shown = await system.api.get('/v1/robot-types/typed-ticket');
+    expect(shown.body.inputSchema).toMatchObject({ required: ['text', 'customer'] });
+    const row = await system.sql.query("select definition from robot_types where name = 'typed-ticket'");
+    expect(row.rows[0].definition.inputSchema).toEqual(res.body.inputSchema);
+
+    const before = await system.sql.query('select count(*)::int as n from robots');
+    const refused = await system.api
+      .post('/v1/robots')
+      .send({ type: 'typed-ticket', input: { text: 7, customer: { email: 'not an address' } } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([
+      { field: 'body.input.text', path: '/text', message: 'must be string' },
+      { field: 'body.input.customer.email', path: '/customer/email', message: 'must match format "email"' },
+    ]);
+    expect((await system.sql.query('select count(*)::int as n from robots')).rows[0].n).toBe(
+      before.rows[0].n,
+    );
+
+    const robot = await runRobot(
+      'typed-ticket',
+      { text: 'refund please', customer: { email: 'ana@example.com' } },
+      ['completed', 'failed'],
+    );
+    expect(robot.status).toBe('completed');
+    // The run carries its pipeline only: the schema stays out of workflow history.
+    const history = await system.temporal.workflow.getHandle(robot.robotId).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const args = JSON.stringify(started?.input?.payloads?.map((p) => Buffer.from(p.data ?? []).toString()));
+    expect(args).toContain('typed-ticket');
+    expect(args).not.toContain('inputSchema');
+  }, 60_000);
+
+  it('a repeated Idempotency-Key still gets the robot its first request made before the schema came', async () => {
+    const steps = [{ name: 'hold', kind: 'noop' }];
+    await register({ name: 'late-schema', steps }).expect(201);
+    const body = { type: 'late-schema', input: { note: 'no ticket id' } };
+    const first = await system.api.post('/v1/robots').set('idempotency-key', 'late-schema-1').send(body);
+    expect(first.status).toBe(201);
+    const v2 = { type: 'object', required: ['ticketId'], properties: { ticketId: { type: 'string' } } };
+    await register({ name: 'late-schema', inputSchema: v2, steps }).expect(201);
+
+    const repeat = await system.api.post('/v1/robots').set('idempotency-key', 'late-schema-1').send(body);
+    expect(repeat.status).toBe(200);
+    expect(repeat.body).toMatchObject({ robotId: first.body.robotId, typeVersion: 1 });
+    const fresh = await system.api.post('/v1/robots').set('idempotency-key', 'late-schema-2').send(body);
+    expect(fresh.status).toBe(400);
+    expect(fresh.body.errors).toEqual([
+      { field: 'body.input.ticketId', path: '/ticketId', message: 'is required' },
+    ]);
+  });
+});
+
 describe('bad registrations change nothing', () => {
   it('a built-in name is 409', async () => {
     const before = await storedRows();
@@ -188,6 +270,23 @@ describe('bad registrations change nothing', () => {
       'body.steps.0.retry.maximumAttempts',
     ],
     ['a bad name', { name: 'Bad Name', steps: [{ name: 'a', kind: 'noop' }] }, 'body.name'],
+    [
+      'an inputSchema with an unknown keyword',
+      {
+        name: 'bad-g',
+        inputSchema: { type: 'object', requried: ['x'] },
+        steps: [{ name: 'a', kind: 'noop' }],
+      },
+      'body.inputSchema',
+    ],
+    [
+      'a secret reference in a param its kind does not declare secret',
+      {
+        name: 'bad-h',
+        steps: [{ name: 'a', kind: 'transform', params: { fields: [{ $secret: 'crm-token' }] } }],
+      },
+      'body.steps.0.params.fields.0',
+    ],
   ])('%s is 400 naming the field', async (_what, body, field) => {
     const before = await storedRows();
     const res = await register(body);
@@ -202,6 +301,8 @@ describe('bad registrations change nothing', () => {
     const schema = doc.paths['/v1/robot-types'].post.requestBody.content['application/json'].schema;
     expect(schema.required).toEqual(['name', 'steps']);
     expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.inputSchema).toMatchObject({ type: 'object' });
+    expect(doc.components.schemas.Problem.properties.errors.items.properties).toHaveProperty('path');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v1/robot-types/{name}', '/v1/robot-types/{name}/versions']),
     );

@@ -106,8 +106,19 @@ describe('send-email step', () => {
     expect(await sent('already_sent')).toBe(repeatsBefore + 1);
   }, 60_000);
 
+  it('refuses an email-reply without the subject its template reads, at the door', async () => {
+    const before = inbox.length;
+    const res = await system.api
+      .post('/v1/robots')
+      .send({ type: 'email-reply', input: { to: 'ana@example.com', name: 'Ana', text: 'no subject' } });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { field: 'body.input.subject', path: '/subject', message: 'is required' },
+    ]);
+    expect(inbox).toHaveLength(before);
+  });
+
   it.each([
-    [{ to: 'ana@example.com', name: 'Ana', text: 'no subject' }, 'no value for {{input.subject}}'],
     [{ to: 'ana@example.com\r\nBcc: all@example.com', name: 'Ana', subject: 's', text: 't' }, '"to" must be'],
     [{ to: 'reject@example.com', name: 'Ana', subject: 's', text: 't' }, 'SMTP refused'],
   ])(

@@ -58,7 +58,13 @@ function record(file: string, history: Parameters<typeof historyToJSON>[0]) {
 describe('workflow replay', () => {
   it('replays a fresh completed and failed run deterministically', async () => {
     const completed = await runRobot({ text: 'invoice total due' });
-    const failed = await runRobot({});
+    // demo's steps without its inputSchema: an input without text reaches validate-input and fails there.
+    const demo = (await system.api.get('/v1/robot-types/demo')).body;
+    const unchecked = await system.api
+      .post('/v1/robot-types')
+      .send({ name: 'demo-unchecked', description: demo.description, steps: demo.steps });
+    expect(unchecked.status).toBe(201);
+    const failed = await runRobot({}, 'demo-unchecked');
     await Worker.runReplayHistory(bundle(), completed, 'completed');
     await Worker.runReplayHistory(bundle(), failed, 'failed');
     if (process.env.RECORD_HISTORIES === '1') {
