@@ -7,7 +7,8 @@ let system: TestSystem;
 beforeAll(async () => {
   system = await startTestSystem({
     module: false,
-    env: { CIRCUIT_FAILURE_THRESHOLD: '2', CIRCUIT_HALF_OPEN_AFTER_SECONDS: '3' },
+    // Long enough that a loaded machine still sees the circuit open between the two tests that need it.
+    env: { CIRCUIT_FAILURE_THRESHOLD: '2', CIRCUIT_HALF_OPEN_AFTER_SECONDS: '15' },
   });
   const broken = {
     ...createBasicStepActivities(),
@@ -65,11 +66,11 @@ describe('per-module circuit breakers', () => {
     const module = await eventually(async () => {
       const body = (await system.api.get('/v1/modules/flaky?robotType=noop-pipeline')).body;
       return body.circuit === 'half-open' ? body : undefined;
-    }, 10_000);
+    }, 30_000);
     // Eligible again, but its health factor is halved until a probe succeeds.
     expect(module.routing.eligible).toBe(true);
     expect(module.routing.factors.health).toBeLessThanOrEqual(0.5);
-  });
+  }, 45_000);
 
   it('a successful probe closes it again', async () => {
     expect(await system.services.circuits.record('flaky', true)).toBe('closed');
