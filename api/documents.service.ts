@@ -1,10 +1,10 @@
 import sharp, { type Metadata } from 'sharp';
+import type { DocumentStore } from '../core/adapters/fs/document-store.local';
 import {
   DocumentTooLargeError,
   UnprocessableDocumentError,
   UnsupportedDocumentTypeError,
-} from '../core/document-errors';
-import type { DocumentStore } from '../core/document-store';
+} from '../core/domain/document-errors';
 import {
   countPdfPages,
   DOCUMENT_MEDIA_TYPES,
@@ -12,8 +12,8 @@ import {
   isImage,
   sanitiseFileName,
   sniffMediaType,
-} from '../core/document-types';
-import { NotFoundError, ValidationError } from '../core/errors';
+} from '../core/domain/document-types';
+import { NotFoundError, ValidationError } from '../core/domain/errors';
 import type { DocumentsRepository } from '../db/documents.repository';
 import type { DocumentRow } from '../db/schema';
 import type { UploadedFile } from './multipart-upload';

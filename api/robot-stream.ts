@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { isTerminal, type RobotView } from '../core/robot';
-import type { RobotEvents } from '../core/robot-events';
+import type { RobotEvents } from '../core/adapters/redis/robot-events.redis';
+import { isTerminal, type RobotView } from '../core/domain/robot';
 
 export interface RobotStreamOptions {
   robotId: string;

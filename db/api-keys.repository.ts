@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
-import { generateKey, type Scope } from '../core/api-keys';
+import { generateKey, type Scope } from '../core/adapters/crypto/api-keys';
 import type { Database } from './client';
 import { type ApiKeyRow, apiKeys } from './schema';
 

@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { StepInput, StepOutput } from '../core/step-activity';
+import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 
 // Step params may hold `{"$secret": "name"}`. The value is looked up here, inside the activity on
 // the module worker, just before the step runs: workflow arguments and history only ever carry the

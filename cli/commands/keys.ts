@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseDuration, parseScopes } from '../../core/api-keys';
+import { parseDuration, parseScopes } from '../../core/adapters/crypto/api-keys';
 import { loadConfigOrExit } from '../../core/config';
 import { ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
 import { createDatabase } from '../../db/client';

@@ -1,4 +1,4 @@
-import type { RobotView } from '../../core/robot';
+import type { RobotView } from '../../core/domain/robot';
 import { faultySteps } from '../support/faulty-steps';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 

@@ -5,10 +5,10 @@ import {
   keyPrefix,
   parseDuration,
   parseScopes,
-} from '../../core/api-keys';
-import { inspectJson } from '../../core/json-inspect';
-import { newKeyEntry, open, parseKeyring, seal } from '../../core/secret-box';
-import { stripControlChars, stripControlCharsDeep } from '../../core/text';
+} from '../../core/adapters/crypto/api-keys';
+import { newKeyEntry, open, parseKeyring, seal } from '../../core/adapters/crypto/secret-box';
+import { inspectJson } from '../../core/domain/json-inspect';
+import { stripControlChars, stripControlCharsDeep } from '../../core/domain/text';
 
 describe('inspectJson', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { decide, MemoryWindowStore } from '../../api/rate-limit/sliding-window';
-import { keyLimit, parseRateLimitOverrides, routeLimits } from '../../core/rate-limit-policy';
+import { keyLimit, parseRateLimitOverrides, routeLimits } from '../../core/domain/rate-limit-policy';
 
 describe('sliding-window counter (in memory)', () => {
   const windowMs = 10_000;

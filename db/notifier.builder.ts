@@ -1,8 +1,8 @@
 import { createTransport } from 'nodemailer';
+import { Notifier } from '../core/adapters/http/notifier';
+import { SsrfGuard } from '../core/adapters/http/ssrf.guard';
+import { EmailNotifier } from '../core/adapters/mail/email-notification.sender';
 import type { Config } from '../core/config';
-import { EmailNotifier } from '../core/email-notification';
-import { Notifier } from '../core/notifier';
-import { SsrfGuard } from '../core/ssrf-guard';
 import type { DatabaseHandle } from './client';
 import { NotificationsRepository } from './notifications.repository';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { HostUnresolvedError, type SsrfGuard, TargetRefusedError } from './ssrf-guard';
+import { HostUnresolvedError, type SsrfGuard, TargetRefusedError } from './ssrf.guard';
 
 // One HTTP exchange with a target that user input chose (the http-request step). Node's own http
 // client does the protocol; this adds what a user-chosen target needs: every hop vetted by the SSRF

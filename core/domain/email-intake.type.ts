@@ -4,7 +4,7 @@
 
 const FIELD = (name: string) => `{{previous.extract-fields.fields.${name}.value}}`;
 
-/** Plain data: core/robot-types.ts parses it with the robot-type schema. */
+/** Plain data: core/domain/robot-types.ts parses it with the robot-type schema. */
 export const emailIntakeType = {
   name: 'email-intake',
   version: 1,

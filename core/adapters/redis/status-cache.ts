@@ -1,5 +1,5 @@
+import { isTerminal, type RobotView } from '../../domain/robot';
 import { type CacheManager, cacheKey } from './cache-manager';
-import { isTerminal, type RobotView } from './robot';
 
 export const robotStatusKey = (robotId: string) => cacheKey<RobotView>('robotStatus', robotId);
 

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { type SsrfGuard, TargetRefusedError } from './ssrf-guard';
+import { type SsrfGuard, TargetRefusedError } from './ssrf.guard';
 
 export const SIGNATURE_HEADER = 'x-rpa-signature';
 export const TIMESTAMP_HEADER = 'x-rpa-timestamp';

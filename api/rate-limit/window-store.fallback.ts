@@ -1,5 +1,5 @@
-import type { Logger } from '../../core/logger';
-import { rateLimitFallbacks } from '../../core/metrics';
+import type { Logger } from '../../core/observability/logger';
+import { rateLimitFallbacks } from '../../core/observability/metrics';
 import { type Decision, MemoryWindowStore, type WindowStore } from './sliding-window';
 
 export interface RateLimitStats {

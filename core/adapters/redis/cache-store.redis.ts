@@ -19,7 +19,7 @@ export class RedisCacheStore implements CacheStore {
   readonly kind = 'redis' as const;
   private readyWait: Promise<void> | null = null;
 
-  /** `redis`: a client of the `cache` profile (core/redis.ts), which fails fast instead of queueing. */
+  /** `redis`: a client of the `cache` profile (core/adapters/redis/redis.client.ts), which fails fast instead of queueing. */
   constructor(
     private readonly redis: Redis,
     private readonly commandTimeoutMs: number,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 // Parameters of step kinds that are checked at registration (a clear 400 instead of a robot that
 // fails later). The workflow reads `approval.when`/`corrects`; modules read the others.
 
-/** `params.when` of an approval step (core/approval-condition.ts evaluates it). */
+/** `params.when` of an approval step (core/domain/approval-condition.ts evaluates it). */
 export const approvalWhenSchema = z
   .object({
     completenessBelow: z
@@ -17,7 +17,7 @@ export const approvalWhenSchema = z
 /** Attachments per email and their total size (send-email `params.attachments`). */
 export const MAX_EMAIL_ATTACHMENTS = 10;
 
-/** `params.message` of a notify step: a template (core/template.ts) over robotId, input, previous. */
+/** `params.message` of a notify step: a template (core/domain/template.ts) over robotId, input, previous. */
 export const NOTIFY_MESSAGE_MAX = 2000;
 
 /** http-request: the JSON output fields a step may put into history (picked, or the whole body). */

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
-import { type RedisConfig, redisConnector } from './redis';
-import type { RobotView } from './robot';
+import type { RobotView } from '../../domain/robot';
+import { type RedisConfig, redisConnector } from './redis.client';
 
 /** Live robot updates: published after each progress write, consumed by the SSE stream. */
 export interface RobotEvents {
@@ -22,7 +22,7 @@ export class RedisRobotEvents implements RobotEvents {
   private subscriber: Redis | null = null;
   private readonly listeners = new Map<string, Set<(view: RobotView) => void>>();
 
-  /** Clients of the `eventsPublisher` and `eventsSubscriber` profiles (core/redis.ts). */
+  /** Clients of the `eventsPublisher` and `eventsSubscriber` profiles (core/adapters/redis/redis.client.ts). */
   constructor(
     private readonly publisher: Redis,
     private readonly newSubscriber: () => Redis,

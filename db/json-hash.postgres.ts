@@ -1,5 +1,5 @@
 import { and, eq } from 'drizzle-orm';
-import type { JsonHash } from '../core/json-hash';
+import type { JsonHash } from '../core/adapters/redis/json-hash.redis';
 import type { Database } from './client';
 import { sharedHashes } from './schema';
 

@@ -1,7 +1,7 @@
 import type { Transporter } from 'nodemailer';
-import { smtpOutcome } from './smtp';
-import { singleLine } from './template';
-import type { WebhookResult } from './webhook';
+import { smtpOutcome } from '../../domain/smtp';
+import { singleLine } from '../../domain/template';
+import type { WebhookResult } from '../http/webhook.client';
 
 // The email channel of notifications: one plain-text mail per delivery row, through the SMTP relay
 // (SMTP_URL). Its result has the webhook's shape, so both channels share the delivery bookkeeping.

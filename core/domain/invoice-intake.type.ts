@@ -5,7 +5,7 @@ export const DEFAULT_INVOICE_APPROVAL_BELOW = 0.8;
 
 const FIELD = (name: string) => `{{previous.extract-fields.fields.${name}.value}}`;
 
-/** Plain data: core/robot-types.ts parses it with the robot-type schema. */
+/** Plain data: core/domain/robot-types.ts parses it with the robot-type schema. */
 export function invoiceIntakeType(approvalBelow: number) {
   return {
     name: 'invoice-intake',

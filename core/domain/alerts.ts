@@ -1,4 +1,4 @@
-import type { Config } from './config';
+import type { Config } from '../config';
 
 /**
  * Alert rules with hysteresis: a rule fires after `fireAfter` consecutive evaluations beyond its

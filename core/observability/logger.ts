@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import type { Config } from './config';
+import type { Config } from '../config';
 import { currentLogContext } from './log-context';
 
 export type { Logger };
@@ -15,7 +15,7 @@ export function createLogger(
   const options: LoggerOptions = {
     name,
     level: config.LOG_LEVEL,
-    // Request, robot and workflow ids on every line, from the async context (core/log-context.ts).
+    // Request, robot and workflow ids on every line, from the async context (core/observability/log-context.ts).
     mixin: () => ({ ...currentLogContext() }),
     redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
     ...(pretty

@@ -4,7 +4,7 @@ import {
   type ModuleLiveState,
   type ModuleStateStore,
   type ReplicaInfo,
-} from '../core/module-state';
+} from '../core/adapters/redis/module-state.redis';
 import type { Database } from './client';
 import { moduleReplicas } from './schema';
 

@@ -1,5 +1,5 @@
 import Redis, { type RedisOptions } from 'ioredis';
-import type { Config } from './config';
+import type { Config } from '../../config';
 
 // The one place Redis clients are made. Each user names a profile: what it needs from its
 // connection (key prefix, queueing, retries, timeouts) is decided here, timeouts from config.

@@ -1,7 +1,7 @@
+import type { Config } from '../../config';
 import { CacheManager } from './cache-manager';
-import { MemoryCacheStore, RedisCacheStore } from './cache-store';
-import type { Config } from './config';
-import { type RedisConfig, redisConnector } from './redis';
+import { MemoryCacheStore, RedisCacheStore } from './cache-store.redis';
+import { type RedisConfig, redisConnector } from './redis.client';
 import { StatusCache } from './status-cache';
 
 type CacheConfig = RedisConfig &

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { EmailNotifier } from './email-notification';
-import type { NotificationEvent } from './notification-events';
-import type { SsrfGuard } from './ssrf-guard';
-import { sendWebhook, type WebhookResult } from './webhook';
+import type { NotificationEvent } from '../../domain/notification-events';
+import type { EmailNotifier } from '../mail/email-notification.sender';
+import type { SsrfGuard } from './ssrf.guard';
+import { sendWebhook, type WebhookResult } from './webhook.client';
 
 export type NotificationChannel = 'webhook' | 'email';
 

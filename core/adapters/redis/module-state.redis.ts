@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { ParseMemo } from './json-hash';
+import { ParseMemo } from './json-hash.redis';
 
 // Live state of module replicas: who is alive (heartbeats with an expiry) and how many step
 // activities each runs now. Redis in production; a Postgres table when no Redis is configured.
