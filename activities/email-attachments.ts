@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DocumentStore } from '../core/adapters/fs/document-store.local';
+import type { DocumentStore } from '../core/domain/document-store';
 import { renderTemplate, singleLine } from '../core/domain/template';
 import type { DocumentRow } from '../db/schema';
 

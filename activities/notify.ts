@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Notifier, NotifyOutcome, NotifyRequest } from '../core/adapters/http/notifier';
+import type { Notifier } from '../core/adapters/http/notifier';
+import type { NotifyOutcome, NotifyRequest } from '../core/domain/notification-delivery';
 import { NOTIFY_MAX_ATTEMPTS } from '../core/domain/notification-events';
 import type { StepDefinition } from '../core/domain/robot-types';
 import { renderTemplate, TemplateError } from '../core/domain/template';

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { DocumentStore } from '../core/adapters/fs/document-store.local';
+import type { DocumentStore } from '../core/domain/document-store';
 import { DOCUMENT_MEDIA_TYPES, type DocumentMediaType } from '../core/domain/document-types';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 import type { DocumentRow } from '../db/schema';

@@ -1,10 +1,10 @@
-import type { RobotEvents } from '../core/adapters/redis/robot-events.redis';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
 import { completenessFromOutput } from '../core/domain/completeness';
 import type { CircuitState } from '../core/domain/load-balancer';
 import type { NotificationEvent } from '../core/domain/notification-events';
 import { INITIAL_PERFORMANCE, recordOutcome } from '../core/domain/performance';
 import type { ExecutionState, RobotProgress, RobotStatus } from '../core/domain/robot';
+import type { RobotEvents } from '../core/domain/robot-events';
 import type { Logger } from '../core/observability/logger';
 import { robotDuration, robotSla, robotsFinished, stepDuration } from '../core/observability/metrics';
 import type { ExecutionsRepository } from '../db/executions.repository';

@@ -11,7 +11,7 @@ import type { createOcrActivities } from './ocr';
 import type { createProgressActivities } from './progress';
 import type { createSelectionActivities } from './selection';
 
-export type { NotifyOutcome, NotifyRequest } from '../core/adapters/http/notifier';
+export type { NotifyOutcome, NotifyRequest } from '../core/domain/notification-delivery';
 export type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 export type { ProgressRecord, StepOutcome } from './progress';
 export type { ModuleChoice, SelectionRequest } from './selection';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Notifier, NotifyRequest } from '../core/adapters/http/notifier';
+import type { Notifier } from '../core/adapters/http/notifier';
 import {
   type AlertRule,
   type AlertState,
@@ -7,6 +7,7 @@ import {
   INITIAL_ALERT_STATE,
   type Observation,
 } from '../core/domain/alerts';
+import type { NotifyRequest } from '../core/domain/notification-delivery';
 import type { Logger } from '../core/observability/logger';
 import type { MetricWindows } from '../core/observability/metric-windows';
 import { poolUsage } from '../core/observability/metrics';

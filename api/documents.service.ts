@@ -1,10 +1,10 @@
 import sharp, { type Metadata } from 'sharp';
-import type { DocumentStore } from '../core/adapters/fs/document-store.local';
 import {
   DocumentTooLargeError,
   UnprocessableDocumentError,
   UnsupportedDocumentTypeError,
 } from '../core/domain/document-errors';
+import type { DocumentStore } from '../core/domain/document-store';
 import {
   countPdfPages,
   DOCUMENT_MEDIA_TYPES,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SCOPES } from '../core/adapters/crypto/api-keys';
+import { SCOPES } from '../core/domain/api-key-scopes';
 import { DURATION_PATTERN } from '../core/domain/durations';
 import { NOTIFICATION_EVENTS } from '../core/domain/notification-events';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/domain/robot';

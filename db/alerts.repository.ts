@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
-import type { NotifyRequest } from '../core/adapters/http/notifier';
+import type { NotifyRequest } from '../core/domain/notification-delivery';
 import { TERMINAL_STATUSES } from '../core/domain/robot';
 import type { Database } from './client';
 import { type AlertRow, alerts, moduleRegistry, robots } from './schema';

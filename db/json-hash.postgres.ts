@@ -1,9 +1,12 @@
 import { and, eq } from 'drizzle-orm';
-import type { JsonHash } from '../core/adapters/redis/json-hash.redis';
+import type { JsonHash } from '../core/domain/json-hash';
 import type { Database } from './client';
 import { sharedHashes } from './schema';
 
-/** A JsonHash in Postgres: without Redis, the processes of one deployment still share circuits and scores. */
+/**
+ * A JsonHash in Postgres: without Redis, the processes of one deployment still share circuits and scores
+ * (twin of json-hash.redis.ts).
+ */
 export class PostgresJsonHash<T> implements JsonHash<T> {
   constructor(
     private readonly db: Database,

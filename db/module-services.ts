@@ -1,8 +1,10 @@
-import { type JsonHash, RedisJsonHash } from '../core/adapters/redis/json-hash.redis';
-import { type ModuleStateStore, RedisModuleStateStore } from '../core/adapters/redis/module-state.redis';
+import { RedisJsonHash } from '../core/adapters/redis/json-hash.redis';
+import { RedisModuleStateStore } from '../core/adapters/redis/module-state.redis';
 import { redisConnector } from '../core/adapters/redis/redis.client';
 import type { Config } from '../core/config';
 import { ModuleCircuitBreakers } from '../core/domain/circuit-breakers';
+import type { JsonHash } from '../core/domain/json-hash';
+import type { ModuleStateStore } from '../core/domain/module-state';
 import type { PerformanceStats } from '../core/domain/performance';
 import type { DatabaseHandle } from './client';
 import { PostgresJsonHash } from './json-hash.postgres';

@@ -4,11 +4,11 @@ import {
   type ModuleLiveState,
   type ModuleStateStore,
   type ReplicaInfo,
-} from '../core/adapters/redis/module-state.redis';
+} from '../core/domain/module-state';
 import type { Database } from './client';
 import { moduleReplicas } from './schema';
 
-/** The module state store on Postgres, for the embedded mode without Redis. */
+/** The module state store on Postgres, for the embedded mode without Redis (twin of module-state.redis.ts). */
 export class PostgresModuleStateStore implements ModuleStateStore {
   constructor(private readonly db: Database) {}
 

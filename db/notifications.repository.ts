@@ -4,8 +4,8 @@ import type {
   DeliveryStore,
   NotificationChannel,
   Subscription,
-} from '../core/adapters/http/notifier';
-import type { WebhookResult } from '../core/adapters/http/webhook.client';
+  WebhookResult,
+} from '../core/domain/notification-delivery';
 import type { NotificationEvent } from '../core/domain/notification-events';
 import type { Database } from './client';
 import {

@@ -1,4 +1,4 @@
-import type { JsonHash } from '../core/adapters/redis/json-hash.redis';
+import type { JsonHash } from '../core/domain/json-hash';
 import type { ModuleRoute, ModulesRepository } from './modules.repository';
 
 interface CachedTable {

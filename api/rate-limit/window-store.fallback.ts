@@ -1,6 +1,7 @@
 import type { Logger } from '../../core/observability/logger';
 import { rateLimitFallbacks } from '../../core/observability/metrics';
-import { type Decision, MemoryWindowStore, type WindowStore } from './sliding-window';
+import type { Decision, WindowStore } from './sliding-window';
+import { MemoryWindowStore } from './window-store.memory';
 
 export interface RateLimitStats {
   /** Decisions made by the in-memory store because Redis failed. */

@@ -29,7 +29,10 @@ type SlidingRedis = Redis & {
 export class RedisWindowStore implements WindowStore {
   private readonly redis: SlidingRedis;
 
-  /** `redis`: a client of the `rateLimit` profile (core/adapters/redis/redis.client.ts): no queue, no retries, a short timeout. */
+  /**
+   * `redis`: a client of the `rateLimit` profile (core/adapters/redis/redis.client.ts): no queue, no
+   * retries, a short timeout.
+   */
   constructor(redis: Redis) {
     this.redis = redis as SlidingRedis;
     this.redis.defineCommand('slidingWindow', { numberOfKeys: 2, lua: SCRIPT });

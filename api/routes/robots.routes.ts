@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import type { RobotEvents } from '../../core/adapters/redis/robot-events.redis';
 import type { RobotView } from '../../core/domain/robot';
+import type { RobotEvents } from '../../core/domain/robot-events';
 import { temporalUiRobotUrl } from '../../core/domain/temporal-ui';
 import { addLogContext } from '../../core/observability/log-context';
 import { authOf } from '../middleware/authenticate';

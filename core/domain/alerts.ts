@@ -1,5 +1,3 @@
-import type { Config } from '../config';
-
 /**
  * Alert rules with hysteresis: a rule fires after `fireAfter` consecutive evaluations beyond its
  * alert threshold and resolves only after `resolveAfter` consecutive evaluations back on the good
@@ -51,8 +49,21 @@ export function evaluate(
   return { state: { firing: state.firing, breaches, recoveries }, transition: null };
 }
 
+/** The thresholds the default rules read: the `ALERT_*` / `TARGET_*` settings of core/config.ts. */
+export type AlertThresholds = Record<
+  | 'ALERT_LATENCY_P99_MS'
+  | 'TARGET_LATENCY_P99_MS'
+  | 'ALERT_ERROR_RATE'
+  | 'TARGET_ERROR_RATE'
+  | 'ALERT_CACHE_HIT_RATIO'
+  | 'TARGET_CACHE_HIT_RATIO'
+  | 'ALERT_DB_POOL_USAGE'
+  | 'TARGET_DB_POOL_USAGE',
+  number
+>;
+
 /** The seed's thresholds as default rules, overridable through config. */
-export function defaultAlertRules(config: Config): AlertRule[] {
+export function defaultAlertRules(config: AlertThresholds): AlertRule[] {
   return [
     {
       name: 'api_latency_p99',

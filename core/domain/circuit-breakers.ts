@@ -1,5 +1,5 @@
 import { CircuitState as CockatielState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
-import type { JsonHash } from '../adapters/redis/json-hash.redis';
+import type { JsonHash } from './json-hash';
 import type { CircuitState } from './load-balancer';
 
 export interface CircuitOptions {

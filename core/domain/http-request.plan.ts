@@ -2,8 +2,8 @@ import type { HttpRequestParams } from './step-params';
 import { renderJson, renderTemplate, TemplateError } from './template';
 
 // The pure half of the http-request step: what to send, which statuses count as success, what to
-// keep of the answer. The sending (SSRF guard, redirects, limits) is core/adapters/http/guarded-http.client.ts; the
-// activity that joins them is activities/http-request.ts.
+// keep of the answer. The sending (SSRF guard, redirects, limits) is
+// core/adapters/http/guarded-http.client.ts; the activity that joins them is activities/http-request.ts.
 
 /** A request ready to send: every template filled in. */
 export interface PlannedRequest {

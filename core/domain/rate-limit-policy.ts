@@ -1,4 +1,4 @@
-import { isScope, type Scope } from '../adapters/crypto/api-keys';
+import { isScope, type Scope } from './api-key-scopes';
 
 // RATE_LIMIT_OVERRIDES: a comma list of `selector=limit`. A selector is a scope (`admin=3000`: a
 // key holding it gets that limit instead of RATE_LIMIT_PER_KEY; the highest of its scopes wins) or

@@ -15,7 +15,7 @@ export function createLogger(
   const options: LoggerOptions = {
     name,
     level: config.LOG_LEVEL,
-    // Request, robot and workflow ids on every line, from the async context (core/observability/log-context.ts).
+    // Request, robot and workflow ids on every line, from the async context (log-context.ts).
     mixin: () => ({ ...currentLogContext() }),
     redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
     ...(pretty

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import request from 'supertest';
 import { createStatusCache } from '../../core/adapters/redis/cache.builder';
-import { NoRobotEvents } from '../../core/adapters/redis/robot-events.redis';
+import { NoRobotEvents } from '../../core/adapters/redis/robot-events.none';
 import type { RobotView } from '../../core/domain/robot';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 

@@ -1,4 +1,5 @@
-import { decide, MemoryWindowStore } from '../../api/rate-limit/sliding-window';
+import { decide } from '../../api/rate-limit/sliding-window';
+import { MemoryWindowStore } from '../../api/rate-limit/window-store.memory';
 import { keyLimit, parseRateLimitOverrides, routeLimits } from '../../core/domain/rate-limit-policy';
 
 describe('sliding-window counter (in memory)', () => {

@@ -3,9 +3,6 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 // Key format `rpa_<prefix>_<secret>`: the prefix (8 base62-ish characters) finds the row, the secret
 // (32 random bytes, base64url) is what makes the key unguessable. Only SHA-256(key) is stored (ADR 0011).
 
-export const SCOPES = ['robots:read', 'robots:write', 'modules:read', 'modules:write', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
-
 const PREFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const KEY_PATTERN = /^rpa_([a-z0-9]{8})_([A-Za-z0-9_-]{43,})$/;
 
@@ -36,27 +33,6 @@ export function keyMatches(key: string, storedHash: string): boolean {
   const presented = Buffer.from(hashKey(key), 'hex');
   const stored = Buffer.from(storedHash, 'hex');
   return presented.length === stored.length && timingSafeEqual(presented, stored);
-}
-
-/** `admin` implies every scope. */
-export function hasScope(granted: readonly string[], needed: Scope): boolean {
-  return granted.includes('admin') || granted.includes(needed);
-}
-
-export function isScope(value: string): value is Scope {
-  return (SCOPES as readonly string[]).includes(value);
-}
-
-/** Parses a comma list of scopes; throws naming the first unknown one. */
-export function parseScopes(list: string): Scope[] {
-  const scopes = list
-    .split(',')
-    .map((scope) => scope.trim())
-    .filter(Boolean);
-  const unknown = scopes.find((scope) => !isScope(scope));
-  if (unknown !== undefined) throw new Error(`unknown scope "${unknown}"; known: ${SCOPES.join(', ')}`);
-  if (scopes.length === 0) throw new Error('give at least one scope');
-  return [...new Set(scopes)] as Scope[];
 }
 
 /** `90d`, `12h`, `30m` → milliseconds. */

@@ -1,24 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-
-/**
- * Where document bytes live, addressed by the SHA-256 of the bytes: a put of bytes already stored
- * is a no-op, so duplicates share one copy and a retried put is harmless. Local directory now; an
- * object store (S3, GCS) implements the same three calls.
- */
-export interface DocumentStore {
-  /** Stores the bytes; returns their SHA-256 and whether they were new. */
-  put(bytes: Buffer): Promise<{ sha256: string; created: boolean }>;
-  /** The bytes, or null if the store has no such key. */
-  get(sha256: string): Promise<Buffer | null>;
-  exists(sha256: string): Promise<boolean>;
-}
+import type { DocumentStore } from '../../domain/document-store';
 
 export const sha256Of = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
+/** The document store in a local directory. */
 export class LocalDocumentStore implements DocumentStore {
   constructor(private readonly root: string) {}
 

@@ -1,46 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { NotificationEvent } from '../../domain/notification-events';
+import type {
+  DeliveryStore,
+  NotifyOutcome,
+  NotifyRequest,
+  Subscription,
+  WebhookResult,
+} from '../../domain/notification-delivery';
 import type { EmailNotifier } from '../mail/email-notification.sender';
 import type { SsrfGuard } from './ssrf.guard';
-import { sendWebhook, type WebhookResult } from './webhook.client';
-
-export type NotificationChannel = 'webhook' | 'email';
-
-export interface Subscription {
-  subscriptionId: string;
-  channel: NotificationChannel;
-  /** The webhook URL, or the email address. */
-  target: string;
-  secret: string;
-}
-
-export interface Delivery {
-  deliveryId: string;
-  status: 'pending' | 'delivered' | 'failed';
-}
-
-/** Persistence the notifier needs (db/notifications.repository.ts). */
-export interface DeliveryStore {
-  subscriptionsFor(event: NotificationEvent, robotType: string | null): Promise<Subscription[]>;
-  /** The delivery of this event to this subscription, created on first use. */
-  delivery(subscriptionId: string, eventKey: string, event: NotificationEvent): Promise<Delivery>;
-  recordAttempt(deliveryId: string, result: WebhookResult, final: boolean): Promise<void>;
-}
-
-export interface NotifyRequest {
-  event: NotificationEvent;
-  /** Stable per occurrence (e.g. `<robotId>:completed`): a retry re-uses the delivery rows. */
-  eventKey: string;
-  robotType: string | null;
-  payload: Record<string, unknown>;
-}
-
-export interface NotifyOutcome {
-  delivered: number;
-  failed: number;
-  /** Failed this time but worth retrying (network, 408, 429, 5xx). */
-  pending: number;
-}
+import { sendWebhook } from './webhook.client';
 
 /**
  * Delivers one event to every matching subscription, at most once each: deliveries already

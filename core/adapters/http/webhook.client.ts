@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import type { WebhookResult } from '../../domain/notification-delivery';
 import { type SsrfGuard, TargetRefusedError } from './ssrf.guard';
 
 export const SIGNATURE_HEADER = 'x-rpa-signature';
@@ -26,14 +27,6 @@ export function verifyWebhook(
   const expected = Buffer.from(signWebhook(secret, timestamp, body));
   const given = Buffer.from(headers.signature);
   return expected.length === given.length && timingSafeEqual(expected, given);
-}
-
-export interface WebhookResult {
-  ok: boolean;
-  status?: number;
-  error?: string;
-  /** Worth another attempt later: network errors, timeouts, 408, 429 and 5xx. */
-  retryable: boolean;
 }
 
 export interface WebhookRequest {

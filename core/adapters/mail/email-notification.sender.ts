@@ -1,7 +1,7 @@
 import type { Transporter } from 'nodemailer';
+import type { WebhookResult } from '../../domain/notification-delivery';
 import { smtpOutcome } from '../../domain/smtp';
 import { singleLine } from '../../domain/template';
-import type { WebhookResult } from '../http/webhook.client';
 
 // The email channel of notifications: one plain-text mail per delivery row, through the SMTP relay
 // (SMTP_URL). Its result has the webhook's shape, so both channels share the delivery bookkeeping.

@@ -1,6 +1,6 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
+import type { CacheStore } from '../../domain/cache-store';
 import { cacheCircuitOpen, cacheRequests, cacheWrites } from '../../observability/metrics';
-import type { CacheStore } from './cache-store.redis';
 
 /** The kinds of data the cache holds; each has its own TTL from config. */
 export const CACHE_FAMILIES = ['robotStatus', 'moduleHealth', 'robotType'] as const;

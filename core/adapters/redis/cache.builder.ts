@@ -1,6 +1,7 @@
 import type { Config } from '../../config';
 import { CacheManager } from './cache-manager';
-import { MemoryCacheStore, RedisCacheStore } from './cache-store.redis';
+import { MemoryCacheStore } from './cache-store.memory';
+import { RedisCacheStore } from './cache-store.redis';
 import { type RedisConfig, redisConnector } from './redis.client';
 import { StatusCache } from './status-cache';
 

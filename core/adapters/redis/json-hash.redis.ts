@@ -1,36 +1,8 @@
 import type Redis from 'ioredis';
+import type { JsonHash } from '../../domain/json-hash';
+import { ParseMemo } from './parse-memo';
 
-/** A named map of JSON values shared by all processes: a Redis hash, or rows of `shared_hashes`. */
-export interface JsonHash<T> {
-  get(field: string): Promise<T | undefined>;
-  all(): Promise<Map<string, T>>;
-  set(field: string, value: T): Promise<void>;
-  delete(field: string): Promise<void>;
-}
-
-/**
- * Parsing dominates a hot read (routing reads every module's entries per robot), so the last parse
- * of each field is kept and reused while Redis returns the same text. Callers get shared values and
- * must not mutate them.
- */
-export class ParseMemo<T> {
-  private readonly parsed = new Map<string, { raw: string; value: T }>();
-
-  parse(field: string, raw: string): T {
-    const hit = this.parsed.get(field);
-    if (hit && hit.raw === raw) return hit.value;
-    const value = JSON.parse(raw) as T;
-    this.parsed.set(field, { raw, value });
-    return value;
-  }
-
-  /** Forgets fields that no longer exist, so the memo never outgrows the hash. */
-  retain(fields: Iterable<string>): void {
-    const keep = new Set(fields);
-    for (const field of this.parsed.keys()) if (!keep.has(field)) this.parsed.delete(field);
-  }
-}
-
+/** A JsonHash in one Redis hash; its Postgres twin is db/json-hash.postgres.ts. */
 export class RedisJsonHash<T> implements JsonHash<T> {
   private readonly memo = new ParseMemo<T>();
 

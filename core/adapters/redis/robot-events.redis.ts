@@ -1,15 +1,8 @@
 import type Redis from 'ioredis';
 import type { RobotView } from '../../domain/robot';
+import type { RobotEvents } from '../../domain/robot-events';
 import { type RedisConfig, redisConnector } from './redis.client';
-
-/** Live robot updates: published after each progress write, consumed by the SSE stream. */
-export interface RobotEvents {
-  readonly live: boolean;
-  publish(view: RobotView): Promise<void>;
-  /** Calls `listener` for every update of the robot until the returned function is called. */
-  subscribe(robotId: string, listener: (view: RobotView) => void): Promise<() => Promise<void>>;
-  close(): Promise<void>;
-}
+import { NoRobotEvents } from './robot-events.none';
 
 const channel = (robotId: string) => `rpa:robot:${robotId}:events`;
 
@@ -22,7 +15,7 @@ export class RedisRobotEvents implements RobotEvents {
   private subscriber: Redis | null = null;
   private readonly listeners = new Map<string, Set<(view: RobotView) => void>>();
 
-  /** Clients of the `eventsPublisher` and `eventsSubscriber` profiles (core/adapters/redis/redis.client.ts). */
+  /** Clients of the `eventsPublisher` and `eventsSubscriber` profiles (redis.client.ts). */
   constructor(
     private readonly publisher: Redis,
     private readonly newSubscriber: () => Redis,
@@ -69,16 +62,6 @@ export class RedisRobotEvents implements RobotEvents {
     this.publisher.disconnect();
     this.subscriber?.disconnect();
   }
-}
-
-/** Without Redis there is no cross-process channel: streams poll instead. */
-export class NoRobotEvents implements RobotEvents {
-  readonly live = false;
-  async publish(): Promise<void> {}
-  async subscribe(): Promise<() => Promise<void>> {
-    return async () => undefined;
-  }
-  async close(): Promise<void> {}
 }
 
 export function createRobotEvents(config: RedisConfig): RobotEvents {
