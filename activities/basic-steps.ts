@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { StepInput, StepOutput } from '../core/step-activity';
+import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 
 function textField(input: Record<string, unknown>, field: string): string {
   const value = input[field];

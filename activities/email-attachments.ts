@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DocumentStore } from '../core/document-store';
-import { renderTemplate, singleLine } from '../core/template';
+import type { DocumentStore } from '../core/domain/document-store';
+import { renderTemplate, singleLine } from '../core/domain/template';
 import type { DocumentRow } from '../db/schema';
 
 // send-email `params.attachments`: templated document ids, read from the document store with the

@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
-import { emailsSent } from '../core/metrics';
-import { EMAIL_ADDRESS, smtpOutcome } from '../core/smtp';
-import type { StepInput, StepOutput } from '../core/step-activity';
-import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../core/template';
+import { EMAIL_ADDRESS, smtpOutcome } from '../core/domain/smtp';
+import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
+import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../core/domain/template';
+import { emailsSent } from '../core/observability/metrics';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 import { type Attachment, type AttachmentDeps, loadAttachments } from './email-attachments';
 

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { type DocumentKind, extractInvoice, type TextLine } from '../core/invoice-rules';
-import type { StepInput, StepOutput } from '../core/step-activity';
+import { type DocumentKind, extractInvoice, type TextLine } from '../core/domain/invoice-rules';
+import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 
 const KINDS: readonly DocumentKind[] = ['invoice', 'receipt'];
 
@@ -50,7 +50,7 @@ function linesOf(output: Record<string, unknown>): TextLine[] {
 export function createExtractActivities() {
   return {
     /**
-     * Invoice / receipt fields from the OCR step's output by the rules of core/invoice-rules.ts.
+     * Invoice / receipt fields from the OCR step's output by the rules of core/domain/invoice-rules.ts.
      * Pure and deterministic: a retry returns the same fields.
      */
     async extract(input: StepInput): Promise<StepOutput> {

@@ -1,6 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { GuardedHttpError, type GuardedResponse, guardedRequest } from '../core/guarded-http';
+import { uuidV5 } from '../core/adapters/crypto/uuid-v5';
+import {
+  GuardedHttpError,
+  type GuardedResponse,
+  guardedRequest,
+} from '../core/adapters/http/guarded-http.client';
+import type { SsrfGuard } from '../core/adapters/http/ssrf.guard';
 import {
   bodyExcerpt,
   type PlannedRequest,
@@ -9,13 +15,11 @@ import {
   retryAfterMs,
   statusRanges,
   statusVerdict,
-} from '../core/http-request';
-import { httpStepRequests } from '../core/metrics';
-import type { SsrfGuard } from '../core/ssrf-guard';
-import type { StepInput, StepOutput } from '../core/step-activity';
-import { type HttpRequestParams, httpRequestParamsSchema } from '../core/step-params';
-import { TemplateError } from '../core/template';
-import { uuidV5 } from '../core/uuid-v5';
+} from '../core/domain/http-request.plan';
+import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
+import { type HttpRequestParams, httpRequestParamsSchema } from '../core/domain/step-params';
+import { TemplateError } from '../core/domain/template';
+import { httpStepRequests } from '../core/observability/metrics';
 
 /** The namespace of derived Idempotency-Key values (a fixed, random UUID). */
 export const HTTP_IDEMPOTENCY_NAMESPACE = '87b28699-0cfe-4c45-b256-eff314ca4aae';

@@ -1,8 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Logger } from '../core/logger';
-import type { MailboxAlertArgs } from '../core/mailbox-workflow';
-import { NOTIFY_MAX_ATTEMPTS } from '../core/notification-events';
-import type { Notifier } from '../core/notifier';
+import type { Notifier } from '../core/adapters/http/notifier';
+import type { MailboxAlertArgs } from '../core/domain/mailbox-workflow.contract';
+import { NOTIFY_MAX_ATTEMPTS } from '../core/domain/notification-events';
+import type { Logger } from '../core/observability/logger';
 import { type AlertsRepository, alertNotice } from '../db/alerts.repository';
 
 // The mailbox monitor's alerts (mailbox_silent, mailbox_unreachable): decided by the workflow,

@@ -2,12 +2,16 @@ import { createHash } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ImapFlow } from 'imapflow';
 import { type AddressObject, type Attachment, simpleParser } from 'mailparser';
-import { ConflictError, RobotInputError } from '../core/errors';
-import type { Logger } from '../core/logger';
-import type { CheckMailboxArgs, CheckMailboxResult, MailboxCheckpoint } from '../core/mailbox-workflow';
-import type { MailboxConfig } from '../core/mailboxes';
-import { emailsReceived, mailboxFailures } from '../core/metrics';
-import { EMAIL_ROBOT_NAMESPACE, uuidV5 } from '../core/uuid-v5';
+import { EMAIL_ROBOT_NAMESPACE, uuidV5 } from '../core/adapters/crypto/uuid-v5';
+import { ConflictError, RobotInputError } from '../core/domain/errors';
+import type {
+  CheckMailboxArgs,
+  CheckMailboxResult,
+  MailboxCheckpoint,
+} from '../core/domain/mailbox-workflow.contract';
+import type { MailboxConfig } from '../core/domain/mailboxes';
+import type { Logger } from '../core/observability/logger';
+import { emailsReceived, mailboxFailures } from '../core/observability/metrics';
 import type { RobotsRepository } from '../db/robots.repository';
 
 // The mailbox monitor's side effects (workflows/mailbox-monitor.workflow.ts): read new mail over

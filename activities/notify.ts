@@ -1,9 +1,10 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Logger } from '../core/logger';
-import { NOTIFY_MAX_ATTEMPTS } from '../core/notification-events';
-import type { Notifier, NotifyOutcome, NotifyRequest } from '../core/notifier';
-import type { StepDefinition } from '../core/robot-types';
-import { renderTemplate, TemplateError } from '../core/template';
+import type { Notifier } from '../core/adapters/http/notifier';
+import type { NotifyOutcome, NotifyRequest } from '../core/domain/notification-delivery';
+import { NOTIFY_MAX_ATTEMPTS } from '../core/domain/notification-events';
+import type { StepDefinition } from '../core/domain/robot-types';
+import { renderTemplate, TemplateError } from '../core/domain/template';
+import type { Logger } from '../core/observability/logger';
 
 export interface NotifyDeps {
   notifier: Notifier;

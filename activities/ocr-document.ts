@@ -1,5 +1,5 @@
-import { type DocumentMediaType, isImage } from '../core/document-types';
-import { ocrPageDuration, ocrPages } from '../core/metrics';
+import { type DocumentMediaType, isImage } from '../core/domain/document-types';
+import { ocrPageDuration, ocrPages } from '../core/observability/metrics';
 import type { Box, OcrEngine, RecognizedLine } from './ocr-pool';
 import { imagePageCount, preparePage } from './page-images';
 import { pdfPageCount, pdfPageTexts, renderPdfPage, withPdfFile } from './pdf-tools';

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { DocumentStore } from '../core/document-store';
-import { DOCUMENT_MEDIA_TYPES, type DocumentMediaType } from '../core/document-types';
-import type { StepInput, StepOutput } from '../core/step-activity';
+import type { DocumentStore } from '../core/domain/document-store';
+import { DOCUMENT_MEDIA_TYPES, type DocumentMediaType } from '../core/domain/document-types';
+import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 import type { DocumentRow } from '../db/schema';
 import { DocumentTooLongError, type OcrLimits, recognizeDocument } from './ocr-document';
 import type { OcrEngine } from './ocr-pool';

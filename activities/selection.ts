@@ -1,6 +1,6 @@
-import { type LoadBalancerWeights, selectModule } from '../core/load-balancer';
-import { moduleSelections, selectionDuration } from '../core/metrics';
-import type { StoredDecision } from '../core/robot';
+import { type LoadBalancerWeights, selectModule } from '../core/domain/load-balancer';
+import type { StoredDecision } from '../core/domain/robot';
+import { moduleSelections, selectionDuration } from '../core/observability/metrics';
 import type { ModuleServices } from '../db/module-services';
 import { moduleSnapshots } from '../db/module-snapshots';
 
@@ -26,7 +26,7 @@ const STORED_CANDIDATES = 10;
 export function createSelectionActivities({ services, weights, targetLatencyMs }: SelectionDeps) {
   return {
     /**
-     * Scores every registered module for a robot and picks the best (core/load-balancer.ts).
+     * Scores every registered module for a robot and picks the best (core/domain/load-balancer.ts).
      * Read-only, so safe to retry; the decision is returned whole so the workflow can store it.
      */
     async selectModule(request: SelectionRequest): Promise<ModuleChoice> {

@@ -11,8 +11,8 @@ import type { createOcrActivities } from './ocr';
 import type { createProgressActivities } from './progress';
 import type { createSelectionActivities } from './selection';
 
-export type { NotifyOutcome, NotifyRequest } from '../core/notifier';
-export type { StepInput, StepOutput } from '../core/step-activity';
+export type { NotifyOutcome, NotifyRequest } from '../core/domain/notification-delivery';
+export type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 export type { ProgressRecord, StepOutcome } from './progress';
 export type { ModuleChoice, SelectionRequest } from './selection';
 

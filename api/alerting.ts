@@ -1,15 +1,16 @@
 import { hostname } from 'node:os';
+import type { Notifier } from '../core/adapters/http/notifier';
 import {
   type AlertRule,
   type AlertState,
   evaluate,
   INITIAL_ALERT_STATE,
   type Observation,
-} from '../core/alerts';
-import type { Logger } from '../core/logger';
-import type { MetricWindows } from '../core/metric-windows';
-import { poolUsage } from '../core/metrics';
-import type { Notifier, NotifyRequest } from '../core/notifier';
+} from '../core/domain/alerts';
+import type { NotifyRequest } from '../core/domain/notification-delivery';
+import type { Logger } from '../core/observability/logger';
+import type { MetricWindows } from '../core/observability/metric-windows';
+import { poolUsage } from '../core/observability/metrics';
 import { type AlertsRepository, alertNotice } from '../db/alerts.repository';
 
 /** Rules measured per API process carry this subject; the others are global (module, parked). */

@@ -1,4 +1,4 @@
-import { type ApprovalWait, type RobotStatus, WAITING_FOR_PEOPLE } from '../core/robot';
+import { type ApprovalWait, type RobotStatus, WAITING_FOR_PEOPLE } from '../core/domain/robot';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import type { RobotsRepository } from '../db/robots.repository';

@@ -1,4 +1,4 @@
-import type { Logger } from '../core/logger';
+import type { Logger } from '../core/observability/logger';
 import type { RoutingTable } from '../db/routing-table';
 import type { ModulesService } from './modules.service';
 import type { RobotsService } from './robots.service';

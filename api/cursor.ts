@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/errors';
+import { ValidationError } from '../core/domain/errors';
 
 export interface RobotCursor {
   createdAt: Date;

@@ -3,8 +3,8 @@ import {
   DocumentTooLargeError,
   UnprocessableDocumentError,
   UnsupportedDocumentTypeError,
-} from '../core/document-errors';
-import type { DocumentStore } from '../core/document-store';
+} from '../core/domain/document-errors';
+import type { DocumentStore } from '../core/domain/document-store';
 import {
   countPdfPages,
   DOCUMENT_MEDIA_TYPES,
@@ -12,8 +12,8 @@ import {
   isImage,
   sanitiseFileName,
   sniffMediaType,
-} from '../core/document-types';
-import { NotFoundError, ValidationError } from '../core/errors';
+} from '../core/domain/document-types';
+import { NotFoundError, ValidationError } from '../core/domain/errors';
 import type { DocumentsRepository } from '../db/documents.repository';
 import type { DocumentRow } from '../db/schema';
 import type { UploadedFile } from './multipart-upload';

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { StatusCache } from '../core/status-cache';
+import type { StatusCache } from '../core/adapters/redis/status-cache';
 import type { DatabaseHandle } from '../db/client';
 import type { ModuleServices } from '../db/module-services';
 

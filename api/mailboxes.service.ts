@@ -1,7 +1,7 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Config } from '../core/config';
-import type { MailboxMonitorState } from '../core/mailbox-workflow';
-import { type MailboxConfig, mailboxWorkflowId } from '../core/mailboxes';
+import type { MailboxMonitorState } from '../core/domain/mailbox-workflow.contract';
+import { type MailboxConfig, mailboxWorkflowId } from '../core/domain/mailboxes';
 import { mailboxStateQuery } from '../workflows/mailbox-monitor.definitions';
 
 export interface MailboxMonitorView {

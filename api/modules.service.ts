@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
-import { type CacheManager, cacheKey } from '../core/cache-manager';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
-import type { LoadBalancerWeights } from '../core/load-balancer';
-import { type CandidateScore, scoreModule } from '../core/load-balancer';
-import type { RobotTypeDefinition } from '../core/robot-types';
-import { MODULE_STEP_KINDS, moduleStepKinds } from '../core/step-kinds';
-import { moduleTaskQueue } from '../core/task-queues';
+import { type CacheManager, cacheKey } from '../core/adapters/redis/cache-manager';
+import { ConflictError, NotFoundError, ValidationError } from '../core/domain/errors';
+import type { LoadBalancerWeights } from '../core/domain/load-balancer';
+import { type CandidateScore, scoreModule } from '../core/domain/load-balancer';
+import type { RobotTypeDefinition } from '../core/domain/robot-types';
+import { MODULE_STEP_KINDS, moduleStepKinds } from '../core/domain/step-kinds';
+import { moduleTaskQueue } from '../core/domain/task-queues';
 import type { ModuleServices } from '../db/module-services';
 import { moduleSnapshots } from '../db/module-snapshots';
 import type { ModuleRow } from '../db/schema';

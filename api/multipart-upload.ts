@@ -1,7 +1,7 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { DocumentTooLargeError, UnsupportedDocumentTypeError } from '../core/document-errors';
-import { ValidationError } from '../core/errors';
+import { DocumentTooLargeError, UnsupportedDocumentTypeError } from '../core/domain/document-errors';
+import { ValidationError } from '../core/domain/errors';
 
 export interface UploadedFile {
   /** As the client sent it, path and all (busboy's preservePath): checked by the caller. */

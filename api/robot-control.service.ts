@@ -5,11 +5,11 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
+import type { StatusCache } from '../core/adapters/redis/status-cache';
 import type { Config } from '../core/config';
-import { ConflictError, NotFoundError, UnavailableError } from '../core/errors';
-import type { Logger } from '../core/logger';
-import { isTerminal, type RobotStatus, type StepProgress } from '../core/robot';
-import type { RobotTypeDefinition } from '../core/robot-types';
+import { ConflictError, NotFoundError, UnavailableError } from '../core/domain/errors';
+import { isTerminal, type RobotStatus, type StepProgress } from '../core/domain/robot';
+import type { RobotTypeDefinition } from '../core/domain/robot-types';
 import {
   type ApprovalDecision,
   type ControlAnswer,
@@ -18,8 +18,8 @@ import {
   type RobotArgsConfig,
   robotStartOptions,
   robotWorkflowArgs,
-} from '../core/robot-workflow';
-import type { StatusCache } from '../core/status-cache';
+} from '../core/domain/robot-workflow.contract';
+import type { Logger } from '../core/observability/logger';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';

@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
+import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
+import type { StatusCache } from '../core/adapters/redis/status-cache';
 import type { Config } from '../core/config';
-import { LocalDocumentStore } from '../core/document-store';
-import type { Logger } from '../core/logger';
-import { type BuiltInRobotTypes, createBuiltInRobotTypes } from '../core/robot-types';
-import type { StatusCache } from '../core/status-cache';
+import { type BuiltInRobotTypes, createBuiltInRobotTypes } from '../core/domain/robot-types';
+import type { Logger } from '../core/observability/logger';
 import type { DatabaseHandle } from '../db/client';
 import { DatabaseGuard } from '../db/database-guard';
 import { DocumentsRepository } from '../db/documents.repository';

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import { isTerminal, type RobotView } from '../core/robot';
-import type { RobotEvents } from '../core/robot-events';
+import { isTerminal, type RobotView } from '../core/domain/robot';
+import type { RobotEvents } from '../core/domain/robot-events';
 
 export interface RobotStreamOptions {
   robotId: string;

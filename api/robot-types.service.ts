@@ -1,5 +1,9 @@
-import { ConflictError, NotFoundError } from '../core/errors';
-import type { BuiltInRobotTypes, RobotTypeDefinition, RobotTypeRegistration } from '../core/robot-types';
+import { ConflictError, NotFoundError } from '../core/domain/errors';
+import type {
+  BuiltInRobotTypes,
+  RobotTypeDefinition,
+  RobotTypeRegistration,
+} from '../core/domain/robot-types';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { RobotTypesRepository, StoredRobotType } from '../db/robot-types.repository';
 

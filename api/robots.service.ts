@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { StatusCache } from '../core/adapters/redis/status-cache';
 import type { Config } from '../core/config';
 import {
   ConflictError,
@@ -7,8 +8,7 @@ import {
   RobotInputError,
   UnavailableError,
   ValidationError,
-} from '../core/errors';
-import type { Logger } from '../core/logger';
+} from '../core/domain/errors';
 import {
   type ApprovalWait,
   ROBOT_PRIORITIES,
@@ -17,20 +17,20 @@ import {
   type RobotView,
   type StepProgress,
   type StoredDecision,
-} from '../core/robot';
-import { checkRobotInput } from '../core/robot-input';
-import type { RobotTypeDefinition } from '../core/robot-types';
+} from '../core/domain/robot';
+import { checkRobotInput } from '../core/domain/robot-input';
+import type { RobotTypeDefinition } from '../core/domain/robot-types';
 import {
   ROBOT_WORKFLOW,
   type RobotArgsConfig,
   type RobotWorkflowInput,
   robotStartOptions,
   robotWorkflowArgs,
-} from '../core/robot-workflow';
-import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/search-attributes';
-import { planSla, type RobotSla } from '../core/sla';
-import { stableStringify } from '../core/stable-json';
-import type { StatusCache } from '../core/status-cache';
+} from '../core/domain/robot-workflow.contract';
+import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/domain/search-attributes';
+import { planSla, type RobotSla } from '../core/domain/sla';
+import { stableStringify } from '../core/domain/stable-json';
+import type { Logger } from '../core/observability/logger';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { SCOPES } from '../core/api-keys';
-import { DURATION_PATTERN } from '../core/durations';
-import { NOTIFICATION_EVENTS } from '../core/notification-events';
-import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
-import { EMAIL_ADDRESS } from '../core/smtp';
-import { stripControlCharsDeep } from '../core/text';
+import { SCOPES } from '../core/domain/api-key-scopes';
+import { DURATION_PATTERN } from '../core/domain/durations';
+import { NOTIFICATION_EVENTS } from '../core/domain/notification-events';
+import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/domain/robot';
+import { EMAIL_ADDRESS } from '../core/domain/smtp';
+import { stripControlCharsDeep } from '../core/domain/text';
 
 // One place for the API's request shapes: routes parse with them, the OpenAPI document is built from them.
 

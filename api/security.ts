@@ -1,13 +1,13 @@
+import { redisConnector } from '../core/adapters/redis/redis.client';
 import type { Config } from '../core/config';
-import type { Logger } from '../core/logger';
-import { redisConnector } from '../core/redis';
+import type { Logger } from '../core/observability/logger';
 import { ApiKeysRepository } from '../db/api-keys.repository';
 import { AuditRepository } from '../db/audit.repository';
 import type { DatabaseHandle } from '../db/client';
 import { createSecretStore, type SecretStore } from '../db/secret-store';
 import { ApiKeyVerifier } from './auth/key-verifier';
-import { FallbackWindowStore } from './rate-limit/fallback-store';
-import { RedisWindowStore } from './rate-limit/redis-window-store';
+import { FallbackWindowStore } from './rate-limit/window-store.fallback';
+import { RedisWindowStore } from './rate-limit/window-store.redis';
 
 /** The API's security pieces that outlive one request; built once per process (or test system). */
 export interface Security {

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
+import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import type { Config } from '../core/config';
-import { temporalConnectionOptions } from '../core/temporal-options';
 
 export async function createTemporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({

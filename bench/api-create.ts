@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { composeApi } from '../api/server';
-import { createBuiltInRobotTypes } from '../core/robot-types';
-import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/robot-workflow';
+import { createBuiltInRobotTypes } from '../core/domain/robot-types';
+import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/domain/robot-workflow.contract';
 import * as bench from './bench-support';
 
 const NAME = 'api-create';

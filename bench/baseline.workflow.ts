@@ -4,8 +4,8 @@
 // and nothing else: no module selection, no progress records, no search attributes.
 import { proxyActivities } from '@temporalio/workflow';
 import type { createBasicStepActivities } from '../activities/basic-steps';
-import type { RobotTypeDefinition } from '../core/robot-types';
-import type { StepOutput } from '../core/step-activity';
+import type { RobotTypeDefinition } from '../core/domain/robot-types';
+import type { StepOutput } from '../core/domain/step-activity.contract';
 
 export const BASELINE_WORKFLOW = 'baselineWorkflow';
 

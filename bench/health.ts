@@ -8,7 +8,7 @@
 import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
 import { composeApi } from '../api/server';
-import { temporalConnectionOptions } from '../core/temporal-options';
+import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import { createModuleWorker } from '../workers/module.worker';
 import { installWorkerRuntime } from '../workers/runtime';
 import { runCannon } from './autocannon';

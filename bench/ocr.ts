@@ -6,7 +6,7 @@
 // Usage: npm run bench:ocr-pages -- [--workers 1] [--rounds 2] [--fixtures 1,2,…] [--smoke] [--out FILE]
 import { recognizeDocument } from '../activities/ocr-document';
 import { TesseractPool } from '../activities/ocr-pool';
-import { sniffMediaType } from '../core/document-types';
+import { sniffMediaType } from '../core/domain/document-types';
 import { expectedInvoices, fixture } from '../test/support/document-samples';
 import * as bench from './bench-support';
 

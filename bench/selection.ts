@@ -2,14 +2,14 @@
 // modules, built from the real services: registry in Postgres, routing table cache, replicas, in-flight
 // counts, circuits and performance in Redis. Two baselines in the same run and loop: the bare Redis
 // round trip every selection needs (HGETALL of the replicas hash) and the pure scoring function
-// (core/load-balancer.ts) on snapshots built once. The activity is called as the plain async function
-// it is (it uses no Temporal context), so no Temporal server is involved.
+// (core/domain/load-balancer.ts) on snapshots built once. The activity is called as the plain async
+// function it is (it uses no Temporal context), so no Temporal server is involved.
 // Usage: npm run bench:selection -- [--calls N] [--warmup W] [--blocks B] [--concurrency C] [--sizes 10,100,1000]
 //   [--smoke] [--out FILE]
 import Redis from 'ioredis';
 import { createSelectionActivities } from '../activities/selection';
-import { DEFAULT_WEIGHTS, type ModuleHealth, selectModule } from '../core/load-balancer';
-import type { ReplicaInfo } from '../core/module-state';
+import { DEFAULT_WEIGHTS, type ModuleHealth, selectModule } from '../core/domain/load-balancer';
+import type { ReplicaInfo } from '../core/domain/module-state';
 import { createDatabase } from '../db/client';
 import { createModuleServices, type ModuleServices } from '../db/module-services';
 import { moduleSnapshots } from '../db/module-snapshots';
@@ -22,7 +22,8 @@ const GOAL = { p99Ms: 1, modules: 100, seedP99Ms: 15 };
 const REQUEST = { robotType: 'demo', steps: ['validate', 'classify', 'transform'] };
 const TARGET_LATENCY_MS = 1000;
 const REPLICA_TTL_SECONDS = 60;
-const REPLICAS_HASH = 'module-replicas'; // core/module-state.ts, under the REDIS_KEY_PREFIX
+// core/adapters/redis/module-state.redis.ts, under the REDIS_KEY_PREFIX
+const REPLICAS_HASH = 'module-replicas';
 const SIDES = ['activity', 'hgetall', 'pure'] as const;
 type Side = (typeof SIDES)[number];
 const LABELS: Record<Side, string> = {

@@ -14,9 +14,9 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import { createBasicStepActivities } from '../activities/basic-steps';
 import { ApiClient } from '../cli/api-client';
 import { type ManagedChild, spawnRpa, stopChild, tailOf } from '../cli/child-processes';
+import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import { type Config, childEnv } from '../core/config';
-import { createBuiltInRobotTypes, type RobotTypeDefinition } from '../core/robot-types';
-import { temporalConnectionOptions } from '../core/temporal-options';
+import { createBuiltInRobotTypes, type RobotTypeDefinition } from '../core/domain/robot-types';
 import { createDatabase } from '../db/client';
 import { createModuleServices } from '../db/module-services';
 import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';

@@ -1,5 +1,5 @@
 import type { ModuleView } from '../api/modules.service';
-import type { RobotView } from '../core/robot';
+import type { RobotView } from '../core/domain/robot';
 
 export type RobotResponse = RobotView & { links: { self: string; temporalUi: string } };
 export type ModuleResponse = ModuleView;

@@ -1,4 +1,4 @@
-import { keyMatches, keyPrefix } from '../core/api-keys';
+import { keyMatches, keyPrefix } from '../core/adapters/crypto/api-keys';
 import { ApiKeysRepository } from '../db/api-keys.repository';
 import { createDatabase } from '../db/client';
 import { launcherApiKey, saveLauncherApiKey } from './launcher-state';

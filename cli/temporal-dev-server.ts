@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { SEARCH_ATTRIBUTE_NAMES } from '../core/search-attributes';
+import { SEARCH_ATTRIBUTE_NAMES } from '../core/domain/search-attributes';
 
 /**
  * Task-queue priorities (critical robots overtake a backlog of low ones) need the new matcher on

@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import { isTerminal } from '../core/robot';
+import { isTerminal } from '../core/domain/robot';
 import type { ApiClient, RobotResponse } from './api-client';
 
 /** Polls a robot until it finishes, with a progress bar on a terminal; throws on timeout. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './durations';
-import { parseRateLimitOverrides } from './rate-limit-policy';
-import { parseKeyring } from './secret-box';
+import { parseKeyring } from './adapters/crypto/secret-box';
+import { DURATION_PATTERN, parseDuration } from './domain/durations';
+import { parseRateLimitOverrides } from './domain/rate-limit-policy';
 
 // Field types and two groups of the configuration schema (core/config.ts), kept apart so that file
 // stays readable; only core/config.ts parses the environment with them.
@@ -24,7 +24,10 @@ export const bool = z
 
 export const weight = z.coerce.number().min(0).max(1);
 
-/** Comma-separated host names, IPs or CIDRs that the SSRF guard lets through (core/ssrf-guard.ts). */
+/**
+ * Comma-separated host names, IPs or CIDRs that the SSRF guard lets through
+ * (core/adapters/http/ssrf.guard.ts).
+ */
 export const hostList = z
   .string()
   .default('')
@@ -50,9 +53,9 @@ export const redisFields = {
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, : _ - only')
     .default('rpa:'),
-  // Each Redis client (core/redis.ts) connects within REDIS_CONNECT_TIMEOUT_MS; commands of module
-  // routing state and of live robot events fail after their timeout (the cache's and the rate
-  // limiter's have their own, below and in the rate-limit settings).
+  // Each Redis client (core/adapters/redis/redis.client.ts) connects within REDIS_CONNECT_TIMEOUT_MS;
+  // commands of module routing state and of live robot events fail after their timeout (the cache's
+  // and the rate limiter's have their own, below and in the rate-limit settings).
   REDIS_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   REDIS_ROUTING_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(2000),
   REDIS_EVENTS_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),

@@ -9,9 +9,9 @@ import {
   url,
   weight,
 } from './config-fields';
-import { validateWeights } from './load-balancer';
-import { mailboxesEnv } from './mailboxes';
-import { DEFAULT_CONTROL_TASK_QUEUE } from './task-queues';
+import { validateWeights } from './domain/load-balancer';
+import { mailboxesEnv } from './domain/mailboxes';
+import { DEFAULT_CONTROL_TASK_QUEUE } from './domain/task-queues';
 
 // The only file that reads process.env (house rule): everything else receives a Config.
 
@@ -68,7 +68,7 @@ const schema = z
       .string()
       .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
       .optional(),
-    // Alerts (core/alerts.ts): the seed's targets and alert thresholds. A rule fires after
+    // Alerts (core/domain/alerts.ts): the seed's targets and alert thresholds. A rule fires after
     // ALERT_FIRE_AFTER evaluations beyond its alert threshold, resolves after ALERT_RESOLVE_AFTER
     // evaluations back within its target.
     ALERT_EVALUATION_SECONDS: z.coerce.number().int().min(1).max(3600).default(15),

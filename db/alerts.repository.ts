@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
-import type { NotifyRequest } from '../core/notifier';
-import { TERMINAL_STATUSES } from '../core/robot';
+import type { NotifyRequest } from '../core/domain/notification-delivery';
+import { TERMINAL_STATUSES } from '../core/domain/robot';
 import type { Database } from './client';
 import { type AlertRow, alerts, moduleRegistry, robots } from './schema';
 

@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
-import { generateKey, type Scope } from '../core/api-keys';
+import { generateKey } from '../core/adapters/crypto/api-keys';
+import type { Scope } from '../core/domain/api-key-scopes';
 import type { Database } from './client';
 import { type ApiKeyRow, apiKeys } from './schema';
 

@@ -5,7 +5,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { Pool } from 'pg';
 import type { Config } from '../core/config';
-import { watchPool } from '../core/metrics';
+import { watchPool } from '../core/observability/metrics';
 import { MeteredPool } from './metered-pool';
 import * as schema from './schema';
 

@@ -1,5 +1,5 @@
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
-import { UnavailableError } from '../core/errors';
+import { UnavailableError } from '../core/domain/errors';
 
 /**
  * A database error that says nothing about the request (the server is away, restarting or out of

@@ -1,5 +1,5 @@
 import { desc, eq, sql } from 'drizzle-orm';
-import type { ExecutionState, RobotProgress } from '../core/robot';
+import type { ExecutionState, RobotProgress } from '../core/domain/robot';
 import type { Database } from './client';
 import { type RobotExecuteRow, robotExecute } from './schema';
 

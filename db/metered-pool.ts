@@ -1,5 +1,5 @@
 import { Pool, type PoolConfig } from 'pg';
-import { dbQueryDuration } from '../core/metrics';
+import { dbQueryDuration } from '../core/observability/metrics';
 
 // Bounded label values: the statement verb and the first table it names.
 const VERB = /^\s*(select|insert|update|delete|with|begin|commit|rollback)\b/i;

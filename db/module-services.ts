@@ -1,14 +1,16 @@
-import { ModuleCircuitBreakers } from '../core/circuit-breakers';
+import { RedisJsonHash } from '../core/adapters/redis/json-hash.redis';
+import { RedisModuleStateStore } from '../core/adapters/redis/module-state.redis';
+import { redisConnector } from '../core/adapters/redis/redis.client';
 import type { Config } from '../core/config';
-import { type JsonHash, RedisJsonHash } from '../core/json-hash';
-import { type ModuleStateStore, RedisModuleStateStore } from '../core/module-state';
-import type { PerformanceStats } from '../core/performance';
-import { redisConnector } from '../core/redis';
+import { ModuleCircuitBreakers } from '../core/domain/circuit-breakers';
+import type { JsonHash } from '../core/domain/json-hash';
+import type { ModuleStateStore } from '../core/domain/module-state';
+import type { PerformanceStats } from '../core/domain/performance';
 import type { DatabaseHandle } from './client';
-import { PostgresModuleStateStore } from './module-replicas.repository';
+import { PostgresJsonHash } from './json-hash.postgres';
+import { PostgresModuleStateStore } from './module-state.postgres';
 import { ModulesRepository } from './modules.repository';
 import { RoutingTable } from './routing-table';
-import { PostgresJsonHash } from './shared-hash.repository';
 
 /** Everything module routing shares between processes: in Redis when REDIS_URL is set, else in Postgres. */
 export interface ModuleServices {

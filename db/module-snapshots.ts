@@ -1,6 +1,6 @@
-import type { ModuleSnapshot } from '../core/load-balancer';
-import { moduleHealth } from '../core/module-health';
-import { performanceScore } from '../core/performance';
+import type { ModuleSnapshot } from '../core/domain/load-balancer';
+import { moduleHealth } from '../core/domain/module-health';
+import { performanceScore } from '../core/domain/performance';
 import type { ModuleServices } from './module-services';
 
 // Read by the selection activity (routing) and by the API's module views (GET /v1/modules): both

@@ -1,6 +1,6 @@
 import { asc, eq, getTableColumns, isNotNull, sql } from 'drizzle-orm';
-import type { ModuleHealth } from '../core/load-balancer';
-import type { PerformanceTier } from '../core/performance';
+import type { ModuleHealth } from '../core/domain/load-balancer';
+import type { PerformanceTier } from '../core/domain/performance';
 import type { Database } from './client';
 import { type ModuleRow, moduleRegistry, robots } from './schema';
 

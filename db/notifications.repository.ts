@@ -1,7 +1,12 @@
 import { and, arrayContains, desc, eq, isNull, or, sql } from 'drizzle-orm';
-import type { NotificationEvent } from '../core/notification-events';
-import type { Delivery, DeliveryStore, NotificationChannel, Subscription } from '../core/notifier';
-import type { WebhookResult } from '../core/webhook';
+import type {
+  Delivery,
+  DeliveryStore,
+  NotificationChannel,
+  Subscription,
+  WebhookResult,
+} from '../core/domain/notification-delivery';
+import type { NotificationEvent } from '../core/domain/notification-events';
 import type { Database } from './client';
 import {
   type DeliveryRow,

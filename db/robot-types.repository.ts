@@ -3,7 +3,7 @@ import {
   type RobotTypeDefinition,
   type RobotTypeRegistration,
   storedRobotTypeSchema,
-} from '../core/robot-types';
+} from '../core/domain/robot-types';
 import type { Database } from './client';
 import { type RobotTypeRow, robotTypes } from './schema';
 

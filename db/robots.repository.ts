@@ -5,8 +5,8 @@ import {
   type RobotStatus,
   type RobotView,
   TERMINAL_STATUSES,
-} from '../core/robot';
-import type { RobotSla } from '../core/sla';
+} from '../core/domain/robot';
+import type { RobotSla } from '../core/domain/sla';
 import type { Database } from './client';
 import { type RobotRow, robots } from './schema';
 

@@ -1,4 +1,4 @@
-import type { JsonHash } from '../core/json-hash';
+import type { JsonHash } from '../core/domain/json-hash';
 import type { ModuleRoute, ModulesRepository } from './modules.repository';
 
 interface CachedTable {

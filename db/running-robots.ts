@@ -1,5 +1,5 @@
 import { and, count, eq, notInArray } from 'drizzle-orm';
-import { TERMINAL_STATUSES } from '../core/robot';
+import { TERMINAL_STATUSES } from '../core/domain/robot';
 import type { Database } from './client';
 import { robots } from './schema';
 

@@ -13,8 +13,8 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { EXECUTION_STATES, ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/robot';
-import { SLA_STATES } from '../core/sla';
+import { EXECUTION_STATES, ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/domain/robot';
+import { SLA_STATES } from '../core/domain/sla';
 
 export const robotStatus = pgEnum('robot_status', ROBOT_STATUSES);
 export const robotPriority = pgEnum('robot_priority', ROBOT_PRIORITIES);
@@ -158,7 +158,7 @@ export const sharedHashes = pgTable(
   (table) => [primaryKey({ columns: [table.hash, table.field] })],
 );
 
-/** Alerts (core/alerts.ts): at most one firing row per rule and subject, kept after resolving. */
+/** Alerts (core/domain/alerts.ts): at most one firing row per rule and subject, kept after resolving. */
 export const alerts = pgTable(
   'alerts',
   {
@@ -310,7 +310,7 @@ export const auditLog = pgTable(
   ],
 );
 
-/** Robot secrets, AES-256-GCM sealed (core/secret-box.ts); the value never leaves the module worker. */
+/** Robot secrets, AES-256-GCM sealed (core/adapters/crypto/secret-box.ts); the value never leaves the module worker. */
 export const secrets = pgTable('secrets', {
   name: text('name').primaryKey(),
   keyId: text('key_id').notNull(),

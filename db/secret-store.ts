@@ -1,5 +1,5 @@
+import { type Keyring, open, parseKeyring, seal } from '../core/adapters/crypto/secret-box';
 import type { Config } from '../core/config';
-import { type Keyring, open, parseKeyring, seal } from '../core/secret-box';
 import type { DatabaseHandle } from './client';
 import { SecretsRepository } from './secrets.repository';
 

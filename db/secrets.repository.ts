@@ -1,5 +1,5 @@
 import { asc, eq, ne } from 'drizzle-orm';
-import type { Sealed } from '../core/secret-box';
+import type { Sealed } from '../core/adapters/crypto/secret-box';
 import type { Database } from './client';
 import { type SecretRow, secrets } from './schema';
 

@@ -7,7 +7,7 @@ set -eu
 ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 ATTEMPTS="${TEMPORAL_SETUP_ATTEMPTS:-90}"
-# Must match SEARCH_ATTRIBUTE_NAMES in core/search-attributes.ts (test/unit/docker-compose.test.ts checks it).
+# Must match SEARCH_ATTRIBUTE_NAMES in core/domain/search-attributes.ts (test/unit/docker-compose.test.ts checks it).
 SEARCH_ATTRIBUTES="RobotType RobotStatus ModuleName RobotPriority"
 
 # auto-setup creates the namespace only after the server is up; wait for both.

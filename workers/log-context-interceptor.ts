@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { ActivityInboundCallsInterceptor } from '@temporalio/worker';
-import { withLogContext } from '../core/log-context';
-import { ROBOT_WORKFLOW } from '../core/robot-workflow';
+import { ROBOT_WORKFLOW } from '../core/domain/robot-workflow.contract';
+import { withLogContext } from '../core/observability/log-context';
 
 /** Every log line an activity writes carries its workflow id, run id and (for robots) robot id. */
 export const logContextInterceptor: ActivityInboundCallsInterceptor = {

@@ -1,8 +1,8 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Config } from '../core/config';
-import type { Logger } from '../core/logger';
-import { initialMailboxState, MAILBOX_MONITOR_WORKFLOW } from '../core/mailbox-workflow';
-import { mailboxWorkflowId } from '../core/mailboxes';
+import { initialMailboxState, MAILBOX_MONITOR_WORKFLOW } from '../core/domain/mailbox-workflow.contract';
+import { mailboxWorkflowId } from '../core/domain/mailboxes';
+import type { Logger } from '../core/observability/logger';
 
 /**
  * Starts the monitor workflow of every configured mailbox (id mailbox-<name>) that is not running;

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { Config } from '../core/config';
-import type { Logger } from '../core/logger';
-import { metricsRegistry } from '../core/metrics';
+import type { Logger } from '../core/observability/logger';
+import { metricsRegistry } from '../core/observability/metrics';
 
 /**
  * Workers have no API: when WORKER_METRICS_PORT is set they serve the process's Prometheus registry

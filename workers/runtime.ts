@@ -1,5 +1,5 @@
 import { DefaultLogger, type LogLevel, Runtime } from '@temporalio/worker';
-import type { Logger } from '../core/logger';
+import type { Logger } from '../core/observability/logger';
 
 const sdkLevel: Record<string, LogLevel> = {
   trace: 'TRACE',

@@ -1,13 +1,13 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { isSecretReference, misplacedSecretReferences, paramPath } from '../core/domain/secret-refs';
+import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
+import { STEP_SECRET_PARAMS } from '../core/domain/step-kinds';
 import {
   type RevealedSecrets,
   redactPayload,
   redactText,
   withRevealedSecrets,
-} from '../core/secret-redaction';
-import { isSecretReference, misplacedSecretReferences, paramPath } from '../core/secret-refs';
-import type { StepInput, StepOutput } from '../core/step-activity';
-import { STEP_SECRET_PARAMS } from '../core/step-kinds';
+} from '../core/observability/secret-redaction';
 
 // Step params may hold `{"$secret": "name"}`, but only in the params the step's kind declares secret.
 // This wrapper is the one place that resolves them, inside the activity on the module worker, just

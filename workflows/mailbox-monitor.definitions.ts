@@ -1,7 +1,7 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { MailboxMonitorState } from '../core/mailbox-workflow';
+import type { MailboxMonitorState } from '../core/domain/mailbox-workflow.contract';
 
 // The mailbox monitor's query handle; its contract (name, state, activity shapes) is
-// core/mailbox-workflow.ts.
+// core/domain/mailbox-workflow.contract.ts.
 
 export const mailboxStateQuery = defineQuery<MailboxMonitorState>('mailboxState');

@@ -7,8 +7,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/types';
-import type { MailboxAlertRule, MailboxMonitorState } from '../core/mailbox-workflow';
-import { NOTIFY_MAX_ATTEMPTS } from '../core/notification-events';
+import type { MailboxAlertRule, MailboxMonitorState } from '../core/domain/mailbox-workflow.contract';
+import { NOTIFY_MAX_ATTEMPTS } from '../core/domain/notification-events';
 import { mailboxStateQuery } from './mailbox-monitor.definitions';
 
 // One long-running workflow per configured mailbox (id mailbox-<name>): it asks an activity to read

@@ -1,4 +1,4 @@
-import { stripControlChars } from '../../core/text';
+import { stripControlChars } from '../../core/domain/text';
 
 // What an audit row calls a request: `<resource>.<verb>` and a target, from the method and the
 // path under /v1. Routes whose verb this cannot guess set `res.locals.audit` (see auditTrail).

@@ -1,6 +1,6 @@
-import { keyMatches, keyPrefix } from '../../core/api-keys';
-import { UnavailableError } from '../../core/errors';
-import type { Logger } from '../../core/logger';
+import { keyMatches, keyPrefix } from '../../core/adapters/crypto/api-keys';
+import { UnavailableError } from '../../core/domain/errors';
+import type { Logger } from '../../core/observability/logger';
 import type { ApiKeysRepository } from '../../db/api-keys.repository';
 import type { ApiKeyRow } from '../../db/schema';
 

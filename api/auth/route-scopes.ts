@@ -1,4 +1,4 @@
-import type { Scope } from '../../core/api-keys';
+import type { Scope } from '../../core/domain/api-key-scopes';
 
 // Which scope a /v1 request needs, from its first path segment and method. Anything not listed
 // here (keys, audit, secrets, and any route added later without an entry) needs `admin`: new

@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
-import type { Logger } from '../../core/logger';
-import { auditWriteFailures } from '../../core/metrics';
+import type { Logger } from '../../core/observability/logger';
+import { auditWriteFailures } from '../../core/observability/metrics';
 import type { AuditRepository } from '../../db/audit.repository';
 import { auditAction, isMutating, outcomeOf } from '../audit/audit-action';
 import { authOf } from './authenticate';

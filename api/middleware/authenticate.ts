@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { hasScope } from '../../core/api-keys';
+import { hasScope } from '../../core/domain/api-key-scopes';
 import type { ApiKeyVerifier, AuthenticatedKey, KeyFailure } from '../auth/key-verifier';
 import { requiredScope } from '../auth/route-scopes';
 import { problem, sendProblem } from './problem';

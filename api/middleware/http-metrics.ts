@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { httpRequestDuration } from '../../core/metrics';
+import { httpRequestDuration } from '../../core/observability/metrics';
 
 /** Times every request by route pattern (never the raw URL, whose ids would explode cardinality). */
 export function httpMetrics(req: Request, res: Response, next: NextFunction): void {

@@ -1,6 +1,6 @@
 import express, { type RequestHandler } from 'express';
-import { ValidationError } from '../../core/errors';
-import { inspectJson } from '../../core/json-inspect';
+import { ValidationError } from '../../core/domain/errors';
+import { inspectJson } from '../../core/domain/json-inspect';
 import { problem, sendProblem } from './problem';
 
 /** What a JSON body may be: its size (BODY_LIMIT, like `100kb`) and its nesting (JSON_MAX_DEPTH). */

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { isDomainError, UnavailableError } from '../../core/errors';
-import type { Logger } from '../../core/logger';
+import { isDomainError, UnavailableError } from '../../core/domain/errors';
+import type { Logger } from '../../core/observability/logger';
 
 // RFC 9457 problem details. `type` is stable: clients branch on it, never on `title` or `detail`.
 

@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
-import { rateLimitRejections } from '../../core/metrics';
-import { keyLimit, type RateLimitOverride, routeLimits } from '../../core/rate-limit-policy';
+import { keyLimit, type RateLimitOverride, routeLimits } from '../../core/domain/rate-limit-policy';
+import { rateLimitRejections } from '../../core/observability/metrics';
 import type { Decision, WindowStore } from '../rate-limit/sliding-window';
 import { authOf } from './authenticate';
 import { problem, sendProblem } from './problem';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { withLogContext } from '../../core/log-context';
+import { withLogContext } from '../../core/observability/log-context';
 
 const acceptable = /^[A-Za-z0-9._:-]{1,128}$/;
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError } from '../../core/errors';
+import { ValidationError } from '../../core/domain/errors';
 
 export interface FieldError {
   field: string;

@@ -1,4 +1,4 @@
-import { ROBOT_STATUSES } from '../../core/robot';
+import { ROBOT_STATUSES } from '../../core/domain/robot';
 import { approvalDecisionBody } from '../schemas';
 import { jsonBody, pathParameter, problem, uuid } from './parts';
 

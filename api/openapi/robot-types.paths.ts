@@ -1,4 +1,4 @@
-import { robotTypeRegistrationSchema } from '../../core/robot-types';
+import { robotTypeRegistrationSchema } from '../../core/domain/robot-types';
 import { jsonBody, pathParameter, problem } from './parts';
 
 // OpenAPI paths of the robot type registry (api/routes/robot-types.routes.ts).

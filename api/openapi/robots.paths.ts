@@ -1,5 +1,5 @@
-import { ROBOT_STATUSES } from '../../core/robot';
-import { SLA_STATES } from '../../core/sla';
+import { ROBOT_STATUSES } from '../../core/domain/robot';
+import { SLA_STATES } from '../../core/domain/sla';
 import { createRobotBody, listRobotsQuery, robotIdParams } from '../schemas';
 import { jsonBody, pathParameter, problem, queryParameters, uuid } from './parts';
 

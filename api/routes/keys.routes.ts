@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseDuration } from '../../core/api-keys';
-import { NotFoundError } from '../../core/errors';
+import { parseDuration } from '../../core/adapters/crypto/api-keys';
+import { NotFoundError } from '../../core/domain/errors';
 import { type ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
 import type { ApiKeyVerifier } from '../auth/key-verifier';
 import { type JsonLimits, jsonBody } from '../middleware/json-body';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import { NotFoundError, UnprocessableError } from '../../core/errors';
-import { newWebhookSecret } from '../../core/notifier';
-import { type SsrfGuard, TargetRefusedError } from '../../core/ssrf-guard';
+import { newWebhookSecret } from '../../core/adapters/http/notifier';
+import { type SsrfGuard, TargetRefusedError } from '../../core/adapters/http/ssrf.guard';
+import { NotFoundError, UnprocessableError } from '../../core/domain/errors';
 import type { NotificationsRepository } from '../../db/notifications.repository';
 import type { SubscriptionRow } from '../../db/schema';
 import { type JsonLimits, jsonBody } from '../middleware/json-body';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { robotTypeRegistrationSchema } from '../../core/robot-types';
+import { robotTypeRegistrationSchema } from '../../core/domain/robot-types';
 import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import type { RobotTypesService } from '../robot-types.service';

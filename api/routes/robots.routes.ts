@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { addLogContext } from '../../core/log-context';
-import type { RobotView } from '../../core/robot';
-import type { RobotEvents } from '../../core/robot-events';
-import { temporalUiRobotUrl } from '../../core/temporal-ui';
+import type { RobotView } from '../../core/domain/robot';
+import type { RobotEvents } from '../../core/domain/robot-events';
+import { temporalUiRobotUrl } from '../../core/domain/temporal-ui';
+import { addLogContext } from '../../core/observability/log-context';
 import { authOf } from '../middleware/authenticate';
 import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';

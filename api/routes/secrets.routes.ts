@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { NotFoundError, UnavailableError } from '../../core/errors';
+import { NotFoundError, UnavailableError } from '../../core/domain/errors';
 import type { SecretStore } from '../../db/secret-store';
 import { toSecretView } from '../../db/secrets.repository';
 import { setAudit } from '../middleware/audit-trail';

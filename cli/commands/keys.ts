@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { parseDuration, parseScopes } from '../../core/api-keys';
+import { parseDuration } from '../../core/adapters/crypto/api-keys';
 import { loadConfigOrExit } from '../../core/config';
+import { parseScopes } from '../../core/domain/api-key-scopes';
 import { ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
 import { createDatabase } from '../../db/client';
 import { withRunningLauncher } from '../launcher-state';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { startApi } from '../../api/server';
 import { loadConfigOrExit } from '../../core/config';
-import { createLogger } from '../../core/logger';
+import { createLogger } from '../../core/observability/logger';
 import { openPglite } from '../../db/client';
 import { migrateEmbedded, migratePostgres } from '../../db/migrate';
 import { runControlWorker } from '../../workers/control.worker';

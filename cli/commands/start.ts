@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { newKeyEntry } from '../../core/adapters/crypto/secret-box';
 import { type Config, childEnv, loadConfigOrExit } from '../../core/config';
-import { newKeyEntry } from '../../core/secret-box';
-import { temporalUiRobotUrl } from '../../core/temporal-ui';
+import { temporalUiRobotUrl } from '../../core/domain/temporal-ui';
 import { migratePostgres } from '../../db/migrate';
 import { ApiClient } from '../api-client';
 import { type ManagedChild, spawnRpa, stopChild, tailOf } from '../child-processes';

@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
 import { AlertEvaluator } from '../../api/alerting';
-import { defaultAlertRules } from '../../core/alerts';
-import { createLogger } from '../../core/logger';
-import { MetricWindows } from '../../core/metric-windows';
-import type { RobotView } from '../../core/robot';
+import { defaultAlertRules } from '../../core/domain/alerts';
+import type { RobotView } from '../../core/domain/robot';
+import { createLogger } from '../../core/observability/logger';
+import { MetricWindows } from '../../core/observability/metric-windows';
 import { AlertsRepository } from '../../db/alerts.repository';
 import { launchBrowser, screenshot, type TestBrowser, watchPageErrors } from '../support/browser';
 import { type InPage, pageWithKey, waitForText } from '../support/dashboard-page';

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { DASHBOARD_CSP } from '../../api/dashboard.routes';
-import { temporalUiRobotUrl } from '../../core/temporal-ui';
+import { temporalUiRobotUrl } from '../../core/domain/temporal-ui';
 import { launchBrowser, screenshot, type TestBrowser, watchPageErrors } from '../support/browser';
 import { type InPage, pageWithKey, waitForText } from '../support/dashboard-page';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';

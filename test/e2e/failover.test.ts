@@ -1,4 +1,4 @@
-import type { RobotView } from '../../core/robot';
+import type { RobotView } from '../../core/domain/robot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 import { spawnModuleWorker, type WorkerProcess } from '../support/worker-process';
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AlertEvaluator } from '../../api/alerting';
-import { defaultAlertRules } from '../../core/alerts';
-import { createLogger } from '../../core/logger';
-import { MetricWindows } from '../../core/metric-windows';
+import { defaultAlertRules } from '../../core/domain/alerts';
+import { createLogger } from '../../core/observability/logger';
+import { MetricWindows } from '../../core/observability/metric-windows';
 import { AlertsRepository } from '../../db/alerts.repository';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 

@@ -1,6 +1,6 @@
 import { Connection, Client as TemporalClient } from '@temporalio/client';
 import request from 'supertest';
-import { ROBOT_WORKFLOW } from '../../core/robot-workflow';
+import { ROBOT_WORKFLOW } from '../../core/domain/robot-workflow.contract';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;

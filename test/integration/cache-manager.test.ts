@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { createCacheManager } from '../../core/cache';
-import { type CacheManager, cacheKey } from '../../core/cache-manager';
+import { createCacheManager } from '../../core/adapters/redis/cache.builder';
+import { type CacheManager, cacheKey } from '../../core/adapters/redis/cache-manager';
+import { robotStatusKey, StatusCache } from '../../core/adapters/redis/status-cache';
 import { parseConfig } from '../../core/config';
-import { cacheRequests } from '../../core/metrics';
-import type { RobotView } from '../../core/robot';
-import { robotStatusKey, StatusCache } from '../../core/status-cache';
+import type { RobotView } from '../../core/domain/robot';
+import { cacheRequests } from '../../core/observability/metrics';
 import { TestRedisServer, testRedisPort } from '../support/redis-server';
 import { TEST_REDIS_URL } from '../support/test-env';
 

@@ -1,8 +1,8 @@
 import { warmCaches } from '../../api/cache-warming';
 import { moduleListKey } from '../../api/modules.service';
 import { createApiServices } from '../../api/server';
-import { createLogger } from '../../core/logger';
-import { robotStatusKey } from '../../core/status-cache';
+import { robotStatusKey } from '../../core/adapters/redis/status-cache';
+import { createLogger } from '../../core/observability/logger';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;

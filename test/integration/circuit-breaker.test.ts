@@ -1,5 +1,5 @@
 import { createBasicStepActivities } from '../../activities/basic-steps';
-import type { RobotView } from '../../core/robot';
+import type { RobotView } from '../../core/domain/robot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;

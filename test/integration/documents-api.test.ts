@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type request from 'supertest';
-import { sha256Of } from '../../core/document-store';
+import { sha256Of } from '../../core/adapters/fs/document-store.local';
 import { fixture, pngDeclaring, truncated } from '../support/document-samples';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GuardedHttpError, guardedRequest } from '../../core/guarded-http';
-import { SsrfGuard } from '../../core/ssrf-guard';
+import { GuardedHttpError, guardedRequest } from '../../core/adapters/http/guarded-http.client';
+import { SsrfGuard } from '../../core/adapters/http/ssrf.guard';
 
 // The http-request step's client against two loopback servers (two origins): what crosses a
 // redirect, deadlines and size limits. The step's robots end to end: http-request.test.ts.

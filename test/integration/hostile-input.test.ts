@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { ROBOT_WORKFLOW } from '../../core/robot-workflow';
+import { ROBOT_WORKFLOW } from '../../core/domain/robot-workflow.contract';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // Table-driven hostile input across every route. Each case: the exact status and problem type, a

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RobotView } from '../../core/robot';
+import type { RobotView } from '../../core/domain/robot';
 import { fixture, truncated } from '../support/document-samples';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 

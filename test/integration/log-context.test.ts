@@ -2,9 +2,9 @@ import express from 'express';
 import request from 'supertest';
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import { requestId } from '../../api/middleware/request-id';
-import { withLogContext } from '../../core/log-context';
-import { createLogger } from '../../core/logger';
-import type { StepInput } from '../../core/step-activity';
+import type { StepInput } from '../../core/domain/step-activity.contract';
+import { withLogContext } from '../../core/observability/log-context';
+import { createLogger } from '../../core/observability/logger';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;

@@ -10,10 +10,10 @@ import {
 import { ENG_LANG_PATH, TesseractPool } from '../../activities/ocr-pool';
 import { UnreadableImageError } from '../../activities/page-images';
 import { UnreadablePdfError } from '../../activities/pdf-tools';
-import { sniffMediaType } from '../../core/document-types';
-import type { Extraction } from '../../core/invoice-rules';
-import { ocrPages } from '../../core/metrics';
-import type { StepDefinition } from '../../core/robot-types';
+import { sniffMediaType } from '../../core/domain/document-types';
+import type { Extraction } from '../../core/domain/invoice-rules';
+import type { StepDefinition } from '../../core/domain/robot-types';
+import { ocrPages } from '../../core/observability/metrics';
 import { type ExpectedInvoice, expectedInvoices, fixture, truncated } from '../support/document-samples';
 
 // Real tesseract.js (one worker, as on a small module), real sharp and poppler, on the committed

@@ -1,5 +1,5 @@
 import type { temporal } from '@temporalio/proto';
-import type { RobotView } from '../../core/robot';
+import type { RobotView } from '../../core/domain/robot';
 import { TcpProxy } from '../support/tcp-proxy';
 import { ADMIN_DATABASE_URL } from '../support/test-env';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import request from 'supertest';
-import { createStatusCache } from '../../core/cache';
-import type { RobotView } from '../../core/robot';
-import { NoRobotEvents } from '../../core/robot-events';
+import { createStatusCache } from '../../core/adapters/redis/cache.builder';
+import { NoRobotEvents } from '../../core/adapters/redis/robot-events.none';
+import type { RobotView } from '../../core/domain/robot';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;

@@ -1,8 +1,13 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import Redis from 'ioredis';
-import type { RobotView } from '../../core/robot';
-import { ModuleNameKey, RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../../core/search-attributes';
-import { robotStatusKey } from '../../core/status-cache';
+import { robotStatusKey } from '../../core/adapters/redis/status-cache';
+import type { RobotView } from '../../core/domain/robot';
+import {
+  ModuleNameKey,
+  RobotPriorityKey,
+  RobotStatusKey,
+  RobotTypeKey,
+} from '../../core/domain/search-attributes';
 import { progressQuery } from '../../workflows/robot/robot.definitions';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';

@@ -1,5 +1,5 @@
-import type { RobotView } from '../../core/robot';
-import { RobotStatusKey } from '../../core/search-attributes';
+import type { RobotView } from '../../core/domain/robot';
+import { RobotStatusKey } from '../../core/domain/search-attributes';
 import { faultySteps } from '../support/faulty-steps';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 

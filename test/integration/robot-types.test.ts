@@ -1,5 +1,5 @@
-import type { RobotView } from '../../core/robot';
-import { inputSchemaProblem } from '../../core/robot-input';
+import type { RobotView } from '../../core/domain/robot';
+import { inputSchemaProblem } from '../../core/domain/robot-input';
 import { faultySteps } from '../support/faulty-steps';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 

@@ -8,10 +8,14 @@ import { NativeConnection } from '@temporalio/worker';
 import pino from 'pino';
 import request from 'supertest';
 import { createBasicStepActivities } from '../../activities/basic-steps';
-import type { RobotTypeDefinition } from '../../core/robot-types';
-import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../../core/robot-workflow';
-import { newKeyEntry } from '../../core/secret-box';
-import type { StepInput } from '../../core/step-activity';
+import { newKeyEntry } from '../../core/adapters/crypto/secret-box';
+import type { RobotTypeDefinition } from '../../core/domain/robot-types';
+import {
+  ROBOT_WORKFLOW,
+  robotStartOptions,
+  robotWorkflowArgs,
+} from '../../core/domain/robot-workflow.contract';
+import type { StepInput } from '../../core/domain/step-activity.contract';
 import { SecretStore } from '../../db/secret-store';
 import { SecretsRepository } from '../../db/secrets.repository';
 import { createModuleWorker } from '../../workers/module.worker';

@@ -1,13 +1,13 @@
 import type { temporal } from '@temporalio/proto';
 import { AlertEvaluator } from '../../api/alerting';
-import { defaultAlertRules } from '../../core/alerts';
-import { createLogger } from '../../core/logger';
-import { MetricWindows } from '../../core/metric-windows';
-import { metricsRegistry } from '../../core/metrics';
-import type { RobotView } from '../../core/robot';
-import { RobotPriorityKey } from '../../core/search-attributes';
+import { defaultAlertRules } from '../../core/domain/alerts';
+import type { RobotView } from '../../core/domain/robot';
+import { RobotPriorityKey } from '../../core/domain/search-attributes';
+import { createLogger } from '../../core/observability/logger';
+import { MetricWindows } from '../../core/observability/metric-windows';
+import { metricsRegistry } from '../../core/observability/metrics';
 import { AlertsRepository } from '../../db/alerts.repository';
-import { createNotifier } from '../../db/notifier';
+import { createNotifier } from '../../db/notifier.builder';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 

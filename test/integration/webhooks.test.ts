@@ -1,5 +1,5 @@
-import { verifyWebhook } from '../../core/webhook';
-import { createNotifier } from '../../db/notifier';
+import { verifyWebhook } from '../../core/adapters/http/webhook.client';
+import { createNotifier } from '../../db/notifier.builder';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 import { type ReceivedHook, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 

@@ -1,6 +1,6 @@
 import { createBasicStepActivities } from '../../activities/basic-steps';
 import type { StepActivities } from '../../activities/types';
-import type { StepInput } from '../../core/step-activity';
+import type { StepInput } from '../../core/domain/step-activity.contract';
 
 /**
  * The built-in step activities, with faults a test switches on and off per input tag and step, and a

@@ -1,5 +1,5 @@
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import { RobotStatusKey } from '../../core/search-attributes';
+import { RobotStatusKey } from '../../core/domain/search-attributes';
 import { eventually, type TestSystem } from './test-system';
 
 /**

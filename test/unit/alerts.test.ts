@@ -1,5 +1,5 @@
-import { type AlertRule, type AlertState, evaluate, INITIAL_ALERT_STATE } from '../../core/alerts';
-import { quantileFromBuckets } from '../../core/metric-windows';
+import { type AlertRule, type AlertState, evaluate, INITIAL_ALERT_STATE } from '../../core/domain/alerts';
+import { quantileFromBuckets } from '../../core/observability/metric-windows';
 
 const latency: AlertRule = {
   name: 'api_latency_p99',

@@ -1,5 +1,5 @@
-import { applyCorrections, approvalNeeded } from '../../core/approval-condition';
-import { createBuiltInRobotTypes, robotTypeDefinitionSchema } from '../../core/robot-types';
+import { applyCorrections, approvalNeeded } from '../../core/domain/approval-condition';
+import { createBuiltInRobotTypes, robotTypeDefinitionSchema } from '../../core/domain/robot-types';
 
 describe('approvalNeeded', () => {
   const scored = (completenessScore: number) => ({ extract: { completenessScore }, check: { valid: true } });

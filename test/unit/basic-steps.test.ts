@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createBasicStepActivities } from '../../activities/basic-steps';
-import { createBuiltInRobotTypes } from '../../core/robot-types';
-import type { StepInput } from '../../core/step-activity';
+import { createBuiltInRobotTypes } from '../../core/domain/robot-types';
+import type { StepInput } from '../../core/domain/step-activity.contract';
 
 const steps = createBasicStepActivities();
 const builtIns = createBuiltInRobotTypes();

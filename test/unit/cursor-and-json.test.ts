@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from '../../api/cursor';
-import { ValidationError } from '../../core/errors';
-import { stableStringify } from '../../core/stable-json';
+import { ValidationError } from '../../core/domain/errors';
+import { stableStringify } from '../../core/domain/stable-json';
 
 describe('robot list cursor', () => {
   it('round-trips', () => {

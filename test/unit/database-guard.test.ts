@@ -1,4 +1,4 @@
-import { UnavailableError } from '../../core/errors';
+import { UnavailableError } from '../../core/domain/errors';
 import { DatabaseGuard, isDatabaseUnavailable } from '../../db/database-guard';
 
 const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { parseConfig } from '../../core/config';
-import { SEARCH_ATTRIBUTE_NAMES } from '../../core/search-attributes';
+import { SEARCH_ATTRIBUTE_NAMES } from '../../core/domain/search-attributes';
 
 // No Docker engine (nor the compose plugin) runs where the tests run, so docker-compose.yml, the
 // Dockerfile and the nginx config are checked statically: structure, references between services,

@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LocalDocumentStore, sha256Of } from '../../core/document-store';
-import { countPdfPages, sanitiseFileName, sniffMediaType } from '../../core/document-types';
+import { LocalDocumentStore, sha256Of } from '../../core/adapters/fs/document-store.local';
+import { countPdfPages, sanitiseFileName, sniffMediaType } from '../../core/domain/document-types';
 import { fixture, pngDeclaring } from '../support/document-samples';
 
 describe('sniffMediaType', () => {

@@ -7,10 +7,10 @@ import {
   retryAfterMs,
   statusRanges,
   statusVerdict,
-} from '../../core/http-request';
-import { robotTypeRegistrationSchema } from '../../core/robot-types';
-import { httpRequestParamsSchema } from '../../core/step-params';
-import { renderJson, TemplateError } from '../../core/template';
+} from '../../core/domain/http-request.plan';
+import { robotTypeRegistrationSchema } from '../../core/domain/robot-types';
+import { httpRequestParamsSchema } from '../../core/domain/step-params';
+import { renderJson, TemplateError } from '../../core/domain/template';
 
 const register = (params: Record<string, unknown>, step: Record<string, unknown> = {}) =>
   robotTypeRegistrationSchema.safeParse({

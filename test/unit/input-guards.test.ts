@@ -1,14 +1,8 @@
-import {
-  generateKey,
-  hasScope,
-  keyMatches,
-  keyPrefix,
-  parseDuration,
-  parseScopes,
-} from '../../core/api-keys';
-import { inspectJson } from '../../core/json-inspect';
-import { newKeyEntry, open, parseKeyring, seal } from '../../core/secret-box';
-import { stripControlChars, stripControlCharsDeep } from '../../core/text';
+import { generateKey, keyMatches, keyPrefix, parseDuration } from '../../core/adapters/crypto/api-keys';
+import { newKeyEntry, open, parseKeyring, seal } from '../../core/adapters/crypto/secret-box';
+import { hasScope, parseScopes } from '../../core/domain/api-key-scopes';
+import { inspectJson } from '../../core/domain/json-inspect';
+import { stripControlChars, stripControlCharsDeep } from '../../core/domain/text';
 
 describe('inspectJson', () => {
   it.each([

@@ -1,5 +1,11 @@
-import { completenessFromOutput } from '../../core/completeness';
-import { currencyIn, extractInvoice, parseAmount, parseDate, type TextLine } from '../../core/invoice-rules';
+import { completenessFromOutput } from '../../core/domain/completeness';
+import {
+  currencyIn,
+  extractInvoice,
+  parseAmount,
+  parseDate,
+  type TextLine,
+} from '../../core/domain/invoice-rules';
 
 const lines = (text: string, confidence?: number): TextLine[] =>
   text.split('\n').map((line) => (confidence === undefined ? { text: line } : { text: line, confidence }));

@@ -6,9 +6,10 @@ const root = path.join(__dirname, '..', '..');
 
 // The layer rules in biome.json (ADR 0018) are what keeps imports running downwards: prove each one
 // bites, and that what DESIGN.md allows still passes. Probe files are written into the real folders
-// (the rules are per folder) and linted in one Biome run.
+// (the rules are per folder) and linted in one Biome run. `rule`: the diagnostic a refused probe
+// must draw (noRestrictedImports unless told).
 
-type Case = { folder: string; source: string };
+type Case = { folder: string; source: string; rule?: string };
 
 const importing = (specifier: string) => `import * as probe from '${specifier}';\nexport const x = probe;\n`;
 
@@ -35,16 +36,64 @@ const refused: Record<string, Case> = {
   'workflows → db': { folder: 'workflows', source: importing('../../db/client') },
   'workflows → workers': { folder: 'workflows', source: importing('../../workers/schedules') },
   'workers → cli': { folder: 'workers', source: importing('../../cli/main') },
+  // core/ in two wings (ADR 0020): workflows see only the domain, and the domain sees no I/O.
+  'workflows → core adapters': {
+    folder: 'workflows',
+    source: importing('../../core/adapters/redis/redis.client'),
+  },
+  'workflows → core config': { folder: 'workflows', source: importing('../../core/config') },
+  'workflows → core observability': {
+    folder: 'workflows',
+    source: importing('../../core/observability/logger'),
+  },
+  'core domain → adapters': { folder: 'core/domain', source: importing('../../adapters/redis/redis.client') },
+  'core domain → observability': { folder: 'core/domain', source: importing('../../observability/metrics') },
+  'core domain → config': { folder: 'core/domain', source: importing('../../config') },
+  'core domain → db': { folder: 'core/domain', source: importing('../../../db/client') },
+  'core domain → activities': { folder: 'core/domain', source: importing('../../../activities/selection') },
+  'core domain → an I/O library': { folder: 'core/domain', source: importing('ioredis') },
+  'core domain → prom-client': { folder: 'core/domain', source: importing('prom-client') },
+  'core domain → the Temporal client': { folder: 'core/domain', source: importing('@temporalio/client') },
+  'core domain → a Node I/O module': {
+    folder: 'core/domain',
+    source: importing('node:fs/promises'),
+    rule: 'lint/correctness/noNodejsModules',
+  },
+  // Not I/O, but refused by the workflow sandbox and non-deterministic (randomBytes): core/adapters/crypto/.
+  'core domain → node:crypto': {
+    folder: 'core/domain',
+    source: importing('node:crypto'),
+    rule: 'lint/correctness/noNodejsModules',
+  },
+  'core adapters → db': { folder: 'core/adapters', source: importing('../../../db/client') },
 };
 
 const allowed: Record<string, Case> = {
-  'db → core': { folder: 'db', source: importing('../../core/robot') },
+  'db → core domain': { folder: 'db', source: importing('../../core/domain/robot') },
+  'db → core adapters': { folder: 'db', source: importing('../../core/adapters/redis/redis.client') },
   'activities → db': { folder: 'activities', source: importing('../../db/robots.repository') },
   'api → db': { folder: 'api', source: importing('../../db/robots.repository') },
   'api → workflow handles': { folder: 'api', source: importing('../../workflows/robot/robot.definitions') },
   'workers → api': { folder: 'workers', source: importing('../../api/schemas') },
   'workers → activities': { folder: 'workers', source: importing('../../activities/selection') },
-  'workflows → core': { folder: 'workflows', source: importing('../../core/robot-workflow') },
+  'workflows → core domain': {
+    folder: 'workflows',
+    source: importing('../../core/domain/robot-workflow.contract'),
+  },
+  'core domain → domain': { folder: 'core/domain', source: importing('../robot') },
+  'core domain → a pure library': { folder: 'core/domain', source: importing('zod') },
+  'core domain → @temporalio/common': { folder: 'core/domain', source: importing('@temporalio/common') },
+  'core adapters → domain': { folder: 'core/adapters', source: importing('../../domain/robot') },
+  'core adapters → observability': {
+    folder: 'core/adapters',
+    source: importing('../../observability/metrics'),
+  },
+  'core adapters → an I/O library': { folder: 'core/adapters', source: importing('ioredis') },
+  'core config → domain': { folder: 'core', source: importing('../domain/load-balancer') },
+  'activities → core adapters': {
+    folder: 'activities',
+    source: importing('../../core/adapters/http/ssrf.guard'),
+  },
 };
 
 const dirs: string[] = [];
@@ -100,7 +149,7 @@ afterAll(() => {
 
 describe('the layer lint rules', () => {
   it.each(Object.keys(refused))('refuses %s', (name) => {
-    expect(findings.get(name)).toContain('lint/style/noRestrictedImports');
+    expect(findings.get(name)).toContain(refused[name]?.rule ?? 'lint/style/noRestrictedImports');
   });
 
   it.each(Object.keys(allowed))('allows %s', (name) => {

@@ -8,7 +8,7 @@ import {
   scoreModule,
   selectModule,
   validateWeights,
-} from '../../core/load-balancer';
+} from '../../core/domain/load-balancer';
 
 // A healthy, idle, exact-match module; each test overrides only what it is about.
 function mod(name: string, overrides: Partial<ModuleSnapshot> = {}): ModuleSnapshot {

@@ -1,7 +1,7 @@
 import { emailRobotId } from '../../activities/mailbox-monitor';
+import { uuidV5 } from '../../core/adapters/crypto/uuid-v5';
 import { ConfigError, parseConfig } from '../../core/config';
-import { mailboxWorkflowId } from '../../core/mailboxes';
-import { uuidV5 } from '../../core/uuid-v5';
+import { mailboxWorkflowId } from '../../core/domain/mailboxes';
 
 const mailbox = { name: 'ap', host: 'imap.example.com', user: 'ap@example.com', password: 'pw' };
 const parse = (value: unknown) =>

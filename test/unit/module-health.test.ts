@@ -1,4 +1,4 @@
-import { moduleHealth } from '../../core/module-health';
+import { moduleHealth } from '../../core/domain/module-health';
 
 describe('moduleHealth', () => {
   it.each([

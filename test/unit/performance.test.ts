@@ -4,7 +4,7 @@ import {
   performanceScore,
   performanceTier,
   recordOutcome,
-} from '../../core/performance';
+} from '../../core/domain/performance';
 
 describe('recordOutcome', () => {
   it('sets latency from the first sample and smooths afterwards', () => {

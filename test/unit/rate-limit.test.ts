@@ -1,5 +1,6 @@
-import { decide, MemoryWindowStore } from '../../api/rate-limit/sliding-window';
-import { keyLimit, parseRateLimitOverrides, routeLimits } from '../../core/rate-limit-policy';
+import { decide } from '../../api/rate-limit/sliding-window';
+import { MemoryWindowStore } from '../../api/rate-limit/window-store.memory';
+import { keyLimit, parseRateLimitOverrides, routeLimits } from '../../core/domain/rate-limit-policy';
 
 describe('sliding-window counter (in memory)', () => {
   const windowMs = 10_000;

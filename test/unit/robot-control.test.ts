@@ -1,6 +1,6 @@
 import { resumePoint } from '../../api/robot-control.service';
 import { parseConfig } from '../../core/config';
-import { parseDuration } from '../../core/durations';
+import { parseDuration } from '../../core/domain/durations';
 
 describe('durations', () => {
   it.each([

@@ -1,8 +1,8 @@
-import { emailIntakeType } from '../../core/email-intake.type';
-import { invoiceIntakeType } from '../../core/invoice-intake.type';
-import { checkRobotInput, inputSchemaProblem } from '../../core/robot-input';
-import { robotTypeDefinitionSchema, robotTypeRegistrationSchema } from '../../core/robot-types';
-import { robotWorkflowArgs } from '../../core/robot-workflow';
+import { emailIntakeType } from '../../core/domain/email-intake.type';
+import { invoiceIntakeType } from '../../core/domain/invoice-intake.type';
+import { checkRobotInput, inputSchemaProblem } from '../../core/domain/robot-input';
+import { robotTypeDefinitionSchema, robotTypeRegistrationSchema } from '../../core/domain/robot-types';
+import { robotWorkflowArgs } from '../../core/domain/robot-workflow.contract';
 
 // Every built-in type's schema compiles: test/integration/robot-types.test.ts reads them from the API.
 const invoiceIntake = robotTypeDefinitionSchema.parse(invoiceIntakeType(0.8));

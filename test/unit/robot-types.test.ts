@@ -3,13 +3,13 @@ import { createEmailStepActivities } from '../../activities/email-steps';
 import { createExtractActivities } from '../../activities/extract';
 import { createHttpRequestActivities } from '../../activities/http-request';
 import { createOcrActivities } from '../../activities/ocr';
+import { SsrfGuard } from '../../core/adapters/http/ssrf.guard';
 import {
   createBuiltInRobotTypes,
   robotTypeDefinitionSchema,
   STEP_KINDS,
   WORKFLOW_STEP_KINDS,
-} from '../../core/robot-types';
-import { SsrfGuard } from '../../core/ssrf-guard';
+} from '../../core/domain/robot-types';
 
 describe('robot types', () => {
   it('every built-in type passes its own schema', () => {

@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { StepInput } from '../../activities/types';
-import { createLogger } from '../../core/logger';
-import { robotTypeDefinitionSchema, robotTypeRegistrationSchema } from '../../core/robot-types';
-import { redactLogLine, redactText, withRevealedSecrets } from '../../core/secret-redaction';
+import { robotTypeDefinitionSchema, robotTypeRegistrationSchema } from '../../core/domain/robot-types';
+import { createLogger } from '../../core/observability/logger';
+import { redactLogLine, redactText, withRevealedSecrets } from '../../core/observability/secret-redaction';
 import { redactError, resolveSecretParams, withSecretParams } from '../../workers/secret-params';
 
 // The module-side rules of ADR 0014: references resolve only in a kind's secret params, and the

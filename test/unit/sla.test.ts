@@ -1,7 +1,7 @@
 import { buildOpenApiDocument } from '../../api/openapi';
 import { createRobotBody } from '../../api/schemas';
-import { robotTypeRegistrationSchema } from '../../core/robot-types';
-import { planSla, riskPoint } from '../../core/sla';
+import { robotTypeRegistrationSchema } from '../../core/domain/robot-types';
+import { planSla, riskPoint } from '../../core/domain/sla';
 
 const now = new Date('2026-11-25T12:00:00.000Z');
 const at = (offsetMs: number) => new Date(now.getTime() + offsetMs).toISOString();

@@ -1,5 +1,5 @@
-import { SsrfGuard, TargetRefusedError } from '../../core/ssrf-guard';
-import { signWebhook, verifyWebhook } from '../../core/webhook';
+import { SsrfGuard, TargetRefusedError } from '../../core/adapters/http/ssrf.guard';
+import { signWebhook, verifyWebhook } from '../../core/adapters/http/webhook.client';
 
 describe('SsrfGuard without an allow-list', () => {
   const guard = new SsrfGuard([]);

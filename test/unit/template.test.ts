@@ -1,4 +1,4 @@
-import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../../core/template';
+import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../../core/domain/template';
 
 describe('renderTemplate', () => {
   const data = { robotId: 'r1', input: { name: 'Ana', total: 12.5, tags: ['a'], empty: '' }, previous: {} };

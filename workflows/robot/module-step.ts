@@ -1,8 +1,8 @@
 import { isCancellation, log, sleep } from '@temporalio/workflow';
 import type { StepOutcome } from '../../activities/types';
-import type { StepDefinition } from '../../core/robot-types';
-import { DEFAULT_PARK_TIMEOUT_MS } from '../../core/robot-workflow';
-import type { StepKind } from '../../core/step-kinds';
+import type { StepDefinition } from '../../core/domain/robot-types';
+import { DEFAULT_PARK_TIMEOUT_MS } from '../../core/domain/robot-workflow.contract';
+import type { StepKind } from '../../core/domain/step-kinds';
 import { awaited, type Flow } from './flow';
 import { chooseModule, completeStep, markCompleted, type RobotRun, type RunningStep } from './robot-run';
 import {

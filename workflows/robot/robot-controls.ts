@@ -1,5 +1,5 @@
 import { ApplicationFailure, condition, setHandler, upsertMemo } from '@temporalio/workflow';
-import { parseDuration } from '../../core/durations';
+import { parseDuration } from '../../core/domain/durations';
 import {
   type ApprovalWait,
   isTerminal,
@@ -7,9 +7,13 @@ import {
   type RobotStatus,
   type StepProgress,
   WAITING_FOR_PEOPLE,
-} from '../../core/robot';
-import type { StepDefinition } from '../../core/robot-types';
-import { type ApprovalDecision, type ControlAnswer, STATE_CONFLICT } from '../../core/robot-workflow';
+} from '../../core/domain/robot';
+import type { StepDefinition } from '../../core/domain/robot-types';
+import {
+  type ApprovalDecision,
+  type ControlAnswer,
+  STATE_CONFLICT,
+} from '../../core/domain/robot-workflow.contract';
 import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from './robot.definitions';
 
 // Operator controls of a running robot (pause/resume, parking, approvals): the workflow's state

@@ -1,7 +1,7 @@
 import { log, patched, proxyActivities } from '@temporalio/workflow';
 import type { ControlActivities } from '../../activities/types';
-import { NOTIFY_MAX_ATTEMPTS, type NotificationEvent } from '../../core/notification-events';
-import type { RobotProgress } from '../../core/robot';
+import { NOTIFY_MAX_ATTEMPTS, type NotificationEvent } from '../../core/domain/notification-events';
+import type { RobotProgress } from '../../core/domain/robot';
 
 /** Runs started before notifications replay without them (no marker in their history). */
 export const NOTIFY_PATCH = 'robot-notify-v1';

@@ -6,11 +6,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities, StepOutcome } from '../../activities/types';
-import { NO_ELIGIBLE_MODULE } from '../../core/load-balancer';
-import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../../core/robot';
-import type { RobotWorkflowInput, StepPolicy } from '../../core/robot-workflow';
-import { ModuleNameKey, RobotStatusKey } from '../../core/search-attributes';
-import type { StepKind } from '../../core/step-kinds';
+import { NO_ELIGIBLE_MODULE } from '../../core/domain/load-balancer';
+import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../../core/domain/robot';
+import type { RobotWorkflowInput, StepPolicy } from '../../core/domain/robot-workflow.contract';
+import { ModuleNameKey, RobotStatusKey } from '../../core/domain/search-attributes';
+import type { StepKind } from '../../core/domain/step-kinds';
 import { awaited, type Flow } from './flow';
 import type { RobotControls } from './robot-controls';
 import { notifyRobotEvent } from './robot-notifications';

@@ -5,11 +5,11 @@ import {
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { RobotProgress, RobotStatus, StepProgress } from '../../core/robot';
-import type { StepDefinition } from '../../core/robot-types';
-import { PRIORITY_KEYS } from '../../core/robot-workflow';
-import { RobotPriorityKey } from '../../core/search-attributes';
-import type { RobotSla } from '../../core/sla';
+import type { RobotProgress, RobotStatus, StepProgress } from '../../core/domain/robot';
+import type { StepDefinition } from '../../core/domain/robot-types';
+import { PRIORITY_KEYS } from '../../core/domain/robot-workflow.contract';
+import { RobotPriorityKey } from '../../core/domain/search-attributes';
+import type { RobotSla } from '../../core/domain/sla';
 import type { RobotControls, Verdict } from './robot-controls';
 
 // A robot's deadline in its workflow (docs/sla.md): durable timers to the risk point and the

@@ -1,9 +1,9 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { RobotProgress } from '../../core/robot';
-import type { ApprovalDecision, ControlAnswer } from '../../core/robot-workflow';
+import type { RobotProgress } from '../../core/domain/robot';
+import type { ApprovalDecision, ControlAnswer } from '../../core/domain/robot-workflow.contract';
 
 // The robot workflow's query and update handles; its contract (input, result, what the updates
-// carry) is core/robot-workflow.ts.
+// carry) is core/domain/robot-workflow.contract.ts.
 
 export const progressQuery = defineQuery<RobotProgress>('progress');
 

@@ -7,14 +7,14 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { StepOutcome } from '../../activities/types';
-import type { RobotProgress, StepProgress } from '../../core/robot';
+import type { RobotProgress, StepProgress } from '../../core/domain/robot';
 import {
   DEFAULT_APPROVAL_WAITS,
   DEFAULT_STEP_POLICY,
   type RobotWorkflowInput,
   type RobotWorkflowResult,
-} from '../../core/robot-workflow';
-import { moduleStepKinds } from '../../core/step-kinds';
+} from '../../core/domain/robot-workflow.contract';
+import { moduleStepKinds } from '../../core/domain/step-kinds';
 import { awaited, drive, type Flow } from './flow';
 import { progressQuery } from './robot.definitions';
 import { RobotControls } from './robot-controls';

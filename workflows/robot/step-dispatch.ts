@@ -1,8 +1,8 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { StepActivities } from '../../activities/types';
-import type { StepDefinition } from '../../core/robot-types';
-import type { StepPolicy } from '../../core/robot-workflow';
-import { moduleTaskQueue } from '../../core/task-queues';
+import type { StepDefinition } from '../../core/domain/robot-types';
+import type { StepPolicy } from '../../core/domain/robot-workflow.contract';
+import { moduleTaskQueue } from '../../core/domain/task-queues';
 
 // How the robot workflow dispatches a step to a module and reads the ways a step can fail.
 

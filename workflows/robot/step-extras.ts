@@ -1,6 +1,6 @@
 import { patched, workflowInfo } from '@temporalio/workflow';
-import { type ApprovalWhen, applyCorrections, approvalNeeded } from '../../core/approval-condition';
-import type { StepDefinition } from '../../core/robot-types';
+import { type ApprovalWhen, applyCorrections, approvalNeeded } from '../../core/domain/approval-condition';
+import type { StepDefinition } from '../../core/domain/robot-types';
 // On the control queue, where the notifier and its delivery rows are (as for robot events).
 import { notifications } from './robot-notifications';
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure, sleep } from '@temporalio/workflow';
 import type { StepOutcome } from '../../activities/types';
-import type { StepDefinition } from '../../core/robot-types';
-import { DEFAULT_APPROVAL_WAITS } from '../../core/robot-workflow';
+import type { StepDefinition } from '../../core/domain/robot-types';
+import { DEFAULT_APPROVAL_WAITS } from '../../core/domain/robot-workflow.contract';
 import { awaited, type Flow } from './flow';
 import { runOnModule } from './module-step';
 import { completeStep, type RobotRun, type RunningStep } from './robot-run';

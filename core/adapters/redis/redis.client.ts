@@ -1,0 +1,79 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import type { Config } from '../../config';
+
+// The one place Redis clients are made. Each user names a profile: what it needs from its
+// connection (key prefix, queueing, retries, timeouts) is decided here, timeouts from config.
+
+export type RedisConfig = Pick<
+  Config,
+  | 'REDIS_URL'
+  | 'REDIS_KEY_PREFIX'
+  | 'REDIS_CONNECT_TIMEOUT_MS'
+  | 'REDIS_ROUTING_TIMEOUT_MS'
+  | 'REDIS_EVENTS_TIMEOUT_MS'
+  | 'CACHE_COMMAND_TIMEOUT_MS'
+  | 'RATE_LIMIT_REDIS_TIMEOUT_MS'
+>;
+
+/**
+ * - `routing`: module routing state shared by every process (replicas, circuits, performance, the
+ *   routing table), under REDIS_KEY_PREFIX. Commands queue until the first connection only: after
+ *   that, while Redis is away, they fail at once so routing degrades to the registry instead of
+ *   every robot waiting out timeouts.
+ * - `cache`: the cache (its manager adds the prefix). Fails fast rather than queueing: callers fall
+ *   back to Postgres, and a queue would replay stale writes after an outage.
+ * - `rateLimit`: the sliding windows. No queue and no retries: a request must not wait for Redis,
+ *   the in-memory fallback decides at once.
+ * - `eventsPublisher` / `eventsSubscriber`: live robot events (pub/sub). A subscribing connection
+ *   can do nothing else, so it is a client of its own.
+ */
+export type RedisProfile = 'routing' | 'cache' | 'rateLimit' | 'eventsPublisher' | 'eventsSubscriber';
+
+const profiles: Record<RedisProfile, (config: RedisConfig) => RedisOptions & { queueUntilReady?: true }> = {
+  routing: (config) => ({
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    maxRetriesPerRequest: 2,
+    commandTimeout: config.REDIS_ROUTING_TIMEOUT_MS,
+    queueUntilReady: true,
+  }),
+  cache: (config) => ({
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: config.CACHE_COMMAND_TIMEOUT_MS,
+  }),
+  rateLimit: (config) => ({
+    keyPrefix: `${config.REDIS_KEY_PREFIX}ratelimit:`,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+  }),
+  eventsPublisher: (config) => ({
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: config.REDIS_EVENTS_TIMEOUT_MS,
+  }),
+  eventsSubscriber: () => ({ maxRetriesPerRequest: 1 }),
+};
+
+/** Makes a new client of a profile; each caller owns (and disconnects) what it asked for. */
+export type RedisConnector = (profile: RedisProfile) => Redis;
+
+/** Null without REDIS_URL: callers then use their in-process or Postgres twin. */
+export function redisConnector(config: RedisConfig): RedisConnector | null {
+  const url = config.REDIS_URL;
+  if (!url) return null;
+  return (profile) => {
+    const { queueUntilReady, ...options } = profiles[profile](config);
+    const client = new Redis(url, { connectTimeout: config.REDIS_CONNECT_TIMEOUT_MS, ...options });
+    client.on('error', () => {
+      // Reported through failing commands (each caller has its fallback); ioredis reconnects itself.
+    });
+    if (queueUntilReady) {
+      client.once('ready', () => {
+        client.options.enableOfflineQueue = false;
+      });
+    }
+    return client;
+  };
+}
