@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../core/failure-types';
 import type { Logger } from '../core/logger';
 import type { MailboxAlertArgs } from '../core/mailbox-workflow';
 import { NOTIFY_MAX_ATTEMPTS } from '../core/notification-events';
@@ -41,7 +42,7 @@ export function createMailboxAlertActivities({ alerts, notifier, logger }: Mailb
       if (outcome.pending > 0) {
         throw ApplicationFailure.retryable(
           `${outcome.pending} alert notifications will be retried`,
-          'DeliveryPending',
+          FAILURE_TYPES.deliveryPending,
         );
       }
       return { alertId: row.alertId };

@@ -3,6 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ImapFlow } from 'imapflow';
 import { type AddressObject, type Attachment, simpleParser } from 'mailparser';
 import { ConflictError } from '../core/errors';
+import { FAILURE_TYPES } from '../core/failure-types';
 import type { Logger } from '../core/logger';
 import type { CheckMailboxArgs, CheckMailboxResult, MailboxCheckpoint } from '../core/mailbox-workflow';
 import type { MailboxConfig } from '../core/mailboxes';
@@ -69,7 +70,10 @@ export function emailRobotId(
 function configOf(deps: MailboxActivityDeps, name: string): MailboxConfig {
   const mailbox = deps.mailboxes.find((m) => m.name === name);
   if (!mailbox) {
-    throw ApplicationFailure.nonRetryable(`mailbox "${name}" is not in MAILBOXES`, 'MailboxNotConfigured');
+    throw ApplicationFailure.nonRetryable(
+      `mailbox "${name}" is not in MAILBOXES`,
+      FAILURE_TYPES.mailboxNotConfigured,
+    );
   }
   return mailbox;
 }

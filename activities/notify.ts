@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../core/failure-types';
 import type { Logger } from '../core/logger';
 import { NOTIFY_MAX_ATTEMPTS } from '../core/notification-events';
 import type { Notifier, NotifyOutcome, NotifyRequest } from '../core/notifier';
@@ -30,7 +31,7 @@ export function createNotifyActivities({ notifier, logger }: NotifyDeps) {
     if (outcome.pending > 0) {
       throw ApplicationFailure.retryable(
         `${outcome.pending} notification deliveries will be retried`,
-        'DeliveryPending',
+        FAILURE_TYPES.deliveryPending,
       );
     }
     return outcome;
@@ -54,7 +55,7 @@ export function createNotifyActivities({ notifier, logger }: NotifyDeps) {
         message = renderTemplate(String(step.params.message ?? ''), { robotId, input, previous });
       } catch (err) {
         if (err instanceof TemplateError)
-          throw ApplicationFailure.nonRetryable(`notify: ${err.message}`, 'TemplateError');
+          throw ApplicationFailure.nonRetryable(`notify: ${err.message}`, FAILURE_TYPES.templateError);
         throw err;
       }
       const outcome = await deliver({

@@ -65,9 +65,6 @@ export interface ApprovalDecision {
   comment?: string;
 }
 
-/** The update validators' failure type: the API maps it to 409. */
-export const STATE_CONFLICT = 'RobotStateConflict';
-
 /** Defaults for runs started before these settings existed (their histories replay with them). */
 export const DEFAULT_PARK_TIMEOUT_MS = 7 * 86_400_000;
 export const DEFAULT_APPROVAL_WAITS = { timeoutMs: 86_400_000, escalationMs: 86_400_000 };

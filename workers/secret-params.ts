@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../core/failure-types';
 import type { StepInput, StepOutput } from '../core/step-activity';
 
 // Step params may hold `{"$secret": "name"}`. The value is looked up here, inside the activity on
@@ -23,11 +24,14 @@ async function resolve(value: unknown, reveal: RevealSecret): Promise<unknown> {
       // The message names the secret only; a decrypt failure is a configuration problem, not retryable.
       throw ApplicationFailure.nonRetryable(
         `secret "${value.$secret}" is unavailable: ${(err as Error).message.replace(/^secret "[^"]*" /, '')}`,
-        'SecretUnavailable',
+        FAILURE_TYPES.secretUnavailable,
       );
     }
     if (secret === null) {
-      throw ApplicationFailure.nonRetryable(`secret "${value.$secret}" does not exist`, 'SecretNotFound');
+      throw ApplicationFailure.nonRetryable(
+        `secret "${value.$secret}" does not exist`,
+        FAILURE_TYPES.secretNotFound,
+      );
     }
     return secret;
   }
