@@ -1,4 +1,5 @@
 import { type ApprovalWait, type RobotStatus, WAITING_FOR_PEOPLE } from '../core/robot';
+import { readStepDetails } from '../core/step-details';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import type { RobotsRepository } from '../db/robots.repository';
@@ -43,7 +44,7 @@ export class ApprovalsService {
     const items = await Promise.all(
       page.map(async (row): Promise<ApprovalItem> => {
         const execution = await guard.run(() => executions.latestForRobot(row.robotId));
-        const approval = (execution?.stepDetails as { approval?: ApprovalWait } | undefined)?.approval;
+        const { approval } = readStepDetails(execution?.stepDetails);
         const self = `/v1/robots/${row.robotId}`;
         return {
           robotId: row.robotId,

@@ -8,7 +8,7 @@ import {
 import type { Config } from '../core/config';
 import { ConflictError, NotFoundError, UnavailableError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import { isTerminal, type RobotStatus, type StepProgress } from '../core/robot';
+import { isTerminal, type RobotStatus } from '../core/robot';
 import type { RobotTypeDefinition } from '../core/robot-types';
 import {
   type ApprovalDecision,
@@ -20,6 +20,7 @@ import {
   robotWorkflowArgs,
 } from '../core/robot-workflow';
 import type { StatusCache } from '../core/status-cache';
+import { readStepDetails, type StepDetails } from '../core/step-details';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
@@ -148,7 +149,7 @@ export class RobotControlService {
       });
     }
     const execution = await guard.run(() => executions.latestForRobot(robotId));
-    const resumeFrom = resumePoint(execution?.stepDetails ?? {});
+    const resumeFrom = resumePoint(readStepDetails(execution?.stepDetails));
 
     // The conditional update is the lock: of two concurrent retries only one finds the robot failed.
     const claimed = await guard.run(() => robots.markRetrying(robotId));
@@ -202,9 +203,7 @@ export class RobotControlService {
 }
 
 /** The first step the failed run did not complete, and what the steps before it produced. */
-export function resumePoint(stepDetails: Record<string, unknown>): ResumePoint {
-  const steps = (stepDetails.steps ?? []) as StepProgress[];
-  const stored = (stepDetails.outputs ?? {}) as Record<string, Record<string, unknown>>;
+export function resumePoint({ steps, outputs: stored = {} }: StepDetails): ResumePoint {
   const failedAt = steps.findIndex((step) => step.status !== 'completed');
   const stepIndex = failedAt === -1 ? steps.length : failedAt;
   const done = new Set(steps.slice(0, stepIndex).map((step) => step.name));

@@ -3,15 +3,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundErro
 import type { Config } from '../core/config';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../core/errors';
 import type { Logger } from '../core/logger';
-import {
-  type ApprovalWait,
-  ROBOT_PRIORITIES,
-  type RobotProgress,
-  type RobotStatus,
-  type RobotView,
-  type StepProgress,
-  type StoredDecision,
-} from '../core/robot';
+import { ROBOT_PRIORITIES, type RobotProgress, type RobotStatus, type RobotView } from '../core/robot';
 import type { RobotTypeDefinition } from '../core/robot-types';
 import {
   ROBOT_WORKFLOW,
@@ -24,6 +16,7 @@ import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/search-a
 import { planSla, type RobotSla } from '../core/sla';
 import { stableStringify } from '../core/stable-json';
 import type { StatusCache } from '../core/status-cache';
+import { readStepDetails } from '../core/step-details';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
@@ -47,15 +40,8 @@ export interface RobotsServiceDeps {
 
 function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null): RobotProgress | null {
   if (!execution) return null;
-  const details = execution.stepDetails as {
-    steps?: StepProgress[];
-    reason?: string | null;
-    routing?: StoredDecision[];
-    sequence?: number | null;
-    approval?: ApprovalWait;
-    pauseRequested?: boolean;
-  };
-  const steps = details.steps ?? [];
+  const details = readStepDetails(execution.stepDetails);
+  const { steps } = details;
   const stepsCompleted = steps.filter((step) => step.status === 'completed').length;
   return {
     robotId: row.robotId,
@@ -69,9 +55,9 @@ function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null)
     percent: Math.round((stepsCompleted / Math.max(1, steps.length)) * 100),
     steps,
     retryCount: row.retryCount,
-    routing: details.routing ?? [],
+    routing: details.routing,
     ...(details.reason ? { reason: details.reason } : {}),
-    ...(typeof details.sequence === 'number' ? { sequence: details.sequence } : {}),
+    ...(details.sequence !== null ? { sequence: details.sequence } : {}),
     ...(details.approval ? { approval: details.approval } : {}),
     ...(details.pauseRequested ? { pauseRequested: true } : {}),
   };

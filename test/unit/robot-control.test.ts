@@ -1,6 +1,7 @@
 import { resumePoint } from '../../api/robot-control.service';
 import { parseConfig } from '../../core/config';
 import { parseDuration } from '../../core/durations';
+import { readStepDetails } from '../../core/step-details';
 
 describe('durations', () => {
   it.each([
@@ -33,14 +34,16 @@ describe('where a retry continues', () => {
   const step = (name: string, status: 'completed' | 'failed' | 'pending') => ({ name, kind: 'noop', status });
 
   it('at the first step that did not complete, with the outputs of the steps before it only', () => {
-    const point = resumePoint({
-      steps: [step('a', 'completed'), step('b', 'failed'), step('c', 'pending')],
-      outputs: { a: { x: 1 }, b: { partial: true } },
-    });
+    const point = resumePoint(
+      readStepDetails({
+        steps: [step('a', 'completed'), step('b', 'failed'), step('c', 'pending')],
+        outputs: { a: { x: 1 }, b: { partial: true } },
+      }),
+    );
     expect(point).toEqual({ stepIndex: 1, steps: [step('a', 'completed')], outputs: { a: { x: 1 } } });
   });
 
   it('from the start when nothing was recorded', () => {
-    expect(resumePoint({})).toEqual({ stepIndex: 0, steps: [], outputs: {} });
+    expect(resumePoint(readStepDetails({}))).toEqual({ stepIndex: 0, steps: [], outputs: {} });
   });
 });
