@@ -21,7 +21,7 @@ import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
 import type { RobotExecuteRow, RobotRow } from '../db/schema';
-import { decodeCursor, keysetPage } from './cursor';
+import { cursorAfter, keysetPage } from './cursor';
 import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 
 export type RobotSource = 'cache' | 'database' | 'temporal';
@@ -262,10 +262,13 @@ export class RobotsService {
         status: query.status,
         type: query.type,
         limit: query.limit + 1,
-        after: query.cursor ? decodeCursor(query.cursor) : undefined,
+        after: cursorAfter(query.cursor),
       }),
     );
-    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => row);
+    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => ({
+      at: row.createdAt,
+      id: row.robotId,
+    }));
     return { items: page.map((row) => toRobotView(row, null)), nextCursor };
   }
 }

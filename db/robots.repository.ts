@@ -30,7 +30,8 @@ export interface RobotListQuery {
   statuses?: RobotStatus[] | undefined;
   type?: string | undefined;
   limit: number;
-  after?: { createdAt: Date; robotId: string } | undefined;
+  /** Rows older than this (created_at, robot_id). */
+  after?: { at: Date; id: string } | undefined;
 }
 
 export interface RobotUpdate {
@@ -190,11 +191,8 @@ export class RobotsRepository {
     if (query.statuses) filters.push(inArray(robots.status, query.statuses));
     if (query.type) filters.push(eq(robots.robotType, query.type));
     if (query.after) {
-      const { createdAt, robotId } = query.after;
-      const older = or(
-        lt(robots.createdAt, createdAt),
-        and(eq(robots.createdAt, createdAt), lt(robots.robotId, robotId)),
-      );
+      const { at, id } = query.after;
+      const older = or(lt(robots.createdAt, at), and(eq(robots.createdAt, at), lt(robots.robotId, id)));
       if (older) filters.push(older);
     }
     return this.readDb
