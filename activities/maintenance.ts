@@ -140,15 +140,14 @@ async function settleOpenRobot(
     });
     return { closed: 'failed' };
   }
-  const args = robotWorkflowArgs(
+  const args = robotWorkflowArgs({
     config,
-    row.robotId,
+    robotId: row.robotId,
     definition,
-    row.inputData,
-    row.priority,
-    undefined,
-    slaOf(row),
-  );
+    input: row.inputData,
+    priority: row.priority,
+    sla: slaOf(row),
+  });
   await client.workflow
     .start(ROBOT_WORKFLOW, robotStartOptions(args, config.CONTROL_TASK_QUEUE))
     .catch((startErr: unknown) => {

@@ -155,15 +155,15 @@ export class RobotControlService {
     const claimed = await guard.run(() => robots.markRetrying(robotId));
     if (!claimed) throw new ConflictError('robot is already being retried', { robotId });
     await this.deps.cache.set(toRobotView(claimed, null)).catch(() => undefined);
-    const args = robotWorkflowArgs(
-      this.deps.config,
+    const args = robotWorkflowArgs({
+      config: this.deps.config,
       robotId,
       definition,
-      row.inputData,
-      row.priority,
+      input: row.inputData,
+      priority: row.priority,
       resumeFrom,
-      slaOf(row),
-    );
+      sla: slaOf(row),
+    });
     try {
       const started = await this.withDeadline(() =>
         this.deps.temporal.workflow.start(ROBOT_WORKFLOW, {

@@ -124,15 +124,14 @@ export class RobotsService {
     try {
       fresh = await this.startWorkflow(
         // From the row: a repeated Idempotency-Key keeps the first request's deadline.
-        robotWorkflowArgs(
-          this.deps.config,
-          row.robotId,
+        robotWorkflowArgs({
+          config: this.deps.config,
+          robotId: row.robotId,
           definition,
-          body.input,
-          body.priority,
-          undefined,
-          slaOf(row),
-        ),
+          input: body.input,
+          priority: body.priority,
+          sla: slaOf(row),
+        }),
       );
     } catch (err) {
       // Nothing half-made stays behind: a new robot whose workflow could not start is removed.

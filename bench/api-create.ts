@@ -93,7 +93,7 @@ async function main(defer: bench.Defer): Promise<number> {
   // The same start the API makes (api/robots.service.ts), minus the row insert and the HTTP hop.
   const baseline = async () => {
     const workflowId = randomUUID();
-    const args = robotWorkflowArgs(config, workflowId, definition, input, 'normal');
+    const args = robotWorkflowArgs({ config, robotId: workflowId, definition, input, priority: 'normal' });
     await client.workflow.start(ROBOT_WORKFLOW, robotStartOptions(args, config.CONTROL_TASK_QUEUE));
     startedIds.push(workflowId);
   };

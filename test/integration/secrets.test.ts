@@ -86,7 +86,13 @@ async function runRobot(secret: string) {
   const handle = await system.temporal.workflow.start(
     ROBOT_WORKFLOW,
     robotStartOptions(
-      robotWorkflowArgs(system.config, robotId, definition(secret), { text: 'x' }, 'normal'),
+      robotWorkflowArgs({
+        config: system.config,
+        robotId,
+        definition: definition(secret),
+        input: { text: 'x' },
+        priority: 'normal',
+      }),
       system.config.CONTROL_TASK_QUEUE,
     ),
   );
