@@ -3,8 +3,8 @@ import { parseDuration, parseScopes } from '../../core/api-keys';
 import { loadConfigOrExit } from '../../core/config';
 import { ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
 import { createDatabase } from '../../db/client';
+import { EXIT, print } from '../command-helpers';
 import { withRunningLauncher } from '../launcher-state';
-import { EXIT, print } from './robots';
 
 // `rpa keys` works on the database directly (DATABASE_URL, a running `rpa start`, or the embedded
 // PGlite), not through the API: the first key has to be made before any key exists.
