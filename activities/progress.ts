@@ -9,7 +9,8 @@ import type { RobotEvents } from '../core/robot-events';
 import type { StatusCache } from '../core/status-cache';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleServices } from '../db/module-services';
-import { type RobotsRepository, toRobotView } from '../db/robots.repository';
+import type { RobotsRepository } from '../db/robots.repository';
+import { toRobotView } from '../db/views/robot.view';
 
 export interface ProgressDeps {
   robots: RobotsRepository;

@@ -23,7 +23,8 @@ import type { StatusCache } from '../core/status-cache';
 import { readStepDetails, type StepDetails } from '../core/step-details';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
-import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
+import { type RobotsRepository, slaOf } from '../db/robots.repository';
+import { toRobotView } from '../db/views/robot.view';
 import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from '../workflows/robot/robot.definitions';
 import type { RobotsService } from './robots.service';
 

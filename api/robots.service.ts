@@ -19,8 +19,9 @@ import type { StatusCache } from '../core/status-cache';
 import { readStepDetails } from '../core/step-details';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
-import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
+import { type RobotsRepository, slaOf } from '../db/robots.repository';
 import type { RobotExecuteRow, RobotRow } from '../db/schema';
+import { toRobotView } from '../db/views/robot.view';
 import { cursorAfter, keysetPage } from './cursor';
 import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 

@@ -1,11 +1,5 @@
 import { and, desc, eq, inArray, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
-import {
-  type RobotPriority,
-  type RobotProgress,
-  type RobotStatus,
-  type RobotView,
-  TERMINAL_STATUSES,
-} from '../core/robot';
+import { type RobotPriority, type RobotProgress, type RobotStatus, TERMINAL_STATUSES } from '../core/robot';
 import type { RobotSla } from '../core/sla';
 import type { Database } from './client';
 import { type RobotRow, robots } from './schema';
@@ -239,29 +233,6 @@ export class RobotsRepository {
     if (!row) throw new Error(`robot ${progress.robotId} was not written`);
     return row;
   }
-}
-
-export function toRobotView(row: RobotRow, fullProgress: RobotProgress | null): RobotView {
-  const { routing = [], ...progress } = fullProgress ?? { routing: [] };
-  return {
-    robotId: row.robotId,
-    type: row.robotType,
-    typeVersion: row.robotTypeVersion,
-    status: row.status,
-    priority: row.priority,
-    moduleName: row.moduleName,
-    input: row.inputData,
-    output: row.outputData ?? null,
-    progress: fullProgress ? (progress as Omit<RobotProgress, 'routing'>) : null,
-    routing,
-    error: row.errorMessage,
-    processingTimeMs: row.processingTimeMs,
-    retryCount: row.retryCount,
-    completenessScore: row.completenessScore,
-    sla: slaOf(row),
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
 }
 
 /** The SLA stored on a robot's row; null for a robot without a deadline. */

@@ -1,13 +1,9 @@
 import { Router } from 'express';
 import type { AuditRepository } from '../../db/audit.repository';
-import type { AuditRow } from '../../db/schema';
+import { toAuditView } from '../../db/views/audit.view';
 import { cursorAfter, keysetPage } from '../cursor';
 import { parseOrThrow } from '../middleware/validate';
 import { listAuditQuery } from '../schemas';
-
-function toAuditView(row: AuditRow) {
-  return { ...row, at: row.at.toISOString() };
-}
 
 /** GET /v1/audit (admin): newest first, filtered, keyset-paged like /v1/robots. */
 export function auditRoutes(audit: AuditRepository): Router {

@@ -1,20 +1,9 @@
 import { Router } from 'express';
-import type { SentEmailRow } from '../../db/schema';
 import type { SentEmailsRepository } from '../../db/sent-emails.repository';
+import { toSentEmailView } from '../../db/views/sent-email.view';
 import { cursorAfter, keysetPage } from '../cursor';
 import { parseOrThrow } from '../middleware/validate';
 import { listEmailsQuery } from '../schemas';
-
-function toEmailView(row: SentEmailRow) {
-  return {
-    robotId: row.robotId,
-    step: row.step,
-    messageId: row.messageId,
-    recipients: row.recipients,
-    subject: row.subject,
-    sentAt: row.sentAt.toISOString(),
-  };
-}
 
 /** GET /v1/emails (robots:read): the outbox of the send-email step, newest first, keyset-paged. */
 export function emailsRoutes(sentEmails: SentEmailsRepository): Router {
@@ -32,7 +21,7 @@ export function emailsRoutes(sentEmails: SentEmailsRepository): Router {
       at: row.sentAt,
       id: row.robotId,
     }));
-    res.json({ items: page.map(toEmailView), nextCursor });
+    res.json({ items: page.map(toSentEmailView), nextCursor });
   });
   return router;
 }

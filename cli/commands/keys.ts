@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { parseDuration, parseScopes } from '../../core/api-keys';
 import { loadConfigOrExit } from '../../core/config';
-import { ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
+import { ApiKeysRepository } from '../../db/api-keys.repository';
 import { createDatabase } from '../../db/client';
+import { toApiKeyView } from '../../db/views/api-key.view';
 import { EXIT, print } from '../command-helpers';
 import { withRunningLauncher } from '../launcher-state';
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfigOrExit } from '../../core/config';
 import { createDatabase } from '../../db/client';
 import { createSecretStore, type SecretStore } from '../../db/secret-store';
-import { toSecretView } from '../../db/secrets.repository';
+import { toSecretView } from '../../db/views/secret.view';
 import { EXIT, print } from '../command-helpers';
 import { withRunningLauncher } from '../launcher-state';
 
