@@ -13,7 +13,7 @@ import { SsrfGuard } from '../core/ssrf-guard';
 import type { StatusCache } from '../core/status-cache';
 import { AlertsRepository } from '../db/alerts.repository';
 import { createDatabase, type DatabaseHandle } from '../db/client';
-import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { createModuleStores, type ModuleStores } from '../db/module-services';
 import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier';
 import { ReportsRepository } from '../db/reports.repository';
@@ -40,14 +40,14 @@ export interface ApiParts {
   database: DatabaseHandle;
   cache: StatusCache;
   temporal: Client;
-  services: ModuleServices;
+  moduleStores: ModuleStores;
   events: RobotEvents;
   security: Security;
 }
 
 /** The services behind the routes; built apart so the server can also warm caches with them. */
 export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>): ApiServices {
-  const { config, logger, database, cache, temporal, services } = parts;
+  const { config, logger, database, cache, temporal, moduleStores } = parts;
   const robot = createRobotServices({ config, database, temporal, cache, logger });
   const { robotsRepository: robots, executionsRepository: executions, guard } = robot;
   return {
@@ -67,7 +67,7 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
     }),
     approvalsService: new ApprovalsService({ robots, executions, guard }),
     modulesService: new ModulesService(
-      services,
+      moduleStores,
       {
         weights: loadBalancerWeights(config),
         targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
@@ -91,9 +91,9 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
 
 /** The Express app of these parts: what startApi serves, and what tests and benches mount. */
 export function composeApi(parts: ApiParts, api: ApiServices = createApiServices(parts)): Express {
-  const { config, logger, database, cache, temporal, services, events, security } = parts;
+  const { config, logger, database, cache, temporal, moduleStores, events, security } = parts;
   const health = new HealthProbe(
-    () => checkHealth({ database, cache, temporal, services }),
+    () => checkHealth({ database, cache, temporal, moduleStores }),
     config.HEALTH_PROBE_MAX_AGE_MS,
   );
   return createApp({ config, logger, events, security, health }, api);
@@ -110,10 +110,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const database = await createDatabase(config);
   const cache = createStatusCache(config);
   const temporal = await createTemporalClient(config);
-  const services = createModuleServices(config, database);
+  const moduleStores = createModuleStores(config, database);
   const events = createRobotEvents(config);
   const security = createSecurity(config, database, logger);
-  const parts = { config, logger, database, cache, temporal, services, events, security };
+  const parts = { config, logger, database, cache, temporal, moduleStores, events, security };
   const api = createApiServices(parts);
   const server = composeApi(parts, api).listen(config.PORT, config.HOST);
   await once(server, 'listening');
@@ -121,7 +121,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const warming = warmCaches({
     robots: api.robotsService,
     modules: api.modulesService,
-    routingTable: services.routingTable,
+    routingTable: moduleStores.routingTable,
     activeRobotLimit: config.CACHE_WARM_ROBOTS,
     logger,
   });
@@ -149,7 +149,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       await alerting.stop();
       await security.close();
       await temporal.connection.close();
-      await services.close();
+      await moduleStores.close();
       await events.close();
       await cache.close();
       await database.close();

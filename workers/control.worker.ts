@@ -16,7 +16,7 @@ import type { StatusCache } from '../core/status-cache';
 import { temporalConnectionOptions } from '../core/temporal-options';
 import { AlertsRepository } from '../db/alerts.repository';
 import { createDatabase, type DatabaseHandle } from '../db/client';
-import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { createModuleStores, type ModuleStores } from '../db/module-services';
 import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier';
 import { createSecretStore } from '../db/secret-store';
@@ -36,7 +36,7 @@ export interface ControlWorkerDeps {
   client: Client;
   database: DatabaseHandle;
   cache: StatusCache;
-  services: ModuleServices;
+  moduleStores: ModuleStores;
   events: RobotEvents;
   logger: Logger;
 }
@@ -57,7 +57,15 @@ export async function createControlWorker(deps: ControlWorkerDeps) {
   });
 }
 
-function controlActivities({ config, client, database, cache, services, events, logger }: ControlWorkerDeps) {
+function controlActivities({
+  config,
+  client,
+  database,
+  cache,
+  moduleStores,
+  events,
+  logger,
+}: ControlWorkerDeps) {
   // Robots are made (email intake) and restarted (reconciliation) as the API makes them.
   const robot = createRobotServices({ config, database, temporal: client, cache, logger });
   const notifier = createNotifier(config, database);
@@ -67,20 +75,20 @@ function controlActivities({ config, client, database, cache, services, events, 
       robots: robot.robotsRepository,
       executions: robot.executionsRepository,
       cache,
-      services,
+      moduleStores,
       events,
       ewmaAlpha: config.PERFORMANCE_EWMA_ALPHA,
       logger,
       hasSubscribers: (event, robotType) => notifications.hasSubscribers(event, robotType),
     }),
     ...createSelectionActivities({
-      services,
+      moduleStores,
       weights: loadBalancerWeights(config),
       targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
     }),
     ...createMaintenanceActivities({
       config,
-      services,
+      moduleStores,
       robots: robot.robotsRepository,
       executions: robot.executionsRepository,
       // Any version of a built-in type is today's; a registered one is looked up by its version.
@@ -133,7 +141,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const database = await createDatabase(config);
   const cache = createStatusCache(config);
-  const services = createModuleServices(config, database);
+  const moduleStores = createModuleStores(config, database);
   const events = createRobotEvents(config);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
@@ -143,7 +151,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
       client,
       database,
       cache,
-      services,
+      moduleStores,
       events,
       logger,
     });
@@ -154,7 +162,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
     await worker.run();
   } finally {
     await events.close();
-    await services.close();
+    await moduleStores.close();
     await cache.close();
     await database.close();
     await clientConnection.close();

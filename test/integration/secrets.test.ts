@@ -46,7 +46,7 @@ beforeAll(async () => {
   const moduleWorker = await createModuleWorker({
     config: system.config,
     connection,
-    services: system.services,
+    moduleStores: system.moduleStores,
     database: system.database,
     logger,
     module: { name: `secrets-${process.pid}`, capacity: 2, robotTypes: [] },
