@@ -23,7 +23,7 @@ import { AlertEvaluator } from './alerting';
 import { type ApiServices, createApp } from './app';
 import { ApprovalsService } from './approvals.service';
 import { warmCaches } from './cache-warming';
-import { checkHealth, HealthProbe } from './health';
+import { checkHealth, HealthProbe } from './health-probe';
 import { MailboxesService } from './mailboxes.service';
 import { ModulesService } from './modules.service';
 import { RobotControlService } from './robot-control.service';

@@ -20,7 +20,7 @@ import { createModuleStores, type ModuleStores } from '../db/module-services';
 import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier';
 import { createSecretStore } from '../db/secret-store';
-import { logContextInterceptor } from './log-context-interceptor';
+import { logContextInterceptor } from './log-context.interceptor';
 import { ensureMailboxMonitors } from './mailbox-monitors';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';

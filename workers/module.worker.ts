@@ -24,7 +24,7 @@ import { DocumentsRepository } from '../db/documents.repository';
 import { createModuleStores, type ModuleStores } from '../db/module-services';
 import { createSecretStore } from '../db/secret-store';
 import { SentEmailsRepository } from '../db/sent-emails.repository';
-import { logContextInterceptor } from './log-context-interceptor';
+import { logContextInterceptor } from './log-context.interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
 import { noSecrets, type RevealSecret, withSecretParams } from './secret-params';
