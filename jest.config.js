@@ -1,6 +1,6 @@
 // Unit tests are pure; integration and e2e tests share one global setup that prepares real
 // Postgres (a migrated template database), Temporal (dev server) and the workflow bundle.
-// .mjs: the dashboard's browser modules (api/dashboard), imported by their unit tests.
+// .mjs: the dashboard's browser modules (dashboard/), imported by their unit tests.
 const transform = { '^.+\\.(ts|mjs)$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 
 /** @type {import('jest').Config} */

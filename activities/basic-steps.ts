@@ -1,10 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 
 function textField(input: Record<string, unknown>, field: string): string {
   const value = input[field];
   if (typeof value !== 'string') {
-    throw ApplicationFailure.nonRetryable(`input field "${field}" must be a string`, 'InvalidRobotInput');
+    throw ApplicationFailure.nonRetryable(
+      `input field "${field}" must be a string`,
+      FAILURE_TYPES.invalidRobotInput,
+    );
   }
   return value;
 }
@@ -13,7 +17,7 @@ function stringList(value: unknown, what: string): string[] {
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
     throw ApplicationFailure.nonRetryable(
       `step parameter ${what} must be a list of strings`,
-      'InvalidStepDefinition',
+      FAILURE_TYPES.invalidStepDefinition,
     );
   }
   return value;
@@ -55,7 +59,7 @@ export function createBasicStepActivities() {
       if (!subject) {
         throw ApplicationFailure.nonRetryable(
           `step parameter from: no earlier step named ${JSON.stringify(from)}`,
-          'InvalidStepDefinition',
+          FAILURE_TYPES.invalidStepDefinition,
         );
       }
       const missing = required.filter((field) => {
@@ -67,7 +71,7 @@ export function createBasicStepActivities() {
           from === undefined
             ? `missing required input field(s): ${missing.join(', ')}`
             : `step ${String(from)} did not find required field(s): ${missing.join(', ')}`,
-          from === undefined ? 'InvalidRobotInput' : 'IncompleteResult',
+          from === undefined ? FAILURE_TYPES.invalidRobotInput : FAILURE_TYPES.incompleteResult,
           { missing },
         );
       }
@@ -94,7 +98,10 @@ export function createBasicStepActivities() {
     async noop({ step, input }: StepInput): Promise<StepOutput> {
       const holdMs = Number(step.params.ms ?? input.holdMs ?? 0);
       if (!Number.isFinite(holdMs) || holdMs < 0 || holdMs > 3_600_000) {
-        throw ApplicationFailure.nonRetryable('hold time must be 0..3600000 ms', 'InvalidStepDefinition');
+        throw ApplicationFailure.nonRetryable(
+          'hold time must be 0..3600000 ms',
+          FAILURE_TYPES.invalidStepDefinition,
+        );
       }
       const context = Context.current();
       for (let left = holdMs; left > 0; left -= 1000) {

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DocumentStore } from '../core/domain/document-store';
+import { FAILURE_TYPES, type FailureType } from '../core/domain/failure-types';
 import { renderTemplate, singleLine } from '../core/domain/template';
 import type { DocumentRow } from '../db/schema';
 
@@ -29,7 +30,7 @@ const EXTENSIONS: Record<string, string> = {
   'image/webp': 'webp',
 };
 
-const refuse = (message: string, type: string) =>
+const refuse = (message: string, type: FailureType) =>
   ApplicationFailure.nonRetryable(`send-email: ${message}`, type);
 
 /** The attachments named by the step (none without `params.attachments`); a bad one fails the step for good. */
@@ -40,26 +41,30 @@ export async function loadAttachments(
 ): Promise<Attachment[]> {
   if (templates === undefined) return [];
   if (!Array.isArray(templates) || !templates.every((entry) => typeof entry === 'string'))
-    throw refuse('parameter "attachments" must be a list of document ids', 'InvalidStepDefinition');
+    throw refuse(
+      'parameter "attachments" must be a list of document ids',
+      FAILURE_TYPES.invalidStepDefinition,
+    );
   if (templates.length === 0) return [];
-  if (!deps) throw refuse('this module has no document store for attachments', 'NoDocumentStore');
+  if (!deps) throw refuse('this module has no document store for attachments', FAILURE_TYPES.noDocumentStore);
   const ids = templates.map((template) => singleLine(renderTemplate(template, data)));
   const attachments: Attachment[] = [];
   let total = 0;
   for (const id of ids) {
     if (!UUID.test(id))
-      throw refuse(`attachment ${JSON.stringify(id)} is not a document id`, 'DocumentNotFound');
+      throw refuse(`attachment ${JSON.stringify(id)} is not a document id`, FAILURE_TYPES.documentNotFound);
     const row = await deps.documents.findById(id);
-    if (!row) throw refuse(`attachment: no document ${id}`, 'DocumentNotFound');
+    if (!row) throw refuse(`attachment: no document ${id}`, FAILURE_TYPES.documentNotFound);
     total += row.sizeBytes;
     if (total > deps.maxBytes) {
       throw refuse(
         `attachments exceed ${deps.maxBytes} bytes (EMAIL_ATTACHMENTS_MAX_BYTES) at document ${id}`,
-        'AttachmentsTooLarge',
+        FAILURE_TYPES.attachmentsTooLarge,
       );
     }
     const content = await deps.store.get(row.sha256);
-    if (!content) throw refuse(`attachment ${id}: its content is not in the store`, 'DocumentContentMissing');
+    if (!content)
+      throw refuse(`attachment ${id}: its content is not in the store`, FAILURE_TYPES.documentContentMissing);
     const extension = EXTENSIONS[row.mediaType] ?? 'bin';
     attachments.push({
       filename: row.originalName ?? `${id}.${extension}`,

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import { EMAIL_ADDRESS, smtpOutcome } from '../core/domain/smtp';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../core/domain/template';
@@ -23,7 +24,7 @@ function param(step: StepInput['step'], name: string, required: boolean): string
   if (typeof value !== 'string' || value.length === 0) {
     throw ApplicationFailure.nonRetryable(
       `send-email: parameter "${name}" must be a non-empty string`,
-      'InvalidStepDefinition',
+      FAILURE_TYPES.invalidStepDefinition,
     );
   }
   return value;
@@ -38,7 +39,7 @@ function recipients(step: StepInput['step'], data: unknown): string[] {
   if (rendered.length === 0 || rendered.some((address) => !EMAIL_ADDRESS.test(address))) {
     throw ApplicationFailure.nonRetryable(
       `send-email: "to" must be one or more email addresses, got ${JSON.stringify(rendered)}`,
-      'InvalidRecipient',
+      FAILURE_TYPES.invalidRecipient,
     );
   }
   return rendered;
@@ -48,8 +49,8 @@ function smtpFailure(err: unknown): ApplicationFailure {
   const smtp = smtpOutcome(err);
   const text = `SMTP refused or failed: ${smtp.message}`;
   return smtp.permanent
-    ? ApplicationFailure.nonRetryable(text, 'SmtpRejected')
-    : ApplicationFailure.retryable(text, 'SmtpUnavailable');
+    ? ApplicationFailure.nonRetryable(text, FAILURE_TYPES.smtpRejected)
+    : ApplicationFailure.retryable(text, FAILURE_TYPES.smtpUnavailable);
 }
 
 export function createEmailStepActivities({
@@ -68,13 +69,13 @@ export function createEmailStepActivities({
       if (!transport) {
         throw ApplicationFailure.nonRetryable(
           'send-email: SMTP_URL is not configured on this module',
-          'SmtpNotConfigured',
+          FAILURE_TYPES.smtpNotConfigured,
         );
       }
       if (!sentEmails) {
         throw ApplicationFailure.nonRetryable(
           'send-email: this module has no database to record sends',
-          'NoDatabase',
+          FAILURE_TYPES.noDatabase,
         );
       }
       const done = await sentEmails.find(robotId, step.name);
@@ -96,7 +97,7 @@ export function createEmailStepActivities({
         };
       } catch (err) {
         if (err instanceof TemplateError)
-          throw ApplicationFailure.nonRetryable(`send-email: ${err.message}`, 'TemplateError');
+          throw ApplicationFailure.nonRetryable(`send-email: ${err.message}`, FAILURE_TYPES.templateError);
         throw err;
       }
       const messageId = `<${robotId}.${step.name}@rpa-orchestrator>`;

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import { type DocumentKind, extractInvoice, type TextLine } from '../core/domain/invoice-rules';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 
@@ -12,7 +13,7 @@ function ocrOutput({ step, previous }: StepInput): Record<string, unknown> {
     if (!output) {
       throw ApplicationFailure.nonRetryable(
         `step parameter from: no earlier step named ${JSON.stringify(from)}`,
-        'InvalidStepDefinition',
+        FAILURE_TYPES.invalidStepDefinition,
       );
     }
     return output;
@@ -23,7 +24,7 @@ function ocrOutput({ step, previous }: StepInput): Record<string, unknown> {
   if (!output) {
     throw ApplicationFailure.nonRetryable(
       'extract needs an earlier ocr step (no text to read)',
-      'InvalidStepDefinition',
+      FAILURE_TYPES.invalidStepDefinition,
     );
   }
   return output;
@@ -58,7 +59,7 @@ export function createExtractActivities() {
       if (kind !== undefined && !KINDS.includes(kind as DocumentKind)) {
         throw ApplicationFailure.nonRetryable(
           `step parameter documentType must be one of ${KINDS.join(', ')}`,
-          'InvalidStepDefinition',
+          FAILURE_TYPES.invalidStepDefinition,
         );
       }
       const extraction = extractInvoice(

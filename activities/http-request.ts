@@ -7,6 +7,7 @@ import {
   guardedRequest,
 } from '../core/adapters/http/guarded-http.client';
 import type { SsrfGuard } from '../core/adapters/http/ssrf.guard';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import {
   bodyExcerpt,
   type PlannedRequest,
@@ -56,21 +57,21 @@ function transportFailure(err: GuardedHttpError, request: PlannedRequest): Appli
   switch (err.failure) {
     case 'refused-target':
       httpStepRequests.inc({ outcome: 'refused_target' });
-      return ApplicationFailure.nonRetryable(text, 'HttpTargetRefused');
+      return ApplicationFailure.nonRetryable(text, FAILURE_TYPES.httpTargetRefused);
     case 'redirects':
       httpStepRequests.inc({ outcome: 'invalid' });
-      return ApplicationFailure.nonRetryable(text, 'HttpRedirectRefused');
+      return ApplicationFailure.nonRetryable(text, FAILURE_TYPES.httpRedirectRefused);
     case 'too-large':
       // The same request would bring the same answer: no point in another attempt.
       httpStepRequests.inc({ outcome: 'too_large' });
-      return ApplicationFailure.nonRetryable(text, 'HttpResponseTooLarge');
+      return ApplicationFailure.nonRetryable(text, FAILURE_TYPES.httpResponseTooLarge);
     case 'timeout':
       httpStepRequests.inc({ outcome: 'timeout' });
-      return ApplicationFailure.retryable(text, 'HttpTimeout');
+      return ApplicationFailure.retryable(text, FAILURE_TYPES.httpTimeout);
     case 'network':
     case 'cancelled':
       httpStepRequests.inc({ outcome: 'network' });
-      return ApplicationFailure.retryable(text, 'HttpNetworkError');
+      return ApplicationFailure.retryable(text, FAILURE_TYPES.httpNetworkError);
   }
 }
 
@@ -87,7 +88,12 @@ function statusFailure(
   const details = [{ status, url: `${response.url.origin}${response.url.pathname}` }];
   if (!retry) {
     httpStepRequests.inc({ outcome: 'refused_status' });
-    return ApplicationFailure.create({ message, type: 'HttpStatusRefused', nonRetryable: true, details });
+    return ApplicationFailure.create({
+      message,
+      type: FAILURE_TYPES.httpStatusRefused,
+      nonRetryable: true,
+      details,
+    });
   }
   httpStepRequests.inc({ outcome: 'retried_status' });
   // Retry-After is defined for 429 and 503 (RFC 6585, RFC 9110); it replaces the policy's backoff once.
@@ -95,7 +101,7 @@ function statusFailure(
   const wait = status === 429 || status === 503 ? retryAfterMs(header, Date.now()) : undefined;
   return ApplicationFailure.create({
     message,
-    type: 'HttpStatusRetryable',
+    type: FAILURE_TYPES.httpStatusRetryable,
     nonRetryable: false,
     details,
     ...(wait !== undefined ? { nextRetryDelay: Math.min(wait, RETRY_AFTER_MAX_MS) } : {}),
@@ -119,7 +125,7 @@ function output(params: HttpRequestParams, response: GuardedResponse, request: P
   if (!body.json && body.value !== null) {
     throw ApplicationFailure.nonRetryable(
       `http-request: ${describe(request)} answered ${response.status} with no JSON to pick from: ${bodyExcerpt(response.body)}`,
-      'HttpResponseNotJson',
+      FAILURE_TYPES.httpResponseNotJson,
     );
   }
   // A missing field is left out: `requiredOutputs` on the step makes it an error where it must be there.
@@ -140,7 +146,7 @@ export function createHttpRequestActivities({ guard }: HttpRequestDeps) {
         const first = parsed.error.issues[0];
         throw ApplicationFailure.nonRetryable(
           `http-request: params.${first?.path.join('.') ?? ''} ${first?.message ?? 'is invalid'}`,
-          'InvalidStepDefinition',
+          FAILURE_TYPES.invalidStepDefinition,
         );
       }
       const params = parsed.data;
@@ -150,7 +156,7 @@ export function createHttpRequestActivities({ guard }: HttpRequestDeps) {
       } catch (err) {
         if (!(err instanceof TemplateError)) throw err;
         httpStepRequests.inc({ outcome: 'invalid' });
-        throw ApplicationFailure.nonRetryable(`http-request: ${err.message}`, 'TemplateError');
+        throw ApplicationFailure.nonRetryable(`http-request: ${err.message}`, FAILURE_TYPES.templateError);
       }
 
       const context = currentContext();

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Notifier } from '../core/adapters/http/notifier';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import type { MailboxAlertArgs } from '../core/domain/mailbox-workflow.contract';
 import { NOTIFY_MAX_ATTEMPTS } from '../core/domain/notification-events';
 import type { Logger } from '../core/observability/logger';
@@ -41,7 +42,7 @@ export function createMailboxAlertActivities({ alerts, notifier, logger }: Mailb
       if (outcome.pending > 0) {
         throw ApplicationFailure.retryable(
           `${outcome.pending} alert notifications will be retried`,
-          'DeliveryPending',
+          FAILURE_TYPES.deliveryPending,
         );
       }
       return { alertId: row.alertId };

@@ -4,6 +4,7 @@ import { ImapFlow } from 'imapflow';
 import { type AddressObject, type Attachment, simpleParser } from 'mailparser';
 import { EMAIL_ROBOT_NAMESPACE, uuidV5 } from '../core/adapters/crypto/uuid-v5';
 import { ConflictError, RobotInputError } from '../core/domain/errors';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import type {
   CheckMailboxArgs,
   CheckMailboxResult,
@@ -73,7 +74,10 @@ export function emailRobotId(
 function configOf(deps: MailboxActivityDeps, name: string): MailboxConfig {
   const mailbox = deps.mailboxes.find((m) => m.name === name);
   if (!mailbox) {
-    throw ApplicationFailure.nonRetryable(`mailbox "${name}" is not in MAILBOXES`, 'MailboxNotConfigured');
+    throw ApplicationFailure.nonRetryable(
+      `mailbox "${name}" is not in MAILBOXES`,
+      FAILURE_TYPES.mailboxNotConfigured,
+    );
   }
   return mailbox;
 }

@@ -8,7 +8,7 @@ import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/do
 import type { Logger } from '../core/observability/logger';
 import { moduleGauges } from '../core/observability/metrics';
 import type { ExecutionsRepository } from '../db/executions.repository';
-import type { ModuleServices } from '../db/module-services';
+import type { ModuleStores } from '../db/module-stores';
 import { type RobotsRepository, slaOf } from '../db/robots.repository';
 import type { RobotRow } from '../db/schema';
 
@@ -26,7 +26,7 @@ export interface MaintenanceDeps {
     | 'MODULE_PICKUP_TIMEOUT_SECONDS'
     | 'STEP_HEARTBEAT_TIMEOUT_SECONDS'
   >;
-  services: ModuleServices;
+  moduleStores: ModuleStores;
   robots: Pick<RobotsRepository, 'close' | 'restoreFromWorkflow' | 'listStale' | 'existingIds'>;
   executions: Pick<ExecutionsRepository, 'archiveFinished'>;
   /** The definition a robot was created with: built in, else registered (any version). */
@@ -48,14 +48,14 @@ const RECONCILE_BATCH = 200;
 const ROBOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Drops dead replicas (and their in-flight counts) and writes each module's health and live summary. */
-async function monitorModuleHealth({ services, logger }: MaintenanceDeps) {
+async function monitorModuleHealth({ moduleStores, logger }: MaintenanceDeps) {
   const now = Date.now();
-  const removedReplicas = await services.state.pruneExpired(now);
+  const removedReplicas = await moduleStores.state.pruneExpired(now);
   const [rows, live, circuits, performance] = await Promise.all([
-    services.modules.list(),
-    services.state.snapshot(now),
-    services.circuits.states(now),
-    services.performance.all(),
+    moduleStores.modules.list(),
+    moduleStores.state.snapshot(now),
+    moduleStores.circuits.states(now),
+    moduleStores.performance.all(),
   ]);
   const changed: { module: string; from: string; to: string }[] = [];
   for (const row of rows.filter((module) => module.isActive)) {
@@ -73,7 +73,7 @@ async function monitorModuleHealth({ services, logger }: MaintenanceDeps) {
     moduleGauges.healthy.set({ module: row.moduleName, status: health }, health === 'healthy' ? 1 : 0);
     if (health !== row.healthStatus)
       changed.push({ module: row.moduleName, from: row.healthStatus, to: health });
-    await services.modules.update(row.moduleName, {
+    await moduleStores.modules.update(row.moduleName, {
       healthStatus: health,
       registrationData: {
         ...row.registrationData,
@@ -87,26 +87,26 @@ async function monitorModuleHealth({ services, logger }: MaintenanceDeps) {
     });
   }
   if (changed.length > 0 || removedReplicas.length > 0) {
-    await services.routingTable.invalidate();
+    await moduleStores.routingTable.invalidate();
     logger.info({ changed, removedReplicas }, 'module health changed');
   }
   return { checked: rows.length, changed, removedReplicas };
 }
 
 /** Persists each module's live performance (EWMA of success and latency) as score and tier. */
-async function updatePerformance({ config, services }: MaintenanceDeps) {
-  const performance = await services.performance.all();
+async function updatePerformance({ config, moduleStores }: MaintenanceDeps) {
+  const performance = await moduleStores.performance.all();
   const updated: { module: string; score: number; tier: string }[] = [];
   for (const [module, stats] of performance) {
     if (stats.samples === 0) continue;
     const score = performanceScore(stats, config.PERFORMANCE_TARGET_LATENCY_MS);
     const tier = performanceTier(score);
     moduleGauges.score.set({ module }, score);
-    if (await services.modules.update(module, { performanceScore: score, performanceTier: tier })) {
+    if (await moduleStores.modules.update(module, { performanceScore: score, performanceTier: tier })) {
       updated.push({ module, score, tier });
     }
   }
-  if (updated.length > 0) await services.routingTable.invalidate();
+  if (updated.length > 0) await moduleStores.routingTable.invalidate();
   return { updated };
 }
 
@@ -140,15 +140,14 @@ async function settleOpenRobot(
     });
     return { closed: 'failed' };
   }
-  const args = robotWorkflowArgs(
+  const args = robotWorkflowArgs({
     config,
-    row.robotId,
+    robotId: row.robotId,
     definition,
-    row.inputData,
-    row.priority,
-    undefined,
-    slaOf(row),
-  );
+    input: row.inputData,
+    priority: row.priority,
+    sla: slaOf(row),
+  });
   await client.workflow
     .start(ROBOT_WORKFLOW, robotStartOptions(args, config.CONTROL_TASK_QUEUE))
     .catch((startErr: unknown) => {

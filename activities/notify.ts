@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Notifier } from '../core/adapters/http/notifier';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import type { NotifyOutcome, NotifyRequest } from '../core/domain/notification-delivery';
 import { NOTIFY_MAX_ATTEMPTS } from '../core/domain/notification-events';
 import type { StepDefinition } from '../core/domain/robot-types';
@@ -31,7 +32,7 @@ export function createNotifyActivities({ notifier, logger }: NotifyDeps) {
     if (outcome.pending > 0) {
       throw ApplicationFailure.retryable(
         `${outcome.pending} notification deliveries will be retried`,
-        'DeliveryPending',
+        FAILURE_TYPES.deliveryPending,
       );
     }
     return outcome;
@@ -55,7 +56,7 @@ export function createNotifyActivities({ notifier, logger }: NotifyDeps) {
         message = renderTemplate(String(step.params.message ?? ''), { robotId, input, previous });
       } catch (err) {
         if (err instanceof TemplateError)
-          throw ApplicationFailure.nonRetryable(`notify: ${err.message}`, 'TemplateError');
+          throw ApplicationFailure.nonRetryable(`notify: ${err.message}`, FAILURE_TYPES.templateError);
         throw err;
       }
       const outcome = await deliver({

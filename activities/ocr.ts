@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { DocumentStore } from '../core/domain/document-store';
 import { DOCUMENT_MEDIA_TYPES, type DocumentMediaType } from '../core/domain/document-types';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 import type { DocumentRow } from '../db/schema';
 import { DocumentTooLongError, type OcrLimits, recognizeDocument } from './ocr-document';
@@ -24,7 +25,7 @@ export function documentIdOf({ step, input }: Pick<StepInput, 'step' | 'input'>)
   if (typeof id !== 'string' || !UUID.test(id)) {
     throw ApplicationFailure.nonRetryable(
       `input field "${field}" must be a document id (upload the file with POST /v1/documents)`,
-      'InvalidRobotInput',
+      FAILURE_TYPES.invalidRobotInput,
     );
   }
   return id;
@@ -40,18 +41,19 @@ export function createOcrActivities({ documents, store, engine, limits }: OcrDep
     async ocr(stepInput: StepInput): Promise<StepOutput> {
       const documentId = documentIdOf(stepInput);
       const row = await documents.findById(documentId);
-      if (!row) throw ApplicationFailure.nonRetryable(`no document ${documentId}`, 'DocumentNotFound');
+      if (!row)
+        throw ApplicationFailure.nonRetryable(`no document ${documentId}`, FAILURE_TYPES.documentNotFound);
       if (!DOCUMENT_MEDIA_TYPES.includes(row.mediaType as DocumentMediaType)) {
         throw ApplicationFailure.nonRetryable(
           `document ${documentId} is ${row.mediaType}, which OCR does not read`,
-          'UnreadableDocument',
+          FAILURE_TYPES.unreadableDocument,
         );
       }
       const bytes = await store.get(row.sha256);
       if (!bytes) {
         throw ApplicationFailure.nonRetryable(
           `document ${documentId}: its content (sha256 ${row.sha256}) is not in the store`,
-          'DocumentContentMissing',
+          FAILURE_TYPES.documentContentMissing,
         );
       }
 
@@ -77,11 +79,14 @@ export function createOcrActivities({ documents, store, engine, limits }: OcrDep
         if (err instanceof UnreadableImageError || err instanceof UnreadablePdfError) {
           throw ApplicationFailure.nonRetryable(
             `document ${documentId} (${row.mediaType}) cannot be read: ${err.message}`,
-            'UnreadableDocument',
+            FAILURE_TYPES.unreadableDocument,
           );
         }
         if (err instanceof DocumentTooLongError) {
-          throw ApplicationFailure.nonRetryable(`document ${documentId}: ${err.message}`, 'DocumentTooLong');
+          throw ApplicationFailure.nonRetryable(
+            `document ${documentId}: ${err.message}`,
+            FAILURE_TYPES.documentTooLong,
+          );
         }
         throw err;
       } finally {

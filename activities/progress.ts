@@ -8,14 +8,15 @@ import type { RobotEvents } from '../core/domain/robot-events';
 import type { Logger } from '../core/observability/logger';
 import { robotDuration, robotSla, robotsFinished, stepDuration } from '../core/observability/metrics';
 import type { ExecutionsRepository } from '../db/executions.repository';
-import type { ModuleServices } from '../db/module-services';
-import { type RobotsRepository, toRobotView } from '../db/robots.repository';
+import type { ModuleStores } from '../db/module-stores';
+import type { RobotsRepository } from '../db/robots.repository';
+import { toRobotView } from '../db/views/robot.view';
 
 export interface ProgressDeps {
   robots: RobotsRepository;
   executions: ExecutionsRepository;
   cache: StatusCache;
-  services: ModuleServices;
+  moduleStores: ModuleStores;
   events: RobotEvents;
   ewmaAlpha: number;
   logger: Logger;
@@ -74,7 +75,7 @@ export function createProgressActivities({
   robots,
   executions,
   cache,
-  services,
+  moduleStores,
   events,
   ewmaAlpha,
   logger,
@@ -83,9 +84,9 @@ export function createProgressActivities({
   /** Best effort: with Redis down a robot keeps running; its step outcome is simply not counted. */
   const applyOutcome = async (outcome: StepOutcome): Promise<CircuitState | null> => {
     try {
-      const stats = (await services.performance.get(outcome.moduleName)) ?? INITIAL_PERFORMANCE;
-      await services.performance.set(outcome.moduleName, recordOutcome(stats, outcome, ewmaAlpha));
-      return await services.circuits.record(outcome.moduleName, outcome.ok);
+      const stats = (await moduleStores.performance.get(outcome.moduleName)) ?? INITIAL_PERFORMANCE;
+      await moduleStores.performance.set(outcome.moduleName, recordOutcome(stats, outcome, ewmaAlpha));
+      return await moduleStores.circuits.record(outcome.moduleName, outcome.ok);
     } catch (err) {
       logger.warn({ err, module: outcome.moduleName }, 'step outcome not counted: module state unavailable');
       return null;

@@ -1,11 +1,11 @@
 import { type LoadBalancerWeights, selectModule } from '../core/domain/load-balancer';
 import type { StoredDecision } from '../core/domain/robot';
 import { moduleSelections, selectionDuration } from '../core/observability/metrics';
-import type { ModuleServices } from '../db/module-services';
 import { moduleSnapshots } from '../db/module-snapshots';
+import type { ModuleStores } from '../db/module-stores';
 
 export interface SelectionDeps {
-  services: ModuleServices;
+  moduleStores: ModuleStores;
   weights: LoadBalancerWeights;
   targetLatencyMs: number;
 }
@@ -23,7 +23,7 @@ export interface ModuleChoice {
 
 const STORED_CANDIDATES = 10;
 
-export function createSelectionActivities({ services, weights, targetLatencyMs }: SelectionDeps) {
+export function createSelectionActivities({ moduleStores, weights, targetLatencyMs }: SelectionDeps) {
   return {
     /**
      * Scores every registered module for a robot and picks the best (core/domain/load-balancer.ts).
@@ -33,7 +33,7 @@ export function createSelectionActivities({ services, weights, targetLatencyMs }
       const stop = selectionDuration.startTimer();
       const now = Date.now();
       const exclude = request.exclude ?? [];
-      const snapshots = await moduleSnapshots(services, targetLatencyMs, now);
+      const snapshots = await moduleSnapshots(moduleStores, targetLatencyMs, now);
       const decision = selectModule(
         snapshots,
         { robotType: request.robotType, steps: request.steps, exclude },

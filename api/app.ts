@@ -13,9 +13,8 @@ import type { NotificationsRepository } from '../db/notifications.repository';
 import type { ReportsRepository } from '../db/reports.repository';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 import type { ApprovalsService } from './approvals.service';
-import { dashboardRoutes } from './dashboard.routes';
 import type { DocumentsService } from './documents.service';
-import type { HealthProbe } from './health';
+import type { HealthProbe } from './health-probe';
 import type { MailboxesService } from './mailboxes.service';
 import { auditTrail } from './middleware/audit-trail';
 import { identify, requireKey, requireScope } from './middleware/authenticate';
@@ -32,8 +31,10 @@ import type { RobotsService } from './robots.service';
 import { alertsRoutes } from './routes/alerts.routes';
 import { approvalsRoutes } from './routes/approvals.routes';
 import { auditRoutes } from './routes/audit.routes';
+import { dashboardRoutes } from './routes/dashboard.routes';
 import { documentsRoutes } from './routes/documents.routes';
 import { emailsRoutes } from './routes/emails.routes';
+import { healthRoutes } from './routes/health.routes';
 import { keysRoutes } from './routes/keys.routes';
 import { mailboxesRoutes } from './routes/mailboxes.routes';
 import { modulesRoutes } from './routes/modules.routes';
@@ -84,7 +85,7 @@ export function createApp(deps: AppDeps, api: ApiServices): Express {
   app.use(helmet());
   // Off unless origins are configured: browsers then may call from those origins only.
   if (config.CORS_ORIGINS.length > 0) app.use(corsFor(config.CORS_ORIGINS));
-  healthRoutes(app, deps.health);
+  app.use(healthRoutes(deps.health));
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestId);
   app.use(httpMetrics);
@@ -123,27 +124,6 @@ function corsFor(origins: string[]) {
       'x-robot-source',
     ],
     maxAge: 600,
-  });
-}
-
-/**
- * Probes come right after the security headers and CORS, before request ids, metrics and logging:
- * orchestrators call them every few seconds on every replica, and the answer is a cached report
- * (O(1), no I/O), so the logging stack would be most of their cost. Liveness: the process answers.
- * Readiness: it can serve (Postgres and Temporal reachable); a missing cache or module only
- * degrades it. /health: the same report, 503 unless all is well.
- */
-function healthRoutes(app: Express, health: HealthProbe): void {
-  app.get('/health/live', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/health/ready', async (_req, res) => {
-    const report = await health.current();
-    res.status(report.status === 'unavailable' ? 503 : 200).json(report);
-  });
-  app.get('/health', async (_req, res) => {
-    const report = await health.current();
-    res.status(report.status === 'ok' ? 200 : 503).json(report);
   });
 }
 

@@ -1,8 +1,9 @@
 import { type ApprovalWait, type RobotStatus, WAITING_FOR_PEOPLE } from '../core/domain/robot';
+import { readStepDetails } from '../core/domain/step-details';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import type { RobotsRepository } from '../db/robots.repository';
-import { decodeCursor, keysetPage } from './cursor';
+import { cursorAfter, keysetPage } from './cursor';
 import type { ListApprovalsQuery } from './schemas';
 
 /** One robot waiting for a person: what the reviewer needs to decide. */
@@ -36,14 +37,17 @@ export class ApprovalsService {
       robots.list({
         statuses: [...WAITING_FOR_PEOPLE],
         limit: query.limit + 1,
-        after: query.cursor ? decodeCursor(query.cursor) : undefined,
+        after: cursorAfter(query.cursor),
       }),
     );
-    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => row);
+    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => ({
+      at: row.createdAt,
+      id: row.robotId,
+    }));
     const items = await Promise.all(
       page.map(async (row): Promise<ApprovalItem> => {
         const execution = await guard.run(() => executions.latestForRobot(row.robotId));
-        const approval = (execution?.stepDetails as { approval?: ApprovalWait } | undefined)?.approval;
+        const { approval } = readStepDetails(execution?.stepDetails);
         const self = `/v1/robots/${row.robotId}`;
         return {
           robotId: row.robotId,

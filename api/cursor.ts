@@ -1,26 +1,36 @@
 import { ValidationError } from '../core/domain/errors';
 
-export interface RobotCursor {
-  createdAt: Date;
-  robotId: string;
+/**
+ * Where a keyset page ends, for any list sorted newest first on (a timestamp, a uuid): robots by
+ * creation, alerts by firing, audit rows by time, sent emails by sending. The repositories take it
+ * as `after` and compare it with their own sort key.
+ */
+export interface Cursor {
+  at: Date;
+  id: string;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Opaque keyset cursor: stable under inserts, unlike offsets. */
-export function encodeCursor(cursor: RobotCursor): string {
-  return Buffer.from(`${cursor.createdAt.toISOString()}|${cursor.robotId}`).toString('base64url');
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(`${cursor.at.toISOString()}|${cursor.id}`).toString('base64url');
 }
 
-export function decodeCursor(raw: string): RobotCursor {
-  const [iso, robotId, ...rest] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(iso ?? '');
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-  if (rest.length > 0 || !robotId || !uuid.test(robotId) || Number.isNaN(createdAt.getTime())) {
+export function decodeCursor(raw: string): Cursor {
+  const [iso, id, ...rest] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
+  const at = new Date(iso ?? '');
+  if (rest.length > 0 || !id || !UUID.test(id) || Number.isNaN(at.getTime())) {
     throw new ValidationError('query.cursor: not a cursor returned by this API', {
       errors: [{ field: 'query.cursor', message: 'not a cursor returned by this API' }],
     });
   }
-  return { createdAt, robotId };
+  return { at, id };
 }
+
+/** The cursor of a list query, if it has one. */
+export const cursorAfter = (raw: string | undefined): Cursor | undefined =>
+  raw ? decodeCursor(raw) : undefined;
 
 /**
  * One keyset page from `limit + 1` rows read past the cursor: the first `limit`, and the cursor of
@@ -29,7 +39,7 @@ export function decodeCursor(raw: string): RobotCursor {
 export function keysetPage<T>(
   rows: T[],
   limit: number,
-  cursorOf: (row: T) => RobotCursor,
+  cursorOf: (row: T) => Cursor,
 ): { page: T[]; nextCursor: string | null } {
   const page = rows.slice(0, limit);
   const last = page.at(-1);

@@ -16,42 +16,12 @@ import {
 import { NotFoundError, ValidationError } from '../core/domain/errors';
 import type { DocumentsRepository } from '../db/documents.repository';
 import type { DocumentRow } from '../db/schema';
+import { type DocumentView, toDocumentView } from '../db/views/document.view';
 import type { UploadedFile } from './multipart-upload';
 
 export interface DocumentLimits {
   maxBytes: number;
   maxPixels: number;
-}
-
-export interface DocumentView {
-  documentId: string;
-  sha256: string;
-  mediaType: string;
-  sizeBytes: number;
-  width: number | null;
-  height: number | null;
-  pages: number | null;
-  originalName: string | null;
-  createdAt: string;
-  links: { self: string; content: string };
-}
-
-export function toDocumentView(row: DocumentRow): DocumentView {
-  return {
-    documentId: row.documentId,
-    sha256: row.sha256,
-    mediaType: row.mediaType,
-    sizeBytes: row.sizeBytes,
-    width: row.width,
-    height: row.height,
-    pages: row.pages,
-    originalName: row.originalName,
-    createdAt: row.createdAt.toISOString(),
-    links: {
-      self: `/v1/documents/${row.documentId}`,
-      content: `/v1/documents/${row.documentId}/content`,
-    },
-  };
 }
 
 interface Dimensions {

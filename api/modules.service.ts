@@ -1,13 +1,12 @@
 import { hostname } from 'node:os';
 import { type CacheManager, cacheKey } from '../core/adapters/redis/cache-manager';
 import { ConflictError, NotFoundError, ValidationError } from '../core/domain/errors';
-import type { LoadBalancerWeights } from '../core/domain/load-balancer';
-import { type CandidateScore, scoreModule } from '../core/domain/load-balancer';
+import { type CandidateScore, type LoadBalancerWeights, scoreModule } from '../core/domain/load-balancer';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
 import { MODULE_STEP_KINDS, moduleStepKinds } from '../core/domain/step-kinds';
 import { moduleTaskQueue } from '../core/domain/task-queues';
-import type { ModuleServices } from '../db/module-services';
 import { moduleSnapshots } from '../db/module-snapshots';
+import type { ModuleStores } from '../db/module-stores';
 import type { ModuleRow } from '../db/schema';
 import type { RegisterModuleBody } from './schemas';
 
@@ -38,7 +37,7 @@ const majorOf = (version: string) => version.split('.')[0];
 
 export class ModulesService {
   constructor(
-    private readonly services: ModuleServices,
+    private readonly moduleStores: ModuleStores,
     private readonly options: {
       weights: LoadBalancerWeights;
       targetLatencyMs: number;
@@ -50,7 +49,7 @@ export class ModulesService {
 
   /** Registry changes show at once; liveness and robot counts may lag by the family's TTL. */
   private async registryChanged(): Promise<void> {
-    await this.services.routingTable.invalidate();
+    await this.moduleStores.routingTable.invalidate();
     await this.cache.invalidate('moduleHealth');
   }
 
@@ -70,14 +69,14 @@ export class ModulesService {
         ],
       });
     }
-    const existing = await this.services.modules.get(body.name);
+    const existing = await this.moduleStores.modules.get(body.name);
     if (existing && majorOf(existing.moduleVersion) !== majorOf(body.version)) {
       throw new ConflictError(
         `module ${body.name} is registered at version ${existing.moduleVersion}; a new major version needs a new name (or deactivate and delete the old one first)`,
         { registeredVersion: existing.moduleVersion },
       );
     }
-    const { created } = await this.services.modules.register({
+    const { created } = await this.moduleStores.modules.register({
       moduleName: body.name,
       moduleVersion: body.version,
       supportedRobotTypes: body.supportedRobotTypes,
@@ -96,7 +95,7 @@ export class ModulesService {
     ttlSeconds: number,
   ): Promise<ModuleView> {
     await this.requireRow(name);
-    await this.services.state.heartbeat(
+    await this.moduleStores.state.heartbeat(
       {
         moduleName: name,
         replicaId: replica.replicaId,
@@ -114,7 +113,7 @@ export class ModulesService {
   /** The list counts robots per module and status (a GROUP BY): cached briefly for dashboards. */
   async list(robotType?: string): Promise<ModuleView[]> {
     return this.cache.getOrLoad(moduleListKey(robotType), async () =>
-      this.views(await this.services.modules.list(), robotType),
+      this.views(await this.moduleStores.modules.list(), robotType),
     );
   }
 
@@ -126,20 +125,20 @@ export class ModulesService {
 
   async setDraining(name: string, draining: boolean): Promise<ModuleView> {
     await this.requireRow(name);
-    await this.services.modules.update(name, { draining });
+    await this.moduleStores.modules.update(name, { draining });
     await this.registryChanged();
     return this.get(name);
   }
 
   async deactivate(name: string): Promise<ModuleView> {
     await this.requireRow(name);
-    await this.services.modules.update(name, { isActive: false });
+    await this.moduleStores.modules.update(name, { isActive: false });
     await this.registryChanged();
     return this.get(name);
   }
 
   private async requireRow(name: string): Promise<ModuleRow> {
-    const row = await this.services.modules.get(name);
+    const row = await this.moduleStores.modules.get(name);
     if (!row) throw new NotFoundError(`module ${name} not found`);
     return row;
   }
@@ -153,8 +152,8 @@ export class ModulesService {
       });
     }
     const [snapshots, counts] = await Promise.all([
-      moduleSnapshots(this.services, this.options.targetLatencyMs, now),
-      this.services.modules.robotCounts(),
+      moduleSnapshots(this.moduleStores, this.options.targetLatencyMs, now),
+      this.moduleStores.modules.robotCounts(),
     ]);
     const byName = new Map(snapshots.map((snapshot) => [snapshot.name, snapshot]));
     return rows.map((row) => {

@@ -8,7 +8,7 @@ import {
 import type { StatusCache } from '../core/adapters/redis/status-cache';
 import type { Config } from '../core/config';
 import { ConflictError, NotFoundError, UnavailableError } from '../core/domain/errors';
-import { isTerminal, type RobotStatus, type StepProgress } from '../core/domain/robot';
+import { isTerminal, type RobotStatus } from '../core/domain/robot';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
 import {
   type ApprovalDecision,
@@ -19,10 +19,12 @@ import {
   robotStartOptions,
   robotWorkflowArgs,
 } from '../core/domain/robot-workflow.contract';
+import { readStepDetails, type StepDetails } from '../core/domain/step-details';
 import type { Logger } from '../core/observability/logger';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
-import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
+import { type RobotsRepository, slaOf } from '../db/robots.repository';
+import { toRobotView } from '../db/views/robot.view';
 import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from '../workflows/robot/robot.definitions';
 import type { RobotsService } from './robots.service';
 
@@ -148,21 +150,21 @@ export class RobotControlService {
       });
     }
     const execution = await guard.run(() => executions.latestForRobot(robotId));
-    const resumeFrom = resumePoint(execution?.stepDetails ?? {});
+    const resumeFrom = resumePoint(readStepDetails(execution?.stepDetails));
 
     // The conditional update is the lock: of two concurrent retries only one finds the robot failed.
     const claimed = await guard.run(() => robots.markRetrying(robotId));
     if (!claimed) throw new ConflictError('robot is already being retried', { robotId });
     await this.deps.cache.set(toRobotView(claimed, null)).catch(() => undefined);
-    const args = robotWorkflowArgs(
-      this.deps.config,
+    const args = robotWorkflowArgs({
+      config: this.deps.config,
       robotId,
       definition,
-      row.inputData,
-      row.priority,
+      input: row.inputData,
+      priority: row.priority,
       resumeFrom,
-      slaOf(row),
-    );
+      sla: slaOf(row),
+    });
     try {
       const started = await this.withDeadline(() =>
         this.deps.temporal.workflow.start(ROBOT_WORKFLOW, {
@@ -202,9 +204,7 @@ export class RobotControlService {
 }
 
 /** The first step the failed run did not complete, and what the steps before it produced. */
-export function resumePoint(stepDetails: Record<string, unknown>): ResumePoint {
-  const steps = (stepDetails.steps ?? []) as StepProgress[];
-  const stored = (stepDetails.outputs ?? {}) as Record<string, Record<string, unknown>>;
+export function resumePoint({ steps, outputs: stored = {} }: StepDetails): ResumePoint {
   const failedAt = steps.findIndex((step) => step.status !== 'completed');
   const stepIndex = failedAt === -1 ? steps.length : failedAt;
   const done = new Set(steps.slice(0, stepIndex).map((step) => step.name));

@@ -5,21 +5,8 @@ import type {
   RobotTypeRegistration,
 } from '../core/domain/robot-types';
 import type { DatabaseGuard } from '../db/database-guard';
-import type { RobotTypesRepository, StoredRobotType } from '../db/robot-types.repository';
-
-/** A robot type as the API shows it: the definition, where it lives, when it was registered. */
-export type RobotTypeView = RobotTypeDefinition & { builtIn: boolean; createdAt: string | null };
-
-const builtInView = (definition: RobotTypeDefinition): RobotTypeView => ({
-  ...definition,
-  builtIn: true,
-  createdAt: null,
-});
-const storedView = ({ definition, createdAt }: StoredRobotType): RobotTypeView => ({
-  ...definition,
-  builtIn: false,
-  createdAt: createdAt.toISOString(),
-});
+import type { RobotTypesRepository } from '../db/robot-types.repository';
+import { builtInRobotTypeView, type RobotTypeView, storedRobotTypeView } from '../db/views/robot-type.view';
 
 /** Built-in types (code) and registered ones (Postgres, versioned): one catalogue. */
 export class RobotTypesService {
@@ -37,28 +24,28 @@ export class RobotTypesService {
         name: body.name,
       });
     }
-    return storedView(await this.deps.guard.run(() => this.deps.repository.register(body)));
+    return storedRobotTypeView(await this.deps.guard.run(() => this.deps.repository.register(body)));
   }
 
   async list(): Promise<RobotTypeView[]> {
     const stored = await this.deps.guard.run(() => this.deps.repository.listLatest());
-    return [...this.deps.builtIns.all.map(builtInView), ...stored.map(storedView)];
+    return [...this.deps.builtIns.all.map(builtInRobotTypeView), ...stored.map(storedRobotTypeView)];
   }
 
   async get(name: string): Promise<RobotTypeView> {
     const builtIn = this.deps.builtIns.find(name);
-    if (builtIn) return builtInView(builtIn);
+    if (builtIn) return builtInRobotTypeView(builtIn);
     const stored = await this.deps.guard.run(() => this.deps.repository.latest(name));
     if (!stored) throw new NotFoundError(`robot type ${name} not found`);
-    return storedView(stored);
+    return storedRobotTypeView(stored);
   }
 
   async versions(name: string): Promise<RobotTypeView[]> {
     const builtIn = this.deps.builtIns.find(name);
-    if (builtIn) return [builtInView(builtIn)];
+    if (builtIn) return [builtInRobotTypeView(builtIn)];
     const stored = await this.deps.guard.run(() => this.deps.repository.versions(name));
     if (stored.length === 0) throw new NotFoundError(`robot type ${name} not found`);
-    return stored.map(storedView);
+    return stored.map(storedRobotTypeView);
   }
 
   /** The version a new robot of this type runs with (its snapshot goes into the workflow). */

@@ -9,15 +9,7 @@ import {
   UnavailableError,
   ValidationError,
 } from '../core/domain/errors';
-import {
-  type ApprovalWait,
-  ROBOT_PRIORITIES,
-  type RobotProgress,
-  type RobotStatus,
-  type RobotView,
-  type StepProgress,
-  type StoredDecision,
-} from '../core/domain/robot';
+import { ROBOT_PRIORITIES, type RobotProgress, type RobotStatus, type RobotView } from '../core/domain/robot';
 import { checkRobotInput } from '../core/domain/robot-input';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
 import {
@@ -30,12 +22,14 @@ import {
 import { RobotPriorityKey, RobotStatusKey, RobotTypeKey } from '../core/domain/search-attributes';
 import { planSla, type RobotSla } from '../core/domain/sla';
 import { stableStringify } from '../core/domain/stable-json';
+import { readStepDetails } from '../core/domain/step-details';
 import type { Logger } from '../core/observability/logger';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
-import { type RobotsRepository, slaOf, toRobotView } from '../db/robots.repository';
+import { type RobotsRepository, slaOf } from '../db/robots.repository';
 import type { RobotExecuteRow, RobotRow } from '../db/schema';
-import { decodeCursor, keysetPage } from './cursor';
+import { toRobotView } from '../db/views/robot.view';
+import { cursorAfter, keysetPage } from './cursor';
 import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 
 export type RobotSource = 'cache' | 'database' | 'temporal';
@@ -54,15 +48,8 @@ export interface RobotsServiceDeps {
 
 function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null): RobotProgress | null {
   if (!execution) return null;
-  const details = execution.stepDetails as {
-    steps?: StepProgress[];
-    reason?: string | null;
-    routing?: StoredDecision[];
-    sequence?: number | null;
-    approval?: ApprovalWait;
-    pauseRequested?: boolean;
-  };
-  const steps = details.steps ?? [];
+  const details = readStepDetails(execution.stepDetails);
+  const { steps } = details;
   const stepsCompleted = steps.filter((step) => step.status === 'completed').length;
   return {
     robotId: row.robotId,
@@ -76,9 +63,9 @@ function progressFromExecution(row: RobotRow, execution: RobotExecuteRow | null)
     percent: Math.round((stepsCompleted / Math.max(1, steps.length)) * 100),
     steps,
     retryCount: row.retryCount,
-    routing: details.routing ?? [],
+    routing: details.routing,
     ...(details.reason ? { reason: details.reason } : {}),
-    ...(typeof details.sequence === 'number' ? { sequence: details.sequence } : {}),
+    ...(details.sequence !== null ? { sequence: details.sequence } : {}),
     ...(details.approval ? { approval: details.approval } : {}),
     ...(details.pauseRequested ? { pauseRequested: true } : {}),
   };
@@ -160,15 +147,14 @@ export class RobotsService {
     try {
       fresh = await this.startWorkflow(
         // From the row: a repeated Idempotency-Key keeps the first request's deadline.
-        robotWorkflowArgs(
-          this.deps.config,
-          row.robotId,
+        robotWorkflowArgs({
+          config: this.deps.config,
+          robotId: row.robotId,
           definition,
-          body.input,
-          body.priority,
-          undefined,
-          slaOf(row),
-        ),
+          input: body.input,
+          priority: body.priority,
+          sla: slaOf(row),
+        }),
       );
     } catch (err) {
       // Nothing half-made stays behind: a new robot whose workflow could not start is removed.
@@ -298,10 +284,13 @@ export class RobotsService {
         status: query.status,
         type: query.type,
         limit: query.limit + 1,
-        after: query.cursor ? decodeCursor(query.cursor) : undefined,
+        after: cursorAfter(query.cursor),
       }),
     );
-    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => row);
+    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => ({
+      at: row.createdAt,
+      id: row.robotId,
+    }));
     return { items: page.map((row) => toRobotView(row, null)), nextCursor };
   }
 }

@@ -14,7 +14,7 @@ import { MetricWindows } from '../core/observability/metric-windows';
 import { robotCountMetrics } from '../core/observability/metrics';
 import { AlertsRepository } from '../db/alerts.repository';
 import { createDatabase, type DatabaseHandle } from '../db/client';
-import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { createModuleStores, type ModuleStores } from '../db/module-stores';
 import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier.builder';
 import { ReportsRepository } from '../db/reports.repository';
@@ -24,7 +24,7 @@ import { AlertEvaluator } from './alerting';
 import { type ApiServices, createApp } from './app';
 import { ApprovalsService } from './approvals.service';
 import { warmCaches } from './cache-warming';
-import { checkHealth, HealthProbe } from './health';
+import { checkHealth, HealthProbe } from './health-probe';
 import { MailboxesService } from './mailboxes.service';
 import { ModulesService } from './modules.service';
 import { RobotControlService } from './robot-control.service';
@@ -41,14 +41,14 @@ export interface ApiParts {
   database: DatabaseHandle;
   cache: StatusCache;
   temporal: Client;
-  services: ModuleServices;
+  moduleStores: ModuleStores;
   events: RobotEvents;
   security: Security;
 }
 
 /** The services behind the routes; built apart so the server can also warm caches with them. */
 export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>): ApiServices {
-  const { config, logger, database, cache, temporal, services } = parts;
+  const { config, logger, database, cache, temporal, moduleStores } = parts;
   const robot = createRobotServices({ config, database, temporal, cache, logger });
   const { robotsRepository: robots, executionsRepository: executions, guard } = robot;
   return {
@@ -68,7 +68,7 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
     }),
     approvalsService: new ApprovalsService({ robots, executions, guard }),
     modulesService: new ModulesService(
-      services,
+      moduleStores,
       {
         weights: loadBalancerWeights(config),
         targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
@@ -92,9 +92,9 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
 
 /** The Express app of these parts: what startApi serves, and what tests and benches mount. */
 export function composeApi(parts: ApiParts, api: ApiServices = createApiServices(parts)): Express {
-  const { config, logger, database, cache, temporal, services, events, security } = parts;
+  const { config, logger, database, cache, temporal, moduleStores, events, security } = parts;
   const health = new HealthProbe(
-    () => checkHealth({ database, cache, temporal, services }),
+    () => checkHealth({ database, cache, temporal, moduleStores }),
     config.HEALTH_PROBE_MAX_AGE_MS,
   );
   return createApp({ config, logger, events, security, health }, api);
@@ -111,10 +111,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const database = await createDatabase(config);
   const cache = createStatusCache(config);
   const temporal = await createTemporalClient(config);
-  const services = createModuleServices(config, database);
+  const moduleStores = createModuleStores(config, database);
   const events = createRobotEvents(config);
   const security = createSecurity(config, database, logger);
-  const parts = { config, logger, database, cache, temporal, services, events, security };
+  const parts = { config, logger, database, cache, temporal, moduleStores, events, security };
   const api = createApiServices(parts);
   const server = composeApi(parts, api).listen(config.PORT, config.HOST);
   await once(server, 'listening');
@@ -122,7 +122,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const warming = warmCaches({
     robots: api.robotsService,
     modules: api.modulesService,
-    routingTable: services.routingTable,
+    routingTable: moduleStores.routingTable,
     activeRobotLimit: config.CACHE_WARM_ROBOTS,
     logger,
   });
@@ -150,7 +150,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       await alerting.stop();
       await security.close();
       await temporal.connection.close();
-      await services.close();
+      await moduleStores.close();
       await events.close();
       await cache.close();
       await database.close();

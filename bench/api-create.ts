@@ -58,7 +58,7 @@ async function main(defer: bench.Defer): Promise<number> {
   );
   const { config, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
   const startedIds: string[] = [];
-  const { logger, database, cache, services, events, connection, client, security, authorization } =
+  const { logger, database, cache, moduleStores, events, connection, client, security, authorization } =
     await bench.apiDependencies(config, defer);
   // Runs before the connection closes (cleanups run last-in first-out).
   defer(async () => {
@@ -67,7 +67,16 @@ async function main(defer: bench.Defer): Promise<number> {
   });
   const machine = await bench.describeMachine(connection, temporal);
 
-  const app = composeApi({ config, logger, database, cache, temporal: client, services, events, security });
+  const app = composeApi({
+    config,
+    logger,
+    database,
+    cache,
+    temporal: client,
+    moduleStores,
+    events,
+    security,
+  });
   const server = await new Promise<http.Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -93,7 +102,7 @@ async function main(defer: bench.Defer): Promise<number> {
   // The same start the API makes (api/robots.service.ts), minus the row insert and the HTTP hop.
   const baseline = async () => {
     const workflowId = randomUUID();
-    const args = robotWorkflowArgs(config, workflowId, definition, input, 'normal');
+    const args = robotWorkflowArgs({ config, robotId: workflowId, definition, input, priority: 'normal' });
     await client.workflow.start(ROBOT_WORKFLOW, robotStartOptions(args, config.CONTROL_TASK_QUEUE));
     startedIds.push(workflowId);
   };

@@ -20,7 +20,7 @@ import { createLogger } from '../core/observability/logger';
 import { ApiKeysRepository } from '../db/api-keys.repository';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { migratePostgres } from '../db/migrate';
-import { createModuleServices } from '../db/module-services';
+import { createModuleStores } from '../db/module-stores';
 import { adminQuery, databaseUrl, TEST_REDIS_URL } from '../test/support/test-env';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -390,8 +390,8 @@ export async function apiDependencies(config: Config, defer: Defer) {
   defer(() => database.close());
   const cache = createStatusCache(config);
   defer(() => cache.close());
-  const services = createModuleServices(config, database);
-  defer(() => services.close());
+  const moduleStores = createModuleStores(config, database);
+  defer(() => moduleStores.close());
   const events = createRobotEvents(config);
   defer(() => events.close());
   const connection = await Connection.connect({
@@ -403,7 +403,7 @@ export async function apiDependencies(config: Config, defer: Defer) {
   const security = createSecurity(config, database, logger);
   defer(() => security.close());
   const authorization = `Bearer ${await benchApiKey(database)}`;
-  return { logger, database, cache, services, events, connection, client, security, authorization };
+  return { logger, database, cache, moduleStores, events, connection, client, security, authorization };
 }
 
 /** Listens on a free loopback port; the server is closed (connections too) at the end of the run. */

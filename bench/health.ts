@@ -52,7 +52,7 @@ async function main(defer: bench.Defer): Promise<number> {
     { seconds: 1, rate: 50, connections: 2, rounds: 1, warmup: 1 },
   );
   const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
-  const { logger, database, cache, services, events, connection, client, security } =
+  const { logger, database, cache, moduleStores, events, connection, client, security } =
     await bench.apiDependencies(config, defer);
   installWorkerRuntime(logger);
   const native = await NativeConnection.connect(temporalConnectionOptions(config));
@@ -62,7 +62,7 @@ async function main(defer: bench.Defer): Promise<number> {
   const moduleWorker = await createModuleWorker({
     config,
     connection: native,
-    services,
+    moduleStores,
     logger,
     database,
     module: { name: `bench-health-${suffix}`, capacity: 1, robotTypes: ['demo'] },
@@ -73,7 +73,16 @@ async function main(defer: bench.Defer): Promise<number> {
     await running;
   });
 
-  const app = composeApi({ config, logger, database, cache, temporal: client, services, events, security });
+  const app = composeApi({
+    config,
+    logger,
+    database,
+    cache,
+    temporal: client,
+    moduleStores,
+    events,
+    security,
+  });
   const ourUrl = await bench.listen(http.createServer(app), defer);
   const bareUrl = await bench.listen(bareServer(), defer);
   const urls: Record<Side, string> = {

@@ -1,5 +1,5 @@
 // Latency of the `selectModule` activity (activities/selection.ts) with 10, 100 and 1000 registered
-// modules, built from the real services: registry in Postgres, routing table cache, replicas, in-flight
+// modules, built from the real module stores: registry in Postgres, routing table cache, replicas, in-flight
 // counts, circuits and performance in Redis. Two baselines in the same run and loop: the bare Redis
 // round trip every selection needs (HGETALL of the replicas hash) and the pure scoring function
 // (core/domain/load-balancer.ts) on snapshots built once. The activity is called as the plain async
@@ -11,8 +11,8 @@ import { createSelectionActivities } from '../activities/selection';
 import { DEFAULT_WEIGHTS, type ModuleHealth, selectModule } from '../core/domain/load-balancer';
 import type { ReplicaInfo } from '../core/domain/module-state';
 import { createDatabase } from '../db/client';
-import { createModuleServices, type ModuleServices } from '../db/module-services';
 import { moduleSnapshots } from '../db/module-snapshots';
+import { createModuleStores, type ModuleStores } from '../db/module-stores';
 import { TEST_REDIS_URL } from '../test/support/test-env';
 import * as bench from './bench-support';
 
@@ -37,14 +37,14 @@ const LABELS: Record<Side, string> = {
  * missing steps, inactive, draining, degraded/unhealthy, 1-3 replicas with in-flight work, performance
  * samples for two thirds, an open circuit for a few. Returns the replicas, for heartbeat refreshes.
  */
-async function populate(services: ModuleServices, from: number, to: number): Promise<ReplicaInfo[]> {
+async function populate(moduleStores: ModuleStores, from: number, to: number): Promise<ReplicaInfo[]> {
   const replicas: ReplicaInfo[] = [];
   const one = async (i: number) => {
     const name = `bench-mod-${String(i).padStart(4, '0')}`;
     const types = [['*'], ['demo'], ['demo', 'invoice-intake'], ['invoice-intake']][i % 4] ?? ['*'];
     const steps = i % 6 === 5 ? ['validate', 'classify'] : ['validate', 'classify', 'transform', 'noop'];
     const capacity = 10 + (i % 3) * 10;
-    await services.modules.register({
+    await moduleStores.modules.register({
       moduleName: name,
       moduleVersion: '0.1.0',
       supportedRobotTypes: types,
@@ -54,7 +54,7 @@ async function populate(services: ModuleServices, from: number, to: number): Pro
     });
     const health: ModuleHealth = i % 29 === 11 ? 'unhealthy' : i % 13 === 6 ? 'degraded' : 'healthy';
     if (i % 10 === 7 || i % 10 === 8 || health !== 'healthy') {
-      await services.modules.update(name, {
+      await moduleStores.modules.update(name, {
         isActive: i % 10 !== 7,
         draining: i % 10 === 8,
         healthStatus: health,
@@ -69,8 +69,8 @@ async function populate(services: ModuleServices, from: number, to: number): Pro
         pid: 10_000 + i,
         startedAt: new Date().toISOString(),
       };
-      await services.state.heartbeat(replica, REPLICA_TTL_SECONDS, Date.now());
-      await services.state.addInFlight(name, replica.replicaId, (i * 7 + r) % capacity);
+      await moduleStores.state.heartbeat(replica, REPLICA_TTL_SECONDS, Date.now());
+      await moduleStores.state.addInFlight(name, replica.replicaId, (i * 7 + r) % capacity);
       replicas.push(replica);
     }
     if (i % 3 !== 2) {
@@ -79,10 +79,10 @@ async function populate(services: ModuleServices, from: number, to: number): Pro
         latencyEwmaMs: 50 + ((i * 37) % 900),
         samples: 5 + (i % 40),
       };
-      await services.performance.set(name, stats);
+      await moduleStores.performance.set(name, stats);
     }
     if (i % 17 === 3) {
-      for (let n = 0; n < 5; n += 1) await services.circuits.record(name, false); // opens (threshold 5)
+      for (let n = 0; n < 5; n += 1) await moduleStores.circuits.record(name, false); // opens (threshold 5)
     }
   };
   for (let i = from; i < to; i += 25) {
@@ -91,9 +91,11 @@ async function populate(services: ModuleServices, from: number, to: number): Pro
   return replicas;
 }
 
-async function refreshHeartbeats(services: ModuleServices, replicas: ReplicaInfo[]): Promise<void> {
+async function refreshHeartbeats(moduleStores: ModuleStores, replicas: ReplicaInfo[]): Promise<void> {
   const now = Date.now();
-  await Promise.all(replicas.map((replica) => services.state.heartbeat(replica, REPLICA_TTL_SECONDS, now)));
+  await Promise.all(
+    replicas.map((replica) => moduleStores.state.heartbeat(replica, REPLICA_TTL_SECONDS, now)),
+  );
 }
 
 const fmt = (value: number) => value.toFixed(3);
@@ -108,21 +110,21 @@ async function main(defer: bench.Defer): Promise<number> {
   const { config } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, false);
   const database = await createDatabase(config);
   defer(() => database.close());
-  const services = createModuleServices(config, database);
-  defer(() => services.close());
+  const moduleStores = createModuleStores(config, database);
+  defer(() => moduleStores.close());
   const redis = new Redis(TEST_REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX, maxRetriesPerRequest: 2 });
   defer(async () => redis.disconnect());
   const redisVersion = await bench.redisServerVersion(redis);
 
   // Every refresh of the cached routing table reads the registry from Postgres: count them.
   let registryReads = 0;
-  const readRoutes = services.modules.routes.bind(services.modules);
-  services.modules.routes = () => {
+  const readRoutes = moduleStores.modules.routes.bind(moduleStores.modules);
+  moduleStores.modules.routes = () => {
     registryReads += 1;
     return readRoutes();
   };
   const activities = createSelectionActivities({
-    services,
+    moduleStores,
     weights: DEFAULT_WEIGHTS,
     targetLatencyMs: TARGET_LATENCY_MS,
   });
@@ -138,11 +140,11 @@ async function main(defer: bench.Defer): Promise<number> {
   }[] = [];
   const errors: string[] = [];
   for (const size of sizes) {
-    replicas.push(...(await populate(services, registered, size)));
+    replicas.push(...(await populate(moduleStores, registered, size)));
     registered = size;
-    await services.routingTable.invalidate();
-    await refreshHeartbeats(services, replicas);
-    const snapshots = await moduleSnapshots(services, TARGET_LATENCY_MS, Date.now());
+    await moduleStores.routingTable.invalidate();
+    await refreshHeartbeats(moduleStores, replicas);
+    const snapshots = await moduleSnapshots(moduleStores, TARGET_LATENCY_MS, Date.now());
     const eligible = selectModule(snapshots, REQUEST, DEFAULT_WEIGHTS).candidates.filter(
       (c) => c.eligible,
     ).length;
@@ -166,7 +168,7 @@ async function main(defer: bench.Defer): Promise<number> {
     registryReads = 0;
     const started = Date.now();
     for (let block = 0; block < opts.blocks && !bench.interruption.aborted; block += 1) {
-      await refreshHeartbeats(services, replicas); // untimed: keeps every replica alive (TTL 60 s)
+      await refreshHeartbeats(moduleStores, replicas); // untimed: keeps every replica alive (TTL 60 s)
       const count = Math.floor(opts.calls / opts.blocks) + (block < opts.calls % opts.blocks ? 1 : 0);
       // Rotating order: no side always runs first (or last) in a block.
       const order = block % 2 === 0 ? SIDES : [...SIDES].reverse();

@@ -114,7 +114,7 @@ async function main(defer: bench.Defer): Promise<number> {
     { seconds: 2, rate: 50, connections: 2, robots: 3, rounds: 1, warmup: 1 },
   );
   const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
-  const { logger, database, cache, services, events, connection, client, security, authorization } =
+  const { logger, database, cache, moduleStores, events, connection, client, security, authorization } =
     await bench.apiDependencies(config, defer);
   installWorkerRuntime(logger);
   const native = await NativeConnection.connect(temporalConnectionOptions(config));
@@ -132,7 +132,7 @@ async function main(defer: bench.Defer): Promise<number> {
   const machine = await bench.describeMachine(connection, temporal);
   const redisVersion = await bench.redisServerVersion(redis);
 
-  const deps = { config, connection: native, services, logger };
+  const deps = { config, connection: native, moduleStores, logger };
   const control = await createControlWorker({ ...deps, client, database, cache, events });
   const moduleWorker = await createModuleWorker({
     ...deps,
@@ -147,7 +147,16 @@ async function main(defer: bench.Defer): Promise<number> {
   };
   defer(stopWorkers);
 
-  const app = composeApi({ config, logger, database, cache, temporal: client, services, events, security });
+  const app = composeApi({
+    config,
+    logger,
+    database,
+    cache,
+    temporal: client,
+    moduleStores,
+    events,
+    security,
+  });
   const ourUrl = await bench.listen(http.createServer(app), defer);
   const bareUrl = await bench.listen(bareServer(redis, cache), defer);
 

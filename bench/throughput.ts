@@ -18,7 +18,7 @@ import { temporalConnectionOptions } from '../core/adapters/temporal/connection.
 import { type Config, childEnv } from '../core/config';
 import { createBuiltInRobotTypes, type RobotTypeDefinition } from '../core/domain/robot-types';
 import { createDatabase } from '../db/client';
-import { createModuleServices } from '../db/module-services';
+import { createModuleStores } from '../db/module-stores';
 import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
 import { TEST_REDIS_URL } from '../test/support/test-env';
 import { maintenanceSchedules } from '../workers/schedules';
@@ -163,8 +163,8 @@ async function startOurs({ config, mode, suffix, client, defer, definition }: Co
   defer(async () => rmSync(bundlePath, { force: true }));
   const database = await createDatabase(config);
   defer(() => database.close());
-  const services = createModuleServices(config, database); // to see module replicas come and go
-  defer(() => services.close());
+  const moduleStores = createModuleStores(config, database); // to see module replicas come and go
+  defer(() => moduleStores.close());
 
   // The last run's process logs; a smoke run keeps its own, so as not to wipe a full run's.
   const logDir = path.join(bench.ROOT, '.data', 'bench', mode.smoke ? 'throughput-smoke' : 'throughput');
@@ -197,7 +197,7 @@ async function startOurs({ config, mode, suffix, client, defer, definition }: Co
 
   const modules: ManagedChild[] = [];
   const liveReplicas = async () =>
-    [...(await services.state.snapshot(Date.now())).values()].reduce((sum, s) => sum + s.liveReplicas, 0);
+    [...(await moduleStores.state.snapshot(Date.now())).values()].reduce((sum, s) => sum + s.liveReplicas, 0);
   const scaleTo = async (count: number) => {
     while (modules.length < count) {
       const args = ['worker', '--module', 'bench-m1', '--capacity', String(CAPACITY)];

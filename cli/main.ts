@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { registerKeyCommands } from './commands/keys';
 import { registerModuleCommands } from './commands/modules';
+import { registerProcessCommands } from './commands/processes';
 import { registerRobotCommands } from './commands/robots';
 import { registerSecretCommands } from './commands/secrets';
-import { registerServiceCommands } from './commands/services';
 import { registerStartCommand } from './commands/start';
 
 export function buildProgram(): Command {
@@ -12,7 +12,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   registerStartCommand(program);
-  registerServiceCommands(program);
+  registerProcessCommands(program);
   registerRobotCommands(program);
   registerModuleCommands(program);
   registerKeyCommands(program);

@@ -45,16 +45,14 @@ export class AlertsRepository {
   async list(query: {
     status?: 'firing' | 'resolved';
     limit: number;
-    after?: { firedAt: Date; alertId: string };
+    /** Alerts older than this (fired_at, alert_id). */
+    after?: { at: Date; id: string } | undefined;
   }): Promise<AlertRow[]> {
     const filters: SQL[] = [];
     if (query.status) filters.push(eq(alerts.status, query.status));
     if (query.after) {
-      const { firedAt, alertId } = query.after;
-      const older = or(
-        lt(alerts.firedAt, firedAt),
-        and(eq(alerts.firedAt, firedAt), lt(alerts.alertId, alertId)),
-      );
+      const { at, id } = query.after;
+      const older = or(lt(alerts.firedAt, at), and(eq(alerts.firedAt, at), lt(alerts.alertId, id)));
       if (older) filters.push(older);
     }
     return this.readDb

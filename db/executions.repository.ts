@@ -1,5 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import type { ExecutionState, RobotProgress } from '../core/domain/robot';
+import { stepDetailsOf } from '../core/domain/step-details';
 import type { Database } from './client';
 import { type RobotExecuteRow, robotExecute } from './schema';
 
@@ -36,16 +37,8 @@ export class ExecutionsRepository {
       moduleName: progress.moduleName,
       executionState: update.state,
       currentStep: progress.currentStep,
-      stepDetails: {
-        steps: progress.steps,
-        reason: progress.reason ?? null,
-        routing: progress.routing,
-        // Streams read from Postgres when there is no Redis: they need the update's sequence.
-        sequence: progress.sequence ?? null,
-        ...(progress.approval ? { approval: progress.approval } : {}),
-        ...(progress.pauseRequested ? { pauseRequested: true } : {}),
-        ...(update.outputs ? { outputs: update.outputs } : {}),
-      },
+      // A retry of a failed robot continues from the outputs (stored with the final record).
+      stepDetails: stepDetailsOf(progress, update.outputs),
       performanceMetrics: {
         stepsCompleted: progress.stepsCompleted,
         stepsTotal: progress.stepsTotal,

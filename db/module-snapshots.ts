@@ -1,7 +1,7 @@
 import type { ModuleSnapshot } from '../core/domain/load-balancer';
 import { moduleHealth } from '../core/domain/module-health';
 import { performanceScore } from '../core/domain/performance';
-import type { ModuleServices } from './module-services';
+import type { ModuleStores } from './module-stores';
 
 // Read by the selection activity (routing) and by the API's module views (GET /v1/modules): both
 // must see a module the same way, so the reading lives here, below both.
@@ -12,15 +12,15 @@ import type { ModuleServices } from './module-services';
  * health monitor last saw healthy count as one live replica of their registered capacity.
  */
 export async function moduleSnapshots(
-  services: ModuleServices,
+  moduleStores: ModuleStores,
   targetLatencyMs: number,
   now: number,
 ): Promise<ModuleSnapshot[] & { degraded?: boolean }> {
-  const routes = await services.routingTable.routes(now);
+  const routes = await moduleStores.routingTable.routes(now);
   const facts = await Promise.all([
-    services.state.snapshot(now),
-    services.circuits.states(now),
-    services.performance.all(),
+    moduleStores.state.snapshot(now),
+    moduleStores.circuits.states(now),
+    moduleStores.performance.all(),
   ]).catch(() => null);
   if (!facts) {
     const fallback: ModuleSnapshot[] & { degraded?: boolean } = routes.map((route) => {

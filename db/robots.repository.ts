@@ -3,7 +3,6 @@ import {
   type RobotPriority,
   type RobotProgress,
   type RobotStatus,
-  type RobotView,
   TERMINAL_STATUSES,
 } from '../core/domain/robot';
 import type { RobotSla } from '../core/domain/sla';
@@ -30,7 +29,8 @@ export interface RobotListQuery {
   statuses?: RobotStatus[] | undefined;
   type?: string | undefined;
   limit: number;
-  after?: { createdAt: Date; robotId: string } | undefined;
+  /** Rows older than this (created_at, robot_id). */
+  after?: { at: Date; id: string } | undefined;
 }
 
 export interface RobotUpdate {
@@ -190,11 +190,8 @@ export class RobotsRepository {
     if (query.statuses) filters.push(inArray(robots.status, query.statuses));
     if (query.type) filters.push(eq(robots.robotType, query.type));
     if (query.after) {
-      const { createdAt, robotId } = query.after;
-      const older = or(
-        lt(robots.createdAt, createdAt),
-        and(eq(robots.createdAt, createdAt), lt(robots.robotId, robotId)),
-      );
+      const { at, id } = query.after;
+      const older = or(lt(robots.createdAt, at), and(eq(robots.createdAt, at), lt(robots.robotId, id)));
       if (older) filters.push(older);
     }
     return this.readDb
@@ -241,29 +238,6 @@ export class RobotsRepository {
     if (!row) throw new Error(`robot ${progress.robotId} was not written`);
     return row;
   }
-}
-
-export function toRobotView(row: RobotRow, fullProgress: RobotProgress | null): RobotView {
-  const { routing = [], ...progress } = fullProgress ?? { routing: [] };
-  return {
-    robotId: row.robotId,
-    type: row.robotType,
-    typeVersion: row.robotTypeVersion,
-    status: row.status,
-    priority: row.priority,
-    moduleName: row.moduleName,
-    input: row.inputData,
-    output: row.outputData ?? null,
-    progress: fullProgress ? (progress as Omit<RobotProgress, 'routing'>) : null,
-    routing,
-    error: row.errorMessage,
-    processingTimeMs: row.processingTimeMs,
-    retryCount: row.retryCount,
-    completenessScore: row.completenessScore,
-    sla: slaOf(row),
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
 }
 
 /** The SLA stored on a robot's row; null for a robot without a deadline. */

@@ -15,6 +15,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { EXECUTION_STATES, ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/domain/robot';
 import { SLA_STATES } from '../core/domain/sla';
+import type { StepDetails } from '../core/domain/step-details';
 
 export const robotStatus = pgEnum('robot_status', ROBOT_STATUSES);
 export const robotPriority = pgEnum('robot_priority', ROBOT_PRIORITIES);
@@ -101,7 +102,8 @@ export const robotExecute = pgTable(
     moduleName: text('module_name').references(() => moduleRegistry.moduleName, { onUpdate: 'cascade' }),
     executionState: executionState('execution_state').notNull().default('started'),
     currentStep: text('current_step'),
-    stepDetails: jsonb('step_details').$type<Record<string, unknown>>().notNull().default({}),
+    // Partial: the default and rows of earlier versions lack parts; read it with readStepDetails.
+    stepDetails: jsonb('step_details').$type<Partial<StepDetails>>().notNull().default({}),
     performanceMetrics: jsonb('performance_metrics').$type<Record<string, unknown>>().notNull().default({}),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
@@ -137,7 +139,7 @@ export const robotExecuteArchive = pgTable(
     moduleName: text('module_name'),
     executionState: executionState('execution_state').notNull(),
     currentStep: text('current_step'),
-    stepDetails: jsonb('step_details').$type<Record<string, unknown>>().notNull(),
+    stepDetails: jsonb('step_details').$type<Partial<StepDetails>>().notNull(),
     performanceMetrics: jsonb('performance_metrics').$type<Record<string, unknown>>().notNull(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
     completedAt: timestamp('completed_at', { withTimezone: true }),

@@ -3,23 +3,6 @@ import type { Sealed } from '../core/adapters/crypto/secret-box';
 import type { Database } from './client';
 import { type SecretRow, secrets } from './schema';
 
-/** What anyone outside the module worker may see of a secret: never the value. */
-export interface SecretView {
-  name: string;
-  keyId: string;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export function toSecretView(row: SecretRow): SecretView {
-  return {
-    name: row.name,
-    keyId: row.keyId,
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
 export class SecretsRepository {
   constructor(private readonly db: Database) {}
 

@@ -7,7 +7,8 @@ export interface SentEmailsQuery {
   from?: Date | undefined;
   to?: Date | undefined;
   limit: number;
-  after?: { sentAt: Date; robotId: string } | undefined;
+  /** Rows older than this (sent_at, robot_id). */
+  after?: { at: Date; id: string } | undefined;
 }
 
 export class SentEmailsRepository {
@@ -43,10 +44,8 @@ export class SentEmailsRepository {
     if (query.from) filters.push(gte(sentEmails.sentAt, query.from));
     if (query.to) filters.push(lte(sentEmails.sentAt, query.to));
     if (query.after) {
-      const older = or(
-        lt(sentEmails.sentAt, query.after.sentAt),
-        and(eq(sentEmails.sentAt, query.after.sentAt), lt(sentEmails.robotId, query.after.robotId)),
-      );
+      const { at, id } = query.after;
+      const older = or(lt(sentEmails.sentAt, at), and(eq(sentEmails.sentAt, at), lt(sentEmails.robotId, id)));
       if (older) filters.push(older);
     }
     return this.readDb

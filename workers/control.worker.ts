@@ -17,11 +17,11 @@ import type { RobotEvents } from '../core/domain/robot-events';
 import type { Logger } from '../core/observability/logger';
 import { AlertsRepository } from '../db/alerts.repository';
 import { createDatabase, type DatabaseHandle } from '../db/client';
-import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { createModuleStores, type ModuleStores } from '../db/module-stores';
 import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier.builder';
 import { createSecretStore } from '../db/secret-store';
-import { logContextInterceptor } from './log-context-interceptor';
+import { logContextInterceptor } from './log-context.interceptor';
 import { ensureMailboxMonitors } from './mailbox-monitors';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
@@ -37,7 +37,7 @@ export interface ControlWorkerDeps {
   client: Client;
   database: DatabaseHandle;
   cache: StatusCache;
-  services: ModuleServices;
+  moduleStores: ModuleStores;
   events: RobotEvents;
   logger: Logger;
 }
@@ -58,7 +58,15 @@ export async function createControlWorker(deps: ControlWorkerDeps) {
   });
 }
 
-function controlActivities({ config, client, database, cache, services, events, logger }: ControlWorkerDeps) {
+function controlActivities({
+  config,
+  client,
+  database,
+  cache,
+  moduleStores,
+  events,
+  logger,
+}: ControlWorkerDeps) {
   // Robots are made (email intake) and restarted (reconciliation) as the API makes them.
   const robot = createRobotServices({ config, database, temporal: client, cache, logger });
   const notifier = createNotifier(config, database);
@@ -68,20 +76,20 @@ function controlActivities({ config, client, database, cache, services, events, 
       robots: robot.robotsRepository,
       executions: robot.executionsRepository,
       cache,
-      services,
+      moduleStores,
       events,
       ewmaAlpha: config.PERFORMANCE_EWMA_ALPHA,
       logger,
       hasSubscribers: (event, robotType) => notifications.hasSubscribers(event, robotType),
     }),
     ...createSelectionActivities({
-      services,
+      moduleStores,
       weights: loadBalancerWeights(config),
       targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
     }),
     ...createMaintenanceActivities({
       config,
-      services,
+      moduleStores,
       robots: robot.robotsRepository,
       executions: robot.executionsRepository,
       // Any version of a built-in type is today's; a registered one is looked up by its version.
@@ -134,7 +142,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const database = await createDatabase(config);
   const cache = createStatusCache(config);
-  const services = createModuleServices(config, database);
+  const moduleStores = createModuleStores(config, database);
   const events = createRobotEvents(config);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
@@ -144,7 +152,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
       client,
       database,
       cache,
-      services,
+      moduleStores,
       events,
       logger,
     });
@@ -155,7 +163,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
     await worker.run();
   } finally {
     await events.close();
-    await services.close();
+    await moduleStores.close();
     await cache.close();
     await database.close();
     await clientConnection.close();

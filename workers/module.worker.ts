@@ -21,10 +21,10 @@ import type { Logger } from '../core/observability/logger';
 import { moduleStepDuration, moduleSteps } from '../core/observability/metrics';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { DocumentsRepository } from '../db/documents.repository';
-import { createModuleServices, type ModuleServices } from '../db/module-services';
+import { createModuleStores, type ModuleStores } from '../db/module-stores';
 import { createSecretStore } from '../db/secret-store';
 import { SentEmailsRepository } from '../db/sent-emails.repository';
-import { logContextInterceptor } from './log-context-interceptor';
+import { logContextInterceptor } from './log-context.interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
 import { noSecrets, type RevealSecret, type StepSecretParams, withSecretParams } from './secret-params';
@@ -46,7 +46,7 @@ export interface ModuleOptions {
 export interface ModuleWorkerDeps {
   config: Config;
   connection: NativeConnection;
-  services: ModuleServices;
+  moduleStores: ModuleStores;
   logger: Logger;
   module: ModuleOptions;
   /** Where the document steps read document rows (ocr). */
@@ -112,11 +112,11 @@ function builtInSteps(config: Config, database: DatabaseHandle): BuiltInSteps {
 }
 
 /** Counts in-flight steps for the load balancer, and each step's outcome and run time. */
-function countingInFlight(services: ModuleServices, replica: ReplicaInfo): ActivityInboundCallsInterceptor {
+function countingInFlight(moduleStores: ModuleStores, replica: ReplicaInfo): ActivityInboundCallsInterceptor {
   return {
     async execute(input, next) {
       // Counting must never fail a step: the health monitor corrects drift.
-      await services.state.addInFlight(replica.moduleName, replica.replicaId, 1).catch(() => undefined);
+      await moduleStores.state.addInFlight(replica.moduleName, replica.replicaId, 1).catch(() => undefined);
       const labels = { module: replica.moduleName, step: Context.current().info.activityType };
       const stop = moduleStepDuration.startTimer(labels);
       try {
@@ -128,7 +128,9 @@ function countingInFlight(services: ModuleServices, replica: ReplicaInfo): Activ
         throw err;
       } finally {
         stop();
-        await services.state.addInFlight(replica.moduleName, replica.replicaId, -1).catch(() => undefined);
+        await moduleStores.state
+          .addInFlight(replica.moduleName, replica.replicaId, -1)
+          .catch(() => undefined);
       }
     },
   };
@@ -141,7 +143,7 @@ function countingInFlight(services: ModuleServices, replica: ReplicaInfo): Activ
 export async function createModuleWorker({
   config,
   connection,
-  services,
+  moduleStores,
   logger,
   module,
   database,
@@ -159,7 +161,7 @@ export async function createModuleWorker({
     pid: process.pid,
     startedAt: new Date().toISOString(),
   };
-  await services.modules.register({
+  await moduleStores.modules.register({
     moduleName: module.name,
     moduleVersion: MODULE_VERSION,
     supportedRobotTypes: module.robotTypes.length > 0 ? module.robotTypes : [ANY_TYPE],
@@ -167,11 +169,12 @@ export async function createModuleWorker({
     capacity: module.capacity,
     registrationData: { taskQueue: moduleTaskQueue(module.name), lastReplica: replica },
   });
-  const heartbeat = () => services.state.heartbeat(replica, config.MODULE_REPLICA_TTL_SECONDS, Date.now());
+  const heartbeat = () =>
+    moduleStores.state.heartbeat(replica, config.MODULE_REPLICA_TTL_SECONDS, Date.now());
   await heartbeat();
-  await services.routingTable.invalidate();
+  await moduleStores.routingTable.invalidate();
 
-  const countInFlight = countingInFlight(services, replica);
+  const countInFlight = countingInFlight(moduleStores, replica);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -197,7 +200,7 @@ export async function createModuleWorker({
         await builtIn
           ?.close()
           .catch((err: unknown) => logger.warn({ err }, 'stopping the OCR workers failed'));
-        await services.state.removeReplica(replica.moduleName, replica.replicaId).catch(() => undefined);
+        await moduleStores.state.removeReplica(replica.moduleName, replica.replicaId).catch(() => undefined);
       }
     },
   };
@@ -207,14 +210,14 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
   installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const database: DatabaseHandle = await createDatabase(config);
-  const services = createModuleServices(config, database);
+  const moduleStores = createModuleStores(config, database);
   const closeMetrics = await serveWorkerMetrics(config, logger);
   try {
     const secrets = createSecretStore(config, database);
     const moduleWorker = await createModuleWorker({
       config,
       connection,
-      services,
+      moduleStores,
       logger,
       module,
       database,
@@ -231,7 +234,7 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
     );
     await moduleWorker.run();
   } finally {
-    await services.close();
+    await moduleStores.close();
     await database.close();
     await connection.close();
     await closeMetrics?.();

@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import { isSecretReference, misplacedSecretReferences, paramPath } from '../core/domain/secret-refs';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 import { STEP_SECRET_PARAMS } from '../core/domain/step-kinds';
@@ -33,11 +34,14 @@ async function resolve(
       // The message names the secret only; a decrypt failure is a configuration problem, not retryable.
       throw ApplicationFailure.nonRetryable(
         `secret "${value.$secret}" is unavailable: ${(err as Error).message.replace(/^secret "[^"]*" /, '')}`,
-        'SecretUnavailable',
+        FAILURE_TYPES.secretUnavailable,
       );
     }
     if (secret === null) {
-      throw ApplicationFailure.nonRetryable(`secret "${value.$secret}" does not exist`, 'SecretNotFound');
+      throw ApplicationFailure.nonRetryable(
+        `secret "${value.$secret}" does not exist`,
+        FAILURE_TYPES.secretNotFound,
+      );
     }
     revealed.set(value.$secret, secret);
     return secret;

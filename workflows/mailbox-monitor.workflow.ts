@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/types';
+import { FAILURE_TYPES } from '../core/domain/failure-types';
 import type { MailboxAlertRule, MailboxMonitorState } from '../core/domain/mailbox-workflow.contract';
 import { NOTIFY_MAX_ATTEMPTS } from '../core/domain/notification-events';
 import { mailboxStateQuery } from './mailbox-monitor.definitions';
@@ -74,7 +75,7 @@ export async function mailboxMonitorWorkflow(initial: MailboxMonitorState): Prom
       }
       await setAlert('mailbox_unreachable', false, 0, state.failuresBeforeAlert);
     } catch (err) {
-      if (err instanceof ApplicationFailure && err.type === 'MailboxNotConfigured') throw err;
+      if (err instanceof ApplicationFailure && err.type === FAILURE_TYPES.mailboxNotConfigured) throw err;
       state.consecutiveFailures += 1;
       state.lastError = errorText(err);
       if (state.consecutiveFailures >= state.failuresBeforeAlert) {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AlertsRepository } from '../../db/alerts.repository';
-import { decodeCursor, keysetPage } from '../cursor';
+import { cursorAfter, keysetPage } from '../cursor';
 import { parseOrThrow } from '../middleware/validate';
 import { listAlertsQuery } from '../schemas';
 
@@ -9,15 +9,14 @@ export function alertsRoutes(alerts: AlertsRepository): Router {
   const router = Router();
   router.get('/alerts', async (req, res) => {
     const query = parseOrThrow(listAlertsQuery, req.query, 'query');
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await alerts.list({
       ...(query.status ? { status: query.status } : {}),
       limit: query.limit + 1,
-      ...(after ? { after: { firedAt: after.createdAt, alertId: after.robotId } } : {}),
+      after: cursorAfter(query.cursor),
     });
     const { page, nextCursor } = keysetPage(rows, query.limit, (row) => ({
-      createdAt: row.firedAt,
-      robotId: row.alertId,
+      at: row.firedAt,
+      id: row.alertId,
     }));
     res.json({ items: page, nextCursor });
   });

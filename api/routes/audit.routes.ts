@@ -1,20 +1,15 @@
 import { Router } from 'express';
 import type { AuditRepository } from '../../db/audit.repository';
-import type { AuditRow } from '../../db/schema';
-import { decodeCursor, keysetPage } from '../cursor';
+import { toAuditView } from '../../db/views/audit.view';
+import { cursorAfter, keysetPage } from '../cursor';
 import { parseOrThrow } from '../middleware/validate';
 import { listAuditQuery } from '../schemas';
-
-function toAuditView(row: AuditRow) {
-  return { ...row, at: row.at.toISOString() };
-}
 
 /** GET /v1/audit (admin): newest first, filtered, keyset-paged like /v1/robots. */
 export function auditRoutes(audit: AuditRepository): Router {
   const router = Router();
   router.get('/audit', async (req, res) => {
     const query = parseOrThrow(listAuditQuery, req.query, 'query');
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await audit.list({
       keyId: query.keyId,
       action: query.action,
@@ -22,12 +17,9 @@ export function auditRoutes(audit: AuditRepository): Router {
       from: query.from ? new Date(query.from) : undefined,
       to: query.to ? new Date(query.to) : undefined,
       limit: query.limit + 1,
-      after: after ? { at: after.createdAt, id: after.robotId } : undefined,
+      after: cursorAfter(query.cursor),
     });
-    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => ({
-      createdAt: row.at,
-      robotId: row.id,
-    }));
+    const { page, nextCursor } = keysetPage(rows, query.limit, (row) => ({ at: row.at, id: row.id }));
     res.json({ items: page.map(toAuditView), nextCursor });
   });
   return router;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { NotFoundError, UnavailableError } from '../../core/domain/errors';
 import type { SecretStore } from '../../db/secret-store';
-import { toSecretView } from '../../db/secrets.repository';
+import { toSecretView } from '../../db/views/secret.view';
 import { setAudit } from '../middleware/audit-trail';
 import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../core/adapters/crypto/api-keys';
 import { loadConfigOrExit } from '../../core/config';
 import { parseScopes } from '../../core/domain/api-key-scopes';
-import { ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
+import { ApiKeysRepository } from '../../db/api-keys.repository';
 import { createDatabase } from '../../db/client';
+import { toApiKeyView } from '../../db/views/api-key.view';
+import { EXIT, print } from '../command-helpers';
 import { withRunningLauncher } from '../launcher-state';
-import { EXIT, print } from './robots';
 
 // `rpa keys` works on the database directly (DATABASE_URL, a running `rpa start`, or the embedded
 // PGlite), not through the API: the first key has to be made before any key exists.

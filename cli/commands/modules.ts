@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ModuleResponse } from '../api-client';
-import { apiClient, EXIT, guarded, print } from './robots';
+import { type ApiOptions, apiClient, EXIT, guarded, print } from '../command-helpers';
 
 function row(module: ModuleResponse): string {
   const score = module.routing
@@ -28,7 +28,7 @@ export function registerModuleCommands(program: Command): void {
   const modules = program.command('modules').description('inspect and control modules through the API');
   modules.option('--api <url>', 'API base URL (default RPA_API_URL or http://127.0.0.1:$PORT)');
   modules.option('--api-key <key>', 'API key (default RPA_API_KEY, else the key `rpa start` made)');
-  const api = () => apiClient(modules.opts<{ api?: string; apiKey?: string }>());
+  const api = () => apiClient(modules.opts<ApiOptions>());
 
   modules
     .command('list')

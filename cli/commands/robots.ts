@@ -1,23 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfigOrExit } from '../../core/config';
-import { ApiClient, ApiError, type RobotResponse } from '../api-client';
-import { launcherApiKey } from '../launcher-state';
+import type { RobotResponse } from '../api-client';
+import { type ApiOptions, apiClient, EXIT, guarded, print, UsageError } from '../command-helpers';
 import { waitForRobot } from '../wait-for-robot';
-
-// Exit codes scripts can trust: 0 done, 1 the robot failed or was cancelled, 2 bad usage, 3 API/network error.
-export const EXIT = { ok: 0, robotFailed: 1, usage: 2, api: 3 } as const;
-
-class UsageError extends Error {}
-
-/** URL: --api, RPA_API_URL, else local; key: --api-key, RPA_API_KEY, else the launcher's local key. */
-export function apiClient(options: { api?: string; apiKey?: string }): ApiClient {
-  const config = loadConfigOrExit();
-  return new ApiClient(
-    options.api ?? config.RPA_API_URL ?? `http://127.0.0.1:${config.PORT}`,
-    options.apiKey ?? config.RPA_API_KEY ?? launcherApiKey(config.DATA_DIR),
-  );
-}
 
 function readInput(file: string | undefined): Record<string, unknown> {
   if (!file) return {};
@@ -32,25 +17,6 @@ function readInput(file: string | undefined): Record<string, unknown> {
     throw new UsageError(`${file} must hold a JSON object`);
   }
   return parsed as Record<string, unknown>;
-}
-
-export function print(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-export async function guarded(action: () => Promise<number>): Promise<void> {
-  try {
-    process.exitCode = await action();
-  } catch (err) {
-    if (err instanceof ApiError) {
-      process.stderr.write(`API error ${err.message}\n`);
-      if (Array.isArray(err.problem.errors)) print(err.problem.errors);
-      process.exitCode = err.status >= 500 ? EXIT.api : EXIT.usage;
-      return;
-    }
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = err instanceof UsageError ? EXIT.usage : EXIT.api;
-  }
 }
 
 function summary(robot: RobotResponse): string {
@@ -90,7 +56,7 @@ export function registerRobotCommands(program: Command): void {
         },
       ) =>
         guarded(async () => {
-          const api = apiClient(robots.opts<{ api?: string; apiKey?: string }>());
+          const api = apiClient(robots.opts<ApiOptions>());
           const created = await api.createRobot(
             {
               type,
@@ -120,7 +86,7 @@ export function registerRobotCommands(program: Command): void {
     .description('show one robot as JSON')
     .action(async (id: string) =>
       guarded(async () => {
-        print(await apiClient(robots.opts<{ api?: string; apiKey?: string }>()).getRobot(id));
+        print(await apiClient(robots.opts<ApiOptions>()).getRobot(id));
         return EXIT.ok;
       }),
     );
@@ -136,10 +102,7 @@ export function registerRobotCommands(program: Command): void {
       .description(description)
       .action(async (id: string) =>
         guarded(async () => {
-          const answer = await apiClient(robots.opts<{ api?: string; apiKey?: string }>()).robotAction(
-            id,
-            action,
-          );
+          const answer = await apiClient(robots.opts<ApiOptions>()).robotAction(id, action);
           print(answer);
           process.stderr.write(`robot ${id} ${answer.effect}\n`);
           return EXIT.ok;
@@ -163,11 +126,7 @@ export function registerRobotCommands(program: Command): void {
             ...(options.fields ? { fields: readInput(options.fields) } : {}),
             ...(options.comment !== undefined ? { comment: options.comment } : {}),
           };
-          const answer = await apiClient(robots.opts<{ api?: string; apiKey?: string }>()).robotAction(
-            id,
-            action,
-            body,
-          );
+          const answer = await apiClient(robots.opts<ApiOptions>()).robotAction(id, action, body);
           print(answer);
           process.stderr.write(`robot ${id} ${answer.effect}\n`);
           return EXIT.ok;
@@ -186,7 +145,7 @@ export function registerRobotCommands(program: Command): void {
     .action(
       async (options: { status?: string; type?: string; limit: string; cursor?: string; json?: boolean }) =>
         guarded(async () => {
-          const page = await apiClient(robots.opts<{ api?: string; apiKey?: string }>()).listRobots({
+          const page = await apiClient(robots.opts<ApiOptions>()).listRobots({
             status: options.status,
             type: options.type,
             limit: options.limit,

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { loadConfigOrExit } from '../../core/config';
 import { createDatabase } from '../../db/client';
 import { createSecretStore, type SecretStore } from '../../db/secret-store';
-import { toSecretView } from '../../db/secrets.repository';
+import { toSecretView } from '../../db/views/secret.view';
+import { EXIT, print } from '../command-helpers';
 import { withRunningLauncher } from '../launcher-state';
-import { EXIT, print } from './robots';
 
 // Like `rpa keys`, these work on the database directly with this process's SECRETS_KEYS (or those
 // of a running `rpa start`): rotation needs no API key and no running API.

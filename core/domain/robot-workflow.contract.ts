@@ -65,9 +65,6 @@ export interface ApprovalDecision {
   comment?: string;
 }
 
-/** The update validators' failure type: the API maps it to 409. */
-export const STATE_CONFLICT = 'RobotStateConflict';
-
 /** Defaults for runs started before these settings existed (their histories replay with them). */
 export const DEFAULT_PARK_TIMEOUT_MS = 7 * 86_400_000;
 export const DEFAULT_APPROVAL_WAITS = { timeoutMs: 86_400_000, escalationMs: 86_400_000 };
@@ -117,16 +114,29 @@ export type RobotArgsConfig = {
   STEP_HEARTBEAT_TIMEOUT_SECONDS: number;
 };
 
+/** One run of a robot to start: what it runs, and under which deployment's settings. */
+export interface RobotRunRequest {
+  config: RobotArgsConfig;
+  robotId: string;
+  definition: RobotTypeDefinition;
+  input: Record<string, unknown>;
+  priority: RobotPriority;
+  /** A retry: where the failed run stopped. */
+  resumeFrom?: ResumePoint | undefined;
+  /** The SLA stored on the robot's row (null: none). */
+  sla?: RobotSla | null | undefined;
+}
+
 /** The workflow's arguments, with the timing settings of this deployment frozen into the run. */
-export function robotWorkflowArgs(
-  config: RobotArgsConfig,
-  robotId: string,
-  definition: RobotTypeDefinition,
-  input: Record<string, unknown>,
-  priority: RobotPriority,
-  resumeFrom?: ResumePoint,
-  sla?: RobotSla | null,
-): RobotWorkflowInput {
+export function robotWorkflowArgs({
+  config,
+  robotId,
+  definition,
+  input,
+  priority,
+  resumeFrom,
+  sla,
+}: RobotRunRequest): RobotWorkflowInput {
   // The input schema was checked at creation; the run needs only the pipeline in its history.
   const { inputSchema: _checked, ...pipeline } = definition;
   return {

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import request from 'supertest';
-import { DASHBOARD_CSP } from '../../api/dashboard.routes';
+import { DASHBOARD_CSP } from '../../api/routes/dashboard.routes';
 import { temporalUiRobotUrl } from '../../core/domain/temporal-ui';
 import { launchBrowser, screenshot, type TestBrowser, watchPageErrors } from '../support/browser';
 import { type InPage, pageWithKey, waitForText } from '../support/dashboard-page';

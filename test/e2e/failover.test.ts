@@ -36,8 +36,12 @@ describe('a module worker killed mid-step', () => {
       30_000,
     );
     // Make the choice deterministic: the primary has the better record.
-    await system.services.performance.set('fo-primary', { successEwma: 1, latencyEwmaMs: 5, samples: 20 });
-    await system.services.performance.set('fo-standby', {
+    await system.moduleStores.performance.set('fo-primary', {
+      successEwma: 1,
+      latencyEwmaMs: 5,
+      samples: 20,
+    });
+    await system.moduleStores.performance.set('fo-standby', {
       successEwma: 0.9,
       latencyEwmaMs: 500,
       samples: 20,

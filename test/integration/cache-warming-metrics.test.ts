@@ -44,14 +44,14 @@ describe('cache warming at API start', () => {
       database: system.database,
       cache: system.cache,
       temporal: system.temporal,
-      services: system.services,
+      moduleStores: system.moduleStores,
       events: system.events,
     };
     const api = createApiServices(deps);
     const warmed = await warmCaches({
       robots: api.robotsService,
       modules: api.modulesService,
-      routingTable: system.services.routingTable,
+      routingTable: system.moduleStores.routingTable,
       activeRobotLimit: 100,
       logger: deps.logger,
     });
@@ -73,7 +73,7 @@ describe('cache warming at API start', () => {
     const again = await warmCaches({
       robots: api.robotsService,
       modules: api.modulesService,
-      routingTable: system.services.routingTable,
+      routingTable: system.moduleStores.routingTable,
       activeRobotLimit: 100,
       logger: deps.logger,
     });

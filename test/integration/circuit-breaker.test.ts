@@ -17,8 +17,8 @@ beforeAll(async () => {
   await system.startModule({ name: 'flaky' }, broken);
   await system.startModule({ name: 'steady' });
   // flaky looks best on paper until its failures are counted.
-  await system.services.performance.set('flaky', { successEwma: 1, latencyEwmaMs: 5, samples: 20 });
-  await system.services.performance.set('steady', { successEwma: 0.6, latencyEwmaMs: 3000, samples: 20 });
+  await system.moduleStores.performance.set('flaky', { successEwma: 1, latencyEwmaMs: 5, samples: 20 });
+  await system.moduleStores.performance.set('steady', { successEwma: 0.6, latencyEwmaMs: 3000, samples: 20 });
 });
 
 afterAll(async () => {
@@ -73,7 +73,7 @@ describe('per-module circuit breakers', () => {
   }, 45_000);
 
   it('a successful probe closes it again', async () => {
-    expect(await system.services.circuits.record('flaky', true)).toBe('closed');
+    expect(await system.moduleStores.circuits.record('flaky', true)).toBe('closed');
     expect((await system.api.get('/v1/modules/flaky')).body.circuit).toBe('closed');
   });
 });

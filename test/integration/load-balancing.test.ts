@@ -8,8 +8,8 @@ beforeAll(async () => {
   // "fast" has the better record but room for two robots; "slow" has a poor record and room for ten.
   await system.startModule({ name: 'fast', capacity: 2 });
   await system.startModule({ name: 'slow', capacity: 10 });
-  await system.services.performance.set('fast', { successEwma: 1, latencyEwmaMs: 10, samples: 50 });
-  await system.services.performance.set('slow', { successEwma: 0.6, latencyEwmaMs: 3000, samples: 50 });
+  await system.moduleStores.performance.set('fast', { successEwma: 1, latencyEwmaMs: 10, samples: 50 });
+  await system.moduleStores.performance.set('slow', { successEwma: 0.6, latencyEwmaMs: 3000, samples: 50 });
 });
 
 afterAll(async () => {

@@ -87,7 +87,7 @@ beforeAll(async () => {
   const moduleWorker = await createModuleWorker({
     config: system.config,
     connection,
-    services: system.services,
+    moduleStores: system.moduleStores,
     database: system.database,
     logger,
     module: { name: `echo-${process.pid}`, capacity: 4, robotTypes: [] },

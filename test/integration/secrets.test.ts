@@ -50,7 +50,7 @@ beforeAll(async () => {
   const moduleWorker = await createModuleWorker({
     config: system.config,
     connection,
-    services: system.services,
+    moduleStores: system.moduleStores,
     database: system.database,
     logger,
     module: { name: `secrets-${process.pid}`, capacity: 2, robotTypes: [] },
@@ -92,7 +92,13 @@ async function runRobot(secret: string) {
   const handle = await system.temporal.workflow.start(
     ROBOT_WORKFLOW,
     robotStartOptions(
-      robotWorkflowArgs(system.config, robotId, definition(secret), { text: 'x' }, 'normal'),
+      robotWorkflowArgs({
+        config: system.config,
+        robotId,
+        definition: definition(secret),
+        input: { text: 'x' },
+        priority: 'normal',
+      }),
       system.config.CONTROL_TASK_QUEUE,
     ),
   );

@@ -17,7 +17,7 @@ import { type Config, parseConfig } from '../../core/config';
 import type { RobotEvents } from '../../core/domain/robot-events';
 import { createLogger } from '../../core/observability/logger';
 import { createDatabase, type DatabaseHandle } from '../../db/client';
-import { createModuleServices, type ModuleServices } from '../../db/module-services';
+import { createModuleStores, type ModuleStores } from '../../db/module-stores';
 import { createSecretStore } from '../../db/secret-store';
 import { createControlWorker } from '../../workers/control.worker';
 import { createModuleWorker, type ModuleOptions, type ModuleWorker } from '../../workers/module.worker';
@@ -36,7 +36,7 @@ export interface TestSystem {
   /** A direct connection for assertions on rows. */
   sql: PgClient;
   cache: StatusCache;
-  services: ModuleServices;
+  moduleStores: ModuleStores;
   events: RobotEvents;
   temporal: TemporalClient;
   moduleName: string;
@@ -46,7 +46,7 @@ export interface TestSystem {
     activities?: Partial<StepActivities>,
   ): Promise<ModuleWorker & { stop(): Promise<void> }>;
   /**
-   * A second app on this system's database, Temporal and module services, with its own config,
+   * A second app on this system's database, Temporal and module stores, with its own config,
    * logger, cache or events (tests of security and degraded modes). Its security is made from the
    * merged config unless given, and is closed with the system.
    */
@@ -104,7 +104,7 @@ export async function startTestSystem(
   await sql.connect();
   const redisUrl = config.REDIS_URL ?? TEST_REDIS_URL;
   const cache = createStatusCache({ ...config, REDIS_URL: redisUrl });
-  const services = createModuleServices(config, database);
+  const moduleStores = createModuleStores(config, database);
   const events = createRobotEvents({ ...config, REDIS_URL: redisUrl });
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -118,7 +118,7 @@ export async function startTestSystem(
     client: temporal,
     database,
     cache,
-    services,
+    moduleStores,
     events,
     logger,
   });
@@ -131,7 +131,7 @@ export async function startTestSystem(
     const moduleWorker = await createModuleWorker({
       config,
       connection: nativeConnection,
-      services,
+      moduleStores,
       logger,
       database,
       module: { capacity: 5, robotTypes: [], ...module },
@@ -154,7 +154,7 @@ export async function startTestSystem(
   const security = createSecurity(config, database, logger);
   const adminKey = (await security.keys.create({ name: 'test-admin', scopes: ['admin'], expiresAt: null }))
     .key;
-  const app = composeApi({ config, logger, database, cache, temporal, services, events, security });
+  const app = composeApi({ config, logger, database, cache, temporal, moduleStores, events, security });
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -173,7 +173,7 @@ export async function startTestSystem(
       database,
       cache: overrides.cache ?? cache,
       temporal: overrides.temporal ?? temporal,
-      services,
+      moduleStores,
       events: overrides.events ?? events,
       security: appSecurity,
     });
@@ -189,7 +189,7 @@ export async function startTestSystem(
     database,
     sql,
     cache,
-    services,
+    moduleStores,
     events,
     temporal,
     moduleName,
@@ -211,7 +211,7 @@ export async function startTestSystem(
       }
       await clientConnection.close();
       await nativeConnection.close();
-      await services.close();
+      await moduleStores.close();
       await events.close();
       const redis = new Redis(TEST_REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX });
       await redis.del(

@@ -2,11 +2,11 @@ import { decodeCursor, encodeCursor } from '../../api/cursor';
 import { ValidationError } from '../../core/domain/errors';
 import { stableStringify } from '../../core/domain/stable-json';
 
-describe('robot list cursor', () => {
+describe('list cursor', () => {
   it('round-trips', () => {
     const cursor = {
-      createdAt: new Date('2026-01-02T03:04:05.678Z'),
-      robotId: '6f1c1e9e-3b1a-4c55-9a55-0d5f3c1e2b7a',
+      at: new Date('2026-01-02T03:04:05.678Z'),
+      id: '6f1c1e9e-3b1a-4c55-9a55-0d5f3c1e2b7a',
     };
     expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
   });

@@ -8,8 +8,8 @@ import {
   parsePrometheusText,
   sumBy,
   sumSamples,
-} from '../../api/dashboard/metrics-parse.mjs';
-import { createSseParser, type SseEvent } from '../../api/dashboard/sse-client.mjs';
+} from '../../dashboard/metrics-parse.mjs';
+import { createSseParser, type SseEvent } from '../../dashboard/sse-client.mjs';
 
 describe('dashboard: Prometheus text parser', () => {
   it('reads names, labels (with escapes), values and skips comments and timestamps', () => {

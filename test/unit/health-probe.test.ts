@@ -1,4 +1,4 @@
-import { HealthProbe, type HealthReport } from '../../api/health';
+import { HealthProbe, type HealthReport } from '../../api/health-probe';
 
 function report(n: number): HealthReport {
   const up = { status: 'up' as const, latencyMs: n };

@@ -9,7 +9,7 @@ const root = path.join(__dirname, '..', '..');
 // (the rules are per folder) and linted in one Biome run. `rule`: the diagnostic a refused probe
 // must draw (noRestrictedImports unless told).
 
-type Case = { folder: string; source: string; rule?: string };
+type Case = { folder: string; source: string; rule?: string; ext?: 'ts' | 'mjs' };
 
 const importing = (specifier: string) => `import * as probe from '${specifier}';\nexport const x = probe;\n`;
 
@@ -66,6 +66,8 @@ const refused: Record<string, Case> = {
     rule: 'lint/correctness/noNodejsModules',
   },
   'core adapters → db': { folder: 'core/adapters', source: importing('../../../db/client') },
+  'dashboard → api': { folder: 'dashboard', source: importing('../../api/schemas'), ext: 'mjs' },
+  'dashboard → core': { folder: 'dashboard', source: importing('../../core/domain/robot'), ext: 'mjs' },
 };
 
 const allowed: Record<string, Case> = {
@@ -94,23 +96,24 @@ const allowed: Record<string, Case> = {
     folder: 'activities',
     source: importing('../../core/adapters/http/ssrf.guard'),
   },
+  'dashboard → its own modules': { folder: 'dashboard', source: importing('../dom.mjs'), ext: 'mjs' },
 };
 
 const dirs: string[] = [];
 const findings = new Map<string, string[]>();
 
-function probeFile(folder: string, name: string, source: string): string {
+function probeFile(folder: string, name: string, source: string, ext = 'ts'): string {
   const dir = mkdtempSync(path.join(root, folder, 'lint-probe-'));
   dirs.push(dir);
-  const file = path.join(dir, `${name.replace(/[^a-z]+/gi, '-')}.ts`);
+  const file = path.join(dir, `${name.replace(/[^a-z]+/gi, '-')}.${ext}`);
   writeFileSync(file, source);
   return path.relative(root, file);
 }
 
 beforeAll(() => {
   const files: Record<string, string> = {};
-  for (const [name, { folder, source }] of Object.entries({ ...refused, ...allowed })) {
-    files[name] = probeFile(folder, name, source);
+  for (const [name, { folder, source, ext }] of Object.entries({ ...refused, ...allowed })) {
+    files[name] = probeFile(folder, name, source, ext);
   }
   // Two modules that import each other: the cycle rule must name both.
   const cycleDir = mkdtempSync(path.join(root, 'db', 'lint-probe-'));

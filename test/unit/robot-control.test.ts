@@ -1,6 +1,9 @@
 import { resumePoint } from '../../api/robot-control.service';
 import { parseConfig } from '../../core/config';
 import { parseDuration } from '../../core/domain/durations';
+import { robotTypeDefinitionSchema } from '../../core/domain/robot-types';
+import { robotWorkflowArgs } from '../../core/domain/robot-workflow.contract';
+import { readStepDetails } from '../../core/domain/step-details';
 
 describe('durations', () => {
   it.each([
@@ -33,14 +36,55 @@ describe('where a retry continues', () => {
   const step = (name: string, status: 'completed' | 'failed' | 'pending') => ({ name, kind: 'noop', status });
 
   it('at the first step that did not complete, with the outputs of the steps before it only', () => {
-    const point = resumePoint({
-      steps: [step('a', 'completed'), step('b', 'failed'), step('c', 'pending')],
-      outputs: { a: { x: 1 }, b: { partial: true } },
-    });
+    const point = resumePoint(
+      readStepDetails({
+        steps: [step('a', 'completed'), step('b', 'failed'), step('c', 'pending')],
+        outputs: { a: { x: 1 }, b: { partial: true } },
+      }),
+    );
     expect(point).toEqual({ stepIndex: 1, steps: [step('a', 'completed')], outputs: { a: { x: 1 } } });
   });
 
   it('from the start when nothing was recorded', () => {
-    expect(resumePoint({})).toEqual({ stepIndex: 0, steps: [], outputs: {} });
+    expect(resumePoint(readStepDetails({}))).toEqual({ stepIndex: 0, steps: [], outputs: {} });
+  });
+});
+
+describe('a robot workflow’s arguments', () => {
+  const config = parseConfig({});
+  const definition = robotTypeDefinitionSchema.parse({
+    name: 'noop',
+    version: 1,
+    description: 'one step',
+    steps: [{ name: 'a', kind: 'noop' }],
+  });
+  const run = { config, robotId: 'r-1', definition, input: { x: 1 }, priority: 'high' as const };
+
+  it('freeze the deployment’s timings and carry no resumption or SLA unless given', () => {
+    expect(robotWorkflowArgs(run)).toEqual({
+      robotId: 'r-1',
+      definition,
+      input: { x: 1 },
+      priority: 'high',
+      moduleWaitSeconds: config.MODULE_WAIT_SECONDS,
+      stepPolicy: {
+        pickupTimeoutSeconds: config.MODULE_PICKUP_TIMEOUT_SECONDS,
+        heartbeatTimeoutSeconds: config.STEP_HEARTBEAT_TIMEOUT_SECONDS,
+        maxFailoversPerStep: 5,
+      },
+      parkTimeoutMs: 604_800_000,
+      approval: { timeoutMs: 86_400_000, escalationMs: 86_400_000 },
+    });
+    expect(robotWorkflowArgs({ ...run, sla: null })).not.toHaveProperty('sla');
+  });
+
+  it('carry a retry’s resume point and the stored SLA', () => {
+    const resumeFrom = { stepIndex: 1, steps: [], outputs: {} };
+    const sla = {
+      deadline: '2026-01-02T00:00:00.000Z',
+      riskAt: '2026-01-01T12:00:00.000Z',
+      state: 'on_track' as const,
+    };
+    expect(robotWorkflowArgs({ ...run, resumeFrom, sla })).toMatchObject({ resumeFrom, sla });
   });
 });

@@ -111,8 +111,8 @@ describe('robot input schemas', () => {
 
   it('stays out of the workflow: the run carries the pipeline only', () => {
     const type = invoiceIntake;
-    const args = robotWorkflowArgs(
-      {
+    const args = robotWorkflowArgs({
+      config: {
         MODULE_WAIT_SECONDS: 1,
         ROBOT_PARK_TIMEOUT: 1000,
         APPROVAL_TIMEOUT: 1000,
@@ -120,11 +120,11 @@ describe('robot input schemas', () => {
         MODULE_PICKUP_TIMEOUT_SECONDS: 1,
         STEP_HEARTBEAT_TIMEOUT_SECONDS: 1,
       },
-      'r1',
-      type,
-      {},
-      'normal',
-    );
+      robotId: 'r1',
+      definition: type,
+      input: {},
+      priority: 'normal',
+    });
     expect(args.definition).not.toHaveProperty('inputSchema');
     expect(args.definition.steps).toEqual(type.steps);
   });

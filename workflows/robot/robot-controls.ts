@@ -1,5 +1,6 @@
 import { ApplicationFailure, condition, setHandler, upsertMemo } from '@temporalio/workflow';
 import { parseDuration } from '../../core/domain/durations';
+import { FAILURE_TYPES } from '../../core/domain/failure-types';
 import {
   type ApprovalWait,
   isTerminal,
@@ -9,11 +10,7 @@ import {
   WAITING_FOR_PEOPLE,
 } from '../../core/domain/robot';
 import type { StepDefinition } from '../../core/domain/robot-types';
-import {
-  type ApprovalDecision,
-  type ControlAnswer,
-  STATE_CONFLICT,
-} from '../../core/domain/robot-workflow.contract';
+import type { ApprovalDecision, ControlAnswer } from '../../core/domain/robot-workflow.contract';
 import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from './robot.definitions';
 
 // Operator controls of a running robot (pause/resume, parking, approvals): the workflow's state
@@ -22,7 +19,7 @@ import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from './robot.
 type Recorder = (status: RobotStatus, extra?: { error?: string | null }) => Promise<unknown>;
 
 function conflict(message: string): never {
-  throw ApplicationFailure.nonRetryable(message, STATE_CONFLICT);
+  throw ApplicationFailure.nonRetryable(message, FAILURE_TYPES.robotStateConflict);
 }
 
 function checkDecision(decision: unknown): void {
@@ -140,7 +137,7 @@ export class RobotControls {
     if (!resumed) {
       throw ApplicationFailure.nonRetryable(
         `parked ${Math.round(timeoutMs / 1000)} s without resume; step ${step.name} failed: ${error}`,
-        'ParkTimedOut',
+        FAILURE_TYPES.parkTimedOut,
       );
     }
     this.resumeRequested = false;
@@ -195,11 +192,12 @@ export class RobotControls {
     this.progress.approval = undefined;
     const verdict = this.verdict;
     this.verdict = null;
-    if (!decided || !verdict) throw ApplicationFailure.nonRetryable('approval timed out', 'ApprovalTimedOut');
+    if (!decided || !verdict)
+      throw ApplicationFailure.nonRetryable('approval timed out', FAILURE_TYPES.approvalTimedOut);
     if (!verdict.approved) {
       throw ApplicationFailure.nonRetryable(
         verdict.comment ? `rejected: ${verdict.comment}` : 'rejected',
-        'ApprovalRejected',
+        FAILURE_TYPES.approvalRejected,
       );
     }
     this.progress.reason = undefined;

@@ -7,6 +7,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { StepOutcome } from '../../activities/types';
+import { FAILURE_TYPES } from '../../core/domain/failure-types';
 import type { RobotProgress, StepProgress } from '../../core/domain/robot';
 import {
   DEFAULT_APPROVAL_WAITS,
@@ -88,7 +89,7 @@ function* runRobot(args: RobotWorkflowInput): Flow<RobotWorkflowResult> {
       ),
     );
     if (cancelled) throw err;
-    throw ApplicationFailure.nonRetryable(reason, 'RobotFailed');
+    throw ApplicationFailure.nonRetryable(reason, FAILURE_TYPES.robotFailed);
   }
 }
 

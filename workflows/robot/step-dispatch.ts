@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { StepActivities } from '../../activities/types';
+import { FAILURE_TYPES } from '../../core/domain/failure-types';
 import type { StepDefinition } from '../../core/domain/robot-types';
 import type { StepPolicy } from '../../core/domain/robot-workflow.contract';
 import { moduleTaskQueue } from '../../core/domain/task-queues';
@@ -38,7 +39,7 @@ export function checkRequiredOutputs(step: StepDefinition, output: Record<string
   if (missing.length > 0) {
     throw ApplicationFailure.nonRetryable(
       `step ${step.name} returned without required output field(s): ${missing.join(', ')}`,
-      'MissingStepOutput',
+      FAILURE_TYPES.missingStepOutput,
     );
   }
 }

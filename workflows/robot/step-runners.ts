@@ -1,5 +1,6 @@
 import { ApplicationFailure, sleep } from '@temporalio/workflow';
 import type { StepOutcome } from '../../activities/types';
+import { FAILURE_TYPES } from '../../core/domain/failure-types';
 import type { StepDefinition } from '../../core/domain/robot-types';
 import { DEFAULT_APPROVAL_WAITS } from '../../core/domain/robot-workflow.contract';
 import { awaited, type Flow } from './flow';
@@ -53,7 +54,8 @@ function* runApproval(run: RobotRun, step: StepDefinition, state: RunningStep): 
     state.durationMs = 0;
     return;
   }
-  if (!controls) throw ApplicationFailure.nonRetryable('approval steps need a newer worker', 'Unsupported');
+  if (!controls)
+    throw ApplicationFailure.nonRetryable('approval steps need a newer worker', FAILURE_TYPES.unsupported);
   const waits = run.args.approval ?? DEFAULT_APPROVAL_WAITS;
   const verdict = yield* awaited(controls.awaitApproval(step, state, data, outputs, waits));
   if (verdict.fields) Object.assign(data, verdict.fields);

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
 import type { DatabaseHandle } from '../db/client';
-import type { ModuleServices } from '../db/module-services';
+import type { ModuleStores } from '../db/module-stores';
 
 export interface ComponentHealth {
   status: 'up' | 'down';
@@ -54,11 +54,14 @@ export interface HealthDeps {
   database: DatabaseHandle;
   cache: StatusCache;
   temporal: Client;
-  services: ModuleServices;
+  moduleStores: ModuleStores;
 }
 
-async function liveModules(services: ModuleServices): Promise<number> {
-  const [rows, live] = await Promise.all([services.modules.list(), services.state.snapshot(Date.now())]);
+async function liveModules(moduleStores: ModuleStores): Promise<number> {
+  const [rows, live] = await Promise.all([
+    moduleStores.modules.list(),
+    moduleStores.state.snapshot(Date.now()),
+  ]);
   return rows.filter((row) => row.isActive && (live.get(row.moduleName)?.liveReplicas ?? 0) > 0).length;
 }
 
@@ -70,7 +73,7 @@ export async function checkHealth(deps: HealthDeps, timeoutMs = 1000): Promise<H
     probe(() => deps.cache.ping(), timeoutMs, deps.cache.kind),
     probe(() => deps.temporal.workflowService.getSystemInfo({}), timeoutMs),
     probe(async () => {
-      live = await liveModules(deps.services);
+      live = await liveModules(deps.moduleStores);
       if (live === 0) throw new Error('no module has a live replica: robots wait as pending');
     }, timeoutMs),
   ]);

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 
-/** The dashboard's files: plain ES modules, HTML and CSS, served as they are (no build step). */
-export const DASHBOARD_DIR = path.join(__dirname, 'dashboard');
+/** The dashboard's files (top-level dashboard/): plain ES modules, HTML and CSS, served as they are. */
+export const DASHBOARD_DIR = path.join(__dirname, '..', '..', 'dashboard');
 
 // Only this origin's own files may run or load: no inline script or style, no third-party code,
 // no framing. connect-src 'self' covers the /v1 calls, SSE streams, /metrics and /health.

@@ -23,7 +23,7 @@ function moduleName(value: string): string {
 }
 
 /** `rpa api`, `rpa worker`, `rpa migrate`: one long-running role per process. */
-export function registerServiceCommands(program: Command): void {
+export function registerProcessCommands(program: Command): void {
   program
     .command('api')
     .description('run the HTTP API (PORT, default 3000)')

@@ -13,7 +13,7 @@ import { ModulesRepository } from './modules.repository';
 import { RoutingTable } from './routing-table';
 
 /** Everything module routing shares between processes: in Redis when REDIS_URL is set, else in Postgres. */
-export interface ModuleServices {
+export interface ModuleStores {
   modules: ModulesRepository;
   state: ModuleStateStore;
   circuits: ModuleCircuitBreakers;
@@ -22,7 +22,7 @@ export interface ModuleServices {
   close(): Promise<void>;
 }
 
-export function createModuleServices(config: Config, database: DatabaseHandle): ModuleServices {
+export function createModuleStores(config: Config, database: DatabaseHandle): ModuleStores {
   const modules = new ModulesRepository(database.db);
   const redis = redisConnector(config)?.('routing') ?? null;
   const hash = <T>(key: string): JsonHash<T> =>

@@ -1,0 +1,58 @@
+// Every ApplicationFailure type the project raises or checks. Workflow-safe (no imports), so the
+// workflows, activities and workers name the same catalogue. The values are in recorded histories,
+// in docs/steps.md and in callers' error handling: add types, never change a value.
+
+export const FAILURE_TYPES = {
+  // A step's definition or a robot's input that no retry would fix.
+  invalidStepDefinition: 'InvalidStepDefinition',
+  invalidRobotInput: 'InvalidRobotInput',
+  incompleteResult: 'IncompleteResult',
+  templateError: 'TemplateError',
+  missingStepOutput: 'MissingStepOutput',
+
+  // Documents and OCR.
+  documentNotFound: 'DocumentNotFound',
+  documentContentMissing: 'DocumentContentMissing',
+  documentTooLong: 'DocumentTooLong',
+  unreadableDocument: 'UnreadableDocument',
+  noDocumentStore: 'NoDocumentStore',
+
+  // The send-email step.
+  invalidRecipient: 'InvalidRecipient',
+  attachmentsTooLarge: 'AttachmentsTooLarge',
+  smtpRejected: 'SmtpRejected',
+  smtpUnavailable: 'SmtpUnavailable',
+  smtpNotConfigured: 'SmtpNotConfigured',
+  noDatabase: 'NoDatabase',
+
+  // The http-request step (docs/steps.md).
+  httpTargetRefused: 'HttpTargetRefused',
+  httpRedirectRefused: 'HttpRedirectRefused',
+  httpResponseTooLarge: 'HttpResponseTooLarge',
+  httpResponseNotJson: 'HttpResponseNotJson',
+  httpTimeout: 'HttpTimeout',
+  httpNetworkError: 'HttpNetworkError',
+  httpStatusRefused: 'HttpStatusRefused',
+  httpStatusRetryable: 'HttpStatusRetryable',
+
+  // Notifications and alerts whose delivery is still under way (retryable).
+  deliveryPending: 'DeliveryPending',
+
+  // Secrets resolved in step params by the module worker.
+  secretNotFound: 'SecretNotFound',
+  secretUnavailable: 'SecretUnavailable',
+
+  // Mailbox monitoring.
+  mailboxNotConfigured: 'MailboxNotConfigured',
+
+  // The robot workflow's own verdicts.
+  robotFailed: 'RobotFailed',
+  parkTimedOut: 'ParkTimedOut',
+  approvalTimedOut: 'ApprovalTimedOut',
+  approvalRejected: 'ApprovalRejected',
+  unsupported: 'Unsupported',
+  /** The update validators' refusal: the API maps it to 409. */
+  robotStateConflict: 'RobotStateConflict',
+} as const;
+
+export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
