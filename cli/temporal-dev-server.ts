@@ -1,7 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duration } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_NAMES } from '../core/search-attributes';
 
@@ -21,6 +22,13 @@ export interface DevServerOptions {
   dbFile?: string;
   logFile: string;
   namespace: string;
+  /** Aborting it stops the server while it starts; the start then rejects with the abort reason. */
+  signal?: AbortSignal;
+  /**
+   * Run it in its own process group, so a Ctrl-C in the terminal does not reach it and its owner
+   * stops it when it is time (the launcher: after the workers that talk to it).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -30,15 +38,43 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Required on first use: the launcher spawns the dev server first and loads the client (the better
+ * part of a second) while the server boots.
+ */
+function temporalClient(): typeof import('@temporalio/client') {
+  return require('@temporalio/client') as typeof import('@temporalio/client');
+}
+
 /** True when a Temporal frontend answers at the address. */
 export async function temporalReachable(address: string, timeout: Duration = '2 seconds'): Promise<boolean> {
   try {
-    const connection = await Connection.connect({ address, connectTimeout: timeout });
+    const connection = await temporalClient().Connection.connect({ address, connectTimeout: timeout });
     await connection.close();
     return true;
   } catch {
     return false;
   }
+}
+
+/**
+ * True when something accepts TCP connections at host:port. Cheap and without the Temporal client
+ * (which takes a while to load): when nothing listens, a Temporal server certainly does not answer.
+ */
+export function portOpen(address: string, timeoutMs = 1000): Promise<boolean> {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(at + 1));
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
 }
 
 /** Finds or builds the Temporal CLI through the project's install script. */
@@ -52,13 +88,25 @@ export function locateTemporalCli(root: string): string {
   return binary;
 }
 
-async function waitForFrontend(address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+async function waitForFrontend(
+  address: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (child.exitCode !== null) throw new Error(`temporal dev server exited with code ${child.exitCode}`);
+    // The port opens a moment before the frontend serves; a gRPC connection attempt before that may
+    // wait out its timeout, so wait for the port first, polling tightly (it is a local process).
+    if (!(await portOpen(address, 200))) {
+      await sleep(50, undefined, { signal });
+      continue;
+    }
     try {
-      const connection = await Connection.connect({ address, connectTimeout: '1 second' });
+      const connection = await temporalClient().Connection.connect({ address, connectTimeout: '1 second' });
       try {
         await connection.workflowService.getSystemInfo({});
         return;
@@ -67,7 +115,7 @@ async function waitForFrontend(address: string, child: ChildProcess, timeoutMs: 
       }
     } catch (err) {
       lastError = err;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(100, undefined, { signal });
     }
   }
   throw new Error(`temporal dev server at ${address} not ready after ${timeoutMs} ms: ${String(lastError)}`);
@@ -98,7 +146,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   }
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const address = `127.0.0.1:${options.port}`;
@@ -112,7 +163,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     log.end();
   };
   try {
-    await waitForFrontend(address, child, 60_000);
+    await waitForFrontend(address, child, 60_000, options.signal);
   } catch (err) {
     await stop();
     throw err;

@@ -1,17 +1,29 @@
 import type { Command } from 'commander';
 import { parseDuration, parseScopes } from '../../core/api-keys';
 import { loadConfigOrExit } from '../../core/config';
-import { ApiKeysRepository, toApiKeyView } from '../../db/api-keys.repository';
-import { createDatabase } from '../../db/client';
+import type { ApiKeysRepository, ApiKeyView } from '../../db/api-keys.repository';
+import type { ApiKeyRow } from '../../db/schema';
 import { withRunningLauncher } from '../launcher-state';
 import { EXIT, print } from './robots';
 
 // `rpa keys` works on the database directly (DATABASE_URL, a running `rpa start`, or the embedded
 // PGlite), not through the API: the first key has to be made before any key exists.
+// The database code is required when a keys command runs: every other command (`rpa start`, and the
+// API and workers it launches) loads this file, and the ORM is a large part of a process's start-up.
 
 class UsageError extends Error {}
 
+function apiKeysRepository(): typeof import('../../db/api-keys.repository') {
+  return require('../../db/api-keys.repository') as typeof import('../../db/api-keys.repository');
+}
+
+function toApiKeyView(row: ApiKeyRow): ApiKeyView {
+  return apiKeysRepository().toApiKeyView(row);
+}
+
 async function withKeys(action: (keys: ApiKeysRepository) => Promise<number>): Promise<void> {
+  const { createDatabase } = require('../../db/client') as typeof import('../../db/client');
+  const { ApiKeysRepository } = apiKeysRepository();
   const config = withRunningLauncher(loadConfigOrExit());
   try {
     const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });

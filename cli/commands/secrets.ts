@@ -1,15 +1,18 @@
 import type { Command } from 'commander';
 import { loadConfigOrExit } from '../../core/config';
-import { createDatabase } from '../../db/client';
-import { SecretStore } from '../../db/secret-store';
-import { SecretsRepository, toSecretView } from '../../db/secrets.repository';
+import type { SecretStore } from '../../db/secret-store';
 import { withRunningLauncher } from '../launcher-state';
 import { EXIT, print } from './robots';
 
 // Like `rpa keys`, these work on the database directly with this process's SECRETS_KEYS (or those
-// of a running `rpa start`): rotation needs no API key and no running API.
+// of a running `rpa start`): rotation needs no API key and no running API. As there, the database
+// code is required only when a secrets command runs.
 
 async function withStore(action: (store: SecretStore) => Promise<number>): Promise<void> {
+  const { createDatabase } = require('../../db/client') as typeof import('../../db/client');
+  const { SecretStore } = require('../../db/secret-store') as typeof import('../../db/secret-store');
+  const { SecretsRepository } =
+    require('../../db/secrets.repository') as typeof import('../../db/secrets.repository');
   const config = withRunningLauncher(loadConfigOrExit());
   try {
     const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });
@@ -36,6 +39,8 @@ export function registerSecretCommands(program: Command): void {
     .description('secret names and the key each is encrypted with; never a value')
     .action(async () =>
       withStore(async (store) => {
+        const { toSecretView } =
+          require('../../db/secrets.repository') as typeof import('../../db/secrets.repository');
         print((await store.repository.list()).map(toSecretView));
         return EXIT.ok;
       }),

@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+// Without a prebuilt bundle the control worker runs webpack over workflows/ on every start: seconds
+// of CPU on each `rpa start`. The launcher keeps the bundle in .data/cache instead, with the list of
+// files webpack read to make it, and uses it while none of them has changed.
+
+const BUNDLE = 'workflow-bundle.js';
+const MANIFEST = 'workflow-bundle.json';
+
+interface Manifest {
+  key: string;
+  sources: string[];
+}
+
+/** One hash over every source's path and content; null when one of them is gone. */
+function keyOf(sources: string[]): string | null {
+  const hash = createHash('sha256');
+  for (const file of [...sources].sort()) {
+    if (!existsSync(file)) return null;
+    hash.update(file).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/** The cached bundle's path while it matches the sources, else undefined. */
+export function cachedWorkflowBundle(cacheDir: string): string | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(cacheDir, MANIFEST), 'utf8')) as Manifest;
+    const bundle = path.join(cacheDir, BUNDLE);
+    if (!existsSync(bundle) || manifest.sources.length === 0) return undefined;
+    return keyOf(manifest.sources) === manifest.key ? bundle : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bundles the workflows (in this process) and stores the bundle with its manifest. */
+export async function refreshWorkflowBundle(cacheDir: string): Promise<string> {
+  const { bundleWorkflows } =
+    require('../scripts/build-workflow-bundle') as typeof import('../scripts/build-workflow-bundle');
+  const startedAt = Date.now();
+  const { code, sources } = await bundleWorkflows();
+  mkdirSync(cacheDir, { recursive: true });
+  const bundle = path.join(cacheDir, BUNDLE);
+  const manifest = path.join(cacheDir, MANIFEST);
+  rmSync(manifest, { force: true });
+  writeFileSync(`${bundle}.tmp`, code);
+  renameSync(`${bundle}.tmp`, bundle);
+  // A source edited while webpack ran may or may not be in the bundle: then keep no manifest, and the
+  // next start bundles again.
+  const key = keyOf(sources);
+  if (key && sources.every((file) => statSync(file).mtimeMs < startedAt)) {
+    writeFileSync(`${manifest}.tmp`, JSON.stringify({ key, sources } satisfies Manifest));
+    renameSync(`${manifest}.tmp`, manifest);
+  }
+  return bundle;
+}
+
+/**
+ * Runs refreshWorkflowBundle in a child process, so that webpack's CPU time does not stall the
+ * launcher's event loop (it serves the embedded database). Resolves with the bundle's path.
+ */
+export function refreshWorkflowBundleInChild(cacheDir: string): {
+  process: ChildProcess;
+  done: Promise<string>;
+} {
+  // Its own process group, like the launcher's other children: its owner stops it.
+  const registerTs = path.join(__dirname, '..', 'bin', 'register-ts.js');
+  const child = spawn(process.execPath, ['--require', registerTs, __filename, cacheDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const done = new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0) resolve(path.join(cacheDir, BUNDLE));
+      else reject(new Error(`bundling the workflows failed (code ${code}):\n${output.trim()}`));
+    });
+  });
+  done.catch(() => undefined);
+  return { process: child, done };
+}
+
+if (require.main === module) {
+  const cacheDir = process.argv[2];
+  if (!cacheDir) throw new Error('usage: workflow-bundle-cache.ts <cache directory>');
+  refreshWorkflowBundle(cacheDir).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
