@@ -16,6 +16,8 @@ import { cachedWorkflowBundle, refreshWorkflowBundleInChild } from '../workflow-
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
+const noop = () => {};
+
 const DEMO_INPUT = {
   text: 'Invoice INV-2026-042 from Acme GmbH. Total amount due: 1,250.00 EUR including VAT.',
 };
@@ -53,22 +55,27 @@ class LocalStack {
   }
 }
 
+/** `spawned` is called as soon as the dev server process runs (or a running server was found). */
 async function startTemporal(
   config: Config,
   dataDir: string,
   stack: LocalStack,
   onFailure: (message: string) => void,
+  spawned: () => void,
   signal: AbortSignal,
 ): Promise<{ address: string; uiUrl: string }> {
   // A closed port answers at once; only an open one is worth a gRPC round trip.
   const address = config.TEMPORAL_ADDRESS;
   if ((await portOpen(address)) && (await temporalReachable(address, '1 second'))) {
+    spawned();
+    signal.throwIfAborted();
     console.log(`✓ using the Temporal server at ${address}`);
     return { address, uiUrl: config.TEMPORAL_UI_URL };
   }
   signal.throwIfAborted();
   console.log('… starting the Temporal dev server (SQLite in .data/temporal.db)');
-  const server = await startTemporalDevServer({
+  // The process is spawned by the call; the promise is for the frontend answering.
+  const starting = startTemporalDevServer({
     root: ROOT,
     port: config.TEMPORAL_DEV_PORT,
     uiPort: config.TEMPORAL_UI_PORT,
@@ -78,6 +85,8 @@ async function startTemporal(
     ownProcessGroup: true,
     signal,
   });
+  spawned();
+  const server = await starting;
   stack.temporal = server;
   server.process.once('exit', (code, exitSignal) => {
     if (!stack.stopping) onFailure(`the Temporal dev server exited (${exitSignal ?? `code ${code}`})`);
@@ -86,10 +95,11 @@ async function startTemporal(
   return { address: server.address, uiUrl: server.uiUrl ?? config.TEMPORAL_UI_URL };
 }
 
-async function startDatabase(config: Config, stack: LocalStack): Promise<string> {
+async function startDatabase(config: Config, stack: LocalStack, signal: AbortSignal): Promise<string> {
   if (config.DATABASE_URL) {
     const { migratePostgres } = require('../../db/migrate') as typeof import('../../db/migrate');
     await migratePostgres(config.DATABASE_URL);
+    signal.throwIfAborted();
     console.log('✓ Postgres (DATABASE_URL) migrated');
     return config.DATABASE_URL;
   }
@@ -98,10 +108,12 @@ async function startDatabase(config: Config, stack: LocalStack): Promise<string>
   const dir = path.resolve(config.PGLITE_DIR);
   // PGlite makes its directory but not the ones above it (.data on a first start).
   mkdirSync(path.dirname(dir), { recursive: true });
+  // PGlite cannot be interrupted while it opens (or creates) the database: a stop waits for it.
   stack.postgres = await startEmbeddedPostgres({
     dir,
     port: config.PGLITE_PORT,
   });
+  signal.throwIfAborted();
   console.log(
     `✓ embedded PGlite in ${config.PGLITE_DIR}, migrated, served on 127.0.0.1:${config.PGLITE_PORT}`,
   );
@@ -161,11 +173,18 @@ async function bringUp(
   const logDir = path.join(dataDir, 'logs');
   const bundle = workflowBundle(config, path.join(dataDir, 'cache'), stack, signal);
 
-  // Temporal (its own process) and the database (in this one) start side by side.
-  const [temporal, database] = await Promise.allSettled([
-    startTemporal(config, dataDir, stack, onFailure, signal),
-    startDatabase(config, stack),
-  ]);
+  // Temporal (its own process) and the database (in this one) start side by side. The dev server is
+  // spawned first: loading and opening PGlite keeps this process busy for a while, and Temporal's
+  // own start-up can run meanwhile on the other core.
+  let temporalSpawned = () => {};
+  const spawned = new Promise<void>((resolve) => {
+    temporalSpawned = resolve;
+  });
+  const temporalUp = startTemporal(config, dataDir, stack, onFailure, temporalSpawned, signal);
+  const databaseUp = Promise.race([spawned, temporalUp.then(noop, noop)]).then(() =>
+    startDatabase(config, stack, signal),
+  );
+  const [temporal, database] = await Promise.allSettled([temporalUp, databaseUp]);
   if (temporal.status === 'rejected') throw temporal.reason;
   if (database.status === 'rejected') throw database.reason;
   signal.throwIfAborted();
