@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isReadyMessage } from './launcher-link';
+import { isMessage, sendGoAhead } from './launcher-link';
 
 export interface ChildExit {
   code: number | null;
@@ -40,10 +40,17 @@ const RPA_BIN = path.join(__dirname, '..', 'bin', 'rpa');
 /**
  * Starts `rpa <args>` as a child with its output in a log file, in its own process group (a Ctrl-C
  * in the terminal reaches only the parent, which stops its children in order) and with an IPC
- * channel, over which the child reports ready and through which it notices the parent is gone
- * (cli/launcher-link.ts).
+ * channel (cli/launcher-link.ts): once the child has loaded its code it waits for `goAhead` before
+ * it connects anywhere (none given: at once), it reports ready over the channel, and it notices
+ * through it that the parent is gone.
  */
-export function spawnRpa(name: string, args: string[], env: NodeJS.ProcessEnv, logDir: string): ManagedChild {
+export function spawnRpa(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  goAhead: Promise<unknown> = Promise.resolve(),
+): ManagedChild {
   mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
@@ -60,9 +67,15 @@ export function spawnRpa(name: string, args: string[], env: NodeJS.ProcessEnv, l
       log.end(() => resolve({ code, signal, stopped: managed.stopRequested })),
     );
   });
+  // A go-ahead that never comes (start-up failed) leaves the child waiting until it is stopped.
+  const go = goAhead.then(
+    () => true,
+    () => false,
+  );
   const ready = new Promise<void>((resolve, reject) => {
     child.on('message', (message) => {
-      if (isReadyMessage(message)) resolve();
+      if (isMessage(message, 'loaded')) void go.then((ok) => ok && sendGoAhead(child));
+      if (isMessage(message, 'ready')) resolve();
     });
     void exited.then(({ code, signal }) => reject(new ChildExitedError(name, code, signal, logFile)));
   });

@@ -65,8 +65,14 @@ export async function refreshWorkflowBundle(cacheDir: string): Promise<string> {
  */
 export function refreshWorkflowBundleInChild(cacheDir: string): {
   process: ChildProcess;
+  /** Where the bundle will be; nothing is there until the child is done. */
+  bundle: string;
   done: Promise<string>;
 } {
+  const bundle = path.join(cacheDir, BUNDLE);
+  // An earlier bundle must not pass for this one if the child fails.
+  rmSync(path.join(cacheDir, MANIFEST), { force: true });
+  rmSync(bundle, { force: true });
   // Its own process group, like the launcher's other children: its owner stops it.
   const registerTs = path.join(__dirname, '..', 'bin', 'register-ts.js');
   const child = spawn(process.execPath, ['--require', registerTs, __filename, cacheDir], {
@@ -83,12 +89,12 @@ export function refreshWorkflowBundleInChild(cacheDir: string): {
   const done = new Promise<string>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code) => {
-      if (code === 0) resolve(path.join(cacheDir, BUNDLE));
+      if (code === 0) resolve(bundle);
       else reject(new Error(`bundling the workflows failed (code ${code}):\n${output.trim()}`));
     });
   });
   done.catch(() => undefined);
-  return { process: child, done };
+  return { process: child, bundle, done };
 }
 
 if (require.main === module) {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { loadConfigOrExit } from '../../core/config';
 import { createLogger } from '../../core/logger';
-import { joinLauncher, reportReady } from '../launcher-link';
+import { joinLauncher, launcherGoAhead, reportReady } from '../launcher-link';
 import { withRunningLauncher } from '../launcher-state';
 
 // Each role's code is required when its command runs, not imported up front: `rpa api` then never
@@ -30,6 +30,7 @@ export function registerServiceCommands(program: Command): void {
     .action(async () => {
       joinLauncher();
       const { startApi } = require('../../api/server') as typeof import('../../api/server');
+      await launcherGoAhead();
       const config = withRunningLauncher(loadConfigOrExit());
       const logger = createLogger(config, 'api');
       const api = await startApi(config, logger);
@@ -60,11 +61,13 @@ export function registerServiceCommands(program: Command): void {
       if (options.control) {
         const { runControlWorker } =
           require('../../workers/control.worker') as typeof import('../../workers/control.worker');
+        await launcherGoAhead();
         await runControlWorker(config, createLogger(config, 'control-worker'), reportReady);
         return;
       }
       const { runModuleWorker } =
         require('../../workers/module.worker') as typeof import('../../workers/module.worker');
+      await launcherGoAhead();
       const name = options.module ?? config.MODULE_NAME;
       await runModuleWorker(
         config,

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -8,9 +8,9 @@ import { newKeyEntry } from '../../core/secret-box';
 import { temporalUiRobotUrl } from '../../core/temporal-ui';
 import { ApiClient } from '../api-client';
 import { ChildExitedError, type ManagedChild, spawnRpa, stopChild, tailOf } from '../child-processes';
-import type { EmbeddedPostgres } from '../embedded-postgres';
+import { type EmbeddedPostgres, embeddedPostgresUrl, startEmbeddedPostgres } from '../embedded-postgres';
 import { clearLauncherState, launcherSecretsKeys, writeLauncherState } from '../launcher-state';
-import { type DevServer, portOpen, startTemporalDevServer, temporalReachable } from '../temporal-dev-server';
+import { type DevServer, frontendServing, startTemporalDevServer } from '../temporal-dev-server';
 import { waitForRobot } from '../wait-for-robot';
 import { cachedWorkflowBundle, refreshWorkflowBundleInChild } from '../workflow-bundle-cache';
 
@@ -38,7 +38,8 @@ function sinceLaunch(): string {
 class LocalStack {
   readonly children: ManagedChild[] = [];
   temporal: DevServer | null = null;
-  postgres: EmbeddedPostgres | null = null;
+  /** `fresh` when this start creates the database; `ready` once it serves. */
+  postgres: { database: EmbeddedPostgres; dir: string; fresh: boolean; ready: boolean } | null = null;
   /** The child process that bundles the workflows on a cache miss. */
   bundler: { process: ChildProcess; done: Promise<string> } | null = null;
   stopping = false;
@@ -50,32 +51,46 @@ class LocalStack {
       await this.bundler.done.catch(() => undefined);
     }
     await Promise.all(this.children.map((child) => stopChild(child)));
-    await this.postgres?.stop();
+    if (this.postgres?.fresh && !this.postgres.ready) {
+      // Still being created (a first start, seconds of work): half made, it would not open next
+      // time, and it holds nothing yet. An existing database is waited for and closed properly.
+      await this.postgres.database.abandon();
+      rmSync(this.postgres.dir, { recursive: true, force: true });
+    } else {
+      await this.postgres?.database.stop();
+    }
     await this.temporal?.stop();
   }
 }
 
-/** `spawned` is called as soon as the dev server process runs (or a running server was found). */
+interface TemporalAt {
+  address: string;
+  uiUrl: string;
+}
+
+/**
+ * Uses the Temporal server at TEMPORAL_ADDRESS if one answers, else starts the dev server.
+ * `spawned` learns where it will be as soon as that is known: when the dev server process runs.
+ */
 async function startTemporal(
   config: Config,
   dataDir: string,
   stack: LocalStack,
   onFailure: (message: string) => void,
-  spawned: () => void,
+  spawned: (at: TemporalAt) => void,
   signal: AbortSignal,
-): Promise<{ address: string; uiUrl: string }> {
-  // A closed port answers at once; only an open one is worth a gRPC round trip.
+): Promise<TemporalAt> {
   const address = config.TEMPORAL_ADDRESS;
-  if ((await portOpen(address)) && (await temporalReachable(address, '1 second'))) {
-    spawned();
+  if (await frontendServing(address)) {
+    const at = { address, uiUrl: config.TEMPORAL_UI_URL };
+    spawned(at);
     signal.throwIfAborted();
     console.log(`✓ using the Temporal server at ${address}`);
-    return { address, uiUrl: config.TEMPORAL_UI_URL };
+    return at;
   }
   signal.throwIfAborted();
   console.log('… starting the Temporal dev server (SQLite in .data/temporal.db)');
-  // The process is spawned by the call; the promise is for the frontend answering.
-  const starting = startTemporalDevServer({
+  const server = await startTemporalDevServer({
     root: ROOT,
     port: config.TEMPORAL_DEV_PORT,
     uiPort: config.TEMPORAL_UI_PORT,
@@ -83,10 +98,9 @@ async function startTemporal(
     logFile: path.join(dataDir, 'logs', 'temporal.log'),
     namespace: config.TEMPORAL_NAMESPACE,
     ownProcessGroup: true,
+    onSpawned: (at) => spawned({ address: at.address, uiUrl: at.uiUrl ?? config.TEMPORAL_UI_URL }),
     signal,
   });
-  spawned();
-  const server = await starting;
   stack.temporal = server;
   server.process.once('exit', (code, exitSignal) => {
     if (!stack.stopping) onFailure(`the Temporal dev server exited (${exitSignal ?? `code ${code}`})`);
@@ -95,54 +109,70 @@ async function startTemporal(
   return { address: server.address, uiUrl: server.uiUrl ?? config.TEMPORAL_UI_URL };
 }
 
-async function startDatabase(config: Config, stack: LocalStack, signal: AbortSignal): Promise<string> {
+async function startDatabase(config: Config, stack: LocalStack, signal: AbortSignal): Promise<void> {
   if (config.DATABASE_URL) {
     const { migratePostgres } = require('../../db/migrate') as typeof import('../../db/migrate');
     await migratePostgres(config.DATABASE_URL);
     signal.throwIfAborted();
     console.log('✓ Postgres (DATABASE_URL) migrated');
-    return config.DATABASE_URL;
+    return;
   }
-  // Required here, once the Temporal dev server is spawned: PGlite takes a while to load.
-  const { startEmbeddedPostgres } = require('../embedded-postgres') as typeof import('../embedded-postgres');
   const dir = path.resolve(config.PGLITE_DIR);
   // PGlite makes its directory but not the ones above it (.data on a first start).
   mkdirSync(path.dirname(dir), { recursive: true });
-  // PGlite cannot be interrupted while it opens (or creates) the database: a stop waits for it.
-  stack.postgres = await startEmbeddedPostgres({
+  const fresh = !existsSync(dir);
+  const postgres = {
+    database: startEmbeddedPostgres({ dir, port: config.PGLITE_PORT }),
     dir,
-    port: config.PGLITE_PORT,
-  });
+    fresh,
+    ready: false,
+  };
+  stack.postgres = postgres;
+  void postgres.database.ready.then(() => {
+    postgres.ready = true;
+  }, noop);
+  // A stop does not wait for this: LocalStack.stop decides what becomes of the database.
+  await abortable(postgres.database.ready, signal);
   signal.throwIfAborted();
   console.log(
     `✓ embedded PGlite in ${config.PGLITE_DIR}, migrated, served on 127.0.0.1:${config.PGLITE_PORT}`,
   );
-  return stack.postgres.url;
 }
 
 /**
  * The control worker's workflow bundle: the configured one, the cached one, or one that a child
- * process builds (and caches) while Temporal and the database start. Undefined if that build fails:
- * the control worker then bundles the workflows itself, as it would without the cache.
+ * process builds into the cache while Temporal and the database start (`built` settles when it is
+ * done). If that build fails there is no file at `path`, and the control worker bundles the
+ * workflows itself, as it would without the cache.
  */
 function workflowBundle(
   config: Config,
   cacheDir: string,
   stack: LocalStack,
   signal: AbortSignal,
-): Promise<string | undefined> {
-  if (config.WORKFLOW_BUNDLE_PATH) return Promise.resolve(config.WORKFLOW_BUNDLE_PATH);
+): { path: string | undefined; built: Promise<unknown> } {
+  if (config.WORKFLOW_BUNDLE_PATH) return { path: config.WORKFLOW_BUNDLE_PATH, built: Promise.resolve() };
   const cached = cachedWorkflowBundle(cacheDir);
-  if (cached) return Promise.resolve(cached);
+  if (cached) return { path: cached, built: Promise.resolve() };
   const bundler = refreshWorkflowBundleInChild(cacheDir);
   stack.bundler = bundler;
   signal.addEventListener('abort', () => bundler.process.kill('SIGTERM'), { once: true });
-  return bundler.done.catch((err: unknown) => {
+  const built = bundler.done.catch((err: unknown) => {
     if (!signal.aborted) {
       console.error(`! ${err instanceof Error ? err.message : String(err)}`);
       console.error('  the control worker bundles the workflows itself');
     }
-    return undefined;
+  });
+  return { path: bundler.bundle, built };
+}
+
+/** The promise, or its rejection with the signal's reason once that is aborted (the work goes on). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
@@ -173,50 +203,35 @@ async function bringUp(
   const logDir = path.join(dataDir, 'logs');
   const bundle = workflowBundle(config, path.join(dataDir, 'cache'), stack, signal);
 
-  // Temporal (its own process) and the database (in this one) start side by side. The dev server is
-  // spawned first: loading and opening PGlite keeps this process busy for a while, and Temporal's
-  // own start-up can run meanwhile on the other core.
-  let temporalSpawned = () => {};
-  const spawned = new Promise<void>((resolve) => {
+  // Temporal (its own process) and the database (in this one) start side by side; the dev server is
+  // spawned first, as opening PGlite keeps this process busy for a while. The API and the workers
+  // are spawned right after it: loading their code, most of their start-up, overlaps with Temporal's
+  // and PGlite's, and they connect when told both are up (spawnRpa's go-ahead).
+  let temporalSpawned: (at: TemporalAt) => void = noop;
+  const temporalAt = new Promise<TemporalAt>((resolve) => {
     temporalSpawned = resolve;
   });
   const temporalUp = startTemporal(config, dataDir, stack, onFailure, temporalSpawned, signal);
-  const databaseUp = Promise.race([spawned, temporalUp.then(noop, noop)]).then(() =>
-    startDatabase(config, stack, signal),
-  );
-  const [temporal, database] = await Promise.allSettled([temporalUp, databaseUp]);
-  if (temporal.status === 'rejected') throw temporal.reason;
-  if (database.status === 'rejected') throw database.reason;
-  signal.throwIfAborted();
-  const { address: temporalAddress, uiUrl } = temporal.value;
-  const databaseUrl = database.value;
-  if (stack.postgres) writeLauncherState(config.DATA_DIR, { databaseUrl, temporalAddress });
-
-  const { ensureLocalApiKey } = require('../local-api-key') as typeof import('../local-api-key');
-  const localKey = await ensureLocalApiKey(databaseUrl, config.DATA_DIR);
-  console.log(
-    localKey.created
-      ? `✓ local admin API key (shown once; kept in ${path.join(config.DATA_DIR, 'launcher.json')} for the CLI):\n  ${localKey.key}`
-      : `✓ local admin API key in ${path.join(config.DATA_DIR, 'launcher.json')}`,
-  );
-  signal.throwIfAborted();
+  const { address: temporalAddress, uiUrl } = await Promise.race([temporalAt, temporalUp]);
+  const databaseUrl = config.DATABASE_URL ?? embeddedPostgresUrl(config.PGLITE_PORT);
+  const databaseUp = startDatabase(config, stack, signal);
+  const servicesUp = Promise.all([temporalUp, databaseUp]);
 
   // Embedded mode keeps a generated secrets key in launcher.json unless SECRETS_KEYS is set.
   const secretsKeys = config.SECRETS_KEYS ?? launcherSecretsKeys(config.DATA_DIR, () => newKeyEntry('local'));
-
   const env = childEnv({
     SECRETS_KEYS: secretsKeys,
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_UI_URL: uiUrl,
     DATABASE_URL: databaseUrl,
     // The embedded database multiplexes few connections: keep each process's pool small.
-    ...(stack.postgres
-      ? { DATABASE_POOL_SIZE: '3', DATABASE_READ_URL: '', DATABASE_NAMED_STATEMENTS: 'false' }
-      : {}),
+    ...(config.DATABASE_URL
+      ? {}
+      : { DATABASE_POOL_SIZE: '3', DATABASE_READ_URL: '', DATABASE_NAMED_STATEMENTS: 'false' }),
     LOG_PRETTY: 'false',
   });
-  const launch = (name: string, args: string[], childEnvironment = env) => {
-    const child = spawnRpa(name, args, childEnvironment, logDir);
+  const launch = (name: string, args: string[], goAhead: Promise<unknown>, childEnvironment = env) => {
+    const child = spawnRpa(name, args, childEnvironment, logDir, goAhead);
     stack.children.push(child);
     void child.exited.then(({ code, signal: exitSignal, stopped }) => {
       if (stopped) return;
@@ -225,15 +240,29 @@ async function bringUp(
       );
     });
   };
-  launch('api', ['api']);
-  launch(`module-${config.MODULE_NAME}`, ['worker', '--module', config.MODULE_NAME]);
-  // A stop kills the bundler, which settles this at once.
-  const bundlePath = await bundle;
+  launch('api', ['api'], servicesUp);
+  launch(`module-${config.MODULE_NAME}`, ['worker', '--module', config.MODULE_NAME], servicesUp);
+  launch(
+    'control-worker',
+    ['worker', '--control'],
+    Promise.all([servicesUp, bundle.built]),
+    bundle.path ? { ...env, WORKFLOW_BUNDLE_PATH: bundle.path } : env,
+  );
+
+  const [temporal, database] = await Promise.allSettled([temporalUp, databaseUp]);
+  if (temporal.status === 'rejected') throw temporal.reason;
+  if (database.status === 'rejected') throw database.reason;
   signal.throwIfAborted();
-  launch('control-worker', ['worker', '--control'], {
-    ...env,
-    ...(bundlePath ? { WORKFLOW_BUNDLE_PATH: bundlePath } : {}),
-  });
+  if (!config.DATABASE_URL) writeLauncherState(config.DATA_DIR, { databaseUrl, temporalAddress });
+
+  const { ensureLocalApiKey } = require('../local-api-key') as typeof import('../local-api-key');
+  const localKey = await ensureLocalApiKey(databaseUrl, config.DATA_DIR);
+  signal.throwIfAborted();
+  console.log(
+    localKey.created
+      ? `✓ local admin API key (shown once; kept in ${path.join(config.DATA_DIR, 'launcher.json')} for the CLI):\n  ${localKey.key}`
+      : `✓ local admin API key in ${path.join(config.DATA_DIR, 'launcher.json')}`,
+  );
 
   await allReady(stack.children, 90_000, signal);
   const apiUrl = `http://${config.HOST}:${config.PORT}`;
