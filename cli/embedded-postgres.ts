@@ -17,6 +17,13 @@ export interface EmbeddedPostgres {
   abandon(): Promise<void>;
 }
 
+export interface EmbeddedPostgresOptions {
+  dir: string;
+  port: number;
+  /** Where empty, migrated databases are kept to begin new ones from (see the worker). */
+  templates: string;
+}
+
 export type EmbeddedPostgresMessage = { type: 'ready' } | { type: 'failed'; message: string };
 
 const WORKER = path.join(__dirname, 'embedded-postgres.worker.ts');
@@ -29,7 +36,7 @@ const REGISTER_TS = path.join(__dirname, '..', 'bin', 'register-ts.js');
  * seconds of WebAssembly that cannot be interrupted, and on the launcher's own thread it would hold
  * up everything else the launcher does meanwhile, a Ctrl-C included.
  */
-export function startEmbeddedPostgres(options: { dir: string; port: number }): EmbeddedPostgres {
+export function startEmbeddedPostgres(options: EmbeddedPostgresOptions): EmbeddedPostgres {
   const worker = new Worker(`require(${JSON.stringify(REGISTER_TS)}); require(${JSON.stringify(WORKER)});`, {
     eval: true,
     workerData: options,

@@ -1,17 +1,29 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 // Without a prebuilt bundle the control worker runs webpack over workflows/ on every start: seconds
-// of CPU on each `rpa start`. The launcher keeps the bundle in .data/cache instead, with the list of
-// files webpack read to make it, and uses it while none of them has changed.
+// of CPU on each `rpa start`. The launcher keeps the bundle in LAUNCHER_CACHE_DIR instead (it
+// depends on the code, not on the data), with the list of files webpack read to make it, and uses
+// it while none of them has changed. Each build writes a file of its own, named in the manifest: a
+// control worker told to use a bundle that is still being built finds either that build's bundle
+// or nothing (and then bundles itself), never an older one.
 
-const BUNDLE = 'workflow-bundle.js';
-const MANIFEST = 'workflow-bundle.json';
+const MANIFEST = 'manifest.json';
 
 interface Manifest {
   key: string;
+  bundle: string;
   sources: string[];
 }
 
@@ -29,7 +41,7 @@ function keyOf(sources: string[]): string | null {
 export function cachedWorkflowBundle(cacheDir: string): string | undefined {
   try {
     const manifest = JSON.parse(readFileSync(path.join(cacheDir, MANIFEST), 'utf8')) as Manifest;
-    const bundle = path.join(cacheDir, BUNDLE);
+    const bundle = path.join(cacheDir, manifest.bundle);
     if (!existsSync(bundle) || manifest.sources.length === 0) return undefined;
     return keyOf(manifest.sources) === manifest.key ? bundle : undefined;
   } catch {
@@ -37,31 +49,32 @@ export function cachedWorkflowBundle(cacheDir: string): string | undefined {
   }
 }
 
-/** Bundles the workflows (in this process) and stores the bundle with its manifest. */
-export async function refreshWorkflowBundle(cacheDir: string): Promise<string> {
+/** Bundles the workflows (in this process) into `bundle` and makes it the cached one. */
+export async function refreshWorkflowBundle(cacheDir: string, bundle: string): Promise<void> {
   const { bundleWorkflows } =
     require('../scripts/build-workflow-bundle') as typeof import('../scripts/build-workflow-bundle');
   const startedAt = Date.now();
   const { code, sources } = await bundleWorkflows();
   mkdirSync(cacheDir, { recursive: true });
-  const bundle = path.join(cacheDir, BUNDLE);
-  const manifest = path.join(cacheDir, MANIFEST);
-  rmSync(manifest, { force: true });
   writeFileSync(`${bundle}.tmp`, code);
   renameSync(`${bundle}.tmp`, bundle);
-  // A source edited while webpack ran may or may not be in the bundle: then keep no manifest, and the
-  // next start bundles again.
+  // A source edited while webpack ran may or may not be in the bundle: then it is not cached, and
+  // the next start bundles again.
   const key = keyOf(sources);
-  if (key && sources.every((file) => statSync(file).mtimeMs < startedAt)) {
-    writeFileSync(`${manifest}.tmp`, JSON.stringify({ key, sources } satisfies Manifest));
-    renameSync(`${manifest}.tmp`, manifest);
+  if (!key || sources.some((file) => statSync(file).mtimeMs >= startedAt)) return;
+  const manifest = path.join(cacheDir, MANIFEST);
+  const name = path.basename(bundle);
+  writeFileSync(`${manifest}.tmp`, JSON.stringify({ key, bundle: name, sources } satisfies Manifest));
+  renameSync(`${manifest}.tmp`, manifest);
+  for (const file of readdirSync(cacheDir)) {
+    if (file.startsWith('workflow-bundle-') && file !== name)
+      rmSync(path.join(cacheDir, file), { force: true });
   }
-  return bundle;
 }
 
 /**
  * Runs refreshWorkflowBundle in a child process, so that webpack's CPU time does not stall the
- * launcher's event loop (it serves the embedded database). Resolves with the bundle's path.
+ * launcher's event loop.
  */
 export function refreshWorkflowBundleInChild(cacheDir: string): {
   process: ChildProcess;
@@ -69,13 +82,10 @@ export function refreshWorkflowBundleInChild(cacheDir: string): {
   bundle: string;
   done: Promise<string>;
 } {
-  const bundle = path.join(cacheDir, BUNDLE);
-  // An earlier bundle must not pass for this one if the child fails.
-  rmSync(path.join(cacheDir, MANIFEST), { force: true });
-  rmSync(bundle, { force: true });
-  // Its own process group, like the launcher's other children: its owner stops it.
+  const bundle = path.join(cacheDir, `workflow-bundle-${randomBytes(6).toString('hex')}.js`);
   const registerTs = path.join(__dirname, '..', 'bin', 'register-ts.js');
-  const child = spawn(process.execPath, ['--require', registerTs, __filename, cacheDir], {
+  // Its own process group, like the launcher's other children: its owner stops it.
+  const child = spawn(process.execPath, ['--require', registerTs, __filename, cacheDir, bundle], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -98,9 +108,10 @@ export function refreshWorkflowBundleInChild(cacheDir: string): {
 }
 
 if (require.main === module) {
-  const cacheDir = process.argv[2];
-  if (!cacheDir) throw new Error('usage: workflow-bundle-cache.ts <cache directory>');
-  refreshWorkflowBundle(cacheDir).catch((err: unknown) => {
+  const [cacheDir, bundle] = process.argv.slice(2);
+  if (!cacheDir || !bundle)
+    throw new Error('usage: workflow-bundle-cache.ts <cache directory> <bundle file>');
+  refreshWorkflowBundle(cacheDir, bundle).catch((err: unknown) => {
     console.error(err);
     process.exit(1);
   });

@@ -122,7 +122,11 @@ async function startDatabase(config: Config, stack: LocalStack, signal: AbortSig
   mkdirSync(path.dirname(dir), { recursive: true });
   const fresh = !existsSync(dir);
   const postgres = {
-    database: startEmbeddedPostgres({ dir, port: config.PGLITE_PORT }),
+    database: startEmbeddedPostgres({
+      dir,
+      port: config.PGLITE_PORT,
+      templates: path.join(config.LAUNCHER_CACHE_DIR, 'rpa-pglite'),
+    }),
     dir,
     fresh,
     ready: false,
@@ -147,11 +151,11 @@ async function startDatabase(config: Config, stack: LocalStack, signal: AbortSig
  */
 function workflowBundle(
   config: Config,
-  cacheDir: string,
   stack: LocalStack,
   signal: AbortSignal,
 ): { path: string | undefined; built: Promise<unknown> } {
   if (config.WORKFLOW_BUNDLE_PATH) return { path: config.WORKFLOW_BUNDLE_PATH, built: Promise.resolve() };
+  const cacheDir = path.join(config.LAUNCHER_CACHE_DIR, 'rpa-workflows');
   const cached = cachedWorkflowBundle(cacheDir);
   if (cached) return { path: cached, built: Promise.resolve() };
   const bundler = refreshWorkflowBundleInChild(cacheDir);
@@ -201,7 +205,7 @@ async function bringUp(
 ): Promise<void> {
   const dataDir = path.resolve(config.DATA_DIR);
   const logDir = path.join(dataDir, 'logs');
-  const bundle = workflowBundle(config, path.join(dataDir, 'cache'), stack, signal);
+  const bundle = workflowBundle(config, stack, signal);
 
   // Temporal (its own process) and the database (in this one) start side by side; the dev server is
   // spawned first, as opening PGlite keeps this process busy for a while. The API and the workers

@@ -15,9 +15,10 @@ function newDataDir(): string {
   return dir;
 }
 
-function launcherEnv(dataDir: string): NodeJS.ProcessEnv {
+function launcherEnv(dataDir: string, cacheDir?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(cacheDir ? { LAUNCHER_CACHE_DIR: cacheDir } : {}),
     DATA_DIR: dataDir,
     PGLITE_DIR: path.join(dataDir, 'pglite'),
     PORT: String(ports.api),
@@ -66,8 +67,11 @@ interface Launcher {
  * Starts `rpa start` the way a terminal runs a command: as the leader of its own process group, the
  * group a Ctrl-C is sent to.
  */
-function launch(dataDir: string): Launcher {
-  const child = spawn(process.execPath, [rpa, 'start'], { env: launcherEnv(dataDir), detached: true });
+function launch(dataDir: string, cacheDir?: string): Launcher {
+  const child = spawn(process.execPath, [rpa, 'start'], {
+    env: launcherEnv(dataDir, cacheDir),
+    detached: true,
+  });
   let output = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
@@ -252,7 +256,11 @@ describe('rpa start', () => {
     await expectCleanStop(first);
 
     const keyBefore = localKey(dataDir);
-    const bundle = path.join(dataDir, 'cache', 'workflow-bundle.js');
+    const bundles = path.join(__dirname, '..', '..', 'node_modules', '.cache', 'rpa-workflows');
+    const bundle = path.join(
+      bundles,
+      (JSON.parse(readFileSync(path.join(bundles, 'manifest.json'), 'utf8')) as { bundle: string }).bundle,
+    );
     const bundledAt = statSync(bundle).mtimeMs;
     const second = launch(dataDir);
     await second.printed('Ready.');
@@ -278,21 +286,27 @@ describe('rpa start', () => {
 
 describe('Ctrl-C during rpa start stops every process it started', () => {
   // One data directory for the three: each start must also survive the one interrupted before it.
+  // An empty cache too, as on a new checkout: the first start creates the database (no template to
+  // copy) and bundles the workflows in a child process, and is interrupted doing both.
   let dataDir: string;
+  let cacheDir: string;
   beforeAll(() => {
     dataDir = newDataDir();
+    cacheDir = newDataDir();
   });
 
   it('while Temporal, the database and the workflow bundle are starting (first start, empty data)', async () => {
-    const launcher = launch(dataDir);
-    await launcher.printed('starting the Temporal dev server');
+    const launcher = launch(dataDir, cacheDir);
+    await launcher.printed('✓ Temporal dev server');
     expect(launcher.output()).not.toContain('embedded PGlite');
     ctrlC(launcher);
     await expectCleanStop(launcher);
+    // The half-made database is gone, not left to fail the next start.
+    expect(existsSync(path.join(dataDir, 'pglite'))).toBe(false);
   }, 120_000);
 
   it('before the API is up', async () => {
-    const launcher = launch(dataDir);
+    const launcher = launch(dataDir, cacheDir);
     await launcher.printed('local admin API key');
     expect(launcher.output()).not.toContain('✓ API');
     ctrlC(launcher);
@@ -300,7 +314,7 @@ describe('Ctrl-C during rpa start stops every process it started', () => {
   }, 120_000);
 
   it('while the demo robot runs, the signal coming twice (terminal and npm)', async () => {
-    const launcher = launch(dataDir);
+    const launcher = launch(dataDir, cacheDir);
     await launcher.printed('… demo robot');
     expect(launcher.output()).not.toContain('demo robot completed');
     ctrlC(launcher);
