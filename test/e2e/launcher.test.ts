@@ -318,6 +318,8 @@ describe('Ctrl-C during rpa start stops every process it started', () => {
     await launcher.printed('… demo robot');
     expect(launcher.output()).not.toContain('demo robot completed');
     ctrlC(launcher);
+    // The second one while the first is being handled: sent at once, the kernel would merge them.
+    await launcher.printed('stopping…');
     launcher.child.kill('SIGINT');
     await expectCleanStop(launcher);
   }, 180_000);
