@@ -64,6 +64,12 @@ async function openMigrated(dir: string, templates: string): Promise<PGlite> {
     // Closed, the directory is a complete database to copy.
     await created.close();
     mkdirSync(templates, { recursive: true });
+    // Left by a launcher stopped in the middle of a copy (a thread ended at once has no finally).
+    for (const entry of readdirSync(templates)) {
+      if (entry.startsWith(`${path.basename(template)}.partial-`)) {
+        rmSync(path.join(templates, entry), { recursive: true, force: true });
+      }
+    }
     copyDatabase(dir, template);
   } catch {
     // No template (a read-only cache directory, a full disk): the next first start creates its own.

@@ -26,7 +26,7 @@ const DEMO_INPUT = {
 // reports the same. A failure to start, or a process that dies, exits 1.
 const EXIT_ON_SIGNAL: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
-/** Seconds since this process began: what "up in" means in the output. */
+/** Seconds since this process began: the "after launch" of the output. */
 function sinceLaunch(): string {
   return `${(performance.now() / 1000).toFixed(1)} s`;
 }
@@ -207,10 +207,10 @@ async function bringUp(
   const logDir = path.join(dataDir, 'logs');
   const bundle = workflowBundle(config, stack, signal);
 
-  // Temporal (its own process) and the database (in this one) start side by side; the dev server is
-  // spawned first, as opening PGlite keeps this process busy for a while. The API and the workers
-  // are spawned right after it: loading their code, most of their start-up, overlaps with Temporal's
-  // and PGlite's, and they connect when told both are up (spawnRpa's go-ahead).
+  // Temporal (its own process) and the database (a thread of this one) start side by side. The API
+  // and the workers are spawned as soon as Temporal's address is known: loading their code, most of
+  // their start-up, overlaps with Temporal's and PGlite's, and they connect when told both are up
+  // (spawnRpa's go-ahead).
   let temporalSpawned: (at: TemporalAt) => void = noop;
   const temporalAt = new Promise<TemporalAt>((resolve) => {
     temporalSpawned = resolve;
@@ -234,7 +234,7 @@ async function bringUp(
       : { DATABASE_POOL_SIZE: '3', DATABASE_READ_URL: '', DATABASE_NAMED_STATEMENTS: 'false' }),
     LOG_PRETTY: 'false',
   });
-  const launch = (name: string, args: string[], goAhead: Promise<unknown>, childEnvironment = env) => {
+  const spawnChild = (name: string, args: string[], goAhead: Promise<unknown>, childEnvironment = env) => {
     const child = spawnRpa(name, args, childEnvironment, logDir, goAhead);
     stack.children.push(child);
     void child.exited.then(({ code, signal: exitSignal, stopped }) => {
@@ -244,9 +244,9 @@ async function bringUp(
       );
     });
   };
-  launch('api', ['api'], servicesUp);
-  launch(`module-${config.MODULE_NAME}`, ['worker', '--module', config.MODULE_NAME], servicesUp);
-  launch(
+  spawnChild('api', ['api'], servicesUp);
+  spawnChild(`module-${config.MODULE_NAME}`, ['worker', '--module', config.MODULE_NAME], servicesUp);
+  spawnChild(
     'control-worker',
     ['worker', '--control'],
     Promise.all([servicesUp, bundle.built]),
