@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every role: `api`, `worker --control`, `worker --module NAME`, `migrate`.
-# The TypeScript sources run through tsx (bin/rpa), exactly as in development; only the
-# workflow bundle is prebuilt so a worker starts in milliseconds instead of bundling itself.
+# The TypeScript sources run through bin/rpa (compiled per file as they load), exactly as in
+# development; only the workflow bundle is prebuilt so a worker starts in milliseconds instead of
+# bundling itself.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 

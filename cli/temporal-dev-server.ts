@@ -1,7 +1,8 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { connect as http2Connect } from 'node:http2';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duration } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_NAMES } from '../core/domain/search-attributes';
 
@@ -21,6 +22,15 @@ export interface DevServerOptions {
   dbFile?: string;
   logFile: string;
   namespace: string;
+  /** Aborting it stops the server while it starts; the start then rejects with the abort reason. */
+  signal?: AbortSignal;
+  /**
+   * Run it in its own process group, so a Ctrl-C in the terminal does not reach it and its owner
+   * stops it when it is time (the launcher: after the workers that talk to it).
+   */
+  ownProcessGroup?: boolean;
+  /** Called once the process runs, with the addresses it will serve at when it is ready. */
+  onSpawned?: (at: { address: string; uiUrl: string | null }) => void;
 }
 
 export interface DevServer {
@@ -30,8 +40,10 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** True when a Temporal frontend answers at the address. */
+/** True when a Temporal frontend answers at the address (through the client, TLS-less). */
 export async function temporalReachable(address: string, timeout: Duration = '2 seconds'): Promise<boolean> {
+  // Required on use: the launcher, which imports this file, never needs the client.
+  const { Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
   try {
     const connection = await Connection.connect({ address, connectTimeout: timeout });
     await connection.close();
@@ -41,41 +53,99 @@ export async function temporalReachable(address: string, timeout: Duration = '2 
   }
 }
 
-/** Finds or builds the Temporal CLI through the project's install script. */
-export function locateTemporalCli(root: string): string {
-  const out = execFileSync('bash', [path.join(root, 'scripts/install-temporal.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
+const HEALTH_CHECK_REQUEST = (() => {
+  // grpc.health.v1.HealthCheckRequest { service: "temporal.api.workflowservice.v1.WorkflowService" },
+  // in a gRPC frame: no compression flag, 4-byte length, then the protobuf (field 1, a string).
+  const service = Buffer.from('temporal.api.workflowservice.v1.WorkflowService');
+  const message = Buffer.concat([Buffer.from([0x0a, service.length]), service]);
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  return frame;
+})();
+/** HealthCheckResponse { status: SERVING }. */
+const SERVING = Buffer.from([0x08, 0x01]);
+
+/**
+ * True when the Temporal frontend at the address reports its workflow service SERVING on the
+ * standard gRPC health service. One HTTP/2 request, without the Temporal client: the launcher waits
+ * with it, and loading the client (protobuf definitions for the whole API) would cost it the better
+ * part of a second of CPU on the thread that also opens the embedded database.
+ */
+export function frontendServing(address: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const session = http2Connect(`http://${address}`);
+    let settled = false;
+    const done = (serving: boolean) => {
+      if (settled) return;
+      settled = true;
+      session.destroy();
+      resolve(serving);
+    };
+    session.once('error', () => done(false));
+    const request = session.request({
+      ':method': 'POST',
+      ':path': '/grpc.health.v1.Health/Check',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    request.setTimeout(timeoutMs, () => done(false));
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('trailers', (trailers) => {
+      done(trailers['grpc-status'] === '0' && Buffer.concat(chunks).subarray(5).equals(SERVING));
+    });
+    request.once('end', () => done(false));
+    request.once('error', () => done(false));
+    request.end(HEALTH_CHECK_REQUEST);
   });
-  const binary = out.trim().split('\n').at(-1);
-  if (!binary) throw new Error('scripts/install-temporal.sh printed no path');
-  return binary;
 }
 
-async function waitForFrontend(address: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+/**
+ * Finds or builds the Temporal CLI through the project's install script. `ownProcessGroup`: run the
+ * script outside the caller's process group, so that a Ctrl-C meant for the caller does not kill it
+ * halfway (the caller decides what a Ctrl-C stops).
+ */
+export function locateTemporalCli(root: string, ownProcessGroup = false): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const script = spawn('bash', [path.join(root, 'scripts/install-temporal.sh')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      detached: ownProcessGroup,
+    });
+    let out = '';
+    script.stdout?.on('data', (chunk) => {
+      out += chunk;
+    });
+    script.once('error', reject);
+    script.once('close', (code) => {
+      const binary = out.trim().split('\n').at(-1);
+      if (code === 0 && binary) resolve(binary);
+      else reject(new Error(`scripts/install-temporal.sh failed (code ${code}); see its output above`));
+    });
+  });
+}
+
+async function waitForFrontend(
+  address: string,
+  child: ChildProcess,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
   while (Date.now() < deadline) {
+    signal?.throwIfAborted();
     if (child.exitCode !== null) throw new Error(`temporal dev server exited with code ${child.exitCode}`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: '1 second' });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (err) {
-      lastError = err;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    // Polled tightly: it is a local process, ready within a second or two, and each check is cheap.
+    if (await frontendServing(address, 500)) return;
+    await sleep(50, undefined, { signal });
   }
-  throw new Error(`temporal dev server at ${address} not ready after ${timeoutMs} ms: ${String(lastError)}`);
+  throw new Error(`temporal dev server at ${address} not serving after ${timeoutMs} ms`);
 }
 
 /** Starts `temporal server start-dev` with our search attributes registered and waits until it answers. */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
-  const binary = locateTemporalCli(options.root);
+  const binary = await locateTemporalCli(options.root, options.ownProcessGroup);
+  options.signal?.throwIfAborted();
   const args = [
     'server',
     'start-dev',
@@ -98,10 +168,15 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   }
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   const address = `127.0.0.1:${options.port}`;
+  const uiUrl = options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null;
+  options.onSpawned?.({ address, uiUrl });
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -112,14 +187,14 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     log.end();
   };
   try {
-    await waitForFrontend(address, child, 60_000);
+    await waitForFrontend(address, child, 60_000, options.signal);
   } catch (err) {
     await stop();
     throw err;
   }
   return {
     address,
-    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : null,
+    uiUrl,
     process: child,
     stop,
   };

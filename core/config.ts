@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import {
   bool,
@@ -169,6 +170,12 @@ const schema = z
     ...httpSecurityFields,
 
     DATA_DIR: z.string().min(1).default('.data'),
+    // What `rpa start` keeps between starts that depends on the code, not the data: the compiled
+    // workflow bundle and an empty, migrated embedded database to begin a new DATA_DIR from.
+    LAUNCHER_CACHE_DIR: z
+      .string()
+      .min(1)
+      .default(path.resolve(__dirname, '..', 'node_modules', '.cache')),
     TEMPORAL_DEV_PORT: port.default(7233),
     TEMPORAL_UI_PORT: port.default(8233),
     PGLITE_PORT: port.default(5499),

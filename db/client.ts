@@ -1,8 +1,7 @@
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { Pool } from 'pg';
 import type { Config } from '../core/config';
 import { watchPool } from '../core/observability/metrics';
@@ -88,12 +87,16 @@ function fromPostgres(
 
 /** PGlite is single-process: used in-process by `rpa migrate` and by the launcher, which serves it to children. */
 export async function openPglite(dir: string): Promise<PGlite> {
+  // Loaded on use: every API and worker process imports this file, and only the embedded mode needs
+  // PGlite's WebAssembly build (a few hundred ms of each process's start-up).
+  const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
   const client = new PGlite(dir);
   await client.waitReady;
   return client;
 }
 
 export function fromPglite(client: PGlite): DatabaseHandle {
+  const { drizzle: drizzlePglite } = require('drizzle-orm/pglite') as typeof import('drizzle-orm/pglite');
   const db = drizzlePglite(client, { schema }) as unknown as Database;
   return {
     kind: 'pglite',

@@ -134,8 +134,11 @@ function mailboxIntake(
   };
 }
 
-/** Process entry: runs until SIGINT/SIGTERM (the SDK's default shutdown signals), then closes everything. */
-export async function runControlWorker(config: Config, logger: Logger): Promise<void> {
+/**
+ * Process entry: runs until SIGINT/SIGTERM (the SDK's default shutdown signals), then closes everything.
+ * `onReady` is called once the worker is created, just before it starts polling.
+ */
+export async function runControlWorker(config: Config, logger: Logger, onReady?: () => void): Promise<void> {
   installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const clientConnection = await Connection.connect(temporalConnectionOptions(config));
@@ -160,6 +163,7 @@ export async function runControlWorker(config: Config, logger: Logger): Promise<
       { taskQueue: config.CONTROL_TASK_QUEUE, database: database.kind, cache: cache.kind },
       'control worker started',
     );
+    onReady?.();
     await worker.run();
   } finally {
     await events.close();

@@ -206,7 +206,13 @@ export async function createModuleWorker({
   };
 }
 
-export async function runModuleWorker(config: Config, logger: Logger, module: ModuleOptions): Promise<void> {
+/** Process entry; `onReady` is called once the module is registered and its worker created. */
+export async function runModuleWorker(
+  config: Config,
+  logger: Logger,
+  module: ModuleOptions,
+  onReady?: () => void,
+): Promise<void> {
   installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const database: DatabaseHandle = await createDatabase(config);
@@ -232,6 +238,7 @@ export async function runModuleWorker(config: Config, logger: Logger, module: Mo
       },
       'module worker started',
     );
+    onReady?.();
     await moduleWorker.run();
   } finally {
     await moduleStores.close();

@@ -2,18 +2,23 @@ import type { Command } from 'commander';
 import { parseDuration } from '../../core/adapters/crypto/api-keys';
 import { loadConfigOrExit } from '../../core/config';
 import { parseScopes } from '../../core/domain/api-key-scopes';
-import { ApiKeysRepository } from '../../db/api-keys.repository';
-import { createDatabase } from '../../db/client';
+import type { ApiKeysRepository } from '../../db/api-keys.repository';
 import { toApiKeyView } from '../../db/views/api-key.view';
-import { EXIT, print } from '../command-helpers';
+import { EXIT, print, UsageError } from '../command-helpers';
 import { withRunningLauncher } from '../launcher-state';
 
 // `rpa keys` works on the database directly (DATABASE_URL, a running `rpa start`, or the embedded
 // PGlite), not through the API: the first key has to be made before any key exists.
+// The database code is required when a keys command runs: every other command (`rpa start`, and the
+// API and workers it launches) loads this file, and the ORM is a large part of a process's start-up.
 
-class UsageError extends Error {}
+function apiKeysRepository(): typeof import('../../db/api-keys.repository') {
+  return require('../../db/api-keys.repository') as typeof import('../../db/api-keys.repository');
+}
 
 async function withKeys(action: (keys: ApiKeysRepository) => Promise<number>): Promise<void> {
+  const { createDatabase } = require('../../db/client') as typeof import('../../db/client');
+  const { ApiKeysRepository } = apiKeysRepository();
   const config = withRunningLauncher(loadConfigOrExit());
   try {
     const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { startApi } from '../../api/server';
 import { loadConfigOrExit } from '../../core/config';
 import { createLogger } from '../../core/observability/logger';
-import { openPglite } from '../../db/client';
-import { migrateEmbedded, migratePostgres } from '../../db/migrate';
-import { runControlWorker } from '../../workers/control.worker';
-import { runModuleWorker } from '../../workers/module.worker';
+import { joinLauncher, launcherGoAhead, reportReady } from '../launcher-link';
 import { withRunningLauncher } from '../launcher-state';
+
+// Each role's code is required when its command runs, not imported up front: `rpa api` then never
+// loads the workers (Temporal's worker runtime, OCR, mail) nor a worker the API, which halves the
+// start-up of every process `rpa start` launches.
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -28,10 +28,14 @@ export function registerProcessCommands(program: Command): void {
     .command('api')
     .description('run the HTTP API (PORT, default 3000)')
     .action(async () => {
+      joinLauncher();
+      const { startApi } = require('../../api/server') as typeof import('../../api/server');
+      await launcherGoAhead();
       const config = withRunningLauncher(loadConfigOrExit());
       const logger = createLogger(config, 'api');
       const api = await startApi(config, logger);
       logger.info({ url: api.url }, 'api listening');
+      reportReady();
       const shutdown = async () => {
         logger.info('api shutting down');
         await api.close();
@@ -52,26 +56,41 @@ export function registerProcessCommands(program: Command): void {
       if (Boolean(options.control) === Boolean(options.module)) {
         program.error('error: give exactly one of --control or --module <name>', { exitCode: 2 });
       }
+      joinLauncher();
       const config = withRunningLauncher(loadConfigOrExit());
       if (options.control) {
-        await runControlWorker(config, createLogger(config, 'control-worker'));
+        const { runControlWorker } =
+          require('../../workers/control.worker') as typeof import('../../workers/control.worker');
+        await launcherGoAhead();
+        await runControlWorker(config, createLogger(config, 'control-worker'), reportReady);
         return;
       }
+      const { runModuleWorker } =
+        require('../../workers/module.worker') as typeof import('../../workers/module.worker');
+      await launcherGoAhead();
       const name = options.module ?? config.MODULE_NAME;
-      await runModuleWorker(config, createLogger(config, `module-${name}`), {
-        name,
-        capacity: options.capacity ?? config.MODULE_CAPACITY,
-        robotTypes: (options.types ?? '')
-          .split(',')
-          .map((type) => type.trim())
-          .filter(Boolean),
-      });
+      await runModuleWorker(
+        config,
+        createLogger(config, `module-${name}`),
+        {
+          name,
+          capacity: options.capacity ?? config.MODULE_CAPACITY,
+          robotTypes: (options.types ?? '')
+            .split(',')
+            .map((type) => type.trim())
+            .filter(Boolean),
+        },
+        reportReady,
+      );
     });
 
   program
     .command('migrate')
     .description('apply database migrations (DATABASE_URL, or the embedded PGlite in PGLITE_DIR)')
     .action(async () => {
+      const { migrateEmbedded, migratePostgres } =
+        require('../../db/migrate') as typeof import('../../db/migrate');
+      const { openPglite } = require('../../db/client') as typeof import('../../db/client');
       const config = withRunningLauncher(loadConfigOrExit());
       if (config.DATABASE_URL) {
         await migratePostgres(config.DATABASE_URL);

@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
 import { loadConfigOrExit } from '../../core/config';
-import { createDatabase } from '../../db/client';
-import { createSecretStore, type SecretStore } from '../../db/secret-store';
+import type { SecretStore } from '../../db/secret-store';
 import { toSecretView } from '../../db/views/secret.view';
 import { EXIT, print } from '../command-helpers';
 import { withRunningLauncher } from '../launcher-state';
 
 // Like `rpa keys`, these work on the database directly with this process's SECRETS_KEYS (or those
-// of a running `rpa start`): rotation needs no API key and no running API.
+// of a running `rpa start`): rotation needs no API key and no running API. As there, the database
+// code is required only when a secrets command runs.
 
 async function withStore(action: (store: SecretStore) => Promise<number>): Promise<void> {
+  const { createDatabase } = require('../../db/client') as typeof import('../../db/client');
+  const { createSecretStore } = require('../../db/secret-store') as typeof import('../../db/secret-store');
   const config = withRunningLauncher(loadConfigOrExit());
   try {
     const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });
