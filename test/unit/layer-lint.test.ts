@@ -7,9 +7,10 @@ const root = path.join(__dirname, '..', '..');
 // The layer rules in biome.json (ADR 0018) are what keeps imports running downwards: prove each one
 // bites, and that what DESIGN.md allows still passes. Probe files are written into the real folders
 // (the rules are per folder) and linted in one Biome run. `rule`: the diagnostic a refused probe
-// must draw (noRestrictedImports unless told).
+// must draw (noRestrictedImports unless told). `topLevel`: the probe is a file of the folder itself,
+// for rules on `core/*.ts` (the config), which a file in a subfolder would escape.
 
-type Case = { folder: string; source: string; rule?: string };
+type Case = { folder: string; source: string; rule?: string; topLevel?: true };
 
 const importing = (specifier: string) => `import * as probe from '${specifier}';\nexport const x = probe;\n`;
 
@@ -66,6 +67,15 @@ const refused: Record<string, Case> = {
     rule: 'lint/correctness/noNodejsModules',
   },
   'core adapters → db': { folder: 'core/adapters', source: importing('../../../db/client') },
+  'core config → adapters': {
+    folder: 'core',
+    source: importing('./adapters/crypto/secret-box'),
+    topLevel: true,
+  },
+  'core observability → adapters': {
+    folder: 'core/observability',
+    source: importing('../../adapters/redis/redis.client'),
+  },
 };
 
 const allowed: Record<string, Case> = {
@@ -89,28 +99,38 @@ const allowed: Record<string, Case> = {
     source: importing('../../observability/metrics'),
   },
   'core adapters → an I/O library': { folder: 'core/adapters', source: importing('ioredis') },
-  'core config → domain': { folder: 'core', source: importing('../domain/load-balancer') },
+  'core config → domain': { folder: 'core', source: importing('./domain/load-balancer'), topLevel: true },
+  'core adapters → config': { folder: 'core/adapters', source: importing('../../config') },
+  'core observability → config': { folder: 'core/observability', source: importing('../../config') },
   'activities → core adapters': {
     folder: 'activities',
     source: importing('../../core/adapters/http/ssrf.guard'),
   },
 };
 
+/** Probe folders and top-level probe files: linted together, removed after. */
 const dirs: string[] = [];
 const findings = new Map<string, string[]>();
 
-function probeFile(folder: string, name: string, source: string): string {
-  const dir = mkdtempSync(path.join(root, folder, 'lint-probe-'));
-  dirs.push(dir);
-  const file = path.join(dir, `${name.replace(/[^a-z]+/gi, '-')}.ts`);
+function probeFile(folder: string, name: string, source: string, topLevel = false): string {
+  const slug = name.replace(/[^a-z]+/gi, '-');
+  let file: string;
+  if (topLevel) {
+    file = path.join(root, folder, `lint-probe-${process.pid}-${slug}.ts`);
+    dirs.push(file);
+  } else {
+    const dir = mkdtempSync(path.join(root, folder, 'lint-probe-'));
+    dirs.push(dir);
+    file = path.join(dir, `${slug}.ts`);
+  }
   writeFileSync(file, source);
   return path.relative(root, file);
 }
 
 beforeAll(() => {
   const files: Record<string, string> = {};
-  for (const [name, { folder, source }] of Object.entries({ ...refused, ...allowed })) {
-    files[name] = probeFile(folder, name, source);
+  for (const [name, { folder, source, topLevel }] of Object.entries({ ...refused, ...allowed })) {
+    files[name] = probeFile(folder, name, source, topLevel);
   }
   // Two modules that import each other: the cycle rule must name both.
   const cycleDir = mkdtempSync(path.join(root, 'db', 'lint-probe-'));
