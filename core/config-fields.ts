@@ -1,10 +1,38 @@
 import { z } from 'zod';
-import { parseKeyring } from './adapters/crypto/secret-box';
 import { DURATION_PATTERN, parseDuration } from './domain/durations';
 import { parseRateLimitOverrides } from './domain/rate-limit-policy';
 
 // Field types and two groups of the configuration schema (core/config.ts), kept apart so that file
 // stays readable; only core/config.ts parses the environment with them.
+
+/**
+ * SECRETS_KEYS, parsed: what the secret box (core/adapters/crypto/secret-box.ts) seals and opens with.
+ * Here, with the configuration, because the schema refuses a bad keyring at start.
+ */
+export interface Keyring {
+  current: { id: string; key: Buffer };
+  keys: Map<string, Buffer>;
+}
+
+export function parseKeyring(text: string): Keyring {
+  const keys = new Map<string, Buffer>();
+  let current: Keyring['current'] | undefined;
+  for (const entry of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    const id = entry.slice(0, colon);
+    const key = Buffer.from(entry.slice(colon + 1), 'base64');
+    if (colon < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error('each entry must be id:base64key');
+    if (key.length !== 32) throw new Error(`key "${id}" must be 32 bytes, base64-encoded`);
+    if (keys.has(id)) throw new Error(`key id "${id}" appears twice`);
+    keys.set(id, key);
+    current ??= { id, key };
+  }
+  if (!current) throw new Error('give at least one id:base64key');
+  return { current, keys };
+}
 
 export const port = z.coerce.number().int().min(1).max(65535);
 export const url = (protocols: string[]) =>

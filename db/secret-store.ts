@@ -1,5 +1,6 @@
-import { type Keyring, open, parseKeyring, seal } from '../core/adapters/crypto/secret-box';
+import { open, seal } from '../core/adapters/crypto/secret-box';
 import type { Config } from '../core/config';
+import { type Keyring, parseKeyring } from '../core/config-fields';
 import type { DatabaseHandle } from './client';
 import { SecretsRepository } from './secrets.repository';
 

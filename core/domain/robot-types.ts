@@ -116,19 +116,23 @@ export type RobotTypeRegistration = z.infer<typeof robotTypeRegistrationSchema>;
 export type RobotTypeDefinition = z.infer<typeof robotTypeDefinitionSchema>;
 
 /** The built-in types, with the configured threshold of invoice-intake's review. */
+/** `demo` and `approval-demo` take a text and check it first. */
+const TEXT_INPUT_SCHEMA = {
+  type: 'object',
+  required: ['text'],
+  properties: { text: { type: 'string', minLength: 1 } },
+};
+const VALIDATE_TEXT_STEP = { name: 'validate-input', kind: 'validate', params: { required: ['text'] } };
+
 const builtInDefinitions = (invoiceApprovalBelow: number): RobotTypeDefinition[] => [
   robotTypeDefinitionSchema.parse({
     name: 'demo',
     version: 1,
     description:
       'Proves the path: validates the input, classifies its text, waits briefly, builds a summary.',
-    inputSchema: {
-      type: 'object',
-      required: ['text'],
-      properties: { text: { type: 'string', minLength: 1 } },
-    },
+    inputSchema: TEXT_INPUT_SCHEMA,
     steps: [
-      { name: 'validate-input', kind: 'validate', params: { required: ['text'] } },
+      VALIDATE_TEXT_STEP,
       {
         name: 'classify-text',
         kind: 'classify',
@@ -194,13 +198,9 @@ const builtInDefinitions = (invoiceApprovalBelow: number): RobotTypeDefinition[]
     version: 1,
     description:
       'A person checks the data between validation and summary: approve with corrected fields, or reject.',
-    inputSchema: {
-      type: 'object',
-      required: ['text'],
-      properties: { text: { type: 'string', minLength: 1 } },
-    },
+    inputSchema: TEXT_INPUT_SCHEMA,
     steps: [
-      { name: 'validate-input', kind: 'validate', params: { required: ['text'] } },
+      VALIDATE_TEXT_STEP,
       { name: 'review', kind: 'approval' },
       { name: 'summarize', kind: 'transform', params: { fields: ['text'] } },
     ],

@@ -20,7 +20,7 @@ describe('the failure-type catalogue', () => {
   });
 
   it('is the only production source that spells a failure type', () => {
-    const catalogue = path.join('core', 'failure-types.ts');
+    const catalogue = path.join('core', 'domain', 'failure-types.ts');
     const spelled = PRODUCTION.flatMap(sources)
       .filter((file) => file !== catalogue)
       .flatMap((file) => {

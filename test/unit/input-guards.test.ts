@@ -1,5 +1,6 @@
 import { generateKey, keyMatches, keyPrefix, parseDuration } from '../../core/adapters/crypto/api-keys';
-import { newKeyEntry, open, parseKeyring, seal } from '../../core/adapters/crypto/secret-box';
+import { newKeyEntry, open, seal } from '../../core/adapters/crypto/secret-box';
+import { parseKeyring } from '../../core/config-fields';
 import { hasScope, parseScopes } from '../../core/domain/api-key-scopes';
 import { inspectJson } from '../../core/domain/json-inspect';
 import { stripControlChars, stripControlCharsDeep } from '../../core/domain/text';

@@ -7,9 +7,10 @@ const root = path.join(__dirname, '..', '..');
 // The layer rules in biome.json (ADR 0018) are what keeps imports running downwards: prove each one
 // bites, and that what DESIGN.md allows still passes. Probe files are written into the real folders
 // (the rules are per folder) and linted in one Biome run. `rule`: the diagnostic a refused probe
-// must draw (noRestrictedImports unless told).
+// must draw (noRestrictedImports unless told). `topLevel`: the probe is a file of the folder itself,
+// for rules on `core/*.ts` (the config), which a file in a subfolder would escape.
 
-type Case = { folder: string; source: string; rule?: string; ext?: 'ts' | 'mjs' };
+type Case = { folder: string; source: string; rule?: string; ext?: 'ts' | 'mjs'; topLevel?: true };
 
 const importing = (specifier: string) => `import * as probe from '${specifier}';\nexport const x = probe;\n`;
 
@@ -68,6 +69,15 @@ const refused: Record<string, Case> = {
   'core adapters → db': { folder: 'core/adapters', source: importing('../../../db/client') },
   'dashboard → api': { folder: 'dashboard', source: importing('../../api/schemas'), ext: 'mjs' },
   'dashboard → core': { folder: 'dashboard', source: importing('../../core/domain/robot'), ext: 'mjs' },
+  'core config → adapters': {
+    folder: 'core',
+    source: importing('./adapters/crypto/secret-box'),
+    topLevel: true,
+  },
+  'core observability → adapters': {
+    folder: 'core/observability',
+    source: importing('../../adapters/redis/redis.client'),
+  },
 };
 
 const allowed: Record<string, Case> = {
@@ -91,7 +101,9 @@ const allowed: Record<string, Case> = {
     source: importing('../../observability/metrics'),
   },
   'core adapters → an I/O library': { folder: 'core/adapters', source: importing('ioredis') },
-  'core config → domain': { folder: 'core', source: importing('../domain/load-balancer') },
+  'core config → domain': { folder: 'core', source: importing('./domain/load-balancer'), topLevel: true },
+  'core adapters → config': { folder: 'core/adapters', source: importing('../../config') },
+  'core observability → config': { folder: 'core/observability', source: importing('../../config') },
   'activities → core adapters': {
     folder: 'activities',
     source: importing('../../core/adapters/http/ssrf.guard'),
@@ -99,21 +111,29 @@ const allowed: Record<string, Case> = {
   'dashboard → its own modules': { folder: 'dashboard', source: importing('../dom.mjs'), ext: 'mjs' },
 };
 
+/** Probe folders and top-level probe files: linted together, removed after. */
 const dirs: string[] = [];
 const findings = new Map<string, string[]>();
 
-function probeFile(folder: string, name: string, source: string, ext = 'ts'): string {
-  const dir = mkdtempSync(path.join(root, folder, 'lint-probe-'));
-  dirs.push(dir);
-  const file = path.join(dir, `${name.replace(/[^a-z]+/gi, '-')}.${ext}`);
+function probeFile(folder: string, name: string, source: string, ext = 'ts', topLevel = false): string {
+  const slug = name.replace(/[^a-z]+/gi, '-');
+  let file: string;
+  if (topLevel) {
+    file = path.join(root, folder, `lint-probe-${process.pid}-${slug}.${ext}`);
+    dirs.push(file);
+  } else {
+    const dir = mkdtempSync(path.join(root, folder, 'lint-probe-'));
+    dirs.push(dir);
+    file = path.join(dir, `${slug}.${ext}`);
+  }
   writeFileSync(file, source);
   return path.relative(root, file);
 }
 
 beforeAll(() => {
   const files: Record<string, string> = {};
-  for (const [name, { folder, source, ext }] of Object.entries({ ...refused, ...allowed })) {
-    files[name] = probeFile(folder, name, source, ext);
+  for (const [name, { folder, source, ext, topLevel }] of Object.entries({ ...refused, ...allowed })) {
+    files[name] = probeFile(folder, name, source, ext, topLevel);
   }
   // Two modules that import each other: the cycle rule must name both.
   const cycleDir = mkdtempSync(path.join(root, 'db', 'lint-probe-'));

@@ -1,39 +1,15 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { Keyring } from '../../config-fields';
 
 // Secrets at rest: AES-256-GCM with a random 96-bit IV per value and the secret's name as
 // additional authenticated data (a ciphertext moved to another name does not decrypt).
 // SECRETS_KEYS = "id:base64key,id2:base64key2": the first encrypts, all decrypt (rotation, ADR 0014).
-
-export interface Keyring {
-  current: { id: string; key: Buffer };
-  keys: Map<string, Buffer>;
-}
 
 export interface Sealed {
   keyId: string;
   iv: string;
   tag: string;
   ciphertext: string;
-}
-
-export function parseKeyring(text: string): Keyring {
-  const keys = new Map<string, Buffer>();
-  let current: Keyring['current'] | undefined;
-  for (const entry of text
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)) {
-    const colon = entry.indexOf(':');
-    const id = entry.slice(0, colon);
-    const key = Buffer.from(entry.slice(colon + 1), 'base64');
-    if (colon < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new Error('each entry must be id:base64key');
-    if (key.length !== 32) throw new Error(`key "${id}" must be 32 bytes, base64-encoded`);
-    if (keys.has(id)) throw new Error(`key id "${id}" appears twice`);
-    keys.set(id, key);
-    current ??= { id, key };
-  }
-  if (!current) throw new Error('give at least one id:base64key');
-  return { current, keys };
 }
 
 /** A new random key entry, e.g. for the launcher's local keyring. */
