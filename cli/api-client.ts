@@ -1,8 +1,10 @@
 import type { ModuleView } from '../api/modules.service';
 import type { RobotView } from '../core/domain/robot';
+import type { RobotTypeView } from '../db/views/robot-type.view';
 
 export type RobotResponse = RobotView & { links: { self: string; temporalUi: string } };
 export type ModuleResponse = ModuleView;
+export type RobotTypeResponse = RobotTypeView;
 
 export class ApiError extends Error {
   constructor(
@@ -91,6 +93,25 @@ export class ApiClient {
 
   deactivateModule(name: string) {
     return this.request<ModuleResponse>('DELETE', `/v1/modules/${encodeURIComponent(name)}`);
+  }
+
+  listRobotTypes() {
+    return this.request<{ items: RobotTypeResponse[] }>('GET', '/v1/robot-types');
+  }
+
+  getRobotType(name: string) {
+    return this.request<RobotTypeResponse>('GET', `/v1/robot-types/${encodeURIComponent(name)}`);
+  }
+
+  robotTypeVersions(name: string) {
+    return this.request<{ items: RobotTypeResponse[] }>(
+      'GET',
+      `/v1/robot-types/${encodeURIComponent(name)}/versions`,
+    );
+  }
+
+  registerRobotType(definition: Record<string, unknown>) {
+    return this.request<RobotTypeResponse>('POST', '/v1/robot-types', definition);
   }
 
   health() {

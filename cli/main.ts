@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerKeyCommands } from './commands/keys';
 import { registerModuleCommands } from './commands/modules';
 import { registerProcessCommands } from './commands/processes';
+import { registerRobotTypeCommands } from './commands/robot-types';
 import { registerRobotCommands } from './commands/robots';
 import { registerSecretCommands } from './commands/secrets';
 import { registerStartCommand } from './commands/start';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerProcessCommands(program);
   registerRobotCommands(program);
+  registerRobotTypeCommands(program);
   registerModuleCommands(program);
   registerKeyCommands(program);
   registerSecretCommands(program);
