@@ -30,12 +30,13 @@ export function lineDiff(before: string[], after: string[]): string[] {
       out.push(`  ${before[i]}`);
       i++;
       j++;
-    } else if (j < m && (i === n || common(i, j + 1) >= common(i + 1, j))) {
-      out.push(`+ ${after[j]}`);
-      j++;
-    } else {
+    } else if (i < n && (j === m || common(i + 1, j) >= common(i, j + 1))) {
+      // Removals before additions, as in a unified diff.
       out.push(`- ${before[i]}`);
       i++;
+    } else {
+      out.push(`+ ${after[j]}`);
+      j++;
     }
   }
   return out;

@@ -151,18 +151,18 @@ export function registerRobotTypeCommands(program: Command): void {
     );
 
   types
-    .command('show <name>')
-    .description('one robot type as JSON: its newest version, or --version N')
-    .option('--version <n>', 'a given version')
-    .action(async (name: string, options: { version?: string }) =>
+    // The version is an argument, not --version: the program's own --version catches that flag anywhere.
+    .command('show <name> [version]')
+    .description('one robot type as JSON: its newest version, or the version given')
+    .action(async (name: string, wanted: string | undefined) =>
       guarded(async () => {
-        if (options.version === undefined) {
+        if (wanted === undefined) {
           print(await api().getRobotType(name));
           return EXIT.ok;
         }
-        const version = Number(options.version);
+        const version = Number(wanted);
         if (!Number.isInteger(version) || version < 1) {
-          throw new UsageError(`--version must be a whole number from 1, not ${options.version}`);
+          throw new UsageError(`the version must be a whole number from 1, not ${wanted}`);
         }
         const { items } = await api().robotTypeVersions(name);
         const found = items.find((type) => type.version === version);
