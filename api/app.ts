@@ -44,7 +44,9 @@ import { robotControlRoutes } from './routes/robot-control.routes';
 import { robotTypesRoutes } from './routes/robot-types.routes';
 import { robotsRoutes } from './routes/robots.routes';
 import { secretsRoutes } from './routes/secrets.routes';
+import { stepKindsRoutes } from './routes/step-kinds.routes';
 import type { Security } from './security';
+import type { StepKindsService } from './step-kinds.service';
 
 // The Express app: middleware and routes over services made elsewhere (api/server.ts composes them).
 
@@ -52,6 +54,7 @@ import type { Security } from './security';
 export interface ApiServices {
   robotsService: RobotsService;
   modulesService: ModulesService;
+  stepKindsService: StepKindsService;
   robotTypesService: RobotTypesService;
   robotControlService: RobotControlService;
   approvalsService: ApprovalsService;
@@ -163,6 +166,7 @@ function v1Routes(app: Express, { config, logger, events, security }: AppDeps, a
     '/v1',
     modulesRoutes(api.modulesService, { json, replicaTtlSeconds: config.MODULE_REPLICA_TTL_SECONDS }),
   );
+  app.use('/v1', stepKindsRoutes(api.stepKindsService));
   app.use('/v1', reportsRoutes(api.reports));
   app.use('/v1', alertsRoutes(api.alerts));
   app.use('/v1', mailboxesRoutes(api.mailboxesService));

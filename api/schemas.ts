@@ -94,6 +94,8 @@ export const moduleHeartbeatBody = z
 
 export const moduleNameParams = z.object({ name: moduleName });
 
+export const stepKindParams = z.object({ kind: z.string().min(1).max(100) });
+
 export const listModulesQuery = z
   .object({
     robotType: z

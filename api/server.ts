@@ -30,6 +30,7 @@ import { ModulesService } from './modules.service';
 import { RobotControlService } from './robot-control.service';
 import { createRobotServices } from './robot-services';
 import { createSecurity, type Security } from './security';
+import { StepKindsService } from './step-kinds.service';
 import { createTemporalClient } from './temporal-client';
 
 // The API process's composition root: everything the API serves is made here, once.
@@ -76,6 +77,9 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
       },
       cache.manager,
     ),
+    stepKindsService: new StepKindsService(moduleStores, {
+      targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
+    }),
     mailboxesService: new MailboxesService({ config, temporal }),
     reports: new ReportsRepository(database.readDb),
     alerts: new AlertsRepository(database.db, database.readDb),

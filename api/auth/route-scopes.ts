@@ -14,6 +14,8 @@ const FAMILIES: Record<string, 'robots' | 'modules'> = {
   mailboxes: 'robots',
   emails: 'robots',
   modules: 'modules',
+  // The catalog is read beside the module registry: which modules serve which kinds.
+  'step-kinds': 'modules',
 };
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);

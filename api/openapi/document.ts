@@ -11,6 +11,7 @@ import { reportPaths } from './reports.paths';
 import { controlResultSchema, robotControlPaths } from './robot-control.paths';
 import { robotTypePaths } from './robot-types.paths';
 import { robotEventPaths, robotPaths, robotSchema } from './robots.paths';
+import { stepKindPaths } from './step-kinds.paths';
 
 // Built from the same zod schemas the routes parse with, so the document cannot drift from validation.
 // One paths file per routes file; the admin routes (keys, audit, secrets) come with withSecurity.
@@ -23,6 +24,7 @@ export function buildOpenApiDocument(version: string) {
     paths: {
       ...robotPaths(),
       ...modulePaths(),
+      ...stepKindPaths(),
       ...robotEventPaths(),
       ...reportPaths(),
       ...alertPaths(),

@@ -148,6 +148,27 @@ export const httpRequestParamsSchema = z
   });
 export type HttpRequestParams = z.output<typeof httpRequestParamsSchema>;
 
+const approvalCorrectsSchema = z.string().min(1).max(63);
+const notifyMessageSchema = z.string().trim().min(1).max(NOTIFY_MESSAGE_MAX);
+const emailAttachmentsSchema = z.array(z.string().min(1).max(200)).max(MAX_EMAIL_ATTACHMENTS);
+
+/**
+ * The params schema of each kind that has checked params, as the step catalog publishes it
+ * (GET /v1/step-kinds). Loose objects where registration checks only some params: the others are
+ * read by the step itself, and a closed schema would claim they are refused.
+ */
+export const STEP_PARAMS_SCHEMAS: Readonly<Partial<Record<StepKind, z.ZodType>>> = {
+  approval: z.looseObject({
+    when: approvalWhenSchema.optional(),
+    corrects: approvalCorrectsSchema
+      .optional()
+      .describe('An earlier step whose output the corrections amend'),
+  }),
+  notify: z.looseObject({ message: notifyMessageSchema }),
+  'send-email': z.looseObject({ attachments: emailAttachmentsSchema.optional() }),
+  'http-request': httpRequestParamsSchema,
+};
+
 type Step = { kind: string; params: Record<string, unknown>; timeoutSeconds?: number };
 
 function issues(result: z.ZodSafeParseResult<unknown>, ctx: z.RefinementCtx, param: string): void {
@@ -180,17 +201,12 @@ export function refineStepParams(step: Step, ctx: z.RefinementCtx): void {
   if (step.kind === 'approval') {
     if (params.when !== undefined) issues(approvalWhenSchema.safeParse(params.when), ctx, 'when');
     if (params.corrects !== undefined)
-      issues(z.string().min(1).max(63).safeParse(params.corrects), ctx, 'corrects');
+      issues(approvalCorrectsSchema.safeParse(params.corrects), ctx, 'corrects');
   }
-  if (step.kind === 'notify')
-    issues(z.string().trim().min(1).max(NOTIFY_MESSAGE_MAX).safeParse(params.message), ctx, 'message');
+  if (step.kind === 'notify') issues(notifyMessageSchema.safeParse(params.message), ctx, 'message');
   if (step.kind === 'http-request') refineHttpRequest(step, ctx);
   if (step.kind === 'send-email' && params.attachments !== undefined) {
-    issues(
-      z.array(z.string().min(1).max(200)).max(MAX_EMAIL_ATTACHMENTS).safeParse(params.attachments),
-      ctx,
-      'attachments',
-    );
+    issues(emailAttachmentsSchema.safeParse(params.attachments), ctx, 'attachments');
   }
 }
 
