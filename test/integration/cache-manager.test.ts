@@ -22,10 +22,17 @@ let manager: CacheManager;
 let status: StatusCache;
 let redis: Redis;
 
-beforeAll(() => {
+beforeAll(async () => {
   manager = createCacheManager(config);
   status = new StatusCache(manager, config.CACHE_TERMINAL_STATUS_TTL_SECONDS);
   redis = new Redis(TEST_REDIS_URL);
+  // The cache fails fast and skips a write while its client is still connecting (best effort by
+  // design); these tests are about TTLs and reads, so they start once the client is connected.
+  const deadline = Date.now() + 10_000;
+  while (!(await manager.ping().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error('the cache never connected to Redis');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 });
 
 afterAll(async () => {
