@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runRpa } from '../support/rpa-cli';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
-const rpa = path.join(__dirname, '..', '..', 'bin', 'rpa');
 
 beforeAll(async () => {
   system = await startTestSystem();
@@ -15,22 +14,7 @@ afterAll(async () => {
   await system?.close();
 });
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [rpa, ...args], {
-      env: { ...process.env, RPA_API_URL: system.url, RPA_API_KEY: system.adminKey },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runRpa(system, args);
 
 function file(extension: string, text: string): string {
   const name = `rpa-type-${process.pid}-${Math.random().toString(36).slice(2)}.${extension}`;

@@ -143,8 +143,8 @@ describe('the dashboard in Chromium', () => {
     await screenshot(page, 'metrics');
 
     // Both views answer from their real APIs: nobody waits (the robot above had no approval step) and
-    // nothing fires (no evaluator runs in this test system). Without those APIs the views would say
-    // "not available on this server" instead.
+    // nothing fires (no evaluator runs in this test system). Only those exact texts pass: a view
+    // whose API is gone says something else and fails here.
     await page.getByRole('link', { name: 'Approvals' }).click();
     await waitForText(page, '#approvals-status', /./);
     await expect(page.locator('#approvals-status').textContent()).resolves.toBe(

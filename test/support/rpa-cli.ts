@@ -1,0 +1,29 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { TestSystem } from './test-system';
+
+const rpa = path.join(__dirname, '..', '..', 'bin', 'rpa');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `rpa` CLI as its own process against a test system's API, with its admin key. */
+export function runRpa(system: TestSystem, args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [rpa, ...args], {
+      env: { ...process.env, RPA_API_URL: system.url, RPA_API_KEY: system.adminKey },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
