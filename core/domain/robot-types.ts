@@ -5,7 +5,7 @@ const MAX_WAIT_MS = 365 * 86_400_000;
 
 import { emailIntakeType } from './email-intake.type';
 import { DEFAULT_INVOICE_APPROVAL_BELOW, invoiceIntakeType } from './invoice-intake.type';
-import { STEP_KINDS } from './step-kinds';
+import { CUSTOM_KIND_MESSAGE, CUSTOM_KIND_PATTERN, isBuiltInKind } from './step-kinds';
 import {
   refineInputSchema,
   refineSecretReferences,
@@ -32,7 +32,11 @@ export type StepRetry = z.infer<typeof stepRetrySchema>;
 export const stepDefinitionSchema = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
-    kind: z.enum(STEP_KINDS),
+    /** Built-in, or custom (dotted) and served by a registered module: checked against the catalog. */
+    kind: z
+      .string()
+      .max(163)
+      .refine((kind) => isBuiltInKind(kind) || CUSTOM_KIND_PATTERN.test(kind), CUSTOM_KIND_MESSAGE),
     params: z.record(z.string(), z.unknown()).default({}),
     timeoutSeconds: z.number().int().min(1).max(86_400).default(60),
     retry: stepRetrySchema.optional(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { inputSchemaProblem } from './robot-input';
 import { misplacedSecretReferences, paramPath } from './secret-refs';
-import { STEP_SECRET_PARAMS, type StepKind } from './step-kinds';
+import { isBuiltInKind, STEP_SECRET_PARAMS, type StepKind } from './step-kinds';
 
 // Parameters of step kinds that are checked at registration (a clear 400 instead of a robot that
 // fails later). The workflow reads `approval.when`/`corrects`; modules read the others.
@@ -238,7 +238,9 @@ export function refineSecretReferences(
   ctx: z.RefinementCtx,
 ): void {
   for (const [index, step] of type.steps.entries()) {
-    const declared = STEP_SECRET_PARAMS[step.kind as StepKind] ?? [];
+    // A custom kind declares its secret params at its module's registration: checked against the catalog.
+    if (!isBuiltInKind(step.kind)) continue;
+    const declared = STEP_SECRET_PARAMS[step.kind];
     const allowed = declared.length > 0 ? `only in ${declared.join(', ')}` : 'in none of its params';
     for (const reference of misplacedSecretReferences(step.params, declared)) {
       ctx.addIssue({

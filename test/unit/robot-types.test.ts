@@ -55,4 +55,17 @@ describe('robot types', () => {
       }).success,
     ).toBe(false);
   });
+
+  it('takes custom kinds only in their dotted form, never a misspelt built-in one', () => {
+    const kind = (value: string) =>
+      robotTypeDefinitionSchema.safeParse({ name: 'x', version: 1, steps: [{ name: 's', kind: value }] })
+        .success;
+    expect(kind('ledger.post')).toBe(true);
+    expect(kind('acme.crm-lookup.v2')).toBe(true);
+    expect(kind('ledger')).toBe(false);
+    expect(kind('validat')).toBe(false);
+    expect(kind('Ledger.Post')).toBe(false);
+    expect(kind('ledger.')).toBe(false);
+    expect(kind('.post')).toBe(false);
+  });
 });

@@ -2,7 +2,6 @@ import { isCancellation, log, sleep } from '@temporalio/workflow';
 import type { StepOutcome } from '../../activities/types';
 import type { StepDefinition } from '../../core/domain/robot-types';
 import { DEFAULT_PARK_TIMEOUT_MS } from '../../core/domain/robot-workflow.contract';
-import type { StepKind } from '../../core/domain/step-kinds';
 import { awaited, type Flow } from './flow';
 import { chooseModule, completeStep, markCompleted, type RobotRun, type RunningStep } from './robot-run';
 import {
@@ -15,8 +14,6 @@ import {
 
 // A step that runs on a module (every kind but delay, approval and notify), with its failover.
 
-type ModuleStepKind = Exclude<StepKind, 'delay' | 'approval' | 'notify'>;
-
 /**
  * Runs the step on the run's module until one completes it. Its result is the step's outcome when it
  * is the robot's last step: that outcome goes with the completion record, one write fewer per robot.
@@ -27,13 +24,14 @@ export function* runOnModule(
   state: RunningStep,
   last: boolean,
 ): Flow<StepOutcome | undefined> {
-  const kind = step.kind as ModuleStepKind;
+  const { kind } = step;
   const excluded: string[] = [];
   for (;;) {
     state.moduleName = run.moduleName;
     const started = Date.now();
     try {
       const dispatch = stepActivities(run.moduleName, step, run.policy, run.sla?.priorityKey)[kind];
+      if (!dispatch) throw new Error(`no activity for step kind ${kind}`);
       run.outputs[step.name] = yield* awaited(
         dispatch({ robotId: run.args.robotId, step, input: run.data, previous: run.outputs }),
       );

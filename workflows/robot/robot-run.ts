@@ -10,7 +10,6 @@ import { NO_ELIGIBLE_MODULE } from '../../core/domain/load-balancer';
 import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../../core/domain/robot';
 import type { RobotWorkflowInput, StepPolicy } from '../../core/domain/robot-workflow.contract';
 import { ModuleNameKey, RobotStatusKey } from '../../core/domain/search-attributes';
-import type { StepKind } from '../../core/domain/step-kinds';
 import { awaited, type Flow } from './flow';
 import type { RobotControls } from './robot-controls';
 import { notifyRobotEvent } from './robot-notifications';
@@ -58,7 +57,7 @@ export interface RobotRun {
   readonly policy: StepPolicy;
   readonly progress: RobotProgress;
   /** The module step kinds of the robot type: what a module must offer to be chosen. */
-  readonly moduleSteps: StepKind[];
+  readonly moduleSteps: string[];
   /** Each finished step's output, by step name. */
   readonly outputs: Outputs;
   /** The data steps work on: the input, plus fields corrected by reviewers at approval steps. */

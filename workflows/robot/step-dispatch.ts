@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
-import type { StepActivities } from '../../activities/types';
+import type { StepInput, StepOutput } from '../../activities/types';
 import { FAILURE_TYPES } from '../../core/domain/failure-types';
 import type { StepDefinition } from '../../core/domain/robot-types';
 import type { StepPolicy } from '../../core/domain/robot-workflow.contract';
@@ -7,14 +7,17 @@ import { moduleTaskQueue } from '../../core/domain/task-queues';
 
 // How the robot workflow dispatches a step to a module and reads the ways a step can fail.
 
+/** Every module step, built-in or custom, is one activity named by its kind (docs/modules.md). */
+export type ModuleActivities = Record<string, (input: StepInput) => Promise<StepOutput>>;
+
 export function stepActivities(
   moduleName: string,
   step: StepDefinition,
   policy: StepPolicy,
   /** A raised priority (a robot past its SLA risk point); without it the run's own priority applies. */
   priorityKey?: number,
-): StepActivities {
-  return proxyActivities<StepActivities>({
+): ModuleActivities {
+  return proxyActivities<ModuleActivities>({
     ...(priorityKey !== undefined ? { priority: { priorityKey } } : {}),
     taskQueue: moduleTaskQueue(moduleName),
     // Not picked up in time = the module is dead, drained or overloaded: fail over (not retried here).
