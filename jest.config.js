@@ -14,6 +14,13 @@ module.exports = {
       testEnvironment: 'node',
     },
     {
+      // Steps of modules made with the SDK (modules/, examples/): pure, like unit tests.
+      displayName: 'modules',
+      testMatch: ['<rootDir>/modules/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],
+      transform,
+      testEnvironment: 'node',
+    },
+    {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       transform,

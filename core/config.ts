@@ -41,6 +41,8 @@ const schema = z
     TEMPORAL_TLS: bool.default(false),
     TEMPORAL_TLS_CERT_PATH: z.string().optional(),
     TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+    // A private CA's certificate (PEM) to trust for the server; unset: the system's roots.
+    TEMPORAL_TLS_CA_PATH: z.string().optional(),
     TEMPORAL_API_KEY: z.string().optional(),
     TEMPORAL_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
     TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
