@@ -16,7 +16,12 @@ module.exports = {
     {
       // Steps of modules made with the SDK (modules/, examples/): pure, like unit tests.
       displayName: 'modules',
-      testMatch: ['<rootDir>/modules/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/modules/**/*.test.ts',
+        '<rootDir>/examples/**/*.test.ts',
+        // a module scaffolded elsewhere in the project (rpa modules init --dir)
+        '<rootDir>/**/module.test.ts',
+      ],
       transform,
       testEnvironment: 'node',
     },

@@ -29,7 +29,7 @@ export class RegistryError extends Error {
     readonly problem: Record<string, unknown>,
     what: string,
   ) {
-    super(`${what}: ${status} ${describeProblem(status, problem)}`);
+    super(`${what}: ${status > 0 ? `${status} ` : ''}${describeProblem(status, problem)}`);
   }
 }
 

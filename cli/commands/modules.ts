@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { ModuleResponse } from '../api-client';
-import { type ApiOptions, apiClient, EXIT, guarded, print } from '../command-helpers';
+import { type ApiOptions, apiClient, EXIT, guarded, print, UsageError } from '../command-helpers';
+import { scaffoldModule, WouldOverwriteError } from '../module-scaffold';
 
 function row(module: ModuleResponse): string {
   const score = module.routing
@@ -66,6 +69,45 @@ export function registerModuleCommands(program: Command): void {
     .action(async (name: string) =>
       guarded(async () => {
         print(await api().deactivateModule(name));
+        return EXIT.ok;
+      }),
+    );
+
+  modules
+    .command('init <name>')
+    .description('scaffold a module made with the SDK: module.ts, one step, its test, a README')
+    .option('--dir <path>', 'where to write it (default modules/<name>)')
+    .option('--kind <kind>', 'the step kind of its first step (default <name>.greet)')
+    .action(async (name: string, options: { dir?: string; kind?: string }) =>
+      guarded(async () => {
+        try {
+          const written = scaffoldModule({
+            name,
+            dir: options.dir ?? path.join('modules', name),
+            kind: options.kind ?? `${name}.greet`,
+          });
+          for (const file of written) process.stdout.write(`${path.relative(process.cwd(), file)}\n`);
+          return EXIT.ok;
+        } catch (err) {
+          if (!(err instanceof WouldOverwriteError)) throw err;
+          process.stderr.write(`${err.message}\n`);
+          return 1;
+        }
+      }),
+    );
+
+  modules
+    .command('start <file>')
+    .description(
+      'run a module file made with the SDK (its startModule registers it; RPA_API_URL, RPA_API_KEY, TEMPORAL_ADDRESS)',
+    )
+    .action(async (file: string) =>
+      guarded(async () => {
+        const resolved = path.resolve(file);
+        if (!existsSync(resolved)) throw new UsageError(`no such file: ${file}`);
+        // The file is TypeScript like the CLI itself (bin/register-ts.js compiles it on load); its
+        // startModule keeps the process running until SIGTERM or SIGINT.
+        require(resolved);
         return EXIT.ok;
       }),
     );
