@@ -11,6 +11,9 @@ import { UsageError } from './command-helpers';
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
+/** `<name>.greet`, the name cut to the 40 characters a kind's word may have. */
+export const defaultKind = (name: string): string => `${name.slice(0, 40).replace(/-+$/, '')}.greet`;
+
 /** A file that is already there: nothing is written, exit code 1. */
 export class WouldOverwriteError extends Error {}
 
@@ -27,10 +30,10 @@ const posix = (from: string, to: string) => {
   return relative.startsWith('.') ? relative : `./${relative}`;
 };
 
-/** `acme.crm-lookup` → `crmLookup`: the step's variable name. */
+/** `acme.crm-lookup` → `crmLookupStep`: the step's variable name (never a reserved word like `delete`). */
 function variableName(kind: string): string {
   const last = kind.split('.').at(-1) ?? kind;
-  return last.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+  return `${last.replace(/-+([a-z0-9])/g, (_, letter: string) => letter.toUpperCase()).replace(/-/g, '')}Step`;
 }
 
 function files(options: ScaffoldOptions, dir: string): Record<string, string> {
@@ -63,8 +66,13 @@ export const ${step} = defineStep({
 import { ${step} } from './steps/${kind}';
 
 // RPA_API_KEY=<a key with modules:write> npx rpa modules start ${shown}/module.ts
-startModule({ name: '${name}', version: '1.0.0', capacity: 4, steps: [${step}] }).catch((err: unknown) => {
-  process.stderr.write(\`module ${name} did not start: \${err instanceof Error ? err.message : String(err)}\\n\`);
+startModule({
+  name: '${name}',
+  version: '1.0.0',
+  capacity: 4,
+  steps: [${step}],
+}).catch((err: unknown) => {
+  process.stderr.write(\`the module did not start: \${err instanceof Error ? err.message : String(err)}\\n\`);
   process.exit(1);
 });
 `,
@@ -74,11 +82,15 @@ import { ${step} } from './steps/${kind}';
 // The step as the module runs it, schemas included, without Temporal or the API.
 describe('${kind}', () => {
   it('greets the person in the robot data', async () => {
-    expect(await runStep(${step}, { input: { name: 'Ada' } })).toEqual({ message: 'Hello, Ada!' });
+    const output = await runStep(${step}, { input: { name: 'Ada' } });
+    expect(output).toEqual({ message: 'Hello, Ada!' });
   });
 
   it('takes its greeting from the params', async () => {
-    const output = await runStep(${step}, { params: { greeting: 'Welcome' }, input: { name: 'Ada' } });
+    const output = await runStep(${step}, {
+      params: { greeting: 'Welcome' },
+      input: { name: 'Ada' },
+    });
     expect(output).toEqual({ message: 'Welcome, Ada!' });
   });
 
@@ -126,7 +138,7 @@ export function scaffoldModule(options: ScaffoldOptions): string[] {
   }
   if (!isCustomKind(options.kind)) {
     throw new UsageError(
-      `step kind "${options.kind}": dotted lowercase words like ${options.name.slice(0, 40)}.greet (--kind)`,
+      `step kind "${options.kind}": dotted lowercase words like ${defaultKind(options.name)} (--kind)`,
     );
   }
   const dir = path.resolve(options.dir);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { ModuleResponse } from '../api-client';
 import { type ApiOptions, apiClient, EXIT, guarded, print, UsageError } from '../command-helpers';
-import { scaffoldModule, WouldOverwriteError } from '../module-scaffold';
+import { defaultKind, scaffoldModule, WouldOverwriteError } from '../module-scaffold';
 
 function row(module: ModuleResponse): string {
   const score = module.routing
@@ -84,7 +84,7 @@ export function registerModuleCommands(program: Command): void {
           const written = scaffoldModule({
             name,
             dir: options.dir ?? path.join('modules', name),
-            kind: options.kind ?? `${name}.greet`,
+            kind: options.kind ?? defaultKind(name),
           });
           for (const file of written) process.stdout.write(`${path.relative(process.cwd(), file)}\n`);
           return EXIT.ok;
