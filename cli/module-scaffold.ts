@@ -124,7 +124,7 @@ A robot type uses it like any step kind, once the module has registered:
         kind: ${kind}
         params: { greeting: Hello }
 
-See docs/modules.md for secrets, timeouts, heartbeats and how a module stops.
+See docs/module-sdk.md in the project for secrets, timeouts, heartbeats and how a module stops.
 `,
   };
 }

@@ -1,4 +1,4 @@
-// The TypeScript module SDK (docs/modules.md): define step kinds with zod schemas, serve them from a
+// The TypeScript module SDK (docs/module-sdk.md): define step kinds with zod schemas, serve them from a
 // module process. Import from here only; the other files are its parts.
 export {
   defineStep,

@@ -1,6 +1,6 @@
 import type { StepDeclaration } from './define-step';
 
-// The module's side of the registry API (docs/modules.md): register, heartbeat each replica,
+// The module's side of the registry API (docs/module-sdk.md): register, heartbeat each replica,
 // deregister a replica on the way out. Plain fetch with the API key; nothing else of the API.
 
 export interface RegistrationBody {

@@ -37,6 +37,8 @@ const refused: Record<string, Case> = {
   'workflows → db': { folder: 'workflows', source: importing('../../db/client') },
   'workflows → workers': { folder: 'workflows', source: importing('../../workers/schedules') },
   'workers → cli': { folder: 'workers', source: importing('../../cli/main') },
+  'sdk → api': { folder: 'sdk', source: importing('../../api/schemas') },
+  'sdk → workflows': { folder: 'sdk', source: importing('../../workflows/robot/robot.definitions') },
   // core/ in two wings (ADR 0020): workflows see only the domain, and the domain sees no I/O.
   'workflows → core adapters': {
     folder: 'workflows',
@@ -88,6 +90,7 @@ const allowed: Record<string, Case> = {
   'api → workflow handles': { folder: 'api', source: importing('../../workflows/robot/robot.definitions') },
   'workers → api': { folder: 'workers', source: importing('../../api/schemas') },
   'workers → activities': { folder: 'workers', source: importing('../../activities/selection') },
+  'sdk → workers': { folder: 'sdk', source: importing('../../workers/secret-params') },
   'workflows → core domain': {
     folder: 'workflows',
     source: importing('../../core/domain/robot-workflow.contract'),
