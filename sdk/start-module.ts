@@ -64,8 +64,6 @@ export interface ModuleHandle {
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
-/** Until the API's first heartbeat answer says otherwise (MODULE_HEARTBEAT_SECONDS). */
-const DEFAULT_HEARTBEAT_SECONDS = 5;
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const ROBOT_TYPE = /^(\*|[a-z][a-z0-9-]{0,62})$/;
 
@@ -161,7 +159,8 @@ export async function startModule(options: StartModuleOptions): Promise<ModuleHa
   }
   const running = worker.run();
 
-  let heartbeatSeconds = DEFAULT_HEARTBEAT_SECONDS;
+  // Our own MODULE_HEARTBEAT_SECONDS until the API's answer says what it expects.
+  let heartbeatSeconds = config.MODULE_HEARTBEAT_SECONDS;
   let timer: NodeJS.Timeout | undefined;
   let stopping = false;
   let beating: Promise<void> = Promise.resolve();
@@ -169,6 +168,8 @@ export async function startModule(options: StartModuleOptions): Promise<ModuleHa
     try {
       const answer = await registry.heartbeat(name, { replicaId, capacity });
       heartbeatSeconds = answer.heartbeatSeconds ?? heartbeatSeconds;
+      // Never so rarely that one late answer lets the replica expire.
+      if (answer.ttlSeconds) heartbeatSeconds = Math.min(heartbeatSeconds, answer.ttlSeconds / 2);
     } catch (err) {
       // The module was deleted under us (an operator, a test): register again so routing finds it.
       if (err instanceof RegistryError && err.status === 404)
