@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { temporalConnectionOptions } from '../../core/adapters/temporal/connection.options';
+import { parseConfig } from '../../core/config';
+
+// Temporal connection settings shared by the API, the workers and SDK modules: plain, TLS, mTLS,
+// a private CA, an API key (Temporal Cloud).
+
+const dir = mkdtempSync(path.join(tmpdir(), 'rpa-tls-'));
+const file = (name: string, text: string) => {
+  writeFileSync(path.join(dir, name), text);
+  return path.join(dir, name);
+};
+const cert = file('client.crt', 'CERT');
+const key = file('client.key', 'KEY');
+const ca = file('ca.pem', 'CA');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const options = (env: Record<string, string>) => temporalConnectionOptions(parseConfig(env));
+
+describe('temporalConnectionOptions', () => {
+  it('connects in plain text by default', () => {
+    expect(options({ TEMPORAL_ADDRESS: 'temporal:7233' })).toEqual({ address: 'temporal:7233' });
+  });
+
+  it('uses TLS with the system roots when asked, or with an API key', () => {
+    expect(options({ TEMPORAL_TLS: 'true' }).tls).toBe(true);
+    expect(options({ TEMPORAL_API_KEY: 'k' })).toMatchObject({ tls: true, apiKey: 'k' });
+  });
+
+  it('presents a client certificate (mTLS) and trusts a private CA', () => {
+    const { tls } = options({
+      TEMPORAL_TLS_CERT_PATH: cert,
+      TEMPORAL_TLS_KEY_PATH: key,
+      TEMPORAL_TLS_CA_PATH: ca,
+    });
+    expect(tls).toEqual({
+      clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from('KEY') },
+      serverRootCACertificate: Buffer.from('CA'),
+    });
+  });
+
+  it('trusts a private CA without a client certificate', () => {
+    expect(options({ TEMPORAL_TLS_CA_PATH: ca }).tls).toEqual({ serverRootCACertificate: Buffer.from('CA') });
+  });
+});
