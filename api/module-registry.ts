@@ -11,7 +11,7 @@ import { type RegisterModuleBody, registerModuleBody, type StepDeclarationBody }
 
 // The one way a module gets registered: POST /v1/modules (external modules) and this project's own
 // module worker (workers/module.worker.ts) both come through here, so both are held to the same
-// document (docs/modules.md) and the same version rules.
+// document (docs/api.md, Modules) and the same version rules.
 
 export interface ModuleRegistration {
   row: ModuleRow;

@@ -54,7 +54,7 @@ export class ModulesService {
   }
 
   /**
-   * Registers an external module (or updates one) from its registration document (docs/modules.md),
+   * Registers an external module (or updates one) from its registration document (docs/api.md, Modules),
    * the same way this project's module workers register.
    */
   async register(

@@ -84,7 +84,7 @@ const jsonSchemaField = (what: string) =>
     .default({ ...ANY_OBJECT_SCHEMA })
     .describe(`JSON Schema (draft 2020-12 or draft-07) of ${what}; default {"type":"object"}`);
 
-/** One step kind a module serves, with its contract (docs/modules.md). */
+/** One step kind a module serves, with its contract (docs/api.md, Modules). */
 export const stepDeclarationBody = z
   .object({
     kind: z

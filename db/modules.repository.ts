@@ -16,7 +16,7 @@ export interface ModuleRegistration {
   supportedSteps: string[];
   capacity: number;
   registrationData: Record<string, unknown>;
-  /** The kinds it declares (docs/modules.md); its earlier declarations of other kinds are removed. */
+  /** The kinds it declares (docs/api.md, Modules); its earlier declarations of other kinds are removed. */
   steps?: StepDeclaration[];
 }
 

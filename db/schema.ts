@@ -131,7 +131,7 @@ export const moduleReplicas = pgTable(
 );
 
 /**
- * The step kinds a module declared at its last registration (docs/modules.md): the step catalog's
+ * The step kinds a module declared at its last registration (docs/api.md, Modules): the step catalog's
  * schemas come from here. A registration replaces its module's rows.
  */
 export const moduleStepKinds = pgTable(

@@ -14,7 +14,7 @@ import { STEP_PARAMS_SCHEMAS } from './step-params';
 // What a module says about each step kind it serves when it registers (POST /v1/modules `steps`):
 // the kind's contract version, JSON Schemas of its params, of the robot data it reads and of its
 // output, and which params may hold secret references. The step catalog publishes them and robot
-// types are checked against them (docs/modules.md).
+// types are checked against them (docs/api.md, Modules).
 
 export interface StepDeclaration {
   kind: string;

@@ -2,7 +2,7 @@ import { STEP_SECRET_PARAMS } from '../../core/domain/step-kinds';
 import { MODULE_VERSION } from '../../workers/module.worker';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
-// The module registration contract (docs/modules.md): step declarations in, the catalog and robot
+// The module registration contract (docs/api.md, Modules): step declarations in, the catalog and robot
 // types checked against them out. The default module of the system is this project's own module
 // worker, registered through the same registry.
 
