@@ -147,16 +147,18 @@ describe('the Steps view', () => {
   }, 60_000);
 
   it('shows what a custom kind declares (version, description, input, output, kindVersion)', async () => {
-    // Until modules can declare custom kinds (the registry's part of issue 15), the real catalog
-    // gains one kind shaped as contract.md describes on its way to the page.
+    // Two modules declare ledger.post through the API: the old one drained and deactivated, the
+    // current one with two live replicas. Neither polls: the catalog is what the page reads.
+    await declareLedger('ledger-old', '1.0.0', '1.0.0');
+    expect((await system.api.post('/v1/modules/ledger-old/drain')).status).toBe(200);
+    expect((await system.api.delete('/v1/modules/ledger-old')).status).toBe(200);
+    await declareLedger('ledger', '2.0.0', '1.2.0');
+    for (const replicaId of ['ledger-a', 'ledger-b']) {
+      const beat = await system.api.post('/v1/modules/ledger/heartbeat').send({ replicaId, capacity: 2 });
+      expect(beat.status).toBe(200);
+    }
     const page = await pageWithKey(context(), system.adminKey);
     const errors = watchPageErrors(page);
-    await page.route(/\/v1\/step-kinds$/, async (route) => {
-      const response = await route.fetch();
-      const body = (await response.json()) as { items: unknown[] };
-      body.items.push(LEDGER_POST);
-      await route.fulfill({ response, json: body });
-    });
     await page.goto(`${system.url}/dashboard/#steps/ledger.post`);
     await focusOn(page, 'kind-title-ledger.post');
     await expect(cells(page, '#kinds-body tr[data-kind="ledger.post"]')).resolves.toEqual([
@@ -309,47 +311,35 @@ function context() {
   return browser.context;
 }
 
-/** A custom kind as GET /v1/step-kinds lists it once a module declared it (contract.md, "Catalog"). */
-const LEDGER_POST = {
-  name: 'ledger.post',
-  builtIn: false,
-  runsOn: 'module',
-  version: '1.2.0',
-  description: 'Posts an entry',
-  paramsSchema: {
-    type: 'object',
-    required: ['account'],
-    properties: { account: { type: 'string' }, token: { type: 'string' } },
-  },
-  inputSchema: {
-    type: 'object',
-    required: ['amount'],
-    properties: { amount: { type: 'number', exclusiveMinimum: 0, description: 'Amount in cents' } },
-  },
-  outputSchema: {
-    type: 'object',
-    required: ['entryId'],
-    properties: { entryId: { type: 'string', format: 'uuid' } },
-  },
-  secretParams: ['token'],
-  modules: [
-    {
-      name: 'ledger',
-      version: '2.0.0',
-      kindVersion: '1.2.0',
-      live: true,
-      replicas: 2,
-      isActive: true,
-      draining: false,
-    },
-    {
-      name: 'ledger-old',
-      version: '1.0.0',
-      kindVersion: '1.0.0',
-      live: false,
-      replicas: 0,
-      isActive: false,
-      draining: true,
-    },
-  ],
-};
+/** Registers a module that declares ledger.post (docs/modules.md, "Registration"). */
+async function declareLedger(name: string, version: string, kindVersion: string): Promise<void> {
+  const registered = await system.api.post('/v1/modules').send({
+    name,
+    version,
+    capacity: 2,
+    steps: [
+      {
+        kind: 'ledger.post',
+        version: kindVersion,
+        description: 'Posts an entry',
+        params: {
+          type: 'object',
+          required: ['account'],
+          properties: { account: { type: 'string' }, token: { type: 'string' } },
+        },
+        input: {
+          type: 'object',
+          required: ['amount'],
+          properties: { amount: { type: 'number', exclusiveMinimum: 0, description: 'Amount in cents' } },
+        },
+        output: {
+          type: 'object',
+          required: ['entryId'],
+          properties: { entryId: { type: 'string', format: 'uuid' } },
+        },
+        secretParams: ['token'],
+      },
+    ],
+  });
+  expect(registered.status).toBe(201);
+}
