@@ -184,6 +184,19 @@ describe('a module made with the SDK', () => {
     expect(await servedBy('text.slugify', moduleName)).toMatchObject({ live: true, replicas: 1 });
   });
 
+  it('has robot types checked against the schemas it declared', async () => {
+    const res = await system.api.post('/v1/robot-types').send({
+      name: `bad-slug-${suffix}`,
+      steps: [{ name: 'slug', kind: 'text.slugify', params: { separator: '.', maxLength: 2 } }],
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((error: { field: string }) => error.field).sort()).toEqual([
+      'body.steps.0.params.maxLength',
+      'body.steps.0.params.separator',
+    ]);
+    expect((await system.api.get(`/v1/robot-types/bad-slug-${suffix}`)).status).toBe(404);
+  });
+
   it('runs a robot of a type using its kinds to completion, routed to it', async () => {
     const type = await system.api.post('/v1/robot-types').send({
       name: `slug-${suffix}`,
