@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/domain/durations';
+import { objectSchemaProblem } from '../core/domain/json-schema';
+import { SEMVER_PATTERN } from '../core/domain/semver';
+import type { StepDeclaration } from '../core/domain/step-declarations';
 import {
   isBuiltInKind,
   isCustomKind,
@@ -14,8 +17,6 @@ import { DefinitionError } from './errors';
 // output with them, and their JSON Schema form is what registration declares to the catalog, which
 // checks robot types against it long before a robot reaches the module.
 
-/** The same pattern POST /v1/modules enforces, checked here so a typo fails at start, not at registration. */
-export const SEMVER = /^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/;
 export const DESCRIPTION_MAX_CHARS = 500;
 
 /** Any JSON object; the default for input and output. */
@@ -73,15 +74,7 @@ export interface StepOptions<P extends z.ZodType, I extends z.ZodType, O extends
 }
 
 /** A kind's declaration as POST /v1/modules takes it. */
-export interface StepDeclaration {
-  kind: string;
-  version: string;
-  description?: string;
-  params: JsonSchema;
-  input: JsonSchema;
-  output: JsonSchema;
-  secretParams: string[];
-}
+export type { StepDeclaration };
 
 /** A defined step: what `startModule` serves and `runStep` runs. */
 export interface ModuleStep<P extends z.ZodType = z.ZodType, I extends z.ZodType = z.ZodType> {
@@ -108,6 +101,9 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output', field: string, ki
       `step ${kind}: ${field} must be a zod object schema (steps take and return JSON objects)`,
     );
   }
+  // What the API will check of it (size, Ajv compiles it): refused here, before the module starts.
+  const problem = objectSchemaProblem(json, `the step's ${field}`);
+  if (problem) throw new DefinitionError(`step ${kind}: the JSON Schema of ${field}: ${problem}`);
   return json;
 }
 
@@ -138,7 +134,8 @@ export function defineStep<
   if (isWorkflowStepKind(kind)) {
     throw new DefinitionError(`step kind "${kind}" runs in the workflow itself; a module cannot serve it`);
   }
-  if (!SEMVER.test(options.version)) {
+  // The pattern the API enforces, checked here so a typo fails at start, not at registration.
+  if (!SEMVER_PATTERN.test(options.version)) {
     throw new DefinitionError(
       `step ${kind}: version must be a semantic version like 1.0.0 (got "${options.version}")`,
     );
@@ -163,7 +160,7 @@ export function defineStep<
     declaration: {
       kind,
       version: options.version,
-      ...(options.description !== undefined ? { description: options.description } : {}),
+      description: options.description ?? '',
       params,
       input: jsonSchema(input, 'input', 'input', kind),
       output: jsonSchema(output, 'output', 'output', kind),

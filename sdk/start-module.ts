@@ -3,13 +3,14 @@ import { hostname } from 'node:os';
 import { Worker } from '@temporalio/worker';
 import { loadConfig, parseConfig } from '../core/config';
 import { ANY_TYPE } from '../core/domain/load-balancer';
+import { SEMVER_PATTERN } from '../core/domain/semver';
 import { moduleTaskQueue } from '../core/domain/task-queues';
 import { createLogger, type Logger } from '../core/observability/logger';
 import { logContextInterceptor } from '../workers/log-context.interceptor';
 import { installWorkerRuntime } from '../workers/runtime';
 import { withSecretParams } from '../workers/secret-params';
 import { connectTemporal } from './connection';
-import { type ModuleStep, SEMVER } from './define-step';
+import type { ModuleStep } from './define-step';
 import { DefinitionError } from './errors';
 import { serveModuleMetrics } from './metrics';
 import {
@@ -71,7 +72,7 @@ function checkOptions(options: StartModuleOptions): void {
   const problems: string[] = [];
   if (!MODULE_NAME.test(options.name))
     problems.push(`name "${options.name}": lowercase letters, digits and dashes, from a letter`);
-  if (options.version !== undefined && !SEMVER.test(options.version))
+  if (options.version !== undefined && !SEMVER_PATTERN.test(options.version))
     problems.push(`version "${options.version}": a semantic version like 1.0.0`);
   if (!Number.isInteger(options.capacity) || options.capacity < 1 || options.capacity > 10_000)
     problems.push('capacity: a whole number from 1 to 10000');

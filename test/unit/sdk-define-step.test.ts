@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { parseConfig } from '../../core/config';
-import { inputSchemaProblem } from '../../core/domain/robot-input';
+import { objectSchemaProblem } from '../../core/domain/json-schema';
 import type { StepInput } from '../../core/domain/step-activity.contract';
 import { createLogger } from '../../core/observability/logger';
 import { moduleSteps } from '../../core/observability/metrics';
@@ -45,6 +45,7 @@ const attempt = (params: Record<string, unknown>, input: Record<string, unknown>
   input,
   previous: {},
 });
+const IDENTITY_ESCAPE = '^\\_+$';
 const PARAMS = { url: 'https://crm.example/api', token: 't0ken' };
 
 describe('defineStep', () => {
@@ -74,7 +75,7 @@ describe('defineStep', () => {
     expect(declaration.output).toMatchObject({ type: 'object', required: ['name'] });
     // What the API compiles them with (Ajv, strict: an unknown keyword would be refused).
     for (const schema of [declaration.params, declaration.input, declaration.output]) {
-      expect(inputSchemaProblem(schema)).toBeNull();
+      expect(objectSchemaProblem(schema, 'x')).toBeNull();
     }
     expect(lookup.timeoutMs).toBe(30_000);
   });
@@ -140,6 +141,18 @@ describe('defineStep', () => {
           run: async () => [],
         }),
       /output must be a zod object schema/,
+    ],
+    [
+      // `\_` is a valid escape for JavaScript, not in the unicode mode the API's validator compiles with.
+      'a schema the API could not compile',
+      () =>
+        defineStep({
+          kind: 'a.b',
+          version: '1.0.0',
+          params: z.object({ code: z.string().regex(new RegExp(IDENTITY_ESCAPE)) }),
+          run: async () => ({}),
+        }),
+      /step a\.b: the JSON Schema of params: Invalid regular expression/,
     ],
     [
       'a secret that is not a param',
