@@ -183,8 +183,9 @@ describe('the Go ledger module', () => {
     const [idle, other] = replicas as [GoReplica, GoReplica];
     const stopped = Date.now();
     const exit = idle.stop('SIGTERM');
-    // Far sooner than the replica TTL (3 s here): the replica deleted itself.
-    await eventually(async () => ((await liveReplicas()) === 1 ? true : undefined), 2_000, 50);
+    // Within a second, well before its last heartbeat (1 s apart) could expire (3 s TTL): the replica
+    // deleted itself.
+    await eventually(async () => ((await liveReplicas()) === 1 ? true : undefined), 1_000, 50);
     expect(await exit).toEqual({ code: 0, signal: null });
     expect(Date.now() - stopped).toBeLessThan(GRACE_SECONDS * 1000);
 
@@ -192,7 +193,7 @@ describe('the Go ledger module', () => {
     const slow = await startLedgerReplica(replicaEnv({ LEDGER_POST_DELAY_MS: '3000' }));
     replicas.push(slow);
     expect(await other.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    await eventually(async () => ((await liveReplicas()) === 1 ? true : undefined), 2_000, 50);
+    await eventually(async () => ((await liveReplicas()) === 1 ? true : undefined), 1_000, 50);
 
     const created = await system.api
       .post('/v1/robots')
@@ -202,7 +203,7 @@ describe('the Go ledger module', () => {
     await eventually(async () => ((await attemptsOf(robotId)).length === 1 ? true : undefined), 15_000, 50);
     const draining = Date.now();
     const slowExit = slow.stop('SIGTERM');
-    await eventually(async () => ((await liveReplicas()) === 0 ? true : undefined), 2_000, 50);
+    await eventually(async () => ((await liveReplicas()) === 0 ? true : undefined), 1_000, 50);
     expect(await entriesOf(robotId)).toEqual([]); // still holding: stopped mid-step
     expect(await slowExit).toEqual({ code: 0, signal: null });
     expect(Date.now() - draining).toBeLessThan(GRACE_SECONDS * 1000);
