@@ -414,7 +414,7 @@ describe('explanations', () => {
   });
 });
 
-describe('keeping the previous step\'s module (prefer)', () => {
+describe("keeping the previous step's module (prefer)", () => {
   // better: 1.0; worse: 0.2 + 0.3 + 0.2 + 0.1 = 0.8
   const modules = () => [mod('better'), mod('worse', { performanceScore: 0.5 })];
 

@@ -12,10 +12,10 @@ import {
   stepActivities,
 } from './step-dispatch';
 
-// A step that runs on a module (every kind but delay, approval and notify), with its failover.
+// A step that runs on a module (every kind but delay, approval and notify): its routing and failover.
 
 /**
- * Runs the step on the run's module until one completes it. Its result is the step's outcome when it
+ * Runs the step on the run's module (routed per step: on the module chosen for it) until one completes it. Its result is the step's outcome when it
  * is the robot's last step: that outcome goes with the completion record, one write fewer per robot.
  */
 export function* runOnModule(
@@ -26,6 +26,7 @@ export function* runOnModule(
 ): Flow<StepOutcome | undefined> {
   const { kind } = step;
   const excluded: string[] = [];
+  if (run.perStep) yield* routeStep(run, step, state);
   for (;;) {
     state.moduleName = run.moduleName;
     const started = Date.now();
@@ -49,6 +50,19 @@ export function* runOnModule(
     yield* completeStep(run, state, outcome);
     return undefined;
   }
+}
+
+/**
+ * Chooses the step's module among those serving its kind; the previous module step's module is
+ * kept while it is eligible, so consecutive steps stay together.
+ */
+function* routeStep(run: RobotRun, step: StepDefinition, state: RunningStep): Flow<void> {
+  const prefer = run.moduleName || undefined;
+  run.moduleName = yield* awaited(chooseModule(run, { cause: 'initial', exclude: [], step, prefer }));
+  if (run.progress.status !== 'pending') return;
+  // It waited for a module: it runs again, and the step starts now, not when the wait began.
+  state.startedAt = new Date().toISOString();
+  yield* awaited(run.record('running'));
 }
 
 /**
@@ -92,6 +106,6 @@ function* recover(
     from: run.moduleName,
     reason: errorMessage(err),
   });
-  run.moduleName = yield* awaited(chooseModule(run, excluded, 'failover', step.name));
+  run.moduleName = yield* awaited(chooseModule(run, { cause: 'failover', exclude: excluded, step }));
   yield* awaited(run.record('running'));
 }
