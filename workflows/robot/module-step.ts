@@ -2,6 +2,7 @@ import { isCancellation, log, sleep } from '@temporalio/workflow';
 import type { StepOutcome } from '../../activities/types';
 import type { StepDefinition } from '../../core/domain/robot-types';
 import { DEFAULT_PARK_TIMEOUT_MS } from '../../core/domain/robot-workflow.contract';
+import { isWorkflowStepKind } from '../../core/domain/step-kinds';
 import { awaited, type Flow } from './flow';
 import { chooseModule, completeStep, markCompleted, type RobotRun, type RunningStep } from './robot-run';
 import {
@@ -53,10 +54,26 @@ export function* runOnModule(
 }
 
 /**
+ * Routed per step, a run whose first step runs on a module chooses that module before the run's
+ * first record, as the single choice did: from its first `running` record the robot shows its
+ * module and why. (Later steps' choices are recorded when they complete: no record more per step.)
+ */
+export function* routeFirstStep(run: RobotRun, index: number): Flow<void> {
+  const step = run.args.definition.steps[index];
+  if (!step || isWorkflowStepKind(step.kind)) return;
+  run.moduleName = yield* awaited(chooseModule(run, { cause: 'initial', exclude: [], step }));
+  run.routedAhead = step.name;
+}
+
+/**
  * Chooses the step's module among those serving its kind; the previous module step's module is
  * kept while it is eligible, so consecutive steps stay together.
  */
 function* routeStep(run: RobotRun, step: StepDefinition, state: RunningStep): Flow<void> {
+  if (run.routedAhead === step.name) {
+    run.routedAhead = null;
+    return;
+  }
   const prefer = run.moduleName || undefined;
   run.moduleName = yield* awaited(chooseModule(run, { cause: 'initial', exclude: [], step, prefer }));
   if (run.progress.status !== 'pending') return;

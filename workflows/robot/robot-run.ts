@@ -80,6 +80,8 @@ export interface RobotRun {
    * module of the current (or last) module step, '' before the first.
    */
   moduleName: string;
+  /** Routed per step: the step routed before the run's first record, so it is not routed again. */
+  routedAhead: string | null;
 }
 
 /** Writes the robot's progress (Postgres, Redis, search attributes) and tells subscribers. */

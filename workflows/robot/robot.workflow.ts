@@ -17,6 +17,7 @@ import {
 } from '../../core/domain/robot-workflow.contract';
 import { moduleStepKinds } from '../../core/domain/step-kinds';
 import { awaited, drive, type Flow } from './flow';
+import { routeFirstStep } from './module-step';
 import { progressQuery } from './robot.definitions';
 import { RobotControls } from './robot-controls';
 import { chooseModule, type Outputs, ProgressRecorder, type RobotRun } from './robot-run';
@@ -51,6 +52,7 @@ function* runRobot(args: RobotWorkflowInput): Flow<RobotWorkflowResult> {
   try {
     // Routed per step, each module step chooses its own module when it starts (module-step.ts).
     if (!run.perStep) run.moduleName = yield* awaited(chooseModule(run, { cause: 'initial', exclude: [] }));
+    else yield* routeFirstStep(run, args.resumeFrom?.stepIndex ?? 0);
     let lastOutcome: StepOutcome | undefined;
     yield* awaited(run.record('running'));
 
@@ -137,6 +139,7 @@ function startRun(args: RobotWorkflowInput): RobotRun {
     record: recorder.record,
     // Chosen first thing in the run, before any step; routed per step, by each module step.
     moduleName: '',
+    routedAhead: null,
   };
 }
 
