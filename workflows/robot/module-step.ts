@@ -16,8 +16,9 @@ import {
 // A step that runs on a module (every kind but delay, approval and notify): its routing and failover.
 
 /**
- * Runs the step on the run's module (routed per step: on the module chosen for it) until one completes it. Its result is the step's outcome when it
- * is the robot's last step: that outcome goes with the completion record, one write fewer per robot.
+ * Runs the step on the run's module (routed per step: the module chosen for the step) until one
+ * completes it. Its result is the step's outcome when it is the robot's last step: that outcome goes
+ * with the completion record, one write fewer per robot.
  */
 export function* runOnModule(
   run: RobotRun,

@@ -50,7 +50,8 @@ function* runRobot(args: RobotWorkflowInput): Flow<RobotWorkflowResult> {
   const approvalWaits = args.approval ?? DEFAULT_APPROVAL_WAITS;
 
   try {
-    // Routed per step, each module step chooses its own module when it starts (module-step.ts).
+    // Routed per step, each module step chooses its module when it starts (module-step.ts); the
+    // first one before the robot is first recorded running, as the single choice was.
     if (!run.perStep) run.moduleName = yield* awaited(chooseModule(run, { cause: 'initial', exclude: [] }));
     else yield* routeFirstStep(run, args.resumeFrom?.stepIndex ?? 0);
     let lastOutcome: StepOutcome | undefined;
