@@ -164,7 +164,11 @@ function v1Routes(app: Express, { config, logger, events, security }: AppDeps, a
   app.use('/v1', approvalsRoutes(api.approvalsService));
   app.use(
     '/v1',
-    modulesRoutes(api.modulesService, { json, replicaTtlSeconds: config.MODULE_REPLICA_TTL_SECONDS }),
+    modulesRoutes(api.modulesService, {
+      json,
+      heartbeatSeconds: config.MODULE_HEARTBEAT_SECONDS,
+      replicaTtlSeconds: config.MODULE_REPLICA_TTL_SECONDS,
+    }),
   );
   app.use('/v1', stepKindsRoutes(api.stepKindsService));
   app.use('/v1', reportsRoutes(api.reports));

@@ -1,14 +1,15 @@
 import { hostname } from 'node:os';
 import { type CacheManager, cacheKey } from '../core/adapters/redis/cache-manager';
-import { ConflictError, NotFoundError, ValidationError } from '../core/domain/errors';
+import { NotFoundError, ValidationError } from '../core/domain/errors';
 import { type CandidateScore, type LoadBalancerWeights, scoreModule } from '../core/domain/load-balancer';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
-import { MODULE_STEP_KINDS, moduleStepKinds } from '../core/domain/step-kinds';
+import type { StepDeclaration } from '../core/domain/step-declarations';
+import { moduleStepKinds } from '../core/domain/step-kinds';
 import { moduleTaskQueue } from '../core/domain/task-queues';
 import { moduleSnapshots } from '../db/module-snapshots';
 import type { ModuleStores } from '../db/module-stores';
 import type { ModuleRow } from '../db/schema';
-import type { RegisterModuleBody } from './schemas';
+import type { ModuleRegistry } from './module-registry';
 
 export interface ModuleView {
   name: string;
@@ -33,8 +34,6 @@ export interface ModuleView {
 export const moduleListKey = (robotType?: string) =>
   cacheKey<ModuleView[]>('moduleHealth', `list:${robotType ?? '*'}`);
 
-const majorOf = (version: string) => version.split('.')[0];
-
 export class ModulesService {
   constructor(
     private readonly moduleStores: ModuleStores,
@@ -45,6 +44,7 @@ export class ModulesService {
       robotTypes: { current(name: string): Promise<RobotTypeDefinition | undefined> };
     },
     private readonly cache: CacheManager,
+    private readonly registry: ModuleRegistry,
   ) {}
 
   /** Registry changes show at once; liveness and robot counts may lag by the family's TTL. */
@@ -54,38 +54,17 @@ export class ModulesService {
   }
 
   /**
-   * Registers an external module (or updates one). A new major version under a registered name is
-   * refused: robots routed by the old contract must not land on a module that changed it.
+   * Registers an external module (or updates one) from its registration document (docs/api.md, Modules),
+   * the same way this project's module workers register.
    */
-  async register(body: RegisterModuleBody): Promise<{ module: ModuleView; created: boolean }> {
-    const unknown = body.supportedSteps.filter((step) => !MODULE_STEP_KINDS.includes(step as never));
-    if (unknown.length > 0) {
-      throw new ValidationError(`unknown step kind(s): ${unknown.join(', ')}`, {
-        errors: [
-          {
-            field: 'body.supportedSteps',
-            message: `unknown: ${unknown.join(', ')}; known: ${MODULE_STEP_KINDS.join(', ')}`,
-          },
-        ],
-      });
-    }
-    const existing = await this.moduleStores.modules.get(body.name);
-    if (existing && majorOf(existing.moduleVersion) !== majorOf(body.version)) {
-      throw new ConflictError(
-        `module ${body.name} is registered at version ${existing.moduleVersion}; a new major version needs a new name (or deactivate and delete the old one first)`,
-        { registeredVersion: existing.moduleVersion },
-      );
-    }
-    const { created } = await this.moduleStores.modules.register({
-      moduleName: body.name,
-      moduleVersion: body.version,
-      supportedRobotTypes: body.supportedRobotTypes,
-      supportedSteps: body.supportedSteps,
-      capacity: body.capacity,
-      registrationData: { taskQueue: moduleTaskQueue(body.name), registeredBy: 'api', apiHost: hostname() },
+  async register(
+    document: unknown,
+  ): Promise<{ module: ModuleView & { steps: StepDeclaration[] }; created: boolean }> {
+    const { row, created, steps } = await this.registry.register(document, {
+      registeredBy: 'api',
+      apiHost: hostname(),
     });
-    await this.registryChanged();
-    return { module: await this.get(body.name), created };
+    return { module: { ...(await this.get(row.moduleName)), steps }, created };
   }
 
   /** Liveness of an external module's replica (module workers of this project heartbeat directly). */
@@ -108,6 +87,16 @@ export class ModulesService {
       Date.now(),
     );
     return this.get(name);
+  }
+
+  /**
+   * Deregisters one replica at once (a module shutting down): routing stops counting it now rather
+   * than when its heartbeat expires. An unknown replica is already gone: not an error.
+   */
+  async removeReplica(name: string, replicaId: string): Promise<void> {
+    await this.requireRow(name);
+    await this.moduleStores.state.removeReplica(name, replicaId);
+    await this.cache.invalidate('moduleHealth');
   }
 
   /** The list counts robots per module and status (a GROUP BY): cached briefly for dashboards. */

@@ -10,6 +10,7 @@ import { DocumentsRepository } from '../db/documents.repository';
 import { ExecutionsRepository } from '../db/executions.repository';
 import { RobotTypesRepository } from '../db/robot-types.repository';
 import { RobotsRepository } from '../db/robots.repository';
+import { StepKindsRepository } from '../db/step-kinds.repository';
 import { DocumentsService } from './documents.service';
 import { RobotTypesService } from './robot-types.service';
 import { RobotsService } from './robots.service';
@@ -54,7 +55,12 @@ export function createRobotServices({
   const robotsRepository = new RobotsRepository(database.db, database.readDb);
   const executionsRepository = new ExecutionsRepository(database.db, database.readDb);
   const robotTypesRepository = new RobotTypesRepository(database.db);
-  const robotTypes = new RobotTypesService({ repository: robotTypesRepository, guard, builtIns });
+  const robotTypes = new RobotTypesService({
+    repository: robotTypesRepository,
+    guard,
+    builtIns,
+    stepKinds: new StepKindsRepository(database.db),
+  });
   return {
     builtIns,
     guard,

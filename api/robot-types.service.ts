@@ -1,9 +1,16 @@
-import { ConflictError, NotFoundError } from '../core/domain/errors';
+import { customStepProblems } from '../core/domain/custom-step-params';
+import { ConflictError, NotFoundError, ValidationError } from '../core/domain/errors';
 import type {
   BuiltInRobotTypes,
   RobotTypeDefinition,
   RobotTypeRegistration,
 } from '../core/domain/robot-types';
+import {
+  currentDeclaration,
+  type DeclaredStepKind,
+  type StepDeclaration,
+} from '../core/domain/step-declarations';
+import { isBuiltInKind } from '../core/domain/step-kinds';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { RobotTypesRepository } from '../db/robot-types.repository';
 import { builtInRobotTypeView, type RobotTypeView, storedRobotTypeView } from '../db/views/robot-type.view';
@@ -15,6 +22,8 @@ export class RobotTypesService {
       repository: RobotTypesRepository;
       guard: DatabaseGuard;
       builtIns: BuiltInRobotTypes;
+      /** The step catalog's declarations: custom-kind steps are checked against them. */
+      stepKinds: { declared(kinds: readonly string[]): Promise<DeclaredStepKind[]> };
     },
   ) {}
 
@@ -24,7 +33,27 @@ export class RobotTypesService {
         name: body.name,
       });
     }
+    await this.checkCustomSteps(body);
     return storedRobotTypeView(await this.deps.guard.run(() => this.deps.repository.register(body)));
+  }
+
+  /**
+   * Steps of custom kinds against the catalog (built-in kinds were checked with the body): a kind
+   * no module declared, params its schema refuses, or a secret reference outside its secret params
+   * is a 400 naming the field, and nothing is stored.
+   */
+  private async checkCustomSteps(body: RobotTypeRegistration): Promise<void> {
+    const kinds = [...new Set(body.steps.map((step) => step.kind).filter((kind) => !isBuiltInKind(kind)))];
+    if (kinds.length === 0) return;
+    const declared = await this.deps.guard.run(() => this.deps.stepKinds.declared(kinds));
+    const current = new Map<string, StepDeclaration>();
+    for (const kind of kinds) {
+      const declaration = currentDeclaration(declared.filter((candidate) => candidate.kind === kind));
+      if (declaration) current.set(kind, declaration);
+    }
+    const errors = customStepProblems(body.steps, current);
+    const [first] = errors;
+    if (first) throw new ValidationError(`${first.field}: ${first.message}`, { errors });
   }
 
   async list(): Promise<RobotTypeView[]> {

@@ -1,9 +1,18 @@
 import { z } from 'zod';
 import { SCOPES } from '../core/domain/api-key-scopes';
 import { DURATION_PATTERN } from '../core/domain/durations';
+import { ANY_TYPE } from '../core/domain/load-balancer';
 import { NOTIFICATION_EVENTS } from '../core/domain/notification-events';
 import { ROBOT_PRIORITIES, ROBOT_STATUSES } from '../core/domain/robot';
+import { SEMVER_MESSAGE, SEMVER_PATTERN } from '../core/domain/semver';
 import { EMAIL_ADDRESS } from '../core/domain/smtp';
+import { ANY_OBJECT_SCHEMA, refineStepDeclarations } from '../core/domain/step-declarations';
+import {
+  CUSTOM_KIND_MESSAGE,
+  isBuiltInKind,
+  isCustomKind,
+  MODULE_STEP_KINDS,
+} from '../core/domain/step-kinds';
 import { stripControlCharsDeep } from '../core/domain/text';
 
 // One place for the API's request shapes: routes parse with them, the OpenAPI document is built from them.
@@ -69,6 +78,42 @@ const moduleName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter');
 
+const jsonSchemaField = (what: string) =>
+  z
+    .record(z.string(), z.unknown())
+    .default({ ...ANY_OBJECT_SCHEMA })
+    .describe(`JSON Schema (draft 2020-12 or draft-07) of ${what}; default {"type":"object"}`);
+
+/** One step kind a module serves, with its contract (docs/api.md, Modules). */
+export const stepDeclarationBody = z
+  .object({
+    kind: z
+      .string()
+      .max(163)
+      .refine((kind) => isBuiltInKind(kind) || isCustomKind(kind), CUSTOM_KIND_MESSAGE)
+      .describe('A custom kind (dotted, like ledger.post) or a built-in module kind'),
+    version: z
+      .string()
+      .regex(SEMVER_PATTERN, SEMVER_MESSAGE)
+      .describe(
+        "Semver of the kind's contract; a new major under the same kind is refused while another active module declares the old one",
+      ),
+    description: z.string().max(500).default(''),
+    params: jsonSchemaField("the step's params"),
+    input: jsonSchemaField('the robot data the step reads'),
+    output: jsonSchemaField("the step's output"),
+    secretParams: z
+      .array(z.string().min(1).max(100))
+      .max(50)
+      .refine((names) => new Set(names).size === names.length, 'each param once')
+      .optional()
+      .describe(
+        'Top-level params that may hold {"$secret": name} references; default none (a built-in kind: its own)',
+      ),
+  })
+  .strict();
+export type StepDeclarationBody = z.infer<typeof stepDeclarationBody>;
+
 export const registerModuleBody = z
   .object({
     name: moduleName,
@@ -78,21 +123,51 @@ export const registerModuleBody = z
     supportedRobotTypes: z
       .array(z.string().regex(/^(\*|[a-z][a-z0-9-]{0,62})$/, 'a robot type name or *'))
       .min(1)
-      .max(100),
-    supportedSteps: z.array(z.string().max(63)).min(1).max(50),
+      .max(100)
+      .default([ANY_TYPE]),
+    steps: z.array(stepDeclarationBody).min(1).max(50).optional().describe('The kinds it serves, declared'),
+    supportedSteps: z
+      .array(z.string().max(63))
+      .max(50)
+      .optional()
+      .describe('Legacy: built-in kinds it serves, without declarations'),
     capacity: z.number().int().min(1, 'must be at least 1').max(10_000),
   })
-  .strict();
+  .strict()
+  .superRefine((body, ctx) => {
+    const legacy = body.supportedSteps ?? [];
+    if (legacy.length === 0 && body.steps === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['steps'],
+        message: 'declare the kinds the module serves in steps (or list built-in ones in supportedSteps)',
+      });
+    }
+    const unknown = legacy.filter((step) => !MODULE_STEP_KINDS.includes(step as never));
+    if (unknown.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['supportedSteps'],
+        message: `unknown: ${unknown.join(', ')}; known: ${MODULE_STEP_KINDS.join(', ')} (declare custom kinds in steps)`,
+      });
+    }
+  })
+  .superRefine(refineStepDeclarations);
 export type RegisterModuleBody = z.infer<typeof registerModuleBody>;
 
 export const moduleHeartbeatBody = z
   .object({
-    replicaId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
+    replicaId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a replica id: letters, digits and . _ : -'),
     capacity: z.number().int().min(1).max(10_000),
   })
   .strict();
 
 export const moduleNameParams = z.object({ name: moduleName });
+
+export const moduleReplicaParams = z.object({
+  name: moduleName,
+  replicaId: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'a replica id: letters, digits and . _ : -'),
+});
 
 export const stepKindParams = z.object({ kind: z.string().min(1).max(100) });
 

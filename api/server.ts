@@ -26,6 +26,7 @@ import { ApprovalsService } from './approvals.service';
 import { warmCaches } from './cache-warming';
 import { checkHealth, HealthProbe } from './health-probe';
 import { MailboxesService } from './mailboxes.service';
+import { ModuleRegistry } from './module-registry';
 import { ModulesService } from './modules.service';
 import { RobotControlService } from './robot-control.service';
 import { createRobotServices } from './robot-services';
@@ -76,6 +77,7 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
         robotTypes: robot.robotTypes,
       },
       cache.manager,
+      new ModuleRegistry(moduleStores, () => cache.manager.invalidate('moduleHealth')),
     ),
     stepKindsService: new StepKindsService(moduleStores, {
       targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,

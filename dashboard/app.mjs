@@ -1,5 +1,6 @@
 // Entry point: builds the views and switches between them by URL hash (#robots, #robot/<id>,
-// #modules, #approvals, #metrics, #alerts, #outbox), so views can be bookmarked and Back works.
+// #modules, #steps, #steps/<kind>, #robot-types, #robot-types/<name>, #approvals, #metrics, #alerts,
+// #outbox), so views can be bookmarked and Back works.
 
 import { createAlertsView } from './alerts-view.mjs';
 import { createApiClient } from './api-client.mjs';
@@ -11,7 +12,9 @@ import { createModulesView } from './modules-view.mjs';
 import { createOutboxView } from './outbox-view.mjs';
 import { createRobotDetailView } from './robot-detail.mjs';
 import { createLiveTracker } from './robot-live.mjs';
+import { createRobotTypesView } from './robot-types-view.mjs';
 import { createRobotsView } from './robots-view.mjs';
+import { createStepsView } from './steps-view.mjs';
 
 const api = createApiClient({ askForKey });
 const live = createLiveTracker(api);
@@ -21,6 +24,8 @@ const views = {
   robots: createRobotsView({ api, live }),
   robot: createRobotDetailView({ api, live }),
   modules: createModulesView({ api }),
+  steps: createStepsView({ api }),
+  'robot-types': createRobotTypesView({ api }),
   approvals: createApprovalsView({ api }),
   metrics: noop,
   alerts: createAlertsView({ api }),

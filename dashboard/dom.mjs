@@ -71,6 +71,9 @@ export function statusBadge(status) {
   return h('span', { class: `badge badge-${String(status).replace(/[^a-z_-]/gi, '')}` }, String(status));
 }
 
+/** @param {number} count @param {string} noun */
+export const plural = (count, noun) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 /** @param {unknown} value */
 export function jsonBlock(value) {
   return h('pre', { class: 'json', tabindex: '0' }, JSON.stringify(value ?? null, null, 2));

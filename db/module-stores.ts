@@ -11,10 +11,13 @@ import { PostgresJsonHash } from './json-hash.postgres';
 import { PostgresModuleStateStore } from './module-state.postgres';
 import { ModulesRepository } from './modules.repository';
 import { RoutingTable } from './routing-table';
+import { StepKindsRepository } from './step-kinds.repository';
 
 /** Everything module routing shares between processes: in Redis when REDIS_URL is set, else in Postgres. */
 export interface ModuleStores {
   modules: ModulesRepository;
+  /** The step kinds modules declared (the step catalog). */
+  stepKinds: StepKindsRepository;
   state: ModuleStateStore;
   circuits: ModuleCircuitBreakers;
   performance: JsonHash<PerformanceStats>;
@@ -29,6 +32,7 @@ export function createModuleStores(config: Config, database: DatabaseHandle): Mo
     redis ? new RedisJsonHash<T>(redis, key) : new PostgresJsonHash<T>(database.db, key);
   return {
     modules,
+    stepKinds: new StepKindsRepository(database.db),
     state: redis ? new RedisModuleStateStore(redis) : new PostgresModuleStateStore(database.db),
     circuits: new ModuleCircuitBreakers(hash('module-circuits'), {
       threshold: config.CIRCUIT_FAILURE_THRESHOLD,

@@ -1,8 +1,13 @@
 import { asc, eq, getTableColumns, isNotNull, sql } from 'drizzle-orm';
 import type { ModuleHealth } from '../core/domain/load-balancer';
 import type { PerformanceTier } from '../core/domain/performance';
+import type { DeclaredStepKind, StepDeclaration } from '../core/domain/step-declarations';
 import type { Database } from './client';
 import { type ModuleRow, moduleRegistry, robots } from './schema';
+import { replaceStepKinds, selectDeclaredStepKinds } from './step-kinds.repository';
+
+/** Registrations take turns (a transaction-scoped advisory lock): each checks what the others declared. */
+const REGISTRATION_LOCK_ID = 727_002;
 
 export interface ModuleRegistration {
   moduleName: string;
@@ -11,6 +16,15 @@ export interface ModuleRegistration {
   supportedSteps: string[];
   capacity: number;
   registrationData: Record<string, unknown>;
+  /** The kinds it declares (docs/api.md, Modules); its earlier declarations of other kinds are removed. */
+  steps?: StepDeclaration[];
+}
+
+/** What a registration may be refused over, read inside its transaction. */
+export interface RegistrationState {
+  existing: ModuleRow | null;
+  /** Other modules' declarations of the kinds this registration declares. */
+  declaredElsewhere: DeclaredStepKind[];
 }
 
 /** What routing needs of a module row; small enough to cache for every module. */
@@ -30,28 +44,57 @@ export interface ModuleRoute {
 export class ModulesRepository {
   constructor(private readonly db: Database) {}
 
-  /** Upsert: a replica (re)starting re-activates its module and makes it routable again. */
-  async register(registration: ModuleRegistration): Promise<{ row: ModuleRow; created: boolean }> {
-    const set = {
-      moduleVersion: registration.moduleVersion,
-      supportedRobotTypes: registration.supportedRobotTypes,
-      supportedSteps: registration.supportedSteps,
-      capacity: registration.capacity,
-      registrationData: registration.registrationData,
-      isActive: true,
-      healthStatus: 'healthy' as const,
-      updatedAt: new Date(),
-    };
-    const rows = await this.db
-      .insert(moduleRegistry)
-      .values({ moduleName: registration.moduleName, ...set })
-      .onConflictDoUpdate({ target: moduleRegistry.moduleName, set })
-      // xmax = 0 only on a freshly inserted row: tells a new registration from a re-registration.
-      .returning({ ...getTableColumns(moduleRegistry), created: sql<boolean>`xmax = 0` });
-    const result = rows[0];
-    if (!result) throw new Error(`module ${registration.moduleName} was not registered`);
-    const { created, ...row } = result;
-    return { row, created };
+  /**
+   * Upsert of the module row and its declarations, in one transaction: a replica (re)starting
+   * re-activates its module and makes it routable again. `verify` sees the state the registration
+   * would change and may throw to refuse it; nothing is written then.
+   */
+  async register(
+    registration: ModuleRegistration,
+    verify?: (state: RegistrationState) => void,
+  ): Promise<{ row: ModuleRow; created: boolean; steps: DeclaredStepKind[] }> {
+    const steps = registration.steps ?? [];
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${REGISTRATION_LOCK_ID})`);
+      if (verify) {
+        const [existing] = await tx
+          .select()
+          .from(moduleRegistry)
+          .where(eq(moduleRegistry.moduleName, registration.moduleName))
+          .limit(1);
+        const declaredElsewhere = await selectDeclaredStepKinds(tx, {
+          kinds: steps.map((step) => step.kind),
+          exceptModule: registration.moduleName,
+        });
+        verify({ existing: existing ?? null, declaredElsewhere });
+      }
+      const now = new Date();
+      const set = {
+        moduleVersion: registration.moduleVersion,
+        supportedRobotTypes: registration.supportedRobotTypes,
+        supportedSteps: registration.supportedSteps,
+        capacity: registration.capacity,
+        registrationData: registration.registrationData,
+        isActive: true,
+        healthStatus: 'healthy' as const,
+        updatedAt: now,
+      };
+      const rows = await tx
+        .insert(moduleRegistry)
+        .values({ moduleName: registration.moduleName, ...set })
+        .onConflictDoUpdate({ target: moduleRegistry.moduleName, set })
+        // xmax = 0 only on a freshly inserted row: tells a new registration from a re-registration.
+        .returning({ ...getTableColumns(moduleRegistry), created: sql<boolean>`xmax = 0` });
+      const result = rows[0];
+      if (!result) throw new Error(`module ${registration.moduleName} was not registered`);
+      await replaceStepKinds(tx, registration.moduleName, steps, now);
+      const { created, ...row } = result;
+      return {
+        row,
+        created,
+        steps: await selectDeclaredStepKinds(tx, { moduleName: registration.moduleName }),
+      };
+    });
   }
 
   async get(name: string): Promise<ModuleRow | null> {

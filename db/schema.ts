@@ -130,6 +130,33 @@ export const moduleReplicas = pgTable(
   (table) => [primaryKey({ columns: [table.moduleName, table.replicaId] })],
 );
 
+/**
+ * The step kinds a module declared at its last registration (docs/api.md, Modules): the step catalog's
+ * schemas come from here. A registration replaces its module's rows.
+ */
+export const moduleStepKinds = pgTable(
+  'module_step_kinds',
+  {
+    moduleName: text('module_name')
+      .notNull()
+      .references(() => moduleRegistry.moduleName, { onUpdate: 'cascade', onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    /** Semver of the kind's contract (not of the module build). */
+    version: text('version').notNull(),
+    description: text('description').notNull().default(''),
+    paramsSchema: jsonb('params_schema').$type<Record<string, unknown>>().notNull(),
+    inputSchema: jsonb('input_schema').$type<Record<string, unknown>>().notNull(),
+    outputSchema: jsonb('output_schema').$type<Record<string, unknown>>().notNull(),
+    secretParams: text('secret_params').array().notNull().default(sql`'{}'::text[]`),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.moduleName, table.kind] }),
+    // The catalog and robot-type registration look declarations up by kind.
+    index('module_step_kinds_kind_idx').on(table.kind),
+  ],
+);
+
 /** Finished executions past the retention period, moved here by the cleanup schedule. */
 export const robotExecuteArchive = pgTable(
   'robot_execute_archive',
@@ -272,6 +299,7 @@ export const robotTypes = pgTable(
 
 export type DocumentRow = typeof documents.$inferSelect;
 export type ModuleRow = typeof moduleRegistry.$inferSelect;
+export type ModuleStepKindRow = typeof moduleStepKinds.$inferSelect;
 export type RobotRow = typeof robots.$inferSelect;
 export type RobotExecuteRow = typeof robotExecute.$inferSelect;
 export type RobotTypeRow = typeof robotTypes.$inferSelect;

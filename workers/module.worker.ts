@@ -9,13 +9,20 @@ import { createExtractActivities } from '../activities/extract';
 import { createHttpRequestActivities } from '../activities/http-request';
 import { createOcrActivities } from '../activities/ocr';
 import { TesseractPool } from '../activities/ocr-pool';
-import type { StepActivities } from '../activities/types';
+import type { StepActivities, StepInput, StepOutput } from '../activities/types';
+import { ModuleRegistry } from '../api/module-registry';
 import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
 import { SsrfGuard } from '../core/adapters/http/ssrf.guard';
 import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import type { Config } from '../core/config';
 import { ANY_TYPE } from '../core/domain/load-balancer';
 import type { ReplicaInfo } from '../core/domain/module-state';
+import {
+  ANY_OBJECT_SCHEMA,
+  builtInDeclaration,
+  type StepDeclaration,
+} from '../core/domain/step-declarations';
+import { BUILT_IN_STEPS_VERSION, isBuiltInKind } from '../core/domain/step-kinds';
 import { moduleTaskQueue } from '../core/domain/task-queues';
 import type { Logger } from '../core/observability/logger';
 import { moduleStepDuration, moduleSteps } from '../core/observability/metrics';
@@ -32,7 +39,7 @@ import { noSecrets, type RevealSecret, type StepSecretParams, withSecretParams }
 // The module worker process's composition root: its step activities and their dependencies are
 // made here.
 
-export const MODULE_VERSION = '0.1.0';
+export const MODULE_VERSION = BUILT_IN_STEPS_VERSION;
 
 /** Word boxes are dropped from an ocr result past this size: it goes into workflow history. */
 export const OCR_MAX_RESULT_BYTES = 256 * 1024;
@@ -51,8 +58,11 @@ export interface ModuleWorkerDeps {
   module: ModuleOptions;
   /** Where the document steps read document rows (ocr). */
   database: DatabaseHandle;
-  /** The step implementations; the built-in ones unless a module brings its own. */
-  activities?: Partial<StepActivities>;
+  /**
+   * The step implementations, by kind; the built-in ones unless a module brings its own (custom
+   * kinds too, like `ledger.post`: declared with any-object schemas).
+   */
+  activities?: Partial<StepActivities> | Record<string, StepActivity>;
   /** Looks up `{"$secret": name}` step params; without it such a step fails with a clear reason. */
   revealSecret?: RevealSecret;
   /** Which params of each step kind may hold secrets; the built-in kinds' declarations by default. */
@@ -65,6 +75,8 @@ export interface ModuleWorker {
   /** Runs the worker with heartbeats until it shuts down, then removes the replica. */
   run(): Promise<void>;
 }
+
+type StepActivity = (input: StepInput) => Promise<StepOutput>;
 
 interface BuiltInSteps {
   activities: Partial<StepActivities>;
@@ -111,6 +123,26 @@ function builtInSteps(config: Config, database: DatabaseHandle): BuiltInSteps {
   };
 }
 
+/**
+ * What the module declares of each kind it serves: a built-in kind as built in, a custom one with
+ * any-object schemas and the secret params the worker resolves for it.
+ */
+function declarations(kinds: string[], secretParams: StepSecretParams | undefined): StepDeclaration[] {
+  return kinds.map((kind) =>
+    isBuiltInKind(kind)
+      ? builtInDeclaration(kind)
+      : {
+          kind,
+          version: MODULE_VERSION,
+          description: '',
+          params: { ...ANY_OBJECT_SCHEMA },
+          input: { ...ANY_OBJECT_SCHEMA },
+          output: { ...ANY_OBJECT_SCHEMA },
+          secretParams: [...(secretParams?.[kind] ?? [])],
+        },
+  );
+}
+
 /** Counts in-flight steps for the load balancer, and each step's outcome and run time. */
 function countingInFlight(moduleStores: ModuleStores, replica: ReplicaInfo): ActivityInboundCallsInterceptor {
   return {
@@ -137,7 +169,7 @@ function countingInFlight(moduleStores: ModuleStores, replica: ReplicaInfo): Act
 }
 
 /**
- * Registers the module (idempotent upsert), then creates its worker on `module-<name>` with an
+ * Registers the module (idempotent upsert, through the same registry as POST /v1/modules), then creates its worker on `module-<name>` with an
  * interceptor that counts in-flight steps for the load balancer.
  */
 export async function createModuleWorker({
@@ -152,7 +184,7 @@ export async function createModuleWorker({
   secretParams,
 }: ModuleWorkerDeps): Promise<ModuleWorker> {
   const builtIn = custom ? null : builtInSteps(config, database);
-  const activities = custom ?? builtIn?.activities ?? {};
+  const activities = (custom ?? builtIn?.activities ?? {}) as Record<string, StepActivity>;
   const replica: ReplicaInfo = {
     moduleName: module.name,
     replicaId: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
@@ -161,14 +193,16 @@ export async function createModuleWorker({
     pid: process.pid,
     startedAt: new Date().toISOString(),
   };
-  await moduleStores.modules.register({
-    moduleName: module.name,
-    moduleVersion: MODULE_VERSION,
-    supportedRobotTypes: module.robotTypes.length > 0 ? module.robotTypes : [ANY_TYPE],
-    supportedSteps: Object.keys(activities),
-    capacity: module.capacity,
-    registrationData: { taskQueue: moduleTaskQueue(module.name), lastReplica: replica },
-  });
+  await new ModuleRegistry(moduleStores).register(
+    {
+      name: module.name,
+      version: MODULE_VERSION,
+      capacity: module.capacity,
+      supportedRobotTypes: module.robotTypes.length > 0 ? module.robotTypes : [ANY_TYPE],
+      steps: declarations(Object.keys(activities), secretParams),
+    },
+    { lastReplica: replica },
+  );
   const heartbeat = () =>
     moduleStores.state.heartbeat(replica, config.MODULE_REPLICA_TTL_SECONDS, Date.now());
   await heartbeat();

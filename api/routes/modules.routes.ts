@@ -1,19 +1,20 @@
 import { Router } from 'express';
+import { setAudit } from '../middleware/audit-trail';
 import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import type { ModulesService } from '../modules.service';
-import { listModulesQuery, moduleHeartbeatBody, moduleNameParams, registerModuleBody } from '../schemas';
+import { listModulesQuery, moduleHeartbeatBody, moduleNameParams, moduleReplicaParams } from '../schemas';
 
 export function modulesRoutes(
   service: ModulesService,
-  options: { json: JsonLimits; replicaTtlSeconds: number },
+  options: { json: JsonLimits; heartbeatSeconds: number; replicaTtlSeconds: number },
 ): Router {
   const router = Router();
   const body = jsonBody(options.json);
 
   router.post('/modules', ...body, async (req, res) => {
-    const registration = parseOrThrow(registerModuleBody, req.body ?? {}, 'body');
-    const { module, created } = await service.register(registration);
+    // The registry parses the document itself: the module worker registers through it too.
+    const { module, created } = await service.register(req.body ?? {});
     res
       .status(created ? 201 : 200)
       .location(`/v1/modules/${module.name}`)
@@ -34,7 +35,20 @@ export function modulesRoutes(
   router.post('/modules/:name/heartbeat', ...body, async (req, res) => {
     const { name } = parseOrThrow(moduleNameParams, req.params, 'params');
     const replica = parseOrThrow(moduleHeartbeatBody, req.body ?? {}, 'body');
-    res.json(await service.heartbeat(name, replica, options.replicaTtlSeconds));
+    const module = await service.heartbeat(name, replica, options.replicaTtlSeconds);
+    // The cadence a replica should keep, and how long the registry counts it alive after a beat.
+    res.json({
+      ...module,
+      heartbeatSeconds: options.heartbeatSeconds,
+      ttlSeconds: options.replicaTtlSeconds,
+    });
+  });
+
+  router.delete('/modules/:name/replicas/:replicaId', async (req, res) => {
+    const { name, replicaId } = parseOrThrow(moduleReplicaParams, req.params, 'params');
+    setAudit(res, { action: 'modules.deregister', target: `${name}/${replicaId}` });
+    await service.removeReplica(name, replicaId);
+    res.status(204).end();
   });
 
   router.post('/modules/:name/drain', async (req, res) => {

@@ -16,6 +16,27 @@ export const STEP_KINDS = [
 export type StepKind = (typeof STEP_KINDS)[number];
 
 /**
+ * The version of the built-in kinds' contracts, and of the module build that serves them
+ * (workers/module.worker.ts): the step catalog shows it as each built-in kind's version.
+ */
+export const BUILT_IN_STEPS_VERSION = '0.1.0';
+
+/** What each built-in kind does, as the step catalog says it (docs/steps.md has the details). */
+export const STEP_DESCRIPTIONS: Readonly<Record<StepKind, string>> = {
+  validate: 'Checks that params.required input fields (or fields of params.from) are present',
+  classify: 'Picks a category of params.categories by keywords in the input field params.field',
+  transform: 'Builds a summary of the input fields params.fields',
+  noop: 'Does nothing (input.holdMs holds the module that long: tests, benchmarks)',
+  delay: 'A durable timer of params.ms (the workflow runs it)',
+  approval: "Waits for a person's verdict; params.when makes it conditional (the workflow runs it)",
+  'send-email': 'Sends one templated email per robot and step, optionally with documents attached',
+  ocr: 'Reads the text of a document (image or PDF)',
+  extract: 'Extracts invoice fields from the text the ocr step read',
+  notify: 'Tells the subscribers of robot.notified a templated message (the control worker runs it)',
+  'http-request': 'One templated HTTP request per robot and step; statuses, retries, picked output',
+};
+
+/**
  * A custom kind, served by a user's module (docs/modules.md): dotted, so it can never collide with a
  * built-in kind, like `ledger.post` or `acme.crm-lookup`.
  */

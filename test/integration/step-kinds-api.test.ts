@@ -56,6 +56,7 @@ describe('step catalog API', () => {
       expect(servedBy(running.body, 'catalog-mod')).toEqual({
         name: 'catalog-mod',
         version: MODULE_VERSION,
+        kindVersion: MODULE_VERSION,
         live: true,
         replicas: 1,
         isActive: true,

@@ -7,7 +7,6 @@ import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
 import type { Logger } from 'pino';
 import request from 'supertest';
-import type { StepActivities } from '../../activities/types';
 import { createSecurity, type Security } from '../../api/security';
 import { composeApi } from '../../api/server';
 import { createStatusCache } from '../../core/adapters/redis/cache.builder';
@@ -20,7 +19,12 @@ import { createDatabase, type DatabaseHandle } from '../../db/client';
 import { createModuleStores, type ModuleStores } from '../../db/module-stores';
 import { createSecretStore } from '../../db/secret-store';
 import { createControlWorker } from '../../workers/control.worker';
-import { createModuleWorker, type ModuleOptions, type ModuleWorker } from '../../workers/module.worker';
+import {
+  createModuleWorker,
+  type ModuleOptions,
+  type ModuleWorker,
+  type ModuleWorkerDeps,
+} from '../../workers/module.worker';
 import { installWorkerRuntime } from '../../workers/runtime';
 import { adminQuery, databaseUrl, TEMPLATE_DATABASE, TEST_REDIS_URL } from './test-env';
 
@@ -43,7 +47,8 @@ export interface TestSystem {
   /** Starts an in-process module replica; `stop()` shuts it down gracefully. */
   startModule(
     options: Partial<ModuleOptions> & { name: string },
-    activities?: Partial<StepActivities>,
+    /** Step implementations by kind, built-in or custom; the built-in ones when absent. */
+    activities?: ModuleWorkerDeps['activities'],
   ): Promise<ModuleWorker & { stop(): Promise<void> }>;
   /**
    * A second app on this system's database, Temporal and module stores, with its own config,
@@ -126,7 +131,7 @@ export async function startTestSystem(
 
   const startModule = async (
     module: Partial<ModuleOptions> & { name: string },
-    activities?: Partial<StepActivities>,
+    activities?: ModuleWorkerDeps['activities'],
   ) => {
     const moduleWorker = await createModuleWorker({
       config,
