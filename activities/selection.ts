@@ -12,8 +12,11 @@ export interface SelectionDeps {
 
 export interface SelectionRequest {
   robotType: string;
+  /** The step kinds the module must serve: every module kind of the type, or one step's kind. */
   steps: string[];
   exclude?: string[];
+  /** The module that ran the robot's previous module step, kept while eligible. */
+  prefer?: string;
 }
 
 export interface ModuleChoice {
@@ -34,9 +37,10 @@ export function createSelectionActivities({ moduleStores, weights, targetLatency
       const now = Date.now();
       const exclude = request.exclude ?? [];
       const snapshots = await moduleSnapshots(moduleStores, targetLatencyMs, now);
+      const { robotType, steps, prefer } = request;
       const decision = selectModule(
         snapshots,
-        { robotType: request.robotType, steps: request.steps, exclude },
+        { robotType, steps, exclude, ...(prefer ? { prefer } : {}) },
         weights,
       );
       if (snapshots.degraded)

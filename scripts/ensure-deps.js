@@ -4,10 +4,12 @@
 // for `npm test` installs the Debian packages the tests drive (scripts/system-deps.js). As root it
 // installs them with apt-get; otherwise it prints the one command to run and goes on, so the tests
 // that need a missing tool fail with a message that names it (they never skip).
+// It also builds the example modules written in Go that the tests run (scripts/go-examples.js).
 // Node built-ins only: it runs before anything is installed.
 const { execFileSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
 const path = require('node:path');
+const { ensureGoExamples } = require('./go-examples');
 const { SYSTEM_DEPS, installCommand, missingDeps } = require('./system-deps');
 
 const root = path.resolve(__dirname, '..');
@@ -28,9 +30,12 @@ try {
   process.exit(1);
 }
 
-// Only the tests drive a browser, a private Dovecot, PDFs through poppler and the OCR benchmark's
-// native tesseract: `npm start` needs none of them.
-if (process.env.npm_lifecycle_event === 'test') ensureSystemDeps(SYSTEM_DEPS);
+// Only the tests drive a browser, a private Dovecot, PDFs through poppler, the OCR benchmark's
+// native tesseract and the Go example modules: `npm start` needs none of them.
+if (process.env.npm_lifecycle_event === 'test') {
+  ensureSystemDeps(SYSTEM_DEPS);
+  ensureGoExamples();
+}
 
 function ensureSystemDeps(deps) {
   const missing = missingDeps(deps);

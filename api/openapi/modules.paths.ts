@@ -84,7 +84,8 @@ export function modulePaths() {
     },
     '/v1/modules/{name}/drain': {
       post: {
-        summary: 'Stop routing new robots to it; robots already there finish',
+        summary:
+          "Stop routing new steps to it: steps running there finish, the robots' later steps go to other modules",
         parameters: [nameParameter],
         responses: { ...theModule },
       },

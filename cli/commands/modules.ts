@@ -52,7 +52,7 @@ export function registerModuleCommands(program: Command): void {
       .command(`${action} <name>`)
       .description(
         action === 'drain'
-          ? 'route no new robots to the module; running ones finish'
+          ? 'route no new steps to the module; steps running there finish'
           : 'route robots to it again',
       )
       .action(async (name: string) =>

@@ -8,7 +8,14 @@ import { type ApiOptions, apiClient, EXIT, guarded, print, UsageError } from '..
 import { canonicalLines, lineDiff } from '../json-diff';
 
 /** The fields that make a definition; version, builtIn and createdAt are the registry's. */
-const DEFINITION_FIELDS = ['name', 'description', 'steps', 'inputSchema', 'sla'] as const;
+const DEFINITION_FIELDS = [
+  'name',
+  'description',
+  'steps',
+  'inputSchema',
+  'sla',
+  'maxPendingSeconds',
+] as const;
 
 function definitionOf(value: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(DEFINITION_FIELDS.map((field) => [field, value[field]]));

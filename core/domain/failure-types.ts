@@ -50,6 +50,8 @@ export const FAILURE_TYPES = {
   parkTimedOut: 'ParkTimedOut',
   approvalTimedOut: 'ApprovalTimedOut',
   approvalRejected: 'ApprovalRejected',
+  /** No live module took a step within the robot type's maxPendingSeconds. */
+  noModule: 'NoModule',
   unsupported: 'Unsupported',
   /** The update validators' refusal: the API maps it to 409. */
   robotStateConflict: 'RobotStateConflict',

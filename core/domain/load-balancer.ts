@@ -75,6 +75,12 @@ export interface SelectionRequest {
   robotType: string;
   steps: string[];
   exclude?: string[];
+  /**
+   * The module that ran the robot's previous module step: it keeps the robot while it is eligible,
+   * whatever the scores, so one robot's steps stay on one module (its data, caches and logs in one
+   * place) and a score that flickers between two modules does not bounce the robot between them.
+   */
+  prefer?: string;
 }
 
 export interface ScoreFactors {
@@ -277,6 +283,13 @@ export function selectModule(
   }
   eligible.sort(compareEligible);
   ineligible.sort((a, b) => compareNames(a.moduleName, b.moduleName));
+  // Where the previous step's module stands by score; kept, it moves to the front.
+  const keptAt =
+    request.prefer === undefined
+      ? -1
+      : eligible.findIndex((entry) => entry.candidate.moduleName === request.prefer);
+  if (keptAt > 0) eligible.unshift(...eligible.splice(keptAt, 1));
+  const kept = keptAt >= 0;
 
   const first = eligible[0];
   // A copy, so a caller mutating its weights later cannot rewrite a recorded decision.
@@ -292,17 +305,35 @@ export function selectModule(
   }
 
   const ranked = eligible.map((entry, index): CandidateScore => {
-    const lostBecause = index === 0 ? null : lossExplanation(entry, first, weights);
+    if (index === 0) return { ...entry.candidate, rank: 1, lostBecause: null };
+    // A module the score would have put first lost only because the previous step's module stayed.
+    const lostBecause =
+      kept && compareEligible(entry, first) < 0
+        ? `the previous step's module ${first.candidate.moduleName} was kept ` +
+          `(score ${formatScore(first.candidate.score)} vs ${formatScore(entry.candidate.score)})`
+        : lossExplanation(entry, first, weights);
     return { ...entry.candidate, rank: index + 1, lostBecause };
   });
   const winner = first.candidate;
+  const factors = formatFactors(winner.factors);
+  const reason = kept
+    ? `kept the previous step's module: score ${formatScore(winner.score)}, ` +
+      `rank ${keptAt + 1} by score of ${eligible.length} eligible (${factors})`
+    : `highest score ${formatScore(winner.score)} of ${eligible.length} eligible (${factors})` +
+      notKept(request, ineligible);
   return {
     robotType: request.robotType,
     winner: winner.moduleName,
-    reason:
-      `highest score ${formatScore(winner.score)} of ${eligible.length} eligible ` +
-      `(${formatFactors(winner.factors)})`,
+    reason,
     candidates: [...ranked, ...ineligible],
     weights: usedWeights,
   };
+}
+
+/** Why the previous step's module could not keep the robot, for the reason of a decision that moved it. */
+function notKept(request: SelectionRequest, ineligible: readonly CandidateScore[]): string {
+  if (request.prefer === undefined) return '';
+  const previous = ineligible.find((candidate) => candidate.moduleName === request.prefer);
+  const why = previous ? previous.ineligibleReasons.join('; ') : 'not registered';
+  return `; the previous step's module ${request.prefer} is not eligible (${why})`;
 }

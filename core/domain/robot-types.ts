@@ -84,6 +84,19 @@ const robotTypeFields = {
       return ms >= 1000 && ms <= MAX_WAIT_MS;
     }, 'must be a duration from 1s to 365d')
     .optional(),
+  /**
+   * How long a robot may wait for a live module to run one of its steps before it fails; without it
+   * the robot waits `pending` until a module comes (docs/api.md#robot-types).
+   */
+  maxPendingSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_WAIT_MS / 1000)
+    .optional()
+    .describe(
+      'Seconds a robot may wait for a live module to run a step before it fails (1 to 31536000); without it it waits pending until one comes',
+    ),
 };
 
 function uniqueStepNames(type: { steps: StepDefinition[] }, ctx: z.RefinementCtx): void {

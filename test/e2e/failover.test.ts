@@ -65,9 +65,12 @@ describe('a module worker killed mid-step', () => {
     expect(robot.status).toBe('completed');
     expect(robot.moduleName).toBe('fo-standby');
     expect(robot.retryCount).toBe(1);
-    expect(robot.routing.map((decision) => [decision.cause, decision.winner])).toEqual([
-      ['initial', 'fo-primary'],
-      ['failover', 'fo-standby'],
+    // Routed per step: the later steps keep the module the failed-over step landed on.
+    expect(robot.routing.map((decision) => [decision.cause, decision.step, decision.winner])).toEqual([
+      ['initial', 'first', 'fo-primary'],
+      ['failover', 'first', 'fo-standby'],
+      ['initial', 'second', 'fo-standby'],
+      ['initial', 'third', 'fo-standby'],
     ]);
     expect(robot.routing[1]).toMatchObject({ step: 'first', exclude: ['fo-primary'] });
     expect(robot.progress?.steps.map((step) => [step.name, step.status, step.moduleName])).toEqual([

@@ -47,9 +47,12 @@ describe('per-module circuit breakers', () => {
   it('the failure that opens the circuit fails the step over to another module', async () => {
     const robot = await run();
     expect(robot).toMatchObject({ status: 'completed', moduleName: 'steady', retryCount: 1 });
-    expect(robot.routing.map((decision) => [decision.cause, decision.winner])).toEqual([
-      ['initial', 'flaky'],
-      ['failover', 'steady'],
+    // Routed per step: the later steps keep the module the failed-over step landed on.
+    expect(robot.routing.map((decision) => [decision.cause, decision.step, decision.winner])).toEqual([
+      ['initial', 'first', 'flaky'],
+      ['failover', 'first', 'steady'],
+      ['initial', 'second', 'steady'],
+      ['initial', 'third', 'steady'],
     ]);
     const module = (await system.api.get('/v1/modules/flaky')).body;
     expect(module.circuit).toBe('open');

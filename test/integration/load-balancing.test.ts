@@ -57,7 +57,7 @@ describe('score-based routing', () => {
     expect(Object.keys(done.output ?? {}).sort()).toEqual(['first', 'second', 'third']);
   }, 60_000);
 
-  it('routes nothing new to a drained module, while its running robots finish', async () => {
+  it('routes nothing new to a drained module: its running step finishes there, later steps go elsewhere', async () => {
     const running = await startHolding(3000, 'fast', 1);
     const drained = await system.api.post('/v1/modules/fast/drain');
     expect(drained.body.draining).toBe(true);
@@ -69,9 +69,15 @@ describe('score-based routing', () => {
     const fast = routed.routing[0]?.candidates.find((candidate) => candidate.moduleName === 'fast');
     expect(fast?.ineligibleReasons).toContain('draining');
 
+    // Routed per step, each later step is new work: the drained module no longer keeps the robot.
     await system.temporal.workflow.getHandle(running).result();
     const finished = await robot(running);
-    expect(finished).toMatchObject({ status: 'completed', moduleName: 'fast' });
+    expect(finished).toMatchObject({ status: 'completed', moduleName: 'slow' });
+    expect(finished.progress?.steps.map((step) => step.moduleName)).toEqual(['fast', 'slow', 'slow']);
+    expect(finished.routing[1]).toMatchObject({ step: 'second', winner: 'slow' });
+    expect(finished.routing[1]?.reason).toContain(
+      "the previous step's module fast is not eligible (draining)",
+    );
     await system.api.post('/v1/modules/fast/resume');
   }, 60_000);
 
@@ -83,7 +89,8 @@ describe('score-based routing', () => {
         module.robots,
       ]),
     );
-    expect(counts.fast).toEqual({ completed: 3 });
-    expect(counts.slow).toEqual({ completed: 2 });
+    // By the module of each robot's last step: the robot drained off fast counts for slow.
+    expect(counts.fast).toEqual({ completed: 2 });
+    expect(counts.slow).toEqual({ completed: 3 });
   });
 });

@@ -287,6 +287,26 @@ describe('bad registrations change nothing', () => {
       },
       'body.steps.0.params.fields.0',
     ],
+    [
+      'a maxPendingSeconds of 0',
+      { name: 'bad-i', maxPendingSeconds: 0, steps: [{ name: 'a', kind: 'noop' }] },
+      'body.maxPendingSeconds',
+    ],
+    [
+      'a maxPendingSeconds over a year',
+      { name: 'bad-j', maxPendingSeconds: 31_536_001, steps: [{ name: 'a', kind: 'noop' }] },
+      'body.maxPendingSeconds',
+    ],
+    [
+      'a fractional maxPendingSeconds',
+      { name: 'bad-k', maxPendingSeconds: 1.5, steps: [{ name: 'a', kind: 'noop' }] },
+      'body.maxPendingSeconds',
+    ],
+    [
+      'a maxPendingSeconds that is text',
+      { name: 'bad-l', maxPendingSeconds: '60', steps: [{ name: 'a', kind: 'noop' }] },
+      'body.maxPendingSeconds',
+    ],
   ])('%s is 400 naming the field', async (_what, body, field) => {
     const before = await storedRows();
     const res = await register(body);
@@ -302,6 +322,11 @@ describe('bad registrations change nothing', () => {
     expect(schema.required).toEqual(['name', 'steps']);
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties.inputSchema).toMatchObject({ type: 'object' });
+    expect(schema.properties.maxPendingSeconds).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: 31_536_000,
+    });
     expect(doc.components.schemas.Problem.properties.errors.items.properties).toHaveProperty('path');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v1/robot-types/{name}', '/v1/robot-types/{name}/versions']),

@@ -150,11 +150,44 @@ describe('workflow replay', () => {
     record('sla-missed-approved.json', late);
   }, 60_000);
 
+  it('replays a per-step routed run (per-step-routing-v1) that waited for a module for its second step', async () => {
+    // Nobody serves extract until the robot waits for it; then a module serving only extract comes.
+    const registered = await system.api.post('/v1/robot-types').send({
+      name: 'replay-per-step',
+      maxPendingSeconds: 120,
+      steps: [
+        { name: 'check', kind: 'validate', params: { required: ['text'] } },
+        { name: 'read', kind: 'extract' },
+        { name: 'summary', kind: 'transform', params: { fields: ['text'] } },
+      ],
+    });
+    expect(registered.status).toBe(201);
+    let id = '';
+    const routed = await runRobot({ text: 'per step' }, 'replay-per-step', async (robotId) => {
+      id = robotId;
+      await reach(robotId, 'pending');
+      await system.startModule({ name: 'replay-extract' }, { extract: async () => ({ fields: {} }) });
+    });
+    const robot = (await system.api.get(`/v1/robots/${id}`)).body;
+    expect(robot.status).toBe('completed');
+    expect(robot.progress.steps.map((step: { moduleName?: string }) => step.moduleName)).toEqual([
+      'replay-mod',
+      'replay-extract',
+      // summary: the previous step's module does not serve transform, so it moves back.
+      'replay-mod',
+    ]);
+    await Worker.runReplayHistory(bundle(), routed, 'per-step');
+    record('per-step-routing.json', routed);
+  }, 60_000);
+
   // Recorded with RECORD_HISTORIES=1 by the test above, in the format of `temporal workflow show -o json`.
   // collision-*.json are not: they were recorded on the robot workflow as it stood before its split
   // into workflows/robot/ (one inline function), with the control worker stopped while a step ended
   // and an SLA timer fired or an update arrived, then restarted, so both reached the workflow in one
   // task. Their order of commands depends on microtask timing (workflows/robot/flow.ts).
+  // Every fixture but per-step-routing.json predates per-step-routing-v1 and is the only replay of the
+  // single-choice routing its runs took: record one fixture at a time (RECORD_HISTORIES=1 with
+  // `-t '<its test>'`), never the whole file, or those histories are lost.
   const recorded = readdirSync(fixtures).filter((file) => file.endsWith('.json'));
 
   it('has recorded histories to replay', () => {

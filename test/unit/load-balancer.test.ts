@@ -414,6 +414,59 @@ describe('explanations', () => {
   });
 });
 
+describe("keeping the previous step's module (prefer)", () => {
+  // better: 1.0; worse: 0.2 + 0.3 + 0.2 + 0.1 = 0.8
+  const modules = () => [mod('better'), mod('worse', { performanceScore: 0.5 })];
+
+  it('keeps an eligible previous module over a higher score, and says so', () => {
+    const decision = selectModule(modules(), { ...request, prefer: 'worse' });
+    expect(decision.winner).toBe('worse');
+    expect(decision.reason).toBe(
+      "kept the previous step's module: score 0.8000, rank 2 by score of 2 eligible " +
+        '(performance 0.50, capacity 1.00, health 1.00, typeMatch 1.00)',
+    );
+    expect(names(decision.candidates)).toEqual(['worse', 'better']);
+    expect(candidate(decision, 'worse')).toMatchObject({ rank: 1, lostBecause: null });
+    expect(candidate(decision, 'better')).toMatchObject({
+      rank: 2,
+      lostBecause: "the previous step's module worse was kept (score 0.8000 vs 1.0000)",
+    });
+  });
+
+  it('explains losers below the kept module by their score as usual', () => {
+    const decision = selectModule([...modules(), mod('worst', { performanceScore: 0 })], {
+      ...request,
+      prefer: 'better',
+    });
+    expect(decision.winner).toBe('better');
+    expect(decision.reason).toMatch(/^kept the previous step's module: score 1\.0000, rank 1 by score of 3/);
+    expect(candidate(decision, 'worse').lostBecause).toBe(
+      'score 0.8000 < 1.0000: lower performance (0.50 vs 1.00)',
+    );
+  });
+
+  it('picks by score when the previous module is ineligible or gone, and names why', () => {
+    const draining = selectModule(
+      [mod('better', { draining: true }), mod('worse', { performanceScore: 0.5 })],
+      { ...request, prefer: 'better' },
+    );
+    expect(draining.winner).toBe('worse');
+    expect(draining.reason).toMatch(/^highest score 0\.8000 of 1 eligible/);
+    expect(draining.reason).toMatch(/; the previous step's module better is not eligible \(draining\)$/);
+    const excluded = selectModule(modules(), { ...request, prefer: 'better', exclude: ['better'] });
+    expect(excluded.winner).toBe('worse');
+    expect(excluded.reason).toContain('(excluded after failover)');
+    const gone = selectModule(modules(), { ...request, prefer: 'removed' });
+    expect(gone.winner).toBe('better');
+    expect(gone.reason).toMatch(/the previous step's module removed is not eligible \(not registered\)$/);
+  });
+
+  it('answers exactly "no eligible module" when nothing is eligible, preferred or not', () => {
+    const decision = selectModule([mod('a', { isActive: false })], { ...request, prefer: 'a' });
+    expect(decision).toMatchObject({ winner: null, reason: 'no eligible module' });
+  });
+});
+
 describe('no eligible module', () => {
   it('returns an empty decision when there are no modules', () => {
     expect(selectModule([], request)).toEqual({

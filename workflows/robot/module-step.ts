@@ -2,6 +2,7 @@ import { isCancellation, log, sleep } from '@temporalio/workflow';
 import type { StepOutcome } from '../../activities/types';
 import type { StepDefinition } from '../../core/domain/robot-types';
 import { DEFAULT_PARK_TIMEOUT_MS } from '../../core/domain/robot-workflow.contract';
+import { isWorkflowStepKind } from '../../core/domain/step-kinds';
 import { awaited, type Flow } from './flow';
 import { chooseModule, completeStep, markCompleted, type RobotRun, type RunningStep } from './robot-run';
 import {
@@ -12,11 +13,12 @@ import {
   stepActivities,
 } from './step-dispatch';
 
-// A step that runs on a module (every kind but delay, approval and notify), with its failover.
+// A step that runs on a module (every kind but delay, approval and notify): its routing and failover.
 
 /**
- * Runs the step on the run's module until one completes it. Its result is the step's outcome when it
- * is the robot's last step: that outcome goes with the completion record, one write fewer per robot.
+ * Runs the step on the run's module (routed per step: the module chosen for the step) until one
+ * completes it. Its result is the step's outcome when it is the robot's last step: that outcome goes
+ * with the completion record, one write fewer per robot.
  */
 export function* runOnModule(
   run: RobotRun,
@@ -26,6 +28,7 @@ export function* runOnModule(
 ): Flow<StepOutcome | undefined> {
   const { kind } = step;
   const excluded: string[] = [];
+  if (run.perStep) yield* routeStep(run, step, state);
   for (;;) {
     state.moduleName = run.moduleName;
     const started = Date.now();
@@ -49,6 +52,35 @@ export function* runOnModule(
     yield* completeStep(run, state, outcome);
     return undefined;
   }
+}
+
+/**
+ * Routed per step, a run whose first step runs on a module chooses that module before the run's
+ * first record, as the single choice did: from its first `running` record the robot shows its
+ * module and why. (Later steps' choices are recorded when they complete: no record more per step.)
+ */
+export function* routeFirstStep(run: RobotRun, index: number): Flow<void> {
+  const step = run.args.definition.steps[index];
+  if (!step || isWorkflowStepKind(step.kind)) return;
+  run.moduleName = yield* awaited(chooseModule(run, { cause: 'initial', exclude: [], step }));
+  run.routedAhead = step.name;
+}
+
+/**
+ * Chooses the step's module among those serving its kind; the previous module step's module is
+ * kept while it is eligible, so consecutive steps stay together.
+ */
+function* routeStep(run: RobotRun, step: StepDefinition, state: RunningStep): Flow<void> {
+  if (run.routedAhead === step.name) {
+    run.routedAhead = null;
+    return;
+  }
+  const prefer = run.moduleName || undefined;
+  run.moduleName = yield* awaited(chooseModule(run, { cause: 'initial', exclude: [], step, prefer }));
+  if (run.progress.status !== 'pending') return;
+  // It waited for a module: it runs again, and the step starts now, not when the wait began.
+  state.startedAt = new Date().toISOString();
+  yield* awaited(run.record('running'));
 }
 
 /**
@@ -92,6 +124,6 @@ function* recover(
     from: run.moduleName,
     reason: errorMessage(err),
   });
-  run.moduleName = yield* awaited(chooseModule(run, excluded, 'failover', step.name));
+  run.moduleName = yield* awaited(chooseModule(run, { cause: 'failover', exclude: excluded, step }));
   yield* awaited(run.record('running'));
 }

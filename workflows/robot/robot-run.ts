@@ -1,13 +1,16 @@
 import {
+  ApplicationFailure,
   proxyLocalActivities,
   sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ControlActivities, StepOutcome } from '../../activities/types';
+import type { ControlActivities, SelectionRequest, StepOutcome } from '../../activities/types';
+import { FAILURE_TYPES } from '../../core/domain/failure-types';
 import { NO_ELIGIBLE_MODULE } from '../../core/domain/load-balancer';
 import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../../core/domain/robot';
+import type { StepDefinition } from '../../core/domain/robot-types';
 import type { RobotWorkflowInput, StepPolicy } from '../../core/domain/robot-workflow.contract';
 import { ModuleNameKey, RobotStatusKey } from '../../core/domain/search-attributes';
 import { awaited, type Flow } from './flow';
@@ -56,8 +59,13 @@ export interface RobotRun {
   readonly args: RobotWorkflowInput;
   readonly policy: StepPolicy;
   readonly progress: RobotProgress;
-  /** The module step kinds of the robot type: what a module must offer to be chosen. */
+  /** The module step kinds of the robot type: what a module must offer to be chosen (one choice per run). */
   readonly moduleSteps: string[];
+  /**
+   * From PER_STEP_ROUTING_PATCH on: each module step is routed on its own, among the modules serving
+   * its kind. Runs started before choose one module for all module kinds at the start.
+   */
+  readonly perStep: boolean;
   /** Each finished step's output, by step name. */
   readonly outputs: Outputs;
   /** The data steps work on: the input, plus fields corrected by reviewers at approval steps. */
@@ -67,8 +75,13 @@ export interface RobotRun {
   /** Null without a deadline, or for runs started before SLA_PATCH. */
   readonly sla: SlaWatch | null;
   readonly record: Recorder;
-  /** Where module steps go; the first choice, then each failover, changes it. */
+  /**
+   * Where module steps go; the first choice, then each failover, changes it. Routed per step: the
+   * module of the current (or last) module step, '' before the first.
+   */
   moduleName: string;
+  /** Routed per step: the step routed before the run's first record, so it is not routed again. */
+  routedAhead: string | null;
 }
 
 /** Writes the robot's progress (Postgres, Redis, search attributes) and tells subscribers. */
@@ -150,30 +163,66 @@ function remember(
   if (progress.routing.length > ROUTING_KEPT) progress.routing.shift();
 }
 
-/** Picks a module; while none is eligible the robot waits as `pending` — never failed for that. */
-export async function chooseModule(
-  run: RobotRun,
-  exclude: string[],
-  cause: 'initial' | 'failover',
-  step?: string,
-): Promise<string> {
-  const { args, progress, moduleSteps } = run;
-  let choice = await control.selectModule({ robotType: args.definition.name, steps: moduleSteps, exclude });
-  remember(progress, choice.decision, cause, step);
+/** What a module choice is for. */
+export interface ModuleQuery {
+  cause: 'initial' | 'failover';
+  /** Modules that failed this step over (none for a first choice). */
+  exclude: string[];
+  /** The step: a failover's, and every choice when routed per step. */
+  step?: StepDefinition;
+  /** The module that ran the previous module step: kept while it is eligible (per step only). */
+  prefer?: string;
+}
+
+/**
+ * Picks a module; while none is eligible the robot waits as `pending`. It is never failed for that,
+ * unless routed per step and its type sets `maxPendingSeconds`: then it fails once it has waited
+ * that long (workflow time) for this step.
+ */
+export async function chooseModule(run: RobotRun, query: ModuleQuery): Promise<string> {
+  const { args, progress } = run;
+  const { cause, exclude, step } = query;
+  const request = selectionRequest(run, query);
+  let choice = await control.selectModule({ ...request, exclude });
+  remember(progress, choice.decision, cause, step?.name);
+  const limit = run.perStep && step ? args.definition.maxPendingSeconds : undefined;
+  const deadline = Date.now() + (limit ?? 0) * 1000;
   for (let waits = 0; !choice.moduleName; waits++) {
     progress.reason = NO_ELIGIBLE_MODULE;
     // Record the wait once, then now and then: a long wait must not flood history or Postgres.
     if (waits % WAITS_PER_BACKOFF === 0) await run.record('pending');
     // Ask often at first, then back off (doubling every WAITS_PER_BACKOFF asks, capped).
     const backoff = 2 ** Math.floor(waits / WAITS_PER_BACKOFF);
-    await sleep(`${Math.min(args.moduleWaitSeconds * backoff, MAX_WAIT_SECONDS)} seconds`);
+    const seconds = Math.min(args.moduleWaitSeconds * backoff, MAX_WAIT_SECONDS);
+    if (limit === undefined || !step) await sleep(`${seconds} seconds`);
+    else {
+      const left = deadline - Date.now();
+      if (left <= 0) throw noLiveModule(step, limit);
+      // The last wait ends at the limit, not up to a whole interval past it.
+      await sleep(Math.min(seconds * 1000, left));
+    }
     // After a wait, earlier exclusions lapse: a dead module's replicas have expired by now and a
     // restarted one may take the work again.
-    choice = await control.selectModule({ robotType: args.definition.name, steps: moduleSteps, exclude: [] });
-    remember(progress, choice.decision, 'wait', step);
+    choice = await control.selectModule({ ...request, exclude: [] });
+    remember(progress, choice.decision, 'wait', step?.name);
   }
+  // Routed per step, the memo changes only when the robot moves: one history event per move.
+  if (!run.perStep || progress.moduleName !== choice.moduleName) upsertMemo({ module: choice.moduleName });
   progress.moduleName = choice.moduleName;
   progress.reason = `module ${choice.moduleName}: ${choice.decision.reason}`;
-  upsertMemo({ module: choice.moduleName });
   return choice.moduleName;
+}
+
+/** One choice for the whole run (every module kind of the type), or per step (its kind only). */
+function selectionRequest(run: RobotRun, { step, prefer }: ModuleQuery): Omit<SelectionRequest, 'exclude'> {
+  const robotType = run.args.definition.name;
+  if (!run.perStep || !step) return { robotType, steps: run.moduleSteps };
+  return { robotType, steps: [step.kind], ...(prefer ? { prefer } : {}) };
+}
+
+function noLiveModule(step: StepDefinition, limit: number): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `no live module served step ${step.name} (kind ${step.kind}) within maxPendingSeconds=${limit}`,
+    FAILURE_TYPES.noModule,
+  );
 }

@@ -17,6 +17,7 @@ import {
 } from '../../core/domain/robot-workflow.contract';
 import { moduleStepKinds } from '../../core/domain/step-kinds';
 import { awaited, drive, type Flow } from './flow';
+import { routeFirstStep } from './module-step';
 import { progressQuery } from './robot.definitions';
 import { RobotControls } from './robot-controls';
 import { chooseModule, type Outputs, ProgressRecorder, type RobotRun } from './robot-run';
@@ -30,6 +31,13 @@ import { runStep } from './step-runners';
  */
 export const CONTROLS_PATCH = 'robot-controls-v1';
 
+/**
+ * Each module step is routed on its own, among the modules serving its kind (the previous step's
+ * module kept while eligible). Runs started before chose one module for every module kind at the
+ * start, so a robot mixing kinds served by different modules waited forever; they replay that way.
+ */
+export const PER_STEP_ROUTING_PATCH = 'per-step-routing-v1';
+
 export function robotWorkflow(args: RobotWorkflowInput): Promise<RobotWorkflowResult> {
   return drive(runRobot(args));
 }
@@ -42,7 +50,10 @@ function* runRobot(args: RobotWorkflowInput): Flow<RobotWorkflowResult> {
   const approvalWaits = args.approval ?? DEFAULT_APPROVAL_WAITS;
 
   try {
-    run.moduleName = yield* awaited(chooseModule(run, [], 'initial'));
+    // Routed per step, each module step chooses its module when it starts (module-step.ts); the
+    // first one before the robot is first recorded running, as the single choice was.
+    if (!run.perStep) run.moduleName = yield* awaited(chooseModule(run, { cause: 'initial', exclude: [] }));
+    else yield* routeFirstStep(run, args.resumeFrom?.stepIndex ?? 0);
     let lastOutcome: StepOutcome | undefined;
     yield* awaited(run.record('running'));
 
@@ -89,8 +100,14 @@ function* runRobot(args: RobotWorkflowInput): Flow<RobotWorkflowResult> {
       ),
     );
     if (cancelled) throw err;
-    throw ApplicationFailure.nonRetryable(reason, FAILURE_TYPES.robotFailed);
+    throw ApplicationFailure.nonRetryable(reason, ownFailureType(err));
   }
+}
+
+/** The robot fails as RobotFailed, or as NoModule when no live module came for a step in time. */
+function ownFailureType(err: unknown): string {
+  const noModule = err instanceof ApplicationFailure && err.type === FAILURE_TYPES.noModule;
+  return noModule ? FAILURE_TYPES.noModule : FAILURE_TYPES.robotFailed;
 }
 
 /** Setup: the progress the `progress` query answers, a retry's earlier results, controls and SLA. */
@@ -109,18 +126,21 @@ function startRun(args: RobotWorkflowInput): RobotRun {
     recorder.serialize();
     sla.start();
   }
+  const perStep = patched(PER_STEP_ROUTING_PATCH);
   return {
     args,
     policy: args.stepPolicy ?? DEFAULT_STEP_POLICY,
     progress,
     moduleSteps: moduleStepKinds(args.definition.steps),
+    perStep,
     outputs,
     data,
     controls,
     sla,
     record: recorder.record,
-    // Chosen first thing in the run, before any step.
+    // Chosen first thing in the run, before any step; routed per step, by each module step.
     moduleName: '',
+    routedAhead: null,
   };
 }
 
