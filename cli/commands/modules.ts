@@ -28,7 +28,9 @@ function row(module: ModuleResponse): string {
 }
 
 export function registerModuleCommands(program: Command): void {
-  const modules = program.command('modules').description('inspect and control modules through the API');
+  const modules = program
+    .command('modules')
+    .description('inspect and control modules through the API; scaffold and run modules made with the SDK');
   modules.option('--api <url>', 'API base URL (default RPA_API_URL or http://127.0.0.1:$PORT)');
   modules.option('--api-key <key>', 'API key (default RPA_API_KEY, else the key `rpa start` made)');
   const api = () => apiClient(modules.opts<ApiOptions>());
@@ -99,7 +101,7 @@ export function registerModuleCommands(program: Command): void {
   modules
     .command('start <file>')
     .description(
-      'run a module file made with the SDK (its startModule registers it; RPA_API_URL, RPA_API_KEY, TEMPORAL_ADDRESS)',
+      'run a module file made with the SDK; its startModule reads RPA_API_URL, RPA_API_KEY and TEMPORAL_* (not --api, --api-key)',
     )
     .action(async (file: string) =>
       guarded(async () => {
