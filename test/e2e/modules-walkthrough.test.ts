@@ -146,6 +146,13 @@ describe('docs/modules.md: quick start in TypeScript', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`no step kind ${kind} in the catalog`);
     expect(missing.stdout).toBe('');
+    // A robot type using the kind is refused until a module has declared it.
+    writeFileSync(path.join(workDir, 'greeter.yaml'), greeterYaml('Welcome'));
+    const early = await rpa(['robot-types', 'apply', '-f', 'greeter.yaml'], { cwd: workDir });
+    expect(early.code).toBe(2);
+    expect(early.stderr).toContain(
+      `body.steps.1.kind: no module has registered step kind ${kind}; register a module serving it first`,
+    );
 
     moduleProcess = startModuleProcess(`modules/${moduleName}/module.ts`, {
       RPA_API_URL: system.url,
@@ -189,6 +196,10 @@ describe('docs/modules.md: quick start in TypeScript', () => {
       new RegExp(`^validate\\s+built-in\\s+\\S+\\s+.*${system.moduleName} \\(1 replica`, 'm'),
     );
     expect(table.stdout).toMatch(/^delay\s+built-in\s+\S+\s+\(the workflow runs it\)$/m);
+    const json = await rpa(['step-kinds', 'list', '--json']);
+    expect(json.code).toBe(0);
+    const listed = JSON.parse(json.stdout) as StepKindResponse[];
+    expect(listed.find((entry) => entry.name === kind)).toEqual(live);
 
     // "`npx rpa modules list` now shows `acme` with one replica."
     const modules = await eventually(
@@ -205,7 +216,6 @@ describe('docs/modules.md: quick start in TypeScript', () => {
   });
 
   it('4. robot-types apply: created, then unchanged; params that break the kind’s schema are refused', async () => {
-    writeFileSync(path.join(workDir, 'greeter.yaml'), greeterYaml('Welcome'));
     const created = await rpa(['robot-types', 'apply', '-f', 'greeter.yaml'], { cwd: workDir });
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
