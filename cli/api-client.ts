@@ -1,10 +1,12 @@
 import type { ModuleView } from '../api/modules.service';
+import type { StepKindView } from '../api/step-kinds.service';
 import type { RobotView } from '../core/domain/robot';
 import type { RobotTypeView } from '../db/views/robot-type.view';
 
 export type RobotResponse = RobotView & { links: { self: string; temporalUi: string } };
 export type ModuleResponse = ModuleView;
 export type RobotTypeResponse = RobotTypeView;
+export type StepKindResponse = StepKindView;
 
 export class ApiError extends Error {
   constructor(
@@ -93,6 +95,14 @@ export class ApiClient {
 
   deactivateModule(name: string) {
     return this.request<ModuleResponse>('DELETE', `/v1/modules/${encodeURIComponent(name)}`);
+  }
+
+  listStepKinds() {
+    return this.request<{ items: StepKindResponse[] }>('GET', '/v1/step-kinds');
+  }
+
+  getStepKind(kind: string) {
+    return this.request<StepKindResponse>('GET', `/v1/step-kinds/${encodeURIComponent(kind)}`);
   }
 
   listRobotTypes() {

@@ -6,6 +6,7 @@ import { registerRobotTypeCommands } from './commands/robot-types';
 import { registerRobotCommands } from './commands/robots';
 import { registerSecretCommands } from './commands/secrets';
 import { registerStartCommand } from './commands/start';
+import { registerStepKindCommands } from './commands/step-kinds';
 
 export function buildProgram(): Command {
   const program = new Command('rpa')
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerRobotCommands(program);
   registerRobotTypeCommands(program);
   registerModuleCommands(program);
+  registerStepKindCommands(program);
   registerKeyCommands(program);
   registerSecretCommands(program);
   return program;

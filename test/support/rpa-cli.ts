@@ -10,11 +10,21 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface RunOptions {
+  /** Added to (and overriding) the environment the CLI gets. */
+  env?: Record<string, string>;
+  /** Written to the CLI's stdin, which is then closed (`--input -`). */
+  stdin?: string;
+  /** The directory to run it from (paths the CLI resolves, like `modules init`'s default). */
+  cwd?: string;
+}
+
 /** Runs the real `rpa` CLI as its own process against a test system's API, with its admin key. */
-export function runRpa(system: TestSystem, args: string[]): Promise<CliResult> {
+export function runRpa(system: TestSystem, args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [rpa, ...args], {
-      env: { ...process.env, RPA_API_URL: system.url, RPA_API_KEY: system.adminKey },
+      env: { ...process.env, RPA_API_URL: system.url, RPA_API_KEY: system.adminKey, ...options.env },
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -25,5 +35,6 @@ export function runRpa(system: TestSystem, args: string[]): Promise<CliResult> {
       stderr += chunk;
     });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
   });
 }
