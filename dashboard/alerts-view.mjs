@@ -2,6 +2,7 @@
 // that API answers 404 and the view says alerts are not available.
 
 import { formatTime, h, statusBadge } from './dom.mjs';
+import { refresher } from './refresher.mjs';
 
 const REFRESH_MS = 10_000;
 
@@ -11,7 +12,6 @@ export function createAlertsView({ api }) {
   const status = /** @type {HTMLElement} */ (document.getElementById('alerts-status'));
   const error = /** @type {HTMLElement} */ (document.getElementById('alerts-error'));
   const filter = /** @type {HTMLSelectElement} */ (document.getElementById('alert-status'));
-  let timer = 0;
 
   const load = async () => {
     const query = new URLSearchParams({ limit: '50' });
@@ -35,19 +35,9 @@ export function createAlertsView({ api }) {
 
   filter.addEventListener('change', () => void load());
 
-  return {
-    show() {
-      void load();
-      clearInterval(timer);
-      timer = window.setInterval(() => {
-        if (!document.hidden) void load();
-      }, REFRESH_MS);
-    },
-    hide() {
-      clearInterval(timer);
-      timer = 0;
-    },
-  };
+  const refresh = refresher(load, REFRESH_MS);
+
+  return { show: refresh.start, hide: refresh.stop };
 }
 
 /** @param {number | null | undefined} value */

@@ -3,6 +3,7 @@
 // A server without that API answers 404: the view says so instead of showing an error.
 
 import { announce, formatTime, h, jsonBlock, statusBadge } from './dom.mjs';
+import { refresher } from './refresher.mjs';
 
 const REFRESH_MS = 10_000;
 
@@ -11,7 +12,6 @@ export function createApprovalsView({ api }) {
   const list = /** @type {HTMLElement} */ (document.getElementById('approvals-list'));
   const status = /** @type {HTMLElement} */ (document.getElementById('approvals-status'));
   const error = /** @type {HTMLElement} */ (document.getElementById('approvals-error'));
-  let timer = 0;
   // Refreshing while someone types a comment would wipe it: skip refreshes while a form has focus.
   const busy = () =>
     list.contains(document.activeElement) && document.activeElement?.matches('input, textarea');
@@ -36,19 +36,9 @@ export function createApprovalsView({ api }) {
     }
   };
 
-  return {
-    show() {
-      void load();
-      clearInterval(timer);
-      timer = window.setInterval(() => {
-        if (!document.hidden && !busy()) void load();
-      }, REFRESH_MS);
-    },
-    hide() {
-      clearInterval(timer);
-      timer = 0;
-    },
-  };
+  const refresh = refresher(load, REFRESH_MS, () => !busy());
+
+  return { show: refresh.start, hide: refresh.stop };
 }
 
 /** @param {any} item @param {{ api: any, onDone: () => Promise<void> }} deps */

@@ -2,6 +2,7 @@
 // refreshed while the view is open.
 
 import { h, statusBadge } from './dom.mjs';
+import { refresher } from './refresher.mjs';
 
 const REFRESH_MS = 5000;
 
@@ -11,7 +12,6 @@ export function createModulesView({ api }) {
   const error = /** @type {HTMLElement} */ (document.getElementById('modules-error'));
   const filters = /** @type {HTMLFormElement} */ (document.getElementById('module-filters'));
   const robotTypeInput = /** @type {HTMLInputElement} */ (document.getElementById('module-robot-type'));
-  let timer = 0;
 
   const load = async () => {
     const robotType = robotTypeInput.value.trim();
@@ -31,19 +31,9 @@ export function createModulesView({ api }) {
     void load();
   });
 
-  return {
-    show() {
-      void load();
-      clearInterval(timer);
-      timer = window.setInterval(() => {
-        if (!document.hidden) void load();
-      }, REFRESH_MS);
-    },
-    hide() {
-      clearInterval(timer);
-      timer = 0;
-    },
-  };
+  const refresh = refresher(load, REFRESH_MS);
+
+  return { show: refresh.start, hide: refresh.stop };
 }
 
 function row(module) {

@@ -3,6 +3,7 @@
 // without a reload. A server without that API answers 404 and the view says so.
 
 import { formatTime, h } from './dom.mjs';
+import { refresher } from './refresher.mjs';
 
 const REFRESH_MS = 10_000;
 const PAGE_SIZE = 50;
@@ -16,7 +17,6 @@ export function createOutboxView({ api }) {
   const filters = /** @type {HTMLFormElement} */ (document.getElementById('outbox-filters'));
   const robotField = /** @type {HTMLInputElement} */ (document.getElementById('outbox-robot'));
   const more = /** @type {HTMLButtonElement} */ (document.getElementById('outbox-more'));
-  let timer = 0;
   /** @type {string | null} */
   let cursor = null;
 
@@ -61,20 +61,14 @@ export function createOutboxView({ api }) {
   });
   more.addEventListener('click', () => void load({ reset: false }));
 
-  return {
-    show() {
-      void load({ reset: true });
-      clearInterval(timer);
-      // Refresh only the first page: a person paging back through "More" keeps what they loaded.
-      timer = window.setInterval(() => {
-        if (!document.hidden && cursor === null) void load({ reset: true });
-      }, REFRESH_MS);
-    },
-    hide() {
-      clearInterval(timer);
-      timer = 0;
-    },
-  };
+  // Refresh only the first page: a person paging back through "More" keeps what they loaded.
+  const refresh = refresher(
+    () => load({ reset: true }),
+    REFRESH_MS,
+    () => cursor === null,
+  );
+
+  return { show: refresh.start, hide: refresh.stop };
 }
 
 function row(email) {

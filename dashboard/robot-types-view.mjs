@@ -5,6 +5,7 @@
 
 import { formatTime, h, plural } from './dom.mjs';
 import { focusCard, reconcileCards } from './keyed-cards.mjs';
+import { refresher } from './refresher.mjs';
 import { schemaSection } from './schema-view.mjs';
 import { stepCoverage } from './step-coverage.mjs';
 
@@ -15,7 +16,6 @@ export function createRobotTypesView({ api }) {
   const list = /** @type {HTMLElement} */ (document.getElementById('types-list'));
   const status = /** @type {HTMLElement} */ (document.getElementById('types-status'));
   const error = /** @type {HTMLElement} */ (document.getElementById('types-error'));
-  let timer = 0;
   let target = /** @type {string | undefined} */ (undefined);
 
   const load = async () => {
@@ -46,20 +46,15 @@ export function createRobotTypesView({ api }) {
     }
   };
 
+  const refresh = refresher(load, REFRESH_MS);
+
   return {
     /** @param {string} [name] */
     show(name) {
       target = name;
-      void load();
-      clearInterval(timer);
-      timer = window.setInterval(() => {
-        if (!document.hidden) void load();
-      }, REFRESH_MS);
+      refresh.start();
     },
-    hide() {
-      clearInterval(timer);
-      timer = 0;
-    },
+    hide: refresh.stop,
   };
 }
 

@@ -6,6 +6,7 @@
 
 import { h, plural } from './dom.mjs';
 import { focusCard, reconcileCards } from './keyed-cards.mjs';
+import { refresher } from './refresher.mjs';
 import { schemaSection } from './schema-view.mjs';
 
 const REFRESH_MS = 10_000;
@@ -16,7 +17,6 @@ export function createStepsView({ api }) {
   const list = /** @type {HTMLElement} */ (document.getElementById('kinds-list'));
   const status = /** @type {HTMLElement} */ (document.getElementById('kinds-status'));
   const error = /** @type {HTMLElement} */ (document.getElementById('kinds-error'));
-  let timer = 0;
   /** The kind to bring into view once loaded (from #steps/<kind>); cleared once shown. */
   let target = /** @type {string | undefined} */ (undefined);
 
@@ -35,20 +35,15 @@ export function createStepsView({ api }) {
     }
   };
 
+  const refresh = refresher(load, REFRESH_MS);
+
   return {
     /** @param {string} [kind] */
     show(kind) {
       target = kind;
-      void load();
-      clearInterval(timer);
-      timer = window.setInterval(() => {
-        if (!document.hidden) void load();
-      }, REFRESH_MS);
+      refresh.start();
     },
-    hide() {
-      clearInterval(timer);
-      timer = 0;
-    },
+    hide: refresh.stop,
   };
 }
 
