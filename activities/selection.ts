@@ -1,4 +1,5 @@
-import { type LoadBalancerWeights, selectModule } from '../core/domain/load-balancer';
+import { selectModule } from '../core/domain/load-balancer';
+import type { LoadBalancerWeights } from '../core/domain/load-balancer-weights';
 import type { StoredDecision } from '../core/domain/robot';
 import { moduleSelections, selectionDuration } from '../core/observability/metrics';
 import { moduleSnapshots } from '../db/module-snapshots';

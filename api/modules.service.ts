@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { type CacheManager, cacheKey } from '../core/adapters/redis/cache-manager';
 import { NotFoundError, ValidationError } from '../core/domain/errors';
-import { type CandidateScore, type LoadBalancerWeights, scoreModule } from '../core/domain/load-balancer';
+import { type CandidateScore, scoreModule } from '../core/domain/load-balancer';
+import type { LoadBalancerWeights } from '../core/domain/load-balancer-weights';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
 import type { StepDeclaration } from '../core/domain/step-declarations';
 import { moduleStepKinds } from '../core/domain/step-kinds';

@@ -8,7 +8,8 @@
 //   [--smoke] [--out FILE]
 import Redis from 'ioredis';
 import { createSelectionActivities } from '../activities/selection';
-import { DEFAULT_WEIGHTS, type ModuleHealth, selectModule } from '../core/domain/load-balancer';
+import { type ModuleHealth, selectModule } from '../core/domain/load-balancer';
+import { DEFAULT_WEIGHTS } from '../core/domain/load-balancer-weights';
 import type { ReplicaInfo } from '../core/domain/module-state';
 import { createDatabase } from '../db/client';
 import { moduleSnapshots } from '../db/module-snapshots';

@@ -10,7 +10,7 @@ import {
   url,
   weight,
 } from './config-fields';
-import { validateWeights } from './domain/load-balancer';
+import { validateWeights } from './domain/load-balancer-weights';
 import { mailboxesEnv } from './domain/mailboxes';
 import { DEFAULT_CONTROL_TASK_QUEUE } from './domain/task-queues';
 

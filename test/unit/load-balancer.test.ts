@@ -1,14 +1,16 @@
 import {
   ANY_TYPE,
   type CandidateScore,
-  DEFAULT_WEIGHTS,
-  type LoadBalancerWeights,
   type ModuleSnapshot,
   type SelectionRequest,
   scoreModule,
   selectModule,
-  validateWeights,
 } from '../../core/domain/load-balancer';
+import {
+  DEFAULT_WEIGHTS,
+  type LoadBalancerWeights,
+  validateWeights,
+} from '../../core/domain/load-balancer-weights';
 
 // A healthy, idle, exact-match module; each test overrides only what it is about.
 function mod(name: string, overrides: Partial<ModuleSnapshot> = {}): ModuleSnapshot {
