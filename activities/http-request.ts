@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { uuidV5 } from '../core/adapters/crypto/uuid-v5';
+import { idempotencyKey } from '../core/adapters/crypto/step-idempotency-key';
 import {
   GuardedHttpError,
   type GuardedResponse,
@@ -22,9 +22,6 @@ import { type HttpRequestParams, httpRequestParamsSchema } from '../core/domain/
 import { TemplateError } from '../core/domain/template';
 import { httpStepRequests } from '../core/observability/metrics';
 
-/** The namespace of derived Idempotency-Key values (a fixed, random UUID). */
-export const HTTP_IDEMPOTENCY_NAMESPACE = '87b28699-0cfe-4c45-b256-eff314ca4aae';
-
 /** A Retry-After further out than this is shortened to it: a robot does not wait hours on one header. */
 export const RETRY_AFTER_MAX_MS = 10 * 60_000;
 
@@ -32,13 +29,6 @@ export interface HttpRequestDeps {
   /** Vets every target and redirect (HTTP_STEP_ALLOWED_HOSTS). */
   guard: SsrfGuard;
 }
-
-/**
- * The same for every attempt of one step of one robot, a robot retry included: the receiver can
- * tell a repeat from a new request. A UUID, because some APIs limit the header to 64 characters.
- */
-export const idempotencyKey = (robotId: string, stepName: string): string =>
-  uuidV5(`${robotId}/${stepName}`, HTTP_IDEMPOTENCY_NAMESPACE);
 
 /** The request for messages: method and URL without its query (which may be long). */
 const describe = (request: PlannedRequest): string =>

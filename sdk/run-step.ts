@@ -1,6 +1,6 @@
 import pino from 'pino';
 import type { z } from 'zod';
-import { idempotencyKey } from '../activities/http-request';
+import { idempotencyKey } from '../core/adapters/crypto/step-idempotency-key';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 import type { Logger } from '../core/observability/logger';
 import type { JsonObject, ModuleStep, StepContext } from './define-step';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { idempotencyKey } from '../../activities/http-request';
+import { idempotencyKey } from '../../core/adapters/crypto/step-idempotency-key';
 import type { RobotView } from '../../core/domain/robot';
 import { ModuleNameKey } from '../../core/domain/search-attributes';
 import { defineStep, type ModuleHandle, startModule } from '../../sdk';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { idempotencyKey } from '../../activities/http-request';
+import { idempotencyKey } from '../../core/adapters/crypto/step-idempotency-key';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // The http-request step end to end: robots of registered types run on the built-in module worker

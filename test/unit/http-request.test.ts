@@ -1,4 +1,4 @@
-import { idempotencyKey } from '../../activities/http-request';
+import { idempotencyKey } from '../../core/adapters/crypto/step-idempotency-key';
 import {
   bodyExcerpt,
   jsonPointer,
