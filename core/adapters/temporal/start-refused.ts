@@ -1,4 +1,5 @@
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { NamespaceNotFoundError } from '@temporalio/common';
 
 // gRPC codes with which the server itself turned the request away: it was read and not carried
 // out, on every attempt alike (the client's retries resend one request). Timeouts, dropped
@@ -19,6 +20,8 @@ const REFUSED_CODES = new Set([
  * outcome: the workflow may exist, so what the start was for must not be undone.
  */
 export function startSurelyRefused(err: unknown): boolean {
+  // The client's reading of NOT_FOUND for the namespace.
+  if (err instanceof NamespaceNotFoundError) return true;
   const cause = err instanceof ServiceError ? err.cause : err;
   return isGrpcServiceError(cause) && REFUSED_CODES.has(cause.code);
 }
