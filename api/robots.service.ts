@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
+import { startSurelyRefused } from '../core/adapters/temporal/start-refused';
 import type { Config } from '../core/config';
 import {
   ConflictError,
@@ -76,9 +77,10 @@ export class RobotsService {
 
   /**
    * Creates a robot: a `robots` row, then its workflow (id = robot id). With an Idempotency-Key a
-   * repeat returns the first robot and (re)starts its workflow if the first attempt died in between,
-   * so a key never yields two robots or two workflows. `robotId`: a caller-derived id (email intake
-   * derives it from the Message-ID); give it with an idempotency key so a repeat finds the first row.
+   * repeat returns the first robot and (re)starts its workflow if the first attempt died in between
+   * or its start's outcome was unknown (503), so a key never yields two robots or two workflows.
+   * `robotId`: a caller-derived id (email intake derives it from the Message-ID); give it with an
+   * idempotency key so a repeat finds the first row.
    */
   async create(
     body: CreateRobotBody,
@@ -157,11 +159,23 @@ export class RobotsService {
         }),
       );
     } catch (err) {
-      // Nothing half-made stays behind: a new robot whose workflow could not start is removed.
-      if (inserted) await guard.run(() => robots.delete(row.robotId)).catch(() => undefined);
-      this.deps.logger.error({ err, robotId: row.robotId }, 'could not start robot workflow');
+      if (startSurelyRefused(err)) {
+        // Temporal read the start and refused it: no workflow, so the new row goes too.
+        if (inserted) await guard.run(() => robots.delete(row.robotId)).catch(() => undefined);
+        this.deps.logger.error({ err, robotId: row.robotId }, 'robot workflow start refused');
+        throw new UnavailableError(
+          `the workflow engine refused the start${inserted ? '; the robot was not created' : ''}`,
+        );
+      }
+      // Unknown outcome (a timeout, a lost reply): the workflow may run. The row stays, so a retry
+      // with the same Idempotency-Key, or the reconciler, completes this robot (the id is the
+      // workflow id) instead of making a second one (ADR 0026).
+      this.deps.logger.warn({ err, robotId: row.robotId }, 'robot workflow start unconfirmed');
       throw new UnavailableError(
-        'the workflow engine is unavailable; the robot was not created, retry later',
+        `the workflow engine did not confirm the start of robot ${row.robotId}; the robot is kept ` +
+          'and will run: retry with the same Idempotency-Key to get it, never without one',
+        undefined,
+        { robotId: row.robotId },
       );
     }
     if (inserted && !fresh) {

@@ -32,7 +32,11 @@ export function robotPaths() {
           '409': problem,
           '413': problem,
           '415': problem,
-          '503': problem,
+          '503': {
+            ...problem,
+            description:
+              'Temporal did not confirm the workflow start in time (Retry-After). robotId names the robot, which is kept: retry with the same Idempotency-Key to get it (200), never a second robot. No robotId: Temporal refused the start and nothing was made',
+          },
         },
       },
       get: {

@@ -194,7 +194,9 @@ describe('Idempotency-Key', () => {
 });
 
 describe('when Temporal cannot be reached', () => {
-  it('creation answers 503 and leaves no robot row', async () => {
+  // The start's outcome is unknown to the API (ADR 0026): the row stays for the retry or the
+  // reconciler, and the 503 names it (test/integration/ambiguous-start.test.ts goes on from here).
+  it('creation answers 503 with Retry-After naming the robot it keeps', async () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: '500 milliseconds' });
     const temporal = new TemporalClient({ connection, namespace: 'default' });
     const { app } = system.appFor({ temporal });
@@ -204,7 +206,10 @@ describe('when Temporal cannot be reached', () => {
       .set('Authorization', `Bearer ${system.adminKey}`)
       .send({ type: 'demo', input: { text: 'lost?' } });
     expectProblem(res, 503, 'service-unavailable');
-    expect(await robotCount()).toBe(before);
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    expect(await robotCount()).toBe(before + 1);
+    const kept = await system.sql.query('select status from robots where robot_id = $1', [res.body.robotId]);
+    expect(kept.rows).toEqual([{ status: 'queued' }]);
     await connection.close().catch(() => undefined);
   }, 60_000);
 });

@@ -1,9 +1,14 @@
 import net from 'node:net';
 
-/** A loopback TCP proxy a test can cut (every connection dropped, new ones refused) and restore. */
+/**
+ * A loopback TCP proxy a test can cut (every connection dropped, new ones refused) and restore,
+ * or make slow one way: requests still reach the server, its replies wait (an ambiguous outcome).
+ */
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
+  /** Replies held back while set, per client socket, in arrival order. */
+  private held: Map<net.Socket, Buffer[]> | null = null;
   port = 0;
 
   constructor(
@@ -19,7 +24,17 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        const held = this.held;
+        if (!held) {
+          client.write(chunk);
+          return;
+        }
+        const queue = held.get(client) ?? [];
+        queue.push(chunk);
+        held.set(client, queue);
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -31,6 +46,20 @@ export class TcpProxy {
     this.port = typeof address === 'object' && address ? address.port : port;
     this.server = server;
     return this.port;
+  }
+
+  /** From now on the server's replies wait in the proxy; what the client sends still arrives. */
+  holdReplies(): void {
+    this.held ??= new Map();
+  }
+
+  /** Delivers the held replies (late, as a slow network would) and stops holding. */
+  releaseReplies(): void {
+    const held = this.held;
+    this.held = null;
+    for (const [client, chunks] of held ?? []) {
+      if (!client.destroyed) for (const chunk of chunks) client.write(chunk);
+    }
   }
 
   /** An outage: live connections die and new ones are refused until `start()` again. */
