@@ -25,9 +25,13 @@ export interface MaintenanceDeps {
     | 'APPROVAL_ESCALATION_TIMEOUT'
     | 'MODULE_PICKUP_TIMEOUT_SECONDS'
     | 'STEP_HEARTBEAT_TIMEOUT_SECONDS'
+    | 'IDEMPOTENCY_KEY_TTL_HOURS'
   >;
   moduleStores: ModuleStores;
-  robots: Pick<RobotsRepository, 'close' | 'restoreFromWorkflow' | 'listStale' | 'existingIds'>;
+  robots: Pick<
+    RobotsRepository,
+    'close' | 'restoreFromWorkflow' | 'listStale' | 'existingIds' | 'releaseExpiredIdempotencyKeys'
+  >;
   executions: Pick<ExecutionsRepository, 'archiveFinished'>;
   /** The definition a robot was created with: built in, else registered (any version). */
   robotDefinition: (name: string, version: number) => Promise<RobotTypeDefinition | undefined>;
@@ -45,6 +49,7 @@ const closedStatus: Record<string, RobotStatus> = {
 };
 
 const RECONCILE_BATCH = 200;
+const RELEASE_BATCH = 5000;
 const ROBOT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Drops dead replicas (and their in-flight counts) and writes each module's health and live summary. */
@@ -210,6 +215,20 @@ async function reconcileRobots(deps: MaintenanceDeps) {
   return { checked: open.length, workflowsSeen, restarted, closed, created };
 }
 
+/**
+ * Clears idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS (the robots stay), in batches so a
+ * long backlog never holds one huge update. Creation checks the age itself; this keeps the unique
+ * index small and lets an old key be reused without a failed insert first.
+ */
+async function releaseIdempotencyKeys({ config, robots }: MaintenanceDeps) {
+  let released = 0;
+  for (;;) {
+    const batch = await robots.releaseExpiredIdempotencyKeys(config.IDEMPOTENCY_KEY_TTL_HOURS, RELEASE_BATCH);
+    released += batch;
+    if (batch < RELEASE_BATCH) return { idempotencyKeysReleased: released };
+  }
+}
+
 /** Activities of the maintenance schedules. Each is idempotent: running it twice changes nothing more. */
 export function createMaintenanceActivities(deps: MaintenanceDeps) {
   return {
@@ -220,5 +239,6 @@ export function createMaintenanceActivities(deps: MaintenanceDeps) {
       archived: await deps.executions.archiveFinished(deps.config.EXECUTION_RETENTION_DAYS),
     }),
     reconcileRobots: () => reconcileRobots(deps),
+    releaseIdempotencyKeys: () => releaseIdempotencyKeys(deps),
   };
 }

@@ -27,7 +27,7 @@ import { readStepDetails } from '../core/domain/step-details';
 import type { Logger } from '../core/observability/logger';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
-import { type RobotsRepository, slaOf } from '../db/robots.repository';
+import { type IdempotencyScope, type NewRobot, type RobotsRepository, slaOf } from '../db/robots.repository';
 import type { RobotExecuteRow, RobotRow } from '../db/schema';
 import { toRobotView } from '../db/views/robot.view';
 import { cursorAfter, keysetPage } from './cursor';
@@ -36,7 +36,11 @@ import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 export type RobotSource = 'cache' | 'database' | 'temporal';
 
 export interface RobotsServiceDeps {
-  config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'TEMPORAL_RPC_TIMEOUT_MS' | 'SLA_RISK_SHARE'> & RobotArgsConfig;
+  config: Pick<
+    Config,
+    'CONTROL_TASK_QUEUE' | 'TEMPORAL_RPC_TIMEOUT_MS' | 'SLA_RISK_SHARE' | 'IDEMPOTENCY_KEY_TTL_HOURS'
+  > &
+    RobotArgsConfig;
   temporal: Client;
   robots: RobotsRepository;
   executions: ExecutionsRepository;
@@ -78,9 +82,11 @@ export class RobotsService {
   /**
    * Creates a robot: a `robots` row, then its workflow (id = robot id). With an Idempotency-Key a
    * repeat returns the first robot and (re)starts its workflow if the first attempt died in between
-   * or its start's outcome was unknown (503), so a key never yields two robots or two workflows.
-   * `robotId`: a caller-derived id (email intake derives it from the Message-ID); give it with an
-   * idempotency key so a repeat finds the first row.
+   * or its start's outcome was unknown (503), so a key never yields two robots or two workflows. A
+   * key belongs to the API key that used it (`createdByKeyId`) and, for API keys, expires
+   * IDEMPOTENCY_KEY_TTL_HOURS after its first use (ADR 0029). `robotId`: a caller-derived id (email
+   * intake derives it from the Message-ID); give it with an idempotency key so a repeat finds the
+   * first row.
    */
   async create(
     body: CreateRobotBody,
@@ -96,14 +102,15 @@ export class RobotsService {
     }
     const requestHash = createHash('sha256').update(stableStringify(body)).digest('hex');
     const { robots, guard } = this.deps;
+    const scope = idempotencyKey ? { key: idempotencyKey, apiKeyId: createdByKeyId } : null;
+    // Keys made without an API key (email intake: derived from the message) never expire.
+    const maxAgeHours = createdByKeyId === null ? null : this.deps.config.IDEMPOTENCY_KEY_TTL_HOURS;
     // At the door: input the type's steps cannot take makes no row, no workflow, no robot to fail later.
     // A repeat of a request that made its robot before the type's schema changed still gets that robot.
     const inputErrors = checkRobotInput(definition.inputSchema, body.input);
     const [firstError] = inputErrors;
     const repeat =
-      firstError && idempotencyKey
-        ? await guard.run(() => robots.findByIdempotencyKey(idempotencyKey))
-        : null;
+      firstError && scope ? await guard.run(() => robots.findByIdempotencyKey(scope, maxAgeHours)) : null;
     if (firstError && repeat?.requestHash !== requestHash) {
       throw new RobotInputError(
         `the input does not match the inputSchema of robot type ${definition.name}: ` +
@@ -116,8 +123,8 @@ export class RobotsService {
       const { field, message } = plan.problem;
       throw new ValidationError(`${field}: ${message}`, { errors: [{ field, message }] });
     }
-    const inserted = await guard.run(() =>
-      robots.insert({
+    const { inserted, row } = await this.insertOrFindRepeat(
+      {
         robotId,
         robotType: definition.name,
         robotTypeVersion: definition.version,
@@ -133,12 +140,10 @@ export class RobotsService {
               slaState: plan.sla.state,
             }
           : {}),
-      }),
+      },
+      scope,
+      maxAgeHours,
     );
-    const row =
-      inserted ??
-      (idempotencyKey ? await guard.run(() => robots.findByIdempotencyKey(idempotencyKey)) : null);
-    if (!row) throw new Error('robot insert returned no row');
     if (!inserted && row.requestHash !== requestHash) {
       throw new ConflictError('this Idempotency-Key was used with a different request body', {
         robotId: row.robotId,
@@ -187,6 +192,29 @@ export class RobotsService {
       });
     }
     return { robot: toRobotView(row, null), created: inserted !== null };
+  }
+
+  /**
+   * The new row, or the robot an unexpired use of the same key in the same scope made. A key past
+   * its age still holds the unique index until the cleanup schedule frees it: free it now and insert.
+   */
+  private async insertOrFindRepeat(
+    robot: NewRobot,
+    scope: IdempotencyScope | null,
+    maxAgeHours: number | null,
+  ): Promise<{ inserted: RobotRow | null; row: RobotRow }> {
+    const { robots, guard } = this.deps;
+    // Twice at most: a concurrent request may take the freed key first, and then it is a repeat.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const inserted = await guard.run(() => robots.insert(robot));
+      if (inserted) return { inserted, row: inserted };
+      if (!scope) break;
+      const repeat = await guard.run(() => robots.findByIdempotencyKey(scope, maxAgeHours));
+      if (repeat) return { inserted: null, row: repeat };
+      if (maxAgeHours === null) break;
+      await guard.run(() => robots.releaseIdempotencyKey(scope, maxAgeHours));
+    }
+    throw new Error('robot insert returned no row');
   }
 
   /** False when a run of this robot id already exists (started before, or finished). */

@@ -145,6 +145,9 @@ const schema = z
     CLEANUP_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
     EXECUTION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
     RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(120),
+    // An Idempotency-Key makes a repeat return the first robot for this long after its first use; then
+    // the same key makes a new robot (the cleanup schedule also clears expired keys).
+    IDEMPOTENCY_KEY_TTL_HOURS: z.coerce.number().int().min(1).max(8760).default(24),
     // A robot whose step failed after all its retries is parked this long for an operator to resume it.
     ROBOT_PARK_TIMEOUT: duration.prefault('7d'),
     // Approval steps: how long they wait for a person, then again after escalation (step params override).

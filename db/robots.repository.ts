@@ -1,4 +1,17 @@
-import { and, desc, eq, inArray, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import {
+  and,
+  desc,
+  eq,
+  gte,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  notInArray,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import {
   type RobotPriority,
   type RobotProgress,
@@ -22,6 +35,22 @@ export interface NewRobot {
   slaRiskAt?: Date | null;
   slaState?: RobotSla['state'] | null;
 }
+
+/** An idempotency key and the API key that used it (null: made without one, e.g. email intake). */
+export interface IdempotencyScope {
+  key: string;
+  apiKeyId: string | null;
+}
+
+function inScope({ key, apiKeyId }: IdempotencyScope): SQL | undefined {
+  return and(
+    eq(robots.idempotencyKey, key),
+    apiKeyId === null ? isNull(robots.createdByKeyId) : eq(robots.createdByKeyId, apiKeyId),
+  );
+}
+
+// The database's clock, as created_at's default uses: no skew between API hosts and Postgres.
+const ago = (hours: number) => sql`now() - make_interval(hours => ${hours})`;
 
 export interface RobotListQuery {
   status?: RobotStatus | undefined;
@@ -59,19 +88,71 @@ export class RobotsRepository {
       .prepare('robot_by_id');
   }
 
-  /** Inserts unless the idempotency key is taken; returns the new row, or null on a key clash. */
+  /**
+   * Inserts unless the idempotency key is taken in its scope (the creating API key, or no key);
+   * returns the new row, or null on a key clash.
+   */
   async insert(robot: NewRobot): Promise<RobotRow | null> {
+    const byApiKey = (robot.createdByKeyId ?? null) !== null;
     const rows = await this.db
       .insert(robots)
       .values(robot)
-      .onConflictDoNothing({ target: robots.idempotencyKey })
+      // The partial unique index of the robot's scope (db/schema.ts): the target must name its predicate.
+      .onConflictDoNothing(
+        byApiKey
+          ? {
+              target: [robots.createdByKeyId, robots.idempotencyKey],
+              where: sql`created_by_key_id is not null`,
+            }
+          : { target: robots.idempotencyKey, where: sql`created_by_key_id is null` },
+      )
       .returning();
     return rows[0] ?? null;
   }
 
-  async findByIdempotencyKey(key: string): Promise<RobotRow | null> {
-    const rows = await this.db.select().from(robots).where(eq(robots.idempotencyKey, key)).limit(1);
+  /**
+   * The robot this idempotency key made in its scope, unless it was first used `maxAgeHours` or
+   * longer ago (null: keys without an API key do not expire).
+   */
+  async findByIdempotencyKey(key: IdempotencyScope, maxAgeHours: number | null): Promise<RobotRow | null> {
+    const rows = await this.db
+      .select()
+      .from(robots)
+      .where(and(inScope(key), maxAgeHours === null ? undefined : gte(robots.createdAt, ago(maxAgeHours))))
+      .limit(1);
     return rows[0] ?? null;
+  }
+
+  /** Frees a key of this scope whose first use is `maxAgeHours` or longer ago; its robot stays. */
+  async releaseIdempotencyKey(key: IdempotencyScope, maxAgeHours: number): Promise<void> {
+    await this.db
+      .update(robots)
+      .set({ idempotencyKey: null })
+      .where(and(inScope(key), lt(robots.createdAt, ago(maxAgeHours))));
+  }
+
+  /**
+   * Frees up to `limit` API keys' idempotency keys first used `maxAgeHours` or longer ago (the cleanup
+   * schedule); returns how many. Keys of robots made without an API key (email intake) stay.
+   */
+  async releaseExpiredIdempotencyKeys(maxAgeHours: number, limit: number): Promise<number> {
+    const expired = this.db
+      .select({ robotId: robots.robotId })
+      .from(robots)
+      .where(
+        and(
+          isNotNull(robots.idempotencyKey),
+          isNotNull(robots.createdByKeyId),
+          lt(robots.createdAt, ago(maxAgeHours)),
+        ),
+      )
+      .limit(limit);
+    const rows = await this.db
+      .update(robots)
+      .set({ idempotencyKey: null })
+      .where(inArray(robots.robotId, expired))
+      .returning({ robotId: robots.robotId });
+    return rows.length;
   }
 
   async findById(robotId: string): Promise<RobotRow | null> {

@@ -78,7 +78,16 @@ export const robots = pgTable(
     ...timestamps,
   },
   (table) => [
-    uniqueIndex('robots_idempotency_key_idx').on(table.idempotencyKey),
+    // An Idempotency-Key is unique per API key (ADR 0029): one caller's key never finds another's
+    // robot. Robots made without an API key (email intake) keep one shared scope for their derived keys.
+    uniqueIndex('robots_key_idempotency_idx')
+      .on(table.createdByKeyId, table.idempotencyKey)
+      .where(sql`created_by_key_id is not null`),
+    uniqueIndex('robots_idempotency_key_idx').on(table.idempotencyKey).where(sql`created_by_key_id is null`),
+    // The cleanup schedule's expiry scan: only the few rows whose API key's idempotency key is still held.
+    index('robots_idempotency_expiry_idx')
+      .on(table.createdAt)
+      .where(sql`idempotency_key is not null and created_by_key_id is not null`),
     // Listing is newest first with a (created_at, robot_id) cursor, optionally filtered.
     index('robots_created_idx').on(table.createdAt.desc(), table.robotId.desc()),
     index('robots_status_created_idx').on(table.status, table.createdAt.desc(), table.robotId.desc()),

@@ -20,5 +20,7 @@ export async function performanceUpdateWorkflow() {
 export async function cleanupWorkflow() {
   const archived = await maintenance.archiveExecutions();
   const reconciled = await maintenance.reconcileRobots();
-  return { ...archived, ...reconciled };
+  // Last: a run started by older code replays the two calls above unchanged, then makes this one.
+  const released = await maintenance.releaseIdempotencyKeys();
+  return { ...archived, ...reconciled, ...released };
 }

@@ -17,6 +17,8 @@ export function robotPaths() {
             name: 'Idempotency-Key',
             in: 'header',
             required: false,
+            description:
+              'A repeat with the same key and body returns the first robot (200). Scoped to the API key: another key never finds or learns of that robot. Expires IDEMPOTENCY_KEY_TTL_HOURS (default 24) after first use; then the key makes a new robot.',
             schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
           },
         ],
@@ -29,7 +31,11 @@ export function robotPaths() {
             description:
               "A bad field, or input that does not match the robot type's inputSchema (errors[].path names each place in the input); nothing created",
           },
-          '409': problem,
+          '409': {
+            ...problem,
+            description:
+              "This API key's Idempotency-Key was used with a different body (robotId names that key's first robot)",
+          },
           '413': problem,
           '415': problem,
           '503': {

@@ -13,6 +13,7 @@ describe('parseConfig', () => {
       CONTROL_TASK_QUEUE: 'rpa-control',
       LOG_LEVEL: 'info',
     });
+    expect(config.IDEMPOTENCY_KEY_TTL_HOURS).toBe(24);
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.REDIS_URL).toBeUndefined();
   });
@@ -39,6 +40,9 @@ describe('parseConfig', () => {
     ['ALERT_CACHE_HIT_RATIO', '0.9'],
     ['SMTP_URL', 'http://relay'],
     ['TEMPORAL_METRICS_BIND', '9464'],
+    ['IDEMPOTENCY_KEY_TTL_HOURS', '0'],
+    ['IDEMPOTENCY_KEY_TTL_HOURS', '1.5'],
+    ['IDEMPOTENCY_KEY_TTL_HOURS', '8761'],
   ])('names the bad variable %s=%s', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:\\n  ${name}: `));
