@@ -93,12 +93,17 @@ async function ocrImage(
   }
 }
 
-function textLayerPage(page: number, text: string): OcrPage {
-  const lines = text
+/** The lines of a PDF page's text layer (pdftotext -layout), blank lines dropped. */
+export function textLayerLines(text: string): OcrLine[] {
+  return text
     .split('\n')
     .map((line) => line.replace(/\s+$/, ''))
     .filter((line) => line.trim() !== '')
     .map((line): OcrLine => ({ text: line.replace(/\s{2,}/g, '  ').trim(), confidence: 100, box: null }));
+}
+
+function textLayerPage(page: number, text: string): OcrPage {
+  const lines = textLayerLines(text);
   ocrPages.inc({ source: 'text_layer', outcome: 'ok' });
   return { page, source: 'text-layer', confidence: 100, ms: 0, lines };
 }
