@@ -161,12 +161,85 @@ const TOTAL_LABELS: [RegExp, number][] = [
   [/\b(?:grand\s+total|total\s+due|amount\s+due|balance\s+due|total\s+amount|amount\s+payable)\b/i, 0.95],
   [/\btotal\b/i, 0.9],
 ];
-const SUBTOTAL = /\bsub\s*-?\s*total\b/i;
+// `(?:-\s*)?`, not `-?\s*`: two optional runs of spaces side by side backtrack quadratically.
+const SUBTOTAL = /\bsub\s*(?:-\s*)?total\b/i;
 const VENDOR_LABEL = /^(?:from|vendor|seller|supplier|sold\s+by|billed?\s+by)\s*:\s*(.+)$/i;
 const NOT_VENDOR =
   /\b(?:invoice|receipt|date|total|page|tax|vat|bill\s+to|ship\s+to|description|qty|amount|subtotal)\b|:/i;
-const ITEM =
-  /^(.*[A-Za-z].*?)\s+(\d+(?:[.,]\d+)?)\s*(?:x|×|@)?\s+(\d[\d,.\s]*[.,]\d{2})\s+(\d[\d,.\s]*[.,]\d{2})$/;
+
+// ---- line items ------------------------------------------------------------------------------
+//
+// A line item reads `<description> <quantity> [x|×|@] <unit price> <amount>`. This was one regex,
+// `^(.*[A-Za-z].*?)\s+(\d+(?:[.,]\d+)?)\s*(?:x|×|@)?\s+(\d[\d,.\s]*[.,]\d{2})\s+(\d[\d,.\s]*[.,]\d{2})$`,
+// whose three ambiguous splits (description/quantity, unit price/amount, and the spaces inside
+// amounts) backtrack cubically: a crafted 100 kB line held a module's thread for hours. The words
+// are now walked once and the regex's own choices kept (test/unit/invoice-rules.test.ts compares
+// the two on generated lines): the description's last ASCII letter as late as possible, then the
+// shortest description; the longest unit price (so amounts with spaced thousands, "1 234,50", stay whole).
+
+const NUMERIC_WORD = /^[\d.,]+$/;
+const QUANTITY_WORD = /^\d+(?:[.,]\d+)?$/;
+const QUANTITY_WITH_MARKER = /^\d+(?:[.,]\d+)?[x×@]$/;
+const MARKERS = new Set(['x', '×', '@']);
+const CENTS_END = /[.,]\d{2}$/;
+const startsWithDigit = (word: string) => word.charCodeAt(0) >= 48 && word.charCodeAt(0) <= 57;
+
+export interface LineItemParts {
+  description: string;
+  quantity: string;
+  unitPrice: string;
+  amount: string;
+}
+
+/** The parts of a line shaped like a line item (no arithmetic check), in time linear in the line. */
+export function lineItemParts(text: string): LineItemParts | null {
+  const words = text.trim().split(/\s+/);
+  const n = words.length;
+  const last = words[n - 1] ?? '';
+  if (n < 4 || !CENTS_END.test(last)) return null;
+  // The trailing run of numeric words holds the unit price and the amount.
+  let numericFrom = n;
+  while (numericFrom > 0 && NUMERIC_WORD.test(words[numericFrom - 1] ?? '')) numericFrom--;
+  // The amount starts at the latest word after a word ending in cents (the unit price is greedy).
+  let amountFrom = -1;
+  for (let j = n - 1; j > numericFrom; j--) {
+    if (startsWithDigit(words[j] ?? '') && CENTS_END.test(words[j - 1] ?? '')) {
+      amountFrom = j;
+      break;
+    }
+  }
+  if (amountFrom < 0) return null;
+  // Where the quantity may start, in the regex's order: after the latest word with a letter first,
+  // earliest first; then after the word with the letter before it, up to where the last try began.
+  const lettered: number[] = [];
+  for (let i = 0; i < n; i++) if (/[A-Za-z]/.test(words[i] ?? '')) lettered.push(i);
+  let upTo = n - 1;
+  for (let k = lettered.length - 1; k >= 0; k--) {
+    const from = (lettered[k] ?? 0) + 1;
+    for (let q = from; q <= upTo; q++) {
+      const word = words[q] ?? '';
+      let quantity: string;
+      let unitFrom: number;
+      if (QUANTITY_WORD.test(word)) {
+        quantity = word;
+        unitFrom = MARKERS.has(words[q + 1] ?? '') ? q + 2 : q + 1;
+      } else if (QUANTITY_WITH_MARKER.test(word)) {
+        quantity = word.slice(0, -1);
+        unitFrom = q + 1;
+      } else continue;
+      if (unitFrom < numericFrom || unitFrom >= amountFrom || !startsWithDigit(words[unitFrom] ?? ''))
+        continue;
+      return {
+        description: words.slice(0, q).join(' '),
+        quantity,
+        unitPrice: words.slice(unitFrom, amountFrom).join(' '),
+        amount: words.slice(amountFrom).join(' '),
+      };
+    }
+    upTo = from - 1;
+  }
+  return null;
+}
 
 function findVendor(lines: TextLine[]): Field<string> | null {
   for (const line of lines) {
@@ -240,15 +313,15 @@ function findLineItems(lines: TextLine[]): LineItem[] {
   const items: LineItem[] = [];
   for (const line of lines) {
     if (TOTAL_LABELS.some(([label]) => label.test(line.text)) || SUBTOTAL.test(line.text)) continue;
-    const match = ITEM.exec(line.text.trim());
-    if (!match) continue;
-    const [quantity, unitPrice, amount] = [match[2], match[3], match[4]].map((n) => parseAmount(n ?? ''));
+    const parts = lineItemParts(line.text);
+    if (!parts) continue;
+    const [quantity, unitPrice, amount] = [parts.quantity, parts.unitPrice, parts.amount].map(parseAmount);
     if (quantity === null || unitPrice === null || amount === null || quantity === undefined) continue;
     if (unitPrice === undefined || amount === undefined) continue;
     // Only rows whose arithmetic holds: that is what tells an item from any line ending in numbers.
     if (Math.abs(quantity * unitPrice - amount) > 0.011 + amount * 0.001) continue;
     items.push({
-      description: (match[1] ?? '').trim(),
+      description: parts.description,
       quantity,
       unitPrice,
       amount,

@@ -1,3 +1,4 @@
+import { EMAIL_ADDRESS } from '../../core/domain/smtp';
 import { type BoundedOutcome, callBounded } from '../support/bounded-call';
 
 // ReDoS (issue 16): the rules that read document text and addresses run on a module's main
@@ -76,5 +77,27 @@ describe('hostile 100 kB lines finish fast', () => {
     );
     expectFast(outcome);
     expect(outcome.finished && outcome.result).toEqual([{ text: 'x', confidence: 100, box: null }]);
+  });
+});
+
+describe('EMAIL_ADDRESS', () => {
+  // The pattern it replaced (quadratic on long domains), the reference on short strings.
+  const OLD = /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/;
+
+  it('accepts and refuses every short string as the old pattern did', () => {
+    const alphabet = ['a', '.', '@', ' ', '<'];
+    const differing: string[] = [];
+    let accepted = 0;
+    // Every string of up to 7 characters over the alphabet.
+    const walk = (prefix: string) => {
+      if (OLD.test(prefix) !== EMAIL_ADDRESS.test(prefix)) differing.push(prefix);
+      if (OLD.test(prefix)) accepted++;
+      if (prefix.length < 7) for (const c of alphabet) walk(prefix + c);
+    };
+    walk('');
+    expect(differing).toEqual([]);
+    expect(accepted).toBeGreaterThan(100);
+    expect(EMAIL_ADDRESS.test('ops@example.com')).toBe(true);
+    expect(EMAIL_ADDRESS.test('ops@example')).toBe(false);
   });
 });
