@@ -56,6 +56,23 @@ export const FIELD_WEIGHTS: Record<DocumentKind, Record<FieldName, number>> = {
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 const scaled = (rule: number, line: TextLine) => round(rule * ((line.confidence ?? 100) / 100));
 
+// ---- time budget ---------------------------------------------------------------------------
+
+/**
+ * True once the caller's time budget is spent. The rules ask before each line they read; each rule is
+ * linear in its line, so a budget overruns by at most the cost of one line.
+ */
+export type BudgetSpent = () => boolean;
+
+export class ExtractionBudgetExceeded extends Error {
+  constructor() {
+    super('extraction stopped: its time budget was spent');
+  }
+}
+
+/** Called before each line a rule reads: throws once the budget is spent, else true (so it reads in a filter). */
+type Tick = () => true;
+
 // ---- amounts ---------------------------------------------------------------------------------
 
 const AMOUNT = /-?\d{1,3}(?:[,.\s]\d{3})+(?:[.,]\d{1,2})?(?!\d)|-?\d+(?:[.,]\d{1,2})?(?!\d)/g;
@@ -241,13 +258,15 @@ export function lineItemParts(text: string): LineItemParts | null {
   return null;
 }
 
-function findVendor(lines: TextLine[]): Field<string> | null {
+function findVendor(lines: TextLine[], tick: Tick): Field<string> | null {
   for (const line of lines) {
+    tick();
     const labelled = VENDOR_LABEL.exec(line.text);
     if (labelled?.[1]) return { value: labelled[1].trim(), confidence: scaled(0.9, line), line: line.text };
   }
   // Otherwise the letterhead: the first line with words that is not a label or a number line.
   for (const line of lines.slice(0, 8)) {
+    tick();
     const letters = line.text.match(/\p{L}/gu)?.length ?? 0;
     if (letters >= 3 && letters >= line.text.replace(/\s/g, '').length / 2 && !NOT_VENDOR.test(line.text)) {
       return { value: line.text.trim(), confidence: scaled(0.7, line), line: line.text };
@@ -256,8 +275,9 @@ function findVendor(lines: TextLine[]): Field<string> | null {
   return null;
 }
 
-function findNumber(lines: TextLine[]): Field<string> | null {
+function findNumber(lines: TextLine[], tick: Tick): Field<string> | null {
   for (const line of lines) {
+    tick();
     const match = NUMBER_LABEL.exec(line.text);
     const value = match?.[1]?.replace(/[.]$/, '');
     if (value && /\d/.test(value)) return { value, confidence: scaled(0.9, line), line: line.text };
@@ -265,13 +285,16 @@ function findNumber(lines: TextLine[]): Field<string> | null {
   return null;
 }
 
-function findDate(lines: TextLine[]): Field<string> | null {
-  const labelled = lines.filter((line) => DATE_LABEL.test(line.text) && !/\bdue\s+date\b/i.test(line.text));
+function findDate(lines: TextLine[], tick: Tick): Field<string> | null {
+  const labelled = lines.filter(
+    (line) => tick() && DATE_LABEL.test(line.text) && !/\bdue\s+date\b/i.test(line.text),
+  );
   for (const [candidates, rule] of [
     [labelled, 0.9],
     [lines, 0.6],
   ] as const) {
     for (const line of candidates) {
+      tick();
       const date = parseDate(line.text);
       if (date)
         return {
@@ -284,10 +307,10 @@ function findDate(lines: TextLine[]): Field<string> | null {
   return null;
 }
 
-function findTotal(lines: TextLine[]): { total: Field<number> | null; line: TextLine | null } {
+function findTotal(lines: TextLine[], tick: Tick): { total: Field<number> | null; line: TextLine | null } {
   for (const [label, rule] of TOTAL_LABELS) {
     // The last matching line: totals come after the items they add up.
-    const line = lines.filter((l) => label.test(l.text) && !SUBTOTAL.test(l.text)).at(-1);
+    const line = lines.filter((l) => tick() && label.test(l.text) && !SUBTOTAL.test(l.text)).at(-1);
     if (!line) continue;
     const after = line.text.slice((label.exec(line.text)?.index ?? 0) + 1);
     const amount = amountsIn(after).at(-1);
@@ -297,21 +320,23 @@ function findTotal(lines: TextLine[]): { total: Field<number> | null; line: Text
   return { total: null, line: null };
 }
 
-function findCurrency(lines: TextLine[], totalLine: TextLine | null): Field<string> | null {
+function findCurrency(lines: TextLine[], totalLine: TextLine | null, tick: Tick): Field<string> | null {
   if (totalLine) {
     const code = currencyIn(totalLine.text);
     if (code) return { value: code, confidence: scaled(0.9, totalLine), line: totalLine.text };
   }
   for (const line of lines) {
+    tick();
     const code = currencyIn(line.text);
     if (code) return { value: code, confidence: scaled(0.6, line), line: line.text };
   }
   return null;
 }
 
-function findLineItems(lines: TextLine[]): LineItem[] {
+function findLineItems(lines: TextLine[], tick: Tick): LineItem[] {
   const items: LineItem[] = [];
   for (const line of lines) {
+    tick();
     if (TOTAL_LABELS.some(([label]) => label.test(line.text)) || SUBTOTAL.test(line.text)) continue;
     const parts = lineItemParts(line.text);
     if (!parts) continue;
@@ -344,20 +369,28 @@ export function completeness(kind: DocumentKind, found: Record<FieldName, boolea
   return round(got / total, 3);
 }
 
-export function extractInvoice(input: TextLine[], options: { documentType?: DocumentKind } = {}): Extraction {
+export function extractInvoice(
+  input: TextLine[],
+  options: { documentType?: DocumentKind; budgetSpent?: BudgetSpent } = {},
+): Extraction {
+  const { budgetSpent } = options;
+  const tick: Tick = () => {
+    if (budgetSpent?.()) throw new ExtractionBudgetExceeded();
+    return true;
+  };
   const lines = input
     .map((line) => ({ ...line, text: line.text.replace(/\s+/g, ' ').trim() }))
     .filter((line) => line.text !== '');
   const documentType = options.documentType ?? detectKind(lines);
-  const { total, line: totalLine } = findTotal(lines);
+  const { total, line: totalLine } = findTotal(lines, tick);
   const fields = {
-    vendor: findVendor(lines),
-    invoiceNumber: findNumber(lines),
-    date: findDate(lines),
+    vendor: findVendor(lines, tick),
+    invoiceNumber: findNumber(lines, tick),
+    date: findDate(lines, tick),
     total,
-    currency: findCurrency(lines, totalLine),
+    currency: findCurrency(lines, totalLine, tick),
   };
-  const lineItems = findLineItems(lines);
+  const lineItems = findLineItems(lines, tick);
   const found = Object.fromEntries(FIELD_NAMES.map((name) => [name, fields[name] !== null])) as Record<
     FieldName,
     boolean
