@@ -1,6 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../core/domain/failure-types';
-import { type DocumentKind, extractInvoice, type TextLine } from '../core/domain/invoice-rules';
+import {
+  type DocumentKind,
+  ExtractionBudgetExceeded,
+  extractInvoice,
+  type TextLine,
+} from '../core/domain/invoice-rules';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 
 const KINDS: readonly DocumentKind[] = ['invoice', 'receipt'];
@@ -48,11 +53,21 @@ function linesOf(output: Record<string, unknown>): TextLine[] {
     .map((text) => ({ text }));
 }
 
-export function createExtractActivities() {
+/**
+ * How long the rules may run. They run on the module's main thread, which sends no heartbeat meanwhile,
+ * so the budget stays well under STEP_HEARTBEAT_TIMEOUT_SECONDS (10 s): past it Temporal would take the
+ * replica for dead and retry the step elsewhere, a module fault for what is the document's doing.
+ */
+export const EXTRACT_TIME_BUDGET_MS = 5_000;
+
+export function createExtractActivities(options: { timeBudgetMs?: number } = {}) {
+  const budgetMs = options.timeBudgetMs ?? EXTRACT_TIME_BUDGET_MS;
   return {
     /**
      * Invoice / receipt fields from the OCR step's output by the rules of core/domain/invoice-rules.ts.
-     * Pure and deterministic: a retry returns the same fields.
+     * Pure and deterministic: a retry returns the same fields. Past the time budget the step fails for
+     * good (ExtractionTimedOut) rather than return what it had: a partial result would depend on the
+     * machine's speed, and a retry would only spend the budget again on the same text.
      */
     async extract(input: StepInput): Promise<StepOutput> {
       const kind = input.step.params.documentType;
@@ -62,11 +77,21 @@ export function createExtractActivities() {
           FAILURE_TYPES.invalidStepDefinition,
         );
       }
-      const extraction = extractInvoice(
-        linesOf(ocrOutput(input)),
-        kind ? { documentType: kind as DocumentKind } : {},
-      );
-      return { ...extraction };
+      const lines = linesOf(ocrOutput(input));
+      const deadline = performance.now() + budgetMs;
+      try {
+        const extraction = extractInvoice(lines, {
+          ...(kind ? { documentType: kind as DocumentKind } : {}),
+          budgetSpent: () => performance.now() > deadline,
+        });
+        return { ...extraction };
+      } catch (err) {
+        if (!(err instanceof ExtractionBudgetExceeded)) throw err;
+        throw ApplicationFailure.nonRetryable(
+          `extraction ran past its ${budgetMs} ms budget over ${lines.length} lines: the document's text is too large or built to be slow`,
+          FAILURE_TYPES.extractionTimedOut,
+        );
+      }
     },
   };
 }

@@ -16,6 +16,8 @@ export const FAILURE_TYPES = {
   documentTooLong: 'DocumentTooLong',
   unreadableDocument: 'UnreadableDocument',
   noDocumentStore: 'NoDocumentStore',
+  /** The extract step's rules ran past their time budget (activities/extract.ts): the text is hostile or huge. */
+  extractionTimedOut: 'ExtractionTimedOut',
 
   // The send-email step.
   invalidRecipient: 'InvalidRecipient',

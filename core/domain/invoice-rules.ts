@@ -56,6 +56,23 @@ export const FIELD_WEIGHTS: Record<DocumentKind, Record<FieldName, number>> = {
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 const scaled = (rule: number, line: TextLine) => round(rule * ((line.confidence ?? 100) / 100));
 
+// ---- time budget ---------------------------------------------------------------------------
+
+/**
+ * True once the caller's time budget is spent. The rules ask before each line they read; each rule is
+ * linear in its line, so a budget overruns by at most the cost of one line.
+ */
+export type BudgetSpent = () => boolean;
+
+export class ExtractionBudgetExceeded extends Error {
+  constructor() {
+    super('extraction stopped: its time budget was spent');
+  }
+}
+
+/** Called before each line a rule reads: throws once the budget is spent, else true (so it reads in a filter). */
+type Tick = () => true;
+
 // ---- amounts ---------------------------------------------------------------------------------
 
 const AMOUNT = /-?\d{1,3}(?:[,.\s]\d{3})+(?:[.,]\d{1,2})?(?!\d)|-?\d+(?:[.,]\d{1,2})?(?!\d)/g;
@@ -161,20 +178,95 @@ const TOTAL_LABELS: [RegExp, number][] = [
   [/\b(?:grand\s+total|total\s+due|amount\s+due|balance\s+due|total\s+amount|amount\s+payable)\b/i, 0.95],
   [/\btotal\b/i, 0.9],
 ];
-const SUBTOTAL = /\bsub\s*-?\s*total\b/i;
+// `(?:-\s*)?`, not `-?\s*`: two optional runs of spaces side by side backtrack quadratically.
+const SUBTOTAL = /\bsub\s*(?:-\s*)?total\b/i;
 const VENDOR_LABEL = /^(?:from|vendor|seller|supplier|sold\s+by|billed?\s+by)\s*:\s*(.+)$/i;
 const NOT_VENDOR =
   /\b(?:invoice|receipt|date|total|page|tax|vat|bill\s+to|ship\s+to|description|qty|amount|subtotal)\b|:/i;
-const ITEM =
-  /^(.*[A-Za-z].*?)\s+(\d+(?:[.,]\d+)?)\s*(?:x|×|@)?\s+(\d[\d,.\s]*[.,]\d{2})\s+(\d[\d,.\s]*[.,]\d{2})$/;
 
-function findVendor(lines: TextLine[]): Field<string> | null {
+// ---- line items ------------------------------------------------------------------------------
+//
+// A line item reads `<description> <quantity> [x|×|@] <unit price> <amount>`. This was one regex,
+// `^(.*[A-Za-z].*?)\s+(\d+(?:[.,]\d+)?)\s*(?:x|×|@)?\s+(\d[\d,.\s]*[.,]\d{2})\s+(\d[\d,.\s]*[.,]\d{2})$`,
+// whose three ambiguous splits (description/quantity, unit price/amount, and the spaces inside
+// amounts) backtrack cubically: a crafted 100 kB line held a module's thread for hours. The words
+// are now walked once and the regex's own choices kept (test/unit/invoice-rules.test.ts compares
+// the two on generated lines): the description's last ASCII letter as late as possible, then the
+// shortest description; the longest unit price (so amounts with spaced thousands, "1 234,50", stay whole).
+
+const NUMERIC_WORD = /^[\d.,]+$/;
+const QUANTITY_WORD = /^\d+(?:[.,]\d+)?$/;
+const QUANTITY_WITH_MARKER = /^\d+(?:[.,]\d+)?[x×@]$/;
+const MARKERS = new Set(['x', '×', '@']);
+const CENTS_END = /[.,]\d{2}$/;
+const startsWithDigit = (word: string) => word.charCodeAt(0) >= 48 && word.charCodeAt(0) <= 57;
+
+export interface LineItemParts {
+  description: string;
+  quantity: string;
+  unitPrice: string;
+  amount: string;
+}
+
+/** The parts of a line shaped like a line item (no arithmetic check), in time linear in the line. */
+export function lineItemParts(text: string): LineItemParts | null {
+  const words = text.trim().split(/\s+/);
+  const n = words.length;
+  const last = words[n - 1] ?? '';
+  if (n < 4 || !CENTS_END.test(last)) return null;
+  // The trailing run of numeric words holds the unit price and the amount.
+  let numericFrom = n;
+  while (numericFrom > 0 && NUMERIC_WORD.test(words[numericFrom - 1] ?? '')) numericFrom--;
+  // The amount starts at the latest word after a word ending in cents (the unit price is greedy).
+  let amountFrom = -1;
+  for (let j = n - 1; j > numericFrom; j--) {
+    if (startsWithDigit(words[j] ?? '') && CENTS_END.test(words[j - 1] ?? '')) {
+      amountFrom = j;
+      break;
+    }
+  }
+  if (amountFrom < 0) return null;
+  // Where the quantity may start, in the regex's order: after the latest word with a letter first,
+  // earliest first; then after the word with the letter before it, up to where the last try began.
+  const lettered: number[] = [];
+  for (let i = 0; i < n; i++) if (/[A-Za-z]/.test(words[i] ?? '')) lettered.push(i);
+  let upTo = n - 1;
+  for (let k = lettered.length - 1; k >= 0; k--) {
+    const from = (lettered[k] ?? 0) + 1;
+    for (let q = from; q <= upTo; q++) {
+      const word = words[q] ?? '';
+      let quantity: string;
+      let unitFrom: number;
+      if (QUANTITY_WORD.test(word)) {
+        quantity = word;
+        unitFrom = MARKERS.has(words[q + 1] ?? '') ? q + 2 : q + 1;
+      } else if (QUANTITY_WITH_MARKER.test(word)) {
+        quantity = word.slice(0, -1);
+        unitFrom = q + 1;
+      } else continue;
+      if (unitFrom < numericFrom || unitFrom >= amountFrom || !startsWithDigit(words[unitFrom] ?? ''))
+        continue;
+      return {
+        description: words.slice(0, q).join(' '),
+        quantity,
+        unitPrice: words.slice(unitFrom, amountFrom).join(' '),
+        amount: words.slice(amountFrom).join(' '),
+      };
+    }
+    upTo = from - 1;
+  }
+  return null;
+}
+
+function findVendor(lines: TextLine[], tick: Tick): Field<string> | null {
   for (const line of lines) {
+    tick();
     const labelled = VENDOR_LABEL.exec(line.text);
     if (labelled?.[1]) return { value: labelled[1].trim(), confidence: scaled(0.9, line), line: line.text };
   }
   // Otherwise the letterhead: the first line with words that is not a label or a number line.
   for (const line of lines.slice(0, 8)) {
+    tick();
     const letters = line.text.match(/\p{L}/gu)?.length ?? 0;
     if (letters >= 3 && letters >= line.text.replace(/\s/g, '').length / 2 && !NOT_VENDOR.test(line.text)) {
       return { value: line.text.trim(), confidence: scaled(0.7, line), line: line.text };
@@ -183,8 +275,9 @@ function findVendor(lines: TextLine[]): Field<string> | null {
   return null;
 }
 
-function findNumber(lines: TextLine[]): Field<string> | null {
+function findNumber(lines: TextLine[], tick: Tick): Field<string> | null {
   for (const line of lines) {
+    tick();
     const match = NUMBER_LABEL.exec(line.text);
     const value = match?.[1]?.replace(/[.]$/, '');
     if (value && /\d/.test(value)) return { value, confidence: scaled(0.9, line), line: line.text };
@@ -192,13 +285,16 @@ function findNumber(lines: TextLine[]): Field<string> | null {
   return null;
 }
 
-function findDate(lines: TextLine[]): Field<string> | null {
-  const labelled = lines.filter((line) => DATE_LABEL.test(line.text) && !/\bdue\s+date\b/i.test(line.text));
+function findDate(lines: TextLine[], tick: Tick): Field<string> | null {
+  const labelled = lines.filter(
+    (line) => tick() && DATE_LABEL.test(line.text) && !/\bdue\s+date\b/i.test(line.text),
+  );
   for (const [candidates, rule] of [
     [labelled, 0.9],
     [lines, 0.6],
   ] as const) {
     for (const line of candidates) {
+      tick();
       const date = parseDate(line.text);
       if (date)
         return {
@@ -211,10 +307,10 @@ function findDate(lines: TextLine[]): Field<string> | null {
   return null;
 }
 
-function findTotal(lines: TextLine[]): { total: Field<number> | null; line: TextLine | null } {
+function findTotal(lines: TextLine[], tick: Tick): { total: Field<number> | null; line: TextLine | null } {
   for (const [label, rule] of TOTAL_LABELS) {
     // The last matching line: totals come after the items they add up.
-    const line = lines.filter((l) => label.test(l.text) && !SUBTOTAL.test(l.text)).at(-1);
+    const line = lines.filter((l) => tick() && label.test(l.text) && !SUBTOTAL.test(l.text)).at(-1);
     if (!line) continue;
     const after = line.text.slice((label.exec(line.text)?.index ?? 0) + 1);
     const amount = amountsIn(after).at(-1);
@@ -224,31 +320,33 @@ function findTotal(lines: TextLine[]): { total: Field<number> | null; line: Text
   return { total: null, line: null };
 }
 
-function findCurrency(lines: TextLine[], totalLine: TextLine | null): Field<string> | null {
+function findCurrency(lines: TextLine[], totalLine: TextLine | null, tick: Tick): Field<string> | null {
   if (totalLine) {
     const code = currencyIn(totalLine.text);
     if (code) return { value: code, confidence: scaled(0.9, totalLine), line: totalLine.text };
   }
   for (const line of lines) {
+    tick();
     const code = currencyIn(line.text);
     if (code) return { value: code, confidence: scaled(0.6, line), line: line.text };
   }
   return null;
 }
 
-function findLineItems(lines: TextLine[]): LineItem[] {
+function findLineItems(lines: TextLine[], tick: Tick): LineItem[] {
   const items: LineItem[] = [];
   for (const line of lines) {
+    tick();
     if (TOTAL_LABELS.some(([label]) => label.test(line.text)) || SUBTOTAL.test(line.text)) continue;
-    const match = ITEM.exec(line.text.trim());
-    if (!match) continue;
-    const [quantity, unitPrice, amount] = [match[2], match[3], match[4]].map((n) => parseAmount(n ?? ''));
+    const parts = lineItemParts(line.text);
+    if (!parts) continue;
+    const [quantity, unitPrice, amount] = [parts.quantity, parts.unitPrice, parts.amount].map(parseAmount);
     if (quantity === null || unitPrice === null || amount === null || quantity === undefined) continue;
     if (unitPrice === undefined || amount === undefined) continue;
     // Only rows whose arithmetic holds: that is what tells an item from any line ending in numbers.
     if (Math.abs(quantity * unitPrice - amount) > 0.011 + amount * 0.001) continue;
     items.push({
-      description: (match[1] ?? '').trim(),
+      description: parts.description,
       quantity,
       unitPrice,
       amount,
@@ -271,20 +369,28 @@ export function completeness(kind: DocumentKind, found: Record<FieldName, boolea
   return round(got / total, 3);
 }
 
-export function extractInvoice(input: TextLine[], options: { documentType?: DocumentKind } = {}): Extraction {
+export function extractInvoice(
+  input: TextLine[],
+  options: { documentType?: DocumentKind; budgetSpent?: BudgetSpent } = {},
+): Extraction {
+  const { budgetSpent } = options;
+  const tick: Tick = () => {
+    if (budgetSpent?.()) throw new ExtractionBudgetExceeded();
+    return true;
+  };
   const lines = input
     .map((line) => ({ ...line, text: line.text.replace(/\s+/g, ' ').trim() }))
     .filter((line) => line.text !== '');
   const documentType = options.documentType ?? detectKind(lines);
-  const { total, line: totalLine } = findTotal(lines);
+  const { total, line: totalLine } = findTotal(lines, tick);
   const fields = {
-    vendor: findVendor(lines),
-    invoiceNumber: findNumber(lines),
-    date: findDate(lines),
+    vendor: findVendor(lines, tick),
+    invoiceNumber: findNumber(lines, tick),
+    date: findDate(lines, tick),
     total,
-    currency: findCurrency(lines, totalLine),
+    currency: findCurrency(lines, totalLine, tick),
   };
-  const lineItems = findLineItems(lines);
+  const lineItems = findLineItems(lines, tick);
   const found = Object.fromEntries(FIELD_NAMES.map((name) => [name, fields[name] !== null])) as Record<
     FieldName,
     boolean

@@ -2,6 +2,7 @@ import { completenessFromOutput } from '../../core/domain/completeness';
 import {
   currencyIn,
   extractInvoice,
+  lineItemParts,
   parseAmount,
   parseDate,
   type TextLine,
@@ -113,6 +114,67 @@ Total: 1,234.52 EUR`;
     expect(result.documentType).toBe('receipt');
     expect(result.missing).toEqual([]);
     expect(result.completenessScore).toBe(1);
+  });
+});
+
+describe('lineItemParts', () => {
+  // The regex it replaced (cubic on crafted lines): safe on these short lines, and the reference
+  // for which split of a line is taken.
+  const OLD_ITEM =
+    /^(.*[A-Za-z].*?)\s+(\d+(?:[.,]\d+)?)\s*(?:x|×|@)?\s+(\d[\d,.\s]*[.,]\d{2})\s+(\d[\d,.\s]*[.,]\d{2})$/;
+  const WORDS = [
+    'Widget',
+    'A4',
+    'x',
+    '×',
+    '@',
+    '2',
+    '2x',
+    '3@',
+    '1.5',
+    '10.00',
+    '1',
+    '000.00',
+    '0,50',
+    '.00',
+    '12,5',
+    'Model',
+    '1.234,50',
+    'v2',
+  ];
+
+  it.each([
+    ['Printer paper A4 10 25.00 250.00', ['Printer paper A4', '10', '25.00', '250.00']],
+    ['Widget 2 x 10.00 20.00', ['Widget', '2', '10.00', '20.00']],
+    ['Widget 2x 10.00 20.00', ['Widget', '2', '10.00', '20.00']],
+    ['Bolts 3 @ 1 234,50 3 703,50', ['Bolts', '3', '1 234,50', '3 703,50']],
+  ])('%s', (line, [description, quantity, unitPrice, amount]) => {
+    expect(lineItemParts(line)).toEqual({ description, quantity, unitPrice, amount });
+  });
+
+  it('splits every generated line as the old regex did', () => {
+    // A fixed linear-congruential sequence: the same lines on every run.
+    let seed = 42;
+    const pick = (words: string[]) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return words[seed % words.length] ?? '';
+    };
+    const CENTS = ['10.00', '000.00', '0,50', '.00', '1.234,50', '1', '2'];
+    const LENGTHS = ['1', '2', '3', '4', '5', '6'];
+    const differing: { line: string; was: unknown; is: unknown }[] = [];
+    let items = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const words = Array.from({ length: Number(pick(LENGTHS)) }, () => pick(WORDS));
+      // Most lines end like an item does, so the splits are what gets compared.
+      const line = [...words, pick(CENTS), pick(CENTS), pick(CENTS)].join(' ');
+      const old = OLD_ITEM.exec(line);
+      const was = old ? { description: old[1], quantity: old[2], unitPrice: old[3], amount: old[4] } : null;
+      const is = lineItemParts(line);
+      if (JSON.stringify(was) !== JSON.stringify(is)) differing.push({ line, was, is });
+      if (old) items++;
+    }
+    expect(differing.slice(0, 5)).toEqual([]);
+    expect(items).toBeGreaterThan(3_000);
   });
 });
 
