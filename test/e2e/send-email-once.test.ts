@@ -35,6 +35,7 @@ beforeAll(async () => {
     ],
   });
   expect(registered.status).toBe(201);
+  await replica('replica-a');
 });
 
 afterAll(async () => {
@@ -48,10 +49,14 @@ afterAll(async () => {
 async function replica(name: string): Promise<WorkerProcess> {
   const worker = spawnModuleWorker(system.config, 'mailer', 5, { SMTP_URL: `${sink.url}/?name=${name}` });
   workers.push(worker);
-  const before = (await system.api.get('/v1/modules/mailer')).body.live?.replicas ?? 0;
+  // Its own line, not the replica count: a paused replica may drop out of that meanwhile.
+  await eventually(
+    async () => (worker.output().includes('module worker started') ? true : undefined),
+    30_000,
+  );
   await eventually(async () => {
     const res = await system.api.get('/v1/modules/mailer');
-    return res.status === 200 && res.body.live.replicas > before ? true : undefined;
+    return res.status === 200 && res.body.live.replicas > 0 ? true : undefined;
   }, 30_000);
   return worker;
 }
@@ -99,7 +104,6 @@ async function sentRow(robotId: string) {
 describe('send-email once, under faults', () => {
   it('a send slower than the heartbeat timeout is not retried while it is in flight', async () => {
     answerDelayMs = 5000; // 2.5× the heartbeat timeout
-    await replica('replica-a');
     const robotId = await createRobot('slow');
     const robot = await settled(robotId);
     expect(mailsOf(robotId)).toHaveLength(1);
