@@ -13,6 +13,7 @@ let sink: SmtpSink;
 /** How long the sink holds its 250 after DATA; each test sets it. */
 let answerDelayMs = 0;
 const workers: WorkerProcess[] = [];
+const names = new Map<WorkerProcess, string>();
 
 beforeAll(async () => {
   sink = await startSmtpSink({ answerDelayMs: () => answerDelayMs });
@@ -49,6 +50,7 @@ afterAll(async () => {
 async function replica(name: string): Promise<WorkerProcess> {
   const worker = spawnModuleWorker(system.config, 'mailer', 5, { SMTP_URL: `${sink.url}/?name=${name}` });
   workers.push(worker);
+  names.set(worker, name);
   // Its own line, not the replica count: a paused replica may drop out of that meanwhile.
   await eventually(
     async () => (worker.output().includes('module worker started') ? true : undefined),
@@ -59,6 +61,11 @@ async function replica(name: string): Promise<WorkerProcess> {
     return res.status === 200 && res.body.live.replicas > 0 ? true : undefined;
   }, 30_000);
   return worker;
+}
+
+/** The EHLO name a replica was started with. */
+function helo(worker: WorkerProcess): string | undefined {
+  return names.get(worker);
 }
 
 async function createRobot(ref: string): Promise<string> {
@@ -141,6 +148,47 @@ describe('send-email once, under faults', () => {
     expect(messageId).toBe(`<${robotId}.send@rpa-orchestrator>`);
     // replica-b's attempt completed the step with what replica-a recorded after the 250.
     expect(robot.output?.send).toMatchObject({ alreadySent: true, messageId });
+    expect(await sentRow(robotId)).toEqual([{ status: 'sent', message_id: messageId }]);
+  }, 120_000);
+
+  it('a replica killed mid-send: not sent again, the robot fails EmailOutcomeUnknown; a robot retry resends with the same Message-ID', async () => {
+    answerDelayMs = 4000;
+    const robotId = await createRobot('killed');
+    await eventually(async () => (mailsOf(robotId).length === 1 ? true : undefined), 20_000);
+    const sender = workers.find((worker) => mailsOf(robotId)[0]?.helo === helo(worker));
+    if (!sender) throw new Error('no replica sent the message');
+    await sender.kill();
+    // Another replica takes the retry (a new one when the killed one was alone).
+    if (
+      workers.filter((worker) => worker.process.exitCode === null && worker.process.signalCode === null)
+        .length === 0
+    )
+      await replica('replica-c');
+    const robot = await settled(robotId);
+    expect(mailsOf(robotId)).toHaveLength(1);
+    expect(robot.status).toBe('failed');
+    expect(robot.error).toContain('recorded no outcome');
+    const messageId = `<${robotId}.send@rpa-orchestrator>`;
+    expect(await sentRow(robotId)).toEqual([{ status: 'sending', message_id: messageId }]);
+    const history = await system.temporal.workflow.getHandle(robotId).fetchHistory();
+    const failed = history.events?.find((event) => event.activityTaskFailedEventAttributes);
+    expect(failed?.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo).toMatchObject({
+      type: 'EmailOutcomeUnknown',
+      nonRetryable: true,
+    });
+
+    // Retrying the robot is the decision to send it again: once more, the same Message-ID.
+    answerDelayMs = 0;
+    expect((await system.api.post(`/v1/robots/${robotId}/retry`)).status).toBe(202);
+    const retried = await eventually(async () => {
+      const view = await robotView(robotId);
+      return view.status === 'completed' || view.status === 'failed' ? view : undefined;
+    }, 30_000);
+    expect(retried.status).toBe('completed');
+    const mails = mailsOf(robotId);
+    expect(mails).toHaveLength(2);
+    const ids = await Promise.all(mails.map(async (mail) => (await simpleParser(mail.raw)).messageId));
+    expect(ids).toEqual([messageId, messageId]);
     expect(await sentRow(robotId)).toEqual([{ status: 'sent', message_id: messageId }]);
   }, 120_000);
 });
