@@ -1,12 +1,14 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import { FAILURE_TYPES } from '../core/domain/failure-types';
-import { EMAIL_ADDRESS, smtpOutcome } from '../core/domain/smtp';
+import { certainlyNotAccepted, EMAIL_ADDRESS, smtpOutcome } from '../core/domain/smtp';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 import { escapeHtml, renderTemplate, singleLine, TemplateError } from '../core/domain/template';
 import { emailsSent } from '../core/observability/metrics';
+import type { SentEmailRow } from '../db/schema';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 import { type Attachment, type AttachmentDeps, loadAttachments } from './email-attachments';
+import { sendAttempt } from './email-send-once';
 
 export interface EmailStepDeps {
   /** Null when SMTP_URL is not configured: the step then fails with a clear, permanent error. */
@@ -45,6 +47,11 @@ function recipients(step: StepInput['step'], data: unknown): string[] {
   return rendered;
 }
 
+function alreadySent(row: SentEmailRow): StepOutput {
+  emailsSent.inc({ outcome: 'already_sent' });
+  return { messageId: row.messageId, to: row.recipients, alreadySent: true };
+}
+
 function smtpFailure(err: unknown): ApplicationFailure {
   const smtp = smtpOutcome(err);
   const text = `SMTP refused or failed: ${smtp.message}`;
@@ -61,9 +68,10 @@ export function createEmailStepActivities({
 }: EmailStepDeps) {
   return {
     /**
-     * Sends one templated email per robot and step. A retry finds the row written after the first
-     * success and sends nothing; only a crash between the SMTP server accepting and that write
-     * (milliseconds) could repeat it, and the repeat carries the same Message-ID.
+     * Sends one templated email per robot and step, at most once: the intent (`sending`, with the
+     * Message-ID) is written before the SMTP exchange and marked `sent` after the 250. A retry that
+     * finds it sends nothing; one that finds it `sending` waits for the earlier attempt's outcome,
+     * and fails for good (`EmailOutcomeUnknown`) rather than risk a second copy (docs/steps.md).
      */
     async 'send-email'({ robotId, step, input, previous }: StepInput): Promise<StepOutput> {
       if (!transport) {
@@ -79,10 +87,7 @@ export function createEmailStepActivities({
         );
       }
       const done = await sentEmails.find(robotId, step.name);
-      if (done) {
-        emailsSent.inc({ outcome: 'already_sent' });
-        return { messageId: done.messageId, to: done.recipients, alreadySent: true };
-      }
+      if (done?.status === 'sent') return alreadySent(done);
 
       const data = { robotId, input, previous };
       let message: { to: string[]; subject: string; text: string; html?: string; attachments: Attachment[] };
@@ -101,20 +106,41 @@ export function createEmailStepActivities({
         throw err;
       }
       const messageId = `<${robotId}.${step.name}@rpa-orchestrator>`;
-      try {
-        await transport.sendMail({ from, messageId, ...message });
-        emailsSent.inc({ outcome: 'sent' });
-      } catch (err) {
-        emailsSent.inc({ outcome: 'failed' });
-        throw smtpFailure(err);
-      }
-      await sentEmails.record({
+      const attempt = sendAttempt(step.timeoutSeconds);
+      const intent = {
         robotId,
         step: step.name,
         messageId,
         recipients: message.to,
         subject: message.subject,
-      });
+        runId: attempt.runId,
+      };
+      for (;;) {
+        if (await sentEmails.claim(intent)) break;
+        if (await sentEmails.takeOver(robotId, step.name, attempt.runId)) break;
+        const earlier = await attempt.awaitEarlier(sentEmails, robotId, step.name);
+        if (earlier) return alreadySent(earlier);
+        // Released: the relay never took it, so this attempt may send.
+      }
+      try {
+        await attempt.heartbeating(transport.sendMail({ from, messageId, ...message }));
+      } catch (err) {
+        emailsSent.inc({ outcome: 'failed' });
+        if (certainlyNotAccepted(err)) {
+          await sentEmails.release(robotId, step.name);
+          throw smtpFailure(err);
+        }
+        throw ApplicationFailure.nonRetryable(
+          `send-email: the SMTP exchange of ${messageId} broke before the relay answered (${smtpOutcome(err).message}); ` +
+            'it may have accepted the message, so it is not sent again. Check with the recipient; ' +
+            'retrying the robot sends it again with the same Message-ID',
+          FAILURE_TYPES.emailOutcomeUnknown,
+        );
+      }
+      emailsSent.inc({ outcome: 'sent' });
+      // Even when Temporal has given this attempt up (paused, past its heartbeat timeout): a retry
+      // waiting on the intent completes the step with this record.
+      await sentEmails.markSent(robotId, step.name);
       return {
         messageId,
         to: message.to,

@@ -277,7 +277,13 @@ export const notificationDeliveries = pgTable(
   ],
 );
 
-/** Emails sent by `send-email` steps: one per robot and step, so a retried step never sends twice. */
+/** `sending`: written before the SMTP exchange, its outcome not (yet) known; `sent`: the relay said 250. */
+export const sentEmailStatus = pgEnum('sent_email_status', ['sending', 'sent']);
+
+/**
+ * Emails of `send-email` steps: one per robot and step, written as an intent before the SMTP
+ * exchange, so neither a retry nor a second replica sends it again (docs/adr/0027-send-email-once.md).
+ */
 export const sentEmails = pgTable(
   'sent_emails',
   {
@@ -286,9 +292,16 @@ export const sentEmails = pgTable(
     messageId: text('message_id').notNull(),
     recipients: text('recipients').array().notNull(),
     subject: text('subject').notNull(),
+    status: sentEmailStatus('status').notNull().default('sent'),
+    /** The workflow run that wrote the intent: another run (a robot retry) may take a `sending` one over. */
+    runId: text('run_id'),
+    /** When the intent was written; when the relay accepted, once `sent`. */
     sentAt: timestamp('sent_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.robotId, table.step] })],
+  (table) => [
+    primaryKey({ columns: [table.robotId, table.step] }),
+    uniqueIndex('sent_emails_message_id_idx').on(table.messageId),
+  ],
 );
 
 export type SentEmailRow = typeof sentEmails.$inferSelect;

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, lte, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, lt, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from './client';
 import { type SentEmailRow, sentEmails } from './schema';
 
@@ -25,8 +25,54 @@ export class SentEmailsRepository {
     return row ?? null;
   }
 
-  async record(row: Omit<SentEmailRow, 'sentAt'>): Promise<void> {
-    await this.db.insert(sentEmails).values(row).onConflictDoNothing();
+  /**
+   * Writes the intent (`sending`) before the SMTP exchange. False when the robot and step already
+   * have a row: an earlier attempt got there first, and this one must not send.
+   */
+  async claim(row: Omit<SentEmailRow, 'sentAt' | 'status'>): Promise<boolean> {
+    const inserted = await this.db
+      .insert(sentEmails)
+      .values({ ...row, status: 'sending' })
+      .onConflictDoNothing()
+      .returning({ robotId: sentEmails.robotId });
+    return inserted.length > 0;
+  }
+
+  /**
+   * A `sending` intent of another workflow run (the robot was retried after an unknown outcome)
+   * becomes this run's: the retry is the decision to send again, with the same Message-ID.
+   */
+  async takeOver(robotId: string, step: string, runId: string): Promise<boolean> {
+    const taken = await this.db
+      .update(sentEmails)
+      .set({ runId, sentAt: sql`now()` })
+      .where(
+        and(
+          eq(sentEmails.robotId, robotId),
+          eq(sentEmails.step, step),
+          eq(sentEmails.status, 'sending'),
+          or(isNull(sentEmails.runId), ne(sentEmails.runId, runId)),
+        ),
+      )
+      .returning({ robotId: sentEmails.robotId });
+    return taken.length > 0;
+  }
+
+  /** The relay accepted the message (250). */
+  async markSent(robotId: string, step: string): Promise<void> {
+    await this.db
+      .update(sentEmails)
+      .set({ status: 'sent', sentAt: sql`now()` })
+      .where(and(eq(sentEmails.robotId, robotId), eq(sentEmails.step, step)));
+  }
+
+  /** The relay certainly did not take the message (it refused, or was never reached): another attempt may send. */
+  async release(robotId: string, step: string): Promise<void> {
+    await this.db
+      .delete(sentEmails)
+      .where(
+        and(eq(sentEmails.robotId, robotId), eq(sentEmails.step, step), eq(sentEmails.status, 'sending')),
+      );
   }
 
   /** The outbox (dashboard, demo): newest first. */

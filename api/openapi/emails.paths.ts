@@ -8,7 +8,7 @@ export function emailPaths() {
     '/v1/emails': {
       get: {
         summary:
-          'Outbox: emails sent by send-email steps (recipients, subject, robot, step, message id, sent at), newest first, cursor-paginated; robots:read',
+          'Outbox: emails of send-email steps (recipients, subject, robot, step, message id, status sent | sending — sending: in flight, or its outcome unknown —, sent at), newest first, cursor-paginated; robots:read',
         parameters: queryParameters(listEmailsQuery),
         responses: { '200': { description: '{items: SentEmail[], nextCursor}' }, '400': problem },
       },

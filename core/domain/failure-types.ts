@@ -25,6 +25,8 @@ export const FAILURE_TYPES = {
   smtpRejected: 'SmtpRejected',
   smtpUnavailable: 'SmtpUnavailable',
   smtpNotConfigured: 'SmtpNotConfigured',
+  /** The relay may have taken the message, and no attempt knows: not sent again (docs/steps.md). */
+  emailOutcomeUnknown: 'EmailOutcomeUnknown',
   noDatabase: 'NoDatabase',
 
   // The http-request step (docs/steps.md).

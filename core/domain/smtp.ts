@@ -23,3 +23,23 @@ export function smtpOutcome(err: unknown): SmtpOutcome {
     permanent: responseCode !== undefined && responseCode >= 500,
   };
 }
+
+/**
+ * Whether a failed send certainly left the relay without the message: it answered with an error
+ * code, or was never reached (no connection, no greeting). Otherwise the connection broke while the
+ * message was on its way, and the relay may have accepted it.
+ */
+export function certainlyNotAccepted(err: unknown): boolean {
+  const { responseCode, syscall, timeoutType } = err as {
+    responseCode?: number;
+    syscall?: string;
+    timeoutType?: string;
+  };
+  return (
+    responseCode !== undefined ||
+    syscall === 'connect' ||
+    syscall === 'getaddrinfo' ||
+    timeoutType === 'CONNECT_TIMEOUT' ||
+    timeoutType === 'GREETING_TIMEOUT'
+  );
+}

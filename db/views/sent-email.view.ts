@@ -7,6 +7,8 @@ export interface SentEmailView {
   messageId: string;
   recipients: string[];
   subject: string;
+  /** `sending`: the SMTP exchange began and no attempt knows whether the relay accepted it. */
+  status: 'sending' | 'sent';
   sentAt: string;
 }
 
@@ -17,6 +19,7 @@ export function toSentEmailView(row: SentEmailRow): SentEmailView {
     messageId: row.messageId,
     recipients: row.recipients,
     subject: row.subject,
+    status: row.status,
     sentAt: row.sentAt.toISOString(),
   };
 }

@@ -19,13 +19,16 @@ beforeAll(async () => {
     [robotB, 'third', '2026-01-01T10:04:00.000Z'],
   ];
   for (const [robotId, step, at] of sends) {
-    await repository.record({
+    await repository.claim({
       robotId,
       step,
       messageId: `<${robotId}.${step}@rpa-orchestrator>`,
       recipients: ['client@example.com', 'copy@example.com'],
       subject: `Re: ${step}`,
+      runId: null,
     });
+    // B's last send has no known outcome: listed, as `sending`.
+    if (step !== 'third') await repository.markSent(robotId, step);
     await system.sql.query('update sent_emails set sent_at = $3 where robot_id = $1 and step = $2', [
       robotId,
       step,
@@ -55,8 +58,10 @@ describe('GET /v1/emails', () => {
       messageId: `<${robotA}.send-reply@rpa-orchestrator>`,
       recipients: ['client@example.com', 'copy@example.com'],
       subject: 'Re: send-reply',
+      status: 'sent',
       sentAt: '2026-01-01T10:00:00.000Z',
     });
+    expect(res.body.items[0]).toMatchObject({ robotId: robotB, step: 'third', status: 'sending' });
     expect(res.body.nextCursor).toBeNull();
   });
 

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { simpleParser } from 'mailparser';
 import { createTransport } from 'nodemailer';
 import { createBasicStepActivities } from '../../activities/basic-steps';
@@ -212,4 +215,66 @@ describe('send-email attachments', () => {
       nonRetryable: true,
     });
   }, 60_000);
+});
+
+describe('send-email when the SMTP exchange fails', () => {
+  const step = {
+    name: 'send-reply',
+    kind: 'send-email' as const,
+    params: { to: 'ana@example.com', subject: 's', text: 't' },
+    timeoutSeconds: 30,
+  };
+
+  function through(port: number) {
+    return createEmailStepActivities({
+      transport: createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true }),
+      from: 'robots@example.com',
+      sentEmails: new SentEmailsRepository(system.database.db),
+    })['send-email'];
+  }
+
+  async function failure(send: ReturnType<typeof through>, robotId: string): Promise<ApplicationFailure> {
+    const err = await send({ robotId, step, input: {}, previous: {} }).catch((caught: unknown) => caught);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    return err as ApplicationFailure;
+  }
+
+  const rowsOf = async (robotId: string) =>
+    (await system.sql.query('select status from sent_emails where robot_id = $1', [robotId])).rows;
+
+  it('a relay that cannot be reached: retryable, and the intent released for the retry', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    const robotId = randomUUID();
+    const err = await failure(through(port), robotId);
+    expect(err).toMatchObject({ type: 'SmtpUnavailable', nonRetryable: false });
+    expect(await rowsOf(robotId)).toEqual([]);
+  });
+
+  it('a connection dropped after DATA: EmailOutcomeUnknown for good, the intent kept as sending', async () => {
+    // Answers like a relay up to DATA, then drops the connection instead of answering the message.
+    const relay = createServer((socket) => {
+      socket.write('220 relay\r\n');
+      socket.on('data', (chunk) => {
+        const line = String(chunk);
+        if (/^(EHLO|MAIL|RCPT)/.test(line)) socket.write('250 ok\r\n');
+        else if (line.startsWith('DATA')) socket.write('354 go on\r\n');
+        else socket.destroy();
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    try {
+      const robotId = randomUUID();
+      const send = through((relay.address() as AddressInfo).port);
+      const err = await failure(send, robotId);
+      expect(err).toMatchObject({ type: 'EmailOutcomeUnknown', nonRetryable: true });
+      expect(err.message).toContain(`<${robotId}.send-reply@rpa-orchestrator>`);
+      expect(await rowsOf(robotId)).toEqual([{ status: 'sending' }]);
+    } finally {
+      await new Promise((resolve) => relay.close(resolve));
+    }
+  });
 });

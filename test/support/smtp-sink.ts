@@ -5,6 +5,8 @@ export interface SentMail {
   from: string;
   to: string[];
   raw: string;
+  /** The name the sender gave in EHLO (which replica sent it, when each has its own). */
+  helo: string;
 }
 
 export interface SmtpSink {
@@ -19,9 +21,17 @@ export interface SmtpSink {
 /**
  * A loopback SMTP server that keeps what it accepts (send-email and notification tests).
  * `refuse` answers RCPT TO of an address with an SMTP code (550: permanent, 451: try later).
+ * `answerDelayMs` holds the answer to DATA.
  */
 export async function startSmtpSink(
-  options: { refuse?: (address: string) => number | undefined } = {},
+  options: {
+    refuse?: (address: string) => number | undefined;
+    /**
+     * How long the 250 after DATA waits, read per message: the message is already in `mails` while
+     * the sender waits (a slow relay; a sender paused or killed in that window).
+     */
+    answerDelayMs?: () => number;
+  } = {},
 ): Promise<SmtpSink> {
   const mails: SentMail[] = [];
   const server = new SMTPServer({
@@ -42,8 +52,11 @@ export async function startSmtpSink(
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw,
+          helo: session.hostNameAppearsAs,
         });
-        callback();
+        const delay = options.answerDelayMs?.() ?? 0;
+        if (delay > 0) setTimeout(() => callback(), delay);
+        else callback();
       });
     },
   });
