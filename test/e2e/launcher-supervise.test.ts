@@ -14,10 +14,19 @@ const DEMO_INPUT = { text: 'Invoice INV-7 from Acme GmbH. Total amount due: 100.
 afterEach(killLeftovers);
 afterAll(removeDataDirs);
 
-/** The pid of the launcher's control worker, waiting for one other than `not` to appear. */
-async function controlWorkerPid(dataDir: string, not: Set<number>, timeoutMs = 60_000): Promise<number> {
+/**
+ * The pid of the launcher's control worker, waiting for one other than `not` to appear; null once
+ * `launcher` has exited.
+ */
+async function controlWorkerPid(
+  launcher: Launcher,
+  not: Set<number>,
+  timeoutMs = 60_000,
+): Promise<number | null> {
+  const { dataDir } = launcher;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (launcher.child.exitCode !== null || launcher.child.signalCode !== null) return null;
     const pids = processesOf(dataDir)
       .filter((line) => line.includes('worker --control'))
       .map((line) => Number(line.split(':')[0]))
@@ -72,11 +81,15 @@ describe('rpa start supervises the API and the workers', () => {
   it('restarts a control worker killed with SIGKILL while robots are in flight; the API stays up, every robot completes', async () => {
     const launcher = launch(dataDir, { args: ['--no-demo'] });
     await launcher.printed('Ready.');
-    const first = await controlWorkerPid(dataDir, new Set());
-    const ids: string[] = [];
-    for (let i = 0; i < 10; i++) ids.push(await createRobot(dataDir));
+    const first = await controlWorkerPid(launcher, new Set());
+    if (first === null) throw new Error(`launcher gone:\n${launcher.output()}`);
+    const ids = await Promise.all(Array.from({ length: 10 }, () => createRobot(dataDir)));
 
     process.kill(first, 'SIGKILL');
+    // In flight when the worker died: not all of them finished before.
+    expect((await statuses(dataDir, ids)).filter((status) => status !== 'completed').length).toBeGreaterThan(
+      0,
+    );
     const back = launcher.printed('✓ control worker restarted', 90_000);
     const answers = await apiAnswersThroughout(back);
     await back;
@@ -85,7 +98,7 @@ describe('rpa start supervises the API and the workers', () => {
       '! control worker exited (signal SIGKILL); restarting in 1s (restart 1 of 5 in 60s)',
     );
     expect(launcher.output()).not.toContain('stopping…');
-    const second = await controlWorkerPid(dataDir, new Set([first]));
+    const second = await controlWorkerPid(launcher, new Set([first]));
     expect(second).not.toBe(first);
 
     const deadline = Date.now() + 120_000;
@@ -106,15 +119,8 @@ describe('rpa start supervises the API and the workers', () => {
     await launcher.printed('Ready.');
     // Each control worker killed as soon as it appears: the crash loop of a worker that cannot start.
     const killed = new Set<number>();
-    let exited = false;
-    void launcher.exited.then(() => {
-      exited = true;
-    });
-    while (!exited) {
-      const pid = await Promise.race([
-        controlWorkerPid(dataDir, killed, 90_000),
-        launcher.exited.then(() => null),
-      ]);
+    for (;;) {
+      const pid = await controlWorkerPid(launcher, killed, 90_000);
       if (pid === null) break;
       killed.add(pid);
       try {
