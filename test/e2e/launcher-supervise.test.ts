@@ -146,4 +146,16 @@ describe('rpa start supervises the API and the workers', () => {
     expect(killed.size).toBe(6);
     await expectNothingLeft(launcher);
   }, 300_000);
+
+  it('Ctrl-C while a restart is pending cancels it and stops cleanly', async () => {
+    const launcher = launch(dataDir, { args: ['--no-demo'] });
+    await launcher.printed('Ready.');
+    const pid = await controlWorkerPid(launcher, new Set());
+    if (pid === null) throw new Error(`launcher gone:\n${launcher.output()}`);
+    process.kill(pid, 'SIGKILL');
+    await launcher.printed('restarting in 1s', 10_000);
+    ctrlC(launcher);
+    await expectCleanStop(launcher);
+    expect(launcher.output()).not.toContain('control worker restarted');
+  }, 120_000);
 });
