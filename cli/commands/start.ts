@@ -1,5 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
@@ -7,14 +5,14 @@ import { newKeyEntry } from '../../core/adapters/crypto/secret-box';
 import { type Config, childEnv, loadConfigOrExit } from '../../core/config';
 import { temporalUiRobotUrl } from '../../core/domain/temporal-ui';
 import { ApiClient } from '../api-client';
-import { ChildExitedError, type ManagedChild, spawnRpa, stopChild, tailOf } from '../child-processes';
-import { type EmbeddedPostgres, embeddedPostgresUrl, startEmbeddedPostgres } from '../embedded-postgres';
+import { ChildExitedError, type ManagedChild, spawnRpa } from '../child-processes';
+import { embeddedPostgresUrl } from '../embedded-postgres';
+import { LocalStack } from '../launcher/local-stack';
+import { DEFAULT_RESTART_POLICY } from '../launcher/restart-policy';
+import { startDatabase, startTemporal, type TemporalAt, workflowBundle } from '../launcher/services';
+import { Supervisor } from '../launcher/supervisor';
 import { clearLauncherState, launcherSecretsKeys, writeLauncherState } from '../launcher-state';
-import { type DevServer, frontendServing, startTemporalDevServer } from '../temporal-dev-server';
 import { waitForRobot } from '../wait-for-robot';
-import { cachedWorkflowBundle, refreshWorkflowBundleInChild } from '../workflow-bundle-cache';
-
-const ROOT = path.resolve(__dirname, '..', '..');
 
 const noop = () => {};
 
@@ -23,161 +21,13 @@ const DEMO_INPUT = {
 };
 
 // After Ctrl-C the launcher exits 130 (SIGTERM: 143), as an interrupted command does; `npm start`
-// reports the same. A failure to start, or a process that dies, exits 1.
+// reports the same. A failure to start, or a child that keeps crashing (cli/launcher/supervisor.ts),
+// exits 1.
 const EXIT_ON_SIGNAL: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /** Seconds since this process began: the "after launch" of the output. */
 function sinceLaunch(): string {
   return `${(performance.now() / 1000).toFixed(1)} s`;
-}
-
-/**
- * Everything `rpa start` started, so that one stop() ends it in order — the processes that use
- * Temporal and the database first, then the database, then Temporal — whenever the stop comes.
- */
-class LocalStack {
-  readonly children: ManagedChild[] = [];
-  temporal: DevServer | null = null;
-  /** `fresh` when this start creates the database; `ready` once it serves. */
-  postgres: { database: EmbeddedPostgres; dir: string; fresh: boolean; ready: boolean } | null = null;
-  /** The child process that bundles the workflows on a cache miss. */
-  bundler: { process: ChildProcess; done: Promise<string> } | null = null;
-  stopping = false;
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.bundler) {
-      this.bundler.process.kill('SIGTERM');
-      await this.bundler.done.catch(() => undefined);
-    }
-    await Promise.all(this.children.map((child) => stopChild(child)));
-    if (this.postgres?.fresh && !this.postgres.ready) {
-      // Still being created (a first start, seconds of work): half made, it would not open next
-      // time, and it holds nothing yet. An existing database is waited for and closed properly.
-      await this.postgres.database.abandon();
-      rmSync(this.postgres.dir, { recursive: true, force: true });
-    } else {
-      await this.postgres?.database.stop();
-    }
-    await this.temporal?.stop();
-  }
-}
-
-interface TemporalAt {
-  address: string;
-  uiUrl: string;
-}
-
-/**
- * Uses the Temporal server at TEMPORAL_ADDRESS if one answers, else starts the dev server.
- * `spawned` learns where it will be as soon as that is known: when the dev server process runs.
- */
-async function startTemporal(
-  config: Config,
-  dataDir: string,
-  stack: LocalStack,
-  onFailure: (message: string) => void,
-  spawned: (at: TemporalAt) => void,
-  signal: AbortSignal,
-): Promise<TemporalAt> {
-  const address = config.TEMPORAL_ADDRESS;
-  if (await frontendServing(address)) {
-    const at = { address, uiUrl: config.TEMPORAL_UI_URL };
-    spawned(at);
-    signal.throwIfAborted();
-    console.log(`✓ using the Temporal server at ${address}`);
-    return at;
-  }
-  signal.throwIfAborted();
-  console.log('… starting the Temporal dev server (SQLite in .data/temporal.db)');
-  const server = await startTemporalDevServer({
-    root: ROOT,
-    port: config.TEMPORAL_DEV_PORT,
-    uiPort: config.TEMPORAL_UI_PORT,
-    dbFile: path.join(dataDir, 'temporal.db'),
-    logFile: path.join(dataDir, 'logs', 'temporal.log'),
-    namespace: config.TEMPORAL_NAMESPACE,
-    ownProcessGroup: true,
-    onSpawned: (at) => spawned({ address: at.address, uiUrl: at.uiUrl ?? config.TEMPORAL_UI_URL }),
-    signal,
-  });
-  stack.temporal = server;
-  server.process.once('exit', (code, exitSignal) => {
-    if (!stack.stopping) onFailure(`the Temporal dev server exited (${exitSignal ?? `code ${code}`})`);
-  });
-  console.log(`✓ Temporal dev server at ${server.address}, Web UI ${server.uiUrl}`);
-  return { address: server.address, uiUrl: server.uiUrl ?? config.TEMPORAL_UI_URL };
-}
-
-async function startDatabase(config: Config, stack: LocalStack, signal: AbortSignal): Promise<void> {
-  if (config.DATABASE_URL) {
-    const { migratePostgres } = require('../../db/migrate') as typeof import('../../db/migrate');
-    await migratePostgres(config.DATABASE_URL);
-    signal.throwIfAborted();
-    console.log('✓ Postgres (DATABASE_URL) migrated');
-    return;
-  }
-  const dir = path.resolve(config.PGLITE_DIR);
-  // PGlite makes its directory but not the ones above it (.data on a first start).
-  mkdirSync(path.dirname(dir), { recursive: true });
-  const fresh = !existsSync(dir);
-  const postgres = {
-    database: startEmbeddedPostgres({
-      dir,
-      port: config.PGLITE_PORT,
-      templates: path.join(config.LAUNCHER_CACHE_DIR, 'rpa-pglite'),
-    }),
-    dir,
-    fresh,
-    ready: false,
-  };
-  stack.postgres = postgres;
-  void postgres.database.ready.then(() => {
-    postgres.ready = true;
-  }, noop);
-  // A stop does not wait for this: LocalStack.stop decides what becomes of the database.
-  await abortable(postgres.database.ready, signal);
-  signal.throwIfAborted();
-  console.log(
-    `✓ embedded PGlite in ${config.PGLITE_DIR}, migrated, served on 127.0.0.1:${config.PGLITE_PORT}`,
-  );
-}
-
-/**
- * The control worker's workflow bundle: the configured one, the cached one, or one that a child
- * process builds into the cache while Temporal and the database start (`built` settles when it is
- * done). If that build fails there is no file at `path`, and the control worker bundles the
- * workflows itself, as it would without the cache.
- */
-function workflowBundle(
-  config: Config,
-  stack: LocalStack,
-  signal: AbortSignal,
-): { path: string | undefined; built: Promise<unknown> } {
-  if (config.WORKFLOW_BUNDLE_PATH) return { path: config.WORKFLOW_BUNDLE_PATH, built: Promise.resolve() };
-  const cacheDir = path.join(config.LAUNCHER_CACHE_DIR, 'rpa-workflows');
-  const cached = cachedWorkflowBundle(cacheDir);
-  if (cached) return { path: cached, built: Promise.resolve() };
-  const bundler = refreshWorkflowBundleInChild(cacheDir);
-  stack.bundler = bundler;
-  signal.addEventListener('abort', () => bundler.process.kill('SIGTERM'), { once: true });
-  const built = bundler.done.catch((err: unknown) => {
-    if (!signal.aborted) {
-      console.error(`! ${err instanceof Error ? err.message : String(err)}`);
-      console.error('  the control worker bundles the workflows itself');
-    }
-  });
-  return { path: bundler.bundle, built };
-}
-
-/** The promise, or its rejection with the signal's reason once that is aborted (the work goes on). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** Resolves when every child has reported ready; rejects on abort, timeout or a child's exit. */
@@ -234,20 +84,30 @@ async function bringUp(
       : { DATABASE_POOL_SIZE: '3', DATABASE_READ_URL: '', DATABASE_NAMED_STATEMENTS: 'false' }),
     LOG_PRETTY: 'false',
   });
-  const spawnChild = (name: string, args: string[], goAhead: Promise<unknown>, childEnvironment = env) => {
-    const child = spawnRpa(name, args, childEnvironment, logDir, goAhead);
-    stack.children.push(child);
-    void child.exited.then(({ code, signal: exitSignal, stopped }) => {
-      if (stopped) return;
-      onFailure(
-        `${name} exited (${exitSignal ?? `code ${code}`}); last lines of ${child.logFile}:\n${tailOf(child.logFile)}`,
-      );
+  const spawnChild = (
+    name: string,
+    label: string,
+    args: string[],
+    goAhead: Promise<unknown>,
+    childEnvironment = env,
+  ) => {
+    // A restart is spawned once the services are up: its go-ahead has come already.
+    stack.supervisor.add({
+      name,
+      label,
+      spawn: () => spawnRpa(name, args, childEnvironment, logDir, goAhead),
     });
   };
-  spawnChild('api', ['api'], servicesUp);
-  spawnChild(`module-${config.MODULE_NAME}`, ['worker', '--module', config.MODULE_NAME], servicesUp);
+  spawnChild('api', 'API', ['api'], servicesUp);
+  spawnChild(
+    `module-${config.MODULE_NAME}`,
+    `module "${config.MODULE_NAME}" worker`,
+    ['worker', '--module', config.MODULE_NAME],
+    servicesUp,
+  );
   spawnChild(
     'control-worker',
+    'control worker',
     ['worker', '--control'],
     Promise.all([servicesUp, bundle.built]),
     bundle.path ? { ...env, WORKFLOW_BUNDLE_PATH: bundle.path } : env,
@@ -268,7 +128,7 @@ async function bringUp(
       : `✓ local admin API key in ${path.join(config.DATA_DIR, 'launcher.json')}`,
   );
 
-  await allReady(stack.children, 90_000, signal);
+  await allReady(stack.supervisor.children, 90_000, signal);
   const apiUrl = `http://${config.HOST}:${config.PORT}`;
   console.log(
     `✓ API ${apiUrl} (health: ${apiUrl}/health), control worker and module "${config.MODULE_NAME}" running`,
@@ -304,7 +164,6 @@ async function bringUp(
 }
 
 async function launch(config: Config, options: { demo: boolean }): Promise<void> {
-  const stack = new LocalStack();
   // Aborted when it is time to stop, for whatever reason: every wait in bringUp gives up then.
   const shutdown = new AbortController();
   let exitCode = 0;
@@ -326,6 +185,11 @@ async function launch(config: Config, options: { demo: boolean }): Promise<void>
     console.error(`✗ ${message}`);
     stopWith(1);
   };
+  const supervisor = new Supervisor(DEFAULT_RESTART_POLICY, {
+    log: (line) => console.log(line),
+    fail: onFailure,
+  });
+  const stack = new LocalStack(supervisor);
 
   try {
     await bringUp(config, options, stack, onFailure, shutdown.signal);

@@ -1,0 +1,128 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../../core/config';
+import { startEmbeddedPostgres } from '../embedded-postgres';
+import { frontendServing, startTemporalDevServer } from '../temporal-dev-server';
+import { cachedWorkflowBundle, refreshWorkflowBundleInChild } from '../workflow-bundle-cache';
+import type { LocalStack } from './local-stack';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+const noop = () => {};
+
+export interface TemporalAt {
+  address: string;
+  uiUrl: string;
+}
+
+/**
+ * Uses the Temporal server at TEMPORAL_ADDRESS if one answers, else starts the dev server.
+ * `spawned` learns where it will be as soon as that is known: when the dev server process runs.
+ */
+export async function startTemporal(
+  config: Config,
+  dataDir: string,
+  stack: LocalStack,
+  onFailure: (message: string) => void,
+  spawned: (at: TemporalAt) => void,
+  signal: AbortSignal,
+): Promise<TemporalAt> {
+  const address = config.TEMPORAL_ADDRESS;
+  if (await frontendServing(address)) {
+    const at = { address, uiUrl: config.TEMPORAL_UI_URL };
+    spawned(at);
+    signal.throwIfAborted();
+    console.log(`✓ using the Temporal server at ${address}`);
+    return at;
+  }
+  signal.throwIfAborted();
+  console.log('… starting the Temporal dev server (SQLite in .data/temporal.db)');
+  const server = await startTemporalDevServer({
+    root: ROOT,
+    port: config.TEMPORAL_DEV_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: path.join(dataDir, 'temporal.db'),
+    logFile: path.join(dataDir, 'logs', 'temporal.log'),
+    namespace: config.TEMPORAL_NAMESPACE,
+    ownProcessGroup: true,
+    onSpawned: (at) => spawned({ address: at.address, uiUrl: at.uiUrl ?? config.TEMPORAL_UI_URL }),
+    signal,
+  });
+  stack.temporal = server;
+  server.process.once('exit', (code, exitSignal) => {
+    if (!stack.stopping) onFailure(`the Temporal dev server exited (${exitSignal ?? `code ${code}`})`);
+  });
+  console.log(`✓ Temporal dev server at ${server.address}, Web UI ${server.uiUrl}`);
+  return { address: server.address, uiUrl: server.uiUrl ?? config.TEMPORAL_UI_URL };
+}
+
+export async function startDatabase(config: Config, stack: LocalStack, signal: AbortSignal): Promise<void> {
+  if (config.DATABASE_URL) {
+    const { migratePostgres } = require('../../db/migrate') as typeof import('../../db/migrate');
+    await migratePostgres(config.DATABASE_URL);
+    signal.throwIfAborted();
+    console.log('✓ Postgres (DATABASE_URL) migrated');
+    return;
+  }
+  const dir = path.resolve(config.PGLITE_DIR);
+  // PGlite makes its directory but not the ones above it (.data on a first start).
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const fresh = !existsSync(dir);
+  const postgres = {
+    database: startEmbeddedPostgres({
+      dir,
+      port: config.PGLITE_PORT,
+      templates: path.join(config.LAUNCHER_CACHE_DIR, 'rpa-pglite'),
+    }),
+    dir,
+    fresh,
+    ready: false,
+  };
+  stack.postgres = postgres;
+  void postgres.database.ready.then(() => {
+    postgres.ready = true;
+  }, noop);
+  // A stop does not wait for this: LocalStack.stop decides what becomes of the database.
+  await abortable(postgres.database.ready, signal);
+  signal.throwIfAborted();
+  console.log(
+    `✓ embedded PGlite in ${config.PGLITE_DIR}, migrated, served on 127.0.0.1:${config.PGLITE_PORT}`,
+  );
+}
+
+/**
+ * The control worker's workflow bundle: the configured one, the cached one, or one that a child
+ * process builds into the cache while Temporal and the database start (`built` settles when it is
+ * done). If that build fails there is no file at `path`, and the control worker bundles the
+ * workflows itself, as it would without the cache.
+ */
+export function workflowBundle(
+  config: Config,
+  stack: LocalStack,
+  signal: AbortSignal,
+): { path: string | undefined; built: Promise<unknown> } {
+  if (config.WORKFLOW_BUNDLE_PATH) return { path: config.WORKFLOW_BUNDLE_PATH, built: Promise.resolve() };
+  const cacheDir = path.join(config.LAUNCHER_CACHE_DIR, 'rpa-workflows');
+  const cached = cachedWorkflowBundle(cacheDir);
+  if (cached) return { path: cached, built: Promise.resolve() };
+  const bundler = refreshWorkflowBundleInChild(cacheDir);
+  stack.bundler = bundler;
+  signal.addEventListener('abort', () => bundler.process.kill('SIGTERM'), { once: true });
+  const built = bundler.done.catch((err: unknown) => {
+    if (!signal.aborted) {
+      console.error(`! ${err instanceof Error ? err.message : String(err)}`);
+      console.error('  the control worker bundles the workflows itself');
+    }
+  });
+  return { path: bundler.bundle, built };
+}
+
+/** The promise, or its rejection with the signal's reason once that is aborted (the work goes on). */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
