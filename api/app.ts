@@ -89,6 +89,7 @@ export function createApp(deps: AppDeps, api: ApiServices): Express {
   // Off unless origins are configured: browsers then may call from those origins only.
   if (config.CORS_ORIGINS.length > 0) app.use(corsFor(config.CORS_ORIGINS));
   app.use(healthRoutes(deps.health));
+  // req.ip, which rate limits and the audit log use, comes from X-Forwarded-For only through these hops.
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestId);
   app.use(httpMetrics);

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './domain/durations';
 import { parseRateLimitOverrides } from './domain/rate-limit-policy';
@@ -65,6 +66,57 @@ export const hostList = z
       .map((entry) => entry.trim())
       .filter(Boolean),
   );
+
+/** proxy-addr's names for address ranges, accepted in a TRUST_PROXY list. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGES.has(entry)) return true;
+  const [address = '', bits, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * Express `trust proxy`, which decides req.ip (the address rate limits and the audit log use):
+ * `false` (no proxy; X-Forwarded-For ignored), a hop count, or a comma list of proxy addresses,
+ * CIDRs or range names. `true` is refused: it trusts every hop, so the left-most X-Forwarded-For
+ * entry (written by the client) would be the IP.
+ */
+export const trustProxy = z
+  .string()
+  .default('false')
+  .transform((text, ctx): false | number | string[] => {
+    const value = text.trim();
+    if (value === 'false') return false;
+    if (value === 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'true would let any client choose its IP with X-Forwarded-For; give the number of proxies in front (e.g. 1) or their addresses',
+      });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(value)) {
+      const hops = Number(value);
+      if (hops <= 10) return hops === 0 ? false : hops;
+      ctx.addIssue({ code: 'custom', message: 'a hop count must be 0 to 10' });
+      return z.NEVER;
+    }
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    const bad = entries.filter((entry) => !isProxyAddress(entry));
+    if (entries.length > 0 && bad.length === 0) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be false, a hop count or a comma list of IPs, CIDRs, loopback, linklocal or uniquelocal${bad.length > 0 ? ` (not: ${bad.join(', ')})` : ''}`,
+    });
+    return z.NEVER;
+  });
 
 /** A duration like `30s` or `7d`, parsed to milliseconds. */
 export const duration = z

@@ -7,6 +7,7 @@ import {
   httpSecurityFields,
   port,
   redisFields,
+  trustProxy,
   url,
   weight,
 } from './config-fields';
@@ -24,8 +25,8 @@ const schema = z
 
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: port.default(3000),
-    // Express `trust proxy`: which hops may set X-Forwarded-For (nginx in compose is on a private network).
-    TRUST_PROXY: z.string().min(1).default('loopback'),
+    // Which hops may set X-Forwarded-For (docs/adr/0031): unset, no proxy, the socket's address is the IP.
+    TRUST_PROXY: trustProxy,
     // The web dashboard at /dashboard (static files; its /v1 calls need a key like any client).
     DASHBOARD_ENABLED: bool.default(true),
     BODY_LIMIT: z

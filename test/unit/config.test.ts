@@ -59,6 +59,33 @@ describe('parseConfig', () => {
   });
 });
 
+describe('TRUST_PROXY', () => {
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['0', false],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.1', ['10.0.0.1']],
+    ['loopback, 10.0.0.0/8,fd00::/8', ['loopback', '10.0.0.0/8', 'fd00::/8']],
+  ])('reads %s as %p', (value, expected) => {
+    expect(parseConfig(value === undefined ? {} : { TRUST_PROXY: value }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it('refuses true, which would let any client choose its IP', () => {
+    expect(() => parseConfig({ TRUST_PROXY: 'true' })).toThrow(
+      /^Invalid configuration:\n {2}TRUST_PROXY: true would let any client choose its IP/,
+    );
+  });
+
+  it.each(['11', 'yes', '10.0.0.0/33', '10.0.0.1/8/1', 'example.com', 'loopback,,nope'])(
+    'refuses %s',
+    (value) => {
+      expect(() => parseConfig({ TRUST_PROXY: value })).toThrow(/^Invalid configuration:\n {2}TRUST_PROXY: /);
+    },
+  );
+});
+
 describe('a process started with a bad environment', () => {
   it('exits 2 with a readable message and no stack trace', () => {
     const result = spawnSync(process.execPath, [path.join(__dirname, '../../bin/rpa'), 'migrate'], {

@@ -367,9 +367,22 @@ describe('deploy/nginx.conf', () => {
     expect(conf).toContain(`proxy_pass http://${upstream?.[1]};`);
   });
 
-  test('passes X-Request-Id and X-Forwarded-For', () => {
+  test('passes X-Request-Id', () => {
     expect(conf).toMatch(/proxy_set_header\s+X-Request-Id\s+\$\S+;/);
-    expect(conf).toMatch(/proxy_set_header\s+X-Forwarded-For\s+\$proxy_add_x_forwarded_for;/);
+  });
+
+  // The API trusts nginx's X-Forwarded-For (TRUST_PROXY): appending to the client's own header
+  // would let the client put any address in front of the one nginx saw.
+  test('overwrites X-Forwarded-For and X-Real-IP with the address nginx saw', () => {
+    const headers = [...conf.matchAll(/proxy_set_header\s+(\S+)\s+([^;]+);/g)].map((m) => [
+      (m[1] ?? '').toLowerCase(),
+      (m[2] ?? '').trim(),
+    ]);
+    const valuesOf = (name: string) =>
+      headers.filter(([header]) => header === name).map(([, value]) => value);
+    expect(valuesOf('x-forwarded-for')).toEqual(['$remote_addr']);
+    expect(valuesOf('x-real-ip')).toEqual(['$remote_addr']);
+    expect(conf).not.toContain('$proxy_add_x_forwarded_for');
   });
 });
 
