@@ -324,7 +324,10 @@ describe('one robot through a built-in, a TypeScript and a Go module', () => {
     expect(robot.moduleName).toBe(ledgerModule);
     expect(robot.retryCount).toBe(0);
 
-    const description = await system.temporal.workflow.getHandle(robotId).describe();
+    // The row is written by the run's last activity, just before the workflow itself closes.
+    const handle = system.temporal.workflow.getHandle(robotId);
+    await handle.result();
+    const description = await handle.describe();
     expect(description.status.name).toBe('COMPLETED');
     expect(description.typedSearchAttributes.get(ModuleNameKey)).toBe(ledgerModule);
   });

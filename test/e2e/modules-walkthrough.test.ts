@@ -264,7 +264,10 @@ describe('docs/modules.md: quick start in TypeScript', () => {
     ]);
     expect(robot.links.temporalUi).toContain(robotId);
 
-    const described = await system.temporal.workflow.getHandle(robotId).describe();
+    // The row is written by the run's last activity, just before the workflow itself closes.
+    const handle = system.temporal.workflow.getHandle(robotId);
+    await handle.result();
+    const described = await handle.describe();
     expect(described.status.name).toBe('COMPLETED');
   });
 
