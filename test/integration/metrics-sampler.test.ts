@@ -56,7 +56,7 @@ async function readsOfRobots(): Promise<number> {
   return (metric?.values ?? [])
     .filter(
       (value) =>
-        value.metricName === 'rpa_db_query_duration_seconds_count' &&
+        (value as { metricName?: string }).metricName === 'rpa_db_query_duration_seconds_count' &&
         value.labels.pool === 'read' &&
         value.labels.table === 'robots',
     )
