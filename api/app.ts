@@ -2,12 +2,11 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import type { Registry } from 'prom-client';
 import type { SsrfGuard } from '../core/adapters/http/ssrf.guard';
 import type { Config } from '../core/config';
 import type { RobotEvents } from '../core/domain/robot-events';
 import type { Logger } from '../core/observability/logger';
-import { metricsRegistry, metricsText } from '../core/observability/metrics';
+import { metricsRegistry, metricsText, type RobotCountSampler } from '../core/observability/metrics';
 import type { AlertsRepository } from '../db/alerts.repository';
 import type { NotificationsRepository } from '../db/notifications.repository';
 import type { ReportsRepository } from '../db/reports.repository';
@@ -20,6 +19,7 @@ import { auditTrail } from './middleware/audit-trail';
 import { identify, requireKey, requireScope } from './middleware/authenticate';
 import { httpMetrics } from './middleware/http-metrics';
 import type { JsonLimits } from './middleware/json-body';
+import { metricsAccess } from './middleware/metrics-access';
 import { errorHandler, notFoundHandler } from './middleware/problem';
 import { rateLimit, runningRobotsCap } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
@@ -68,8 +68,8 @@ export interface ApiServices {
   ssrfGuard: SsrfGuard;
   /** Robots a key has not seen finish (POST /v1/robots answers 429 above the cap). */
   countUnfinishedRobots(keyId: string): Promise<number>;
-  /** The robot gauges, counted at scrape time, that /metrics adds to the process registry. */
-  robotMetrics: Registry;
+  /** The robot gauges /metrics adds to the process registry; startApi runs the sampler. */
+  robotMetrics: RobotCountSampler;
 }
 
 export interface AppDeps {
@@ -100,8 +100,8 @@ export function createApp(deps: AppDeps, api: ApiServices): Express {
       autoLogging: { ignore: (req) => req.url === '/metrics' },
     }),
   );
-  app.get('/metrics', async (_req, res) => {
-    res.type(metricsRegistry.contentType).send(await metricsText(api.robotMetrics));
+  app.get('/metrics', metricsAccess(config.METRICS_TOKEN, deps.security.verifier), async (_req, res) => {
+    res.type(metricsRegistry.contentType).send(await metricsText(api.robotMetrics.registry));
   });
   const openApi = withSecurity(buildOpenApiDocument('0.1.0'));
   app.get('/openapi.json', (_req, res) => {

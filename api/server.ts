@@ -11,7 +11,7 @@ import { defaultAlertRules } from '../core/domain/alerts';
 import type { RobotEvents } from '../core/domain/robot-events';
 import type { Logger } from '../core/observability/logger';
 import { MetricWindows } from '../core/observability/metric-windows';
-import { robotCountMetrics } from '../core/observability/metrics';
+import { RobotCountSampler } from '../core/observability/metrics';
 import { AlertsRepository } from '../db/alerts.repository';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleStores, type ModuleStores } from '../db/module-stores';
@@ -89,7 +89,7 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
     notifications: new NotificationsRepository(database.db),
     ssrfGuard: new SsrfGuard(config.NOTIFY_ALLOWED_HOSTS),
     countUnfinishedRobots: (keyId) => countUnfinishedRobots(database.db, keyId),
-    robotMetrics: robotCountMetrics({
+    robotMetrics: new RobotCountSampler({
       robots: () => robots.countByStatusAndType(),
       slaAtRisk: () => robots.countSlaAtRisk(),
     }),
@@ -145,6 +145,9 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     notifier: createNotifier(config, database),
   });
   alerting.start(config.ALERT_EVALUATION_SECONDS * 1000);
+  api.robotMetrics.start(config.METRICS_SAMPLE_SECONDS * 1000);
+  if (config.NODE_ENV === 'production' && config.METRICS_TOKEN === undefined)
+    logger.warn('METRICS_TOKEN is not set: /metrics is open to anyone who can reach the API port');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   return {
@@ -154,6 +157,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await warming;
       await alerting.stop();
+      await api.robotMetrics.stop();
       await security.close();
       await temporal.connection.close();
       await moduleStores.close();

@@ -72,6 +72,11 @@ const schema = z
       .string()
       .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
       .optional(),
+    // The API's robot gauges come from a background count every METRICS_SAMPLE_SECONDS, so a scrape
+    // never queries Postgres. METRICS_TOKEN, when set, guards /metrics on the API and worker ports
+    // (Authorization: Bearer <token>; the API also takes an admin API key); unset, they are open.
+    METRICS_SAMPLE_SECONDS: z.coerce.number().min(0.1).max(3600).default(15),
+    METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
     // Alerts (core/domain/alerts.ts): the seed's targets and alert thresholds. A rule fires after
     // ALERT_FIRE_AFTER evaluations beyond its alert threshold, resolves after ALERT_RESOLVE_AFTER
     // evaluations back within its target.

@@ -145,6 +145,8 @@ export function createApiClient({ askForKey }) {
       return renewKey('Enter the API key this dashboard should use.', memoryKey);
     },
     hasKey: () => Boolean(memoryKey),
+    /** The key's header, for requests outside /v1 that must not ask for a key (/metrics). */
+    authHeaders,
   };
 }
 

@@ -62,5 +62,5 @@ document.getElementById('change-key')?.addEventListener('click', () => {
 });
 
 startHealthStrip();
-startMetrics();
+startMetrics(api);
 route({ focus: false });

@@ -7,7 +7,12 @@ import { metricsPoint, parsePrometheusText } from './metrics-parse.mjs';
 const SAMPLE_MS = 5000;
 const KEEP = 60; // five minutes at one sample every 5 s
 
-export function startMetrics() {
+/**
+ * @param {{ authHeaders: () => Record<string, string> }} api the key this page holds: with
+ *   METRICS_TOKEN set, the API lets an admin key read /metrics. Sampling never asks for a key (it
+ *   runs on every view); a refusal is shown in the view instead.
+ */
+export function startMetrics(api) {
   const container = /** @type {HTMLElement} */ (document.getElementById('charts'));
   const error = /** @type {HTMLElement} */ (document.getElementById('metrics-error'));
   /** @type {ReturnType<typeof metricsPoint>[]} */
@@ -54,7 +59,9 @@ export function startMetrics() {
 
   const sample = async () => {
     try {
-      const response = await fetch('/metrics', { headers: { accept: 'text/plain' } });
+      const response = await fetch('/metrics', { headers: { accept: 'text/plain', ...api.authHeaders() } });
+      if (response.status === 401 || response.status === 403)
+        throw new Error('this server guards it (METRICS_TOKEN); use an API key with the admin scope');
       if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
       const samples = parsePrometheusText(await response.text());
       const at = performance.now();

@@ -18,12 +18,20 @@ export function timeStep(moduleName: string, kind: string): (outcome: StepOutcom
   };
 }
 
-/** `GET /metrics` on the port (0: any free one); resolves to a closer. */
+/** `GET /metrics` on the port (0: any free one), behind the token when given; resolves to a closer. */
 export async function serveModuleMetrics(
   port: number,
   host: string,
   logger: Logger,
+  token?: string,
 ): Promise<() => Promise<void>> {
-  const close = await serveWorkerMetrics({ WORKER_METRICS_PORT: port, WORKER_METRICS_HOST: host }, logger);
+  const close = await serveWorkerMetrics(
+    {
+      WORKER_METRICS_PORT: port,
+      WORKER_METRICS_HOST: host,
+      ...(token === undefined ? {} : { METRICS_TOKEN: token }),
+    },
+    logger,
+  );
   return close ?? (async () => undefined);
 }

@@ -134,7 +134,9 @@ export async function startModule(options: StartModuleOptions): Promise<ModuleHa
     closers.push(() => secrets.close());
     const metricsPort = options.metricsPort ?? config.WORKER_METRICS_PORT;
     if (metricsPort !== undefined)
-      closers.push(await serveModuleMetrics(metricsPort, config.WORKER_METRICS_HOST, logger));
+      closers.push(
+        await serveModuleMetrics(metricsPort, config.WORKER_METRICS_HOST, logger, config.METRICS_TOKEN),
+      );
     const activities = Object.fromEntries(
       options.steps.map((step) => [step.kind, stepActivity(step, { moduleName: name, logger })]),
     );

@@ -24,7 +24,13 @@ export function appPaths() {
     '/metrics': {
       get: {
         summary: 'Prometheus metrics (text format)',
-        responses: { '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': {} } } },
+        description:
+          'Open unless METRICS_TOKEN is set; then send "Authorization: Bearer <METRICS_TOKEN>" or an API key with the admin scope. Robot counts come from a background sample (METRICS_SAMPLE_SECONDS); a scrape queries no database.',
+        responses: {
+          '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': {} } },
+          '401': { description: 'METRICS_TOKEN is set and neither it nor a valid API key was sent' },
+          '403': { description: 'METRICS_TOKEN is set and the API key lacks the admin scope' },
+        },
       },
     },
     '/openapi.json': {

@@ -237,7 +237,7 @@ export const httpStepRequests = new Counter({
   registers,
 });
 
-/** Counts read from Postgres at scrape time; only the API process has them. */
+/** Counts read from Postgres by the sampler; only the API process has them. */
 export interface RobotCountSources {
   robots(): Promise<{ status: string; type: string; count: number }[]>;
   slaAtRisk(): Promise<{ state: string; type: string; count: number }[]>;
@@ -245,36 +245,64 @@ export interface RobotCountSources {
 
 /**
  * The API's robot gauges, in a registry of their own that its /metrics appends to the process
- * registry: each app reads its own sources (no process-wide setter), and a scrape that cannot reach
- * Postgres reports no series rather than failing.
+ * registry. Counting is a full-table aggregate, so it runs in the background every interval and a
+ * scrape only reads the last sample: scrapes (however frequent, whoever sends them) cost Postgres
+ * nothing. A sample that cannot reach Postgres drops the series rather than report stale counts.
  */
-export function robotCountMetrics(sources: RobotCountSources): Registry {
-  const registry = new Registry();
-  new Gauge({
-    name: 'rpa_robots',
-    help: 'Robots by status and type (rows of the robots table, counted at scrape time).',
-    labelNames: ['status', 'type'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of await sources.robots().catch(() => [])) {
-        this.set({ status: row.status, type: row.type }, row.count);
-      }
-    },
-  });
-  new Gauge({
-    name: 'rpa_robots_sla_at_risk',
-    help: 'Unfinished robots past their SLA risk point (state at_risk) or deadline (state missed), by type.',
-    labelNames: ['state', 'type'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of await sources.slaAtRisk().catch(() => [])) {
-        this.set({ state: row.state, type: row.type }, row.count);
-      }
-    },
-  });
-  return registry;
+export class RobotCountSampler {
+  readonly registry = new Registry();
+  private readonly robots: Gauge<'status' | 'type'>;
+  private readonly slaAtRisk: Gauge<'state' | 'type'>;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly sources: RobotCountSources) {
+    this.robots = new Gauge({
+      name: 'rpa_robots',
+      help: 'Robots by status and type (rows of the robots table, counted by the background sampler every METRICS_SAMPLE_SECONDS).',
+      labelNames: ['status', 'type'] as const,
+      registers: [this.registry],
+    });
+    this.slaAtRisk = new Gauge({
+      name: 'rpa_robots_sla_at_risk',
+      help: 'Unfinished robots past their SLA risk point (state at_risk) or deadline (state missed), by type (sampled).',
+      labelNames: ['state', 'type'] as const,
+      registers: [this.registry],
+    });
+  }
+
+  /** Counts once now and sets the gauges; both counts are read before either gauge changes. */
+  async sampleOnce(): Promise<void> {
+    const [robots, slaAtRisk] = await Promise.all([
+      this.sources.robots().catch(() => []),
+      this.sources.slaAtRisk().catch(() => []),
+    ]);
+    this.robots.reset();
+    for (const row of robots) this.robots.set({ status: row.status, type: row.type }, row.count);
+    this.slaAtRisk.reset();
+    for (const row of slaAtRisk) this.slaAtRisk.set({ state: row.state, type: row.type }, row.count);
+  }
+
+  /** Samples now, then every intervalMs (never two at once); the timer does not hold the process. */
+  start(intervalMs: number): void {
+    if (this.timer) return;
+    const tick = () => {
+      if (this.running !== null) return;
+      this.running = this.sampleOnce().finally(() => {
+        this.running = null;
+      });
+    };
+    tick();
+    this.timer = setInterval(tick, intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for a sample under way (call before closing the database). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
 }
 
 /** The process registry and, in the API, its robot gauges: one Prometheus text. */

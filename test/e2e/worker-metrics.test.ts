@@ -93,7 +93,11 @@ describe('a module worker process with metrics on', () => {
     expect(
       sampleOf(api.text, /^rpa_module_selections_total\{result="chosen",failover="false"\}/),
     ).toBeGreaterThanOrEqual(1);
-    expect(sampleOf(api.text, /^rpa_robots\{status="completed",type="demo"\}/)).toBe(1);
+    // Robot counts come from the API's background sampler (every second in tests).
+    await eventually(async () => {
+      const sampled = await system.api.get('/metrics');
+      return sampleOf(sampled.text, /^rpa_robots\{status="completed",type="demo"\}/) === 1 ? true : undefined;
+    });
   }, 90_000);
 
   it('counts OCR pages, their time and sent emails on the module worker', async () => {

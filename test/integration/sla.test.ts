@@ -129,9 +129,13 @@ describe('a robot with a deadline', () => {
         ? true
         : undefined,
     );
-    // The API's /metrics counts them at scrape time.
-    expect((await system.api.get('/metrics')).text).toMatch(
-      /rpa_robots_sla_at_risk\{state="(at_risk|missed)",type="noop-pipeline"\} 1/,
+    // The API's /metrics counts them in its background sampler (every second in tests).
+    await eventually(async () =>
+      /rpa_robots_sla_at_risk\{state="(at_risk|missed)",type="noop-pipeline"\} 1/.test(
+        (await system.api.get('/metrics')).text,
+      )
+        ? true
+        : undefined,
     );
 
     // Past the deadline: missed, announced, and after its current step the robot waits for a person.

@@ -8,7 +8,7 @@ import { Client as PgClient } from 'pg';
 import type { Logger } from 'pino';
 import request from 'supertest';
 import { createSecurity, type Security } from '../../api/security';
-import { composeApi } from '../../api/server';
+import { composeApi, createApiServices } from '../../api/server';
 import { createStatusCache } from '../../core/adapters/redis/cache.builder';
 import { createRobotEvents } from '../../core/adapters/redis/robot-events.redis';
 import type { StatusCache } from '../../core/adapters/redis/status-cache';
@@ -99,6 +99,8 @@ export async function startTestSystem(
     MODULE_REPLICA_TTL_SECONDS: '3',
     HEALTH_PROBE_MAX_AGE_MS: '200',
     SECRETS_KEYS: `test:${randomBytes(32).toString('base64')}`,
+    // Robot gauges sampled every second, so a test sees its robots counted soon.
+    METRICS_SAMPLE_SECONDS: '1',
     ...options.env,
   });
   const logger = createLogger(config, 'test');
@@ -159,7 +161,11 @@ export async function startTestSystem(
   const security = createSecurity(config, database, logger);
   const adminKey = (await security.keys.create({ name: 'test-admin', scopes: ['admin'], expiresAt: null }))
     .key;
-  const app = composeApi({ config, logger, database, cache, temporal, moduleStores, events, security });
+  const parts = { config, logger, database, cache, temporal, moduleStores, events, security };
+  const services = createApiServices(parts);
+  // As startApi does: the robot gauges of /metrics come from the background sampler.
+  services.robotMetrics.start(config.METRICS_SAMPLE_SECONDS * 1000);
+  const app = composeApi(parts, services);
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
   });
@@ -202,6 +208,7 @@ export async function startTestSystem(
     appFor,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.robotMetrics.stop();
       await security.close();
       await Promise.all(extraSecurity.map((extra) => extra.close().catch(() => undefined)));
       for (const { worker } of running) {
