@@ -1,8 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { type OcrLimits, PageTooLargeError, recognizeDocument } from '../../activities/ocr-document';
 import { documentFailure } from '../../activities/ocr';
+import {
+  DocumentTooLongError,
+  type OcrLimits,
+  PageTooLargeError,
+  recognizeDocument,
+} from '../../activities/ocr-document';
 import { TesseractPool } from '../../activities/ocr-pool';
-import { DocumentTooLongError } from '../../activities/ocr-document';
 import { PdfTimedOutError } from '../../activities/pdf-tools';
 import { sniffMediaType } from '../../core/domain/document-types';
 import { FAILURE_TYPES } from '../../core/domain/failure-types';
