@@ -100,10 +100,14 @@ describe('poison documents are refused before rendering', () => {
 
 describe('a poison document fails the ocr step for good (not a module fault)', () => {
   it.each([
-    [new PageTooLargeError('page 1 is too large'), FAILURE_TYPES.documentPageTooLarge],
-    [new PdfTimedOutError('pdftoppm took longer than 1000 ms on page 1'), FAILURE_TYPES.documentPageTimedOut],
-    [new DocumentTooLongError('too long'), FAILURE_TYPES.documentTooLong],
-  ])('%s is a non-retryable %s', (error, type) => {
+    ['PageTooLargeError', new PageTooLargeError('page 1 is too large'), FAILURE_TYPES.documentPageTooLarge],
+    [
+      'PdfTimedOutError',
+      new PdfTimedOutError('pdftoppm took longer than 1000 ms on page 1'),
+      FAILURE_TYPES.documentPageTimedOut,
+    ],
+    ['DocumentTooLongError', new DocumentTooLongError('too long'), FAILURE_TYPES.documentTooLong],
+  ])('%s fails the step non-retryably', (_name, error, type) => {
     const failure = documentFailure(error, 'doc-1', 'application/pdf');
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure?.nonRetryable).toBe(true);
