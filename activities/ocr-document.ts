@@ -1,8 +1,15 @@
 import { type DocumentMediaType, isImage } from '../core/domain/document-types';
 import { ocrPageDuration, ocrPages } from '../core/observability/metrics';
 import type { Box, OcrEngine, RecognizedLine } from './ocr-pool';
-import { imagePageCount, preparePage } from './page-images';
-import { pdfPageCount, pdfPageTexts, renderPdfPage, withPdfFile } from './pdf-tools';
+import { imagePageCount, imagePageSizes, preparePage } from './page-images';
+import {
+  type PdfPageSize,
+  pdfPageCount,
+  pdfPageSizes,
+  pdfPageTexts,
+  renderPdfPage,
+  withPdfFile,
+} from './pdf-tools';
 
 // What the `ocr` step returns. It lives in workflow history and in robots.output_data, so it is
 // compact: words are tuples, confidences integers 0–100, and words are dropped past a size budget.
@@ -44,10 +51,44 @@ export interface OcrLimits {
   maxPages: number;
   /** Serialised size above which word-level detail is dropped (lines stay). */
   maxResultBytes: number;
+  /** How long pdftoppm may take to render one page (OCR_PAGE_TIMEOUT_SECONDS). */
+  pageTimeoutMs: number;
 }
 
 export class DocumentTooLongError extends Error {
   override name = 'DocumentTooLongError';
+}
+
+/** A page declares more pixels than DOCUMENT_MAX_PIXELS: refused from its header, never rendered. */
+export class PageTooLargeError extends Error {
+  override name = 'PageTooLargeError';
+}
+
+const POINTS_PER_INCH = 72;
+
+/** Refuses the first PDF page whose MediaBox, rendered at `dpi`, has more than `maxPixels` pixels. */
+function checkPdfPageSizes(sizes: PdfPageSize[], dpi: number, maxPixels: number): void {
+  for (const { page, widthPt, heightPt } of sizes) {
+    // pdftoppm's own arithmetic: ceil(points × dpi / 72) pixels a side.
+    const width = Math.ceil((widthPt * dpi) / POINTS_PER_INCH);
+    const height = Math.ceil((heightPt * dpi) / POINTS_PER_INCH);
+    if (width * height > maxPixels) {
+      throw new PageTooLargeError(
+        `page ${page} is ${widthPt} × ${heightPt} pt: ${width} × ${height} px at ${dpi} dpi, ` +
+          `more than the limit of ${maxPixels} pixels`,
+      );
+    }
+  }
+}
+
+function checkImagePageSizes(sizes: { width: number; height: number }[], maxPixels: number): void {
+  sizes.forEach(({ width, height }, i) => {
+    if (width * height > maxPixels) {
+      throw new PageTooLargeError(
+        `page ${i + 1} is ${width} × ${height} px, more than the limit of ${maxPixels} pixels`,
+      );
+    }
+  });
 }
 
 /** A PDF page with at least this many letters or digits in its text layer is not OCRed. */
@@ -130,6 +171,8 @@ export async function recognizeDocument(
   if (isImage(mediaType)) {
     const count = mediaType === 'image/tiff' ? await imagePageCount(bytes) : 1;
     if (count > limits.maxPages) throw tooLong(count);
+    // Every page's header before the first is read: a poison page at the end costs no OCR before it.
+    checkImagePageSizes(await imagePageSizes(bytes, count), limits.maxPixels);
     for (let i = 0; i < count; i++) {
       pages.push(await ocrImage(engine, bytes, limits, i + 1, mediaType === 'image/tiff' ? i : undefined));
       onPage(i + 1, count);
@@ -139,12 +182,22 @@ export async function recognizeDocument(
       const count = await pdfPageCount(file);
       if (count > limits.maxPages) throw tooLong(count);
       const texts = await pdfPageTexts(file, count);
+      const hasText = (i: number) =>
+        ((texts[i] ?? '').match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= TEXT_LAYER_MIN_CHARS;
+      // Only pages that will be rendered are held to the pixel limit (a huge page with a text layer
+      // is read, not drawn), and all of them before the first is drawn.
+      const sizes = await pdfPageSizes(file, count);
+      checkPdfPageSizes(
+        sizes.filter((_size, i) => !hasText(i)),
+        limits.pdfDpi,
+        limits.maxPixels,
+      );
       for (let i = 0; i < count; i++) {
         const text = texts[i] ?? '';
-        if ((text.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= TEXT_LAYER_MIN_CHARS) {
+        if (hasText(i)) {
           pages.push(textLayerPage(i + 1, text));
         } else {
-          const rendered = await renderPdfPage(file, i + 1, limits.pdfDpi);
+          const rendered = await renderPdfPage(file, i + 1, limits.pdfDpi, limits.pageTimeoutMs);
           pages.push(await ocrImage(engine, rendered, limits, i + 1));
         }
         onPage(i + 1, count);

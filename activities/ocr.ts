@@ -4,10 +4,10 @@ import { DOCUMENT_MEDIA_TYPES, type DocumentMediaType } from '../core/domain/doc
 import { FAILURE_TYPES } from '../core/domain/failure-types';
 import type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 import type { DocumentRow } from '../db/schema';
-import { DocumentTooLongError, type OcrLimits, recognizeDocument } from './ocr-document';
+import { DocumentTooLongError, type OcrLimits, PageTooLargeError, recognizeDocument } from './ocr-document';
 import type { OcrEngine } from './ocr-pool';
 import { UnreadableImageError } from './page-images';
-import { UnreadablePdfError } from './pdf-tools';
+import { PdfTimedOutError, UnreadablePdfError } from './pdf-tools';
 
 export interface OcrDeps {
   documents: { findById(documentId: string): Promise<DocumentRow | null> };
@@ -31,12 +31,43 @@ export function documentIdOf({ step, input }: Pick<StepInput, 'step' | 'input'>)
   return id;
 }
 
+/**
+ * The step's failure when the document itself is the problem: non-retryable, so Temporal does not
+ * retry it and the robot workflow neither fails it over nor counts it against the module's circuit
+ * (workflows/robot/module-step.ts: a business failure is rethrown before recover()). Null for
+ * anything else, which stays a retryable module fault.
+ */
+export function documentFailure(
+  err: unknown,
+  documentId: string,
+  mediaType: string,
+): ApplicationFailure | null {
+  const fail = (type: string, message: string) => ApplicationFailure.nonRetryable(message, type);
+  if (err instanceof UnreadableImageError || err instanceof UnreadablePdfError) {
+    return fail(
+      FAILURE_TYPES.unreadableDocument,
+      `document ${documentId} (${mediaType}) cannot be read: ${err.message}`,
+    );
+  }
+  if (err instanceof DocumentTooLongError) {
+    return fail(FAILURE_TYPES.documentTooLong, `document ${documentId}: ${err.message}`);
+  }
+  if (err instanceof PageTooLargeError) {
+    return fail(FAILURE_TYPES.documentPageTooLarge, `document ${documentId}: ${err.message}`);
+  }
+  if (err instanceof PdfTimedOutError) {
+    return fail(FAILURE_TYPES.documentPageTimedOut, `document ${documentId}: ${err.message}`);
+  }
+  return null;
+}
+
 export function createOcrActivities({ documents, store, engine, limits }: OcrDeps) {
   return {
     /**
      * Text, lines and words of a stored document. Reads bytes by document id through the store
      * (never from workflow history), heartbeats while it works, and fails non-retryably when the
-     * file itself is the problem (missing, corrupt, not an image, too long).
+     * file itself is the problem (missing, corrupt, not an image, too long, a page too large or too
+     * slow to render).
      */
     async ocr(stepInput: StepInput): Promise<StepOutput> {
       const documentId = documentIdOf(stepInput);
@@ -76,19 +107,7 @@ export function createOcrActivities({ documents, store, engine, limits }: OcrDep
         );
         return { documentId, ...result };
       } catch (err) {
-        if (err instanceof UnreadableImageError || err instanceof UnreadablePdfError) {
-          throw ApplicationFailure.nonRetryable(
-            `document ${documentId} (${row.mediaType}) cannot be read: ${err.message}`,
-            FAILURE_TYPES.unreadableDocument,
-          );
-        }
-        if (err instanceof DocumentTooLongError) {
-          throw ApplicationFailure.nonRetryable(
-            `document ${documentId}: ${err.message}`,
-            FAILURE_TYPES.documentTooLong,
-          );
-        }
-        throw err;
+        throw documentFailure(err, documentId, row.mediaType) ?? err;
       } finally {
         clearInterval(timer);
       }

@@ -31,6 +31,26 @@ export async function imagePageCount(bytes: Buffer): Promise<number> {
   }
 }
 
+/**
+ * Width and height of each page (0-based `pages` of a multi-page TIFF) from its header: sharp reads
+ * the page's directory without decoding it, so a page claiming 200000 × 200000 costs microseconds.
+ */
+export async function imagePageSizes(
+  bytes: Buffer,
+  pages: number,
+): Promise<{ width: number; height: number }[]> {
+  const sizes: { width: number; height: number }[] = [];
+  for (let page = 0; page < pages; page++) {
+    try {
+      const meta = await sharp(bytes, { limitInputPixels: false, page }).metadata();
+      sizes.push({ width: meta.width ?? 0, height: meta.height ?? 0 });
+    } catch (err) {
+      throw new UnreadableImageError(`page ${page + 1}: ${(err as Error).message}`);
+    }
+  }
+  return sizes;
+}
+
 /** Share of pixels unlike all 8 neighbours (dark among light or light among dark): speckle noise. */
 export function speckleShare(gray: Buffer, width: number, height: number): number {
   let isolated = 0;

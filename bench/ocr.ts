@@ -17,6 +17,7 @@ const LIMITS = {
   pdfDpi: 200,
   maxPages: 50,
   maxResultBytes: 262_144,
+  pageTimeoutMs: 60_000,
 };
 
 bench.runBench(async (defer) => {

@@ -171,12 +171,14 @@ const schema = z
     DOCUMENT_MAX_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(40_000_000),
     // OCR (tesseract.js): workers per module process, recycled after this many pages to bound memory;
     // pages are scaled to at most OCR_MAX_DIMENSION px on the long side; scanned PDFs render at
-    // OCR_PDF_DPI, at most OCR_MAX_PAGES pages.
+    // OCR_PDF_DPI, at most OCR_MAX_PAGES pages, each page rendered within OCR_PAGE_TIMEOUT_SECONDS (past
+    // it the step fails for good: DocumentPageTimedOut).
     OCR_WORKERS: z.coerce.number().int().min(1).max(32).default(1),
     OCR_RECYCLE_PAGES: z.coerce.number().int().min(1).max(100_000).default(200),
     OCR_MAX_DIMENSION: z.coerce.number().int().min(200).max(10_000).default(2500),
     OCR_PDF_DPI: z.coerce.number().int().min(50).max(600).default(200),
     OCR_MAX_PAGES: z.coerce.number().int().min(1).max(1000).default(50),
+    OCR_PAGE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
 
     ...httpSecurityFields,
 

@@ -103,6 +103,7 @@ function builtInSteps(config: Config, database: DatabaseHandle): BuiltInSteps {
           pdfDpi: config.OCR_PDF_DPI,
           maxPages: config.OCR_MAX_PAGES,
           maxResultBytes: OCR_MAX_RESULT_BYTES,
+          pageTimeoutMs: config.OCR_PAGE_TIMEOUT_SECONDS * 1000,
         },
       }),
       ...createExtractActivities(),

@@ -16,6 +16,10 @@ export const FAILURE_TYPES = {
   documentTooLong: 'DocumentTooLong',
   unreadableDocument: 'UnreadableDocument',
   noDocumentStore: 'NoDocumentStore',
+  /** A page declares more pixels than DOCUMENT_MAX_PIXELS (a PDF page at OCR_PDF_DPI, a TIFF page). */
+  documentPageTooLarge: 'DocumentPageTooLarge',
+  /** Rendering a PDF page ran past OCR_PAGE_TIMEOUT_SECONDS: the file's fault, not the module's. */
+  documentPageTimedOut: 'DocumentPageTimedOut',
   /** The extract step's rules ran past their time budget (activities/extract.ts): the text is hostile or huge. */
   extractionTimedOut: 'ExtractionTimedOut',
 

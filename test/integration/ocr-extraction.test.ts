@@ -25,6 +25,7 @@ const limits: OcrLimits = {
   pdfDpi: 200,
   maxPages: 10,
   maxResultBytes: 200_000,
+  pageTimeoutMs: 60_000,
 };
 // Recycle every 3 pages, so the 8 pages below run on three generations of workers.
 const pool = new TesseractPool({ workers: 1, recyclePages: 3 });
