@@ -99,6 +99,18 @@ export async function startModule(options: StartModuleOptions): Promise<ModuleHa
   const logger = options.logger ?? createLogger(config, `module:${options.name}`);
   // Signals are ours: the replica must be deregistered before the worker stops.
   installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND, { shutdownSignals: [] });
+  // Held from the first moment: without a listener a SIGTERM kills the process outright, and the
+  // replica is live at the API before this process has read the heartbeat's answer.
+  const ownsProcess = options.handleSignals ?? true;
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+  let earlySignal: NodeJS.Signals | undefined;
+  const holdSignal = (signal: NodeJS.Signals) => {
+    earlySignal ??= signal;
+  };
+  const releaseSignals = () => {
+    for (const signal of signals) process.off(signal, holdSignal);
+  };
+  if (ownsProcess) for (const signal of signals) process.on(signal, holdSignal);
   const { name, capacity } = options;
   const apiUrl = options.apiUrl ?? config.RPA_API_URL ?? `http://127.0.0.1:${config.PORT}`;
   const apiKey = options.apiKey ?? config.RPA_API_KEY;
@@ -116,7 +128,10 @@ export async function startModule(options: StartModuleOptions): Promise<ModuleHa
     steps: options.steps.map((step) => step.declaration),
   };
   // Before anything is opened: a refused registration (bad key, schema, version) costs nothing to undo.
-  const registration = await registry.register(body);
+  const registration = await registry.register(body).catch((err: unknown) => {
+    releaseSignals();
+    throw err;
+  });
 
   const closers: (() => Promise<unknown>)[] = [];
   const closeAll = async () => {
@@ -157,6 +172,7 @@ export async function startModule(options: StartModuleOptions): Promise<ModuleHa
       interceptors: { activity: [() => ({ inbound: logContextInterceptor })] },
     });
   } catch (err) {
+    releaseSignals();
     await closeAll();
     throw err;
   }
@@ -189,7 +205,6 @@ export async function startModule(options: StartModuleOptions): Promise<ModuleHa
     }, heartbeatSeconds * 1000);
   };
 
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
   let stopped: Promise<void> | undefined;
   const shutdown = async () => {
     stopping = true;
@@ -228,12 +243,17 @@ export async function startModule(options: StartModuleOptions): Promise<ModuleHa
   try {
     await heartbeat();
   } catch (err) {
+    releaseSignals();
     await stop();
     throw err;
   }
   schedule();
-  const ownsProcess = options.handleSignals ?? true;
-  if (ownsProcess) for (const signal of signals) process.on(signal, onSignal);
+  if (ownsProcess) {
+    releaseSignals();
+    for (const signal of signals) process.on(signal, onSignal);
+    // A signal that came while starting is answered now, by the same orderly stop.
+    if (earlySignal) onSignal(earlySignal);
+  }
 
   const done = running.then(
     () => stop(),

@@ -301,4 +301,36 @@ describe('the example module under rpa modules start', () => {
     expect(await heldReplicas('text')).toEqual([]);
     expect(await servedBy('text.slugify', 'text')).toMatchObject({ live: false });
   });
+
+  it('a SIGTERM while it is still starting stops it the same orderly way (exit 0, no replica left)', async () => {
+    // Registered but not yet serving: the signal lands while it connects to Temporal. Without a
+    // listener from the first moment, the process would die by the signal (code null).
+    await system.api.delete('/v1/modules/text');
+    child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'rpa'), 'modules', 'start', 'examples/ts-module/module.ts'],
+      {
+        cwd: ROOT,
+        env: { ...moduleEnv(), RPA_API_URL: system.url, RPA_API_KEY: writerKey, LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exited = once(child, 'exit');
+    await eventually(async () => {
+      const res = await system.api.get('/v1/modules/text');
+      return res.status === 200 && res.body.isActive ? true : undefined;
+    }, 60_000);
+    child.kill('SIGTERM');
+    const [code, signal] = await exited;
+    expect({ code, signal, output }).toMatchObject({ code: 0, signal: null });
+    expect(output).toContain('module stopped');
+    expect(await heldReplicas('text')).toEqual([]);
+  });
 });
