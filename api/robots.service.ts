@@ -33,6 +33,9 @@ import { toRobotView } from '../db/views/robot.view';
 import { cursorAfter, keysetPage } from './cursor';
 import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 
+/** How far Temporal's clock and Postgres's may disagree when telling a run's start from a row's. */
+const CLOCK_SKEW_MS = 5000;
+
 export type RobotSource = 'cache' | 'database' | 'temporal';
 
 export interface RobotsServiceDeps {
@@ -183,7 +186,7 @@ export class RobotsService {
         { robotId: row.robotId },
       );
     }
-    if (inserted && !fresh) {
+    if (inserted && !fresh && !(await this.startedForRow(row))) {
       // A new row whose id Temporal already ran (a caller-derived id, or a database restored
       // behind Temporal): that run is not this robot's, and a robot runs once.
       await guard.run(() => robots.delete(row.robotId)).catch(() => undefined);
@@ -215,6 +218,21 @@ export class RobotsService {
       await guard.run(() => robots.releaseIdempotencyKey(scope, maxAgeHours));
     }
     throw new Error('robot insert returned no row');
+  }
+
+  /**
+   * Whether the run Temporal already has for a new row's id was started for this row: a concurrent
+   * repeat of the same Idempotency-Key finds the row and may start its workflow before the request
+   * that inserted it does. A run older than the row belongs to an earlier robot of the same id. In
+   * doubt (Temporal unreachable) the row is kept: deleting it could orphan a running robot.
+   */
+  private async startedForRow(row: RobotRow): Promise<boolean> {
+    try {
+      const run = await this.deps.temporal.workflow.getHandle(row.robotId).describe();
+      return run.startTime.getTime() >= row.createdAt.getTime() - CLOCK_SKEW_MS;
+    } catch {
+      return true;
+    }
   }
 
   /** False when a run of this robot id already exists (started before, or finished). */
