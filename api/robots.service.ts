@@ -33,9 +33,6 @@ import { toRobotView } from '../db/views/robot.view';
 import { cursorAfter, keysetPage } from './cursor';
 import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 
-/** How far Temporal's clock and Postgres's may disagree when telling a run's start from a row's. */
-const CLOCK_SKEW_MS = 5000;
-
 export type RobotSource = 'cache' | 'database' | 'temporal';
 
 export interface RobotsServiceDeps {
@@ -165,6 +162,7 @@ export class RobotsService {
           priority: body.priority,
           sla: slaOf(row),
         }),
+        row.createdAt,
       );
     } catch (err) {
       if (startSurelyRefused(err)) {
@@ -223,27 +221,28 @@ export class RobotsService {
   /**
    * Whether the run Temporal already has for a new row's id was started for this row: a concurrent
    * repeat of the same Idempotency-Key finds the row and may start its workflow before the request
-   * that inserted it does. A run older than the row belongs to an earlier robot of the same id. In
-   * doubt (Temporal unreachable) the row is kept: deleting it could orphan a running robot.
+   * that inserted it does. Every start names its row's creation time in the memo; a run without it,
+   * or with another, belongs to an earlier robot of the same id. In doubt (Temporal unreachable) the
+   * row is kept: deleting it could orphan a running robot.
    */
   private async startedForRow(row: RobotRow): Promise<boolean> {
     try {
       const run = await this.deps.temporal.workflow.getHandle(row.robotId).describe();
-      return run.startTime.getTime() >= row.createdAt.getTime() - CLOCK_SKEW_MS;
+      return run.memo?.rowCreatedAt === row.createdAt.toISOString();
     } catch {
       return true;
     }
   }
 
   /** False when a run of this robot id already exists (started before, or finished). */
-  private async startWorkflow(args: RobotWorkflowInput): Promise<boolean> {
+  private async startWorkflow(args: RobotWorkflowInput, rowCreatedAt: Date): Promise<boolean> {
     // A bounded call: when Temporal is away the client answers 503 in seconds instead of hanging.
     const deadline = Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS;
     try {
       await this.deps.temporal.withDeadline(deadline, () =>
         this.deps.temporal.workflow.start(
           ROBOT_WORKFLOW,
-          robotStartOptions(args, this.deps.config.CONTROL_TASK_QUEUE),
+          robotStartOptions(args, this.deps.config.CONTROL_TASK_QUEUE, rowCreatedAt),
         ),
       );
       return true;

@@ -81,7 +81,11 @@ export interface RobotWorkflowResult {
 export const PRIORITY_KEYS: Record<RobotPriority, number> = { critical: 1, high: 2, normal: 3, low: 4 };
 
 /** Start options of a robot's workflow: id = robot id, search attributes, memo, priority. */
-export function robotStartOptions(args: RobotWorkflowInput, taskQueue: string) {
+/**
+ * `rowCreatedAt`: when the robot's row was written, kept in the memo so a create that finds the run
+ * already started can tell its own robot's run (a concurrent repeat) from an earlier robot's.
+ */
+export function robotStartOptions(args: RobotWorkflowInput, taskQueue: string, rowCreatedAt?: Date) {
   return {
     workflowId: args.robotId,
     taskQueue,
@@ -101,6 +105,7 @@ export function robotStartOptions(args: RobotWorkflowInput, taskQueue: string) {
       priority: args.priority,
       summary: `${args.definition.name} robot (${args.definition.steps.length} steps)`,
       ...(args.sla ? { sla: args.sla } : {}),
+      ...(rowCreatedAt ? { rowCreatedAt: rowCreatedAt.toISOString() } : {}),
     },
   };
 }
