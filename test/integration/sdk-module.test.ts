@@ -268,12 +268,9 @@ describe('a module made with the SDK', () => {
 describe('the example module under rpa modules start', () => {
   let child: ChildProcess | undefined;
 
-  afterAll(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
-  });
-
-  it('registers, serves, and on SIGTERM deregisters its replica and exits 0', async () => {
-    child = spawn(
+  /** `rpa modules start` on the example, as a user runs it; its output collected. */
+  function startExample() {
+    const proc = spawn(
       process.execPath,
       [path.join(ROOT, 'bin', 'rpa'), 'modules', 'start', 'examples/ts-module/module.ts'],
       {
@@ -283,21 +280,30 @@ describe('the example module under rpa modules start', () => {
       },
     );
     let output = '';
-    child.stdout?.on('data', (chunk) => {
+    const collect = (chunk: Buffer) => {
       output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = once(child, 'exit');
+    };
+    proc.stdout?.on('data', collect);
+    proc.stderr?.on('data', collect);
+    return { child: proc, exited: once(proc, 'exit'), output: () => output };
+  }
+
+  afterAll(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  it('registers, serves, and on SIGTERM deregisters its replica and exits 0', async () => {
+    const started = startExample();
+    child = started.child;
+    const { exited, output } = started;
 
     await eventually(async () => ((await servedBy('text.slugify', 'text'))?.live ? true : undefined), 60_000);
     expect(await heldReplicas('text')).toHaveLength(1);
 
     child.kill('SIGTERM');
     const [code] = await exited;
-    expect({ code, output }).toMatchObject({ code: 0 });
-    expect(output).toContain('module stopped');
+    expect({ code, output: output() }).toMatchObject({ code: 0 });
+    expect(output()).toContain('module stopped');
     expect(await heldReplicas('text')).toEqual([]);
     expect(await servedBy('text.slugify', 'text')).toMatchObject({ live: false });
   });
@@ -306,31 +312,17 @@ describe('the example module under rpa modules start', () => {
     // Registered but not yet serving: the signal lands while it connects to Temporal. Without a
     // listener from the first moment, the process would die by the signal (code null).
     await system.api.delete('/v1/modules/text');
-    child = spawn(
-      process.execPath,
-      [path.join(ROOT, 'bin', 'rpa'), 'modules', 'start', 'examples/ts-module/module.ts'],
-      {
-        cwd: ROOT,
-        env: { ...moduleEnv(), RPA_API_URL: system.url, RPA_API_KEY: writerKey, LOG_LEVEL: 'info' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = once(child, 'exit');
+    const started = startExample();
+    child = started.child;
+    const { exited, output } = started;
     await eventually(async () => {
       const res = await system.api.get('/v1/modules/text');
       return res.status === 200 && res.body.isActive ? true : undefined;
     }, 60_000);
     child.kill('SIGTERM');
     const [code, signal] = await exited;
-    expect({ code, signal, output }).toMatchObject({ code: 0, signal: null });
-    expect(output).toContain('module stopped');
+    expect({ code, signal, output: output() }).toMatchObject({ code: 0, signal: null });
+    expect(output()).toContain('module stopped');
     expect(await heldReplicas('text')).toEqual([]);
   });
 });
