@@ -32,7 +32,7 @@ try {
 
 // Only the tests drive a browser, a private Dovecot, PDFs through poppler, the OCR benchmark's
 // native tesseract and the Go example modules: `npm start` needs none of them.
-if (process.env.npm_lifecycle_event === 'test') {
+if (['test', 'chaos'].includes(process.env.npm_lifecycle_event)) {
   ensureSystemDeps(SYSTEM_DEPS);
   ensureGoExamples();
 }
