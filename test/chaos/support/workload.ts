@@ -1,0 +1,122 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChaosCluster } from './cluster';
+
+// The clients of a chaos scenario: they create robots through the API the way a careful client
+// does (docs/api.md): one Idempotency-Key per robot, the same on every retry, retrying refused
+// connections, timeouts and 5xx answers with backoff, across the API processes.
+
+export const CHAOS_TYPE = 'chaos-mixed';
+
+export interface CreatedRobot {
+  key: string;
+  robotId: string;
+}
+
+/**
+ * A hold (noop, so a fault lands mid-step), the custom step `chaos.record` on an SDK module, a
+ * webhook (http-request, one Idempotency-Key per robot and step) and, when `email`, one email.
+ */
+export function chaosRobotType(cluster: ChaosCluster, options: { email: boolean }) {
+  return {
+    name: CHAOS_TYPE,
+    description: 'chaos scenarios: hold, custom step, webhook, email',
+    steps: [
+      { name: 'hold', kind: 'noop' },
+      { name: 'record', kind: 'chaos.record', timeoutSeconds: 30 },
+      {
+        name: 'hook',
+        kind: 'http-request',
+        timeoutSeconds: 30,
+        params: { method: 'POST', url: `${cluster.hooks.url}/hook`, body: { robotId: '{{robotId}}' } },
+      },
+      ...(options.email
+        ? [
+            {
+              name: 'mail',
+              kind: 'send-email',
+              timeoutSeconds: 60,
+              params: {
+                to: 'ops@example.test',
+                subject: 'chaos {{robotId}}',
+                text: 'robot {{robotId}} done',
+              },
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
+export async function applyChaosType(cluster: ChaosCluster, options: { email: boolean }): Promise<void> {
+  const res = await cluster.api('/v1/robot-types', {
+    method: 'POST',
+    json: chaosRobotType(cluster, options),
+  });
+  if (res.status !== 201) throw new Error(`robot type refused: ${res.status} ${await res.text()}`);
+}
+
+export interface CreateOptions {
+  count: number;
+  concurrency: number;
+  /** Idempotency-Key prefix: one scenario's keys never meet another's. */
+  keyPrefix: string;
+  holdMs: number;
+  /** Give up on one robot after this long of refusals (the test then fails: a client could not create it). */
+  giveUpMs?: number;
+  /** Called after each robot is created (a scenario paces its faults by it). */
+  onCreated?: (created: CreatedRobot, index: number) => void;
+}
+
+/** Creates `count` robots, `concurrency` at a time; resolves with each robot's key and id. */
+export async function createRobots(cluster: ChaosCluster, options: CreateOptions): Promise<CreatedRobot[]> {
+  const created: CreatedRobot[] = [];
+  let next = 0;
+  const client = async () => {
+    for (;;) {
+      const index = next++;
+      if (index >= options.count) return;
+      const key = `${options.keyPrefix}-${index}`;
+      const robot = { key, robotId: await createOne(cluster, key, options, index) };
+      created.push(robot);
+      options.onCreated?.(robot, index);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, client));
+  return created;
+}
+
+async function createOne(
+  cluster: ChaosCluster,
+  key: string,
+  options: CreateOptions,
+  index: number,
+): Promise<string> {
+  const deadline = Date.now() + (options.giveUpMs ?? 180_000);
+  let lastProblem = '';
+  for (let attempt = 0; ; attempt++) {
+    const url = cluster.apiUrls[(index + attempt) % cluster.apiUrls.length];
+    try {
+      const res = await fetch(`${url}/v1/robots`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${cluster.adminKey}`,
+          'content-type': 'application/json',
+          'idempotency-key': key,
+        },
+        body: JSON.stringify({ type: CHAOS_TYPE, input: { holdMs: options.holdMs, n: index } }),
+        signal: AbortSignal.timeout(15_000),
+      });
+      const body = (await res.json().catch(() => ({}))) as { robotId?: string };
+      if ((res.status === 201 || res.status === 200) && body.robotId) return body.robotId;
+      lastProblem = `${res.status} ${JSON.stringify(body)}`;
+      if (res.status < 500 && res.status !== 429 && res.status !== 408) {
+        throw new Error(`robot ${key} refused for good: ${lastProblem}`);
+      }
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith(`robot ${key} refused`)) throw err;
+      lastProblem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+    if (Date.now() > deadline) throw new Error(`robot ${key} not created in time; last: ${lastProblem}`);
+    await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
+  }
+}
