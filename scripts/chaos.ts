@@ -2,7 +2,8 @@
 // table: scenario, robots, faults injected, lost, duplicated, recovery p50/p99. Short versions by
 // default (the same ones `npm test` runs); `--full` runs the long versions and writes the table to
 // RELIABILITY.md with the machine's description. Exits non-zero when a scenario failed, recorded no
-// result, or lost or duplicated anything.
+// result, or lost or duplicated anything. `--results <dir>` renders (and with --full writes) the table of
+// results already recorded there (CHAOS_RESULTS_DIR of earlier runs) instead of running anything.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,9 +13,12 @@ import { percentile, type RecordedResult } from '../test/chaos/support/report';
 const root = path.resolve(__dirname, '..');
 const args = process.argv.slice(2);
 const full = args.includes('--full');
-const only = args.filter((arg) => !arg.startsWith('--'));
+const resultsFrom = args.includes('--results') ? args[args.indexOf('--results') + 1] : undefined;
+const only = args.filter((arg, i) => !arg.startsWith('--') && args[i - 1] !== '--results');
 const mode = full ? 'full' : 'short';
-const resultsDir = path.join(root, '.data', 'chaos', `${mode}-${Date.now()}`);
+const resultsDir = resultsFrom
+  ? path.resolve(resultsFrom)
+  : path.join(root, '.data', 'chaos', `${mode}-${Date.now()}`);
 mkdirSync(resultsDir, { recursive: true });
 
 const scenarioFiles = readdirSync(path.join(root, 'test', 'chaos'))
@@ -22,15 +26,17 @@ const scenarioFiles = readdirSync(path.join(root, 'test', 'chaos'))
   .filter((file) => only.length === 0 || only.some((name) => file.includes(name)))
   .map((file) => path.join('test', 'chaos', file));
 
-const jest = spawnSync(
-  process.execPath,
-  [require.resolve('jest/bin/jest'), '--selectProjects', 'integration', '--runInBand', ...scenarioFiles],
-  {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, CHAOS_MODE: mode, CHAOS_RESULTS_DIR: resultsDir },
-  },
-);
+const jest = resultsFrom
+  ? { status: 0 }
+  : spawnSync(
+      process.execPath,
+      [require.resolve('jest/bin/jest'), '--selectProjects', 'integration', '--runInBand', ...scenarioFiles],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, CHAOS_MODE: mode, CHAOS_RESULTS_DIR: resultsDir },
+      },
+    );
 
 const results: RecordedResult[] = readdirSync(resultsDir)
   .filter((file) => file.endsWith('.json'))
@@ -82,7 +88,7 @@ function machine(): string {
 const rendered = table(results);
 console.log(`\nchaos (${mode}): ${results.length} scenarios\n\n${rendered}\n`);
 
-const expected = scenarioFiles.length;
+const expected = resultsFrom ? results.length : scenarioFiles.length;
 const bad = results.filter((row) => row.lost > 0 || row.duplicated > 0);
 if (full && results.length > 0) {
   const file = path.join(root, 'RELIABILITY.md');
