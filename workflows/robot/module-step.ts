@@ -1,4 +1,4 @@
-import { isCancellation, log, sleep } from '@temporalio/workflow';
+import { isCancellation, log, patched, sleep } from '@temporalio/workflow';
 import type { StepOutcome } from '../../activities/types';
 import type { StepDefinition } from '../../core/domain/robot-types';
 import { DEFAULT_PARK_TIMEOUT_MS } from '../../core/domain/robot-workflow.contract';
@@ -11,9 +11,22 @@ import {
   errorMessage,
   notPickedUp,
   stepActivities,
+  workerLost,
 } from './step-dispatch';
 
 // A step that runs on a module (every kind but delay, approval and notify): its routing and failover.
+
+/**
+ * From this patch on, a step whose worker went silent on its last attempt fails over like an outage
+ * instead of parking the robot (ADR 0036): replicas killed one after another could otherwise use up
+ * a step's attempts. Before it, such a step parked the robot; those histories replay unchanged.
+ */
+export const WORKER_LOST_PATCH = 'worker-lost-failover-v1';
+/**
+ * A step whose workers go silent this many times is parked after all: a step that hangs without
+ * heartbeating looks like a dead worker, and must not move from module to module forever.
+ */
+export const WORKER_LOSSES_BEFORE_PARK = 10;
 
 /**
  * Runs the step on the run's module (routed per step: the module chosen for the step) until one
@@ -28,6 +41,7 @@ export function* runOnModule(
 ): Flow<StepOutcome | undefined> {
   const { kind } = step;
   const excluded: string[] = [];
+  const losses = { count: 0 };
   if (run.perStep) yield* routeStep(run, step, state);
   for (;;) {
     state.moduleName = run.moduleName;
@@ -40,7 +54,7 @@ export function* runOnModule(
       );
     } catch (err) {
       if (businessFailure(err) || isCancellation(err)) throw err;
-      yield* recover(run, step, state, err, { started, excluded });
+      yield* recover(run, step, state, err, { started, excluded, losses });
       continue;
     }
     checkRequiredOutputs(step, run.outputs[step.name] ?? {});
@@ -92,7 +106,7 @@ function* recover(
   step: StepDefinition,
   state: RunningStep,
   err: unknown,
-  attempt: { started: number; excluded: string[] },
+  attempt: { started: number; excluded: string[]; losses: { count: number } },
 ): Flow<void> {
   const { progress, policy, args } = run;
   const { excluded } = attempt;
@@ -101,7 +115,7 @@ function* recover(
       stepOutcome: { moduleName: run.moduleName, ok: false, latencyMs: Date.now() - attempt.started },
     }),
   );
-  if (!notPickedUp(err) && circuit !== 'open') {
+  if (!notPickedUp(err) && circuit !== 'open' && !lostWorkerToFailOver(err, attempt.losses)) {
     // Not an outage: the step itself failed after its retries. Park (from CONTROLS_PATCH on).
     if (!run.controls) throw err;
     yield* awaited(
@@ -126,4 +140,13 @@ function* recover(
   });
   run.moduleName = yield* awaited(chooseModule(run, { cause: 'failover', exclude: excluded, step }));
   yield* awaited(run.record('running'));
+}
+
+/** A silent worker counts as an outage, up to WORKER_LOSSES_BEFORE_PARK times per step. */
+function lostWorkerToFailOver(err: unknown, losses: { count: number }): boolean {
+  // patched() only on such a failure: histories without one get no marker.
+  if (!workerLost(err) || losses.count >= WORKER_LOSSES_BEFORE_PARK || !patched(WORKER_LOST_PATCH))
+    return false;
+  losses.count += 1;
+  return true;
 }

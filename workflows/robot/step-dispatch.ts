@@ -63,6 +63,18 @@ export function notPickedUp(err: unknown): boolean {
   );
 }
 
+/**
+ * The step's worker went silent on its last attempt (killed, paused, cut off by the network): the
+ * heartbeat timed out. An outage of the replicas that ran it, not the step's verdict.
+ */
+export function workerLost(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === 'HEARTBEAT'
+  );
+}
+
 /** The step's own verdict on its input (non-retryable): no module would do better. */
 export function businessFailure(err: unknown): boolean {
   return (

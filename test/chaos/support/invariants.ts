@@ -171,3 +171,23 @@ export async function recoveryTimes(cluster: ChaosCluster, faultEnds: number[]):
     return next === undefined ? [] : [next - end];
   });
 }
+
+/** Robots completed so far: scenarios pace their faults by it, so faults spread over the run. */
+export async function completedCount(cluster: ChaosCluster): Promise<number> {
+  const { rows } = await cluster.sql.query<{ n: string }>(
+    "select count(*) as n from robots where status = 'completed'",
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Waits until `count` robots have completed (or `timeoutMs` passed: the invariants then tell why). */
+export async function untilCompleted(
+  cluster: ChaosCluster,
+  count: number,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await completedCount(cluster)) < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -63,6 +63,10 @@ export interface CreateOptions {
   holdMs: number;
   /** Give up on one robot after this long of refusals (the test then fails: a client could not create it). */
   giveUpMs?: number;
+  /** Clients stop creating once this is true (`count` is then a maximum). */
+  stopWhen?: () => boolean;
+  /** Each client waits this long between its robots: a steady stream instead of one burst. */
+  paceMs?: number;
   /** Called after each robot is created (a scenario paces its faults by it). */
   onCreated?: (created: CreatedRobot, index: number) => void;
 }
@@ -73,12 +77,14 @@ export async function createRobots(cluster: ChaosCluster, options: CreateOptions
   let next = 0;
   const client = async () => {
     for (;;) {
+      if (options.stopWhen?.()) return;
       const index = next++;
       if (index >= options.count) return;
       const key = `${options.keyPrefix}-${index}`;
       const robot = { key, robotId: await createOne(cluster, key, options, index) };
       created.push(robot);
       options.onCreated?.(robot, index);
+      if (options.paceMs) await sleep(options.paceMs);
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, client));
