@@ -55,6 +55,18 @@ async function creationsOf(
   return rows.rows;
 }
 
+/** The same message (one Message-ID) with another subject. */
+const message = (subject: string) =>
+  new MailComposer({
+    from: 'ana@example.com',
+    to: 'intake@example.com',
+    subject,
+    messageId: '<audit-1@example.com>',
+    text: 'hello',
+  })
+    .compile()
+    .build();
+
 function reconciler() {
   return createMaintenanceActivities({
     config: system.config,
@@ -68,16 +80,6 @@ function reconciler() {
 }
 
 it('a robot made from an email: actor mailbox:<name>, once, also when the message comes again', async () => {
-  const message = (subject: string) =>
-    new MailComposer({
-      from: 'ana@example.com',
-      to: 'intake@example.com',
-      subject,
-      messageId: '<audit-1@example.com>',
-      text: 'hello',
-    })
-      .compile()
-      .build();
   await dovecot.append(user, await message('first'));
   const robotId = emailRobotId('<audit-1@example.com>', mailbox, '', 0);
   await eventually(async () => {
@@ -89,6 +91,26 @@ it('a robot made from an email: actor mailbox:<name>, once, also when the messag
   await eventually(async () => ((await dovecot.list(user, 'INBOX'))?.length === 0 ? true : undefined));
   expect(await creationsOf(robotId)).toEqual([{ actor: `mailbox:${mailbox}`, key_id: null, status: null }]);
 }, 90_000);
+
+it('an email robot whose id Temporal already ran: the new row is removed again, and that is on record', async () => {
+  const robotId = emailRobotId('<audit-1@example.com>', mailbox, '', 0);
+  // The first test's robot ran; its row is lost (as after a database restore behind Temporal).
+  await system.sql.query('delete from robots where robot_id = $1', [robotId]);
+  await dovecot.append(user, await message('once more'));
+  const rows = await eventually(async () => {
+    const found = await system.sql.query(
+      "select actor, action from audit_log where target = $1 and action like 'robots.%' order by at, id",
+      [robotId],
+    );
+    return found.rows.length === 3 ? found.rows : undefined;
+  });
+  expect(rows).toEqual([
+    { actor: `mailbox:${mailbox}`, action: 'robots.create' },
+    { actor: `mailbox:${mailbox}`, action: 'robots.create' },
+    { actor: `mailbox:${mailbox}`, action: 'robots.delete' },
+  ]);
+  expect((await system.sql.query('select 1 from robots where robot_id = $1', [robotId])).rows).toEqual([]);
+}, 60_000);
 
 it('a robot workflow started outside the API: its row is written by its progress, actor workflow, once', async () => {
   const definition = createBuiltInRobotTypes({
