@@ -29,6 +29,8 @@ export interface DocumentIntake {
  */
 export interface RobotIntake {
   create(robot: {
+    /** The mailbox it came from: the robot's author in the audit log. */
+    mailbox: string;
     robotId: string;
     type: string;
     input: Record<string, unknown>;
@@ -159,6 +161,7 @@ async function intake(
   };
   try {
     const { created } = await deps.robotIntake.create({
+      mailbox: mailbox.name,
       robotId,
       type: mailbox.robotType,
       input,

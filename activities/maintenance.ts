@@ -180,14 +180,14 @@ async function adoptOrphanWorkflows({ config, robots, client }: MaintenanceDeps)
   for (const robotId of seen.filter((id) => !known.has(id))) {
     const description = await client.workflow.getHandle(robotId).describe();
     const memo = (description.memo ?? {}) as { robotType?: string; robotTypeVersion?: number };
-    await robots.restoreFromWorkflow({
+    const restored = await robots.restoreFromWorkflow({
       robotId,
       robotType: memo.robotType ?? 'unknown',
       robotTypeVersion: memo.robotTypeVersion ?? 1,
       status: closedStatus[description.status.name] ?? 'running',
       createdAt: description.startTime,
     });
-    created.push(robotId);
+    if (restored) created.push(robotId);
   }
   return { workflowsSeen: seen.length, created };
 }

@@ -25,6 +25,7 @@ import { planSla, type RobotSla } from '../core/domain/sla';
 import { stableStringify } from '../core/domain/stable-json';
 import { readStepDetails } from '../core/domain/step-details';
 import type { Logger } from '../core/observability/logger';
+import { auditedChange } from '../db/audit.repository';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type IdempotencyScope, type NewRobot, type RobotsRepository, slaOf } from '../db/robots.repository';
@@ -86,13 +87,15 @@ export class RobotsService {
    * key belongs to the API key that used it (`createdByKeyId`) and, for API keys, expires
    * IDEMPOTENCY_KEY_TTL_HOURS after its first use (ADR 0029). `robotId`: a caller-derived id (email
    * intake derives it from the Message-ID); give it with an idempotency key so a repeat finds the
-   * first row.
+   * first row. `actor`: who makes a robot outside the API (email intake), whose request the audit
+   * trail does not see: the new row is audited with it, in the same transaction (ADR 0033).
    */
   async create(
     body: CreateRobotBody,
     idempotencyKey: string | undefined,
     createdByKeyId: string | null = null,
     robotId: string = randomUUID(),
+    actor?: string,
   ): Promise<{ robot: RobotView; created: boolean }> {
     const definition = await this.deps.robotTypes.current(body.type);
     if (!definition) {
@@ -143,7 +146,15 @@ export class RobotsService {
       },
       scope,
       maxAgeHours,
+      actor,
     );
+    // A new row this call removes again (its workflow cannot be this robot's) is audited as removed.
+    const undo = async () => {
+      const audit = actor
+        ? auditedChange({ actor, action: 'robots.delete', target: row.robotId })
+        : undefined;
+      await guard.run(() => robots.delete(row.robotId, audit)).catch(() => undefined);
+    };
     if (!inserted && row.requestHash !== requestHash) {
       throw new ConflictError('this Idempotency-Key was used with a different request body', {
         robotId: row.robotId,
@@ -167,7 +178,7 @@ export class RobotsService {
     } catch (err) {
       if (startSurelyRefused(err)) {
         // Temporal read the start and refused it: no workflow, so the new row goes too.
-        if (inserted) await guard.run(() => robots.delete(row.robotId)).catch(() => undefined);
+        if (inserted) await undo();
         this.deps.logger.error({ err, robotId: row.robotId }, 'robot workflow start refused');
         throw new UnavailableError(
           `the workflow engine refused the start${inserted ? '; the robot was not created' : ''}`,
@@ -187,7 +198,7 @@ export class RobotsService {
     if (inserted && !fresh && !(await this.startedForRow(row))) {
       // A new row whose id Temporal already ran (a caller-derived id, or a database restored
       // behind Temporal): that run is not this robot's, and a robot runs once.
-      await guard.run(() => robots.delete(row.robotId)).catch(() => undefined);
+      await undo();
       throw new ConflictError(`robot id ${row.robotId} was already used by an earlier run`, {
         robotId: row.robotId,
       });
@@ -203,11 +214,15 @@ export class RobotsService {
     robot: NewRobot,
     scope: IdempotencyScope | null,
     maxAgeHours: number | null,
+    actor: string | undefined,
   ): Promise<{ inserted: RobotRow | null; row: RobotRow }> {
     const { robots, guard } = this.deps;
+    const audit = actor
+      ? auditedChange({ actor, action: 'robots.create', target: robot.robotId })
+      : undefined;
     // Twice at most: a concurrent request may take the freed key first, and then it is a repeat.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const inserted = await guard.run(() => robots.insert(robot));
+      const inserted = await guard.run(() => robots.insert(robot, audit));
       if (inserted) return { inserted, row: inserted };
       if (!scope) break;
       const repeat = await guard.run(() => robots.findByIdempotencyKey(scope, maxAgeHours));

@@ -235,6 +235,8 @@ export const keyIdParams = z.object({ id: z.uuid({ message: 'must be an api key 
 export const listAuditQuery = z
   .object({
     keyId: z.uuid().optional(),
+    // Exact match: key:<id>, anonymous, cli:<user>@<host>, mailbox:<name>, reconciler, workflow.
+    actor: z.string().min(1).max(210).optional(),
     action: z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,39}\.[a-z0-9-]{1,40}$/, 'an action such as robots.create')

@@ -50,6 +50,9 @@ const schema = z
 
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
     DATABASE_READ_URL: url(['postgres:', 'postgresql:']).optional(),
+    // The tables' owner, used only to migrate (`rpa migrate`, `rpa start`); DATABASE_URL's role then
+    // gets table privileges but no ownership, so it cannot undo the audit log's triggers (ADR 0033).
+    DATABASE_MIGRATION_URL: url(['postgres:', 'postgresql:']).optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     // Used only when DATABASE_READ_URL names a replica; otherwise reads share the write pool.
     DATABASE_READ_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
@@ -194,6 +197,13 @@ const schema = z
     PGLITE_PORT: port.default(5499),
   })
   .superRefine((config, ctx) => {
+    if (config.DATABASE_MIGRATION_URL && !config.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_MIGRATION_URL'],
+        message: 'needs DATABASE_URL (the embedded PGlite has a single user)',
+      });
+    }
     try {
       validateWeights(loadBalancerWeights(config));
     } catch (err) {

@@ -4,8 +4,28 @@ import { type AuditRow, auditLog } from './schema';
 
 export type NewAuditRow = Omit<AuditRow, 'id' | 'at'> & { at?: Date };
 
+/** The row of a change made outside the API: no key, address, request or HTTP status. */
+export function auditedChange(change: {
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome?: 'success' | 'failure';
+}): NewAuditRow {
+  return {
+    keyId: null,
+    actor: change.actor,
+    action: change.action,
+    target: change.target,
+    ip: null,
+    requestId: null,
+    outcome: change.outcome ?? 'success',
+    status: null,
+  };
+}
+
 export interface AuditQuery {
   keyId?: string | undefined;
+  actor?: string | undefined;
   action?: string | undefined;
   outcome?: string | undefined;
   from?: Date | undefined;
@@ -29,6 +49,7 @@ export class AuditRepository {
   async list(query: AuditQuery): Promise<AuditRow[]> {
     const filters: SQL[] = [];
     if (query.keyId) filters.push(eq(auditLog.keyId, query.keyId));
+    if (query.actor) filters.push(eq(auditLog.actor, query.actor));
     if (query.action) filters.push(eq(auditLog.action, query.action));
     if (query.outcome) filters.push(eq(auditLog.outcome, query.outcome));
     if (query.from) filters.push(gte(auditLog.at, query.from));

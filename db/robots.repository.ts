@@ -2,6 +2,7 @@ import {
   and,
   desc,
   eq,
+  getTableColumns,
   gte,
   inArray,
   isNotNull,
@@ -12,6 +13,7 @@ import {
   type SQL,
   sql,
 } from 'drizzle-orm';
+import { auditActor } from '../core/domain/audit-actor';
 import {
   type RobotPriority,
   type RobotProgress,
@@ -19,8 +21,9 @@ import {
   TERMINAL_STATUSES,
 } from '../core/domain/robot';
 import type { RobotSla } from '../core/domain/sla';
+import { auditedChange, type NewAuditRow } from './audit.repository';
 import type { Database } from './client';
-import { type RobotRow, robots } from './schema';
+import { auditLog, type RobotRow, robots } from './schema';
 
 export interface NewRobot {
   robotId: string;
@@ -90,11 +93,22 @@ export class RobotsRepository {
 
   /**
    * Inserts unless the idempotency key is taken in its scope (the creating API key, or no key);
-   * returns the new row, or null on a key clash.
+   * returns the new row, or null on a key clash. With `audit` (a robot made outside the API, whose
+   * request the audit trail does not see) the row and its audit row commit together: a robot is
+   * never on record without its author, nor its author without the robot.
    */
-  async insert(robot: NewRobot): Promise<RobotRow | null> {
+  async insert(robot: NewRobot, audit?: NewAuditRow): Promise<RobotRow | null> {
+    if (!audit) return this.insertRow(this.db, robot);
+    return this.db.transaction(async (tx) => {
+      const row = await this.insertRow(tx, robot);
+      if (row) await tx.insert(auditLog).values(audit);
+      return row;
+    });
+  }
+
+  private async insertRow(db: Database, robot: NewRobot): Promise<RobotRow | null> {
     const byApiKey = (robot.createdByKeyId ?? null) !== null;
-    const rows = await this.db
+    const rows = await db
       .insert(robots)
       .values(robot)
       // The partial unique index of the robot's scope (db/schema.ts): the target must name its predicate.
@@ -160,8 +174,19 @@ export class RobotsRepository {
     return rows[0] ?? null;
   }
 
-  async delete(robotId: string): Promise<void> {
-    await this.db.delete(robots).where(eq(robots.robotId, robotId));
+  /** With `audit`: the removal of a row whose creation was audited outside the API, recorded with it. */
+  async delete(robotId: string, audit?: NewAuditRow): Promise<void> {
+    if (!audit) {
+      await this.db.delete(robots).where(eq(robots.robotId, robotId));
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      const gone = await tx
+        .delete(robots)
+        .where(eq(robots.robotId, robotId))
+        .returning({ id: robots.robotId });
+      if (gone.length > 0) await tx.insert(auditLog).values(audit);
+    });
   }
 
   /** Sets a final status on a robot the reconciler found closed in Temporal. */
@@ -199,18 +224,32 @@ export class RobotsRepository {
       .where(and(eq(robots.robotId, robotId), eq(robots.status, 'queued')));
   }
 
-  /** A row for a robot workflow that has none (started outside the API, or its row was lost). */
+  /**
+   * A row for a robot workflow that has none (started outside the API, or its row was lost), audited
+   * as the reconciler's in the same transaction. False when a row appeared meanwhile (its workflow's
+   * progress wrote it): that one is audited by whoever wrote it.
+   */
   async restoreFromWorkflow(robot: {
     robotId: string;
     robotType: string;
     robotTypeVersion: number;
     status: RobotStatus;
     createdAt: Date;
-  }): Promise<void> {
-    await this.db
-      .insert(robots)
-      .values({ ...robot, errorMessage: 'row restored from Temporal by reconciliation; input unknown' })
-      .onConflictDoNothing({ target: robots.robotId });
+  }): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx
+        .insert(robots)
+        .values({ ...robot, errorMessage: 'row restored from Temporal by reconciliation; input unknown' })
+        .onConflictDoNothing({ target: robots.robotId })
+        .returning({ robotId: robots.robotId });
+      if (rows.length === 0) return false;
+      await tx
+        .insert(auditLog)
+        .values(
+          auditedChange({ actor: auditActor.reconciler, action: 'robots.create', target: robot.robotId }),
+        );
+      return true;
+    });
   }
 
   /** Robots per status and type (the `rpa_robots` gauge, read when metrics are scraped). */
@@ -284,8 +323,11 @@ export class RobotsRepository {
   }
 
   /**
-   * Applies a workflow's progress. Upsert, so a workflow started outside the API still gets its row,
-   * and idempotent, so an activity retry writes the same values again.
+   * Applies a workflow's progress. Idempotent, so an activity retry writes the same values again.
+   * A robot's row normally exists (the API or email intake made it before starting the workflow):
+   * one update. A workflow started outside the API gets its row here, audited as the workflow's in
+   * the same transaction; the upsert tells a row it inserted (xmax = 0) from one that appeared
+   * meanwhile (the reconciler's), so each row has exactly one audit row.
    */
   async applyProgress(
     progress: RobotProgress,
@@ -304,20 +346,35 @@ export class RobotsRepository {
       // A robot with a deadline: its SLA state, and the priority its risk point may have raised.
       ...(progress.sla ? { slaState: progress.sla.state, priority: progress.priority } : {}),
     };
-    const rows = await this.db
-      .insert(robots)
-      .values({
-        robotId: progress.robotId,
-        robotType: progress.robotType,
-        priority: progress.priority,
-        inputData: input,
-        ...set,
-      })
-      .onConflictDoUpdate({ target: robots.robotId, set })
+    const [updated] = await this.db
+      .update(robots)
+      .set(set)
+      .where(eq(robots.robotId, progress.robotId))
       .returning();
-    const row = rows[0];
-    if (!row) throw new Error(`robot ${progress.robotId} was not written`);
-    return row;
+    if (updated) return updated;
+    return this.db.transaction(async (tx) => {
+      const [written] = await tx
+        .insert(robots)
+        .values({
+          robotId: progress.robotId,
+          robotType: progress.robotType,
+          priority: progress.priority,
+          inputData: input,
+          ...set,
+        })
+        .onConflictDoUpdate({ target: robots.robotId, set })
+        .returning({ ...getTableColumns(robots), inserted: sql<boolean>`(xmax = 0)` });
+      if (!written) throw new Error(`robot ${progress.robotId} was not written`);
+      const { inserted, ...row } = written;
+      if (inserted) {
+        await tx
+          .insert(auditLog)
+          .values(
+            auditedChange({ actor: auditActor.workflow, action: 'robots.create', target: progress.robotId }),
+          );
+      }
+      return row;
+    });
   }
 }
 

@@ -339,8 +339,11 @@ export const apiKeys = pgTable('api_keys', {
 });
 
 /**
- * One row per mutating request and per refused one (401/403/429). Append-only: no code path updates
- * or deletes it, and a trigger (migration audit_log_append_only) raises on UPDATE, DELETE, TRUNCATE.
+ * One row per mutating request and per refused one (401/403/429), and per change made outside the
+ * API (the CLI's key and secret commands, robots made by email intake, the reconciler or their own
+ * workflow). Append-only: no code path updates or deletes it, a trigger (migration
+ * audit_log_append_only) raises on UPDATE, DELETE, TRUNCATE, and the app's role is granted no more
+ * than SELECT and INSERT on it (db/app-role.ts).
  */
 export const auditLog = pgTable(
   'audit_log',
@@ -348,17 +351,21 @@ export const auditLog = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     keyId: uuid('key_id'),
+    /** Who did it: `key:<id>`, `anonymous`, `cli:<user>@<host>`, `mailbox:<name>`, `reconciler`, `workflow`; null on rows from before the column. */
+    actor: text('actor'),
     action: text('action').notNull(),
     target: text('target'),
     ip: text('ip'),
     requestId: text('request_id'),
     outcome: text('outcome').notNull(),
-    status: integer('status').notNull(),
+    /** The HTTP status; null for a change made outside the API. */
+    status: integer('status'),
   },
   (table) => [
     index('audit_log_at_idx').on(table.at.desc(), table.id.desc()),
     index('audit_log_key_at_idx').on(table.keyId, table.at.desc()),
     index('audit_log_action_at_idx').on(table.action, table.at.desc()),
+    index('audit_log_actor_at_idx').on(table.actor, table.at.desc()),
   ],
 );
 

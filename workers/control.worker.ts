@@ -13,6 +13,7 @@ import { createRobotEvents } from '../core/adapters/redis/robot-events.redis';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
 import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import { type Config, loadBalancerWeights } from '../core/config';
+import { auditActor } from '../core/domain/audit-actor';
 import type { RobotEvents } from '../core/domain/robot-events';
 import type { Logger } from '../core/observability/logger';
 import { AlertsRepository } from '../db/alerts.repository';
@@ -123,10 +124,11 @@ function mailboxIntake(
       upload: async (file) => ({ documentId: (await robot.documents.upload(file)).document.documentId }),
     },
     robotIntake: {
-      async create({ robotId, type, input, idempotencyKey }) {
+      async create({ mailbox, robotId, type, input, idempotencyKey }) {
         // The API's own body schema: the same defaults and control-character stripping as POST /v1/robots.
         const body = createRobotBody.parse({ type, input });
-        return { created: (await robot.robots.create(body, idempotencyKey, null, robotId)).created };
+        const actor = auditActor.mailbox(mailbox);
+        return { created: (await robot.robots.create(body, idempotencyKey, null, robotId, actor)).created };
       },
     },
     robots: robot.robotsRepository,

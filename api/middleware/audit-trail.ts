@@ -1,4 +1,5 @@
 import type { RequestHandler, Response } from 'express';
+import { auditActor } from '../../core/domain/audit-actor';
 import type { Logger } from '../../core/observability/logger';
 import { auditWriteFailures } from '../../core/observability/metrics';
 import type { AuditRepository } from '../../db/audit.repository';
@@ -34,9 +35,11 @@ export function auditTrail(
       const guessed = auditAction(method, path, String(res.getHeader('location') ?? ''));
       const override = (res.locals as AuditLocals).audit;
       const requestId = res.getHeader('x-request-id');
+      const keyId = authOf(res)?.id ?? null;
       audit
         .insert({
-          keyId: authOf(res)?.id ?? null,
+          keyId,
+          actor: keyId ? auditActor.apiKey(keyId) : auditActor.anonymous,
           action: override?.action ?? guessed.action,
           target: override?.target !== undefined ? override.target : guessed.target,
           ip: req.ip ?? null,

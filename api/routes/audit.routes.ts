@@ -12,6 +12,7 @@ export function auditRoutes(audit: AuditRepository): Router {
     const query = parseOrThrow(listAuditQuery, req.query, 'query');
     const rows = await audit.list({
       keyId: query.keyId,
+      actor: query.actor,
       action: query.action,
       outcome: query.outcome,
       from: query.from ? new Date(query.from) : undefined,

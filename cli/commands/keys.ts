@@ -4,6 +4,7 @@ import { loadConfigOrExit } from '../../core/config';
 import { parseScopes } from '../../core/domain/api-key-scopes';
 import type { ApiKeysRepository } from '../../db/api-keys.repository';
 import { toApiKeyView } from '../../db/views/api-key.view';
+import { cliActor } from '../cli-actor';
 import { EXIT, print, UsageError } from '../command-helpers';
 import { withRunningLauncher } from '../launcher-state';
 
@@ -16,14 +17,33 @@ function apiKeysRepository(): typeof import('../../db/api-keys.repository') {
   return require('../../db/api-keys.repository') as typeof import('../../db/api-keys.repository');
 }
 
-async function withKeys(action: (keys: ApiKeysRepository) => Promise<number>): Promise<void> {
+interface KeysCommand {
+  keys: ApiKeysRepository;
+  /**
+   * A change and its audit row (actor `cli:<user>@<host>`, the API's action names) in one
+   * transaction: keys made or revoked here are on record as the API's are (ADR 0033).
+   */
+  audited<T>(
+    action: string,
+    change: (keys: ApiKeysRepository) => Promise<{ value: T; target: string | null; outcome?: 'failure' }>,
+  ): Promise<T>;
+}
+
+async function withKeys(action: (command: KeysCommand) => Promise<number>): Promise<void> {
   const { createDatabase } = require('../../db/client') as typeof import('../../db/client');
+  const { auditedTransaction } =
+    require('../../db/audited-transaction') as typeof import('../../db/audited-transaction');
   const { ApiKeysRepository } = apiKeysRepository();
   const config = withRunningLauncher(loadConfigOrExit());
   try {
     const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });
+    const actor = cliActor();
     try {
-      process.exitCode = await action(new ApiKeysRepository(database.db));
+      process.exitCode = await action({
+        keys: new ApiKeysRepository(database.db),
+        audited: (name, change) =>
+          auditedTransaction(database.db, { actor, action: name }, (tx) => change(new ApiKeysRepository(tx))),
+      });
     } finally {
       await database.close();
     }
@@ -51,16 +71,19 @@ export function registerKeyCommands(program: Command): void {
     .requiredOption('-s, --scopes <list>', 'robots:read,robots:write,modules:read,modules:write,admin')
     .option('-e, --expires <duration>', 'lifetime such as 90d, 12h or 30m (default: never)')
     .action(async (options: { name: string; scopes: string; expires?: string }) =>
-      withKeys(async (repository) => {
+      withKeys(async ({ audited }) => {
         const scopes = usage(() => parseScopes(options.scopes));
         const lifetime = options.expires ? usage(() => parseDuration(options.expires ?? '')) : null;
         if (!/^[\p{L}\p{N}][\p{L}\p{N} ._:@-]{0,99}$/u.test(options.name)) {
           throw new UsageError('--name: letters, digits, space and . _ : @ - only, at most 100');
         }
-        const { key, row } = await repository.create({
-          name: options.name,
-          scopes,
-          expiresAt: lifetime === null ? null : new Date(Date.now() + lifetime),
+        const { key, row } = await audited('keys.create', async (repository) => {
+          const made = await repository.create({
+            name: options.name,
+            scopes,
+            expiresAt: lifetime === null ? null : new Date(Date.now() + lifetime),
+          });
+          return { value: made, target: made.row.id };
         });
         print({ ...toApiKeyView(row), key });
         process.stderr.write('Store the key now: it is not shown again.\n');
@@ -73,7 +96,7 @@ export function registerKeyCommands(program: Command): void {
     .description('every key, newest first (never the key itself)')
     .option('--json', 'print JSON instead of a table')
     .action(async (options: { json?: boolean }) =>
-      withKeys(async (repository) => {
+      withKeys(async ({ keys: repository }) => {
         const items = (await repository.list()).map(toApiKeyView);
         if (options.json) {
           print(items);
@@ -97,10 +120,14 @@ export function registerKeyCommands(program: Command): void {
     .command('revoke <id>')
     .description('revoke a key; every API replica refuses it within API_KEY_CACHE_SECONDS')
     .action(async (id: string) =>
-      withKeys(async (repository) => {
+      withKeys(async ({ audited }) => {
         if (!/^[0-9a-f-]{36}$/i.test(id))
           throw new UsageError('give the key id (a UUID) from `rpa keys list`');
-        const row = await repository.revoke(id, new Date());
+        // `keys.delete`, as DELETE /v1/keys/:id (the API's revoke) is recorded; no such key: a failure.
+        const row = await audited('keys.delete', async (repository) => {
+          const revoked = await repository.revoke(id, new Date());
+          return { value: revoked, target: id, ...(revoked ? {} : { outcome: 'failure' as const }) };
+        });
         if (!row) {
           process.stderr.write(`no api key ${id}\n`);
           return EXIT.usage;

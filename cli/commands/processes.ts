@@ -86,15 +86,22 @@ export function registerProcessCommands(program: Command): void {
 
   program
     .command('migrate')
-    .description('apply database migrations (DATABASE_URL, or the embedded PGlite in PGLITE_DIR)')
+    .description(
+      'apply database migrations (DATABASE_MIGRATION_URL, else DATABASE_URL, else the embedded PGlite in PGLITE_DIR)',
+    )
     .action(async () => {
       const { migrateEmbedded, migratePostgres } =
         require('../../db/migrate') as typeof import('../../db/migrate');
+      const { migrationTarget } = require('../../db/app-role') as typeof import('../../db/app-role');
       const { openPglite } = require('../../db/client') as typeof import('../../db/client');
       const config = withRunningLauncher(loadConfigOrExit());
-      if (config.DATABASE_URL) {
-        await migratePostgres(config.DATABASE_URL);
-        console.log('migrations applied to DATABASE_URL');
+      const target = migrationTarget(config);
+      if (target) {
+        await migratePostgres(target.url, { appRole: target.appRole });
+        console.log(
+          `migrations applied to ${config.DATABASE_MIGRATION_URL ? 'DATABASE_MIGRATION_URL' : 'DATABASE_URL'}` +
+            (target.appRole ? `; role ${target.appRole} (DATABASE_URL) granted the app's privileges` : ''),
+        );
         return;
       }
       const client = await openPglite(config.PGLITE_DIR);

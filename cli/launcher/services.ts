@@ -57,11 +57,15 @@ export async function startTemporal(
 }
 
 export async function startDatabase(config: Config, stack: LocalStack, signal: AbortSignal): Promise<void> {
-  if (config.DATABASE_URL) {
+  const { migrationTarget } = require('../../db/app-role') as typeof import('../../db/app-role');
+  const target = migrationTarget(config);
+  if (target) {
     const { migratePostgres } = require('../../db/migrate') as typeof import('../../db/migrate');
-    await migratePostgres(config.DATABASE_URL);
+    await migratePostgres(target.url, { appRole: target.appRole });
     signal.throwIfAborted();
-    console.log('✓ Postgres (DATABASE_URL) migrated');
+    console.log(
+      `✓ Postgres (DATABASE_URL) migrated${target.appRole ? ` as its owner; ${target.appRole} granted the app's privileges` : ''}`,
+    );
     return;
   }
   const dir = path.resolve(config.PGLITE_DIR);

@@ -15,6 +15,7 @@ afterAll(async () => {
 
 interface AuditRow {
   key_id: string | null;
+  actor: string | null;
   action: string;
   target: string | null;
   ip: string | null;
@@ -44,6 +45,7 @@ describe('one audit row per mutating or refused request', () => {
     expect(res.status).toBe(201);
     expect(await auditRowOf(id)).toMatchObject({
       key_id: adminKeyId,
+      actor: `key:${adminKeyId}`,
       action: 'robots.create',
       target: res.body.robotId,
       ip: expect.stringMatching(/127\.0\.0\.1$/),
@@ -76,6 +78,7 @@ describe('one audit row per mutating or refused request', () => {
     expect(res.status).toBe(status);
     expect(await auditRowOf(id)).toMatchObject({
       key_id: withKey ? adminKeyId : null,
+      actor: withKey ? `key:${adminKeyId}` : 'anonymous',
       action,
       outcome,
       status,

@@ -211,9 +211,15 @@ describe('docker-compose.yml', () => {
       expect(url.protocol).toBe('postgres:');
       expect(url.hostname).toBe('postgres');
       expect(url.port || '5432').toBe('5432');
-      expect(decodeURIComponent(url.username)).toBe(db.POSTGRES_USER);
-      expect(decodeURIComponent(url.password)).toBe(db.POSTGRES_PASSWORD);
       expect(url.pathname).toBe(`/${db.POSTGRES_DB}`);
+    });
+
+    test('connects as the app role deploy/app-db-role.sql creates, not as the owner (ADR 0033)', () => {
+      const url = new URL(environment(name).DATABASE_URL ?? 'missing://');
+      const role = read('deploy/app-db-role.sql').match(/CREATE ROLE (\w+) LOGIN PASSWORD '([^']+)'/);
+      expect(decodeURIComponent(url.username)).toBe(role?.[1]);
+      expect(decodeURIComponent(url.password)).toBe(role?.[2]);
+      expect(decodeURIComponent(url.username)).not.toBe(environment('postgres').POSTGRES_USER);
     });
   });
 
@@ -320,6 +326,20 @@ describe('docker-compose.yml', () => {
     }
     expect(problems).toEqual([]);
     expect(service('nginx').volumes).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
+    expect(service('postgres').volumes).toContain(
+      './deploy/app-db-role.sql:/docker-entrypoint-initdb.d/10-app-role.sql:ro',
+    );
+  });
+
+  test('migrate runs as the owner and grants the app role (DATABASE_MIGRATION_URL)', () => {
+    const env = environment('migrate');
+    const db = environment('postgres');
+    const owner = new URL(env.DATABASE_MIGRATION_URL ?? 'missing://');
+    expect(decodeURIComponent(owner.username)).toBe(db.POSTGRES_USER);
+    expect(decodeURIComponent(owner.password)).toBe(db.POSTGRES_PASSWORD);
+    expect(owner.hostname).toBe('postgres');
+    expect(owner.pathname).toBe(`/${db.POSTGRES_DB}`);
+    expect(env.DATABASE_URL).toBe(environment('api').DATABASE_URL);
   });
 
   test('API replicas and workers share one document store (uploads are read by module workers)', () => {
