@@ -48,6 +48,15 @@ function storeError(err: unknown, action: string): unknown {
   return mapped;
 }
 
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
 /** The document store in a local directory. */
 export class LocalDocumentStore implements DocumentStore {
   constructor(private readonly root: string) {}
@@ -62,7 +71,7 @@ export class LocalDocumentStore implements DocumentStore {
     const sha256 = sha256Of(bytes);
     const target = this.pathOf(sha256);
     try {
-      if (await this.exists(sha256)) return { sha256, created: false };
+      if (await isFile(target)) return { sha256, created: false };
       await mkdir(path.dirname(target), { recursive: true });
       await this.writeWhole(target, bytes);
     } catch (err) {
@@ -105,9 +114,8 @@ export class LocalDocumentStore implements DocumentStore {
 
   async exists(sha256: string): Promise<boolean> {
     try {
-      return (await stat(this.pathOf(sha256))).isFile();
+      return await isFile(this.pathOf(sha256));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw storeError(err, 'read');
     }
   }
