@@ -192,6 +192,13 @@ describe('POST /v1/documents', () => {
     expect(rows.rows[0].n).toBe(0);
   });
 
+  it('is documented in /openapi.json with its storage answers: 507 full, 503 unusable', async () => {
+    const { body } = await system.api.get('/openapi.json');
+    expect(Object.keys(body.paths['/v1/documents'].post.responses)).toEqual(
+      expect.arrayContaining(['201', '503', '507']),
+    );
+  });
+
   it('answers 404 for an unknown id and 400 for a malformed one', async () => {
     expectProblem(
       await system.api.get('/v1/documents/00000000-0000-4000-8000-000000000000'),
