@@ -3,7 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ImapFlow } from 'imapflow';
 import { type AddressObject, type Attachment, simpleParser } from 'mailparser';
 import { EMAIL_ROBOT_NAMESPACE, uuidV5 } from '../core/adapters/crypto/uuid-v5';
-import { ConflictError, RobotInputError } from '../core/domain/errors';
+import { ConflictError, isDomainError, RobotInputError } from '../core/domain/errors';
 import { FAILURE_TYPES } from '../core/domain/failure-types';
 import type {
   CheckMailboxArgs,
@@ -113,7 +113,10 @@ async function connect(deps: MailboxActivityDeps, mailbox: MailboxConfig): Promi
   return client;
 }
 
-/** Attachments become documents; one that is not an accepted document is recorded, not fatal. */
+/**
+ * Attachments become documents; one refused on its merits (4xx: not a document, too large…) is
+ * recorded, not fatal. Anything else fails the check.
+ */
 async function storeAttachments(deps: MailboxActivityDeps, attachments: Attachment[]) {
   const documentIds: string[] = [];
   const rejectedAttachments: { fileName: string | null; reason: string }[] = [];
@@ -125,6 +128,10 @@ async function storeAttachments(deps: MailboxActivityDeps, attachments: Attachme
       });
       documentIds.push(documentId);
     } catch (err) {
+      // A full or unusable document store, a database outage: not the attachment's fault. The
+      // message then stays unfiled and is read again on the next check, rather than becoming a
+      // robot without its document.
+      if (!isDomainError(err) || err.status >= 500) throw err;
       // A signature image, a .docx…: the robot shows what was left out and why.
       rejectedAttachments.push({ fileName: attachment.filename ?? null, reason: (err as Error).message });
     }

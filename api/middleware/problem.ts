@@ -31,6 +31,7 @@ const titles: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 export function problem(
@@ -70,6 +71,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const instance = typeof requestId === 'string' ? { requestId } : {};
     if (isDomainError(err)) {
       if (err instanceof UnavailableError) res.setHeader('retry-after', String(err.retryAfterSeconds));
+      // A full or failing disk is the operator's to see; its path and errno are only in the cause.
+      if (err.status >= 500 && err.cause !== undefined) {
+        logger.warn({ err, cause: err.cause, method: req.method, path: req.path, ...instance }, err.message);
+      }
       sendProblem(res, { ...problem(err.status, err.type, err.message, err.detail), ...instance });
       return;
     }

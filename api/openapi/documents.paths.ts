@@ -29,6 +29,8 @@ export function documentPaths() {
           '413': problem,
           '415': problem,
           '422': problem,
+          '503': { ...problem, description: 'The document store cannot be used now; Retry-After' },
+          '507': { ...problem, description: 'The document store is full; nothing of the upload was kept' },
         },
       },
     },
@@ -43,7 +45,12 @@ export function documentPaths() {
       get: {
         summary: 'The document bytes, with their media type',
         parameters: [idParameter],
-        responses: { '200': { description: 'The bytes' }, '400': problem, '404': problem },
+        responses: {
+          '200': { description: 'The bytes' },
+          '400': problem,
+          '404': problem,
+          '503': { ...problem, description: 'The document store cannot be read now; Retry-After' },
+        },
       },
     },
   };

@@ -1,4 +1,4 @@
-import { DomainError } from './errors';
+import { DomainError, UnavailableError } from './errors';
 
 // Upload rejections; each maps to one stable problem type (api/middleware/problem.ts).
 
@@ -23,3 +23,15 @@ export class UnprocessableDocumentError extends DomainError {
     super(message, detail);
   }
 }
+
+/**
+ * The document store has no room for the bytes (ENOSPC, EDQUOT). Nothing of the upload is kept: no
+ * partial file, no row. It is the operator's to fix (free space), so no Retry-After is promised.
+ */
+export class DocumentStoreFullError extends DomainError {
+  readonly status = 507;
+  readonly type = 'insufficient-storage';
+}
+
+/** The document store cannot be used now (read-only, I/O error, gone): a 503 like other outages. */
+export class DocumentStoreUnavailableError extends UnavailableError {}

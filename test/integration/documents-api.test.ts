@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type request from 'supertest';
+import request from 'supertest';
 import { sha256Of } from '../../core/adapters/fs/document-store.local';
 import { fixture, pngDeclaring, truncated } from '../support/document-samples';
 import { startTestSystem, type TestSystem } from '../support/test-system';
@@ -170,6 +170,33 @@ describe('POST /v1/documents', () => {
       sha256Of(bytes),
     ]);
     expect(rows.rows[0].n).toBe(0);
+  });
+
+  it('answers 503 with Retry-After when the documents directory cannot be used, and stores nothing', async () => {
+    // DOCUMENTS_DIR under a regular file: every filesystem call on it fails (ENOTDIR), as on a
+    // vanished or broken mount. A full one is test/chaos/disk-full.test.ts (507).
+    const notADirectory = path.join(documentsDir, 'not-a-directory');
+    await writeFile(notADirectory, 'x');
+    const { app } = system.appFor({ config: { DOCUMENTS_DIR: path.join(notADirectory, 'documents') } });
+    const bytes = pngDeclaring(321, 123);
+    const res = await request(app)
+      .post('/v1/documents')
+      .set('authorization', `Bearer ${system.adminKey}`)
+      .attach('file', bytes, { filename: 'scan.png', contentType: 'image/png' });
+    expectProblem(res, 503, '/problems/service-unavailable');
+    expect(res.headers['retry-after']).toMatch(/^\d+$/);
+    expect(res.body.detail).not.toContain(notADirectory);
+    const rows = await system.sql.query('select count(*)::int as n from documents where sha256 = $1', [
+      sha256Of(bytes),
+    ]);
+    expect(rows.rows[0].n).toBe(0);
+  });
+
+  it('is documented in /openapi.json with its storage answers: 507 full, 503 unusable', async () => {
+    const { body } = await system.api.get('/openapi.json');
+    expect(Object.keys(body.paths['/v1/documents'].post.responses)).toEqual(
+      expect.arrayContaining(['201', '503', '507']),
+    );
   });
 
   it('answers 404 for an unknown id and 400 for a malformed one', async () => {

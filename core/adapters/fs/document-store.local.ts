@@ -1,11 +1,61 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { DocumentStoreFullError, DocumentStoreUnavailableError } from '../../domain/document-errors';
 import type { DocumentStore } from '../../domain/document-store';
 
 export const sha256Of = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 const SHA256 = /^[0-9a-f]{64}$/;
+
+/** No room: the operator frees space, the client retries then. */
+const FULL = new Set(['ENOSPC', 'EDQUOT']);
+/**
+ * The directory cannot be used now, though nothing is wrong with the request: a read-only or
+ * vanished mount, an I/O or network-filesystem error, no file descriptors left. Any other code is a
+ * bug and stays a 500.
+ */
+const UNAVAILABLE = new Set([
+  'EROFS',
+  'EIO',
+  'EACCES',
+  'EPERM',
+  'ENOTDIR',
+  'ENOENT',
+  'ESTALE',
+  'ENOTCONN',
+  'ETIMEDOUT',
+  'EMFILE',
+  'ENFILE',
+  'EBUSY',
+  'EAGAIN',
+]);
+
+/** The domain's error for a filesystem failure the client should hear about as 507 or 503. */
+function storeError(err: unknown, action: string): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (code === undefined) return err;
+  let mapped: Error;
+  if (FULL.has(code)) {
+    mapped = new DocumentStoreFullError('The document store is full; the document was not stored.');
+  } else if (UNAVAILABLE.has(code)) {
+    mapped = new DocumentStoreUnavailableError(`The document store cannot ${action} documents now.`);
+  } else {
+    return err;
+  }
+  // The path and errno are for the log, not for the client.
+  mapped.cause = err;
+  return mapped;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
 
 /** The document store in a local directory. */
 export class LocalDocumentStore implements DocumentStore {
@@ -20,25 +70,37 @@ export class LocalDocumentStore implements DocumentStore {
   async put(bytes: Buffer): Promise<{ sha256: string; created: boolean }> {
     const sha256 = sha256Of(bytes);
     const target = this.pathOf(sha256);
-    if (await this.exists(sha256)) return { sha256, created: false };
-    await mkdir(path.dirname(target), { recursive: true });
-    // Written and synced under a temporary name in the same directory, then renamed: a reader sees
-    // the whole file or none, and a crash leaves at most a stray temp file.
-    const temp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-    const handle = await open(temp, 'wx', 0o640);
     try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, target);
+      if (await isFile(target)) return { sha256, created: false };
+      await mkdir(path.dirname(target), { recursive: true });
+      await this.writeWhole(target, bytes);
     } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
+      throw storeError(err, 'store');
     }
     return { sha256, created: true };
+  }
+
+  /**
+   * Written and synced under a temporary name in the same directory, then renamed: a reader sees
+   * the whole file or none. A write that fails (a full disk fails it midway) removes its temp file,
+   * whose partial bytes would otherwise hold the space; a crash leaves at most a stray temp file.
+   */
+  private async writeWhole(target: string, bytes: Buffer): Promise<void> {
+    const temp = `${target}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    try {
+      const handle = await open(temp, 'wx', 0o640);
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        // close() can report a deferred write error (NFS): it fails the put like the write would.
+        await handle.close();
+      }
+      await rename(temp, target);
+    } catch (err) {
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   async get(sha256: string): Promise<Buffer | null> {
@@ -46,16 +108,15 @@ export class LocalDocumentStore implements DocumentStore {
       return await readFile(this.pathOf(sha256));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
+      throw storeError(err, 'read');
     }
   }
 
   async exists(sha256: string): Promise<boolean> {
     try {
-      return (await stat(this.pathOf(sha256))).isFile();
+      return await isFile(this.pathOf(sha256));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw err;
+      throw storeError(err, 'read');
     }
   }
 }
