@@ -12,7 +12,7 @@ import { moduleReplicas } from './schema';
 export class PostgresModuleStateStore implements ModuleStateStore {
   constructor(private readonly db: Database) {}
 
-  async heartbeat(replica: ReplicaInfo, ttlSeconds: number, now: number): Promise<void> {
+  async heartbeat(replica: ReplicaInfo, ttlSeconds: number, now: number, inFlight?: number): Promise<void> {
     const expiresAt = new Date(now + ttlSeconds * 1000);
     const info = { host: replica.host, pid: replica.pid, startedAt: replica.startedAt };
     await this.db
@@ -23,10 +23,11 @@ export class PostgresModuleStateStore implements ModuleStateStore {
         capacity: replica.capacity,
         info,
         expiresAt,
+        ...(inFlight === undefined ? {} : { inFlight }),
       })
       .onConflictDoUpdate({
         target: [moduleReplicas.moduleName, moduleReplicas.replicaId],
-        set: { capacity: replica.capacity, info, expiresAt },
+        set: { capacity: replica.capacity, info, expiresAt, ...(inFlight === undefined ? {} : { inFlight }) },
       });
   }
 

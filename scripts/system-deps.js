@@ -29,6 +29,12 @@ const SYSTEM_DEPS = [
     found: () => ['pdfinfo', 'pdftotext', 'pdftoppm'].every(onPath),
   },
   {
+    package: 'iproute2',
+    why: 'the network-partition chaos scenario makes network namespaces with ip and cuts them with tc',
+    found: () =>
+      ['ip', 'tc'].every((command) => onPath(command) || existsSync(path.join('/usr/sbin', command))),
+  },
+  {
     package: 'tesseract-ocr',
     why: "the OCR benchmark's native baseline (its smoke run is a test)",
     found: () => onPath('tesseract'),

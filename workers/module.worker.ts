@@ -144,11 +144,21 @@ function declarations(kinds: string[], secretParams: StepSecretParams | undefine
   );
 }
 
-/** Counts in-flight steps for the load balancer, and each step's outcome and run time. */
-function countingInFlight(moduleStores: ModuleStores, replica: ReplicaInfo): ActivityInboundCallsInterceptor {
+/**
+ * Counts in-flight steps for the load balancer, and each step's outcome and run time. The shared
+ * counter gets each change as a delta at once; `running()` is the replica's own count, which every
+ * heartbeat writes as is (a prune or a lost delta is corrected within a heartbeat).
+ */
+function countingInFlight(
+  moduleStores: ModuleStores,
+  replica: ReplicaInfo,
+): ActivityInboundCallsInterceptor & { running(): number } {
+  let running = 0;
   return {
+    running: () => running,
     async execute(input, next) {
-      // Counting must never fail a step: the health monitor corrects drift.
+      running += 1;
+      // Counting must never fail a step: the next heartbeat corrects what a failed delta missed.
       await moduleStores.state.addInFlight(replica.moduleName, replica.replicaId, 1).catch(() => undefined);
       const labels = { module: replica.moduleName, step: Context.current().info.activityType };
       const stop = moduleStepDuration.startTimer(labels);
@@ -161,6 +171,7 @@ function countingInFlight(moduleStores: ModuleStores, replica: ReplicaInfo): Act
         throw err;
       } finally {
         stop();
+        running -= 1;
         await moduleStores.state
           .addInFlight(replica.moduleName, replica.replicaId, -1)
           .catch(() => undefined);
@@ -204,12 +215,17 @@ export async function createModuleWorker({
     },
     { lastReplica: replica },
   );
+  const countInFlight = countingInFlight(moduleStores, replica);
   const heartbeat = () =>
-    moduleStores.state.heartbeat(replica, config.MODULE_REPLICA_TTL_SECONDS, Date.now());
+    moduleStores.state.heartbeat(
+      replica,
+      config.MODULE_REPLICA_TTL_SECONDS,
+      Date.now(),
+      countInFlight.running(),
+    );
   await heartbeat();
   await moduleStores.routingTable.invalidate();
 
-  const countInFlight = countingInFlight(moduleStores, replica);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

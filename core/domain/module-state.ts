@@ -19,7 +19,12 @@ export interface ModuleLiveState {
 }
 
 export interface ModuleStateStore {
-  heartbeat(replica: ReplicaInfo, ttlSeconds: number, now: number): Promise<void>;
+  /**
+   * `inFlight`, when given, is the replica's own count of running steps, written as is: it restores
+   * a counter that a prune dropped while the replica was alive but unheard (a network partition, a
+   * pause longer than the TTL) or that missed deltas while the store was unreachable.
+   */
+  heartbeat(replica: ReplicaInfo, ttlSeconds: number, now: number, inFlight?: number): Promise<void>;
   removeReplica(moduleName: string, replicaId: string): Promise<void>;
   /** Atomic: replicas of one module update their counters concurrently. */
   addInFlight(moduleName: string, replicaId: string, delta: number): Promise<void>;

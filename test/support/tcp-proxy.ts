@@ -14,6 +14,8 @@ export class TcpProxy {
   constructor(
     private readonly targetPort: number,
     private readonly targetHost = '127.0.0.1',
+    /** Where it listens: another local address (a veth's, say) for clients on another host. */
+    private readonly listenHost = '127.0.0.1',
   ) {}
 
   async start(port = this.port): Promise<number> {
@@ -40,7 +42,7 @@ export class TcpProxy {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
+      server.listen(port, this.listenHost, () => resolve());
     });
     const address = server.address();
     this.port = typeof address === 'object' && address ? address.port : port;

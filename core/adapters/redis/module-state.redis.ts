@@ -23,9 +23,14 @@ export class RedisModuleStateStore implements ModuleStateStore {
 
   constructor(private readonly redis: Redis) {}
 
-  async heartbeat(replica: ReplicaInfo, ttlSeconds: number, now: number): Promise<void> {
+  async heartbeat(replica: ReplicaInfo, ttlSeconds: number, now: number, inFlight?: number): Promise<void> {
+    const key = field(replica.moduleName, replica.replicaId);
     const value = JSON.stringify({ ...replica, expiresAt: now + ttlSeconds * 1000 });
-    await this.redis.hset(REPLICAS, field(replica.moduleName, replica.replicaId), value);
+    if (inFlight === undefined) {
+      await this.redis.hset(REPLICAS, key, value);
+      return;
+    }
+    await this.redis.multi().hset(REPLICAS, key, value).hset(IN_FLIGHT, key, inFlight).exec();
   }
 
   async removeReplica(moduleName: string, replicaId: string): Promise<void> {

@@ -62,8 +62,11 @@ export interface ChaosCluster {
   modules: Map<string, RpaProcess[]>;
   callModule: RpaProcess;
   adminKey: string;
-  /** A module replica process with the cluster's settings (not started). */
-  moduleProcess(spec: ModuleSpec, index: number, prefix?: string[]): RpaProcess;
+  /**
+   * A module replica process with the cluster's settings (not started); `env` overrides some, e.g.
+   * the addresses a replica on another network namespace reaches the services at.
+   */
+  moduleProcess(spec: ModuleSpec, index: number, prefix?: string[], env?: Record<string, string>): RpaProcess;
   /** Waits until `name` has `replicas` live replicas registered. */
   awaitReplicas(name: string, replicas: number, timeoutMs?: number): Promise<void>;
   api(pathname: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
@@ -153,11 +156,16 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
   const apiUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
   const control = new RpaProcess('control', ['worker', '--control'], env, logDir);
 
-  const moduleProcess = (spec: ModuleSpec, index: number, prefix: string[] = []) =>
+  const moduleProcess = (
+    spec: ModuleSpec,
+    index: number,
+    prefix: string[] = [],
+    overrides: Record<string, string> = {},
+  ) =>
     new RpaProcess(
       `module-${spec.name}-${index + 1}`,
       ['worker', '--module', spec.name, '--capacity', String(spec.capacity ?? 5)],
-      spec.mailer ? { ...env, SMTP_URL: smtp.url } : env,
+      { ...env, ...(spec.mailer ? { SMTP_URL: smtp.url } : {}), ...overrides },
       logDir,
       prefix,
     );

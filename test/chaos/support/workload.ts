@@ -16,7 +16,13 @@ export interface CreatedRobot {
  * A hold (noop, so a fault lands mid-step), the custom step `chaos.record` on an SDK module, a
  * webhook (http-request, one Idempotency-Key per robot and step) and, when `email`, one email.
  */
-export function chaosRobotType(cluster: ChaosCluster, options: { email: boolean }) {
+export interface ChaosTypeOptions {
+  email: boolean;
+  /** Where the webhook step posts (default the receiver's loopback URL): e.g. a forwarder every host reaches. */
+  hookUrl?: string;
+}
+
+export function chaosRobotType(cluster: ChaosCluster, options: ChaosTypeOptions) {
   return {
     name: CHAOS_TYPE,
     description: 'chaos scenarios: hold, custom step, webhook, email',
@@ -27,7 +33,11 @@ export function chaosRobotType(cluster: ChaosCluster, options: { email: boolean 
         name: 'hook',
         kind: 'http-request',
         timeoutSeconds: 30,
-        params: { method: 'POST', url: `${cluster.hooks.url}/hook`, body: { robotId: '{{robotId}}' } },
+        params: {
+          method: 'POST',
+          url: options.hookUrl ?? `${cluster.hooks.url}/hook`,
+          body: { robotId: '{{robotId}}' },
+        },
       },
       ...(options.email
         ? [
@@ -47,7 +57,7 @@ export function chaosRobotType(cluster: ChaosCluster, options: { email: boolean 
   };
 }
 
-export async function applyChaosType(cluster: ChaosCluster, options: { email: boolean }): Promise<void> {
+export async function applyChaosType(cluster: ChaosCluster, options: ChaosTypeOptions): Promise<void> {
   const res = await cluster.api('/v1/robot-types', {
     method: 'POST',
     json: chaosRobotType(cluster, options),
