@@ -79,7 +79,14 @@ export interface CreateOptions {
   paceMs?: number;
   /** Called after each robot is created (a scenario paces its faults by it). */
   onCreated?: (created: CreatedRobot, index: number) => void;
+  /** The API process every robot's first attempt goes to (default: round-robin by robot). */
+  firstApi?: number;
+  /** Called as each attempt is sent; the function it returns hears how the attempt ended. */
+  onAttempt?: (url: string, key: string) => (outcome: AttemptOutcome) => void;
 }
+
+/** `answered`: an HTTP answer of any status; `failed`: no answer (refused, reset, timed out). */
+export type AttemptOutcome = 'answered' | 'failed';
 
 /** Creates `count` robots, `concurrency` at a time; resolves with each robot's key and id. */
 export async function createRobots(cluster: ChaosCluster, options: CreateOptions): Promise<CreatedRobot[]> {
@@ -110,7 +117,8 @@ async function createOne(
   const deadline = Date.now() + (options.giveUpMs ?? 180_000);
   let lastProblem = '';
   for (let attempt = 0; ; attempt++) {
-    const url = cluster.apiUrls[(index + attempt) % cluster.apiUrls.length];
+    const url = cluster.apiUrls[((options.firstApi ?? index) + attempt) % cluster.apiUrls.length] ?? '';
+    const ended = options.onAttempt?.(url, key);
     try {
       const res = await fetch(`${url}/v1/robots`, {
         method: 'POST',
@@ -121,7 +129,11 @@ async function createOne(
         },
         body: JSON.stringify({ type: CHAOS_TYPE, input: { holdMs: options.holdMs, n: index } }),
         signal: AbortSignal.timeout(15_000),
+      }).catch((err: unknown) => {
+        ended?.('failed');
+        throw err;
       });
+      ended?.('answered');
       const body = (await res.json().catch(() => ({}))) as { robotId?: string };
       if ((res.status === 201 || res.status === 200) && body.robotId) return body.robotId;
       lastProblem = `${res.status} ${JSON.stringify(body)}`;
