@@ -268,7 +268,7 @@ runBench(
     };
     const section = renderSection(summary);
     console.log(`\n${section}\n`);
-    const notFlat = rss.filter((row) => !row.flat).map((row) => row.process);
+    const notFlat = rss.filter((row) => row.judged && !row.flat).map((row) => row.process);
     const problems = [
       ...verdict.lost.slice(0, 10).map((line) => `lost: ${line}`),
       ...verdict.duplicated.slice(0, 10).map((line) => `duplicated: ${line}`),
