@@ -15,6 +15,8 @@ export interface AnswererStats {
   /** Approvals the API refused (409: not waiting any more) or failed; each is tried again. */
   refused: number;
   errors: number;
+  /** A few of the refusals' messages, distinct. */
+  refusals: string[];
   /** From the robot's wait beginning to its approval being accepted. */
   waitMs: { p50: number; max: number };
 }
@@ -28,6 +30,7 @@ export function startApprovalAnswerer(cluster: ChaosCluster, intervalMs: number)
   const approved = new Set<string>();
   const waits: number[] = [];
   let refused = 0;
+  const refusals = new Set<string>();
   let errors = 0;
   let stopped = false;
 
@@ -41,8 +44,10 @@ export function startApprovalAnswerer(cluster: ChaosCluster, intervalMs: number)
       waits.push(Date.now() - Date.parse(item.waitingSince));
     } else {
       refused += 1;
+      const body = (await res.json().catch(() => ({}))) as { message?: string };
+      if (refusals.size < 5) refusals.add(`${res.status} ${body.message ?? ''}`.trim());
     }
-    await res.body?.cancel();
+    await res.body?.cancel().catch(() => undefined);
   };
 
   const pass = async () => {
@@ -79,6 +84,7 @@ export function startApprovalAnswerer(cluster: ChaosCluster, intervalMs: number)
         approved: approved.size,
         refused,
         errors,
+        refusals: [...refusals],
         waitMs: { p50: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0, max: sorted.at(-1) ?? 0 },
       };
     },

@@ -74,6 +74,10 @@ export interface SoakSummary {
   counts: Record<string, number>;
   lost: number;
   duplicated: number;
+  /** Robots with a step attempt after the first: none is expected without faults. */
+  retried: number;
+  /** Robots still open when the drain gave up (none finished for minutes). */
+  stalled: number;
   approvals: { approved: number; waitP50Ms: number };
   rss: RssRow[];
   growth: {
@@ -102,7 +106,9 @@ export function renderSection(s: SoakSummary): string {
     '',
     `Invariants: ${Object.entries(s.counts)
       .map(([name, n]) => `${name} ${n}`)
-      .join(', ')}; lost ${s.lost}, duplicated ${s.duplicated}.`,
+      .join(
+        ', ',
+      )}; lost ${s.lost}, duplicated ${s.duplicated}, robots with a step retried ${s.retried}${s.stalled > 0 ? `, ${s.stalled} stalled at the end` : ''}.`,
     '',
     '| process | RSS start | RSS end | RSS max | first-quarter median | last-quarter median | growth | flat |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
