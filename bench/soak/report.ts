@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { ResourceSample } from './resources';
+import type { KeyShape, ResourceSample } from './resources';
 
 // The soak's verdict on memory and its section of RELIABILITY.md.
 
@@ -85,7 +85,7 @@ export interface SoakSummary {
     tables: [string, number][];
     redisBytes: number;
     redisKeys: number;
-    redisShapes: [string, { keys: number; expiring: number }][];
+    redisShapes: [string, KeyShape][];
     temporalFileBytes: number;
   };
 }
@@ -123,10 +123,11 @@ export function renderSection(s: SoakSummary): string {
       .map(([table, bytes]) => `${table} ${signedMib(bytes)} (${perRobot(bytes)})`)
       .join(', ')}; the rows are kept by design (robots and their step executions are the record).`,
     `Redis grew ${signedMib(s.growth.redisBytes)} and ${s.growth.redisKeys} keys (${perRobot(s.growth.redisBytes)}); keys at the end by shape: ${s.growth.redisShapes
-      .map(
-        ([shape, { keys, expiring }]) =>
-          `\`${shape}\` ${keys}${expiring === keys ? ' (all expiring)' : expiring > 0 ? ` (${expiring} expiring)` : ' (no expiry)'}`,
-      )
+      .map(([shape, { keys, expiring, maxTtlSeconds }]) => {
+        const all = expiring === keys ? 'all' : String(expiring);
+        const expiry = expiring === 0 ? 'no expiry' : `${all} expiring within ${maxTtlSeconds} s`;
+        return `\`${shape}\` ${keys} (${expiry})`;
+      })
       .join(', ')}.`,
     `The Temporal dev server's SQLite file grew ${signedMib(s.growth.temporalFileBytes)} (${perRobot(s.growth.temporalFileBytes)}: histories and visibility, kept for the namespace's retention).`,
   ];

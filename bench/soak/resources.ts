@@ -35,6 +35,13 @@ function fileBytes(files: string[]): number {
   return files.reduce((sum, file) => sum + (statSync(file, { throwIfNoEntry: false })?.size ?? 0), 0);
 }
 
+export interface KeyShape {
+  keys: number;
+  /** Keys with an expiry, and the longest time left on one. */
+  expiring: number;
+  maxTtlSeconds: number;
+}
+
 export class ResourceSampler {
   readonly samples: ResourceSample[] = [];
   private readonly redis: Redis;
@@ -109,8 +116,8 @@ export class ResourceSampler {
    * Redis keys grouped by shape (ids replaced by `<id>`, the run's prefix by `<prefix>`), with how
    * many of each carry an expiry: what the memory growth is made of.
    */
-  async redisKeyShapes(prefix: string): Promise<Record<string, { keys: number; expiring: number }>> {
-    const shapes: Record<string, { keys: number; expiring: number }> = {};
+  async redisKeyShapes(prefix: string): Promise<Record<string, KeyShape>> {
+    const shapes: Record<string, KeyShape> = {};
     let cursor = '0';
     do {
       const [next, keys] = await this.redis.scan(cursor, 'COUNT', 1000);
@@ -119,10 +126,15 @@ export class ResourceSampler {
       keys.forEach((key, i) => {
         const shape = key
           .replace(prefix, '<prefix>')
-          .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>');
-        const entry = shapes[shape] ?? { keys: 0, expiring: 0 };
+          .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<id>')
+          .replace(/:\d+$/, ':<n>');
+        const entry = shapes[shape] ?? { keys: 0, expiring: 0, maxTtlSeconds: 0 };
         entry.keys += 1;
-        if ((ttls[i] ?? -1) > 0) entry.expiring += 1;
+        const ttl = ttls[i] ?? -1;
+        if (ttl > 0) {
+          entry.expiring += 1;
+          entry.maxTtlSeconds = Math.max(entry.maxTtlSeconds, Math.ceil(ttl / 1000));
+        }
         shapes[shape] = entry;
       });
     } while (cursor !== '0');
