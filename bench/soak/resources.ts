@@ -142,6 +142,7 @@ export class ResourceSampler {
   }
 
   close(): void {
+    if (this.timer) clearInterval(this.timer);
     this.redis.disconnect();
   }
 }
