@@ -7,7 +7,7 @@ import type { ChaosCluster } from '../../test/chaos/support/cluster';
 
 interface ApprovalItem {
   robotId: string;
-  waitingSince: string;
+  waitingSince: string | null;
 }
 
 export interface AnswererStats {
@@ -41,7 +41,9 @@ export function startApprovalAnswerer(cluster: ChaosCluster, intervalMs: number)
     });
     if (res.status === 202) {
       approved.add(item.robotId);
-      waits.push(Date.now() - Date.parse(item.waitingSince));
+      // An item listed before its wait was recorded has no waitingSince: no wait to count.
+      const since = Date.parse(item.waitingSince ?? '');
+      if (Number.isFinite(since)) waits.push(Date.now() - since);
     } else {
       refused += 1;
       const body = (await res.json().catch(() => ({}))) as { message?: string };
