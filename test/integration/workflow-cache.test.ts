@@ -2,7 +2,7 @@ import { startTestSystem, type TestSystem } from '../support/test-system';
 
 // The control worker's workflow cache is capped by WORKFLOW_CACHE_SIZE, not sized by the SDK from
 // the V8 heap limit (about 2,300 workflows with Node's default 4 GiB heap): a long run keeps the
-// cached robots, and so the worker's memory, within a bound the operator chose (ADR 0033).
+// cached robots, and so the worker's memory, within a bound the operator chose (ADR 0037).
 
 let system: TestSystem;
 
