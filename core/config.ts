@@ -129,6 +129,10 @@ const schema = z
     MODULE_CAPACITY: z.coerce.number().int().min(1).max(1000).default(10),
     CONTROL_TASK_QUEUE: z.string().min(1).default(DEFAULT_CONTROL_TASK_QUEUE),
     WORKFLOW_BUNDLE_PATH: z.string().optional(),
+    // Robot workflows the control worker keeps in memory between their tasks (the rest replay from
+    // history when next woken). The SDK's own default grows with the V8 heap limit (about 2,300 with
+    // Node's default 4 GiB heap), so a long run's memory would follow the heap, not the operator.
+    WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(2).max(100_000).default(500),
     MODULE_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
 
     RPA_API_URL: url(['http:', 'https:']).optional(),

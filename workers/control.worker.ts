@@ -54,6 +54,7 @@ export async function createControlWorker(deps: ControlWorkerDeps) {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.CONTROL_TASK_QUEUE,
     ...workflowSource(config.WORKFLOW_BUNDLE_PATH),
+    maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE,
     activities,
     interceptors: { activity: [() => ({ inbound: logContextInterceptor })] },
   });
@@ -162,7 +163,12 @@ export async function runControlWorker(config: Config, logger: Logger, onReady?:
       logger,
     });
     logger.info(
-      { taskQueue: config.CONTROL_TASK_QUEUE, database: database.kind, cache: cache.kind },
+      {
+        taskQueue: config.CONTROL_TASK_QUEUE,
+        database: database.kind,
+        cache: cache.kind,
+        maxCachedWorkflows: worker.options.maxCachedWorkflows,
+      },
       'control worker started',
     );
     onReady?.();

@@ -43,6 +43,8 @@ export interface TestSystem {
   moduleStores: ModuleStores;
   events: RobotEvents;
   temporal: TemporalClient;
+  /** The in-process control worker (its compiled options, e.g. the workflow cache size). */
+  controlWorker: Worker;
   moduleName: string;
   /** Starts an in-process module replica; `stop()` shuts it down gracefully. */
   startModule(
@@ -203,6 +205,7 @@ export async function startTestSystem(
     moduleStores,
     events,
     temporal,
+    controlWorker,
     moduleName,
     startModule,
     appFor,

@@ -38,6 +38,8 @@ export interface ChaosClusterOptions {
   /** The database URL the system's processes use, given the real one (a proxy in front, say). */
   databaseUrlFor?: (direct: string) => string | Promise<string>;
   env?: Record<string, string>;
+  /** The migrated database the system's is copied from (default: the tests' template). */
+  templateDatabase?: string;
 }
 
 export interface ChaosCluster {
@@ -88,7 +90,9 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
   const dir = mkdtempSync(path.join(tmpdir(), `rpa-chaos-${options.label}-`));
   const logDir = path.join(dir, 'logs');
   const databaseName = `rpa_chaos_${suffix}`;
-  await adminQuery(`create database ${databaseName} template ${TEMPLATE_DATABASE}`);
+  await adminQuery(
+    `create database ${databaseName} template ${options.templateDatabase ?? TEMPLATE_DATABASE}`,
+  );
   const directUrl = databaseUrl(databaseName);
   const systemDatabaseUrl = options.databaseUrlFor ? await options.databaseUrlFor(directUrl) : directUrl;
 
