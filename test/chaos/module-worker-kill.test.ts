@@ -72,7 +72,7 @@ it(
         lost: verdict.lost.length,
         duplicated: verdict.duplicated.length,
         recoveryMs: await recoveryTimes(cluster, faultEnds),
-        sinks: verdict.sinks,
+        sinks: { ...verdict.sinks, 'robots hit': verdict.hit },
         note: 'a replica running a step killed, restarted 0.2 s later; 3 replicas; the mail module spared',
       },
       startedAt,

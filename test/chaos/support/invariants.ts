@@ -165,7 +165,7 @@ export async function checkInvariants(
   const hit = rows.filter(
     (row) => row.retry_count > 0 || /"attempt":([2-9]|\d{2,})/.test(JSON.stringify(row.output_data ?? {})),
   ).length;
-  return { robots: robots.length, lost, duplicated, sinks: { ...sinks, 'robots hit': hit }, hit };
+  return { robots: robots.length, lost, duplicated, sinks, hit };
 }
 
 /**
