@@ -246,7 +246,12 @@ it(
         lost: verdict.lost.length,
         duplicated: verdict.duplicated.length,
         recoveryMs: await recoveryTimes(system, faultEnds),
-        sinks: { ...verdict.sinks, 'robots hit': verdict.hit, 'steps cut off': cut.length, 'finished on other replicas': elsewhere },
+        sinks: {
+          ...verdict.sinks,
+          'robots hit': verdict.hit,
+          'steps cut off': cut.length,
+          'finished on other replicas': elsewhere,
+        },
         note: `a replica on its own network namespace cut off mid-step for ${size.partitionMs / 1000} s (packets dropped) and healed; ${cut.length} steps in flight on it were retried, ${elsewhere} finished on other replicas`,
       },
       startedAt,
