@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/test-system';
+import { internalErrors } from './support/api-errors';
 import { type ChaosCluster, startChaosCluster } from './support/cluster';
 import { checkInvariants, recoveryTimes, settle } from './support/invariants';
 import { bySize, recordScenario } from './support/report';
@@ -108,6 +109,8 @@ it(
 
     expect(verdict.lost).toEqual([]);
     expect(verdict.duplicated).toEqual([]);
+    // The outage was answered as one (503, reads from elsewhere), never as an API fault.
+    expect(await internalErrors(cluster)).toEqual({});
     for (const outage of outages) {
       // The outage met running robots, the API created robots while Redis was away, and after.
       expect(outage.open).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { internalErrors } from './support/api-errors';
 import { type ChaosCluster, startChaosCluster } from './support/cluster';
 import { checkInvariants, recoveryTimes, settle } from './support/invariants';
 import { bySize, recordScenario } from './support/report';
@@ -105,6 +106,8 @@ it(
     // The restarted server kept its namespace, search attributes and visibility records.
     const counted = await cluster.temporal.workflow.count(`RobotType = '${CHAOS_TYPE}'`);
     expect(counted.count).toBe(robots.length);
+    // The outage was answered as one (503, reads from elsewhere), never as an API fault.
+    expect(await internalErrors(cluster)).toEqual({});
     // Nothing was restarted: the processes that began the run finished it.
     expect(
       systemProcesses()
