@@ -9,7 +9,7 @@ import { applyChaosType, CHAOS_TYPE } from './support/workload';
 // The cluster's own Temporal dev server stopped mid-run and started again on the same port and
 // SQLite file, while robots run and clients keep arriving. Nothing of the system is restarted: the
 // API, the control worker, the module workers and the SDK module must each reconnect by itself
-// (their pollers retry an unavailable frontend without end; ADR 0033), and every robot in flight
+// (their pollers retry an unavailable frontend without end; ADR 0038), and every robot in flight
 // when Temporal went away must complete once. Clients refused meanwhile (503) retry.
 
 const size = bySize({
