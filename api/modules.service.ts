@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { type CacheManager, cacheKey } from '../core/adapters/redis/cache-manager';
-import { NotFoundError, ValidationError } from '../core/domain/errors';
+import { NotFoundError, UnavailableError, ValidationError } from '../core/domain/errors';
 import { type CandidateScore, scoreModule } from '../core/domain/load-balancer';
 import type { LoadBalancerWeights } from '../core/domain/load-balancer-weights';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
@@ -11,6 +11,20 @@ import { moduleSnapshots } from '../db/module-snapshots';
 import type { ModuleStores } from '../db/module-stores';
 import type { ModuleRow } from '../db/schema';
 import type { ModuleRegistry } from './module-registry';
+
+/**
+ * Replica liveness lives in the module state store (Redis, or Postgres without it). When that store
+ * is away (a Redis outage) the replica is not at fault and must simply beat again: a 503 with
+ * Retry-After says so, where an unhandled error answered 500 and counted as an API fault.
+ */
+async function liveStateWrite(what: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch {
+    // The store's own error stays out of the answer (it names internals), as for any 500.
+    throw new UnavailableError(`the module state store is unavailable; ${what} was not recorded: retry`, 1);
+  }
+}
 
 export interface ModuleView {
   name: string;
@@ -75,17 +89,19 @@ export class ModulesService {
     ttlSeconds: number,
   ): Promise<ModuleView> {
     await this.requireRow(name);
-    await this.moduleStores.state.heartbeat(
-      {
-        moduleName: name,
-        replicaId: replica.replicaId,
-        capacity: replica.capacity,
-        host: 'external',
-        pid: 0,
-        startedAt: '',
-      },
-      ttlSeconds,
-      Date.now(),
+    await liveStateWrite('the heartbeat', () =>
+      this.moduleStores.state.heartbeat(
+        {
+          moduleName: name,
+          replicaId: replica.replicaId,
+          capacity: replica.capacity,
+          host: 'external',
+          pid: 0,
+          startedAt: '',
+        },
+        ttlSeconds,
+        Date.now(),
+      ),
     );
     return this.get(name);
   }
@@ -96,7 +112,7 @@ export class ModulesService {
    */
   async removeReplica(name: string, replicaId: string): Promise<void> {
     await this.requireRow(name);
-    await this.moduleStores.state.removeReplica(name, replicaId);
+    await liveStateWrite('the deregistration', () => this.moduleStores.state.removeReplica(name, replicaId));
     await this.cache.invalidate('moduleHealth');
   }
 

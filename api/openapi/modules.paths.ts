@@ -102,6 +102,10 @@ export function modulePaths() {
           '200': { description: 'The module, with the heartbeat cadence', ...heartbeatResponse },
           '400': problem,
           '404': problem,
+          '503': {
+            ...problem,
+            description: 'The module state store (Redis) is away: not recorded, beat again',
+          },
         },
       },
     },
@@ -110,7 +114,15 @@ export function modulePaths() {
         summary:
           'Deregister one replica at once (a module shutting down); a replica already gone is not an error',
         parameters: [nameParameter, pathParameter('replicaId', moduleReplicaParams)],
-        responses: { '204': { description: 'Deregistered' }, '400': problem, '404': problem },
+        responses: {
+          '204': { description: 'Deregistered' },
+          '400': problem,
+          '404': problem,
+          '503': {
+            ...problem,
+            description: 'The module state store (Redis) is away: the replica expires by its TTL',
+          },
+        },
       },
     },
   };

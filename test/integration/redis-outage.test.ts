@@ -62,6 +62,20 @@ describe('Redis stopped mid-run', () => {
     expect(rows.rows).toEqual([{ status: 'completed', n: 2 }]);
   });
 
+  it('answers a module heartbeat 503 with Retry-After, not 500, while liveness cannot be recorded', async () => {
+    // An SDK module heartbeats through the API; its liveness lives in Redis (ADR 0005). The
+    // outage is the store's, not a fault of the API: the replica is told to retry, as it does.
+    const beat = await system.api
+      .post(`/v1/modules/${system.moduleName}/heartbeat`)
+      .send({ replicaId: 'outage-replica', capacity: 1 });
+    expect(beat.status).toBe(503);
+    expect(beat.body.type).toBe('/problems/service-unavailable');
+    expect(Number(beat.headers['retry-after'])).toBeGreaterThan(0);
+    const gone = await system.api.delete(`/v1/modules/${system.moduleName}/replicas/outage-replica`);
+    expect(gone.status).toBe(503);
+    expect(gone.body.type).toBe('/problems/service-unavailable');
+  });
+
   it('refills the cache once Redis is back', async () => {
     await redis.start();
     await eventually(async () => {
