@@ -139,8 +139,10 @@ export function createEmailStepActivities({
       }
       emailsSent.inc({ outcome: 'sent' });
       // Even when Temporal has given this attempt up (paused, past its heartbeat timeout): a retry
-      // waiting on the intent completes the step with this record.
-      await sentEmails.markSent(robotId, step.name);
+      // waiting on the intent completes the step with this record. Postgres away at this moment
+      // must not fail the step: the relay took the message, so the step completes either way (an
+      // intent the database did not take in time stays `sending`, and says so in the log).
+      await attempt.recordSent(sentEmails, robotId, step.name);
       return {
         messageId,
         to: message.to,
