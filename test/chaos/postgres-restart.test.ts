@@ -40,36 +40,32 @@ afterAll(async () => {
 it(
   `Postgres restarted ${size.restarts} times mid-run (pg_ctl stop fast / immediate, then start): every robot completes once, every effect once`,
   async () => {
-    const created: CreatedRobot[] = [];
-    const creating = createRobots(cluster, {
-      count: size.robots,
-      concurrency: size.concurrency,
-      keyPrefix: 'pg-restart',
-      holdMs: size.holdMs,
-      onCreated: (robot) => created.push(robot),
-    });
-    let finished = false;
-    void creating.finally(() => {
-      finished = true;
-    });
-
-    // Restarts spread over the creation of the robots, each once a share of them exists.
+    // One batch of robots before each restart (so that it lands on work in flight), the next one
+    // asked for while the server is down (the clients retry until it is back).
+    const per = Math.ceil(size.robots / (size.restarts + 1));
+    const batch = (index: number) =>
+      createRobots(cluster, {
+        count: per,
+        concurrency: size.concurrency,
+        keyPrefix: `pg-restart-${index}`,
+        holdMs: size.holdMs,
+      });
+    const robots = await batch(0);
     const faultEnds: number[] = [];
     const inFlight: number[] = [];
     for (let restart = 0; restart < size.restarts; restart++) {
-      const due = Math.ceil(((restart + 0.5) * size.robots) / size.restarts);
-      while (created.length < due && !finished) await sleep(100);
       await sleep(1000); // the robots just created reach their steps
-      inFlight.push(await robotsInFlight(created));
+      inFlight.push(await robotsInFlight(robots));
       const mode: StopMode = restart % 2 === 0 ? 'fast' : 'immediate';
       server.stop(mode);
+      const next = batch(restart + 1);
       await sleep(size.downMs);
       server.start();
       faultEnds.push(Date.now());
       await cluster.reconnectSql();
+      robots.push(...(await next));
     }
 
-    const robots = await creating;
     await settle(cluster, robots, bySize({ short: 150_000, full: 900_000 }));
     const verdict = await checkInvariants(cluster, robots, { email: true });
 
