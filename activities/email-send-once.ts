@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../core/domain/failure-types';
+import { isDatabaseUnavailable } from '../db/database-guard';
 import type { SentEmailRow } from '../db/schema';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 
@@ -11,8 +12,8 @@ import type { SentEmailsRepository } from '../db/sent-emails.repository';
 const POLL_MS = 500;
 /** Heartbeats at a third of the timeout (as the SDK's steps do), at most this far apart. */
 const HEARTBEAT_EVERY_MS = 5000;
-/** Between tries to record `sent` while the database is away: doubling from the first to the last. */
-const RECORD_RETRY_MS = [250, 2000] as const;
+/** Between tries while the database is away: doubling from the first to the last. */
+const DATABASE_RETRY_MS = [250, 2000] as const;
 
 export interface SendAttempt {
   /** The workflow run: a robot retry is another run, and may send an intent's message again. */
@@ -32,6 +33,12 @@ export interface SendAttempt {
    * warning) when the database did not come back in time.
    */
   recordSent(sentEmails: SentEmailsRepository, robotId: string, step: string): Promise<boolean>;
+  /**
+   * Runs a database call of the step, waiting out a database outage (restart, unreachable),
+   * heartbeating, within this attempt's time: the database being away says nothing about the
+   * email, and spending the step's few retries on it would park the robot (ADR 0007).
+   */
+  patiently<T>(operation: () => Promise<T>): Promise<T>;
 }
 
 /** `work`'s outcome, or false once `ms` have passed (a try hung in a blackholed connection). */
@@ -69,11 +76,22 @@ export function sendAttempt(timeoutSeconds: number): SendAttempt {
       clearInterval(timer);
     }
   };
+  const patiently = async <T>(operation: () => Promise<T>): Promise<T> => {
+    for (let wait: number = DATABASE_RETRY_MS[0]; ; wait = Math.min(wait * 2, DATABASE_RETRY_MS[1])) {
+      try {
+        return await heartbeating(operation());
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || Date.now() + wait >= deadline) throw err;
+      }
+      await sleep(wait);
+    }
+  };
   return {
     runId: context?.info.workflowExecution?.runId ?? '',
     heartbeating,
+    patiently,
     async recordSent(sentEmails, robotId, step) {
-      for (let wait: number = RECORD_RETRY_MS[0]; ; wait = Math.min(wait * 2, RECORD_RETRY_MS[1])) {
+      for (let wait: number = DATABASE_RETRY_MS[0]; ; wait = Math.min(wait * 2, DATABASE_RETRY_MS[1])) {
         const tried = sentEmails.markSent(robotId, step).then(
           () => true,
           () => false,
@@ -94,7 +112,7 @@ export function sendAttempt(timeoutSeconds: number): SendAttempt {
     },
     async awaitEarlier(sentEmails, robotId, step) {
       for (;;) {
-        const row = await sentEmails.find(robotId, step);
+        const row = await patiently(() => sentEmails.find(robotId, step));
         if (!row || row.status === 'sent') return row;
         if (Date.now() >= deadline) {
           throw ApplicationFailure.nonRetryable(
