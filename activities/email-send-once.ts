@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../core/domain/failure-types';
+import { isDatabaseUnavailable } from '../db/database-guard';
 import type { SentEmailRow } from '../db/schema';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 
@@ -11,6 +12,8 @@ import type { SentEmailsRepository } from '../db/sent-emails.repository';
 const POLL_MS = 500;
 /** Heartbeats at a third of the timeout (as the SDK's steps do), at most this far apart. */
 const HEARTBEAT_EVERY_MS = 5000;
+/** Between tries while the database is away: doubling from the first to the last. */
+const DATABASE_RETRY_MS = [250, 2000] as const;
 
 export interface SendAttempt {
   /** The workflow run: a robot retry is another run, and may send an intent's message again. */
@@ -23,6 +26,28 @@ export interface SendAttempt {
    * when this attempt's own time is nearly up: fails for good, never sends it again.
    */
   awaitEarlier(sentEmails: SentEmailsRepository, robotId: string, step: string): Promise<SentEmailRow | null>;
+  /**
+   * Marks the intent `sent` after the relay's 250, trying again through a database outage,
+   * heartbeating, until this attempt's time is nearly up: the message went out, and a retry that
+   * found the intent still `sending` would fail the robot EmailOutcomeUnknown. False (and a
+   * warning) when the database did not come back in time.
+   */
+  recordSent(sentEmails: SentEmailsRepository, robotId: string, step: string): Promise<boolean>;
+  /**
+   * Runs a database call of the step, waiting out a database outage (restart, unreachable),
+   * heartbeating, within this attempt's time: the database being away says nothing about the
+   * email, and spending the step's few retries on it would park the robot (ADR 0007).
+   */
+  patiently<T>(operation: () => Promise<T>): Promise<T>;
+}
+
+/** `work`'s outcome, or false once `ms` have passed (a try hung in a blackholed connection). */
+function within(work: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function activityContext(): Context | undefined {
@@ -41,21 +66,53 @@ export function sendAttempt(timeoutSeconds: number): SendAttempt {
   const every = Math.min(HEARTBEAT_EVERY_MS, Math.max(200, (context?.info.heartbeatTimeoutMs ?? 0) / 3));
   const sleep = (ms: number) =>
     context ? context.sleep(ms) : new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const heartbeating = async <T>(work: Promise<T>): Promise<T> => {
+    if (!context) return work;
+    context.heartbeat();
+    const timer = setInterval(() => context.heartbeat(), every);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
+  };
+  const patiently = async <T>(operation: () => Promise<T>): Promise<T> => {
+    for (let wait: number = DATABASE_RETRY_MS[0]; ; wait = Math.min(wait * 2, DATABASE_RETRY_MS[1])) {
+      try {
+        return await heartbeating(operation());
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || Date.now() + wait >= deadline) throw err;
+      }
+      await sleep(wait);
+    }
+  };
   return {
     runId: context?.info.workflowExecution?.runId ?? '',
-    async heartbeating(work) {
-      if (!context) return work;
-      context.heartbeat();
-      const timer = setInterval(() => context.heartbeat(), every);
-      try {
-        return await work;
-      } finally {
-        clearInterval(timer);
+    heartbeating,
+    patiently,
+    async recordSent(sentEmails, robotId, step) {
+      for (let wait: number = DATABASE_RETRY_MS[0]; ; wait = Math.min(wait * 2, DATABASE_RETRY_MS[1])) {
+        const tried = sentEmails.markSent(robotId, step).then(
+          () => true,
+          () => false,
+        );
+        if (await heartbeating(within(tried, Math.max(500, deadline - Date.now())))) return true;
+        if (Date.now() + wait >= deadline) {
+          context?.log.warn(
+            'send-email: sent, but the database did not record it in time; its outbox row stays sending',
+            {
+              robotId,
+              step,
+            },
+          );
+          return false;
+        }
+        await sleep(wait);
       }
     },
     async awaitEarlier(sentEmails, robotId, step) {
       for (;;) {
-        const row = await sentEmails.find(robotId, step);
+        const row = await patiently(() => sentEmails.find(robotId, step));
         if (!row || row.status === 'sent') return row;
         if (Date.now() >= deadline) {
           throw ApplicationFailure.nonRetryable(

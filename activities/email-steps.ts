@@ -86,7 +86,8 @@ export function createEmailStepActivities({
           FAILURE_TYPES.noDatabase,
         );
       }
-      const done = await sentEmails.find(robotId, step.name);
+      const attempt = sendAttempt(step.timeoutSeconds);
+      const done = await attempt.patiently(() => sentEmails.find(robotId, step.name));
       if (done?.status === 'sent') return alreadySent(done);
 
       const data = { robotId, input, previous };
@@ -106,7 +107,6 @@ export function createEmailStepActivities({
         throw err;
       }
       const messageId = `<${robotId}.${step.name}@rpa-orchestrator>`;
-      const attempt = sendAttempt(step.timeoutSeconds);
       const intent = {
         robotId,
         step: step.name,
@@ -116,8 +116,8 @@ export function createEmailStepActivities({
         runId: attempt.runId,
       };
       for (;;) {
-        if (await sentEmails.claim(intent)) break;
-        if (await sentEmails.takeOver(robotId, step.name, attempt.runId)) break;
+        if (await attempt.patiently(() => sentEmails.claim(intent))) break;
+        if (await attempt.patiently(() => sentEmails.takeOver(robotId, step.name, attempt.runId))) break;
         const earlier = await attempt.awaitEarlier(sentEmails, robotId, step.name);
         if (earlier) return alreadySent(earlier);
         // Released: the relay never took it, so this attempt may send.
@@ -127,7 +127,7 @@ export function createEmailStepActivities({
       } catch (err) {
         emailsSent.inc({ outcome: 'failed' });
         if (certainlyNotAccepted(err)) {
-          await sentEmails.release(robotId, step.name);
+          await attempt.patiently(() => sentEmails.release(robotId, step.name));
           throw smtpFailure(err);
         }
         throw ApplicationFailure.nonRetryable(
@@ -139,8 +139,10 @@ export function createEmailStepActivities({
       }
       emailsSent.inc({ outcome: 'sent' });
       // Even when Temporal has given this attempt up (paused, past its heartbeat timeout): a retry
-      // waiting on the intent completes the step with this record.
-      await sentEmails.markSent(robotId, step.name);
+      // waiting on the intent completes the step with this record. Postgres away at this moment
+      // must not fail the step: the relay took the message, so the step completes either way (an
+      // intent the database did not take in time stays `sending`, and says so in the log).
+      await attempt.recordSent(sentEmails, robotId, step.name);
       return {
         messageId,
         to: message.to,

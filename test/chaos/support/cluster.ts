@@ -37,6 +37,11 @@ export interface ChaosClusterOptions {
   apis?: number;
   /** The database URL the system's processes use, given the real one (a proxy in front, say). */
   databaseUrlFor?: (direct: string) => string | Promise<string>;
+  /**
+   * A migrated database the scenario owns (on a server of its own, say), used instead of a copy of
+   * the template; the cluster leaves it in place on close.
+   */
+  databaseUrl?: string;
   env?: Record<string, string>;
   /** The migrated database the system's is copied from (default: the tests' template). */
   templateDatabase?: string;
@@ -54,6 +59,8 @@ export interface ChaosCluster {
   redis: TestRedisServer;
   /** Direct connection to the system's database, for assertions (never through a proxy). */
   sql: PgClient;
+  /** A new direct connection for `sql`, after the scenario restarted the database server. */
+  reconnectSql(): Promise<void>;
   databaseName: string;
   smtp: SmtpSink;
   hooks: KeyedReceiver;
@@ -89,11 +96,14 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
   const suffix = randomBytes(4).toString('hex');
   const dir = mkdtempSync(path.join(tmpdir(), `rpa-chaos-${options.label}-`));
   const logDir = path.join(dir, 'logs');
-  const databaseName = `rpa_chaos_${suffix}`;
-  await adminQuery(
-    `create database ${databaseName} template ${options.templateDatabase ?? TEMPLATE_DATABASE}`,
-  );
-  const directUrl = databaseUrl(databaseName);
+  const ownDatabase = options.databaseUrl;
+  const databaseName = ownDatabase ? new URL(ownDatabase).pathname.slice(1) : `rpa_chaos_${suffix}`;
+  if (!ownDatabase) {
+    await adminQuery(
+      `create database ${databaseName} template ${options.templateDatabase ?? TEMPLATE_DATABASE}`,
+    );
+  }
+  const directUrl = ownDatabase ?? databaseUrl(databaseName);
   const systemDatabaseUrl = options.databaseUrlFor ? await options.databaseUrlFor(directUrl) : directUrl;
 
   const temporalPort = await freePort();
@@ -146,8 +156,14 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
   await security.close();
   await database.close();
 
-  const sql = new PgClient({ connectionString: directUrl });
-  await sql.connect();
+  const connectSql = async () => {
+    const client = new PgClient({ connectionString: directUrl });
+    // A server restarted under it ends the connection: that is for reconnectSql, not a crash.
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  };
+  let sql = await connectSql();
   const connection = await Connection.connect({ address: temporalServer.address });
   const temporal = new TemporalClient({ connection, namespace: 'default' });
 
@@ -224,7 +240,13 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
       temporalServer = await startTemporalDevServer(temporalOptions);
     },
     redis,
-    sql,
+    get sql() {
+      return sql;
+    },
+    async reconnectSql() {
+      await sql.end().catch(() => undefined);
+      sql = await connectSql();
+    },
     databaseName,
     smtp,
     hooks,
@@ -247,7 +269,7 @@ export async function startChaosCluster(options: ChaosClusterOptions): Promise<C
       await hooks.close();
       await calls.close();
       await sql.end().catch(() => undefined);
-      await adminQuery(`drop database if exists ${databaseName} with (force)`);
+      if (!ownDatabase) await adminQuery(`drop database if exists ${databaseName} with (force)`);
       if (!process.env.CHAOS_KEEP) rmSync(dir, { recursive: true, force: true });
     },
   };
