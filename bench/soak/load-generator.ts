@@ -5,6 +5,7 @@
 // Prints one line per robot created (`created {json}`), then `done {json}`; exits 1 when a robot
 // could not be created in time.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createWithRetries } from '../../test/chaos/support/careful-client';
 import { kindOf, robotBody } from './robot-mix';
 
 export interface LoadPlan {
@@ -31,37 +32,15 @@ export interface LoadSummary {
   createMs: { p50: number; p99: number; max: number };
 }
 
-async function createOne(plan: LoadPlan, index: number): Promise<{ robotId: string; attempts: number }> {
-  const key = `${plan.keyPrefix}-${index}`;
-  const deadline = Date.now() + plan.giveUpMs;
-  let lastProblem = '';
-  for (let attempt = 0; ; attempt++) {
-    const url = plan.apiUrls[(index + attempt) % plan.apiUrls.length];
-    try {
-      const res = await fetch(`${url}/v1/robots`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${plan.apiKey}`,
-          'content-type': 'application/json',
-          'idempotency-key': key,
-        },
-        body: JSON.stringify(robotBody(index, plan.holdMs)),
-        signal: AbortSignal.timeout(15_000),
-      });
-      const body = (await res.json().catch(() => ({}))) as { robotId?: string };
-      if ((res.status === 201 || res.status === 200) && body.robotId)
-        return { robotId: body.robotId, attempts: attempt + 1 };
-      lastProblem = `${res.status} ${JSON.stringify(body)}`;
-      if (res.status < 500 && res.status !== 429 && res.status !== 408) {
-        throw new Error(`robot ${key} refused for good: ${lastProblem}`);
-      }
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith(`robot ${key} refused`)) throw err;
-      lastProblem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    }
-    if (Date.now() > deadline) throw new Error(`robot ${key} not created in time; last: ${lastProblem}`);
-    await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
-  }
+function createOne(plan: LoadPlan, index: number): Promise<{ robotId: string; attempts: number }> {
+  return createWithRetries({
+    apiUrls: plan.apiUrls,
+    apiKey: plan.apiKey,
+    key: `${plan.keyPrefix}-${index}`,
+    body: robotBody(index, plan.holdMs),
+    firstApi: index,
+    giveUpMs: plan.giveUpMs,
+  });
 }
 
 export async function generateLoad(

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ChaosCluster, startChaosCluster } from './support/cluster';
-import { checkInvariants, recoveryTimes, settle } from './support/invariants';
+import { checkInvariants, openCount, recoveryTimes, settle, untilCompleted } from './support/invariants';
 import { bySize, recordScenario } from './support/report';
 import { applyChaosType, createRobots } from './support/workload';
 
@@ -31,24 +31,6 @@ afterAll(async () => {
   await cluster?.close();
 }, 60_000);
 
-async function countRows(status: 'open' | 'completed'): Promise<number> {
-  const { rows } = await cluster.sql.query<{ n: string }>(
-    status === 'open'
-      ? "select count(*) as n from robots where status not in ('completed', 'failed', 'cancelled')"
-      : "select count(*) as n from robots where status = 'completed'",
-  );
-  return Number(rows[0]?.n);
-}
-
-/** Resolves once at least `count` robots have completed. */
-async function completedAtLeast(count: number, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await countRows('completed')) < count) {
-    if (Date.now() > deadline) throw new Error(`fewer than ${count} robots completed in time`);
-    await sleep(100);
-  }
-}
-
 it(
   `kill -9 of the control worker mid-run, ${KILLS} times: every robot completes once, every effect once`,
   async () => {
@@ -65,8 +47,8 @@ it(
     // lands among robots mid-run rather than before the first started or after the last finished.
     const spacing = Math.max(2, Math.floor(size.robots / (KILLS + 2)));
     for (let kill = 1; kill <= KILLS; kill++) {
-      await completedAtLeast(kill * spacing);
-      openAtKill.push(await countRows('open'));
+      await untilCompleted(cluster, kill * spacing);
+      openAtKill.push(await openCount(cluster));
       await cluster.control.kill9();
       await sleep(size.downMs);
       cluster.control.start();

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/test-system';
 import { internalErrors } from './support/api-errors';
 import { type ChaosCluster, startChaosCluster } from './support/cluster';
-import { checkInvariants, recoveryTimes, settle } from './support/invariants';
+import { checkInvariants, openCount, recoveryTimes, settle } from './support/invariants';
 import { bySize, recordScenario } from './support/report';
 import { createRobotsInWaves } from './support/waves';
 import { applyChaosType } from './support/workload';
@@ -33,13 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.close();
 }, 60_000);
-
-async function openRobots(): Promise<number> {
-  const { rows } = await cluster.sql.query<{ open: string }>(
-    "select count(*) as open from robots where status not in ('completed', 'failed', 'cancelled')",
-  );
-  return Number(rows[0]?.open);
-}
 
 const systemProcesses = () => [
   ...cluster.apis,
@@ -74,7 +67,7 @@ it(
     for (let index = 0; index < size.outages; index++) {
       const due = Math.ceil((size.waves * size.perWave * (index + 0.3)) / (size.outages + 1));
       while (waves.created() < due) await sleep(100);
-      const open = await openRobots();
+      const open = await openCount(cluster);
       const from = Date.now();
       await cluster.redis.kill();
 

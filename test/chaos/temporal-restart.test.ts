@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { internalErrors } from './support/api-errors';
 import { type ChaosCluster, startChaosCluster } from './support/cluster';
-import { checkInvariants, recoveryTimes, settle } from './support/invariants';
+import { checkInvariants, openCount, recoveryTimes, settle } from './support/invariants';
 import { bySize, recordScenario } from './support/report';
 import { createRobotsInWaves } from './support/waves';
 import { applyChaosType, CHAOS_TYPE } from './support/workload';
@@ -37,13 +37,6 @@ afterAll(async () => {
   await cluster?.close();
 }, 60_000);
 
-async function openRobots(): Promise<number> {
-  const { rows } = await cluster.sql.query<{ open: string }>(
-    "select count(*) as open from robots where status not in ('completed', 'failed', 'cancelled')",
-  );
-  return Number(rows[0]?.open);
-}
-
 async function stopTemporal(crash: boolean): Promise<void> {
   if (!crash) return cluster.stopTemporal();
   const server = cluster.temporalServer.process;
@@ -78,7 +71,7 @@ it(
       // Each outage begins once a share of the robots exists, so robots are mid-run when it lands.
       const due = Math.ceil((robotsAskedFor * (index + 1)) / (size.downMs.length + 2));
       while (waves.created() < due) await sleep(100);
-      const open = await openRobots();
+      const open = await openCount(cluster);
       const from = Date.now();
       await stopTemporal(crashed(index));
       await sleep(downMs);

@@ -191,14 +191,23 @@ export async function completedCount(cluster: ChaosCluster): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Waits until `count` robots have completed (or `timeoutMs` passed: the invariants then tell why). */
+/** Waits until at least `count` robots have completed; throws when that takes longer than `timeoutMs`. */
 export async function untilCompleted(
   cluster: ChaosCluster,
   count: number,
   timeoutMs = 120_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await completedCount(cluster)) < count && Date.now() < deadline) {
+  while ((await completedCount(cluster)) < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} robots completed within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Robots not yet completed, failed or cancelled: the work a fault can reach. */
+export async function openCount(cluster: ChaosCluster): Promise<number> {
+  const { rows } = await cluster.sql.query<{ n: string }>(
+    "select count(*) as n from robots where status not in ('completed', 'failed', 'cancelled')",
+  );
+  return Number(rows[0]?.n ?? 0);
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createWithRetries } from './careful-client';
 import type { ChaosCluster } from './cluster';
 
 // The clients of a chaos scenario: they create robots through the API the way a careful client
@@ -114,37 +115,14 @@ async function createOne(
   options: CreateOptions,
   index: number,
 ): Promise<string> {
-  const deadline = Date.now() + (options.giveUpMs ?? 180_000);
-  let lastProblem = '';
-  for (let attempt = 0; ; attempt++) {
-    const url = cluster.apiUrls[((options.firstApi ?? index) + attempt) % cluster.apiUrls.length] ?? '';
-    const ended = options.onAttempt?.(url, key);
-    try {
-      const res = await fetch(`${url}/v1/robots`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${cluster.adminKey}`,
-          'content-type': 'application/json',
-          'idempotency-key': key,
-        },
-        body: JSON.stringify({ type: CHAOS_TYPE, input: { holdMs: options.holdMs, n: index } }),
-        signal: AbortSignal.timeout(15_000),
-      }).catch((err: unknown) => {
-        ended?.('failed');
-        throw err;
-      });
-      ended?.('answered');
-      const body = (await res.json().catch(() => ({}))) as { robotId?: string };
-      if ((res.status === 201 || res.status === 200) && body.robotId) return body.robotId;
-      lastProblem = `${res.status} ${JSON.stringify(body)}`;
-      if (res.status < 500 && res.status !== 429 && res.status !== 408) {
-        throw new Error(`robot ${key} refused for good: ${lastProblem}`);
-      }
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith(`robot ${key} refused`)) throw err;
-      lastProblem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    }
-    if (Date.now() > deadline) throw new Error(`robot ${key} not created in time; last: ${lastProblem}`);
-    await sleep(Math.min(1000, 100 * 2 ** Math.min(attempt, 4)));
-  }
+  const created = await createWithRetries({
+    apiUrls: cluster.apiUrls,
+    apiKey: cluster.adminKey,
+    key,
+    body: { type: CHAOS_TYPE, input: { holdMs: options.holdMs, n: index } },
+    firstApi: options.firstApi ?? index,
+    giveUpMs: options.giveUpMs ?? 180_000,
+    ...(options.onAttempt ? { onAttempt: options.onAttempt } : {}),
+  });
+  return created.robotId;
 }
