@@ -61,7 +61,8 @@ function table(rows: RecordedResult[]): string {
       `| ${row.scenario} | ${row.robots} | ${row.faults} | ${row.lost} | ${row.duplicated} | ${ms(percentile(row.recoveryMs, 50))} | ${ms(percentile(row.recoveryMs, 99))} | ${sinks || '—'} | ${Math.round(row.durationMs / 1000)} s |`,
     );
   }
-  return lines.join('\n');
+  const notes = rows.filter((row) => row.note).map((row) => `- **${row.scenario}**: ${row.note}`);
+  return [...lines, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
 }
 
 function machine(): string {
