@@ -211,9 +211,10 @@ it(
         if (inFlight.length === 0) await sleep(100);
       }
       if (inFlight.length === 0) throw new Error('the isolated replica never ran a step to cut off');
-      connectionsChecked.push(...(await throughForwarders(host, pid)));
       await host.partition();
       const at = Date.now();
+      // After the cut, not before: the steps just seen must still be in flight when it lands.
+      connectionsChecked.push(...(await throughForwarders(host, pid)));
       for (const step of inFlight) cutAt.set(step, at);
       caught.push(...inFlight);
       await sleep(size.partitionMs);
