@@ -28,6 +28,7 @@ import { applyChaosType, type CreatedRobot, createRobots } from './support/workl
 //   socket's owner). The difference: the kernel still ACKs the replica's writes to its forwarders,
 //   so it sees silence rather than retransmissions, and a connect succeeds and then hears nothing.
 //   What the product relies on (heartbeats, deadlines, pool timeouts) meets the same silence.
+//   (ADR 0039)
 
 const size = bySize({
   short: { robots: 30, partitions: 1, partitionMs: 25_000, holdMs: 4000, concurrency: 6 },
