@@ -30,7 +30,7 @@ const SYSTEM_DEPS = [
   },
   {
     package: 'iproute2',
-    why: 'the network-partition chaos scenario makes network namespaces with ip and cuts them with tc',
+    why: 'the network-partition chaos scenario, run as root, makes network namespaces with ip and cuts them with tc',
     found: () =>
       ['ip', 'tc'].every((command) => onPath(command) || existsSync(path.join('/usr/sbin', command))),
   },

@@ -1,21 +1,34 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { temporal } from '@temporalio/proto';
 import Redis from 'ioredis';
-import { TcpProxy } from '../support/tcp-proxy';
 import { type ChaosCluster, type ModuleSpec, startChaosCluster } from './support/cluster';
 import { checkInvariants, recoveryTimes, settle } from './support/invariants';
 import { createIsolatedHost, type IsolatedHost } from './support/isolated-host';
 import { bySize, recordScenario } from './support/report';
 import type { RpaProcess } from './support/rpa-process';
+import { type TcpConnection, tcpConnectionsOf } from './support/tcp-sockets';
 import { applyChaosType, type CreatedRobot, createRobots } from './support/workload';
 
-// One replica of a module runs on a host of its own (a network namespace); mid-step the network
-// between it and everything else drops every packet for ~25 s, then heals. Its steps must finish on
-// the other replicas (heartbeat timeout), and whatever it finishes after healing must not add a
-// second effect at a sink. It reaches Temporal, Postgres, Redis and the webhook receiver through
-// forwarders listening on this machine's side of the veth, as it would reach another machine.
+// One replica of a module runs on a host of its own; mid-step the network between it and everything
+// else goes silent for ~25 s, then heals. Its steps must finish on the other replicas (heartbeat
+// timeout), and whatever it finishes after healing must not add a second effect at a sink. It
+// reaches Temporal, Postgres, Redis and the webhook receiver only through forwarders, as it would
+// reach another machine (checked: every TCP socket it holds leads to one of them).
 // The mail module stays on the host: a cut inside an SMTP exchange fails that robot
 // EmailOutcomeUnknown by design (ADR 0027).
+//
+// Two ways to cut it off (support/isolated-host.ts), the recorded note says which ran:
+// - as root, "network namespace": the replica runs in a network namespace of its own, its forwarders
+//   listen on this machine's side of a veth, and the partition makes the wire between drops every
+//   packet. Both kernels see real loss: retransmissions, connects stuck in SYN_SENT.
+// - anyone else (no CAP_NET_ADMIN), "user-space blackhole": the replica runs on this host and its
+//   forwarders, on loopback and made for it alone, are all blackholed at once (nothing passes either
+//   way, new connections are accepted and never answered, closes are not passed on) and released on
+//   heal. The webhook forwarder every replica shares cuts only the replica's connections (told by the
+//   socket's owner). The difference: the kernel still ACKs the replica's writes to its forwarders,
+//   so it sees silence rather than retransmissions, and a connect succeeds and then hears nothing.
+//   What the product relies on (heartbeats, deadlines, pool timeouts) meets the same silence.
+//   (ADR 0039)
 
 const size = bySize({
   short: { robots: 30, partitions: 1, partitionMs: 25_000, holdMs: 4000, concurrency: 6 },
@@ -26,15 +39,6 @@ const moduleA: ModuleSpec = { name: 'chaos-a', replicas: 2, capacity: 4 };
 let cluster: ChaosCluster | undefined;
 let isolated: IsolatedHost | undefined;
 let cutOff: RpaProcess | undefined;
-const proxies: TcpProxy[] = [];
-
-async function forward(host: IsolatedHost, target: string): Promise<string> {
-  const url = new URL(target.includes('://') ? target : `tcp://${target}`);
-  const port = Number(url.port || (url.protocol.startsWith('postgres') ? 5432 : Number.NaN));
-  const proxy = new TcpProxy(port, url.hostname, host.hostAddress);
-  proxies.push(proxy);
-  return `${host.hostAddress}:${await proxy.start(0)}`;
-}
 
 beforeAll(async () => {
   isolated = await createIsolatedHost();
@@ -46,10 +50,10 @@ beforeAll(async () => {
   });
   const database = new URL(cluster.env.DATABASE_URL ?? '');
   const [postgres, temporalAddress, redis, hooks] = await Promise.all([
-    forward(host, database.toString()),
-    forward(host, cluster.temporalServer.address),
-    forward(host, cluster.redis.url),
-    forward(host, cluster.hooks.url),
+    host.forward(database.toString()),
+    host.forward(cluster.temporalServer.address),
+    host.forward(cluster.redis.url),
+    host.forwardShared(cluster.hooks.url),
   ]);
   database.host = postgres;
   // Every replica posts the webhook through the forwarder, so the isolated one can reach it too.
@@ -60,6 +64,7 @@ beforeAll(async () => {
     REDIS_URL: `redis://${redis}`,
   });
   cutOff.start();
+  host.adopt(cutOff.pid ?? 0);
   await cutOff.printed('module worker started');
   await cluster.awaitReplicas(moduleA.name, moduleA.replicas + 1);
 }, 180_000);
@@ -67,9 +72,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await cutOff?.close();
   await cluster?.close();
-  for (const proxy of proxies) await proxy.cut();
   await isolated?.close();
 }, 60_000);
+
+/**
+ * The replica's TCP sockets, each checked to lead to one of the isolated host's forwarders (else
+ * the partition would not cut that way, and the test fails naming it).
+ */
+async function throughForwarders(host: IsolatedHost, pid: number): Promise<TcpConnection[]> {
+  const forwarders = host.forwarders();
+  const connections = await tcpConnectionsOf(pid);
+  const stray = connections.filter(
+    ({ remote }) =>
+      !forwarders.some(({ address, port }) => address === remote.address && port === remote.port),
+  );
+  expect(stray).toEqual([]);
+  return connections;
+}
 
 interface Caught {
   robotId: string;
@@ -180,6 +199,7 @@ it(
     const waves: Promise<CreatedRobot[]>[] = [];
 
     const caught: Caught[] = [];
+    const connectionsChecked: TcpConnection[] = [];
     const cutAt = new Map<Caught, number>();
     const faultEnds: number[] = [];
     for (let partitions = 0; partitions < size.partitions; partitions++) {
@@ -194,6 +214,8 @@ it(
       if (inFlight.length === 0) throw new Error('the isolated replica never ran a step to cut off');
       await host.partition();
       const at = Date.now();
+      // After the cut, not before: the steps just seen must still be in flight when it lands.
+      connectionsChecked.push(...(await throughForwarders(host, pid)));
       for (const step of inFlight) cutAt.set(step, at);
       caught.push(...inFlight);
       await sleep(size.partitionMs);
@@ -214,6 +236,8 @@ it(
     expect(verdict.lost).toEqual([]);
     expect(verdict.duplicated).toEqual([]);
     expect(faultEnds).toHaveLength(size.partitions);
+    // The partition cut every way the replica had to the services (it held connections, all to forwarders).
+    expect(connectionsChecked.length).toBeGreaterThan(0);
     // The partition hit steps in flight on the isolated replica, and none of them was completed by
     // it: each finished on another replica (or failed over to another module).
     // A step seen on it just before the cut may have completed before the cut: not cut off.
@@ -252,7 +276,7 @@ it(
           'steps cut off': cut.length,
           'finished on other replicas': elsewhere,
         },
-        note: `a replica on its own network namespace cut off mid-step for ${size.partitionMs / 1000} s (packets dropped) and healed; ${cut.length} steps in flight on it were retried, ${elsewhere} finished on other replicas`,
+        note: `${host.mode}: a replica reaching every service through forwarders cut off mid-step for ${size.partitionMs / 1000} s (${host.mode === 'network namespace' ? 'packets dropped on the wire' : 'its forwarders blackholed'}) and healed; ${cut.length} steps in flight on it were retried, ${elsewhere} finished on other replicas`,
       },
       startedAt,
     );

@@ -2,33 +2,48 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { promisify } from 'node:util';
 import { missingMessage } from '../../support/system-deps';
+import { TcpProxy } from '../../support/tcp-proxy';
+import type { TcpEndpoint } from './tcp-sockets';
+import { createUserSpaceHost } from './user-space-host';
 
 const run = promisify(execFile);
 
-// A second "host" on this machine for the network-partition scenario: a network namespace whose
-// only way out is a veth pair through a "wire" namespace holding a bridge. A partition makes the
-// wire drop every frame (a tbf qdisc whose bucket is smaller than any packet, on both of its ports);
-// healing removes those qdiscs. The drop is in the wire, not on either end, so the two ends' stacks
-// see what a cut cable or dead switch gives them: packets that vanish, no refusal, no error, and
-// TCP connections that carry on once it heals. Dropping on an end's own device instead is reported
-// to that end's sockets (they time out within seconds), and `ip link set down` removes routes.
-// Neighbours are permanent, so no ARP failure turns the silence into "host unreachable".
-// (tbf, not netem or nft: the kernels this runs on need not have either; tbf and bridges they do.)
+// A second "host" on this machine for the network-partition scenario. Where the process may make
+// network namespaces (root, CAP_NET_ADMIN): a network namespace whose only way out is a veth pair
+// through a "wire" namespace holding a bridge. A partition makes the wire drop every frame (a tbf
+// qdisc whose bucket is smaller than any packet, on both of its ports); healing removes those qdiscs.
+// The drop is in the wire, not on either end, so the two ends' stacks see what a cut cable or dead
+// switch gives them: packets that vanish, no refusal, no error, and TCP connections that carry on
+// once it heals. Dropping on an end's own device instead is reported to that end's sockets (they
+// time out within seconds), and `ip link set down` removes routes. Neighbours are permanent, so no
+// ARP failure turns the silence into "host unreachable". (tbf, not netem or nft: the kernels this
+// runs on need not have either; tbf and bridges they do.) Anywhere else (not root), the user-space
+// emulation of user-space-host.ts: the same forwarders, blackholed instead of the wire.
+
+export type IsolationMode = 'network namespace' | 'user-space blackhole';
 
 export interface IsolatedHost {
-  /** The namespace the isolated processes run in. */
-  namespace: string;
-  /** This machine as the isolated host reaches it: listen here for it (forwarders). */
+  mode: IsolationMode;
+  /** This machine as the isolated host reaches it: where its forwarders listen. */
   hostAddress: string;
-  /** The isolated host's own address. */
-  address: string;
   /** Command prefix that runs a process on the isolated host. */
   prefix: string[];
   partitioned: boolean;
+  /** A forwarder to `target` (host:port or URL) for the isolated host alone; returns its host:port. */
+  forward(target: string): Promise<string>;
+  /**
+   * A forwarder to `target` every host uses (a URL all of them are given); the partition cuts the
+   * isolated host's connections through it and no other.
+   */
+  forwardShared(target: string): Promise<string>;
+  /** Where the forwarders listen: the only places the isolated host's connections may lead. */
+  forwarders(): TcpEndpoint[];
+  /** Tells the host a process started with `prefix` runs on it. */
+  adopt(pid: number): void;
   /** Every packet between the two hosts is dropped from now on. */
   partition(): Promise<void>;
   heal(): Promise<void>;
-  /** Removes both namespaces (and with them the veths); safe to call after a failed setup. */
+  /** Removes what it made (namespaces, veths, forwarders); safe to call after a failed setup. */
   close(): Promise<void>;
 }
 
@@ -53,8 +68,8 @@ async function freeSubnet(): Promise<[string, string]> {
 }
 
 /**
- * Checks what the scenario needs and says what is missing: iproute2 (`ip`, `tc`) and the right to
- * make network namespaces (root, CAP_NET_ADMIN). A user namespace (`unshare --user --net`) is no
+ * Checks what the namespace host needs and says what is missing: iproute2 (`ip`, `tc`) and the right
+ * to make network namespaces (root, CAP_NET_ADMIN). A user namespace (`unshare --user --net`) is no
  * substitute: its veths could not reach this machine's loopback services.
  */
 async function requireNetworkAdmin(probe: string): Promise<void> {
@@ -74,7 +89,15 @@ async function requireNetworkAdmin(probe: string): Promise<void> {
   }
 }
 
+/**
+ * The namespace host as root (failing, as before, when root cannot make one); the user-space
+ * emulation otherwise, since only root (CAP_NET_ADMIN) may make network namespaces.
+ */
 export async function createIsolatedHost(): Promise<IsolatedHost> {
+  return process.getuid?.() === 0 ? createNamespaceHost() : createUserSpaceHost();
+}
+
+async function createNamespaceHost(): Promise<IsolatedHost> {
   const id = randomBytes(3).toString('hex');
   const namespace = `rpa-part-${id}-node`;
   const wire = `rpa-part-${id}-wire`;
@@ -87,12 +110,25 @@ export async function createIsolatedHost(): Promise<IsolatedHost> {
   const [hostAddress, address] = await freeSubnet();
 
   let created = false;
+  const proxies: TcpProxy[] = [];
   const host: IsolatedHost = {
-    namespace,
+    mode: 'network namespace',
     hostAddress,
-    address,
     prefix: ['ip', 'netns', 'exec', namespace],
     partitioned: false,
+    async forward(target) {
+      const url = new URL(target.includes('://') ? target : `tcp://${target}`);
+      const port = Number(url.port || (url.protocol.startsWith('postgres') ? 5432 : Number.NaN));
+      const proxy = new TcpProxy(port, url.hostname, hostAddress);
+      proxies.push(proxy);
+      return `${hostAddress}:${await proxy.start(0)}`;
+    },
+    // This host's own processes reach the veth's address locally, never across the wire.
+    forwardShared: (target) => host.forward(target),
+    forwarders: () => proxies.map((proxy) => ({ address: hostAddress, port: proxy.port })),
+    adopt() {
+      // The namespace is what places a process on the host.
+    },
     async partition() {
       for (const port of [wireHostIf, wireNodeIf]) {
         await tc(
@@ -107,6 +143,7 @@ export async function createIsolatedHost(): Promise<IsolatedHost> {
       host.partitioned = false;
     },
     async close() {
+      for (const proxy of proxies) await proxy.cut();
       if (!created) return;
       for (const name of [namespace, wire]) await run('ip', ['netns', 'del', name]).catch(() => undefined);
       // The host end goes with its peer in the wire namespace; this only covers a half-made setup.
