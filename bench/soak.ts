@@ -255,8 +255,13 @@ runBench(
     const verdict = await checkInvariants(cluster, robots, { email: true, sideEffects: chaosRobots });
     const mix = { chaos: 0, approval: 0, plain: 0 };
     for (let i = 0; i < opts.robots; i++) mix[kindOf(i)] += 1;
-    const { rows } = await cluster.sql.query<{ rows: string; completed: string }>(
-      "select count(*) as rows, count(*) filter (where status = 'completed') as completed from robots",
+    // Approvals as the robots recorded them (the approval step's output), not as the answerer
+    // heard them: an approve whose answer was lost (a 503 after the update took effect, then 409 on
+    // the retry) still approved its robot.
+    const { rows } = await cluster.sql.query<{ rows: string; completed: string; approved: string }>(
+      `select count(*) as rows, count(*) filter (where status = 'completed') as completed,
+              count(*) filter (where status = 'completed' and output_data -> 'review' ->> 'approved' = 'true') as approved
+         from robots`,
     );
     const workflows = await cluster.temporal.workflow.count(
       "WorkflowType = 'robotWorkflow' AND ExecutionStatus = 'Completed'",
@@ -269,7 +274,7 @@ runBench(
       webhooks: verdict.sinks.webhooks ?? 0,
       'custom calls': verdict.sinks.calls ?? 0,
       emails: verdict.sinks.emails ?? 0,
-      approvals: approvals.approved,
+      approvals: Number(rows[0]?.approved),
     };
     const countProblems = [
       ...(['started', 'completed', 'rows', 'workflows completed'] as const)
@@ -306,7 +311,12 @@ runBench(
       duplicated: verdict.duplicated.length,
       retried: verdict.hit,
       stalled,
-      approvals: { approved: approvals.approved, waitP50Ms: approvals.waitMs.p50 },
+      approvals: {
+        approved: approvals.approved,
+        waitP50Ms: approvals.waitMs.p50,
+        refused: approvals.refused,
+        refusals: approvals.refusals,
+      },
       rss,
       growth: {
         databaseBytes: after.databaseBytes - before.databaseBytes,

@@ -78,7 +78,7 @@ export interface SoakSummary {
   retried: number;
   /** Robots still open when the drain gave up (none finished for minutes). */
   stalled: number;
-  approvals: { approved: number; waitP50Ms: number };
+  approvals: { approved: number; waitP50Ms: number; refused: number; refusals: string[] };
   rss: RssRow[];
   growth: {
     databaseBytes: number;
@@ -102,7 +102,11 @@ export function renderSection(s: SoakSummary): string {
       `${s.load.achievedRate}/s achieved over ${seconds(s.load.durationMs)} (create p99 ${s.load.createP99Ms} ms, ` +
       `${s.load.retries} retries, schedule lag at most ${s.load.maxLagMs} ms); the last robot finished ` +
       `${seconds(s.drainMs)} after the last was created; ${seconds(s.totalMs)} in all. ` +
-      `${s.approvals.approved} approvals answered through the API (wait p50 ${s.approvals.waitP50Ms} ms).`,
+      `${s.approvals.approved} approvals answered 202 through the API (wait p50 ${s.approvals.waitP50Ms} ms)${
+        s.approvals.refused > 0
+          ? `; ${s.approvals.refused} approve requests refused (${s.approvals.refusals.join(', ')}) and tried again`
+          : ''
+      }.`,
     '',
     `Invariants: ${Object.entries(s.counts)
       .map(([name, n]) => `${name} ${n}`)
