@@ -92,20 +92,37 @@ export class RobotControlService {
     return { robotId, action: 'cancel', status, effect: 'stops now and ends cancelled' };
   }
 
-  /** pause, resume, approve, reject: workflow updates whose validators refuse what does not fit. */
+  /**
+   * pause, resume, approve, reject: workflow updates whose validators refuse what does not fit.
+   * With an Idempotency-Key the update's id is `<action>:<key>`: Temporal runs an update id once, so
+   * a retry after a lost answer (a 503 whose update did take effect) gets that update's answer, even
+   * when the robot has finished since, instead of a 409.
+   */
   async update(
     robotId: string,
     action: keyof typeof updates,
     decision?: ApprovalDecision,
+    idempotencyKey?: string,
   ): Promise<ControlResult> {
-    await this.openRobot(robotId, action);
+    const updateId = idempotencyKey ? `${action}:${idempotencyKey}` : undefined;
     const handle = this.deps.temporal.workflow.getHandle(robotId);
+    try {
+      await this.openRobot(robotId, action);
+    } catch (err) {
+      const earlier =
+        updateId && err instanceof ConflictError ? await this.earlierAnswer(robotId, updateId) : null;
+      if (earlier) return { robotId, action, ...earlier };
+      throw err;
+    }
     let answer: ControlAnswer;
     try {
       answer = await this.withDeadline(() =>
         action === 'approve' || action === 'reject'
-          ? handle.executeUpdate(updates[action], { args: [decision ?? {}] })
-          : handle.executeUpdate(updates[action]),
+          ? handle.executeUpdate(updates[action], {
+              args: [decision ?? {}],
+              ...(updateId ? { updateId } : {}),
+            })
+          : handle.executeUpdate(updates[action], updateId ? { updateId } : {}),
       );
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
@@ -116,6 +133,16 @@ export class RobotControlService {
       throw this.unavailable(err, robotId, action);
     }
     return { robotId, action, ...answer };
+  }
+
+  /** The answer of an update this key already made on the robot's run, or null when it made none. */
+  private async earlierAnswer(robotId: string, updateId: string): Promise<ControlAnswer | null> {
+    try {
+      const handle = this.deps.temporal.workflow.getHandle(robotId).getUpdateHandle<ControlAnswer>(updateId);
+      return await this.withDeadline(() => handle.result());
+    } catch {
+      return null; // no such update (or not answerable now): the robot's own 409 stands
+    }
   }
 
   /**

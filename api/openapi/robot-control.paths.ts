@@ -18,6 +18,17 @@ const summaries = {
   reject: 'Reject the step the robot waits on; the robot fails with the comment',
 } as const;
 
+const UPDATE_ACTIONS = new Set(['pause', 'resume', 'approve', 'reject']);
+
+const updateKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    "Names this action once: a repeat with the same key gets the first attempt's answer (202), even when that attempt's answer was lost (a 503 whose update took effect) and the robot has finished since. It is the workflow update's id (`<action>:<key>`).",
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+};
+
 export function robotControlPaths() {
   return Object.fromEntries(
     Object.entries(summaries).map(([action, summary]) => {
@@ -27,7 +38,7 @@ export function robotControlPaths() {
         {
           post: {
             summary,
-            parameters: [pathParameter('id', uuid)],
+            parameters: [pathParameter('id', uuid), ...(UPDATE_ACTIONS.has(action) ? [updateKey] : [])],
             ...(withBody ? { requestBody: jsonBody(approvalDecisionBody, false) } : {}),
             responses: {
               '202': accepted,

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import type { ControlResult, RobotControlService } from '../robot-control.service';
-import { approvalDecisionBody, robotIdParams } from '../schemas';
+import { approvalDecisionBody, idempotencyKeyHeader, robotIdParams } from '../schemas';
 
 // Operator actions on one robot. 202: accepted; the robot's status changes as its workflow acts.
 
@@ -21,7 +21,8 @@ export function robotControlRoutes(service: RobotControlService, options: { json
   for (const action of ['pause', 'resume'] as const) {
     router.post(`/robots/:id/${action}`, async (req, res) => {
       const { id } = parseOrThrow(robotIdParams, req.params, 'params');
-      res.status(202).json(accepted(await service.update(id, action)));
+      const key = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
+      res.status(202).json(accepted(await service.update(id, action, undefined, key)));
     });
   }
 
@@ -29,7 +30,8 @@ export function robotControlRoutes(service: RobotControlService, options: { json
     router.post(`/robots/:id/${action}`, ...jsonBody(options.json), async (req, res) => {
       const { id } = parseOrThrow(robotIdParams, req.params, 'params');
       const body = parseOrThrow(approvalDecisionBody, req.body ?? {}, 'body');
-      res.status(202).json(accepted(await service.update(id, action, body)));
+      const key = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
+      res.status(202).json(accepted(await service.update(id, action, body, key)));
     });
   }
 

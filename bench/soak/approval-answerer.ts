@@ -35,10 +35,21 @@ export function startApprovalAnswerer(cluster: ChaosCluster, intervalMs: number)
   let stopped = false;
 
   const approve = async (item: ApprovalItem) => {
-    const res = await cluster.api(`/v1/robots/${item.robotId}/approve`, {
-      method: 'POST',
-      json: { comment: 'approved by the soak' },
-    });
+    // One key per robot's approval: a repeat after a lost answer (503) gets the first answer.
+    const send = () =>
+      cluster.api(`/v1/robots/${item.robotId}/approve`, {
+        method: 'POST',
+        headers: { 'idempotency-key': `soak-approve-${item.robotId}` },
+        json: { comment: 'approved by the soak' },
+      });
+    let res = await send();
+    for (let tries = 1; res.status === 503 && tries < 5; tries++) {
+      refused += 1;
+      if (refusals.size < 5) refusals.add('503 (repeated with the same Idempotency-Key)');
+      await res.body?.cancel().catch(() => undefined);
+      await sleep(500);
+      res = await send();
+    }
     if (res.status === 202) {
       approved.add(item.robotId);
       // An item listed before its wait was recorded has no waitingSince: no wait to count.
