@@ -203,13 +203,29 @@ it(
     const cutAt = new Map<Caught, number>();
     const faultEnds: number[] = [];
     for (let partitions = 0; partitions < size.partitions; partitions++) {
-      waves.push(wave(`partition-${partitions}-before`, perWave));
+      let current = wave(`partition-${partitions}-before`, perWave);
+      waves.push(current);
       // Cut only when the isolated replica is mid-step, so the partition lands on work in flight.
+      // Tasks go to whichever replica polls first: a wave may pass it by, so more come until one lands.
       let inFlight: Caught[] = [];
+      let extra = 0;
+      let waveDone = false;
+      const markDone = () => {
+        waveDone = true;
+      };
+      current.then(markDone, markDone);
       const deadline = Date.now() + 60_000;
       while (inFlight.length === 0 && Date.now() < deadline) {
         inFlight = await stepsOn(system, [...created], pid);
-        if (inFlight.length === 0) await sleep(100);
+        if (inFlight.length > 0) break;
+        if (waveDone) {
+          waveDone = false;
+          current = wave(`partition-${partitions}-extra-${extra++}`, size.concurrency);
+          waves.push(current);
+          current.then(markDone, markDone);
+          await sleep(2000); // their holds begin: look again before asking for more
+        }
+        await sleep(100);
       }
       if (inFlight.length === 0) throw new Error('the isolated replica never ran a step to cut off');
       await host.partition();
@@ -223,6 +239,15 @@ it(
       faultEnds.push(Date.now());
       waves.push(wave(`partition-${partitions}-after`, perWave));
       await Promise.all(waves);
+      // The healed replica must take work again; a wave can pass it by (tasks go to whichever
+      // replica polls first), so a few more come until it has finished one.
+      for (let extra = 0; partitions === size.partitions - 1 && extra < 5; extra++) {
+        const afterSoFar = created.filter((robot) => robot.key.includes('-after'));
+        await settle(system, afterSoFar, 60_000);
+        if ((await completedSince(system, afterSoFar, pid, faultEnds.at(-1) ?? 0)) > 0) break;
+        waves.push(wave(`partition-${partitions}-after-extra-${extra}`, size.concurrency));
+        await Promise.all(waves);
+      }
       await settle(system, [...created], bySize({ short: 120_000, full: 900_000 }));
     }
     const robots = (await Promise.all(waves)).flat();
