@@ -25,7 +25,9 @@ import { adminQuery, databaseUrl, TEST_REDIS_URL } from '../test/support/test-en
 
 export const ROOT = path.resolve(__dirname, '..');
 const BENCHMARKS_FILE = path.join(ROOT, 'BENCHMARKS.md');
-const DEV_SERVER_PORT = 7266; // never the developer's 7233/8233 nor the tests' 7255
+// Never the developer's 7233/8233 nor the tests' 7255; BENCH_TEMPORAL_PORT moves it, so that two
+// benches can run side by side (each in its own checkout).
+const DEV_SERVER_PORT = Number(process.env.BENCH_TEMPORAL_PORT ?? 7266);
 
 export interface Stats {
   count: number;
@@ -228,6 +230,13 @@ export function publish(
 
 export type Defer = (cleanup: () => Promise<unknown>) => void;
 
+/** BENCH_DATABASE_SUFFIX names a full run's database apart from another checkout's full run. */
+function fullRunSuffix(): string {
+  const suffix = process.env.BENCH_DATABASE_SUFFIX ?? '';
+  if (!/^[a-z0-9_]*$/.test(suffix)) throw new Error('BENCH_DATABASE_SUFFIX may hold only a-z, 0-9 and _');
+  return suffix ? `_${suffix}` : '';
+}
+
 /**
  * A fresh, migrated database (a smoke run's is named after the run, so that it never drops the
  * database of a full run going on beside it); Temporal when asked (TEMPORAL_ADDRESS when it answers,
@@ -237,7 +246,7 @@ export type Defer = (cleanup: () => Promise<unknown>) => void;
  */
 export async function benchEnvironment(baseName: string, mode: RunMode, defer: Defer, withTemporal: boolean) {
   const suffix = randomBytes(4).toString('hex');
-  const database = mode.smoke ? `${baseName}_smoke_${suffix}` : baseName;
+  const database = mode.smoke ? `${baseName}_smoke_${suffix}` : `${baseName}${fullRunSuffix()}`;
   await adminQuery(`drop database if exists ${database} with (force)`);
   await adminQuery(`create database ${database}`);
   defer(() => adminQuery(`drop database if exists ${database} with (force)`));
