@@ -1,12 +1,14 @@
 // Latency of `POST /v1/robots` against a raw `client.workflow.start` of the same workflow, measured
 // in the same run with the same loop, in interleaved blocks so machine noise hits both sides alike.
-// No worker runs: only the start path is measured, workflows stay queued and are terminated at the end.
-// Usage: npm run bench -- [--requests N] [--concurrency C] [--warmup W] [--blocks B] [--smoke] [--out FILE]
+// The API is the real `rpa api` in a process of its own; the request loop (the generator) and the
+// baseline's starts run in the bench process. No worker runs: only the start path is measured,
+// workflows stay queued and are terminated at the end.
+// Usage: npm run bench:create -- [--requests N] [--concurrency C] [--warmup W] [--blocks B] [--smoke] [--out FILE]
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { composeApi } from '../api/server';
 import { createBuiltInRobotTypes } from '../core/domain/robot-types';
 import { ROBOT_WORKFLOW, robotStartOptions, robotWorkflowArgs } from '../core/domain/robot-workflow.contract';
+import { startApiProcess } from './bench-processes';
 import * as bench from './bench-support';
 
 const NAME = 'api-create';
@@ -58,8 +60,7 @@ async function main(defer: bench.Defer): Promise<number> {
   );
   const { config, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
   const startedIds: string[] = [];
-  const { logger, database, cache, moduleStores, events, connection, client, security, authorization } =
-    await bench.apiDependencies(config, defer);
+  const { connection, client, authorization } = await bench.apiDependencies(config, defer);
   // Runs before the connection closes (cleanups run last-in first-out).
   defer(async () => {
     const left = await bench.terminateAll(client, config.CONTROL_TASK_QUEUE, startedIds);
@@ -67,29 +68,10 @@ async function main(defer: bench.Defer): Promise<number> {
   });
   const machine = await bench.describeMachine(connection, temporal);
 
-  const app = composeApi({
-    config,
-    logger,
-    database,
-    cache,
-    temporal: client,
-    moduleStores,
-    events,
-    security,
-  });
-  const server = await new Promise<http.Server>((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
+  const { url } = await startApiProcess(NAME, config, mode, defer);
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
-  defer(async () => {
-    agent.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const address = server.address();
-  const endpoint = new URL(
-    `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1/robots`,
-  );
+  defer(async () => agent.destroy());
+  const endpoint = new URL(`${url}/v1/robots`);
   const definition = createBuiltInRobotTypes().find('demo');
   if (!definition) throw new Error('built-in robot type "demo" is missing');
   const input = { text: 'bench' };
@@ -175,7 +157,8 @@ async function main(defer: bench.Defer): Promise<number> {
       ...bench.measuredOn(date, machine),
       '',
       `${opts.requests} requests per side after ${opts.warmup} warm-up, concurrency ${opts.concurrency}, in ${opts.blocks}`,
-      'interleaved blocks, loopback, no worker running (start path only).',
+      'interleaved blocks, loopback, no worker running (start path only); the API (`rpa api`, LOG_LEVEL warn) in a process',
+      'of its own, the request loop and the baseline in the bench process.',
       '',
       ...bench.markdownTable(
         ['path', ...header],

@@ -1,22 +1,23 @@
-// Latency of `GET /health` and `GET /health/ready` of the real API (composeApi: helmet, request ids,
+// Latency of `GET /health` and `GET /health/ready` of the real API (`rpa api`: helmet, request ids,
 // logging, metrics, the cached HealthProbe) at a fixed request rate (autocannon, `overallRate`),
-// against a bare `node:http` server answering a constant JSON, in the same run, in alternating order.
-// A module worker runs in-process so that the report is `ok` (every dependency up, a live module)
-// and both endpoints answer 200; it runs no robots.
+// against a bare `node:http` server answering a constant JSON (bench/baselines/health-server.ts), in
+// the same run, in alternating order. The API, the baseline and the load generator (bench/autocannon.ts)
+// each run in a process of their own. A module worker runs in the bench process so that the report
+// is `ok` (every dependency up, a live module) and both endpoints answer 200; it runs no robots.
 // Usage: npm run bench:health -- [--seconds S] [--rate R] [--connections C] [--rounds R] [--warmup W]
 //   [--smoke] [--out FILE]
-import http from 'node:http';
 import { NativeConnection } from '@temporalio/worker';
-import { composeApi } from '../api/server';
 import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import { createModuleWorker } from '../workers/module.worker';
 import { installWorkerRuntime } from '../workers/runtime';
 import { runCannon } from './autocannon';
+import { spawnBaseline, startApiProcess } from './bench-processes';
 import * as bench from './bench-support';
 
 const NAME = 'health';
 const BENCH_DATABASE = 'rpa_bench_health';
-const GOAL_P99_MS = 2;
+// Issue 17: `/health` p99 ≤ 2 ms and ≤ 1.5× the bare server's (issue 8 asked the 2 ms of both).
+const GOAL = { p99Ms: 2, p99Ratio: 1.5 };
 const SIDES = ['health', 'ready', 'bare'] as const;
 type Side = (typeof SIDES)[number];
 const LABELS: Record<Side, string> = {
@@ -31,17 +32,9 @@ interface Load {
   connections: number;
 }
 
-/** One autocannon run; latencies (ms, sub-ms resolution) from its `response` events. */
-async function hammer(url: string, load: Load, seconds: number) {
-  return runCannon({ url, connections: load.connections, overallRate: load.rate, duration: seconds });
-}
-
-/** The baseline: what a health endpoint cannot avoid, a constant JSON over node:http. */
-function bareServer(): http.Server {
-  const body = JSON.stringify({ status: 'ok' });
-  return http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(body);
-  });
+/** One generator run of `seconds` against `base` + `path`. */
+function hammer(base: string, path: string, load: Load, seconds: number) {
+  return runCannon({ url: base, paths: [path], connections: load.connections, rate: load.rate, seconds });
 }
 
 const fmt = (value: number) => value.toFixed(3);
@@ -52,8 +45,7 @@ async function main(defer: bench.Defer): Promise<number> {
     { seconds: 1, rate: 50, connections: 2, rounds: 1, warmup: 1 },
   );
   const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
-  const { logger, database, cache, moduleStores, events, connection, client, security } =
-    await bench.apiDependencies(config, defer);
+  const { logger, database, moduleStores, connection } = await bench.apiDependencies(config, defer);
   installWorkerRuntime(logger);
   const native = await NativeConnection.connect(temporalConnectionOptions(config));
   defer(() => native.close());
@@ -73,23 +65,13 @@ async function main(defer: bench.Defer): Promise<number> {
     await running;
   });
 
-  const app = composeApi({
-    config,
-    logger,
-    database,
-    cache,
-    temporal: client,
-    moduleStores,
-    events,
-    security,
-  });
-  const ourUrl = await bench.listen(http.createServer(app), defer);
-  const bareUrl = await bench.listen(bareServer(), defer);
-  const urls: Record<Side, string> = {
-    health: `${ourUrl}${PATHS.health}`,
-    ready: `${ourUrl}${PATHS.ready}`,
-    bare: `${bareUrl}${PATHS.bare}`,
-  };
+  const { url: ourUrl } = await startApiProcess(NAME, config, mode, defer);
+  const bareUrl = await spawnBaseline('health-server.ts', {}, defer);
+  const bases: Record<Side, string> = { health: ourUrl, ready: ourUrl, bare: bareUrl };
+  const urls = Object.fromEntries(SIDES.map((side) => [side, `${bases[side]}${PATHS[side]}`])) as Record<
+    Side,
+    string
+  >;
   // The report must be `ok` before timing: the module's first heartbeat can take a moment.
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -102,20 +84,21 @@ async function main(defer: bench.Defer): Promise<number> {
 
   const load: Load = { rate: opts.rate, connections: opts.connections };
   const warm: bench.Sample[] = [];
-  for (const side of SIDES) warm.push((await hammer(urls[side], load, opts.warmup)).sample);
+  for (const side of SIDES) warm.push((await hammer(bases[side], PATHS[side], load, opts.warmup)).sample);
   const samples: Record<Side, bench.Sample[]> = { health: [], ready: [], bare: [] };
   const runs: object[] = [];
   const seconds = Math.max(1, Math.round(opts.seconds / opts.rounds));
   for (let round = 1; round <= opts.rounds && !bench.interruption.aborted; round += 1) {
     for (const side of round % 2 === 1 ? SIDES : [...SIDES].reverse()) {
-      const { sample, result } = await hammer(urls[side], load, seconds);
+      const { sample, output } = await hammer(bases[side], PATHS[side], load, seconds);
       samples[side].push(sample);
       runs.push({
         side,
         round,
-        seconds: result.duration,
-        requests: result.requests.total,
-        non2xx: result.non2xx,
+        seconds: output.wallMs / 1000,
+        requests: output.autocannon?.requests,
+        non2xx: output.autocannon?.non2xx,
+        autocannon: output.autocannon?.latency,
       });
     }
   }
@@ -126,7 +109,10 @@ async function main(defer: bench.Defer): Promise<number> {
   ) as Record<Side, bench.Stats>;
   const ratio = (side: Side) => bench.STAT_KEYS.map((key) => (stats[side][key] / stats.bare[key]).toFixed(2));
   const errors = [...warm, ...SIDES.flatMap((side) => samples[side])].flatMap((s) => s.errors);
-  const met = stats.health.p99 <= GOAL_P99_MS && stats.ready.p99 <= GOAL_P99_MS;
+  const healthRatio = stats.health.p99 / stats.bare.p99;
+  const met = stats.health.p99 <= GOAL.p99Ms && healthRatio <= GOAL.p99Ratio && stats.ready.p99 <= GOAL.p99Ms;
+  const goalText = `\`/health\` p99 ≤ ${GOAL.p99Ms} ms and ≤ ${GOAL.p99Ratio}× the baseline's, \`/health/ready\` p99 ≤ ${GOAL.p99Ms} ms`;
+  const thisRun = `\`/health\` p99 ${fmt(stats.health.p99)} ms (${healthRatio.toFixed(2)}×), \`/health/ready\` p99 ${fmt(stats.ready.p99)} ms`;
   const date = new Date().toISOString();
 
   const header = [...bench.STAT_KEYS.map((key) => `${key} ms`), 'req/s'];
@@ -144,23 +130,24 @@ async function main(defer: bench.Defer): Promise<number> {
   );
   console.log(`${bench.machineSummary(machine)}\n`);
   console.log(bench.table(rows, header));
-  console.log(`\ngoal: p99 ≤ ${GOAL_P99_MS} ms for both (not yet a gate): ${met ? 'met' : 'not met'}`);
+  console.log(`\ngoal: ${goalText} (not yet a gate): ${thisRun}: ${met ? 'met' : 'not met'}`);
 
   return bench.publish(
     NAME,
     mode,
     errors,
-    { date, machine, options: opts, secondsPerRun: seconds, stats, runs, goal: { p99Ms: GOAL_P99_MS, met } },
+    { date, machine, options: opts, secondsPerRun: seconds, stats, runs, goal: { ...GOAL, met } },
     [
       ...bench.measuredOn(date, machine, servers),
       '',
       `${opts.rate} req/s (autocannon \`overallRate\`) over ${opts.connections} connections, ${opts.rounds} rounds of ${seconds} s`,
       `per side in alternating order after ${opts.warmup} s warm-up each; health report \`ok\` (one live module, no robots).`,
+      'The API (`rpa api`, LOG_LEVEL warn), the baseline server and the load generator each run in a process of their own.',
       '',
       ...bench.markdownTable(['path', ...header], rows),
       '',
-      `Goal: p99 ≤ ${GOAL_P99_MS} ms (issue 8; goal, not yet a gate). This run: \`/health\` p99 ${fmt(stats.health.p99)} ms,`,
-      `\`/health/ready\` p99 ${fmt(stats.ready.p99)} ms: ${met ? 'met' : 'not met'}.`,
+      `Goal (issues 8 and 17; not yet a gate): ${goalText}.`,
+      `This run: ${thisRun}: ${met ? 'met' : 'not met'}.`,
     ],
   );
 }
