@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Makes `npm start` and `npm test` work on a fresh clone: installs the locked npm packages when
 // node_modules is missing or older than package-lock.json, locates or builds the Temporal CLI, and
-// for `npm test` installs the Debian packages the tests drive (scripts/system-deps.js). As root it
-// installs them with apt-get; otherwise it prints the one command to run and goes on, so the tests
-// that need a missing tool fail with a message that names it (they never skip).
+// for `npm test` installs the Debian packages the tests drive (scripts/system-deps.js; for `npm run
+// bench`, only those of the OCR benches). As root it installs them with apt-get; otherwise it prints
+// the one command to run and goes on, so the tests that need a missing tool fail with a message that
+// names it (they never skip).
 // It also builds the example modules written in Go that the tests run (scripts/go-examples.js).
 // Node built-ins only: it runs before anything is installed.
 const { execFileSync } = require('node:child_process');
@@ -36,6 +37,10 @@ if (['test', 'chaos'].includes(process.env.npm_lifecycle_event)) {
   ensureSystemDeps(SYSTEM_DEPS);
   ensureGoExamples();
 }
+// `npm run bench` runs the OCR benches: their native baseline and poppler, nothing else.
+if (process.env.npm_lifecycle_event === 'bench') {
+  ensureSystemDeps(SYSTEM_DEPS.filter((dep) => dep.bench));
+}
 
 function ensureSystemDeps(deps) {
   const missing = missingDeps(deps);
@@ -54,8 +59,8 @@ function ensureSystemDeps(deps) {
   }
   console.error(
     [
-      `These tools are missing, and the tests that use them will fail: ${missing.map(describe).join('; ')}.`,
-      'Install them with this one command, then run npm test again:',
+      `These tools are missing, and the tests or benches that use them will fail: ${missing.map(describe).join('; ')}.`,
+      `Install them with this one command, then run npm ${process.env.npm_lifecycle_event ?? 'test'} again:`,
       `  ${installCommand(missing)}`,
     ].join('\n'),
   );

@@ -4,7 +4,7 @@
 const { existsSync } = require('node:fs');
 const path = require('node:path');
 
-/** @typedef {{ package: string, why: string, found: () => boolean }} SystemDep */
+/** @typedef {{ package: string, why: string, found: () => boolean, bench?: boolean }} SystemDep */
 
 const onPath = (command) =>
   (process.env.PATH ?? '')
@@ -26,6 +26,7 @@ const SYSTEM_DEPS = [
   {
     package: 'poppler-utils',
     why: 'the ocr step renders and reads PDFs with pdfinfo, pdftotext and pdftoppm',
+    bench: true, // bench:ocr-pages reads a PDF
     found: () => ['pdfinfo', 'pdftotext', 'pdftoppm'].every(onPath),
   },
   {
@@ -37,6 +38,7 @@ const SYSTEM_DEPS = [
   {
     package: 'tesseract-ocr',
     why: "the OCR benchmark's native baseline (its smoke run is a test)",
+    bench: true,
     found: () => onPath('tesseract'),
   },
 ];
