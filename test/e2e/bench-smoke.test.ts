@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ROOT } from '../support/test-env';
@@ -33,11 +33,11 @@ afterAll(() => {
 });
 
 /**
- * `tsx bench/<script> --smoke --out <file>` in a process group of its own. Past the timeout it gets
- * SIGINT (the bench stops and cleans up), then the whole group (the bench's own children too) SIGKILL.
+ * `tsx <args>` in a process group of its own. Past the timeout it gets SIGINT (the bench stops and
+ * cleans up), then the whole group (the bench's own children too) SIGKILL.
  */
-function runSmoke(script: string, out: string): Promise<Run> {
-  const child = spawn(TSX, [path.join('bench', script), '--smoke', '--out', out], {
+function runTsx(args: string[]): Promise<Run> {
+  const child = spawn(TSX, args, {
     cwd: ROOT,
     env: process.env,
     detached: true,
@@ -72,22 +72,32 @@ function runSmoke(script: string, out: string): Promise<Run> {
   });
 }
 
-/** Runs the bench; it must exit 0 on its own, leave BENCHMARKS.md alone and write its JSON. */
-async function smoke(script: string): Promise<Record<string, unknown>> {
-  const out = path.join(outDir, `${path.parse(script).name}.json`);
-  const benchmarksBefore = readFileSync(BENCHMARKS_FILE, 'utf8');
-  const run = await runSmoke(script, out);
+/** The run must have exited 0 on its own. */
+function expectSuccess(run: Run, what: string): void {
   if (run.exitCode !== 0 || run.timedOut) {
     const how = run.timedOut
       ? `did not finish within ${RUN_TIMEOUT_MS / 1000} s`
       : `exited with ${run.exitCode ?? run.signal}`;
-    throw new Error(`bench/${script} --smoke ${how}; its output ends:\n${run.outputTail}`);
+    throw new Error(`${what} ${how}; its output ends:\n${run.outputTail}`);
   }
-  expect(readFileSync(BENCHMARKS_FILE, 'utf8')).toBe(benchmarksBefore);
-  const result = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown>;
+}
+
+/** A smoke run's JSON: it says smoke, no errors, and which machine. */
+function readSmokeResult(file: string): Record<string, unknown> {
+  const result = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   expect(result).toMatchObject({ smoke: true, errors: 0 });
   expect(result.machine).toMatchObject({ cores: expect.any(Number), node: expect.stringMatching(/^v\d+/) });
   return result;
+}
+
+/** Runs the bench; it must exit 0 on its own, leave BENCHMARKS.md alone and write its JSON. */
+async function smoke(script: string): Promise<Record<string, unknown>> {
+  const out = path.join(outDir, `${path.parse(script).name}.json`);
+  const benchmarksBefore = readFileSync(BENCHMARKS_FILE, 'utf8');
+  const run = await runTsx([path.join('bench', script), '--smoke', '--out', out]);
+  expectSuccess(run, `bench/${script} --smoke`);
+  expect(readFileSync(BENCHMARKS_FILE, 'utf8')).toBe(benchmarksBefore);
+  return readSmokeResult(out);
 }
 
 /** Latency statistics as bench-support's `summarize` makes them, over `count` operations. */
@@ -104,7 +114,7 @@ function expectStats(stats: unknown, count: number): void {
 const goalVerdict = { met: expect.any(Boolean) };
 
 test(
-  'bench (api-create): POST /v1/robots and the raw start, every request answered',
+  'bench:create (api-create): POST /v1/robots to `rpa api` and the raw start, every request answered',
   async () => {
     const result = await smoke('api-create.ts');
     const { requests } = result.options as { requests: number };
@@ -181,9 +191,25 @@ test(
 );
 
 test(
-  'bench:health: /health and /health/ready at `ok` beside the bare server',
+  'npm run bench -- --smoke health: the runner runs only bench:health (/health and /health/ready at `ok` beside the bare server) and prints its summary row',
   async () => {
-    const result = await smoke('health.ts');
+    const dir = path.join(outDir, 'runner');
+    const benchmarksBefore = readFileSync(BENCHMARKS_FILE, 'utf8');
+    const run = await runTsx([path.join('scripts', 'bench.ts'), '--smoke', '--out-dir', dir, 'health']);
+    expectSuccess(run, 'scripts/bench.ts --smoke health');
+    expect(readFileSync(BENCHMARKS_FILE, 'utf8')).toBe(benchmarksBefore);
+    expect(readdirSync(dir).sort()).toEqual(['health.smoke.json', 'summary.smoke.json']);
+    // The summary table: the health row with figures and a verdict, the other benches not run.
+    expect(run.outputTail).toMatch(
+      /^\| `GET \/health` p99 ms at \d+ req\/s \(`bench:health`\) \| \d+\.\d+ \| `node:http` constant \d+\.\d+ \| \d+\.\d+× \| .* \| (yes|no) \|$/m,
+    );
+    expect(run.outputTail).toMatch(/^\| `POST \/v1\/robots`.* \| not run \|$/m);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.smoke.json'), 'utf8')) as {
+      outcomes: { name: string; ok: boolean }[];
+    };
+    expect(summary.outcomes).toEqual([{ name: 'health', ok: true, seconds: expect.any(Number) }]);
+
+    const result = readSmokeResult(path.join(dir, 'health.smoke.json'));
     const { rounds } = result.options as { rounds: number };
     const stats = result.stats as Record<string, { count: number }>;
     expect(Object.keys(stats).sort()).toEqual(['bare', 'health', 'ready']);
@@ -192,10 +218,20 @@ test(
       expectStats(side, side.count);
     }
     expect(result.runs).toHaveLength(3 * rounds);
-    expect(result.goal).toMatchObject({ p99Ms: 2, ...goalVerdict });
+    expect(result.goal).toMatchObject({ p99Ms: 2, p99Ratio: 1.5, ...goalVerdict });
   },
   TEST_TIMEOUT_MS,
 );
+
+test('npm run bench with a word that names no bench: a usage error, nothing run', async () => {
+  const run = await runTsx([path.join('scripts', 'bench.ts'), '--smoke', '--out-dir', outDir, 'healthz']);
+  expect(run.exitCode).toBe(2);
+  expect(run.outputTail).toContain('no bench matches: healthz');
+  expect(run.outputTail).toContain(
+    'benches: throughput, api-create, status, health, selection, ocr, ocr-pages',
+  );
+  expect(readdirSync(outDir).filter((file) => file.startsWith('summary'))).toEqual([]);
+});
 
 test(
   'bench:ocr: the tesseract.js pool against the native tesseract CLI, CER and RSS',
