@@ -9,8 +9,8 @@
 //   status      options.rate, api.{mean,p99}, baseline.{mean,p99}, hitRatio
 //   health      options.rate, stats.{health,bare}.p99
 //   selection   results[].modules, results[].stats.{activity,hgetall}.p99
-//   ocr         speed.{ours,native} (pages/s per round), cer.points, options.images; `speed.nativeStrongest`
-//               when the bench measures more than one native way (else `speed.native` is the baseline)
+//   ocr         speed.ours and speed.native* (pages/s per round; the baseline is the strongest of the
+//               `native…` arrays, should the bench measure more than one native way), cer.points
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface SummaryRow {
@@ -188,8 +188,9 @@ function ocrRow(r: unknown): SummaryRow[] {
   const goal = '≥ 0.8× the stronger native baseline, CER within 1 point';
   if (r === undefined) return notRun([path], [goal]);
   const ours = mean(at(r, 'speed', 'ours'));
-  const strongest = at(r, 'speed', 'nativeStrongest');
-  const native = Array.isArray(strongest) ? mean(strongest) : mean(at(r, 'speed', 'native'));
+  const speeds = Object.entries((at(r, 'speed') as Json | undefined) ?? {});
+  const natives = speeds.filter(([name]) => name.startsWith('native')).map(([, rates]) => mean(rates));
+  const native = natives.length > 0 ? Math.max(...natives) : Number.NaN;
   const cerPoints = num(r, 'cer', 'points');
   return [
     {
