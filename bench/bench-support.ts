@@ -142,6 +142,16 @@ export function summarize(sample: Sample, digits = 2): Stats {
   };
 }
 
+/**
+ * A line when a side answered fewer than 95% of the requests a fixed-rate run asked for: the server
+ * could not keep up, and its per-response latencies leave out the time requests waited to be sent
+ * (the JSON's autocannon figures are corrected for that); null when it kept up.
+ */
+export function rateShortfall(label: string, stats: Stats, askedPerSecond: number): string | null {
+  if (stats.opsPerSecond >= 0.95 * askedPerSecond) return null;
+  return `${label} answered ${stats.opsPerSecond} req/s of the ${askedPerSecond} asked: it could not keep up, so its latencies leave out the time requests waited to be sent (see the JSON's autocannon figures, corrected for coordinated omission).`;
+}
+
 export function table(rows: [string, string[]][], header: string[]): string {
   const width = Math.max(...rows.map(([label]) => label.length), 24);
   const line = (label: string, cells: string[]) =>

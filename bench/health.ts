@@ -131,6 +131,8 @@ async function main(defer: bench.Defer): Promise<number> {
   console.log(`${bench.machineSummary(machine)}\n`);
   console.log(bench.table(rows, header));
   console.log(`\ngoal: ${goalText} (not yet a gate): ${thisRun}: ${met ? 'met' : 'not met'}`);
+  const shortfalls = SIDES.flatMap((side) => bench.rateShortfall(LABELS[side], stats[side], opts.rate) ?? []);
+  for (const line of shortfalls) console.log(`warning: ${line}`);
 
   return bench.publish(
     NAME,
@@ -148,6 +150,7 @@ async function main(defer: bench.Defer): Promise<number> {
       '',
       `Goal (issues 8 and 17; not yet a gate): ${goalText}.`,
       `This run: ${thisRun}: ${met ? 'met' : 'not met'}.`,
+      ...shortfalls.flatMap((line) => ['', line]),
     ],
   );
 }

@@ -211,6 +211,8 @@ async function main(defer: bench.Defer): Promise<number> {
   );
   console.log(`\ncache hit ratio (x-robot-source): ${hits}; first read after completion: ${first}`);
   console.log(`goal: ${goalText} (not yet a gate): ${thisRun}: ${goalMet ? 'met' : 'not met'}`);
+  const shortfalls = SIDES.flatMap((side) => bench.rateShortfall(LABELS[side], stats[side], opts.rate) ?? []);
+  for (const line of shortfalls) console.log(`warning: ${line}`);
 
   return bench.publish(
     NAME,
@@ -252,6 +254,7 @@ async function main(defer: bench.Defer): Promise<number> {
       '',
       `Goal (issue 17; not yet a gate): ${goalText}.`,
       `This run: ${thisRun}: ${goalMet ? 'met' : 'not met'}.`,
+      ...shortfalls.flatMap((line) => ['', line]),
     ],
   );
 }

@@ -90,6 +90,12 @@ test('selection at 100 and 1000 modules, OCR against the stronger native baselin
   });
 });
 
+test('a goal whose figures are missing is "?", not "no" (a smoke run registers no 100 modules)', () => {
+  const side = { activity: { p99: 0.2 }, hgetall: { p99: 0.1 } };
+  const rows = summaryRows({ selection: { results: [{ modules: 5, stats: side }] } });
+  expect(rowOf(rows, '`selectModule`')).toMatchObject({ ours: '? / ?', met: '?' });
+});
+
 test('the Markdown table has the columns of the issue', () => {
   const [header, align, ...body] = summaryMarkdown(summaryRows({}));
   expect(header).toBe('| path | ours | baseline | ratio | goal | met? |');
