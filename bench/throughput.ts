@@ -24,6 +24,7 @@ import { TEST_REDIS_URL } from '../test/support/test-env';
 import { maintenanceSchedules } from '../workers/schedules';
 import { BASELINE_WORKFLOW, type BaselineInput } from './baseline.workflow';
 import * as bench from './bench-support';
+import { type CpuSpent, startCpuCount } from './process-cpu';
 
 const NAME = 'throughput';
 const BENCH_DATABASE = 'rpa_bench_throughput';
@@ -216,7 +217,48 @@ async function startOurs({ config, mode, suffix, client, defer, definition }: Co
     ids.push(robotId);
     await untilDone(client, () => client.workflow.getHandle(robotId).result());
   };
-  return { run, ids, scaleTo };
+  /** The processes of ours running now, by name. */
+  const pids = () => Object.fromEntries([...alive].map((child) => [child.name, child.process.pid] as const));
+  return { run, ids, scaleTo, pids };
+}
+
+function addCpu(sum: CpuSpent | undefined, more: CpuSpent): CpuSpent {
+  const processes = { ...sum?.processes };
+  for (const [name, seconds] of Object.entries(more.processes)) {
+    processes[name] = Math.round(((processes[name] ?? 0) + seconds) * 100) / 100;
+  }
+  const machine = sum?.machine === null || more.machine === null ? null : (sum?.machine ?? 0) + more.machine;
+  return { processes, machine: machine === null ? null : Math.round(machine * 100) / 100 };
+}
+
+const CPU_NOTE =
+  'CPU ms per robot, by process, over the timed runs (/proc; "bench" holds the baseline\'s workers and every side\'s client; "rest of the machine" is everything else: Postgres, Redis, other work):';
+
+/** Rows: each process's CPU ms per robot under each side, then the machine's and the rest. */
+function cpuTable(
+  cpu: Record<Side, CpuSpent>,
+  totals: Record<Side, { latency: bench.Stats }>,
+): [string, string[]][] {
+  const names = [...new Set(SIDES.flatMap((side) => Object.keys(cpu[side]?.processes ?? {})))];
+  const perRobot = (side: Side, seconds: number | null | undefined) =>
+    seconds === null || seconds === undefined
+      ? ''
+      : ((seconds * 1000) / Math.max(1, totals[side].latency.count)).toFixed(1);
+  const listed = (side: Side) => Object.values(cpu[side]?.processes ?? {}).reduce((a, b) => a + b, 0);
+  return [
+    ...names.map((name): [string, string[]] => [
+      name,
+      SIDES.map((side) => perRobot(side, cpu[side]?.processes[name])),
+    ]),
+    ['whole machine', SIDES.map((side) => perRobot(side, cpu[side]?.machine))],
+    [
+      'rest of the machine',
+      SIDES.map((side) => {
+        const machine = cpu[side]?.machine;
+        return perRobot(side, machine === null || machine === undefined ? null : machine - listed(side));
+      }),
+    ],
+  ];
 }
 
 async function main(defer: bench.Defer): Promise<number> {
@@ -225,7 +267,12 @@ async function main(defer: bench.Defer): Promise<number> {
     { robots: 200, 'in-flight': 50, warmup: 20, rounds: 2, profile: 20 },
     { robots: 3, 'in-flight': 3, warmup: 1, rounds: 1, profile: 2 },
   );
-  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
+  const { config, suffix, temporal, temporalPid } = await bench.benchEnvironment(
+    BENCH_DATABASE,
+    mode,
+    defer,
+    true,
+  );
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const connection = await Connection.connect({
     ...temporalConnectionOptions(config),
@@ -243,12 +290,17 @@ async function main(defer: bench.Defer): Promise<number> {
   const runs: { side: Side; round: number; robots: number; seconds: number }[] = [];
   const samples: Record<Side, bench.Sample[]> = { baseline: [], 'ours-1': [], 'ours-2': [] };
   const errors: string[] = [];
+  const cpu = {} as Record<Side, CpuSpent>;
   for (let round = 1; round <= opts.rounds; round += 1) {
     for (const side of round % 2 === 1 ? SIDES : [...SIDES].reverse()) {
       if (side !== 'baseline') await ours.scaleTo(side === 'ours-1' ? 1 : 2);
       const op = side === 'baseline' ? baseline.run : ours.run;
       errors.push(...(await bench.measure(opts.warmup, opts['in-flight'], op)).errors);
+      // The bench process holds the baseline's workers and every side's client.
+      const processes = { ...ours.pids(), bench: process.pid, temporal: temporalPid ?? undefined };
+      const cpuCount = startCpuCount(processes);
       const sample = await bench.measure(opts.robots, opts['in-flight'], op);
+      cpu[side] = addCpu(cpu[side], cpuCount());
       bench.throwIfInterrupted();
       errors.push(...sample.errors);
       samples[side].push(sample);
@@ -290,6 +342,7 @@ async function main(defer: bench.Defer): Promise<number> {
       ],
     ];
   });
+  const cpuPerRobot = cpuTable(cpu, totals);
   const types = Object.keys({ ...profiles.ours.timings, ...profiles.baseline.timings });
   const timingCells = (t: Timing | undefined) =>
     t ? [t.count.toFixed(1), t.waitMs.toFixed(0), t.runMs.toFixed(0)] : ['', '', ''];
@@ -307,10 +360,21 @@ async function main(defer: bench.Defer): Promise<number> {
   console.log(bench.table(rows, header));
   console.log(`\nper robot, mean of the last ${opts.profile} of each side (${events}):`);
   console.log(bench.table(perRobot, perRobotHeader));
+  console.log(`\n${CPU_NOTE}`);
+  console.log(bench.table(cpuPerRobot, [...SIDES]));
   console.log(`goal: ours (1 module process) ≥ ${GOAL.ratio}× baseline (not yet a gate): ${verdict}`);
   const date = new Date().toISOString();
   const goal = { ...GOAL, met: goalMet };
-  const result = { date, machine, options: { ...opts, capacity: CAPACITY }, totals, runs, profiles, goal };
+  const result = {
+    date,
+    machine,
+    options: { ...opts, capacity: CAPACITY },
+    totals,
+    runs,
+    profiles,
+    cpu,
+    goal,
+  };
   return bench.publish(NAME, mode, errors, result, [
     ...bench.measuredOn(date, machine),
     '',
@@ -323,6 +387,10 @@ async function main(defer: bench.Defer): Promise<number> {
     'tasks, time waiting for a worker (scheduled → started) and running (started → completed).',
     '',
     ...bench.markdownTable(['task', ...perRobotHeader], perRobot),
+    '',
+    `${CPU_NOTE}`,
+    '',
+    ...bench.markdownTable(['process', ...SIDES], cpuPerRobot),
     '',
     `Goal: ours with one module process ≥ ${GOAL.ratio}× the bare workflow (goal, not yet a gate). This run: ${verdict}.`,
   ]);
