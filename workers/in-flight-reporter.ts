@@ -58,6 +58,7 @@ export class InFlightReporter {
       this.timer = null;
       this.flush();
     }, wait);
+    this.timer.unref(); // a count due soon must not keep a stopping process alive
   }
 
   private flush(): void {
