@@ -263,6 +263,7 @@ export async function benchEnvironment(baseName: string, mode: RunMode, defer: D
   await migratePostgres(databaseUrl(database));
   let address = process.env.TEMPORAL_ADDRESS;
   let temporal = `TEMPORAL_ADDRESS ${address}`;
+  let temporalPid: number | null = null; // known only for a dev server started here
   if (withTemporal && !(address && (await temporalReachable(address)))) {
     const server = await startTemporalDevServer({
       root: ROOT,
@@ -272,6 +273,7 @@ export async function benchEnvironment(baseName: string, mode: RunMode, defer: D
     });
     defer(() => server.stop());
     [address, temporal] = [server.address, 'dev server started by the bench, in-memory SQLite'];
+    temporalPid = server.process.pid ?? null;
   }
   const config = parseConfig({
     ...process.env,
@@ -291,7 +293,7 @@ export async function benchEnvironment(baseName: string, mode: RunMode, defer: D
     const deleted = await deleteRedisKeys(TEST_REDIS_URL, config.REDIS_KEY_PREFIX);
     if (deleted > 0) console.log(`deleted ${deleted} Redis keys under ${config.REDIS_KEY_PREFIX}`);
   });
-  return { config, suffix, temporal: withTemporal ? temporal : 'not used' };
+  return { config, suffix, temporal: withTemporal ? temporal : 'not used', temporalPid };
 }
 
 /** Deletes every Redis key under `prefix` (the run's REDIS_KEY_PREFIX); returns how many. */

@@ -71,7 +71,7 @@ async function populate(moduleStores: ModuleStores, from: number, to: number): P
         startedAt: new Date().toISOString(),
       };
       await moduleStores.state.heartbeat(replica, REPLICA_TTL_SECONDS, Date.now());
-      await moduleStores.state.addInFlight(name, replica.replicaId, (i * 7 + r) % capacity);
+      await moduleStores.state.setInFlight(name, replica.replicaId, (i * 7 + r) % capacity);
       replicas.push(replica);
     }
     if (i % 3 !== 2) {

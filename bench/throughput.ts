@@ -5,12 +5,14 @@
 // times on a plain activity worker, both workers in this process. Sides alternate per round (baseline,
 // ours-1, ours-2, then the reverse), each after an untimed warm-up.
 // Usage: npm run bench:throughput -- [--robots N] [--in-flight C] [--warmup W] [--rounds R] [--profile P]
-//   [--smoke] [--out FILE]
+//   [--smoke] [--out FILE]; BENCH_CPU_PROFILE_DIR=DIR also writes V8 CPU profiles of every Node process
+//   over each timed run (bench/cpu-profiles.ts).
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Client as PgClient } from 'pg';
 import { createBasicStepActivities } from '../activities/basic-steps';
 import { ApiClient } from '../cli/api-client';
 import { type ManagedChild, spawnRpa, stopChild, tailOf } from '../cli/child-processes';
@@ -20,10 +22,12 @@ import { createBuiltInRobotTypes, type RobotTypeDefinition } from '../core/domai
 import { createDatabase } from '../db/client';
 import { createModuleStores } from '../db/module-stores';
 import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
-import { TEST_REDIS_URL } from '../test/support/test-env';
+import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from '../test/support/test-env';
 import { maintenanceSchedules } from '../workers/schedules';
 import { BASELINE_WORKFLOW, type BaselineInput } from './baseline.workflow';
 import * as bench from './bench-support';
+import { CPU_PROFILE_DIR, cpuProfileEnv, startCpuProfiles } from './cpu-profiles';
+import { type CpuSpent, startCpuCount } from './process-cpu';
 
 const NAME = 'throughput';
 const BENCH_DATABASE = 'rpa_bench_throughput';
@@ -179,6 +183,7 @@ async function startOurs({ config, mode, suffix, client, defer, definition }: Co
     TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
     CONTROL_TASK_QUEUE: config.CONTROL_TASK_QUEUE,
     WORKFLOW_BUNDLE_PATH: bundlePath,
+    ...cpuProfileEnv(),
   });
   const alive = new Set<ManagedChild>();
   defer(() => Promise.all([...alive].map((child) => stopChild(child))));
@@ -216,7 +221,84 @@ async function startOurs({ config, mode, suffix, client, defer, definition }: Co
     ids.push(robotId);
     await untilDone(client, () => client.workflow.getHandle(robotId).result());
   };
-  return { run, ids, scaleTo };
+  /** The processes of ours running now, by name. */
+  /**
+   * The processes of ours running now, by name, and the Postgres server processes serving this run's
+   * database (one per connection; the bench's own few included), summed later as `postgres`.
+   */
+  const databaseName = new URL(config.DATABASE_URL ?? '').pathname.slice(1);
+  const pids = async () => {
+    const admin = new PgClient({ connectionString: ADMIN_DATABASE_URL });
+    await admin.connect();
+    const backends = await admin
+      .query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [databaseName])
+      .finally(() => admin.end());
+    return Object.fromEntries([
+      ...[...alive].map((child) => [child.name, child.process.pid] as const),
+      ...backends.rows.map(({ pid }, i) => [`postgres#${i}`, pid] as const),
+    ]);
+  };
+  return { run, ids, scaleTo, pids };
+}
+
+/** The run's Postgres server processes as one `postgres` entry (connections come and go). */
+function sumPostgres(spent: CpuSpent): CpuSpent {
+  const processes: Record<string, number> = {};
+  const threads: CpuSpent['threads'] = {};
+  for (const [name, seconds] of Object.entries(spent.processes)) {
+    const key = name.startsWith('postgres#') ? 'postgres' : name;
+    processes[key] = roundSum(processes[key], seconds);
+    if (key === name) threads[name] = spent.threads[name] ?? {};
+  }
+  return { ...spent, processes, threads };
+}
+
+const roundSum = (a: number | undefined, b: number) => Math.round(((a ?? 0) + b) * 100) / 100;
+
+function addCpu(sum: CpuSpent | undefined, more: CpuSpent): CpuSpent {
+  const processes = { ...sum?.processes };
+  for (const [name, seconds] of Object.entries(more.processes))
+    processes[name] = roundSum(processes[name], seconds);
+  const threads: CpuSpent['threads'] = { ...sum?.threads };
+  for (const [name, byThread] of Object.entries(more.threads)) {
+    const merged = { ...threads[name] };
+    for (const [thread, seconds] of Object.entries(byThread))
+      merged[thread] = roundSum(merged[thread], seconds);
+    threads[name] = merged;
+  }
+  const machine =
+    sum?.machine === null || more.machine === null ? null : roundSum(sum?.machine, more.machine);
+  return { processes, threads, machine };
+}
+
+const CPU_NOTE =
+  'CPU ms per robot, by process, over the timed runs (/proc; "bench" holds the baseline\'s workers and every side\'s client; "postgres" is the server processes of the run\'s database connections; "rest of the machine" is everything else: Redis, other work):';
+
+/** Rows: each process's CPU ms per robot under each side, then the machine's and the rest. */
+function cpuTable(
+  cpu: Record<Side, CpuSpent>,
+  totals: Record<Side, { latency: bench.Stats }>,
+): [string, string[]][] {
+  const names = [...new Set(SIDES.flatMap((side) => Object.keys(cpu[side]?.processes ?? {})))];
+  const perRobot = (side: Side, seconds: number | null | undefined) =>
+    seconds === null || seconds === undefined
+      ? ''
+      : ((seconds * 1000) / Math.max(1, totals[side].latency.count)).toFixed(1);
+  const listed = (side: Side) => Object.values(cpu[side]?.processes ?? {}).reduce((a, b) => a + b, 0);
+  return [
+    ...names.map((name): [string, string[]] => [
+      name,
+      SIDES.map((side) => perRobot(side, cpu[side]?.processes[name])),
+    ]),
+    ['whole machine', SIDES.map((side) => perRobot(side, cpu[side]?.machine))],
+    [
+      'rest of the machine',
+      SIDES.map((side) => {
+        const machine = cpu[side]?.machine;
+        return perRobot(side, machine === null || machine === undefined ? null : machine - listed(side));
+      }),
+    ],
+  ];
 }
 
 async function main(defer: bench.Defer): Promise<number> {
@@ -225,7 +307,12 @@ async function main(defer: bench.Defer): Promise<number> {
     { robots: 200, 'in-flight': 50, warmup: 20, rounds: 2, profile: 20 },
     { robots: 3, 'in-flight': 3, warmup: 1, rounds: 1, profile: 2 },
   );
-  const { config, suffix, temporal } = await bench.benchEnvironment(BENCH_DATABASE, mode, defer, true);
+  const { config, suffix, temporal, temporalPid } = await bench.benchEnvironment(
+    BENCH_DATABASE,
+    mode,
+    defer,
+    true,
+  );
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const connection = await Connection.connect({
     ...temporalConnectionOptions(config),
@@ -243,12 +330,23 @@ async function main(defer: bench.Defer): Promise<number> {
   const runs: { side: Side; round: number; robots: number; seconds: number }[] = [];
   const samples: Record<Side, bench.Sample[]> = { baseline: [], 'ours-1': [], 'ours-2': [] };
   const errors: string[] = [];
+  const cpu = {} as Record<Side, CpuSpent>;
+  const profileFiles: string[] = [];
   for (let round = 1; round <= opts.rounds; round += 1) {
     for (const side of round % 2 === 1 ? SIDES : [...SIDES].reverse()) {
       if (side !== 'baseline') await ours.scaleTo(side === 'ours-1' ? 1 : 2);
       const op = side === 'baseline' ? baseline.run : ours.run;
       errors.push(...(await bench.measure(opts.warmup, opts['in-flight'], op)).errors);
+      // The bench process holds the baseline's workers and every side's client.
+      const processes = { ...(await ours.pids()), bench: process.pid, temporal: temporalPid ?? undefined };
+      const cpuCount = startCpuCount(processes);
+      const nodeProcesses = Object.fromEntries(
+        Object.entries(processes).filter(([name]) => name !== 'temporal' && !name.startsWith('postgres#')),
+      );
+      const stopProfiles = startCpuProfiles(nodeProcesses, `round${round}-${side}`);
       const sample = await bench.measure(opts.robots, opts['in-flight'], op);
+      cpu[side] = addCpu(cpu[side], sumPostgres(cpuCount()));
+      profileFiles.push(...(await stopProfiles()));
       bench.throwIfInterrupted();
       errors.push(...sample.errors);
       samples[side].push(sample);
@@ -290,6 +388,7 @@ async function main(defer: bench.Defer): Promise<number> {
       ],
     ];
   });
+  const cpuPerRobot = cpuTable(cpu, totals);
   const types = Object.keys({ ...profiles.ours.timings, ...profiles.baseline.timings });
   const timingCells = (t: Timing | undefined) =>
     t ? [t.count.toFixed(1), t.waitMs.toFixed(0), t.runMs.toFixed(0)] : ['', '', ''];
@@ -307,10 +406,23 @@ async function main(defer: bench.Defer): Promise<number> {
   console.log(bench.table(rows, header));
   console.log(`\nper robot, mean of the last ${opts.profile} of each side (${events}):`);
   console.log(bench.table(perRobot, perRobotHeader));
+  console.log(`\n${CPU_NOTE}`);
+  console.log(bench.table(cpuPerRobot, [...SIDES]));
+  if (CPU_PROFILE_DIR)
+    console.log(`CPU profiles (V8) of the timed runs: ${profileFiles.length} in ${CPU_PROFILE_DIR}`);
   console.log(`goal: ours (1 module process) ≥ ${GOAL.ratio}× baseline (not yet a gate): ${verdict}`);
   const date = new Date().toISOString();
   const goal = { ...GOAL, met: goalMet };
-  const result = { date, machine, options: { ...opts, capacity: CAPACITY }, totals, runs, profiles, goal };
+  const result = {
+    date,
+    machine,
+    options: { ...opts, capacity: CAPACITY },
+    totals,
+    runs,
+    profiles,
+    cpu,
+    goal,
+  };
   return bench.publish(NAME, mode, errors, result, [
     ...bench.measuredOn(date, machine),
     '',
@@ -323,6 +435,10 @@ async function main(defer: bench.Defer): Promise<number> {
     'tasks, time waiting for a worker (scheduled → started) and running (started → completed).',
     '',
     ...bench.markdownTable(['task', ...perRobotHeader], perRobot),
+    '',
+    `${CPU_NOTE}`,
+    '',
+    ...bench.markdownTable(['process', ...SIDES], cpuPerRobot),
     '',
     `Goal: ours with one module process ≥ ${GOAL.ratio}× the bare workflow (goal, not yet a gate). This run: ${verdict}.`,
   ]);

@@ -146,6 +146,8 @@ const schema = z
     ROUTING_TABLE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
     MODULE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
     MODULE_REPLICA_TTL_SECONDS: z.coerce.number().int().min(2).max(3600).default(15),
+    // A replica writes its in-flight count at most this often (0: at every change), off the steps' path.
+    MODULE_IN_FLIGHT_WRITE_MS: z.coerce.number().int().min(0).max(60_000).default(100),
     // A step nobody picks up within this time is re-dispatched to another module (failover).
     MODULE_PICKUP_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(20),
     STEP_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),

@@ -1,4 +1,4 @@
-import { and, eq, gt, lte, sql } from 'drizzle-orm';
+import { and, eq, gt, lte } from 'drizzle-orm';
 import {
   emptyLiveState,
   type ModuleLiveState,
@@ -37,10 +37,10 @@ export class PostgresModuleStateStore implements ModuleStateStore {
       .where(and(eq(moduleReplicas.moduleName, moduleName), eq(moduleReplicas.replicaId, replicaId)));
   }
 
-  async addInFlight(moduleName: string, replicaId: string, delta: number): Promise<void> {
+  async setInFlight(moduleName: string, replicaId: string, count: number): Promise<void> {
     await this.db
       .update(moduleReplicas)
-      .set({ inFlight: sql`greatest(0, ${moduleReplicas.inFlight} + ${delta})` })
+      .set({ inFlight: count })
       .where(and(eq(moduleReplicas.moduleName, moduleName), eq(moduleReplicas.replicaId, replicaId)));
   }
 

@@ -31,6 +31,7 @@ import { DocumentsRepository } from '../db/documents.repository';
 import { createModuleStores, type ModuleStores } from '../db/module-stores';
 import { createSecretStore } from '../db/secret-store';
 import { SentEmailsRepository } from '../db/sent-emails.repository';
+import { InFlightReporter } from './in-flight-reporter';
 import { logContextInterceptor } from './log-context.interceptor';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
@@ -145,21 +146,13 @@ function declarations(kinds: string[], secretParams: StepSecretParams | undefine
 }
 
 /**
- * Counts in-flight steps for the load balancer, and each step's outcome and run time. The shared
- * counter gets each change as a delta at once; `running()` is the replica's own count, which every
- * heartbeat writes as is (a prune or a lost delta is corrected within a heartbeat).
+ * Counts in-flight steps for the load balancer (written behind, off the step's path: see
+ * InFlightReporter), and each step's outcome and run time.
  */
-function countingInFlight(
-  moduleStores: ModuleStores,
-  replica: ReplicaInfo,
-): ActivityInboundCallsInterceptor & { running(): number } {
-  let running = 0;
+function countingInFlight(inFlight: InFlightReporter, replica: ReplicaInfo): ActivityInboundCallsInterceptor {
   return {
-    running: () => running,
     async execute(input, next) {
-      running += 1;
-      // Counting must never fail a step: the next heartbeat corrects what a failed delta missed.
-      await moduleStores.state.addInFlight(replica.moduleName, replica.replicaId, 1).catch(() => undefined);
+      inFlight.started();
       const labels = { module: replica.moduleName, step: Context.current().info.activityType };
       const stop = moduleStepDuration.startTimer(labels);
       try {
@@ -171,10 +164,7 @@ function countingInFlight(
         throw err;
       } finally {
         stop();
-        running -= 1;
-        await moduleStores.state
-          .addInFlight(replica.moduleName, replica.replicaId, -1)
-          .catch(() => undefined);
+        inFlight.ended();
       }
     },
   };
@@ -215,14 +205,13 @@ export async function createModuleWorker({
     },
     { lastReplica: replica },
   );
-  const countInFlight = countingInFlight(moduleStores, replica);
+  const inFlight = new InFlightReporter(
+    (count) => moduleStores.state.setInFlight(replica.moduleName, replica.replicaId, count),
+    config.MODULE_IN_FLIGHT_WRITE_MS,
+  );
+  const counting = countingInFlight(inFlight, replica);
   const heartbeat = () =>
-    moduleStores.state.heartbeat(
-      replica,
-      config.MODULE_REPLICA_TTL_SECONDS,
-      Date.now(),
-      countInFlight.running(),
-    );
+    moduleStores.state.heartbeat(replica, config.MODULE_REPLICA_TTL_SECONDS, Date.now(), inFlight.running());
   await heartbeat();
   await moduleStores.routingTable.invalidate();
 
@@ -233,7 +222,7 @@ export async function createModuleWorker({
     activities: withSecretParams(activities, revealSecret, secretParams),
     maxConcurrentActivityTaskExecutions: module.capacity,
     interceptors: {
-      activity: [() => ({ inbound: logContextInterceptor }), () => ({ inbound: countInFlight })],
+      activity: [() => ({ inbound: logContextInterceptor }), () => ({ inbound: counting })],
     },
   });
 
@@ -248,6 +237,7 @@ export async function createModuleWorker({
         await worker.run();
       } finally {
         clearInterval(timer);
+        await inFlight.close();
         await builtIn
           ?.close()
           .catch((err: unknown) => logger.warn({ err }, 'stopping the OCR workers failed'));

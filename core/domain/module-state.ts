@@ -26,8 +26,11 @@ export interface ModuleStateStore {
    */
   heartbeat(replica: ReplicaInfo, ttlSeconds: number, now: number, inFlight?: number): Promise<void>;
   removeReplica(moduleName: string, replicaId: string): Promise<void>;
-  /** Atomic: replicas of one module update their counters concurrently. */
-  addInFlight(moduleName: string, replicaId: string, delta: number): Promise<void>;
+  /**
+   * The replica's own count of running steps, written as is (only that replica writes its count,
+   * so an absolute value needs no atomic increment, and a later write repairs a lost one).
+   */
+  setInFlight(moduleName: string, replicaId: string, count: number): Promise<void>;
   /** Live replicas only (expiry in the future), grouped by module. */
   snapshot(now: number): Promise<Map<string, ModuleLiveState>>;
   /** Drops expired replicas and their in-flight counts (a replica killed mid-step never decrements). */

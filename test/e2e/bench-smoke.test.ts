@@ -162,6 +162,19 @@ test(
         expect.arrayContaining(['workflow task', 'noop']),
       );
     }
+    // CPU seconds of every process over each side's timed runs, from /proc.
+    const cpu = result.cpu as Record<string, { processes: Record<string, number>; machine: number | null }>;
+    expect(Object.keys(cpu['ours-1']?.processes ?? {})).toEqual(
+      expect.arrayContaining(['api', 'control', 'module-1', 'postgres', 'bench']),
+    );
+    expect(Object.keys(cpu['ours-2']?.processes ?? {})).toEqual(
+      expect.arrayContaining(['module-1', 'module-2']),
+    );
+    expect(Object.keys(cpu.baseline?.processes ?? {})).toContain('bench');
+    for (const side of Object.values(cpu)) {
+      for (const seconds of Object.values(side.processes)) expect(seconds).toBeGreaterThanOrEqual(0);
+      expect(side.machine).toBeGreaterThan(0);
+    }
     expect(result.goal).toMatchObject({ ratio: 0.9, ...goalVerdict });
   },
   TEST_TIMEOUT_MS,

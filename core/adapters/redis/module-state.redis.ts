@@ -41,8 +41,8 @@ export class RedisModuleStateStore implements ModuleStateStore {
       .exec();
   }
 
-  async addInFlight(moduleName: string, replicaId: string, delta: number): Promise<void> {
-    await this.redis.hincrby(IN_FLIGHT, field(moduleName, replicaId), delta);
+  async setInFlight(moduleName: string, replicaId: string, count: number): Promise<void> {
+    await this.redis.hset(IN_FLIGHT, field(moduleName, replicaId), count);
   }
 
   async snapshot(now: number): Promise<Map<string, ModuleLiveState>> {
