@@ -1,5 +1,9 @@
 import type Redis from 'ioredis';
-import { decodeRoutingChange, ROUTING_HASHES } from '../core/adapters/redis/routing-changes.redis';
+import {
+  decodeRoutingChange,
+  ROUTING_HASHES,
+  type RoutingChange,
+} from '../core/adapters/redis/routing-changes.redis';
 import {
   type CircuitState,
   decideSelection,
@@ -79,9 +83,12 @@ export class RoutingSnapshot {
   private subscribed = false;
   private lastFullReadAt = 0;
   /** Messages that arrive during a full read, applied on top of it (each carries a final value). */
-  private buffer: string[] | null = null;
+  private buffer: RoutingChange[] | null = null;
   private fullNeeded = false;
   private routesNeeded = false;
+  /** Routing table invalidations received, and how many of them a finished read covers. */
+  private routesAsked = 0;
+  private routesCovered = 0;
   private syncing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -109,7 +116,7 @@ export class RoutingSnapshot {
     if (this.closed) return null;
     this.started ??= this.start();
     await this.started;
-    if (this.routesNeeded && this.syncing) await this.syncing;
+    while (this.routesCovered < this.routesAsked && this.syncing && !this.closed) await this.syncing;
     if (!this.trusted(now)) return null;
     this.judge(now, targetLatencyMs);
     return decideSelection(this.preparedFor(request, weights), request, limit);
@@ -144,11 +151,12 @@ export class RoutingSnapshot {
     subscriber.on('close', () => {
       this.subscribed = false;
     });
+    let first = true;
     subscriber.on('ready', () => {
       // The first 'ready' is followed by connect()'s own read. After a reconnection ioredis
       // subscribes again by itself; subscribing here too (a no-op then) tells when it is done, and
       // only then can a full read miss nothing.
-      if (this.raw === null || this.closed) return;
+      if (first || this.closed) return;
       subscriber
         .subscribe(this.sources.channel)
         .then(() => {
@@ -163,6 +171,7 @@ export class RoutingSnapshot {
     } catch {
       // Redis away at start: stay untrusted; ioredis reconnects and 'ready' asks for a full read.
     }
+    first = false;
     this.timer = setInterval(() => this.requestFull(), this.options.refreshMs);
     this.timer.unref();
     this.requestFull();
@@ -195,6 +204,7 @@ export class RoutingSnapshot {
   private async fullRead(): Promise<void> {
     this.buffer = [];
     const startedAt = Date.now();
+    const asked = this.routesAsked;
     try {
       const [routes, live, circuits, performance] = await Promise.all([
         this.sources.routes(startedAt),
@@ -206,30 +216,39 @@ export class RoutingSnapshot {
       this.fieldsOf = new Map();
       for (const [field, replica] of live.replicas) this.addField(replica.moduleName, field);
       this.lastFullReadAt = startedAt;
+      this.routesCovered = asked;
     } finally {
       const buffered = this.buffer;
       this.buffer = null;
-      for (const message of buffered) this.apply(message);
+      for (const change of buffered) this.apply(change);
       this.allDirty = true;
     }
   }
 
   private async readRoutes(): Promise<void> {
+    const asked = this.routesAsked;
     const routes = await this.sources.routes(Date.now());
+    this.routesCovered = asked;
     if (!this.raw) return;
     this.raw.routes = routes;
     this.allDirty = true;
   }
 
   private onMessage(message: string): void {
-    if (this.buffer) this.buffer.push(message);
-    else this.apply(message);
+    const change = decodeRoutingChange(message);
+    if (!change) return;
+    // An invalidation carries no value: counted at once, so a selection during a full read waits too.
+    if (change[0] === ROUTING_HASHES.routing) {
+      this.routesAsked += 1;
+      this.routesNeeded = true;
+      this.sync();
+    } else if (this.buffer) this.buffer.push(change);
+    else this.apply(change);
   }
 
-  private apply(message: string): void {
-    const change = decodeRoutingChange(message);
+  private apply(change: RoutingChange): void {
     const raw = this.raw;
-    if (!change || !raw) return;
+    if (!raw) return;
     this.applied += 1;
     const [hash, field, value] = change;
     switch (hash) {
@@ -262,10 +281,6 @@ export class RoutingSnapshot {
         if (value === null) raw.performance.delete(field);
         else raw.performance.set(field, JSON.parse(value) as PerformanceStats);
         this.dirty.add(field);
-        return;
-      case ROUTING_HASHES.routing:
-        this.routesNeeded = true;
-        this.sync();
         return;
       default:
         return;
