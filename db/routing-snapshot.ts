@@ -11,6 +11,7 @@ import {
   type PreparedSelection,
   prepareSelection,
   type RoutingDecision,
+  reprepareSelection,
   type SelectionRequest,
 } from '../core/domain/load-balancer';
 import type { LoadBalancerWeights } from '../core/domain/load-balancer-weights';
@@ -62,6 +63,8 @@ interface Derived {
 const STALE_AFTER_PERIODS = 3;
 // Distinct (robot type, steps) requests kept prepared; more means an unusual caller: start over.
 const MAX_PREPARED = 512;
+// Past this many changed modules at once, preparing again from scratch is as cheap as moving each.
+const REPREPARE_AT_MOST = 32;
 
 export class RoutingSnapshot {
   private raw: Raw | null = null;
@@ -317,25 +320,30 @@ export class RoutingSnapshot {
     if (now >= this.nextDeadline)
       for (const [name, entry] of this.derived) if (entry.validUntil <= now) this.dirty.add(name);
     if (this.dirty.size === 0) return;
-    let changed = false;
+    const changed: ModuleSnapshot[] = [];
     for (const name of this.dirty) {
       const before = this.derived.get(name);
       const route = this.routeOf.get(name);
       if (!before || !route) continue;
       const after = this.derive(route, now);
       this.derived.set(name, after);
-      if (!sameModule(before.module, after.module)) changed = true;
+      if (!sameModule(before.module, after.module)) changed.push(after.module);
     }
     this.dirty.clear();
-    if (changed) this.modules = raw.routes.map((route) => (this.derived.get(route.name) as Derived).module);
+    if (changed.length > 0)
+      this.modules = raw.routes.map((route) => (this.derived.get(route.name) as Derived).module);
     this.afterChange(now, changed);
   }
 
-  private afterChange(now: number, changed = true): void {
+  /** `changed`: the modules whose facts changed, or null when everything must be prepared again. */
+  private afterChange(now: number, changed: readonly ModuleSnapshot[] | null = null): void {
     let next = Number.POSITIVE_INFINITY;
     for (const entry of this.derived.values()) if (entry.validUntil < next) next = entry.validUntil;
     this.nextDeadline = Math.max(next, now + 1);
-    if (changed) this.prepared.clear();
+    if (changed === null || changed.length > REPREPARE_AT_MOST) this.prepared.clear();
+    else if (changed.length > 0)
+      for (const [key, prepared] of this.prepared)
+        this.prepared.set(key, reprepareSelection(prepared, changed));
   }
 
   private derive(route: ModuleRoute, now: number): Derived {

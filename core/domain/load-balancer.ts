@@ -253,6 +253,7 @@ export function selectModule(
  */
 export interface PreparedSelection {
   robotType: string;
+  steps: readonly string[];
   /** Eligible before `exclude`, best first. */
   eligible: readonly EligibleEntry[];
   /** By name. */
@@ -278,7 +279,59 @@ export function prepareSelection(
   eligible.sort(compareEligible);
   ineligible.sort(byName);
   // A copy, so a caller mutating its weights later cannot rewrite a recorded decision.
-  return { robotType: request.robotType, eligible, ineligible, weights: { ...weights } };
+  return {
+    robotType: request.robotType,
+    steps: [...request.steps],
+    eligible,
+    ineligible,
+    weights: { ...weights },
+  };
+}
+
+/**
+ * The prepared selection after some modules' facts changed (none added or removed): only those are
+ * scored again and put in their place, the rest kept. Equal to prepareSelection over the new
+ * modules, for O(changed × log n) comparisons instead of scoring and sorting every module, which
+ * matters when each step's start and end moves one module's in-flight count.
+ */
+export function reprepareSelection(
+  prepared: PreparedSelection,
+  changed: readonly ModuleSnapshot[],
+): PreparedSelection {
+  const names = new Set(changed.map((module) => module.name));
+  const eligible = prepared.eligible.filter((entry) => !names.has(entry.candidate.moduleName));
+  const ineligible = prepared.ineligible.filter((candidate) => !names.has(candidate.moduleName));
+  const base: SelectionRequest = { robotType: prepared.robotType, steps: [...prepared.steps] };
+  for (const module of changed) {
+    const candidate = scoreUnchecked(module, base, prepared.weights);
+    if (candidate.eligible) {
+      const entry = { candidate, utilisation: utilisation(module) };
+      eligible.splice(
+        insertionPoint(eligible, (other) => compareEligible(entry, other)),
+        0,
+        entry,
+      );
+    } else {
+      ineligible.splice(
+        insertionPoint(ineligible, (other) => byName(candidate, other)),
+        0,
+        candidate,
+      );
+    }
+  }
+  return { ...prepared, eligible, ineligible };
+}
+
+/** The first index whose item sorts after the new one (`compare(item) < 0`), by binary search. */
+function insertionPoint<T>(sorted: readonly T[], compare: (item: T) => number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compare(sorted[middle] as T) < 0) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }
 
 const byName = (a: CandidateScore, b: CandidateScore) => compareNames(a.moduleName, b.moduleName);

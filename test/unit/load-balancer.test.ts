@@ -4,6 +4,7 @@ import {
   decideSelection,
   type ModuleSnapshot,
   prepareSelection,
+  reprepareSelection,
   type SelectionRequest,
   scoreModule,
   selectModule,
@@ -546,6 +547,29 @@ describe('prepared selection', () => {
       }
     }
   });
+
+  it.each([11, 12, 13, 14, 15, 16])(
+    'moves changed modules to where a fresh preparation puts them, seed %i',
+    (seed) => {
+      const next = random(seed);
+      let current = modules(next, 10 + Math.floor(next() * 80));
+      let prepared = prepareSelection(current, request, DEFAULT_WEIGHTS);
+      for (let round = 0; round < 15; round += 1) {
+        // A few modules get another module's facts (eligible ones becoming ineligible and back,
+        // scores moving both ways), as in-flight counts, circuits and heartbeats move them.
+        const donors = modules(next, current.length);
+        const changed: ModuleSnapshot[] = [];
+        current = current.map((module, i) => {
+          if (next() > 0.08) return module;
+          const moved = { ...(donors[i] as ModuleSnapshot), name: module.name };
+          changed.push(moved);
+          return moved;
+        });
+        prepared = reprepareSelection(prepared, changed);
+        expect(prepared).toEqual(prepareSelection(current, request, DEFAULT_WEIGHTS));
+      }
+    },
+  );
 
   it('gives each decision its own candidates: changing one leaves the next decision as it was', () => {
     const prepared = prepareSelection([mod('a'), mod('b', { draining: true })], request, DEFAULT_WEIGHTS);
