@@ -24,6 +24,8 @@ let database: DatabaseHandle;
 let config: Config;
 let writer: ModuleStores;
 let control: ModuleStores;
+/** A second control worker: each keeps its own snapshot. */
+let control2: ModuleStores;
 let redis: Redis;
 
 function configFor(refreshSeconds: number): Config {
@@ -50,11 +52,13 @@ beforeAll(async () => {
   database = await createDatabase(config);
   writer = createModuleStores(config, database);
   control = createModuleStores(config, database);
+  control2 = createModuleStores(config, database);
   redis = new Redis(TEST_REDIS_URL, { keyPrefix: config.REDIS_KEY_PREFIX });
 });
 
 afterAll(async () => {
   await control?.close();
+  await control2?.close();
   await writer?.close();
   await redis?.del('module-replicas', 'module-inflight', 'module-circuits', 'module-performance', 'routing');
   redis?.disconnect();
@@ -159,12 +163,15 @@ describe('routing snapshot', () => {
 
   it('drops a drained module, takes it back when undrained, within the bound for published changes', async () => {
     expect(await snapshotWinner()).toBe('snap-best');
+    expect(await snapshotWinner(control2)).toBe('snap-best');
     await writer.modules.update('snap-best', { draining: true });
     await writer.routingTable.invalidate(); // what the API and the registry do after a change
     const drained = await msUntil((winner) => winner === 'snap-good', PUBLISHED_BOUND_MS);
+    await msUntil((winner) => winner === 'snap-good', PUBLISHED_BOUND_MS, control2);
     await writer.modules.update('snap-best', { draining: false });
     await writer.routingTable.invalidate();
     const back = await msUntil((winner) => winner === 'snap-best', PUBLISHED_BOUND_MS);
+    await msUntil((winner) => winner === 'snap-best', PUBLISHED_BOUND_MS, control2);
     console.log(`routing snapshot: drain seen after ${drained} ms, undrain after ${back} ms`);
   });
 
