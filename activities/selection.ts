@@ -1,4 +1,4 @@
-import { selectModule } from '../core/domain/load-balancer';
+import { type RoutingDecision, selectModule } from '../core/domain/load-balancer';
 import type { LoadBalancerWeights } from '../core/domain/load-balancer-weights';
 import type { StoredDecision } from '../core/domain/robot';
 import { moduleSelections, selectionDuration } from '../core/observability/metrics';
@@ -6,6 +6,7 @@ import { moduleSnapshots } from '../db/module-snapshots';
 import type { ModuleStores } from '../db/module-stores';
 
 export interface SelectionDeps {
+  /** Its routing snapshot, when it has one, answers instead of a read of every store per call. */
   moduleStores: ModuleStores;
   weights: LoadBalancerWeights;
   targetLatencyMs: number;
@@ -30,22 +31,36 @@ const STORED_CANDIDATES = 10;
 export function createSelectionActivities({ moduleStores, weights, targetLatencyMs }: SelectionDeps) {
   return {
     /**
-     * Scores every registered module for a robot and picks the best (core/domain/load-balancer.ts).
+     * Scores every registered module for a robot and picks the best (core/domain/load-balancer.ts),
+     * from the routing snapshot when it is trusted (ADR 0041), else from the stores as read now.
      * Read-only, so safe to retry; the decision is returned whole so the workflow can store it.
      */
     async selectModule(request: SelectionRequest): Promise<ModuleChoice> {
       const stop = selectionDuration.startTimer();
       const now = Date.now();
       const exclude = request.exclude ?? [];
-      const snapshots = await moduleSnapshots(moduleStores, targetLatencyMs, now);
       const { robotType, steps, prefer } = request;
-      const decision = selectModule(
-        snapshots,
-        { robotType, steps, exclude, ...(prefer ? { prefer } : {}) },
+      const scoring = { robotType, steps, exclude, ...(prefer ? { prefer } : {}) };
+      const fromSnapshot = await moduleStores.routingSnapshot?.decide(
+        scoring,
         weights,
+        targetLatencyMs,
+        now,
+        STORED_CANDIDATES,
       );
-      if (snapshots.degraded)
-        decision.reason = `live module state unavailable, routed by the registry: ${decision.reason}`;
+      let decision: RoutingDecision;
+      let candidatesTotal: number;
+      // No winner from the snapshot is checked against the stores: a module registered a moment ago
+      // may not have reached it yet, and a robot should not wait MODULE_WAIT_SECONDS for that.
+      if (fromSnapshot?.winner) {
+        ({ candidatesTotal, ...decision } = fromSnapshot);
+      } else {
+        const snapshots = await moduleSnapshots(moduleStores, targetLatencyMs, now);
+        decision = selectModule(snapshots, scoring, weights);
+        candidatesTotal = decision.candidates.length;
+        if (snapshots.degraded)
+          decision.reason = `live module state unavailable, routed by the registry: ${decision.reason}`;
+      }
       stop();
       moduleSelections.inc({
         result: decision.winner ? 'chosen' : 'none',
@@ -56,7 +71,7 @@ export function createSelectionActivities({ moduleStores, weights, targetLatency
         decision: {
           ...decision,
           candidates: decision.candidates.slice(0, STORED_CANDIDATES),
-          candidatesOmitted: Math.max(0, decision.candidates.length - STORED_CANDIDATES),
+          candidatesOmitted: Math.max(0, candidatesTotal - STORED_CANDIDATES),
           decidedAt: new Date(now).toISOString(),
           exclude,
         },

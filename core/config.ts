@@ -144,6 +144,9 @@ const schema = z
     LB_WEIGHT_HEALTH: weight.default(0.2),
     LB_WEIGHT_TYPE_MATCH: weight.default(0.1),
     ROUTING_TABLE_TTL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    // Control workers route from an in-process snapshot that Redis pub/sub keeps current, read in
+    // full this often (the bound on staleness from an unpublished write); 0: read Redis per selection.
+    ROUTING_SNAPSHOT_REFRESH_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
     MODULE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
     MODULE_REPLICA_TTL_SECONDS: z.coerce.number().int().min(2).max(3600).default(15),
     // A replica writes its in-flight count at most this often (0: at every change), off the steps' path.

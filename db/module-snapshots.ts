@@ -1,7 +1,9 @@
-import type { ModuleSnapshot } from '../core/domain/load-balancer';
+import type { CircuitState, ModuleSnapshot } from '../core/domain/load-balancer';
 import { moduleHealth } from '../core/domain/module-health';
-import { performanceScore } from '../core/domain/performance';
+import type { ModuleLiveState } from '../core/domain/module-state';
+import { type PerformanceStats, performanceScore } from '../core/domain/performance';
 import type { ModuleStores } from './module-stores';
+import type { ModuleRoute } from './modules.repository';
 
 // Read by the selection activity (routing) and by the API's module views (GET /v1/modules): both
 // must see a module the same way, so the reading lives here, below both.
@@ -44,28 +46,42 @@ export async function moduleSnapshots(
     return fallback;
   }
   const [live, circuits, performance] = facts;
-  return routes.map((route) => {
-    const state = live.get(route.name);
-    const stats = performance.get(route.name);
-    const circuit = circuits.get(route.name) ?? 'closed';
-    const errorRate = stats && stats.samples > 0 ? 1 - stats.successEwma : 0;
-    return {
-      name: route.name,
-      isActive: route.isActive,
-      draining: route.draining,
-      // From live facts, not the monitor's stored summary: a replica that just started is routable
-      // at once, and one that just died is not, without waiting for the next monitor run.
-      healthStatus: moduleHealth({ liveReplicas: state?.liveReplicas ?? 0, circuit, errorRate }),
-      liveReplicas: state?.liveReplicas ?? 0,
-      capacity: state?.capacity ?? 0,
-      inFlight: state?.inFlight ?? 0,
-      // Live EWMA when there are samples; the stored score (performance schedule) otherwise.
-      performanceScore:
-        stats && stats.samples > 0 ? performanceScore(stats, targetLatencyMs) : route.performanceScore,
-      errorRate,
-      circuit,
-      supportedRobotTypes: route.supportedRobotTypes,
-      supportedSteps: route.supportedSteps,
-    };
-  });
+  return routes.map((route) =>
+    moduleSnapshotOf(
+      route,
+      live.get(route.name),
+      circuits.get(route.name) ?? 'closed',
+      performance.get(route.name),
+      targetLatencyMs,
+    ),
+  );
+}
+
+/** One module as routing sees it, from its registry row and live facts (also the routing snapshot's). */
+export function moduleSnapshotOf(
+  route: ModuleRoute,
+  state: ModuleLiveState | undefined,
+  circuit: CircuitState,
+  stats: PerformanceStats | undefined,
+  targetLatencyMs: number,
+): ModuleSnapshot {
+  const errorRate = stats && stats.samples > 0 ? 1 - stats.successEwma : 0;
+  return {
+    name: route.name,
+    isActive: route.isActive,
+    draining: route.draining,
+    // From live facts, not the monitor's stored summary: a replica that just started is routable
+    // at once, and one that just died is not, without waiting for the next monitor run.
+    healthStatus: moduleHealth({ liveReplicas: state?.liveReplicas ?? 0, circuit, errorRate }),
+    liveReplicas: state?.liveReplicas ?? 0,
+    capacity: state?.capacity ?? 0,
+    inFlight: state?.inFlight ?? 0,
+    // Live EWMA when there are samples; the stored score (performance schedule) otherwise.
+    performanceScore:
+      stats && stats.samples > 0 ? performanceScore(stats, targetLatencyMs) : route.performanceScore,
+    errorRate,
+    circuit,
+    supportedRobotTypes: route.supportedRobotTypes,
+    supportedSteps: route.supportedSteps,
+  };
 }

@@ -10,13 +10,15 @@ const FIELD = 'table';
 
 /**
  * The module table as routing sees it, cached (shared hash) so a selection costs no SQL. Registry
- * changes invalidate it at once; the TTL bounds staleness from writers that cannot reach the cache.
+ * changes invalidate it at once (and `announce` tells the routing snapshots to read it again); the
+ * TTL bounds staleness from writers that cannot reach the cache.
  */
 export class RoutingTable {
   constructor(
     private readonly cache: JsonHash<CachedTable>,
     private readonly modules: ModulesRepository,
     private readonly ttlSeconds: number,
+    private readonly announce: () => Promise<unknown> = async () => undefined,
   ) {}
 
   async routes(now: number): Promise<ModuleRoute[]> {
@@ -29,5 +31,6 @@ export class RoutingTable {
 
   async invalidate(): Promise<void> {
     await this.cache.delete(FIELD).catch(() => undefined);
+    await this.announce().catch(() => undefined);
   }
 }

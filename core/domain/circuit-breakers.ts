@@ -42,20 +42,35 @@ export class ModuleCircuitBreakers {
       })
       .catch(() => undefined);
     await this.store.set(moduleName, policy.toJSON());
-    return this.toState(policy.toJSON(), Date.now());
+    return this.stateAt(policy.toJSON(), Date.now());
   }
 
   async states(now: number): Promise<Map<string, CircuitState>> {
     const stored = await this.store.all();
-    return new Map([...stored].map(([name, state]) => [name, this.toState(state, now)]));
+    return new Map([...stored].map(([name, state]) => [name, this.stateAt(state, now)]));
+  }
+
+  /** The stored breakers as they are, for a routing snapshot to keep and judge at each call (stateAt). */
+  async stored(): Promise<Map<string, unknown>> {
+    return this.store.all();
   }
 
   async reset(moduleName: string): Promise<void> {
     await this.store.delete(moduleName);
   }
 
+  /**
+   * When a stored circuit's state changes with time alone (an open one turns half-open), or null
+   * if it does not: until then stateAt(stored, t) is the same for every t.
+   */
+  changesAt(stored: unknown): number | null {
+    const own = (stored as StoredCircuit | undefined)?.ownState;
+    const open = own?.value === CockatielState.Open || own?.value === CockatielState.Isolated;
+    return open && own?.openedAt !== undefined ? own.openedAt + this.options.halfOpenAfterMs : null;
+  }
+
   /** An open circuit whose wait is over admits a probe: report it half-open. */
-  private toState(stored: unknown, now: number): CircuitState {
+  stateAt(stored: unknown, now: number): CircuitState {
     const own = (stored as StoredCircuit | undefined)?.ownState;
     switch (own?.value) {
       case CockatielState.Open:

@@ -188,14 +188,14 @@ function compareNames(a: string, b: string): number {
   return 0;
 }
 
-interface Entry {
+export interface EligibleEntry {
   candidate: CandidateScore;
   utilisation: number;
 }
 
 // Rounded scores are compared so that the tie-break the explanation talks about is the one
 // a reader sees in the printed numbers.
-function compareEligible(a: Entry, b: Entry): number {
+function compareEligible(a: EligibleEntry, b: EligibleEntry): number {
   if (a.candidate.score !== b.candidate.score) return b.candidate.score - a.candidate.score;
   if (a.utilisation !== b.utilisation) return a.utilisation < b.utilisation ? -1 : 1;
   return compareNames(a.candidate.moduleName, b.candidate.moduleName);
@@ -209,7 +209,7 @@ function formatScore(score: number): string {
   return score.toFixed(4);
 }
 
-function lossExplanation(loser: Entry, winner: Entry, weights: LoadBalancerWeights): string {
+function lossExplanation(loser: EligibleEntry, winner: EligibleEntry, weights: LoadBalancerWeights): string {
   const l = loser.candidate;
   const w = winner.candidate;
   if (l.score === w.score) {
@@ -239,47 +239,173 @@ export function selectModule(
   request: SelectionRequest,
   weights: LoadBalancerWeights = DEFAULT_WEIGHTS,
 ): RoutingDecision {
+  const { candidatesTotal: _total, ...decision } = decideSelection(
+    prepareSelection(modules, request, weights),
+    request,
+  );
+  return decision;
+}
+
+/**
+ * The part of a selection that depends only on the modules and on (robotType, steps): every
+ * candidate scored, eligible ones in score order. A routing snapshot keeps it while the modules do
+ * not change, so a call only applies its exclude and prefer (decideSelection). Treat as read-only.
+ */
+export interface PreparedSelection {
+  robotType: string;
+  steps: readonly string[];
+  /** Eligible before `exclude`, best first. */
+  eligible: readonly EligibleEntry[];
+  /** By name. */
+  ineligible: readonly CandidateScore[];
+  weights: LoadBalancerWeights;
+}
+
+/** Scores `modules` for `request` ignoring its exclude and prefer, which decideSelection applies. */
+export function prepareSelection(
+  modules: readonly ModuleSnapshot[],
+  request: Pick<SelectionRequest, 'robotType' | 'steps'>,
+  weights: LoadBalancerWeights,
+): PreparedSelection {
   validateWeights(weights);
-  const eligible: Entry[] = [];
+  const base: SelectionRequest = { robotType: request.robotType, steps: request.steps };
+  const eligible: EligibleEntry[] = [];
   const ineligible: CandidateScore[] = [];
   for (const module of modules) {
-    const candidate = scoreUnchecked(module, request, weights);
+    const candidate = scoreUnchecked(module, base, weights);
     if (candidate.eligible) eligible.push({ candidate, utilisation: utilisation(module) });
     else ineligible.push(candidate);
   }
   eligible.sort(compareEligible);
-  ineligible.sort((a, b) => compareNames(a.moduleName, b.moduleName));
+  ineligible.sort(byName);
+  // A copy, so a caller mutating its weights later cannot rewrite a recorded decision.
+  return {
+    robotType: request.robotType,
+    steps: [...request.steps],
+    eligible,
+    ineligible,
+    weights: { ...weights },
+  };
+}
+
+/**
+ * The prepared selection after some modules' facts changed (none added or removed): only those are
+ * scored again and put in their place, the rest kept. Equal to prepareSelection over the new
+ * modules, for O(changed × log n) comparisons instead of scoring and sorting every module, which
+ * matters when each step's start and end moves one module's in-flight count.
+ */
+export function reprepareSelection(
+  prepared: PreparedSelection,
+  changed: readonly ModuleSnapshot[],
+): PreparedSelection {
+  const names = new Set(changed.map((module) => module.name));
+  const eligible = prepared.eligible.filter((entry) => !names.has(entry.candidate.moduleName));
+  const ineligible = prepared.ineligible.filter((candidate) => !names.has(candidate.moduleName));
+  const base: SelectionRequest = { robotType: prepared.robotType, steps: [...prepared.steps] };
+  for (const module of changed) {
+    const candidate = scoreUnchecked(module, base, prepared.weights);
+    if (candidate.eligible) {
+      const entry = { candidate, utilisation: utilisation(module) };
+      eligible.splice(
+        insertionPoint(eligible, (other) => compareEligible(entry, other)),
+        0,
+        entry,
+      );
+    } else {
+      ineligible.splice(
+        insertionPoint(ineligible, (other) => byName(candidate, other)),
+        0,
+        candidate,
+      );
+    }
+  }
+  return { ...prepared, eligible, ineligible };
+}
+
+/** The first index whose item sorts after the new one (`compare(item) < 0`), by binary search. */
+function insertionPoint<T>(sorted: readonly T[], compare: (item: T) => number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compare(sorted[middle] as T) < 0) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}
+
+const byName = (a: CandidateScore, b: CandidateScore) => compareNames(a.moduleName, b.moduleName);
+
+/** A module excluded by the request: the same reasons list ineligibleReasonsOf gives, in its order. */
+function excluded(candidate: CandidateScore): CandidateScore {
+  const ineligibleReasons = [...candidate.ineligibleReasons, 'excluded after failover'];
+  return {
+    ...candidate,
+    eligible: false,
+    ineligibleReasons,
+    score: 0,
+    lostBecause: ineligibleExplanation(ineligibleReasons),
+  };
+}
+
+/**
+ * Applies a request's exclude and prefer to a prepared selection. With `limit`, only the first
+ * `limit` candidates are built (the explanations of the others are never read); `candidatesTotal`
+ * says how many there were.
+ */
+export function decideSelection(
+  prepared: PreparedSelection,
+  request: Pick<SelectionRequest, 'exclude' | 'prefer'>,
+  limit = Number.POSITIVE_INFINITY,
+): RoutingDecision & { candidatesTotal: number } {
+  const exclude = new Set(request.exclude ?? []);
+  const candidatesTotal = prepared.eligible.length + prepared.ineligible.length;
+  let eligible = prepared.eligible;
+  let ineligible = prepared.ineligible;
+  if (exclude.size > 0) {
+    eligible = prepared.eligible.filter((entry) => !exclude.has(entry.candidate.moduleName));
+    const dropped = prepared.eligible.filter((entry) => exclude.has(entry.candidate.moduleName));
+    ineligible = prepared.ineligible.map((candidate) =>
+      exclude.has(candidate.moduleName) ? excluded(candidate) : candidate,
+    );
+    if (dropped.length > 0)
+      ineligible = [...ineligible, ...dropped.map((entry) => excluded(entry.candidate))].sort(byName);
+  }
   // Where the previous step's module stands by score; kept, it moves to the front.
   const keptAt =
     request.prefer === undefined
       ? -1
       : eligible.findIndex((entry) => entry.candidate.moduleName === request.prefer);
-  if (keptAt > 0) eligible.unshift(...eligible.splice(keptAt, 1));
   const kept = keptAt >= 0;
-
-  const first = eligible[0];
-  // A copy, so a caller mutating its weights later cannot rewrite a recorded decision.
-  const usedWeights: LoadBalancerWeights = { ...weights };
+  const first = eligible[Math.max(keptAt, 0)];
+  const usedWeights: LoadBalancerWeights = { ...prepared.weights };
   if (first === undefined) {
     return {
-      robotType: request.robotType,
+      robotType: prepared.robotType,
       winner: null,
       reason: NO_ELIGIBLE_MODULE,
-      candidates: ineligible,
+      candidates: ineligible.slice(0, limit).map(copyCandidate),
       weights: usedWeights,
+      candidatesTotal,
     };
   }
-
-  const ranked = eligible.map((entry, index): CandidateScore => {
-    if (index === 0) return { ...entry.candidate, rank: 1, lostBecause: null };
+  const order =
+    keptAt > 0 ? [first, ...eligible.slice(0, keptAt), ...eligible.slice(keptAt + 1, limit)] : eligible;
+  const ranked: CandidateScore[] = [];
+  for (let index = 0; index < order.length && index < limit; index += 1) {
+    const entry = order[index] as EligibleEntry;
+    if (index === 0) {
+      ranked.push({ ...copyCandidate(entry.candidate), rank: 1, lostBecause: null });
+      continue;
+    }
     // A module the score would have put first lost only because the previous step's module stayed.
     const lostBecause =
       kept && compareEligible(entry, first) < 0
         ? `the previous step's module ${first.candidate.moduleName} was kept ` +
           `(score ${formatScore(first.candidate.score)} vs ${formatScore(entry.candidate.score)})`
-        : lossExplanation(entry, first, weights);
-    return { ...entry.candidate, rank: index + 1, lostBecause };
-  });
+        : lossExplanation(entry, first, prepared.weights);
+    ranked.push({ ...copyCandidate(entry.candidate), rank: index + 1, lostBecause });
+  }
   const winner = first.candidate;
   const factors = formatFactors(winner.factors);
   const reason = kept
@@ -287,17 +413,28 @@ export function selectModule(
       `rank ${keptAt + 1} by score of ${eligible.length} eligible (${factors})`
     : `highest score ${formatScore(winner.score)} of ${eligible.length} eligible (${factors})` +
       notKept(request, ineligible);
+  const room = Math.max(0, limit - ranked.length);
   return {
-    robotType: request.robotType,
+    robotType: prepared.robotType,
     winner: winner.moduleName,
     reason,
-    candidates: [...ranked, ...ineligible],
+    candidates: [...ranked, ...ineligible.slice(0, room).map(copyCandidate)],
     weights: usedWeights,
+    candidatesTotal,
+  };
+}
+
+// Prepared candidates are shared by every decision made from one snapshot: each decision gets its own.
+function copyCandidate(candidate: CandidateScore): CandidateScore {
+  return {
+    ...candidate,
+    ineligibleReasons: [...candidate.ineligibleReasons],
+    factors: { ...candidate.factors },
   };
 }
 
 /** Why the previous step's module could not keep the robot, for the reason of a decision that moved it. */
-function notKept(request: SelectionRequest, ineligible: readonly CandidateScore[]): string {
+function notKept(request: Pick<SelectionRequest, 'prefer'>, ineligible: readonly CandidateScore[]): string {
   if (request.prefer === undefined) return '';
   const previous = ineligible.find((candidate) => candidate.moduleName === request.prefer);
   const why = previous ? previous.ineligibleReasons.join('; ') : 'not registered';

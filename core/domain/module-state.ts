@@ -43,3 +43,30 @@ export const emptyLiveState = (): ModuleLiveState => ({
   inFlight: 0,
   replicas: [],
 });
+
+/** A replica as the store keeps it: with the time its heartbeat runs out. */
+export type StoredReplica = ReplicaInfo & { expiresAt: number };
+
+/**
+ * Groups the live replicas (expiry after `now`) by module, each with its in-flight count (never
+ * below 0: a decrement may land after a prune). Shared by the store's snapshot and the routing
+ * snapshot, so both count a module the same way.
+ */
+export function liveStates(
+  replicas: Iterable<[field: string, replica: StoredReplica]>,
+  inFlightOf: (field: string) => number,
+  now: number,
+): Map<string, ModuleLiveState> {
+  const modules = new Map<string, ModuleLiveState>();
+  for (const [field, replica] of replicas) {
+    if (replica.expiresAt <= now) continue;
+    const running = Math.max(0, inFlightOf(field) || 0);
+    const state = modules.get(replica.moduleName) ?? emptyLiveState();
+    state.liveReplicas += 1;
+    state.capacity += replica.capacity;
+    state.inFlight += running;
+    state.replicas.push({ ...replica, inFlight: running });
+    modules.set(replica.moduleName, state);
+  }
+  return modules;
+}

@@ -127,7 +127,7 @@ test(
 );
 
 test(
-  'bench:selection: the activity and both baselines at each size',
+  'bench:selection: the activity per call, from the routing snapshot (also after a change), and both baselines at each size',
   async () => {
     const result = await smoke('selection.ts');
     const { calls, sizes } = result.options as { calls: number; sizes: number[] };
@@ -135,10 +135,16 @@ test(
     expect(results.map((r) => r.modules)).toEqual(sizes);
     for (const r of results) {
       expect(r.eligible).toBeGreaterThan(0);
-      for (const side of ['activity', 'hgetall', 'pure']) expectStats(r.stats[side], calls);
+      for (const side of ['activity', 'snapshot', 'churn', 'hgetall', 'pure'])
+        expectStats(r.stats[side], calls);
     }
-    // The goal is stated at 100 modules, which a smoke run does not register: no verdict.
-    expect(result.goal).toMatchObject({ modules: 100, met: null });
+    // The goal is stated at 100 and 1000 modules, which a smoke run does not register: no verdict.
+    expect(result.goal).toMatchObject({
+      modules: 100,
+      met: null,
+      side: 'snapshot',
+      large: { modules: 1000, met: null },
+    });
   },
   TEST_TIMEOUT_MS,
 );

@@ -1,7 +1,10 @@
 import {
   ANY_TYPE,
   type CandidateScore,
+  decideSelection,
   type ModuleSnapshot,
+  prepareSelection,
+  reprepareSelection,
   type SelectionRequest,
   scoreModule,
   selectModule,
@@ -489,5 +492,91 @@ describe('no eligible module', () => {
     expect(decision.reason).toBe('no eligible module');
     expect(names(decision.candidates)).toEqual(['a', 'b', 'c']);
     expect(decision.candidates.every((c) => c.rank === null && c.score === 0)).toBe(true);
+  });
+});
+
+// A routing snapshot prepares a selection once per (type, steps) and decides many requests from it,
+// building only the candidates it stores: each such decision must be the one selectModule makes.
+describe('prepared selection', () => {
+  // A small deterministic generator (mulberry32): a failure names its seed and replays.
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  function modules(next: () => number, count: number): ModuleSnapshot[] {
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+    return Array.from({ length: count }, (_, i) =>
+      mod(`m${String(Math.floor(next() * 1000)).padStart(3, '0')}-${i}`, {
+        isActive: next() > 0.1,
+        draining: next() < 0.1,
+        healthStatus: pick(['healthy', 'healthy', 'degraded', 'unknown', 'unhealthy'] as const),
+        liveReplicas: pick([0, 1, 1, 2]),
+        capacity: pick([0, 10, 20]),
+        inFlight: pick([0, 0, 3, 10, 25]),
+        // Coarse values, so that ties (and the tie-breaks the explanations name) happen.
+        performanceScore: pick([0.5, 0.8, 1]),
+        errorRate: pick([0, 0, 0.2]),
+        circuit: pick(['closed', 'closed', 'closed', 'half-open', 'open'] as const),
+        supportedRobotTypes: pick([['invoice'], [ANY_TYPE], ['other'], ['invoice', 'other']]),
+        supportedSteps: pick([['ocr', 'extract', 'notify'], ['ocr'], ['extract', 'ocr']]),
+      }),
+    );
+  }
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('decides as selectModule does, seed %i', (seed) => {
+    const next = random(seed);
+    const all = modules(next, 5 + Math.floor(next() * 60));
+    const names = all.map((m) => m.name);
+    const prepared = prepareSelection(all, request, DEFAULT_WEIGHTS);
+    for (let round = 0; round < 20; round += 1) {
+      const exclude = names.filter(() => next() < 0.15);
+      const prefer =
+        next() < 0.6 ? names[Math.floor(next() * names.length)] : next() < 0.5 ? 'gone' : undefined;
+      const full = { ...request, exclude, ...(prefer ? { prefer } : {}) };
+      const expected = selectModule(all, full, DEFAULT_WEIGHTS);
+      for (const limit of [1, 3, 10, Number.POSITIVE_INFINITY]) {
+        const { candidatesTotal, ...decision } = decideSelection(prepared, full, limit);
+        expect(candidatesTotal).toBe(all.length);
+        expect(decision).toEqual({ ...expected, candidates: expected.candidates.slice(0, limit) });
+      }
+    }
+  });
+
+  it.each([11, 12, 13, 14, 15, 16])(
+    'moves changed modules to where a fresh preparation puts them, seed %i',
+    (seed) => {
+      const next = random(seed);
+      let current = modules(next, 10 + Math.floor(next() * 80));
+      let prepared = prepareSelection(current, request, DEFAULT_WEIGHTS);
+      for (let round = 0; round < 15; round += 1) {
+        // A few modules get another module's facts (eligible ones becoming ineligible and back,
+        // scores moving both ways), as in-flight counts, circuits and heartbeats move them.
+        const donors = modules(next, current.length);
+        const changed: ModuleSnapshot[] = [];
+        current = current.map((module, i) => {
+          if (next() > 0.08) return module;
+          const moved = { ...(donors[i] as ModuleSnapshot), name: module.name };
+          changed.push(moved);
+          return moved;
+        });
+        prepared = reprepareSelection(prepared, changed);
+        expect(prepared).toEqual(prepareSelection(current, request, DEFAULT_WEIGHTS));
+      }
+    },
+  );
+
+  it('gives each decision its own candidates: changing one leaves the next decision as it was', () => {
+    const prepared = prepareSelection([mod('a'), mod('b', { draining: true })], request, DEFAULT_WEIGHTS);
+    const first = decideSelection(prepared, {});
+    (first.candidates[1] as CandidateScore).ineligibleReasons.push('edited');
+    (first.candidates[0] as CandidateScore).factors.performance = 0;
+    const { candidatesTotal: _total, ...again } = decideSelection(prepared, {});
+    expect(again).toEqual(selectModule([mod('a'), mod('b', { draining: true })], request));
   });
 });

@@ -1,48 +1,66 @@
 import type Redis from 'ioredis';
 import {
-  emptyLiveState,
+  liveStates,
   type ModuleLiveState,
   type ModuleStateStore,
   type ReplicaInfo,
+  type StoredReplica,
 } from '../../domain/module-state';
 import { ParseMemo } from './parse-memo';
+import { ROUTING_HASHES, type RoutingChangeFeed } from './routing-changes.redis';
 
 // The module state store on Redis; its Postgres twin is db/module-state.postgres.ts.
 
-const REPLICAS = 'module-replicas';
-const IN_FLIGHT = 'module-inflight';
+const REPLICAS = ROUTING_HASHES.replicas;
+const IN_FLIGHT = ROUTING_HASHES.inFlight;
 const field = (moduleName: string, replicaId: string) => `${moduleName}|${replicaId}`;
 
 /**
  * Two hashes for all modules (names relative to the connection's REDIS_KEY_PREFIX), so a snapshot
  * is two round trips whatever the module count. Hash fields have no TTL before Redis 7.4, so each
- * replica carries its own `expiresAt`.
+ * replica carries its own `expiresAt`. Every write is also published on the routing change feed
+ * (routing-changes.redis.ts) in the same round trip.
  */
 export class RedisModuleStateStore implements ModuleStateStore {
-  private readonly memo = new ParseMemo<ReplicaInfo & { expiresAt: number }>();
+  private readonly memo = new ParseMemo<StoredReplica>();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly feed: RoutingChangeFeed,
+  ) {}
 
   async heartbeat(replica: ReplicaInfo, ttlSeconds: number, now: number, inFlight?: number): Promise<void> {
     const key = field(replica.moduleName, replica.replicaId);
     const value = JSON.stringify({ ...replica, expiresAt: now + ttlSeconds * 1000 });
-    if (inFlight === undefined) {
-      await this.redis.hset(REPLICAS, key, value);
-      return;
-    }
-    await this.redis.multi().hset(REPLICAS, key, value).hset(IN_FLIGHT, key, inFlight).exec();
+    const multi = this.feed.add(this.redis.multi().hset(REPLICAS, key, value), REPLICAS, key, value);
+    if (inFlight !== undefined)
+      this.feed.add(multi.hset(IN_FLIGHT, key, inFlight), IN_FLIGHT, key, String(inFlight));
+    await multi.exec();
   }
 
   async removeReplica(moduleName: string, replicaId: string): Promise<void> {
-    await this.redis
-      .multi()
-      .hdel(REPLICAS, field(moduleName, replicaId))
-      .hdel(IN_FLIGHT, field(moduleName, replicaId))
-      .exec();
+    const key = field(moduleName, replicaId);
+    const multi = this.feed.add(this.redis.multi().hdel(REPLICAS, key), REPLICAS, key, null);
+    await this.feed.add(multi.hdel(IN_FLIGHT, key), IN_FLIGHT, key, null).exec();
   }
 
   async setInFlight(moduleName: string, replicaId: string, count: number): Promise<void> {
-    await this.redis.hset(IN_FLIGHT, field(moduleName, replicaId), count);
+    const key = field(moduleName, replicaId);
+    const value = String(count);
+    await this.feed.add(this.redis.multi().hset(IN_FLIGHT, key, value), IN_FLIGHT, key, value).exec();
+  }
+
+  /** Both hashes as stored (expired replicas included), for a routing snapshot's full read. */
+  async stored(): Promise<{ replicas: Map<string, StoredReplica>; inFlight: Map<string, number> }> {
+    const [replicas, inFlight] = await Promise.all([
+      this.redis.hgetall(REPLICAS),
+      this.redis.hgetall(IN_FLIGHT),
+    ]);
+    this.memo.retain(Object.keys(replicas));
+    return {
+      replicas: new Map(Object.entries(replicas).map(([key, raw]) => [key, this.memo.parse(key, raw)])),
+      inFlight: new Map(Object.entries(inFlight).map(([key, raw]) => [key, Number(raw)])),
+    };
   }
 
   async snapshot(now: number): Promise<Map<string, ModuleLiveState>> {
@@ -50,27 +68,19 @@ export class RedisModuleStateStore implements ModuleStateStore {
       this.redis.hgetall(REPLICAS),
       this.redis.hgetall(IN_FLIGHT),
     ]);
-    const modules = new Map<string, ModuleLiveState>();
     this.memo.retain(Object.keys(replicas));
-    for (const [key, raw] of Object.entries(replicas)) {
-      const replica = this.memo.parse(key, raw);
-      if (replica.expiresAt <= now) continue;
-      const running = Math.max(0, Number(inFlight[key] ?? 0));
-      const state = modules.get(replica.moduleName) ?? emptyLiveState();
-      state.liveReplicas += 1;
-      state.capacity += replica.capacity;
-      state.inFlight += running;
-      state.replicas.push({ ...replica, inFlight: running });
-      modules.set(replica.moduleName, state);
-    }
-    return modules;
+    const parsed = Object.entries(replicas).map(([key, raw]): [string, StoredReplica] => [
+      key,
+      this.memo.parse(key, raw),
+    ]);
+    return liveStates(parsed, (key) => Number(inFlight[key] ?? 0), now);
   }
 
   async pruneExpired(now: number): Promise<{ moduleName: string; replicaId: string }[]> {
     const replicas = await this.redis.hgetall(REPLICAS);
     const removed: { moduleName: string; replicaId: string }[] = [];
     for (const raw of Object.values(replicas)) {
-      const replica = JSON.parse(raw) as ReplicaInfo & { expiresAt: number };
+      const replica = JSON.parse(raw) as StoredReplica;
       if (replica.expiresAt > now) continue;
       await this.removeReplica(replica.moduleName, replica.replicaId);
       removed.push({ moduleName: replica.moduleName, replicaId: replica.replicaId });
@@ -78,7 +88,11 @@ export class RedisModuleStateStore implements ModuleStateStore {
     // Counters whose replica is gone entirely (its heartbeat entry already pruned elsewhere).
     const counters = await this.redis.hkeys(IN_FLIGHT);
     const orphans = counters.filter((key) => !(key in replicas));
-    if (orphans.length > 0) await this.redis.hdel(IN_FLIGHT, ...orphans);
+    if (orphans.length > 0) {
+      const multi = this.redis.multi().hdel(IN_FLIGHT, ...orphans);
+      for (const orphan of orphans) this.feed.add(multi, IN_FLIGHT, orphan, null);
+      await multi.exec();
+    }
     return removed;
   }
 }

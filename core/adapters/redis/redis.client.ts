@@ -26,8 +26,16 @@ export type RedisConfig = Pick<
  *   the in-memory fallback decides at once.
  * - `eventsPublisher` / `eventsSubscriber`: live robot events (pub/sub). A subscribing connection
  *   can do nothing else, so it is a client of its own.
+ * - `routingChanges`: a control worker's routing snapshot listening to the routing change feed
+ *   (pub/sub, its own connection). Reconnects forever; the snapshot distrusts itself while down.
  */
-export type RedisProfile = 'routing' | 'cache' | 'rateLimit' | 'eventsPublisher' | 'eventsSubscriber';
+export type RedisProfile =
+  | 'routing'
+  | 'cache'
+  | 'rateLimit'
+  | 'eventsPublisher'
+  | 'eventsSubscriber'
+  | 'routingChanges';
 
 const profiles: Record<RedisProfile, (config: RedisConfig) => RedisOptions & { queueUntilReady?: true }> = {
   routing: (config) => ({
@@ -54,6 +62,11 @@ const profiles: Record<RedisProfile, (config: RedisConfig) => RedisOptions & { q
     commandTimeout: config.REDIS_EVENTS_TIMEOUT_MS,
   }),
   eventsSubscriber: () => ({ maxRetriesPerRequest: 1 }),
+  // Named, so an operator (or a test) can find a control worker's subscription in CLIENT LIST.
+  routingChanges: (config) => ({
+    maxRetriesPerRequest: 1,
+    connectionName: `${config.REDIS_KEY_PREFIX}routing-changes`.replace(/[^\w.:-]/g, '_'),
+  }),
 };
 
 /** Makes a new client of a profile; each caller owns (and disconnects) what it asked for. */
