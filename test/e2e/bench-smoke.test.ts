@@ -247,3 +247,23 @@ test(
   },
   TEST_TIMEOUT_MS,
 );
+
+test(
+  'bench:sqlite: the dev server on a SQLite file, default against WAL, every robot finished',
+  async () => {
+    const result = await smoke('dev-server-sqlite.ts');
+    const { robots, rounds } = result.options as { robots: number; rounds: number };
+    const variants = result.variants as { variant: string; starts: unknown; robotsPerSecond: number[] }[];
+    expect(variants.map((v) => v.variant)).toEqual([
+      'default',
+      'wal, synchronous full',
+      'wal, synchronous normal',
+    ]);
+    for (const v of variants) {
+      expectStats(v.starts, robots * rounds);
+      expect(v.robotsPerSecond).toHaveLength(rounds);
+      for (const rate of v.robotsPerSecond) expect(rate).toBeGreaterThan(0);
+    }
+  },
+  TEST_TIMEOUT_MS,
+);
