@@ -21,7 +21,7 @@ import { httpMetrics } from './middleware/http-metrics';
 import type { JsonLimits } from './middleware/json-body';
 import { metricsAccess } from './middleware/metrics-access';
 import { errorHandler, notFoundHandler } from './middleware/problem';
-import { rateLimit, runningRobotsCap } from './middleware/rate-limit';
+import { rateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import type { ModulesService } from './modules.service';
 import { buildOpenApiDocument, withSecurity } from './openapi';
@@ -66,8 +66,6 @@ export interface ApiServices {
   notifications: NotificationsRepository;
   /** Checks webhook targets of notification subscriptions. */
   ssrfGuard: SsrfGuard;
-  /** Robots a key has not seen finish (POST /v1/robots answers 429 above the cap). */
-  countUnfinishedRobots(keyId: string): Promise<number>;
   /** The robot gauges /metrics adds to the process registry; startApi runs the sampler. */
   robotMetrics: RobotCountSampler;
 }
@@ -147,7 +145,6 @@ function v1Routes(app: Express, { config, logger, events, security }: AppDeps, a
     requireKey,
     requireScope,
   );
-  app.post('/v1/robots', runningRobotsCap(api.countUnfinishedRobots, config.MAX_RUNNING_ROBOTS_PER_KEY));
   app.use('/v1', keysRoutes(security.keys, security.verifier, { json }));
   app.use('/v1', auditRoutes(security.audit));
   app.use('/v1', secretsRoutes(security.secrets, { json }));
@@ -158,6 +155,7 @@ function v1Routes(app: Express, { config, logger, events, security }: AppDeps, a
       json,
       temporalUiUrl: config.TEMPORAL_UI_URL,
       namespace: config.TEMPORAL_NAMESPACE,
+      maxRunningPerKey: config.MAX_RUNNING_ROBOTS_PER_KEY,
     }),
   );
   app.use('/v1', robotControlRoutes(api.robotControlService, { json }));

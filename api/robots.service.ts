@@ -3,6 +3,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundErro
 import type { StatusCache } from '../core/adapters/redis/status-cache';
 import { startSurelyRefused } from '../core/adapters/temporal/start-refused';
 import type { Config } from '../core/config';
+import { auditActor } from '../core/domain/audit-actor';
 import {
   ConflictError,
   NotFoundError,
@@ -25,7 +26,7 @@ import { planSla, type RobotSla } from '../core/domain/sla';
 import { stableStringify } from '../core/domain/stable-json';
 import { readStepDetails } from '../core/domain/step-details';
 import type { Logger } from '../core/observability/logger';
-import { auditedChange } from '../db/audit.repository';
+import { auditedChange, type NewAuditRow } from '../db/audit.repository';
 import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type IdempotencyScope, type NewRobot, type RobotsRepository, slaOf } from '../db/robots.repository';
@@ -35,6 +36,24 @@ import { cursorAfter, keysetPage } from './cursor';
 import type { CreateRobotBody, ListRobotsQuery } from './schemas';
 
 export type RobotSource = 'cache' | 'database' | 'temporal';
+
+/** An API request's side of a create: its audit row is written with the robot row. */
+export interface CreateRequest {
+  ip: string | null;
+  requestId: string | null;
+  /** MAX_RUNNING_ROBOTS_PER_KEY: checked in the insert's own statement (ConcurrencyLimitError). */
+  maxUnfinished: number;
+}
+
+/** The creating key already has `limit` unfinished robots (429 concurrency-limit, ADR 0013). */
+export class ConcurrencyLimitError extends Error {
+  constructor(
+    readonly limit: number,
+    readonly running: number,
+  ) {
+    super(`This API key already has ${running} unfinished robots (limit ${limit}); retry when some finish.`);
+  }
+}
 
 export interface RobotsServiceDeps {
   config: Pick<
@@ -89,6 +108,9 @@ export class RobotsService {
    * intake derives it from the Message-ID); give it with an idempotency key so a repeat finds the
    * first row. `actor`: who makes a robot outside the API (email intake), whose request the audit
    * trail does not see: the new row is audited with it, in the same transaction (ADR 0033).
+   * `request`: an API request's; its audit row (as it reads when the answer is 201) and the
+   * running-robots cap go into the insert's one statement, so the create makes one database round
+   * trip before the workflow start (ADR 0042).
    */
   async create(
     body: CreateRobotBody,
@@ -96,6 +118,7 @@ export class RobotsService {
     createdByKeyId: string | null = null,
     robotId: string = randomUUID(),
     actor?: string,
+    request?: CreateRequest,
   ): Promise<{ robot: RobotView; created: boolean }> {
     const definition = await this.deps.robotTypes.current(body.type);
     if (!definition) {
@@ -146,13 +169,12 @@ export class RobotsService {
       },
       scope,
       maxAgeHours,
-      actor,
+      (action) => this.auditOf(action, robotId, createdByKeyId, actor, request),
+      request?.maxUnfinished,
     );
     // A new row this call removes again (its workflow cannot be this robot's) is audited as removed.
     const undo = async () => {
-      const audit = actor
-        ? auditedChange({ actor, action: 'robots.delete', target: row.robotId })
-        : undefined;
+      const audit = this.auditOf('robots.delete', row.robotId, createdByKeyId, actor, request);
       await guard.run(() => robots.delete(row.robotId, audit)).catch(() => undefined);
     };
     if (!inserted && row.requestHash !== requestHash) {
@@ -207,6 +229,42 @@ export class RobotsService {
   }
 
   /**
+   * Puts a robot just created into the status cache, for the first reads of its status: called
+   * after the answer has gone, so the create does not wait for Redis. `fill` (SET NX) never
+   * replaces what its workflow wrote meanwhile, and never throws.
+   */
+  remember(robot: RobotView): void {
+    void this.deps.cache.fill(robot);
+  }
+
+  /**
+   * The audit row of a change this create makes: an outside actor's (email intake), or an API
+   * request's, which for `robots.create` reads as the request's row does when it answers 201 (the
+   * audit trail then writes none; on any other answer it appends the request's own row). A removal
+   * (`robots.delete`) is a change, not an answer: no HTTP status. Undefined: nothing to record here.
+   */
+  private auditOf(
+    action: 'robots.create' | 'robots.delete',
+    target: string,
+    keyId: string | null,
+    actor: string | undefined,
+    request: CreateRequest | undefined,
+  ): NewAuditRow | undefined {
+    if (actor) return auditedChange({ actor, action, target });
+    if (!request) return undefined;
+    return {
+      keyId,
+      actor: keyId ? auditActor.apiKey(keyId) : auditActor.anonymous,
+      action,
+      target,
+      ip: request.ip,
+      requestId: request.requestId,
+      outcome: 'success',
+      status: action === 'robots.create' ? 201 : null,
+    };
+  }
+
+  /**
    * The new row, or the robot an unexpired use of the same key in the same scope made. A key past
    * its age still holds the unique index until the cleanup schedule frees it: free it now and insert.
    */
@@ -214,16 +272,20 @@ export class RobotsService {
     robot: NewRobot,
     scope: IdempotencyScope | null,
     maxAgeHours: number | null,
-    actor: string | undefined,
+    auditOf: (action: 'robots.create') => NewAuditRow | undefined,
+    maxUnfinished: number | undefined,
   ): Promise<{ inserted: RobotRow | null; row: RobotRow }> {
     const { robots, guard } = this.deps;
-    const audit = actor
-      ? auditedChange({ actor, action: 'robots.create', target: robot.robotId })
-      : undefined;
+    const audit = auditOf('robots.create');
     // Twice at most: a concurrent request may take the freed key first, and then it is a repeat.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const inserted = await guard.run(() => robots.insert(robot, audit));
+      const { row: inserted, unfinished } = await guard.run(() =>
+        robots.insertAudited(robot, { audit, maxUnfinished }),
+      );
       if (inserted) return { inserted, row: inserted };
+      // Refused by the cap (a repeat too, as when the cap was checked before the insert).
+      if (maxUnfinished !== undefined && unfinished !== null && unfinished >= maxUnfinished)
+        throw new ConcurrencyLimitError(maxUnfinished, unfinished);
       if (!scope) break;
       const repeat = await guard.run(() => robots.findByIdempotencyKey(scope, maxAgeHours));
       if (repeat) return { inserted: null, row: repeat };

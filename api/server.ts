@@ -18,7 +18,6 @@ import { createModuleStores, type ModuleStores } from '../db/module-stores';
 import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier.builder';
 import { ReportsRepository } from '../db/reports.repository';
-import { countUnfinishedRobots } from '../db/running-robots';
 import { SentEmailsRepository } from '../db/sent-emails.repository';
 import { AlertEvaluator } from './alerting';
 import { type ApiServices, createApp } from './app';
@@ -88,7 +87,6 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
     sentEmails: new SentEmailsRepository(database.db, database.readDb),
     notifications: new NotificationsRepository(database.db),
     ssrfGuard: new SsrfGuard(config.NOTIFY_ALLOWED_HOSTS),
-    countUnfinishedRobots: (keyId) => countUnfinishedRobots(database.db, keyId),
     robotMetrics: new RobotCountSampler({
       robots: () => robots.countByStatusAndType(),
       slaAtRisk: () => robots.countSlaAtRisk(),

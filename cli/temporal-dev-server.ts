@@ -12,6 +12,14 @@ import { SEARCH_ATTRIBUTE_NAMES } from '../core/domain/search-attributes';
  */
 export const TEMPORAL_DYNAMIC_CONFIG = ['matching.useNewMatcher=true'];
 
+/**
+ * The dev server's SQLite pragmas for a file database (ADR 0043, measured by bench/dev-server-sqlite.ts).
+ * WAL: a commit appends to the log instead of rewriting pages through a rollback journal, and readers
+ * do not block the writer. synchronous stays FULL (SQLite's default, which Temporal keeps): the log is
+ * synced at every commit, so a commit survives a power loss too, not only a crash of the process.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=full'];
+
 export interface DevServerOptions {
   /** Project root, where scripts/install-temporal.sh lives. */
   root: string;
@@ -20,6 +28,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite file for data that survives restarts; omit for in-memory. */
   dbFile?: string;
+  /** The file's pragmas (`name=value`), DEV_SERVER_SQLITE_PRAGMAS unless given (the bench compares). */
+  sqlitePragmas?: readonly string[];
   logFile: string;
   namespace: string;
   /** Aborting it stops the server while it starts; the start then rejects with the abort reason. */
@@ -164,7 +174,9 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   else args.push('--headless');
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
-    args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal');
+    args.push('--db-filename', options.dbFile);
+    for (const pragma of options.sqlitePragmas ?? DEV_SERVER_SQLITE_PRAGMAS)
+      args.push('--sqlite-pragma', pragma);
   }
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });

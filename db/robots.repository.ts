@@ -75,6 +75,18 @@ export interface RobotUpdate {
   retryCount?: number;
 }
 
+const ROBOT_COLUMNS = Object.entries(getTableColumns(robots));
+
+/** A `robots` row read by raw SQL (column names) as the query builder would read it. */
+function robotRowFrom(raw: Record<string, unknown>): RobotRow {
+  const row: Record<string, unknown> = {};
+  for (const [field, column] of ROBOT_COLUMNS) {
+    const value = raw[column.name];
+    row[field] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return row as RobotRow;
+}
+
 export class RobotsRepository {
   // The status path's database read (a cache miss), prepared once: parsed and planned once per connection.
   private readonly byId;
@@ -93,35 +105,59 @@ export class RobotsRepository {
 
   /**
    * Inserts unless the idempotency key is taken in its scope (the creating API key, or no key);
-   * returns the new row, or null on a key clash. With `audit` (a robot made outside the API, whose
-   * request the audit trail does not see) the row and its audit row commit together: a robot is
-   * never on record without its author, nor its author without the robot.
+   * returns the new row, or null on a key clash. With `audit` the row and its audit row commit
+   * together: a robot is never on record without its author, nor its author without the robot.
    */
   async insert(robot: NewRobot, audit?: NewAuditRow): Promise<RobotRow | null> {
-    if (!audit) return this.insertRow(this.db, robot);
-    return this.db.transaction(async (tx) => {
-      const row = await this.insertRow(tx, robot);
-      if (row) await tx.insert(auditLog).values(audit);
-      return row;
-    });
+    return (await this.insertAudited(robot, { audit })).row;
   }
 
-  private async insertRow(db: Database, robot: NewRobot): Promise<RobotRow | null> {
-    const byApiKey = (robot.createdByKeyId ?? null) !== null;
-    const rows = await db
-      .insert(robots)
-      .values(robot)
-      // The partial unique index of the robot's scope (db/schema.ts): the target must name its predicate.
-      .onConflictDoNothing(
-        byApiKey
-          ? {
-              target: [robots.createdByKeyId, robots.idempotencyKey],
-              where: sql`created_by_key_id is not null`,
-            }
-          : { target: robots.idempotencyKey, where: sql`created_by_key_id is null` },
-      )
-      .returning();
-    return rows[0] ?? null;
+  /**
+   * The create path's one round trip: the running-robots cap, the row and its audit row in one
+   * statement (so one implicit transaction). `maxUnfinished`: no row unless the creating key has
+   * fewer unfinished robots than that; `unfinished` is the count the statement saw (null without a
+   * cap). `row` is null on a key clash or a refusal by the cap. Like the separate count before it,
+   * the cap is not atomic with concurrent creates of the same key (ADR 0013).
+   */
+  async insertAudited(
+    robot: NewRobot,
+    options: { audit?: NewAuditRow | undefined; maxUnfinished?: number | undefined },
+  ): Promise<{ row: RobotRow | null; unfinished: number | null }> {
+    const { audit, maxUnfinished } = options;
+    const keyId = robot.createdByKeyId ?? null;
+    const capped = maxUnfinished !== undefined && keyId !== null;
+    const cap = capped
+      ? sql`cap as (select count(*)::int as unfinished from ${robots}
+          where ${robots.createdByKeyId} = ${keyId}::uuid and ${notInArray(robots.status, [...TERMINAL_STATUSES])}),`
+      : sql``;
+    // The partial unique index of the robot's scope (db/schema.ts): the target must name its predicate.
+    const conflict =
+      keyId !== null
+        ? sql`(created_by_key_id, idempotency_key) where created_by_key_id is not null`
+        : sql`(idempotency_key) where created_by_key_id is null`;
+    const audited = audit
+      ? sql`, audited as (insert into ${auditLog} (key_id, actor, action, target, ip, request_id, outcome, status)
+          select ${audit.keyId}::uuid, ${audit.actor}, ${audit.action}, ${audit.target}, ${audit.ip},
+            ${audit.requestId}, ${audit.outcome}, ${audit.status}::int from ins)`
+      : sql``;
+    const at = (date: Date | null | undefined) => (date ? date.toISOString() : null);
+    const result = await this.db.execute(sql`with ${cap}
+      ins as (insert into ${robots} (robot_id, robot_type, robot_type_version, priority, input_data,
+          idempotency_key, request_hash, created_by_key_id, deadline, sla_risk_at, sla_state)
+        select ${robot.robotId}::uuid, ${robot.robotType}, ${robot.robotTypeVersion}::int,
+          ${robot.priority}::robot_priority, ${JSON.stringify(robot.inputData)}::jsonb, ${robot.idempotencyKey},
+          ${robot.requestHash}, ${keyId}::uuid, ${at(robot.deadline)}::timestamptz,
+          ${at(robot.slaRiskAt)}::timestamptz, ${robot.slaState ?? null}::sla_state
+        ${capped ? sql`where (select unfinished from cap) < ${maxUnfinished}::int` : sql``}
+        on conflict ${conflict} do nothing
+        returning *)${audited}
+      select ${capped ? sql`(select unfinished from cap)` : sql`null::int`} as "__unfinished", ins.*
+      from (select 1) as one left join ins on true`);
+    // node-postgres and PGlite both answer with `rows`.
+    const [raw] = (result as { rows: Record<string, unknown>[] }).rows;
+    if (!raw) throw new Error('robot insert returned no result');
+    const unfinished = (raw.__unfinished as number | null) ?? null;
+    return { row: raw.robot_id ? robotRowFrom(raw) : null, unfinished };
   }
 
   /**

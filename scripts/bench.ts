@@ -27,6 +27,8 @@ const BENCHES = [
   { name: 'selection', script: 'selection.ts' },
   { name: 'ocr', script: 'ocr-native.ts' },
   { name: 'ocr-pages', script: 'ocr.ts' },
+  // The launcher's dev server SQLite, default against WAL (ADR 0043); no row in the summary.
+  { name: 'sqlite', script: 'dev-server-sqlite.ts' },
 ] as const;
 
 function usageError(message: string): never {

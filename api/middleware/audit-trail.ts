@@ -7,8 +7,12 @@ import { auditAction, isMutating, outcomeOf } from '../audit/audit-action';
 import { authOf } from './authenticate';
 
 interface AuditLocals {
-  /** Set by a route whose action or target the path does not tell. */
-  audit?: { action?: string; target?: string | null };
+  /**
+   * Set by a route whose action or target the path does not tell. `recordedStatus`: the route wrote
+   * this request's row itself, with its change and in its transaction, as it reads when the answer
+   * has this status; with that answer the trail writes none (ADR 0042).
+   */
+  audit?: { action?: string; target?: string | null; recordedStatus?: number };
 }
 
 export function setAudit(res: Response, audit: AuditLocals['audit']): void {
@@ -32,8 +36,9 @@ export function auditTrail(
     const path = req.path;
     res.on('finish', () => {
       if (!isMutating(method) && !REFUSALS.has(res.statusCode)) return;
-      const guessed = auditAction(method, path, String(res.getHeader('location') ?? ''));
       const override = (res.locals as AuditLocals).audit;
+      if (override?.recordedStatus === res.statusCode) return;
+      const guessed = auditAction(method, path, String(res.getHeader('location') ?? ''));
       const requestId = res.getHeader('x-request-id');
       const keyId = authOf(res)?.id ?? null;
       audit

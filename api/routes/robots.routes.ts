@@ -3,11 +3,14 @@ import type { RobotView } from '../../core/domain/robot';
 import type { RobotEvents } from '../../core/domain/robot-events';
 import { temporalUiRobotUrl } from '../../core/domain/temporal-ui';
 import { addLogContext } from '../../core/observability/log-context';
+import { rateLimitRejections } from '../../core/observability/metrics';
+import { setAudit } from '../middleware/audit-trail';
 import { authOf } from '../middleware/authenticate';
 import { type JsonLimits, jsonBody } from '../middleware/json-body';
+import { problem, sendProblem } from '../middleware/problem';
 import { parseOrThrow } from '../middleware/validate';
 import { streamRobot } from '../robot-stream';
-import type { RobotsService } from '../robots.service';
+import { ConcurrencyLimitError, type RobotsService } from '../robots.service';
 import { createRobotBody, idempotencyKeyHeader, listRobotsQuery, robotIdParams } from '../schemas';
 
 export interface RobotsRouteOptions {
@@ -15,6 +18,8 @@ export interface RobotsRouteOptions {
   json: JsonLimits;
   temporalUiUrl: string;
   namespace: string;
+  /** MAX_RUNNING_ROBOTS_PER_KEY: unfinished robots a key may have before a create answers 429. */
+  maxRunningPerKey: number;
 }
 
 export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions): Router {
@@ -34,11 +39,32 @@ export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions
   router.post('/robots', ...jsonBody(options.json), async (req, res) => {
     const key = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
     const body = parseOrThrow(createRobotBody, req.body ?? {}, 'body');
-    const { robot, created } = await service.create(body, key, authOf(res)?.id ?? null);
+    const requestId = res.getHeader('x-request-id');
+    let result: Awaited<ReturnType<RobotsService['create']>>;
+    try {
+      result = await service.create(body, key, authOf(res)?.id ?? null, undefined, undefined, {
+        ip: req.ip ?? null,
+        requestId: typeof requestId === 'string' ? requestId : null,
+        maxUnfinished: options.maxRunningPerKey,
+      });
+    } catch (err) {
+      if (!(err instanceof ConcurrencyLimitError)) throw err;
+      res.setHeader('retry-after', '5');
+      rateLimitRejections.inc({ reason: 'concurrency-limit' });
+      sendProblem(
+        res,
+        problem(429, 'concurrency-limit', err.message, { limit: err.limit, running: err.running }),
+      );
+      return;
+    }
+    const { robot, created } = result;
+    // A new robot's audit row went in with its row (ADR 0042): the audit trail adds none for a 201.
+    if (created) setAudit(res, { recordedStatus: 201 });
     res
       .status(created ? 201 : 200)
       .location(`/v1/robots/${robot.robotId}`)
       .json(withLinks(robot));
+    if (created) service.remember(robot);
   });
 
   router.get('/robots', async (req, res) => {

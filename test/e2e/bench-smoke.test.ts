@@ -247,7 +247,7 @@ test('npm run bench with a word that names no bench: a usage error, nothing run'
   expect(run.exitCode).toBe(2);
   expect(run.outputTail).toContain('no bench matches: healthz');
   expect(run.outputTail).toContain(
-    'benches: throughput, api-create, status, health, selection, ocr, ocr-pages',
+    'benches: throughput, api-create, status, health, selection, ocr, ocr-pages, sqlite',
   );
   expect(readdirSync(outDir).filter((file) => file.startsWith('summary'))).toEqual([]);
 });
@@ -298,6 +298,26 @@ test(
       expect(row.pages).toBeGreaterThan(0);
       expect(row.sources).not.toBe('');
       expect(row.medianMs).toBeGreaterThanOrEqual(0);
+    }
+  },
+  TEST_TIMEOUT_MS,
+);
+
+test(
+  'bench:sqlite: the dev server on a SQLite file, default against WAL, every robot finished',
+  async () => {
+    const result = await smoke('dev-server-sqlite.ts');
+    const { robots, rounds } = result.options as { robots: number; rounds: number };
+    const variants = result.variants as { variant: string; starts: unknown; robotsPerSecond: number[] }[];
+    expect(variants.map((v) => v.variant)).toEqual([
+      'default',
+      'wal, synchronous full',
+      'wal, synchronous normal',
+    ]);
+    for (const v of variants) {
+      expectStats(v.starts, robots * rounds);
+      expect(v.robotsPerSecond).toHaveLength(rounds);
+      for (const rate of v.robotsPerSecond) expect(rate).toBeGreaterThan(0);
     }
   },
   TEST_TIMEOUT_MS,

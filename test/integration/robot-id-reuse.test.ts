@@ -53,16 +53,17 @@ describe('a new row whose robot id Temporal already ran', () => {
     const key = `race-${randomUUID()}`;
     // The repeat lands between this request's insert and its own start: it finds the row and
     // starts the workflow first, so this request's start answers "already started".
-    const insert = services.robotsRepository.insert.bind(services.robotsRepository);
+    const insert = services.robotsRepository.insertAudited.bind(services.robotsRepository);
     let raced = false;
-    services.robotsRepository.insert = async (robot) => {
-      const row = await insert(robot);
+    services.robotsRepository.insertAudited = async (robot, options) => {
+      const inserted = await insert(robot, options);
+      const { row } = inserted;
       if (row && !raced) {
         raced = true;
         const repeat = await services.robots.create(body, key, null);
         expect(repeat).toMatchObject({ created: false, robot: { robotId: row.robotId } });
       }
-      return row;
+      return inserted;
     };
     let robotId: string;
     try {
@@ -70,7 +71,7 @@ describe('a new row whose robot id Temporal already ran', () => {
       expect(created).toBe(true);
       robotId = robot.robotId;
     } finally {
-      services.robotsRepository.insert = insert;
+      services.robotsRepository.insertAudited = insert;
     }
     expect(raced).toBe(true);
     expect(await rowOf(robotId)).toBe(1);
