@@ -24,12 +24,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import sharp from 'sharp';
 import { NATIVE_BINDING_PATH, NativeOcrPool } from '../activities/native-ocr';
 import { ENG_LANG_PATH, type OcrEngine, TesseractPool } from '../activities/ocr-pool';
 import { preparePage } from '../activities/page-images';
 import { parseConfig } from '../core/config';
-import { FIXTURES_DIR, fixture } from '../test/support/document-samples';
+import { fixture } from '../test/support/document-samples';
+import { characterErrorRate, degradedScan, imageFixtures, normalize } from '../test/support/ocr-accuracy';
 import * as bench from './bench-support';
 
 const NAME = 'ocr';
@@ -45,23 +45,6 @@ interface Page {
   png: Buffer;
   pngPath: string;
   truth: string;
-}
-
-/** Whitespace runs become one space: CER counts characters read, not the layout's padding. */
-export const normalize = (text: string) => text.replace(/\s+/g, ' ').trim();
-
-/** Edit distance (insert, delete, substitute each cost 1), two rows of memory. */
-export function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 function ensureNativeTesseract(): string {
@@ -88,15 +71,6 @@ function tessdataDir(): string {
   return dir;
 }
 
-/** The committed image fixtures (PDFs are poppler's part, not OCR's) with their known lines. */
-function imageFixtures(): { file: string; lines: string[] }[] {
-  const expected = JSON.parse(readFileSync(path.join(FIXTURES_DIR, 'expected.json'), 'utf8')) as {
-    file: string;
-    lines: string[];
-  }[];
-  return expected.filter((entry) => /\.(png|jpe?g|tiff?)$/.test(entry.file));
-}
-
 async function loadPages(
   images: { file: string; lines: string[] }[],
   dir: string,
@@ -104,16 +78,6 @@ async function loadPages(
   maxPixels: number,
 ): Promise<Page[]> {
   mkdirSync(dir, { recursive: true });
-  // Clean fixtures read perfectly with both engines; a degraded copy of each (a 40% size fax-like
-  // scan, blurred, JPEG at quality 30) gives the error rates something to differ on.
-  const degrade = async (bytes: Buffer) => {
-    const { width = 1240 } = await sharp(bytes).metadata();
-    return sharp(bytes)
-      .resize({ width: Math.round(width * 0.4) })
-      .blur(0.7)
-      .jpeg({ quality: 30 })
-      .toBuffer();
-  };
   const variants = images.flatMap(({ file, lines }) => [
     { file, lines, degraded: false },
     { file, lines, degraded: true },
@@ -121,7 +85,7 @@ async function loadPages(
   return Promise.all(
     variants.map(async ({ file, lines, degraded }) => {
       const original = fixture(file);
-      const bytes = degraded ? await degrade(original) : original;
+      const bytes = degraded ? await degradedScan(original) : original;
       const { png } = await preparePage(bytes, { maxDimension, maxPixels });
       const name = `${path.parse(file).name}${degraded ? '-degraded' : ''}`;
       const pngPath = path.join(dir, `${name}.png`);
@@ -207,7 +171,7 @@ async function listThroughput(pages: Page[], count: number, dir: string, tessdat
   return count / ((performance.now() - started) / 1000);
 }
 
-const cer = (text: string, truth: string) => levenshtein(normalize(text), truth) / truth.length;
+const cer = characterErrorRate;
 const pct = (value: number) => `${(value * 100).toFixed(2)}%`;
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);

@@ -6,7 +6,8 @@
 // Usage: node scripts/build-native-ocr.js [--quiet]  (rebuilds only when the source or Node changed)
 // Node built-ins only: scripts/ensure-deps.js runs it before anything is installed.
 const { execFileSync } = require('node:child_process');
-const { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const { existsSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -14,7 +15,6 @@ const source = path.join(root, 'native', 'tesseract-binding.cc');
 const outDir = path.join(root, 'native', 'build');
 const output = path.join(outDir, 'tesseract-binding.node');
 const stamp = path.join(outDir, 'built-for');
-const quiet = process.argv.includes('--quiet');
 
 /** Node's own headers: the install's include/node (Debian's nodejs and the official tarballs ship them). */
 function nodeHeaders() {
@@ -26,17 +26,20 @@ function nodeHeaders() {
   return candidates.find((dir) => existsSync(path.join(dir, 'node_api.h')));
 }
 
-function build() {
+/** Builds unless the binding is there for this source and this Node; true when it is there after. */
+function build({ quiet = false } = {}) {
   if (!existsSync('/usr/include/tesseract/baseapi.h') || !existsSync('/usr/include/leptonica/allheaders.h')) {
-    if (!quiet) console.error('native OCR engine not built: libtesseract-dev is not installed (tesseract.js is used)');
+    if (!quiet)
+      console.error('native OCR engine not built: libtesseract-dev is not installed (tesseract.js is used)');
     return false;
   }
   const headers = nodeHeaders();
   if (!headers) {
-    if (!quiet) console.error("native OCR engine not built: Node's headers (include/node/node_api.h) are not found");
+    if (!quiet)
+      console.error("native OCR engine not built: Node's headers (include/node/node_api.h) are not found");
     return false;
   }
-  const built = `${process.version} ${statSync(source).mtimeMs}`;
+  const built = `${process.version} ${createHash('sha256').update(readFileSync(source)).digest('hex')}`;
   if (existsSync(output) && existsSync(stamp) && readFileSync(stamp, 'utf8') === built) return true;
   mkdirSync(outDir, { recursive: true });
   execFileSync(
@@ -63,7 +66,7 @@ function build() {
 
 if (require.main === module) {
   try {
-    build();
+    build({ quiet: process.argv.includes('--quiet') });
   } catch (err) {
     console.error(`native OCR engine not built: ${err.message}`);
     process.exit(1);
