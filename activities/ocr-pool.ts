@@ -43,6 +43,10 @@ export interface TesseractPoolOptions {
   /** Pages one generation of workers recognises before it is replaced (WASM heaps only grow). */
   recyclePages: number;
   onError?: (err: unknown) => void;
+  /** Another model directory (the OCR benchmark measures tessdata_fast with it); ENG_LANG_PATH otherwise. */
+  langPath?: string;
+  /** Whether `langPath` holds eng.traineddata.gz (true) or eng.traineddata (false). */
+  gzip?: boolean;
 }
 
 interface TesseractBbox {
@@ -80,8 +84,8 @@ export class TesseractPool implements OcrEngine {
     const workers = await Promise.all(
       Array.from({ length: this.options.workers }, () =>
         createWorker('eng', OEM.LSTM_ONLY, {
-          langPath: ENG_LANG_PATH,
-          gzip: true,
+          langPath: this.options.langPath ?? ENG_LANG_PATH,
+          gzip: this.options.gzip ?? true,
           // Neither read nor write a traineddata cache in the working directory.
           cacheMethod: 'none',
           legacyCore: false,

@@ -181,10 +181,13 @@ const schema = z
     DOCUMENTS_DIR: z.string().min(1).default('.data/documents'),
     DOCUMENT_MAX_BYTES: z.coerce.number().int().min(1).max(1_073_741_824).default(20_971_520),
     DOCUMENT_MAX_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(40_000_000),
-    // OCR (tesseract.js): workers per module process, recycled after this many pages to bound memory;
+    // OCR: tesseract.js (needs nothing installed) or, where Debian's libtesseract-dev is installed and
+    // scripts/build-native-ocr.js built the binding, the native engine (ADR 0040: faster, same model);
+    // workers per module process, tesseract.js's recycled after this many pages to bound memory;
     // pages are scaled to at most OCR_MAX_DIMENSION px on the long side; scanned PDFs render at
     // OCR_PDF_DPI, at most OCR_MAX_PAGES pages, each page rendered within OCR_PAGE_TIMEOUT_SECONDS (past
     // it the step fails for good: DocumentPageTimedOut).
+    OCR_ENGINE: z.enum(['tesseractjs', 'native']).default('tesseractjs'),
     OCR_WORKERS: z.coerce.number().int().min(1).max(32).default(1),
     OCR_RECYCLE_PAGES: z.coerce.number().int().min(1).max(100_000).default(200),
     OCR_MAX_DIMENSION: z.coerce.number().int().min(200).max(10_000).default(2500),

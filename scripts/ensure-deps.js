@@ -10,6 +10,7 @@
 const { execFileSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
 const path = require('node:path');
+const { build: buildNativeOcr } = require('./build-native-ocr');
 const { ensureGoExamples } = require('./go-examples');
 const { SYSTEM_DEPS, installCommand, missingDeps } = require('./system-deps');
 
@@ -33,13 +34,22 @@ try {
 
 // Only the tests drive a browser, a private Dovecot, PDFs through poppler, the OCR benchmark's
 // native tesseract and the Go example modules: `npm start` needs none of them.
-if (['test', 'chaos'].includes(process.env.npm_lifecycle_event)) {
+const forTests = ['test', 'chaos'].includes(process.env.npm_lifecycle_event);
+if (forTests) {
   ensureSystemDeps(SYSTEM_DEPS);
   ensureGoExamples();
 }
 // `npm run bench` runs the OCR benches: their native baseline and poppler, nothing else.
 if (process.env.npm_lifecycle_event === 'bench') {
   ensureSystemDeps(SYSTEM_DEPS.filter((dep) => dep.bench));
+}
+
+// The optional native OCR engine (OCR_ENGINE=native), wherever libtesseract-dev is installed: built
+// from Debian's headers with no download, skipped quietly elsewhere (tesseract.js needs nothing).
+try {
+  buildNativeOcr({ quiet: !forTests });
+} catch (err) {
+  console.error(`the native OCR engine did not build (OCR_ENGINE=native will say so): ${err.message}`);
 }
 
 function ensureSystemDeps(deps) {

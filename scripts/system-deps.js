@@ -36,6 +36,12 @@ const SYSTEM_DEPS = [
       ['ip', 'tc'].every((command) => onPath(command) || existsSync(path.join('/usr/sbin', command))),
   },
   {
+    package: 'libtesseract-dev',
+    why: 'the native OCR engine (OCR_ENGINE=native) is built against it, and its tests read the fixtures with it',
+    found: () =>
+      existsSync('/usr/include/tesseract/baseapi.h') && existsSync('/usr/include/leptonica/allheaders.h'),
+  },
+  {
     package: 'tesseract-ocr',
     why: "the OCR benchmark's native baseline (its smoke run is a test)",
     bench: true,

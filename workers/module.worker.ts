@@ -8,7 +8,7 @@ import { createEmailStepActivities } from '../activities/email-steps';
 import { createExtractActivities } from '../activities/extract';
 import { createHttpRequestActivities } from '../activities/http-request';
 import { createOcrActivities } from '../activities/ocr';
-import { TesseractPool } from '../activities/ocr-pool';
+import { createOcrEngine } from '../activities/ocr-engine';
 import type { StepActivities, StepInput, StepOutput } from '../activities/types';
 import { ModuleRegistry } from '../api/module-registry';
 import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
@@ -88,7 +88,7 @@ interface BuiltInSteps {
 /** Every step a module worker runs by default, wired to its real dependencies. */
 function builtInSteps(config: Config, database: DatabaseHandle): BuiltInSteps {
   // One pool per module process; its workers start with the first ocr step.
-  const engine = new TesseractPool({ workers: config.OCR_WORKERS, recyclePages: config.OCR_RECYCLE_PAGES });
+  const engine = createOcrEngine(config);
   const documents = new DocumentsRepository(database.db, database.readDb);
   const store = new LocalDocumentStore(config.DOCUMENTS_DIR);
   return {

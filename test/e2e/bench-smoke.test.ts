@@ -266,9 +266,12 @@ test(
     const options = result.options as Record<'rounds' | 'rss-pages' | 'images', number>;
     const pages = result.pages as string[];
     expect(pages).toHaveLength(2 * options.images); // each image and its degraded copy
-    const speed = result.speed as Record<'ours' | 'native', number[]>;
-    const accuracy = result.accuracy as Record<'ours' | 'native', number[]>;
-    for (const side of ['ours', 'native'] as const) {
+    // nativeList: the CLI reading a list of pages (the stronger baseline); nativeEngine: our libtesseract
+    // binding, which `npm test` builds (libtesseract-dev is one of its system packages).
+    const sides = ['ours', 'native', 'nativeList', 'nativeEngine'] as const;
+    const speed = result.speed as Record<(typeof sides)[number], number[]>;
+    const accuracy = result.accuracy as Record<(typeof sides)[number], number[]>;
+    for (const side of sides) {
       expect(speed[side]).toHaveLength(options.rounds);
       for (const rate of speed[side]) expect(rate).toBeGreaterThan(0);
       expect(accuracy[side]).toHaveLength(pages.length);
@@ -281,7 +284,14 @@ test(
     expect(rss.samples).toHaveLength(options['rss-pages']);
     expect(rss.rssStart).toBeGreaterThan(0);
     expect(rss.rssEnd).toBeGreaterThan(0);
-    expect(result.goal).toMatchObject({ met: { speed: expect.any(Boolean), cer: expect.any(Boolean) } });
+    expect(result.goal).toMatchObject({
+      met: { speed: expect.any(Boolean), cer: expect.any(Boolean), nativeEngine: expect.any(Boolean) },
+    });
+    const ratios = result.ratios as Record<string, number>;
+    for (const key of ['oursVsList', 'oursVsNative', 'nativeEngineVsList', 'nativeEngineVsNative']) {
+      expect(ratios[key]).toBeGreaterThan(0);
+    }
+    expect(result.nativeEngine).toMatch(/^\d+\.\d+/);
   },
   TEST_TIMEOUT_MS,
 );
