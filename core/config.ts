@@ -182,7 +182,7 @@ const schema = z
     DOCUMENT_MAX_BYTES: z.coerce.number().int().min(1).max(1_073_741_824).default(20_971_520),
     DOCUMENT_MAX_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(40_000_000),
     // OCR: tesseract.js (needs nothing installed) or, where Debian's libtesseract-dev is installed and
-    // scripts/build-native-ocr.js built the binding, the native engine (ADR 0040: faster, same model);
+    // scripts/build-native-ocr.js built the binding, the native engine (ADR 0044: faster, same model);
     // workers per module process, tesseract.js's recycled after this many pages to bound memory;
     // pages are scaled to at most OCR_MAX_DIMENSION px on the long side; scanned PDFs render at
     // OCR_PDF_DPI, at most OCR_MAX_PAGES pages, each page rendered within OCR_PAGE_TIMEOUT_SECONDS (past
