@@ -103,7 +103,7 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
   };
 }
 
-function healthProbe({ config, database, cache, temporal, moduleStores }: ApiParts): HealthProbe {
+export function healthProbe({ config, database, cache, temporal, moduleStores }: ApiParts): HealthProbe {
   return new HealthProbe(
     () => checkHealth({ database, cache, temporal, moduleStores }),
     config.HEALTH_PROBE_MAX_AGE_MS,
@@ -128,39 +128,37 @@ export interface ComposedServer {
 }
 
 /**
- * The API's node:http server: the fast paths (api/hot-path, ADR 0040) in front of the Express app.
- * With CORS on, every request goes through Express (its CORS answers depend on the request). The
- * robot read needs the rate limiter and the cache in one Redis (REDIS_URL).
+ * The fast paths (api/hot-path, ADR 0040) of these parts, answering from `health` as the Express app
+ * does. With CORS on there are none: Express's CORS answers depend on the request. The robot read
+ * needs the rate limiter and the cache in one Redis (REDIS_URL).
  */
-export function composeServer(parts: ApiParts, api: ApiServices = createApiServices(parts)): ComposedServer {
+export function hotPathsOf(parts: ApiParts, health: HealthProbe): { hotPaths: HotPath[]; close(): void } {
   const { config, logger, cache, security } = parts;
+  if (config.CORS_ORIGINS.length > 0) return { hotPaths: [], close: () => undefined };
+  const headers = capturedHeaders(securityHeaders());
+  const hotPaths = [healthHotPath(health, headers)];
+  const connect = redisConnector(config);
+  if (!connect || cache.kind !== 'redis') return { hotPaths, close: () => undefined };
+  const pipeline = new StatusReadPipeline(connect('hotReads'), rateLimitKeyPrefix(config));
+  hotPaths.push(
+    robotStatusHotPath({
+      verifier: security.verifier,
+      pipeline,
+      cache,
+      policy: rateLimitPolicy(config),
+      links: { temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE },
+      headers,
+      accessLog: createAccessLog(logger, config.ACCESS_LOG_SAMPLE_RATE),
+    }),
+  );
+  return { hotPaths, close: () => pipeline.close() };
+}
+
+/** The API's node:http server: the fast paths in front of the Express app (not listening yet). */
+export function composeServer(parts: ApiParts, api: ApiServices = createApiServices(parts)): ComposedServer {
   const health = healthProbe(parts);
-  const app = composeApi(parts, api, health);
-  const hotPaths: HotPath[] = [];
-  let pipeline: StatusReadPipeline | null = null;
-  if (config.CORS_ORIGINS.length === 0) {
-    const headers = capturedHeaders(securityHeaders());
-    hotPaths.push(healthHotPath(health, headers));
-    const connect = redisConnector(config);
-    if (connect && cache.kind === 'redis') {
-      pipeline = new StatusReadPipeline(connect('hotReads'), rateLimitKeyPrefix(config));
-      hotPaths.push(
-        robotStatusHotPath({
-          verifier: security.verifier,
-          pipeline,
-          cache,
-          policy: rateLimitPolicy(config),
-          links: { temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE },
-          headers,
-          accessLog: createAccessLog(logger, config.ACCESS_LOG_SAMPLE_RATE),
-        }),
-      );
-    }
-  }
-  return {
-    server: createServer(frontDoor(app, hotPaths)),
-    closeHotPaths: () => pipeline?.close(),
-  };
+  const { hotPaths, close } = hotPathsOf(parts, health);
+  return { server: createServer(frontDoor(composeApi(parts, api, health), hotPaths)), closeHotPaths: close };
 }
 
 export interface RunningApi {
