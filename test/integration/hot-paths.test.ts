@@ -22,7 +22,7 @@ let handedOn = 0;
 let report: HealthReport;
 let health: HealthProbe;
 const servers: Server[] = [];
-let closeHotPaths = () => undefined as void;
+let closeHotPaths: () => void = () => undefined;
 
 async function listen(listener: RequestListener): Promise<string> {
   const server = createServer(listener);
