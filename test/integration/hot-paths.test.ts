@@ -39,6 +39,7 @@ beforeAll(async () => {
       RATE_LIMIT_PER_KEY: String(PER_KEY),
       RATE_LIMIT_WINDOW_SECONDS: '3600',
       RATE_LIMIT_OVERRIDES: 'admin=100000',
+      API_KEY_CACHE_SECONDS: '1',
     },
   });
   const parts: ApiParts = {
@@ -181,6 +182,48 @@ describe('GET /v1/robots/:id of a cached robot', () => {
       .set('x-request-id', 'not ok!');
     expect(res.status).toBe(200);
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('revoked keys on the fast path', () => {
+  it('a revoke through this API stops the key at once; one made elsewhere within API_KEY_CACHE_SECONDS', async () => {
+    const robot = await cachedRobot();
+    const read = (key: string) =>
+      request(frontUrl).get(`/v1/robots/${robot.robotId}`).set('authorization', `Bearer ${key}`);
+
+    const here = await system.security.keys.create({
+      name: 'revoked here',
+      scopes: ['robots:read'],
+      expiresAt: null,
+    });
+    expect((await read(here.key)).status).toBe(200);
+    // The verifier of this API (the one the fast path uses) forgets its cached rows on revoke.
+    expect(
+      (
+        await request(frontUrl)
+          .delete(`/v1/keys/${here.row.id}`)
+          .set('authorization', `Bearer ${system.adminKey}`)
+      ).status,
+    ).toBe(200);
+    const refused = await read(here.key);
+    expect(refused.status).toBe(401);
+    expect(refused.body.reason).toBe('revoked');
+
+    const elsewhere = await system.security.keys.create({
+      name: 'revoked elsewhere',
+      scopes: ['robots:read'],
+      expiresAt: null,
+    });
+    expect((await read(elsewhere.key)).status).toBe(200);
+    // Another replica or the CLI: only the database changes; the cached row lives API_KEY_CACHE_SECONDS (1 s here).
+    await system.sql.query('update api_keys set revoked_at = now() where id = $1', [elsewhere.row.id]);
+    const started = Date.now();
+    const later = await eventually(async () => {
+      const res = await read(elsewhere.key);
+      return res.status === 401 ? res : undefined;
+    }, 5000);
+    expect(later.body.reason).toBe('revoked');
+    expect(Date.now() - started).toBeLessThan(1000 + 500);
   });
 });
 
