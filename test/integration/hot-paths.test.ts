@@ -8,6 +8,7 @@ import { type ApiParts, composeApi, createApiServices, hotPathsOf } from '../../
 import type { Scope } from '../../core/domain/api-key-scopes';
 import type { RobotView } from '../../core/domain/robot';
 import { createLogger } from '../../core/observability/logger';
+import { cacheRequests, httpRequestDuration } from '../../core/observability/metrics';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // The fast paths (api/hot-path) must answer exactly as the Express stack does, and hand everything
@@ -156,9 +157,24 @@ describe('GET /v1/robots/:id of a cached robot', () => {
         .get(`/v1/robots/${robot.robotId}`)
         .set('authorization', `Bearer ${key}`)
         .set('x-request-id', `hot-${robot.robotId}`);
+    const counted = async () => {
+      const labels = { method: 'GET', route: '/v1/robots/:id', status: '200' };
+      const timed = (await httpRequestDuration.get()).values.find(
+        (v) =>
+          v.metricName === 'rpa_http_request_duration_seconds_count' &&
+          JSON.stringify(v.labels) === JSON.stringify(labels),
+      );
+      const hits = (await cacheRequests.get()).values.find(
+        (v) => v.labels.family === 'robotStatus' && v.labels.result === 'hit',
+      );
+      return [timed?.value ?? 0, hits?.value ?? 0];
+    };
     const before = handedOn;
+    const [timedBefore, hitsBefore] = await counted();
     const fast = await get(frontUrl);
     expect(handedOn).toBe(before);
+    // Counted in the same metrics as the Express route: request time by route pattern, cache hits.
+    expect(await counted()).toEqual([(timedBefore ?? 0) + 1, (hitsBefore ?? 0) + 1]);
     const express = await get(expressUrl);
     expect(fast.status).toBe(200);
     expect(fast.headers['x-robot-source']).toBe('cache');
