@@ -1,7 +1,6 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { SsrfGuard } from '../core/adapters/http/ssrf.guard';
 import type { Config } from '../core/config';
 import type { RobotEvents } from '../core/domain/robot-events';
@@ -15,13 +14,14 @@ import type { ApprovalsService } from './approvals.service';
 import type { DocumentsService } from './documents.service';
 import type { HealthProbe } from './health-probe';
 import type { MailboxesService } from './mailboxes.service';
+import { accessLogMiddleware, createAccessLog } from './middleware/access-log';
 import { auditTrail } from './middleware/audit-trail';
 import { identify, requireKey, requireScope } from './middleware/authenticate';
 import { httpMetrics } from './middleware/http-metrics';
 import type { JsonLimits } from './middleware/json-body';
 import { metricsAccess } from './middleware/metrics-access';
 import { errorHandler, notFoundHandler } from './middleware/problem';
-import { rateLimit } from './middleware/rate-limit';
+import { type RateLimitPolicy, rateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import type { ModulesService } from './modules.service';
 import { buildOpenApiDocument, withSecurity } from './openapi';
@@ -79,11 +79,23 @@ export interface AppDeps {
   health: HealthProbe;
 }
 
+/** The security headers on every answer (the fast paths, api/hot-path, send the same ones). */
+export const securityHeaders = () => helmet();
+
+export function rateLimitPolicy(config: Config): RateLimitPolicy {
+  return {
+    windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+    perKey: config.RATE_LIMIT_PER_KEY,
+    perIp: config.RATE_LIMIT_PER_IP,
+    overrides: config.RATE_LIMIT_OVERRIDES,
+  };
+}
+
 export function createApp(deps: AppDeps, api: ApiServices): Express {
   const { config } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.use(helmet());
+  app.use(securityHeaders());
   // Off unless origins are configured: browsers then may call from those origins only.
   if (config.CORS_ORIGINS.length > 0) app.use(corsFor(config.CORS_ORIGINS));
   app.use(healthRoutes(deps.health));
@@ -91,13 +103,7 @@ export function createApp(deps: AppDeps, api: ApiServices): Express {
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(requestId);
   app.use(httpMetrics);
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      genReqId: (_req, res) => String(res.getHeader('x-request-id')),
-      autoLogging: { ignore: (req) => req.url === '/metrics' },
-    }),
-  );
+  app.use(accessLogMiddleware(createAccessLog(deps.logger, config.ACCESS_LOG_SAMPLE_RATE)));
   app.get('/metrics', metricsAccess(config.METRICS_TOKEN, deps.security.verifier), async (_req, res) => {
     res.type(metricsRegistry.contentType).send(await metricsText(api.robotMetrics.registry));
   });
@@ -136,12 +142,7 @@ function v1Routes(app: Express, { config, logger, events, security }: AppDeps, a
   app.use(
     '/v1',
     identify(security.verifier),
-    rateLimit(security.limiter, {
-      windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
-      perKey: config.RATE_LIMIT_PER_KEY,
-      perIp: config.RATE_LIMIT_PER_IP,
-      overrides: config.RATE_LIMIT_OVERRIDES,
-    }),
+    rateLimit(security.limiter, rateLimitPolicy(config)),
     requireKey,
     requireScope,
   );

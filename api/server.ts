@@ -1,9 +1,10 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import { SsrfGuard } from '../core/adapters/http/ssrf.guard';
 import { createStatusCache } from '../core/adapters/redis/cache.builder';
+import { rateLimitKeyPrefix, redisConnector } from '../core/adapters/redis/redis.client';
 import { createRobotEvents } from '../core/adapters/redis/robot-events.redis';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
 import { type Config, loadBalancerWeights } from '../core/config';
@@ -20,11 +21,17 @@ import { createNotifier } from '../db/notifier.builder';
 import { ReportsRepository } from '../db/reports.repository';
 import { SentEmailsRepository } from '../db/sent-emails.repository';
 import { AlertEvaluator } from './alerting';
-import { type ApiServices, createApp } from './app';
+import { type ApiServices, createApp, rateLimitPolicy, securityHeaders } from './app';
 import { ApprovalsService } from './approvals.service';
 import { warmCaches } from './cache-warming';
 import { checkHealth, HealthProbe } from './health-probe';
+import { frontDoor, type HotPath } from './hot-path/front-door';
+import { healthHotPath } from './hot-path/health.hot';
+import { robotStatusHotPath } from './hot-path/robot-status.hot';
+import { capturedHeaders } from './hot-path/security-headers';
+import { StatusReadPipeline } from './hot-path/status-read.redis';
 import { MailboxesService } from './mailboxes.service';
+import { createAccessLog } from './middleware/access-log';
 import { ModuleRegistry } from './module-registry';
 import { ModulesService } from './modules.service';
 import { RobotControlService } from './robot-control.service';
@@ -94,14 +101,62 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
   };
 }
 
-/** The Express app of these parts: what startApi serves, and what tests and benches mount. */
-export function composeApi(parts: ApiParts, api: ApiServices = createApiServices(parts)): Express {
-  const { config, logger, database, cache, temporal, moduleStores, events, security } = parts;
-  const health = new HealthProbe(
+export function healthProbe({ config, database, cache, temporal, moduleStores }: ApiParts): HealthProbe {
+  return new HealthProbe(
     () => checkHealth({ database, cache, temporal, moduleStores }),
     config.HEALTH_PROBE_MAX_AGE_MS,
   );
+}
+
+/** The Express app of these parts: what tests and benches mount (startApi serves it behind composeServer's front door). */
+export function composeApi(
+  parts: ApiParts,
+  api: ApiServices = createApiServices(parts),
+  health: HealthProbe = healthProbe(parts),
+): Express {
+  const { config, logger, events, security } = parts;
   return createApp({ config, logger, events, security, health }, api);
+}
+
+export interface ComposedServer {
+  /** Not listening yet. */
+  server: Server;
+  /** Closes what the fast paths own (their Redis connection); the parts stay open. */
+  closeHotPaths(): void;
+}
+
+/**
+ * The fast paths (api/hot-path, ADR 0045) of these parts, answering from `health` as the Express app
+ * does. With CORS on there are none: Express's CORS answers depend on the request. The robot read
+ * needs the rate limiter and the cache in one Redis (REDIS_URL).
+ */
+export function hotPathsOf(parts: ApiParts, health: HealthProbe): { hotPaths: HotPath[]; close(): void } {
+  const { config, logger, cache, security } = parts;
+  if (config.CORS_ORIGINS.length > 0) return { hotPaths: [], close: () => undefined };
+  const headers = capturedHeaders(securityHeaders());
+  const hotPaths = [healthHotPath(health, headers)];
+  const connect = redisConnector(config);
+  if (!connect || cache.kind !== 'redis') return { hotPaths, close: () => undefined };
+  const pipeline = new StatusReadPipeline(connect('hotReads'), rateLimitKeyPrefix(config));
+  hotPaths.push(
+    robotStatusHotPath({
+      verifier: security.verifier,
+      pipeline,
+      cache,
+      policy: rateLimitPolicy(config),
+      links: { temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE },
+      headers,
+      accessLog: createAccessLog(logger, config.ACCESS_LOG_SAMPLE_RATE),
+    }),
+  );
+  return { hotPaths, close: () => pipeline.close() };
+}
+
+/** The API's node:http server: the fast paths in front of the Express app (not listening yet). */
+export function composeServer(parts: ApiParts, api: ApiServices = createApiServices(parts)): ComposedServer {
+  const health = healthProbe(parts);
+  const { hotPaths, close } = hotPathsOf(parts, health);
+  return { server: createServer(frontDoor(composeApi(parts, api, health), hotPaths)), closeHotPaths: close };
 }
 
 export interface RunningApi {
@@ -120,7 +175,8 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const security = createSecurity(config, database, logger);
   const parts = { config, logger, database, cache, temporal, moduleStores, events, security };
   const api = createApiServices(parts);
-  const server = composeApi(parts, api).listen(config.PORT, config.HOST);
+  const { server, closeHotPaths } = composeServer(parts, api);
+  server.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   // In the background: requests are served (from Postgres on a miss) while the caches fill.
   const warming = warmCaches({
@@ -153,6 +209,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     url: `http://${config.HOST}:${port}`,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      closeHotPaths();
       await warming;
       await alerting.stop();
       await api.robotMetrics.stop();

@@ -22,6 +22,9 @@ const schema = z
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     LOG_PRETTY: bool.optional(),
+    // The share of successful API requests that get an access log line (one lean line each, no
+    // per-request child logger); 4xx and 5xx answers are always logged. 1 logs every request.
+    ACCESS_LOG_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
 
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: port.default(3000),

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import { hasScope } from '../../core/domain/api-key-scopes';
 import type { ApiKeyVerifier, AuthenticatedKey, KeyFailure } from '../auth/key-verifier';
@@ -18,12 +19,18 @@ export function authOf(res: Response): AuthenticatedKey | undefined {
 
 /** The presented key: `Authorization: Bearer <key>`, else `X-API-Key`. */
 export function presentedKey(req: Request): string | undefined {
-  const authorization = req.get('authorization');
+  return presentedKeyOf(req.headers);
+}
+
+/** presentedKey from bare node:http headers (the fast path, api/hot-path, has no Express request). */
+export function presentedKeyOf(headers: IncomingHttpHeaders): string | undefined {
+  const authorization = headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization);
     return match?.[1] ?? '';
   }
-  return req.get('x-api-key');
+  const key = headers['x-api-key'];
+  return Array.isArray(key) ? key.join(', ') : key;
 }
 
 export function identify(verifier: ApiKeyVerifier): RequestHandler {

@@ -3,7 +3,7 @@ import { type Decision, decide, type WindowStore, windowIndex } from './sliding-
 
 // One round trip per request: read both windows, count this request if it fits, set the expiry.
 // The two keys share a hash tag, so the script also runs on Redis Cluster.
-const SCRIPT = `
+export const SLIDING_WINDOW_SCRIPT = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
 local elapsed = tonumber(ARGV[1])
@@ -16,14 +16,39 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1, current, previous}
 `;
 
+export type SlidingWindowReply = [number, number, number];
+
+/** The script's keys and arguments for one hit of `key` (keys without the client's key prefix). */
+export function slidingWindowArgs(
+  key: string,
+  limit: number,
+  windowMs: number,
+  now: number,
+): [string, string, string, number, number] {
+  const index = windowIndex(now, windowMs);
+  const elapsed = (now - index * windowMs) / windowMs;
+  const tag = `{${key}}`;
+  return [
+    `${tag}:${windowMs}:${index}`,
+    `${tag}:${windowMs}:${index - 1}`,
+    elapsed.toFixed(6),
+    limit,
+    windowMs * 2,
+  ];
+}
+
+export function decisionOf(
+  reply: SlidingWindowReply,
+  limit: number,
+  now: number,
+  windowMs: number,
+): Decision {
+  const [allowed, current, previous] = reply;
+  return decide({ allowed: allowed === 1, current, previous }, limit, now, windowMs);
+}
+
 type SlidingRedis = Redis & {
-  slidingWindow(
-    currentKey: string,
-    previousKey: string,
-    elapsed: string,
-    limit: number,
-    ttlMs: number,
-  ): Promise<[number, number, number]>;
+  slidingWindow(...args: [string, string, string, number, number]): Promise<SlidingWindowReply>;
 };
 
 export class RedisWindowStore implements WindowStore {
@@ -35,21 +60,12 @@ export class RedisWindowStore implements WindowStore {
    */
   constructor(redis: Redis) {
     this.redis = redis as SlidingRedis;
-    this.redis.defineCommand('slidingWindow', { numberOfKeys: 2, lua: SCRIPT });
+    this.redis.defineCommand('slidingWindow', { numberOfKeys: 2, lua: SLIDING_WINDOW_SCRIPT });
   }
 
   async hit(key: string, limit: number, windowMs: number, now: number): Promise<Decision> {
-    const index = windowIndex(now, windowMs);
-    const elapsed = (now - index * windowMs) / windowMs;
-    const tag = `{${key}}`;
-    const [allowed, current, previous] = await this.redis.slidingWindow(
-      `${tag}:${windowMs}:${index}`,
-      `${tag}:${windowMs}:${index - 1}`,
-      elapsed.toFixed(6),
-      limit,
-      windowMs * 2,
-    );
-    return decide({ allowed: allowed === 1, current, previous }, limit, now, windowMs);
+    const reply = await this.redis.slidingWindow(...slidingWindowArgs(key, limit, windowMs, now));
+    return decisionOf(reply, limit, now, windowMs);
   }
 
   async close(): Promise<void> {

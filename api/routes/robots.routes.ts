@@ -22,19 +22,27 @@ export interface RobotsRouteOptions {
   maxRunningPerKey: number;
 }
 
+/** A robot as the API shows it: the view and its links (also the fast path's, api/hot-path). */
+export function withLinks(
+  robot: RobotView,
+  options: Pick<RobotsRouteOptions, 'temporalUiUrl' | 'namespace'>,
+) {
+  return {
+    ...robot,
+    links: {
+      self: `/v1/robots/${robot.robotId}`,
+      temporalUi: temporalUiRobotUrl(options.temporalUiUrl, options.namespace, robot.robotId),
+    },
+  };
+}
+
 export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions): Router {
   const router = Router();
   router.param('id', (_req, _res, next, id) => {
     addLogContext({ robotId: String(id) });
     next();
   });
-  const withLinks = (robot: RobotView) => ({
-    ...robot,
-    links: {
-      self: `/v1/robots/${robot.robotId}`,
-      temporalUi: temporalUiRobotUrl(options.temporalUiUrl, options.namespace, robot.robotId),
-    },
-  });
+  const present = (robot: RobotView) => withLinks(robot, options);
 
   router.post('/robots', ...jsonBody(options.json), async (req, res) => {
     const key = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
@@ -63,14 +71,14 @@ export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions
     res
       .status(created ? 201 : 200)
       .location(`/v1/robots/${robot.robotId}`)
-      .json(withLinks(robot));
+      .json(present(robot));
     if (created) service.remember(robot);
   });
 
   router.get('/robots', async (req, res) => {
     const query = parseOrThrow(listRobotsQuery, req.query, 'query');
     const page = await service.list(query);
-    res.json({ items: page.items.map(withLinks), nextCursor: page.nextCursor });
+    res.json({ items: page.items.map(present), nextCursor: page.nextCursor });
   });
 
   router.get('/robots/:id/events', async (req, res) => {
@@ -80,7 +88,7 @@ export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions
       robotId: id,
       events: options.events,
       read: async () => (await service.get(id)).robot,
-      present: withLinks,
+      present,
       pollMs: options.events.live ? 5000 : 1000,
     });
   });
@@ -89,7 +97,7 @@ export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions
     const { id } = parseOrThrow(robotIdParams, req.params, 'params');
     const { robot, source } = await service.get(id);
     res.setHeader('x-robot-source', source);
-    res.json(withLinks(robot));
+    res.json(present(robot));
   });
 
   return router;

@@ -32,7 +32,7 @@ export function registerProcessCommands(program: Command): void {
       const { startApi } = require('../../api/server') as typeof import('../../api/server');
       await launcherGoAhead();
       const config = withRunningLauncher(loadConfigOrExit());
-      const logger = createLogger(config, 'api');
+      const logger = createLogger(config, 'api', undefined, { asyncStdout: true });
       const api = await startApi(config, logger);
       logger.info({ url: api.url }, 'api listening');
       reportReady();

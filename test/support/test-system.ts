@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
 import { Connection, Client as TemporalClient } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Express } from 'express';
@@ -8,7 +7,7 @@ import { Client as PgClient } from 'pg';
 import type { Logger } from 'pino';
 import request from 'supertest';
 import { createSecurity, type Security } from '../../api/security';
-import { composeApi, createApiServices } from '../../api/server';
+import { composeApi, composeServer, createApiServices } from '../../api/server';
 import { createStatusCache } from '../../core/adapters/redis/cache.builder';
 import { createRobotEvents } from '../../core/adapters/redis/robot-events.redis';
 import type { StatusCache } from '../../core/adapters/redis/status-cache';
@@ -167,10 +166,9 @@ export async function startTestSystem(
   const services = createApiServices(parts);
   // As startApi does: the robot gauges of /metrics come from the background sampler.
   services.robotMetrics.start(config.METRICS_SAMPLE_SECONDS * 1000);
-  const app = composeApi(parts, services);
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-  });
+  // As startApi serves it: the fast paths (api/hot-path) in front of the Express app.
+  const { server, closeHotPaths } = composeServer(parts, services);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
@@ -211,6 +209,7 @@ export async function startTestSystem(
     appFor,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      closeHotPaths();
       await services.robotMetrics.stop();
       await security.close();
       await Promise.all(extraSecurity.map((extra) => extra.close().catch(() => undefined)));

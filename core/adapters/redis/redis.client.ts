@@ -24,6 +24,10 @@ export type RedisConfig = Pick<
  *   back to Postgres, and a queue would replay stale writes after an outage.
  * - `rateLimit`: the sliding windows. No queue and no retries: a request must not wait for Redis,
  *   the in-memory fallback decides at once.
+ * - `hotReads`: the API's fast path for `GET /v1/robots/:id` (api/hot-path): the rate-limit windows
+ *   and the cached status in one pipeline, so no key prefix of its own (the keys carry theirs). Like
+ *   `rateLimit`: no queue, no retries, the shorter of the two timeouts; a failure hands the request
+ *   to the ordinary path, which has the fallbacks.
  * - `eventsPublisher` / `eventsSubscriber`: live robot events (pub/sub). A subscribing connection
  *   can do nothing else, so it is a client of its own.
  * - `routingChanges`: a control worker's routing snapshot listening to the routing change feed
@@ -33,9 +37,14 @@ export type RedisProfile =
   | 'routing'
   | 'cache'
   | 'rateLimit'
+  | 'hotReads'
   | 'eventsPublisher'
   | 'eventsSubscriber'
   | 'routingChanges';
+
+/** Where the rate limiter's windows live (the `rateLimit` profile's key prefix). */
+export const rateLimitKeyPrefix = (config: Pick<RedisConfig, 'REDIS_KEY_PREFIX'>) =>
+  `${config.REDIS_KEY_PREFIX}ratelimit:`;
 
 const profiles: Record<RedisProfile, (config: RedisConfig) => RedisOptions & { queueUntilReady?: true }> = {
   routing: (config) => ({
@@ -50,10 +59,16 @@ const profiles: Record<RedisProfile, (config: RedisConfig) => RedisOptions & { q
     commandTimeout: config.CACHE_COMMAND_TIMEOUT_MS,
   }),
   rateLimit: (config) => ({
-    keyPrefix: `${config.REDIS_KEY_PREFIX}ratelimit:`,
+    keyPrefix: rateLimitKeyPrefix(config),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+  }),
+  hotReads: (config) => ({
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: Math.min(config.RATE_LIMIT_REDIS_TIMEOUT_MS, config.CACHE_COMMAND_TIMEOUT_MS),
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
   }),
   eventsPublisher: (config) => ({
