@@ -11,6 +11,7 @@ import type { ExecutionsRepository } from '../db/executions.repository';
 import type { ModuleStores } from '../db/module-stores';
 import type { RobotsRepository } from '../db/robots.repository';
 import { toRobotView } from '../db/views/robot.view';
+import { ProgressWriteBehind } from './progress-write-behind';
 
 export interface ProgressDeps {
   robots: RobotsRepository;
@@ -22,6 +23,11 @@ export interface ProgressDeps {
   logger: Logger;
   /** Whether anyone subscribed to this robot event; the workflow schedules a notification only then. */
   hasSubscribers?: (event: NotificationEvent, robotType: string) => Promise<boolean>;
+  /**
+   * Writes a live robot's plain progress behind its workflow (ADR 0040). Off: every record is written
+   * before the activity returns, as before.
+   */
+  writeBehind?: boolean;
 }
 
 /** How a step went on a module: feeds its circuit breaker and performance averages. */
@@ -71,6 +77,24 @@ const SLA_EVENTS: Record<NonNullable<ProgressRecord['slaEvent']>, NotificationEv
   missed: 'robot.sla_missed',
 };
 
+/**
+ * A record the workflow need not wait for: a running robot's step went well. Not its first record
+ * (that one makes the row when the robot was started outside the API), nor one that ends, parks,
+ * notifies or reports a failed step (its circuit answer decides a failover).
+ */
+function canWriteBehind(record: ProgressRecord): boolean {
+  const { progress } = record;
+  return (
+    progress.status === 'running' &&
+    (progress.sequence ?? 0) > 1 &&
+    record.output === undefined &&
+    record.error === undefined &&
+    record.processingTimeMs === undefined &&
+    record.slaEvent === undefined &&
+    record.stepOutcome?.ok !== false
+  );
+}
+
 export function createProgressActivities({
   robots,
   executions,
@@ -80,6 +104,7 @@ export function createProgressActivities({
   ewmaAlpha,
   logger,
   hasSubscribers,
+  writeBehind = false,
 }: ProgressDeps) {
   /** Best effort: with Redis down a robot keeps running; its step outcome is simply not counted. */
   const applyOutcome = async (outcome: StepOutcome): Promise<CircuitState | null> => {
@@ -93,17 +118,54 @@ export function createProgressActivities({
     }
   };
 
+  const cacheView = (view: ReturnType<typeof toRobotView>) =>
+    Promise.all([cache.set(view), events.publish(view)]).catch((err: unknown) => {
+      logger.warn(
+        { err, robotId: view.robotId },
+        'status cache or event publish failed; readers fall back to Postgres',
+      );
+    });
+
+  /** A live robot's record, behind its workflow: never over a finished row or a newer record. */
+  const writeLive = async (record: ProgressRecord & { sequence: number; robotId: string }) => {
+    const { progress } = record;
+    const row = await robots.applyLiveProgress(progress, {
+      status: progress.status,
+      moduleName: progress.moduleName,
+      retryCount: progress.retryCount,
+    });
+    if (!row) return; // finished meanwhile: the final record is the last word
+    await Promise.all([
+      executions.upsert({ executionId: record.executionId, state: 'running', progress, finished: false }),
+      cacheView(toRobotView(row, progress)),
+    ]);
+  };
+  const behind = new ProgressWriteBehind(writeLive, logger);
+
   return {
     /**
      * Writes a robot's progress to Postgres (robots + robot_execute) and the cache, and applies a
      * step's outcome to its module's performance and circuit.
      * Idempotent: a retry writes the same values again. The cache is best effort: a Redis outage
      * must not stall robots, and readers fall back to Postgres.
+     * With `writeBehind`, a running robot's plain record is queued and written after the activity
+     * returns (ADR 0040); every other record waits for what is queued for the robot, then is written.
      */
     async recordProgress(
       record: ProgressRecord,
     ): Promise<{ circuit: CircuitState | null; notify?: NotificationEvent }> {
       const { progress } = record;
+      if (writeBehind && canWriteBehind(record)) {
+        if (record.stepOutcome) {
+          const { moduleName, ok, latencyMs } = record.stepOutcome;
+          stepDuration.observe({ module: moduleName, outcome: ok ? 'ok' : 'failed' }, latencyMs / 1000);
+          void applyOutcome(record.stepOutcome);
+        }
+        const sequence = progress.sequence ?? 0;
+        behind.submit({ ...record, robotId: progress.robotId, sequence });
+        return { circuit: null };
+      }
+      if (writeBehind) await behind.settle(progress.robotId);
       const state = executionStateOf[progress.status];
       const finished = state === 'completed' || state === 'failed' || state === 'cancelled';
       const completenessScore = completenessFromOutput(record.output);
@@ -133,13 +195,7 @@ export function createProgressActivities({
         stepDuration.observe({ module: moduleName, outcome: ok ? 'ok' : 'failed' }, latencyMs / 1000);
       }
       // The robots row exists now (robot_execute references it); the rest is independent.
-      const view = toRobotView(row, progress);
-      const cached = Promise.all([cache.set(view), events.publish(view)]).catch((err: unknown) => {
-        logger.warn(
-          { err, robotId: progress.robotId },
-          'status cache or event publish failed; readers fall back to Postgres',
-        );
-      });
+      const cached = cacheView(toRobotView(row, progress));
       // A retry applies the outcome twice: that nudges an average, it never loses or invents a step.
       const [, , circuit] = await Promise.all([
         executions.upsert({

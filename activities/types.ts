@@ -10,15 +10,18 @@ import type { createNotifyActivities } from './notify';
 import type { createOcrActivities } from './ocr';
 import type { createProgressActivities } from './progress';
 import type { createSelectionActivities } from './selection';
+import type { createStepAdvanceActivities } from './step-advance';
 
 export type { NotifyOutcome, NotifyRequest } from '../core/domain/notification-delivery';
 export type { StepInput, StepOutput } from '../core/domain/step-activity.contract';
 export type { ProgressRecord, StepOutcome } from './progress';
 export type { ModuleChoice, SelectionRequest } from './selection';
+export type { AdvanceRequest, AdvanceResult } from './step-advance';
 
 /** Activities on the control queue (`rpa-control`). */
 export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createSelectionActivities> &
+  ReturnType<typeof createStepAdvanceActivities> &
   ReturnType<typeof createMaintenanceActivities> &
   ReturnType<typeof createNotifyActivities> &
   MailboxActivities &

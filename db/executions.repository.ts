@@ -49,10 +49,20 @@ export class ExecutionsRepository {
       },
       completedAt: update.finished ? new Date() : null,
     };
+    // A run's records carry its sequence: one written behind (ADR 0040) never replaces a newer one.
+    const sequence = progress.sequence;
     await this.db
       .insert(robotExecute)
       .values({ executionId: update.executionId, robotId: progress.robotId, ...set })
-      .onConflictDoUpdate({ target: robotExecute.executionId, set });
+      .onConflictDoUpdate({
+        target: robotExecute.executionId,
+        set,
+        ...(sequence !== undefined
+          ? {
+              setWhere: sql`coalesce((${robotExecute.stepDetails}->>'sequence')::int, 0) <= ${sequence}`,
+            }
+          : {}),
+      });
   }
 
   async latestForRobot(robotId: string): Promise<RobotExecuteRow | null> {

@@ -365,6 +365,26 @@ export class RobotsRepository {
    * the same transaction; the upsert tells a row it inserted (xmax = 0) from one that appeared
    * meanwhile (the reconciler's), so each row has exactly one audit row.
    */
+  /**
+   * A live robot's progress written behind its workflow (activities/progress-write-behind.ts): only
+   * while the row is not finished, so a late write can never hide a robot's final state. Null when
+   * nothing was written (the row is finished, or missing: the run's first record makes it).
+   */
+  async applyLiveProgress(progress: RobotProgress, update: RobotUpdate): Promise<RobotRow | null> {
+    const [updated] = await this.db
+      .update(robots)
+      .set({
+        status: update.status,
+        moduleName: update.moduleName,
+        updatedAt: new Date(),
+        ...(update.retryCount !== undefined ? { retryCount: update.retryCount } : {}),
+        ...(progress.sla ? { slaState: progress.sla.state, priority: progress.priority } : {}),
+      })
+      .where(and(eq(robots.robotId, progress.robotId), notInArray(robots.status, [...TERMINAL_STATUSES])))
+      .returning();
+    return updated ?? null;
+  }
+
   async applyProgress(
     progress: RobotProgress,
     input: Record<string, unknown>,

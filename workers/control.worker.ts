@@ -6,6 +6,7 @@ import { createMaintenanceActivities } from '../activities/maintenance';
 import { createNotifyActivities } from '../activities/notify';
 import { createProgressActivities } from '../activities/progress';
 import { createSelectionActivities } from '../activities/selection';
+import { createStepAdvanceActivities } from '../activities/step-advance';
 import { createRobotServices, type RobotServices } from '../api/robot-services';
 import { createRobotBody } from '../api/schemas';
 import { createStatusCache } from '../core/adapters/redis/cache.builder';
@@ -73,22 +74,26 @@ function controlActivities({
   const robot = createRobotServices({ config, database, temporal: client, cache, logger });
   const notifier = createNotifier(config, database);
   const notifications = new NotificationsRepository(database.db);
+  const progress = createProgressActivities({
+    robots: robot.robotsRepository,
+    executions: robot.executionsRepository,
+    cache,
+    moduleStores,
+    events,
+    ewmaAlpha: config.PERFORMANCE_EWMA_ALPHA,
+    logger,
+    hasSubscribers: (event, robotType) => notifications.hasSubscribers(event, robotType),
+    writeBehind: config.PROGRESS_WRITE_BEHIND,
+  });
+  const selection = createSelectionActivities({
+    moduleStores,
+    weights: loadBalancerWeights(config),
+    targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
+  });
   return {
-    ...createProgressActivities({
-      robots: robot.robotsRepository,
-      executions: robot.executionsRepository,
-      cache,
-      moduleStores,
-      events,
-      ewmaAlpha: config.PERFORMANCE_EWMA_ALPHA,
-      logger,
-      hasSubscribers: (event, robotType) => notifications.hasSubscribers(event, robotType),
-    }),
-    ...createSelectionActivities({
-      moduleStores,
-      weights: loadBalancerWeights(config),
-      targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
-    }),
+    ...progress,
+    ...selection,
+    ...createStepAdvanceActivities({ ...progress, ...selection }),
     ...createMaintenanceActivities({
       config,
       moduleStores,

@@ -180,7 +180,13 @@ describe('workflow replay', () => {
     record('per-step-routing.json', routed);
   }, 60_000);
 
-  // Recorded with RECORD_HISTORIES=1 by the test above, in the format of `temporal workflow show -o json`.
+  it('replays a lean run (lean-steps-v1): one local activity per step, search attributes on change', async () => {
+    const lean = await runRobot({}, 'noop-pipeline');
+    await Worker.runReplayHistory(bundle(), lean, 'lean');
+    record('lean-steps.json', lean);
+  });
+
+  // Recorded with RECORD_HISTORIES=1 by the tests above, in the format of `temporal workflow show -o json`.
   // collision-*.json are not: they were recorded on the robot workflow as it stood before its split
   // into workflows/robot/ (one inline function), with the control worker stopped while a step ended
   // and an SLA timer fired or an update arrived, then restarted, so both reached the workflow in one

@@ -6,13 +6,20 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ControlActivities, SelectionRequest, StepOutcome } from '../../activities/types';
+import type {
+  AdvanceResult,
+  ControlActivities,
+  ModuleChoice,
+  SelectionRequest,
+  StepOutcome,
+} from '../../activities/types';
 import { FAILURE_TYPES } from '../../core/domain/failure-types';
 import { NO_ELIGIBLE_MODULE } from '../../core/domain/load-balancer';
 import type { RobotProgress, RobotStatus, StepProgress, StoredDecision } from '../../core/domain/robot';
 import type { StepDefinition } from '../../core/domain/robot-types';
 import type { RobotWorkflowInput, StepPolicy } from '../../core/domain/robot-workflow.contract';
 import { ModuleNameKey, RobotStatusKey } from '../../core/domain/search-attributes';
+import { isWorkflowStepKind } from '../../core/domain/step-kinds';
 import { awaited, type Flow } from './flow';
 import type { RobotControls } from './robot-controls';
 import { notifyRobotEvent } from './robot-notifications';
@@ -33,6 +40,13 @@ const control = proxyLocalActivities<ControlActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', backoffCoefficient: 2 },
 });
 
+/**
+ * From this patch on (ADR 0040), a step's completion record and the next module step's routing go in
+ * one local activity, and search attributes are upserted only when their value changes. Runs started
+ * before recorded, then chose, in two, and upserted both attributes on every record: they replay so.
+ */
+export const LEAN_STEPS_PATCH = 'lean-steps-v1';
+
 const ROUTING_KEPT = 10;
 const WAITS_PER_BACKOFF = 12;
 const MAX_WAIT_SECONDS = 60;
@@ -44,13 +58,15 @@ export interface RecordExtra {
   error?: string | null;
   stepOutcome?: StepOutcome;
   slaEvent?: 'at_risk' | 'missed';
+  /** Routes this module step in the same local activity as the record (LEAN_STEPS_PATCH). */
+  next?: SelectionRequest;
 }
 
 type Circuit = Awaited<ReturnType<ControlActivities['recordProgress']>>['circuit'];
 export type Recorder = (
   status: RobotStatus,
   extra?: RecordExtra,
-) => Promise<{ processingTimeMs: number; circuit: Circuit }>;
+) => Promise<{ processingTimeMs: number; circuit: Circuit; choice?: ModuleChoice }>;
 
 /** A step from the moment it starts: it has a start time. */
 export type RunningStep = StepProgress & { startedAt: string };
@@ -66,6 +82,8 @@ export interface RobotRun {
    * its kind. Runs started before choose one module for all module kinds at the start.
    */
   readonly perStep: boolean;
+  /** From LEAN_STEPS_PATCH on (routed per step too): a completed step's record routes the next step. */
+  readonly lean: boolean;
   /** Each finished step's output, by step name. */
   readonly outputs: Outputs;
   /** The data steps work on: the input, plus fields corrected by reviewers at approval steps. */
@@ -90,6 +108,8 @@ export class ProgressRecorder {
   // overtaken by an earlier one in Postgres.
   private serial: Promise<unknown> | null = null;
   private readonly info = workflowInfo();
+  /** Search attribute values last upserted, by name; null: upsert both on every record (before LEAN_STEPS_PATCH). */
+  private upserted: Map<string, string> | null = null;
 
   constructor(
     private readonly progress: RobotProgress,
@@ -103,35 +123,53 @@ export class ProgressRecorder {
     return next;
   };
 
+  /** From now on a search attribute is upserted only when its value changes: each upsert is a history event. */
+  upsertOnlyChanges(): void {
+    this.upserted = new Map();
+  }
+
   /** From now on records queue behind each other (the SLA watcher records beside the step loop). */
   serialize(): void {
     this.serial = Promise.resolve();
   }
 
-  private async recordNow(status: RobotStatus, extra: RecordExtra = {}) {
+  private async recordNow(status: RobotStatus, { next, ...extra }: RecordExtra = {}) {
     const { progress } = this;
     progress.status = status;
     progress.sequence = (progress.sequence ?? 0) + 1;
     progress.stepsCompleted = progress.steps.filter((step) => step.status === 'completed').length;
     progress.percent = Math.round((progress.stepsCompleted / Math.max(1, progress.stepsTotal)) * 100);
-    upsertSearchAttributes([
-      { key: RobotStatusKey, value: status },
-      ...(progress.moduleName ? [{ key: ModuleNameKey, value: progress.moduleName }] : []),
-    ]);
+    this.upsertAttributes(status, progress.moduleName);
     const finished = status === 'completed' || status === 'failed' || status === 'cancelled';
     // Workflow time (Date.now in a workflow is the deterministic task time) from the run's start.
     const processingTimeMs = finished ? Date.now() - this.info.runStartTime.getTime() : undefined;
-    const { circuit, notify } = await control.recordProgress({
+    const record = {
       executionId: this.info.runId,
       progress,
       input: this.input,
       ...extra,
       ...(processingTimeMs !== undefined ? { processingTimeMs } : {}),
-    });
+    };
+    const answer: AdvanceResult = next
+      ? await control.advanceRobot({ record, next })
+      : await control.recordProgress(record);
+    const { circuit, notify, choice } = answer;
     if (notify) {
       await notifyRobotEvent(notify, progress, this.info.runId, { processingTimeMs, error: extra.error });
     }
-    return { processingTimeMs: processingTimeMs ?? 0, circuit };
+    return { processingTimeMs: processingTimeMs ?? 0, circuit, ...(choice ? { choice } : {}) };
+  }
+
+  private upsertAttributes(status: RobotStatus, moduleName: string | null): void {
+    const values = [
+      { key: RobotStatusKey, value: status },
+      ...(moduleName ? [{ key: ModuleNameKey, value: moduleName }] : []),
+    ];
+    const { upserted } = this;
+    const changed = upserted ? values.filter(({ key, value }) => upserted.get(key.name) !== value) : values;
+    if (changed.length === 0) return;
+    upsertSearchAttributes(changed);
+    for (const { key, value } of changed) upserted?.set(key.name, value);
   }
 }
 
@@ -142,10 +180,33 @@ export function markCompleted(state: RunningStep): void {
   state.durationMs = Date.parse(state.completedAt) - Date.parse(state.startedAt);
 }
 
-/** A step is done: its timing, then the progress record (with the module's outcome after a module step). */
+/**
+ * A step is done: its timing, then the progress record (with the module's outcome after a module
+ * step). From LEAN_STEPS_PATCH on, the same local activity routes the next step when it runs on a
+ * module; without an eligible module the step is routed again when it starts, and waits there.
+ */
 export function* completeStep(run: RobotRun, state: RunningStep, stepOutcome?: StepOutcome): Flow<void> {
   markCompleted(state);
-  yield* awaited(run.record('running', stepOutcome ? { stepOutcome } : {}));
+  const next = run.lean ? nextModuleStep(run, state) : undefined;
+  const prefer = run.moduleName || undefined;
+  const request = next ? selectionRequest(run, { cause: 'initial', exclude: [], step: next, prefer }) : null;
+  const { choice } = yield* awaited(
+    run.record('running', {
+      ...(stepOutcome ? { stepOutcome } : {}),
+      ...(request ? { next: { ...request, exclude: [] } } : {}),
+    }),
+  );
+  if (!next || !choice?.moduleName) return;
+  remember(run.progress, choice.decision, 'initial', next.name);
+  run.moduleName = adoptChoice(run, choice.moduleName, choice.decision);
+  run.routedAhead = next.name;
+}
+
+/** The step after `state`, when it runs on a module. */
+function nextModuleStep(run: RobotRun, state: RunningStep): StepDefinition | undefined {
+  const index = run.progress.steps.indexOf(state);
+  const next = index < 0 ? undefined : run.args.definition.steps[index + 1];
+  return next && !isWorkflowStepKind(next.kind) ? next : undefined;
 }
 
 function remember(
@@ -206,11 +267,17 @@ export async function chooseModule(run: RobotRun, query: ModuleQuery): Promise<s
     choice = await control.selectModule({ ...request, exclude: [] });
     remember(progress, choice.decision, 'wait', step?.name);
   }
+  return adoptChoice(run, choice.moduleName, choice.decision);
+}
+
+/** The robot goes to the chosen module: the memo (when it moves), its module and why. */
+function adoptChoice(run: RobotRun, moduleName: string, decision: StoredDecision): string {
+  const { progress } = run;
   // Routed per step, the memo changes only when the robot moves: one history event per move.
-  if (!run.perStep || progress.moduleName !== choice.moduleName) upsertMemo({ module: choice.moduleName });
-  progress.moduleName = choice.moduleName;
-  progress.reason = `module ${choice.moduleName}: ${choice.decision.reason}`;
-  return choice.moduleName;
+  if (!run.perStep || progress.moduleName !== moduleName) upsertMemo({ module: moduleName });
+  progress.moduleName = moduleName;
+  progress.reason = `module ${moduleName}: ${decision.reason}`;
+  return moduleName;
 }
 
 /** One choice for the whole run (every module kind of the type), or per step (its kind only). */

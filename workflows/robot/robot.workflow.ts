@@ -20,7 +20,7 @@ import { awaited, drive, type Flow } from './flow';
 import { routeFirstStep } from './module-step';
 import { progressQuery } from './robot.definitions';
 import { RobotControls } from './robot-controls';
-import { chooseModule, type Outputs, ProgressRecorder, type RobotRun } from './robot-run';
+import { chooseModule, LEAN_STEPS_PATCH, type Outputs, ProgressRecorder, type RobotRun } from './robot-run';
 import { SLA_PATCH, SlaWatch } from './robot-sla';
 import { errorMessage } from './step-dispatch';
 import { runStep } from './step-runners';
@@ -60,12 +60,15 @@ function* runRobot(args: RobotWorkflowInput): Flow<RobotWorkflowResult> {
     for (const [index, step] of definition.steps.entries()) {
       const state = progress.steps[index];
       if (!state || (args.resumeFrom && index < args.resumeFrom.stepIndex)) continue;
+      const sequence = progress.sequence;
       yield* awaited(controls?.gate());
       // Past the deadline a person decides before the next step; an approval step is that person.
       if (sla && controls && step.kind !== 'approval') {
         const verdict = yield* awaited(sla.review(controls, step, data, outputs, approvalWaits));
         if (verdict?.fields) Object.assign(data, verdict.fields);
       }
+      // The robot was held (paused, reviewed) since its module was chosen: choose again when it starts.
+      if (run.lean && progress.sequence !== sequence) run.routedAhead = null;
       progress.currentStep = step.name;
       const started = Object.assign(state, {
         status: 'running' as const,
@@ -127,12 +130,15 @@ function startRun(args: RobotWorkflowInput): RobotRun {
     sla.start();
   }
   const perStep = patched(PER_STEP_ROUTING_PATCH);
+  const lean = perStep && patched(LEAN_STEPS_PATCH);
+  if (lean) recorder.upsertOnlyChanges();
   return {
     args,
     policy: args.stepPolicy ?? DEFAULT_STEP_POLICY,
     progress,
     moduleSteps: moduleStepKinds(args.definition.steps),
     perStep,
+    lean,
     outputs,
     data,
     controls,
