@@ -21,7 +21,7 @@ interface Lane<R> {
 const isNewer = (a: Ordered, b: Ordered) => a.executionId !== b.executionId || a.sequence > b.sequence;
 
 /**
- * A live robot's progress records written behind its workflow (ADR 0040): the local activity hands
+ * A live robot's progress records written behind its workflow (ADR 0046): the local activity hands
  * the record over and returns, so Postgres and Redis round trips are off the workflow task. One lane
  * per robot writes one record at a time, newest last; records that queue up while one is written
  * collapse into the newest. A failed write is retried until it lands or a newer record replaces it.

@@ -24,7 +24,7 @@ export interface ProgressDeps {
   /** Whether anyone subscribed to this robot event; the workflow schedules a notification only then. */
   hasSubscribers?: (event: NotificationEvent, robotType: string) => Promise<boolean>;
   /**
-   * Writes a live robot's plain progress behind its workflow (ADR 0040). Off: every record is written
+   * Writes a live robot's plain progress behind its workflow (ADR 0046). Off: every record is written
    * before the activity returns, as before.
    */
   writeBehind?: boolean;
@@ -149,7 +149,7 @@ export function createProgressActivities({
      * Idempotent: a retry writes the same values again. The cache is best effort: a Redis outage
      * must not stall robots, and readers fall back to Postgres.
      * With `writeBehind`, a running robot's plain record is queued and written after the activity
-     * returns (ADR 0040); every other record waits for what is queued for the robot, then is written.
+     * returns (ADR 0046); every other record waits for what is queued for the robot, then is written.
      */
     async recordProgress(
       record: ProgressRecord,

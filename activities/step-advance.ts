@@ -26,7 +26,7 @@ export function createStepAdvanceActivities({ recordProgress, selectModule }: Ad
   return {
     /**
      * A step completed: its progress record and the next module step's routing in one local
-     * activity, one marker and one round trip of the workflow task instead of two (ADR 0040). The
+     * activity, one marker and one round trip of the workflow task instead of two (ADR 0046). The
      * two are independent (the record is of the step that ended, the choice is for the next), so
      * they run side by side. Idempotent as each of them is: a retry writes the same record again
      * and chooses again.

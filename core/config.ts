@@ -136,7 +136,7 @@ const schema = z
     // history when next woken). The SDK's own default grows with the V8 heap limit (about 2,300 with
     // Node's default 4 GiB heap), so a long run's memory would follow the heap, not the operator.
     WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(2).max(100_000).default(500),
-    // A running robot's plain progress records written behind its workflow task (ADR 0040); false
+    // A running robot's plain progress records written behind its workflow task (ADR 0046); false
     // writes every record before the workflow goes on, as before.
     PROGRESS_WRITE_BEHIND: bool.default(true),
     MODULE_WAIT_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),

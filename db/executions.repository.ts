@@ -49,7 +49,7 @@ export class ExecutionsRepository {
       },
       completedAt: update.finished ? new Date() : null,
     };
-    // A run's records carry its sequence: one written behind (ADR 0040) never replaces a newer one.
+    // A run's records carry its sequence: one written behind (ADR 0046) never replaces a newer one.
     const sequence = progress.sequence;
     await this.db
       .insert(robotExecute)

@@ -2,7 +2,7 @@ import type { temporal } from '@temporalio/proto';
 import type { RobotView } from '../../core/domain/robot';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
-// lean-steps-v1 (ADR 0040): a completed step's record and the next module step's routing are one
+// lean-steps-v1 (ADR 0046): a completed step's record and the next module step's routing are one
 // local activity, and search attributes are upserted only when their value changes.
 
 let system: TestSystem;

@@ -7,7 +7,7 @@ import { ExecutionsRepository } from '../../db/executions.repository';
 import { RobotsRepository } from '../../db/robots.repository';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
-// ADR 0040: a running robot's plain records are written behind its workflow; a final record is
+// ADR 0046: a running robot's plain records are written behind its workflow; a final record is
 // never overtaken by one of them, from this process (the lane is settled first) or another (the
 // writes refuse a finished row and an older sequence).
 

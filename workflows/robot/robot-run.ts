@@ -41,7 +41,7 @@ const control = proxyLocalActivities<ControlActivities>({
 });
 
 /**
- * From this patch on (ADR 0040), a step's completion record and the next module step's routing go in
+ * From this patch on (ADR 0046), a step's completion record and the next module step's routing go in
  * one local activity, and search attributes are upserted only when their value changes. Runs started
  * before recorded, then chose, in two, and upserted both attributes on every record: they replay so.
  */
