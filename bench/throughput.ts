@@ -183,6 +183,10 @@ async function startOurs({ config, mode, suffix, client, defer, definition }: Co
     TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
     CONTROL_TASK_QUEUE: config.CONTROL_TASK_QUEUE,
     WORKFLOW_BUNDLE_PATH: bundlePath,
+    // The limits stay on the path but never refuse (as in benchEnvironment): 600 creates a minute
+    // per key, the default, is fewer than a run makes.
+    RATE_LIMIT_PER_KEY: String(config.RATE_LIMIT_PER_KEY),
+    MAX_RUNNING_ROBOTS_PER_KEY: String(config.MAX_RUNNING_ROBOTS_PER_KEY),
     ...cpuProfileEnv(),
   });
   const alive = new Set<ManagedChild>();
