@@ -8,9 +8,9 @@
 //   api-create  options.concurrency, api.{p50,p99}, baseline.{p50,p99}
 //   status      options.rate, api.{mean,p99}, baseline.{mean,p99}, hitRatio
 //   health      options.rate, stats.{health,bare}.p99
-//   selection   results[].modules, results[].stats.{activity,hgetall}.p99
+//   selection   results[].modules, results[].stats.{snapshot,activity,hgetall}.p99
 //   ocr         speed.ours and speed.native* (pages/s per round; the baseline is the strongest of the
-//               `native…` arrays, should the bench measure more than one native way), cer.points
+//               `native…` arrays but `nativeEngine`, which is ours), speed.nativeEngine, cer.points
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface SummaryRow {
@@ -45,6 +45,8 @@ function num(value: unknown, ...keys: (string | number)[]): number {
 
 const fixed = (digits: number) => (value: number) => (Number.isNaN(value) ? '?' : value.toFixed(digits));
 const ms = fixed(2);
+/** Selection's figures are tenths of a millisecond and below. */
+const ms3 = fixed(3);
 const one = fixed(1);
 const times = (value: number) => (Number.isNaN(value) ? '?' : `${value.toFixed(2)}×`);
 const pair = (a: string, b: string) => `${a} / ${b}`;
@@ -167,17 +169,24 @@ function selectionRow(r: unknown): SummaryRow[] {
   const results = (at(r, 'results') as unknown[] | undefined) ?? [];
   const bySize = (modules: number) => results.find((entry) => at(entry, 'modules') === modules);
   const side = (modules: number, name: string) => num(bySize(modules), 'stats', name, 'p99');
+  // What a control worker runs: the routing snapshot (ADR 0041) where the bench measured it, else
+  // the per-call read (an older results file, or the snapshot turned off).
+  const snapshot = Number.isFinite(side(100, 'snapshot')) || Number.isFinite(side(1000, 'snapshot'));
+  const ourSide = snapshot ? 'snapshot' : 'activity';
   const [a100, a1000, h100, h1000] = [
-    side(100, 'activity'),
-    side(1000, 'activity'),
+    side(100, ourSide),
+    side(1000, ourSide),
     side(100, 'hgetall'),
     side(1000, 'hgetall'),
   ];
+  const perCall = snapshot
+    ? ` (per-call read ${pair(ms3(side(100, 'activity')), ms3(side(1000, 'activity')))})`
+    : '';
   return [
     {
       path,
-      ours: pair(ms(a100), ms(a1000)),
-      baseline: `\`HGETALL\` ${pair(ms(h100), ms(h1000))}`,
+      ours: `${pair(ms3(a100), ms3(a1000))}${snapshot ? ' routing snapshot' : ''}${perCall}`,
+      baseline: `\`HGETALL\` ${pair(ms3(h100), ms3(h1000))}`,
       ratio: pair(times(a100 / h100), times(a1000 / h1000)),
       goal,
       met: judge([a100, a1000, h100, h1000], a100 <= 1 && a1000 <= 5),
@@ -190,14 +199,21 @@ function ocrRow(r: unknown): SummaryRow[] {
   const goal = '≥ 0.8× the stronger native baseline, CER within 1 point';
   if (r === undefined) return notRun([path], [goal]);
   const ours = mean(at(r, 'speed', 'ours'));
+  // The baselines are the tesseract CLI's ways (`native…`); `nativeEngine` is ours (OCR_ENGINE=native).
   const speeds = Object.entries((at(r, 'speed') as Json | undefined) ?? {});
-  const natives = speeds.filter(([name]) => name.startsWith('native')).map(([, rates]) => mean(rates));
+  const natives = speeds
+    .filter(([name]) => name.startsWith('native') && name !== 'nativeEngine')
+    .map(([, rates]) => mean(rates));
   const native = natives.length > 0 ? Math.max(...natives) : Number.NaN;
+  const engine = mean(at(r, 'speed', 'nativeEngine'));
+  const engineNote = Number.isFinite(engine)
+    ? `; \`OCR_ENGINE=native\` ${ms(engine)} (${times(engine / native)})`
+    : '';
   const cerPoints = num(r, 'cer', 'points');
   return [
     {
       path,
-      ours: `${ms(ours)} (CER ${cerPoints >= 0 ? '+' : ''}${ms(cerPoints)} points)`,
+      ours: `tesseract.js ${ms(ours)} (CER ${cerPoints >= 0 ? '+' : ''}${ms(cerPoints)} points)${engineNote}`,
       baseline: `native \`tesseract\` ${ms(native)}`,
       ratio: times(ours / native),
       goal,

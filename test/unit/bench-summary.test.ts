@@ -79,7 +79,7 @@ test('selection at 100 and 1000 modules, OCR against the stronger native baselin
     ocr: { speed: { ours: [4, 4], native: [3, 3], nativePerPage: [5, 5] }, cer: { points: 0.5 } },
   });
   expect(rowOf(rows, '`selectModule`')).toMatchObject({
-    ours: '0.90 / 4.00',
+    ours: '0.900 / 4.000',
     ratio: '1.80× / 2.00×',
     met: 'yes',
   });
@@ -88,6 +88,36 @@ test('selection at 100 and 1000 modules, OCR against the stronger native baselin
     ratio: '0.80×',
     met: 'yes',
   });
+});
+
+test('selection is judged on the routing snapshot when measured; the native engine is ours, not a baseline', () => {
+  const side = (snapshot: number, activity: number, hgetall: number) => ({
+    snapshot: { p99: snapshot },
+    activity: { p99: activity },
+    hgetall: { p99: hgetall },
+  });
+  const rows = summaryRows({
+    selection: {
+      results: [
+        { modules: 100, stats: side(0.07, 5, 1.5) },
+        { modules: 1000, stats: side(0.06, 38, 6) },
+      ],
+    },
+    ocr: {
+      speed: { ours: [9, 9], native: [6, 6], nativeList: [10, 10], nativeEngine: [15, 15] },
+      cer: { points: -0.2 },
+    },
+  });
+  expect(rowOf(rows, '`selectModule`')).toMatchObject({
+    ours: '0.070 / 0.060 routing snapshot (per-call read 5.000 / 38.000)',
+    met: 'yes',
+  });
+  expect(rowOf(rows, 'OCR')).toMatchObject({
+    baseline: 'native `tesseract` 10.00',
+    ratio: '0.90×',
+    met: 'yes',
+  });
+  expect(rowOf(rows, 'OCR').ours).toContain('`OCR_ENGINE=native` 15.00 (1.50×)');
 });
 
 test('a goal whose figures are missing is "?", not "no" (a smoke run registers no 100 modules)', () => {
