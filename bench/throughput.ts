@@ -8,7 +8,6 @@
 //   [--smoke] [--out FILE]; BENCH_CPU_PROFILE_DIR=DIR also writes V8 CPU profiles of every Node process
 //   over each timed run (bench/cpu-profiles.ts).
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -25,6 +24,7 @@ import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
 import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from '../test/support/test-env';
 import { maintenanceSchedules } from '../workers/schedules';
 import { BASELINE_WORKFLOW, type BaselineInput } from './baseline.workflow';
+import { freePort } from './bench-processes';
 import * as bench from './bench-support';
 import { CPU_PROFILE_DIR, cpuProfileEnv, startCpuProfiles } from './cpu-profiles';
 import { type CpuSpent, startCpuCount } from './process-cpu';
@@ -41,17 +41,6 @@ const LABELS: Record<Side, string> = {
   'ours-1': 'ours, 1 module process',
   'ours-2': 'ours, 2 module processes',
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Polls `check` until it holds; fails early, with its log, if a child that should run has exited. */
 async function waitFor(what: string, check: () => Promise<boolean>, alive: Set<ManagedChild>): Promise<void> {
