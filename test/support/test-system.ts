@@ -39,6 +39,8 @@ export interface TestSystem {
   /** A direct connection for assertions on rows. */
   sql: PgClient;
   cache: StatusCache;
+  /** Closes the fast paths' own Redis connection: cached reads then go through Express. */
+  closeHotPaths(): void;
   moduleStores: ModuleStores;
   events: RobotEvents;
   temporal: TemporalClient;
@@ -200,6 +202,7 @@ export async function startTestSystem(
     database,
     sql,
     cache,
+    closeHotPaths,
     moduleStores,
     events,
     temporal,
