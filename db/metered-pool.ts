@@ -5,8 +5,15 @@ import { dbQueryDuration } from '../core/observability/metrics';
 const VERB = /^\s*(select|insert|update|delete|with|begin|commit|rollback)\b/i;
 const TABLE = /\b(?:from|into|update|join)\s+"?([a-z_][a-z0-9_]*)"?/i;
 
+// A CTE that writes (the create path's one statement, ADR 0042) is counted as its first write.
+const CTE_WRITE = /\b(insert\s+into|update|delete\s+from)\s+"?([a-z_][a-z0-9_]*)"?/i;
+
 export function describeStatement(text: string): { operation: string; table: string } {
   const operation = VERB.exec(text)?.[1]?.toLowerCase() ?? 'other';
+  const write = operation === 'with' ? CTE_WRITE.exec(text) : null;
+  if (write?.[1] && write[2]) {
+    return { operation: write[1].split(/\s+/)[0]?.toLowerCase() ?? 'other', table: write[2].toLowerCase() };
+  }
   const table = TABLE.exec(text)?.[1]?.toLowerCase() ?? 'none';
   return { operation, table };
 }
