@@ -58,8 +58,8 @@ async function runJob(job: MaintenanceJob): Promise<{ result: Record<string, unk
 }
 
 /**
- * A maintenance job as one long-lived workflow (id `<control queue>:<job>`): run the job, wait its
- * interval (or a `runNow` / `configure` signal), again; after `iterationsPerRun` passes it continues
+ * A maintenance job as one long-lived workflow (id `<control queue>:<job>`): wait its interval (or a
+ * `runNow` / `configure` signal), run the job, again; after `iterationsPerRun` passes it continues
  * as new, so its history stays short and the Web UI lists one workflow per job, not one per pass.
  */
 export async function maintenanceWorkflow(initial: MaintenanceState): Promise<never> {
@@ -72,19 +72,29 @@ export async function maintenanceWorkflow(initial: MaintenanceState): Promise<ne
   };
   const pending = [...(initial.pending ?? [])];
   let wake = pending.length > 0;
+  let retime = false;
   setHandler(configureSignal, (settings) => {
+    // A new interval restarts the current wait with it; the same one (every worker start sends it) changes nothing.
+    if (settings.everyMs !== status.everyMs) retime = true;
     status.everyMs = settings.everyMs;
     status.iterationsPerRun = settings.iterationsPerRun;
-    wake = true;
   });
   setHandler(runNowSignal, (request) => {
     pending.push(request);
     wake = true;
   });
   setHandler(maintenanceStatusQuery, () => status);
+  const waitForPass = async () => {
+    for (;;) {
+      retime = false;
+      const signalled = await condition(() => wake || retime, status.everyMs);
+      if (!signalled || wake) return;
+    }
+  };
 
-  // The first pass runs at once: a fresh start (deploy) or a continued run whose wait is over.
+  // Wait, then run: as a Schedule did, a fresh start (a deploy) runs its first pass one interval later.
   for (let pass = 0; pass < status.iterationsPerRun && !workflowInfo().continueAsNewSuggested; pass++) {
+    await waitForPass();
     // Cleared before the job: a signal that arrives while it runs starts the next pass at once.
     wake = false;
     const serving = pending.splice(0);
@@ -94,7 +104,6 @@ export async function maintenanceWorkflow(initial: MaintenanceState): Promise<ne
     status.lastRunAt = Date.now();
     status.lastResult = result;
     status.lastError = errors.length > 0 ? errors.join('; ') : null;
-    await condition(() => wake, status.everyMs);
   }
   const { job, everyMs, iterationsPerRun, iterations, served } = status;
   return continueAsNew<typeof maintenanceWorkflow>({

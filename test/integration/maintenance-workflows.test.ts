@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { maintenanceSchedules } from '../../workers/schedules';
+import { ScheduleNotFoundError } from '@temporalio/client';
+import {
+  MAINTENANCE_STATUS_QUERY,
+  MAINTENANCE_WORKFLOW,
+  type MaintenanceStatus,
+} from '../../core/domain/maintenance-workflow.contract';
+import {
+  ensureMaintenanceWorkflows,
+  maintenanceWorkflows,
+  runMaintenanceNow,
+} from '../../workers/maintenance-workflows';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 let system: TestSystem;
@@ -19,31 +29,90 @@ afterAll(async () => {
   await system?.close();
 });
 
-async function completedRunsOf(scheduleId: string): Promise<number> {
-  const description = await system.temporal.schedule.getHandle(scheduleId).describe();
-  return description.info.recentActions.length;
+/** Every execution (runs of every id) of the maintenance workflow on this system's control queue. */
+async function maintenanceExecutions(target: TestSystem) {
+  const query = `WorkflowType = "${MAINTENANCE_WORKFLOW}" AND TaskQueue = "${target.config.CONTROL_TASK_QUEUE}"`;
+  const found: { workflowId: string; runId: string; status: string }[] = [];
+  for await (const wf of target.temporal.workflow.list({ query })) {
+    found.push({ workflowId: wf.workflowId, runId: wf.runId, status: wf.status.name });
+  }
+  return found;
 }
 
-describe('maintenance schedules', () => {
-  it('exist as Temporal Schedules and run', async () => {
-    const schedules = maintenanceSchedules(system.config);
-    expect(schedules.map((schedule) => schedule.workflowType)).toEqual([
-      'healthMonitorWorkflow',
-      'performanceUpdateWorkflow',
-      'cleanupWorkflow',
+const statusOf = (target: TestSystem, workflowId: string) =>
+  target.temporal.workflow.getHandle(workflowId).query<MaintenanceStatus>(MAINTENANCE_STATUS_QUERY);
+
+describe('maintenance workflows', () => {
+  it('one long-lived workflow per job runs, and no Temporal Schedule', async () => {
+    const workflows = maintenanceWorkflows(system.config);
+    expect(workflows.map(({ job, workflowId }) => ({ job, workflowId }))).toEqual([
+      { job: 'health-monitor', workflowId: `${system.config.CONTROL_TASK_QUEUE}:health-monitor` },
+      { job: 'performance-update', workflowId: `${system.config.CONTROL_TASK_QUEUE}:performance-update` },
+      { job: 'cleanup', workflowId: `${system.config.CONTROL_TASK_QUEUE}:cleanup` },
     ]);
-    for (const schedule of schedules) {
-      const description = await system.temporal.schedule.getHandle(schedule.id).describe();
-      expect(description.action).toMatchObject({
-        type: 'startWorkflow',
-        workflowType: schedule.workflowType,
-      });
+    const running = await eventually(async () => {
+      const found = (await maintenanceExecutions(system)).filter((wf) => wf.status === 'RUNNING');
+      return found.length === 3 ? found : undefined;
+    });
+    expect(running.map((wf) => wf.workflowId).sort()).toEqual(workflows.map((wf) => wf.workflowId).sort());
+    for (const { workflowId } of workflows) {
+      await expect(system.temporal.schedule.getHandle(workflowId).describe()).rejects.toBeInstanceOf(
+        ScheduleNotFoundError,
+      );
     }
-    const [health, performance] = schedules;
-    await eventually(async () => ((await completedRunsOf(health?.id ?? '')) > 0 ? true : undefined), 20_000);
+    // The health monitor passes every 2 s inside one workflow: several passes, still one run.
+    const health = workflows[0]?.workflowId ?? '';
     await eventually(
-      async () => ((await completedRunsOf(performance?.id ?? '')) > 0 ? true : undefined),
-      20_000,
+      async () => ((await statusOf(system, health)).iterations >= 3 ? true : undefined),
+      30_000,
+    );
+    const healthRuns = (await maintenanceExecutions(system)).filter((wf) => wf.workflowId === health);
+    expect(healthRuns).toHaveLength(1);
+  });
+
+  it('a control worker restart keeps the running workflows (no second one) and applies a new interval', async () => {
+    const before = await maintenanceExecutions(system);
+    // What a restarted control worker does at startup, with a changed configuration.
+    await ensureMaintenanceWorkflows(system.temporal, {
+      ...system.config,
+      PERFORMANCE_UPDATE_INTERVAL_SECONDS: 7,
+    });
+    const performance = `${system.config.CONTROL_TASK_QUEUE}:performance-update`;
+    await eventually(async () => ((await statusOf(system, performance)).everyMs === 7000 ? true : undefined));
+    const after = await maintenanceExecutions(system);
+    expect(
+      after
+        .filter((wf) => wf.status === 'RUNNING')
+        .map((wf) => wf.runId)
+        .sort(),
+    ).toEqual(
+      before
+        .filter((wf) => wf.status === 'RUNNING')
+        .map((wf) => wf.runId)
+        .sort(),
+    );
+    await ensureMaintenanceWorkflows(system.temporal, system.config);
+    await eventually(async () => ((await statusOf(system, performance)).everyMs === 2000 ? true : undefined));
+  });
+
+  it('removes the Temporal Schedules that ran maintenance before', async () => {
+    const [health] = maintenanceWorkflows(system.config);
+    const scheduleId = health?.workflowId ?? '';
+    // As the control worker of an earlier release left it.
+    await system.temporal.schedule.create({
+      scheduleId,
+      spec: { intervals: [{ every: '1 hour' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'healthMonitorWorkflow',
+        workflowId: `${scheduleId}-run`,
+        taskQueue: system.config.CONTROL_TASK_QUEUE,
+        args: [],
+      },
+    });
+    await ensureMaintenanceWorkflows(system.temporal, system.config);
+    await expect(system.temporal.schedule.getHandle(scheduleId).describe()).rejects.toBeInstanceOf(
+      ScheduleNotFoundError,
     );
   });
 
@@ -112,8 +181,8 @@ describe('maintenance schedules', () => {
       return undefined;
     });
 
-    const cleanup = maintenanceSchedules(system.config)[2];
-    await system.temporal.schedule.getHandle(cleanup?.id ?? '').trigger();
+    const status = await runMaintenanceNow(system.temporal, system.config, 'cleanup');
+    expect(status.lastError).toBeNull();
 
     const restarted = await eventually(async () => {
       const res = await system.api.get(`/v1/robots/${orphan}`);
@@ -138,4 +207,45 @@ describe('maintenance schedules', () => {
     expect(live.rows).toEqual([{ execution_id: recent }]);
     expect(archived.rows).toEqual([{ execution_id: old, robot_id: finished }]);
   }, 60_000);
+});
+
+describe('maintenance workflows over time', () => {
+  it('continue as new after their iterations, so passes grow and executions stay few', async () => {
+    const fast = await startTestSystem({
+      module: false,
+      env: {
+        HEALTH_MONITOR_INTERVAL_SECONDS: '1',
+        PERFORMANCE_UPDATE_INTERVAL_SECONDS: '1',
+        MAINTENANCE_ITERATIONS_PER_RUN: '4',
+      },
+    });
+    try {
+      const health = `${fast.config.CONTROL_TASK_QUEUE}:health-monitor`;
+      // 12 passes of a 1 s job: Temporal Schedules would have made 12 workflow executions for it.
+      await eventually(
+        async () => ((await statusOf(fast, health)).iterations >= 12 ? true : undefined),
+        60_000,
+        250,
+      );
+      // The pass count is carried across continue-as-new: it came through several runs.
+      const executions = await eventually(async () => {
+        const found = await maintenanceExecutions(fast);
+        const healthRuns = found.filter((wf) => wf.workflowId === health);
+        return healthRuns.some((wf) => wf.status === 'CONTINUED_AS_NEW') ? found : undefined;
+      });
+      // Read after the list: the list holds no run that this count does not cover.
+      const passes = (await statusOf(fast, health)).iterations;
+      const healthRuns = executions.filter((wf) => wf.workflowId === health);
+      expect(healthRuns.filter((wf) => wf.status === 'RUNNING')).toHaveLength(1);
+      // One run per 4 passes (and the one running): far fewer than one execution per pass.
+      expect(passes).toBeGreaterThanOrEqual(12);
+      expect(healthRuns.length).toBeGreaterThanOrEqual(2);
+      expect(healthRuns.length).toBeLessThanOrEqual(Math.ceil(passes / 4) + 1);
+      // Every job of the namespace's list: 3 running, the rest continued runs of the two fast jobs.
+      expect(executions.filter((wf) => wf.status === 'RUNNING')).toHaveLength(3);
+      expect(executions.length).toBeLessThanOrEqual(2 * (Math.ceil(passes / 4) + 1) + 1);
+    } finally {
+      await fast.close();
+    }
+  }, 90_000);
 });
