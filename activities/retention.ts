@@ -1,9 +1,10 @@
 import type { Config } from '../core/config';
 import type { DocumentStore } from '../core/domain/document-store';
+import { type RetentionPolicy, retentionPolicy } from '../core/domain/retention';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
 import type { Logger } from '../core/observability/logger';
 import { retentionPurged } from '../core/observability/metrics';
-import type { PurgedRobots, RetentionPolicy, RetentionRepository } from '../db/retention.repository';
+import type { PurgedRobots, RetentionRepository } from '../db/retention.repository';
 
 export interface RetentionDeps {
   config: Pick<Config, 'ROBOT_RETENTION_DAYS' | 'DOCUMENT_ORPHAN_GRACE_HOURS' | 'RETENTION_BATCH_SIZE'>;
@@ -16,21 +17,6 @@ export interface RetentionDeps {
 
 /** Statements per cleanup run: a backlog (retention just enabled or shortened) drains over a few runs. */
 const BATCHES_PER_RUN = 20;
-
-/** The days each type keeps its finished robots: its `retentionDays`, else the deployment default. */
-export function retentionPolicy(
-  types: readonly Pick<RobotTypeDefinition, 'name' | 'retentionDays'>[],
-  defaultDays: number,
-): RetentionPolicy {
-  const byType: Record<string, number> = {};
-  for (const type of types) if (type.retentionDays !== undefined) byType[type.name] = type.retentionDays;
-  return { defaultDays, byType };
-}
-
-/** The longest any row is kept: what the Temporal namespace's retention must cover. */
-export function longestRetentionDays(policy: RetentionPolicy): number {
-  return Math.max(policy.defaultDays, ...Object.values(policy.byType));
-}
 
 async function purgeRobots(deps: RetentionDeps, policy: RetentionPolicy): Promise<PurgedRobots> {
   const total: PurgedRobots = { robots: 0, executions: 0, archivedExecutions: 0, sentEmails: 0 };

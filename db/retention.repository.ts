@@ -1,16 +1,11 @@
 import { sql } from 'drizzle-orm';
+import type { RetentionPolicy } from '../core/domain/retention';
 import { TERMINAL_STATUSES } from '../core/domain/robot';
 import type { Database } from './client';
 
 // The deletes of retention (docs/adr/0050-retention.md). Each statement is bounded by its limit and
 // safe to run again: what it removed is gone, and nothing it keeps depends on what it removed. The
 // audit log is not touched (it is append-only, and keeps the record of robots purged here).
-
-/** Days a finished robot is kept, per robot type; types not named keep `defaultDays`. */
-export interface RetentionPolicy {
-  defaultDays: number;
-  byType: Record<string, number>;
-}
 
 export interface PurgedRobots {
   robots: number;
