@@ -42,7 +42,11 @@ async function setup(options: { retentionDays?: string }): Promise<number> {
     require('../../core/adapters/temporal/connection.options') as typeof import('../../core/adapters/temporal/connection.options');
   const { ensureNamespaceRetention, ensureSearchAttributes } =
     require('../../core/adapters/temporal/namespace-setup') as typeof import('../../core/adapters/temporal/namespace-setup');
-  const connection = await Connection.connect(temporalConnectionOptions(config));
+  const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: unknown) => {
+    throw new Error(
+      `cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  });
   try {
     const namespace = config.TEMPORAL_NAMESPACE;
     const searchAttributes = await ensureSearchAttributes(connection, namespace);
