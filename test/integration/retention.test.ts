@@ -94,6 +94,22 @@ const purgedCount = async () =>
   Object.fromEntries((await retentionPurged.get()).values.map((v) => [v.labels.kind, v.value]));
 
 describe('retention', () => {
+  it.each([0, 3651, 1.5, '30'])(
+    'refuses a robot type with retentionDays %p (400 naming the field), storing nothing',
+    async (retentionDays) => {
+      const res = await system.api.post('/v1/robot-types').send({
+        name: 'bad-retention',
+        retentionDays,
+        steps: [{ name: 'settle', kind: 'delay', params: { ms: 10 } }],
+      });
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field: 'body.retentionDays' })]),
+      );
+      expect((await system.api.get('/v1/robot-types/bad-retention')).status).toBe(404);
+    },
+  );
+
   it('purges finished robots past their type’s retention with their executions and emails; keeps the rest and the audit trail', async () => {
     const oldDemo = await robot('demo', 'completed', 40);
     const oldDemoFailed = await robot('demo', 'failed', 31);
