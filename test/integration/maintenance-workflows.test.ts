@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ScheduleNotFoundError } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import {
   MAINTENANCE_STATUS_QUERY,
   MAINTENANCE_WORKFLOW,
   type MaintenanceStatus,
 } from '../../core/domain/maintenance-workflow.contract';
+import { createLogger } from '../../core/observability/logger';
+import { createControlWorker } from '../../workers/control.worker';
 import {
   ensureMaintenanceWorkflows,
   maintenanceWorkflows,
@@ -25,7 +28,14 @@ beforeAll(async () => {
   });
 });
 
+let connection: NativeConnection | undefined;
+let restarted: Worker | undefined;
+let restartedRun: Promise<void> | undefined;
+
 afterAll(async () => {
+  restarted?.shutdown();
+  await restartedRun?.catch(() => undefined);
+  await connection?.close();
   await system?.close();
 });
 
@@ -72,27 +82,40 @@ describe('maintenance workflows', () => {
 
   it('a control worker restart keeps the running workflows (no second one) and applies a new interval', async () => {
     const before = await maintenanceExecutions(system);
-    // What a restarted control worker does at startup, with a changed configuration.
-    await ensureMaintenanceWorkflows(system.temporal, {
-      ...system.config,
-      PERFORMANCE_UPDATE_INTERVAL_SECONDS: 7,
-    });
+    const health = `${system.config.CONTROL_TASK_QUEUE}:health-monitor`;
     const performance = `${system.config.CONTROL_TASK_QUEUE}:performance-update`;
-    await eventually(async () => ((await statusOf(system, performance)).everyMs === 7000 ? true : undefined));
-    const after = await maintenanceExecutions(system);
-    expect(
-      after
-        .filter((wf) => wf.status === 'RUNNING')
-        .map((wf) => wf.runId)
-        .sort(),
-    ).toEqual(
-      before
-        .filter((wf) => wf.status === 'RUNNING')
-        .map((wf) => wf.runId)
-        .sort(),
+    // Queries are answered by a worker: read before the stop.
+    const passesBefore = (await statusOf(system, health)).iterations;
+    system.controlWorker.shutdown();
+    await eventually(async () => (system.controlWorker.getState() === 'STOPPED' ? true : undefined));
+
+    // The restarted worker comes with a changed interval; it stays for the rest of this file.
+    connection = await NativeConnection.connect({ address: system.config.TEMPORAL_ADDRESS });
+    restarted = await createControlWorker({
+      config: { ...system.config, PERFORMANCE_UPDATE_INTERVAL_SECONDS: 3 },
+      connection,
+      client: system.temporal,
+      database: system.database,
+      cache: system.cache,
+      moduleStores: system.moduleStores,
+      events: system.events,
+      logger: createLogger(system.config, 'test'),
+    });
+    restartedRun = restarted.run();
+
+    await eventually(async () => ((await statusOf(system, performance)).everyMs === 3000 ? true : undefined));
+    // The same runs go on passing under the new worker.
+    await eventually(async () =>
+      (await statusOf(system, health)).iterations >= passesBefore + 2 ? true : undefined,
     );
-    await ensureMaintenanceWorkflows(system.temporal, system.config);
-    await eventually(async () => ((await statusOf(system, performance)).everyMs === 2000 ? true : undefined));
+    const after = await maintenanceExecutions(system);
+    const running = (list: typeof after) =>
+      list
+        .filter((wf) => wf.status === 'RUNNING')
+        .map((wf) => wf.runId)
+        .sort();
+    expect(running(after)).toEqual(running(before));
+    expect(running(after)).toHaveLength(3);
   });
 
   it('removes the Temporal Schedules that ran maintenance before', async () => {
