@@ -215,6 +215,14 @@ const schema = z
     PGLITE_PORT: port.default(5499),
   })
   .superRefine((config, ctx) => {
+    // The embedded PGlite is one process's file: in production it would silently split the data.
+    if (config.NODE_ENV === 'production' && !config.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'is required when NODE_ENV=production (the embedded PGlite is for development only)',
+      });
+    }
     if (config.DATABASE_MIGRATION_URL && !config.DATABASE_URL) {
       ctx.addIssue({
         code: 'custom',
