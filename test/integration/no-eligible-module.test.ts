@@ -99,8 +99,8 @@ describe('maxPendingSeconds (pending-limit-v1)', () => {
     const failed = await until(robotId, (view) => view.status === 'failed');
     expect(failed).toMatchObject({ error: reason, moduleName: null });
     expect(failed.progress?.reason).toBe(reason);
-    // The robot's first step never started: it is routed before it runs.
-    expect(stepStates(failed)).toEqual([['post', 'pending']]);
+    // The robot's first step is routed before it starts: it is the step that failed.
+    expect(failed.progress?.steps).toMatchObject([{ name: 'post', status: 'failed', error: reason }]);
     // Its SLA is neither met nor missed: the timers end with the run, as for any failure.
     expect(failed.sla?.state).toBe('on_track');
     const row = await system.sql.query('select status, error_message from robots where robot_id = $1', [
@@ -136,6 +136,14 @@ describe('maxPendingSeconds (pending-limit-v1)', () => {
     const waited = seconds(end?.eventTime) - seconds(timers[0]?.eventTime);
     expect(waited).toBeGreaterThanOrEqual(1.5);
     expect(waited).toBeLessThan(6);
+
+    // Once a module serves the type, a retry runs again from the step that waited.
+    await system.startModule({ name: 'late-poster', robotTypes: ['limited-2s'] });
+    const retry = await system.api.post(`/v1/robots/${robotId}/retry`);
+    expect(retry.status).toBe(202);
+    expect(retry.body.effect).toBe('runs again from step post');
+    const done = await until(robotId, (view) => view.status === 'completed');
+    expect(done).toMatchObject({ moduleName: 'late-poster', error: null });
   }, 60_000);
 
   it('a robot already waiting proceeds normally when a module comes within the limit', async () => {
