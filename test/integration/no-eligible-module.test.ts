@@ -181,7 +181,9 @@ describe('maxPendingSeconds (pending-limit-v1)', () => {
     // Paused longer than the whole limit: it is not failed for it.
     await new Promise((resolve) => setTimeout(resolve, 8000));
     expect((await robot(robotId)).status).toBe('paused');
-    expect((await system.api.post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
+    const resume = await system.api.post(`/v1/robots/${robotId}/resume`);
+    expect(resume.status).toBe(202);
+    expect(resume.body.effect).toBe('waits for a module again, then runs its step');
     const waiting = await until(robotId, (view) => view.status === 'pending');
     expect(waiting.progress?.reason).toBe('no eligible module');
 

@@ -61,7 +61,12 @@ export async function waitForModule(wait: ModuleWait): Promise<Chosen> {
     if (ms > 0 && (await waitOrPause(controls, ms)) && controls) {
       // The operator's pause takes effect now, not after the step: a step cannot start anyway.
       const pausedAt = Date.now();
-      await controls.hold();
+      controls.waitingForModule = true;
+      try {
+        await controls.hold();
+      } finally {
+        controls.waitingForModule = false;
+      }
       progress.reason = NO_ELIGIBLE_MODULE;
       await wait.record('pending');
       sinceRecord = 1;

@@ -39,7 +39,10 @@ export class RobotControls {
   private pauseRequested = false;
   private resumeRequested = false;
   private verdict: Verdict | null = null;
-  /** Set while a step waits for a module (module-wait.ts): a pause then takes effect at once. */
+  /**
+   * Set while a step waits for a module, and while it is paused there (module-wait.ts): a pause then
+   * takes effect at once, and a resume goes back to waiting.
+   */
   waitingForModule = false;
 
   constructor(
@@ -73,10 +76,13 @@ export class RobotControls {
       (): ControlAnswer => {
         if (progress.status === 'paused' || progress.status === 'parked') {
           this.resumeRequested = true;
-          return {
-            status: 'running',
-            effect: progress.status === 'parked' ? 'retries the failed step' : 'continues with its next step',
-          };
+          const effect =
+            progress.status === 'parked'
+              ? 'retries the failed step'
+              : this.waitingForModule
+                ? 'waits for a module again, then runs its step'
+                : 'continues with its next step';
+          return { status: 'running', effect };
         }
         // A pause that had not taken effect yet is simply withdrawn.
         this.pauseRequested = false;
