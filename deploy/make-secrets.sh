@@ -19,7 +19,8 @@ write() {
   if [ -e "$dir/$1" ]; then
     echo "make-secrets: $dir/$1 exists, kept"
   else
-    printf '%s\n' "$2" >"$dir/$1"
+    # No trailing newline: every reader gets the value exactly (Prometheus, Grafana, the entrypoint).
+    printf '%s' "$2" >"$dir/$1"
     echo "make-secrets: wrote $dir/$1"
   fi
 }
