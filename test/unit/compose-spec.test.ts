@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Ajv from 'ajv';
-import { compose, read, ROOT } from '../support/compose-file';
+import { compose, ROOT, read } from '../support/compose-file';
 
 // docker-compose.yml against the Compose Specification's JSON schema, vendored in
 // test/fixtures/compose-spec (source and licence there): nothing is downloaded here. Where the
@@ -41,7 +41,9 @@ describe('docker-compose.yml against the Compose Specification', () => {
     expect(errorsOf({ services: { web: { image: 'nginx:1', ports: 'not-a-list' } } })).not.toEqual([]);
     expect(errorsOf({ services: { web: { image: 'nginx:1', stop_grace: '1s' } } })).not.toEqual([]);
     expect(
-      errorsOf({ services: { web: { image: 'nginx:1', depends_on: { db: { condition: 'service_ready' } } } } }),
+      errorsOf({
+        services: { web: { image: 'nginx:1', depends_on: { db: { condition: 'service_ready' } } } },
+      }),
     ).not.toEqual([]);
     expect(errorsOf({ services: { web: { image: 'nginx:1' } } })).toEqual([]);
   });
@@ -69,7 +71,15 @@ describe('docker-compose.yml against the Compose Specification', () => {
       const [bin = '', ...args] = command;
       const result = spawnSync(
         bin,
-        [...args, '-f', path.join(dir, 'docker-compose.yml'), '--profile', 'observability', 'config', '--quiet'],
+        [
+          ...args,
+          '-f',
+          path.join(dir, 'docker-compose.yml'),
+          '--profile',
+          'observability',
+          'config',
+          '--quiet',
+        ],
         { encoding: 'utf8', timeout: 60_000 },
       );
       expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });

@@ -47,7 +47,8 @@ describe('deploy/make-secrets.sh', () => {
     expect(readdirSync(secrets).sort()).toEqual(Object.keys(record(compose.secrets, 'secrets')).sort());
     expect(statSync(secrets).mode & 0o777).toBe(0o700);
     // Readable by the containers' users (uid 1000, nobody): bind-mounted secrets keep this mode.
-    for (const file of readdirSync(secrets)) expect(statSync(path.join(secrets, file)).mode & 0o044).toBe(0o044);
+    for (const file of readdirSync(secrets))
+      expect(statSync(path.join(secrets, file)).mode & 0o044).toBe(0o044);
   });
 
   test('makes values the app accepts: a 32-byte keyring and a long metrics token', () => {
@@ -60,7 +61,9 @@ describe('deploy/make-secrets.sh', () => {
     expect(config.METRICS_TOKEN?.length).toBeGreaterThanOrEqual(32);
     // Left empty for the operator: the app then treats SMTP_URL as unset (send-email fails clearly).
     expect(config.SMTP_URL).toBeUndefined();
-    expect(readFileSync(path.join(secrets, 'grafana_admin_password'), 'utf8').trim()).toMatch(/^[0-9a-f]{32}$/);
+    expect(readFileSync(path.join(secrets, 'grafana_admin_password'), 'utf8').trim()).toMatch(
+      /^[0-9a-f]{32}$/,
+    );
   });
 
   test('never replaces an existing secret (a new key would leave sealed robot secrets unreadable)', () => {
@@ -78,7 +81,9 @@ describe('deploy/make-secrets.sh', () => {
     makeSecrets(path.join(dir, 'a'));
     makeSecrets(path.join(dir, 'b'));
     for (const name of ['SECRETS_KEYS', 'METRICS_TOKEN']) {
-      expect(readFileSync(path.join(dir, 'a', name), 'utf8')).not.toBe(readFileSync(path.join(dir, 'b', name), 'utf8'));
+      expect(readFileSync(path.join(dir, 'a', name), 'utf8')).not.toBe(
+        readFileSync(path.join(dir, 'b', name), 'utf8'),
+      );
     }
   });
 });

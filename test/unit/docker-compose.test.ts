@@ -13,8 +13,8 @@ import {
   healthTest,
   imageEnv,
   instructions,
-  read,
   ROOT,
+  read,
   record,
   runtimeStage,
   secretsOf,
@@ -591,26 +591,33 @@ describe('Dockerfile', () => {
     expect(user).toBeDefined();
     expect(['root', '0', '0:0', 'root:root']).not.toContain(user);
     const entrypoint = runtimeStage.filter((i) => i.op === 'ENTRYPOINT').at(-1)?.args ?? '';
-    expect(JSON.parse(entrypoint)).toEqual(['/bin/sh', '/app/deploy/docker-entrypoint.sh', 'node', 'bin/rpa']);
+    expect(JSON.parse(entrypoint)).toEqual([
+      '/bin/sh',
+      '/app/deploy/docker-entrypoint.sh',
+      'node',
+      'bin/rpa',
+    ]);
     expect(read('deploy/docker-entrypoint.sh')).toMatch(/\nexec "\$@"\n$/);
   });
 
   test('bakes in the OCR model (an npm runtime dependency) and poppler, and checks the model at build', () => {
     const pkg = JSON.parse(read('package.json'));
     expect(pkg.dependencies['@tesseract.js-data/eng']).toBeDefined();
-    expect(read('activities/ocr-pool.ts')).toContain("require.resolve('@tesseract.js-data/eng/package.json')");
-    expect(existsSync(path.join(ROOT, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz'))).toBe(
-      true,
+    expect(read('activities/ocr-pool.ts')).toContain(
+      "require.resolve('@tesseract.js-data/eng/package.json')",
     );
+    expect(
+      existsSync(path.join(ROOT, 'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz')),
+    ).toBe(true);
     const runs = runtimeStage.filter((i) => i.op === 'RUN').map((i) => i.args);
-    expect(runs.some((run) => run.includes('@tesseract.js-data/eng') && run.includes('eng.traineddata.gz'))).toBe(
-      true,
-    );
+    expect(
+      runs.some((run) => run.includes('@tesseract.js-data/eng') && run.includes('eng.traineddata.gz')),
+    ).toBe(true);
     expect(runs.some((run) => /apt-get install .*poppler-utils/.test(run))).toBe(true);
     // Production dependencies (the model included) come from the prod-deps stage.
-    expect(runtimeStage.some((i) => i.op === 'COPY' && /--from=prod-deps \/app\/node_modules/.test(i.args))).toBe(
-      true,
-    );
+    expect(
+      runtimeStage.some((i) => i.op === 'COPY' && /--from=prod-deps \/app\/node_modules/.test(i.args)),
+    ).toBe(true);
   });
 
   test('builds the native OCR binding in the build stage and ships only the binding and its library', () => {
@@ -624,9 +631,9 @@ describe('Dockerfile', () => {
     const runtimeRuns = runtimeStage.filter((i) => i.op === 'RUN').map((i) => i.args);
     expect(runtimeRuns.some((run) => /libtesseract-dev|\bg\+\+/.test(run))).toBe(false);
     expect(runtimeRuns.some((run) => /apt-get install .*libtesseract5/.test(run))).toBe(true);
-    expect(runtimeStage.some((i) => i.op === 'COPY' && i.args === '--from=build /app/native/build ./native/build')).toBe(
-      true,
-    );
+    expect(
+      runtimeStage.some((i) => i.op === 'COPY' && i.args === '--from=build /app/native/build ./native/build'),
+    ).toBe(true);
     expect(read('scripts/build-native-ocr.js')).toContain("path.join(outDir, 'tesseract-binding.node')");
   });
 
