@@ -14,7 +14,7 @@ RETENTION="${NAMESPACE_RETENTION:-744h}"
 ATTEMPTS="${TEMPORAL_SETUP_ATTEMPTS:-90}"
 
 attempt=1
-until temporal operator cluster health --address "$ADDRESS" >/dev/null 2>&1; do
+until temporal operator cluster health --address "$ADDRESS" 2>/dev/null | grep -q SERVING; do
   if [ "$attempt" -ge "$ATTEMPTS" ]; then
     echo "temporal-namespace: no Temporal server at $ADDRESS after $ATTEMPTS attempts" >&2
     exit 1

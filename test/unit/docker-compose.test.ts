@@ -334,7 +334,9 @@ describe('docker-compose.yml', () => {
 
   test('postgres, redis, temporal and api have the health checks their dependants wait for', () => {
     expect(healthTest('postgres')).toContain('pg_isready');
-    expect(healthTest('temporal')).toContain('temporal operator cluster health --address temporal:7233');
+    expect(healthTest('temporal')).toContain(
+      'temporal operator cluster health --address temporal:7233 | grep -q SERVING',
+    );
     expect(healthTest('temporal-db')).toContain('pg_isready');
     expect(healthTest('redis')).toContain('redis-cli ping');
     expect(healthTest('api')).toContain('/health');
