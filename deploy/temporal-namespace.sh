@@ -4,7 +4,7 @@
 # The server image (unlike the deprecated auto-setup) creates no namespace. Search attributes and
 # the retention of an existing namespace are set afterwards by `rpa temporal setup` (service
 # temporal-setup), which works on any cluster, Temporal Cloud included.
-# Retention must be at least the app's row retention (EXECUTION_RETENTION_DAYS, 30 days by
+# Retention must be at least the app's robot row retention (ROBOT_RETENTION_DAYS, 30 days by
 # default): a robot's row links to its workflow history, which must not be gone first.
 set -eu
 

@@ -108,8 +108,11 @@ describe('docker-compose.yml', () => {
     const hours = /^(\d+)h$/.exec(env.NAMESPACE_RETENTION ?? '')?.[1];
     expect(hours).toBeDefined();
     for (const name of LONG_RUNNING_APP_SERVICES) {
-      const rowDays = parseConfig({ ...imageEnv, ...environment(name) }).EXECUTION_RETENTION_DAYS;
-      expect(Number(hours) / 24).toBeGreaterThanOrEqual(rowDays);
+      // ROBOT_RETENTION_DAYS (robot rows, 30 days by default per issue 19) comes with the cleanup
+      // of old robots; until that field exists the issue's 30 days is the bound.
+      const config: Record<string, unknown> = parseConfig({ ...imageEnv, ...environment(name) });
+      const rowDays = Number(config.ROBOT_RETENTION_DAYS ?? 30);
+      expect(Number(hours) / 24).toBeGreaterThan(rowDays);
     }
     const script = mountedScript('temporal-namespace');
     expect(script).toMatch(/temporal operator namespace create .*--retention "\$RETENTION"/);
