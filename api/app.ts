@@ -146,7 +146,7 @@ function v1Routes(app: Express, { config, logger, events, security }: AppDeps, a
     requireKey,
     requireScope,
   );
-  app.use('/v1', keysRoutes(security.keys, security.verifier, { json }));
+  app.use('/v1', keysRoutes(security.keys, security.verifier, security.revocations, { json, logger }));
   app.use('/v1', auditRoutes(security.audit));
   app.use('/v1', secretsRoutes(security.secrets, { json }));
   app.use(
