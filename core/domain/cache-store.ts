@@ -22,7 +22,8 @@ export interface CacheStore {
   /**
    * Stores unless a newer write is on record (atomically): refused when the last ordered write of the
    * same run had a higher sequence, or when this run ended and another run has written since. Returns
-   * whether it stored. The order is kept beside the value (`orderKeyOf`), so the value keeps its shape.
+   * whether it stored. The order is kept beside the value (`orderKeyOf`), so the value keeps its shape;
+   * invalidating the value leaves the order, which only ever refuses older writes.
    */
   setIfNewer(key: string, value: string, ttlSeconds: number, order: WriteOrder): Promise<boolean>;
   /** Remaining lifetime in seconds; -2 when the key does not exist (as Redis TTL answers). */
@@ -33,8 +34,18 @@ export interface CacheStore {
   close(): Promise<void>;
 }
 
-/** Where `setIfNewer` keeps a value's order: beside it, so a family's glob matches both. */
-export const orderKeyOf = (key: string) => `${key}:order`;
+/**
+ * Where `setIfNewer` keeps a value's order: in the value's Redis Cluster slot, as the script's two
+ * keys must be. A key without a hash tag is hashed whole, so `{key}` hashes alike; a key with one
+ * (a REDIS_KEY_PREFIX such as `{rpa}:`) keeps it. A key with a `}` but no tag has no such name (it
+ * then works on one Redis only). The value's own key, which readers GET, is unchanged.
+ */
+export function orderKeyOf(key: string): string {
+  const open = key.indexOf('{');
+  const close = open >= 0 ? key.indexOf('}', open + 1) : -1;
+  if (close > open + 1 || key.includes('}')) return `${key}:order`;
+  return `{${key}}:order`;
+}
 
 /** The rule of `setIfNewer`, for stores that are not Redis (the Lua script is its twin). */
 export function isNewerWrite(

@@ -36,7 +36,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
+  // The values, and their orders (`{<value key>}:order`).
+  const keys = [...(await redis.keys(`${prefix}*`)), ...(await redis.keys(`{${prefix}*`))];
   if (keys.length > 0) await redis.del(...keys);
   redis.disconnect();
   await manager.close();

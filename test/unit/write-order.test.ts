@@ -1,5 +1,5 @@
 import { MemoryCacheStore } from '../../core/adapters/redis/cache-store.memory';
-import { isNewerWrite, type WriteOrder } from '../../core/domain/cache-store';
+import { isNewerWrite, orderKeyOf, type WriteOrder } from '../../core/domain/cache-store';
 
 // ADR 0053: the rule of set-if-newer, and the in-memory store that follows it as the Lua script does
 // (test/integration/status-cache-order.test.ts runs the script on a real Redis).
@@ -40,8 +40,18 @@ describe('MemoryCacheStore.setIfNewer', () => {
     expect(await store.setIfNewer('k', 'retry', 30, order('r2', 1))).toBe(true);
     expect(await store.setIfNewer('k', 'late', 30, order('r1', 7, true))).toBe(false);
     expect(await store.get('k')).toBe('retry');
-    // Invalidating the family forgets the order too.
-    expect(await store.deleteMatching('*')).toBe(1);
+    // The value may go (invalidated, expired): the order still refuses what is older.
+    expect(await store.deleteMatching('k')).toBe(1);
+    expect(await store.setIfNewer('k', 'late', 30, order('r1', 7, true))).toBe(false);
+    expect(await store.get('k')).toBeNull();
+    // Everything gone: anything lands.
+    await store.deleteMatching('*');
     expect(await store.setIfNewer('k', 'late', 30, order('r1', 7, true))).toBe(true);
+  });
+
+  it('keeps the order in the Redis Cluster slot of the value', () => {
+    expect(orderKeyOf('rpa:cache:robotStatus:r1')).toBe('{rpa:cache:robotStatus:r1}:order');
+    expect(orderKeyOf('{rpa}:cache:robotStatus:r1')).toBe('{rpa}:cache:robotStatus:r1:order');
+    expect(orderKeyOf('{}:cache:r1')).toBe('{}:cache:r1:order');
   });
 });
