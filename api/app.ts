@@ -150,7 +150,7 @@ function v1Routes(
     requireKey,
     requireScope,
   );
-  app.use('/v1', keysRoutes(security.keys, security.verifier, { json }));
+  app.use('/v1', keysRoutes(security.keys, security.verifier, security.revocations, { json, logger }));
   app.use('/v1', auditRoutes(security.audit));
   app.use('/v1', secretsRoutes(security.secrets, { json }));
   app.use(
