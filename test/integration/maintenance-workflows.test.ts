@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import {
   MAINTENANCE_STATUS_QUERY,
@@ -233,7 +233,7 @@ describe('maintenance workflows', () => {
 });
 
 describe('maintenance workflows over time', () => {
-  it('continue as new after their iterations, so passes grow and executions stay few', async () => {
+  it('continue as new after their iterations, so passes grow and executions stay few (a Schedule beside them makes one per pass)', async () => {
     const fast = await startTestSystem({
       module: false,
       env: {
@@ -242,14 +242,28 @@ describe('maintenance workflows over time', () => {
         MAINTENANCE_ITERATIONS_PER_RUN: '4',
       },
     });
+    // Before ADR 0051, for comparison: the health monitor as a Temporal Schedule at the same interval.
+    const legacy = `${fast.config.CONTROL_TASK_QUEUE}:legacy-health-monitor`;
+    await fast.temporal.schedule.create({
+      scheduleId: legacy,
+      spec: { intervals: [{ every: '1 second' }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'healthMonitorWorkflow',
+        workflowId: `${legacy}-run`,
+        taskQueue: fast.config.CONTROL_TASK_QUEUE,
+        args: [],
+      },
+      policies: { overlap: ScheduleOverlapPolicy.SKIP },
+    });
     try {
       const health = `${fast.config.CONTROL_TASK_QUEUE}:health-monitor`;
-      // 12 passes of a 1 s job: Temporal Schedules would have made 12 workflow executions for it.
       await eventually(
         async () => ((await statusOf(fast, health)).iterations >= 12 ? true : undefined),
         60_000,
         250,
       );
+      await fast.temporal.schedule.getHandle(legacy).pause('measured');
       // The pass count is carried across continue-as-new: it came through several runs.
       const executions = await eventually(async () => {
         const found = await maintenanceExecutions(fast);
@@ -267,7 +281,23 @@ describe('maintenance workflows over time', () => {
       // Every job of the namespace's list: 3 running, the rest continued runs of the two fast jobs.
       expect(executions.filter((wf) => wf.status === 'RUNNING')).toHaveLength(3);
       expect(executions.length).toBeLessThanOrEqual(2 * (Math.ceil(passes / 4) + 1) + 1);
+
+      // The Schedule, over the same time, made one execution per firing.
+      const legacyRuns = await eventually(async () => {
+        let count = 0;
+        const query = `WorkflowType = "healthMonitorWorkflow" AND TaskQueue = "${fast.config.CONTROL_TASK_QUEUE}"`;
+        for await (const _ of fast.temporal.workflow.list({ query })) count++;
+        return count >= 8 ? count : undefined;
+      });
+      process.stdout.write(
+        `maintenance over ${passes} passes of 1 s: health monitor ${healthRuns.length} executions as a workflow, ${legacyRuns} as a Schedule; all maintenance workflows: ${executions.length}\n`,
+      );
+      expect(legacyRuns).toBeGreaterThan(healthRuns.length);
     } finally {
+      await fast.temporal.schedule
+        .getHandle(legacy)
+        .delete()
+        .catch(() => undefined);
       await fast.close();
     }
   }, 90_000);
