@@ -65,7 +65,9 @@ function ensureHelmTools() {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   } catch {
-    console.error('helm or kubeconform is missing (scripts/install-helm-tools.sh): the Helm chart test will fail.');
+    console.error(
+      'helm or kubeconform is missing (scripts/install-helm-tools.sh): the Helm chart test will fail.',
+    );
   }
 }
 

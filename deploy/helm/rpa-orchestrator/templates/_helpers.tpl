@@ -156,7 +156,7 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 {{- end }}
 - name: WORKER_SHUTDOWN_GRACE_SECONDS
   value: {{ .root.Values.workers.shutdownGraceSeconds | quote }}
-{{- include "rpa.secretEnv" .root }}
+{{ include "rpa.secretEnv" .root }}
 {{- include "rpa.extraEnv" .env }}
 {{- end -}}
 
