@@ -254,7 +254,46 @@ describe('kubeconform -strict with the vendored schemas', () => {
   });
 });
 
-describe('environment variable names', () => {
+describe('both renders', () => {
+  test.each([
+    ['default values', () => defaults],
+    ['ci/full-values.yaml', () => full],
+  ])(
+    'with %s, every container has probes, resource requests, and runs non-root on a read-only root',
+    (_name, manifests) => {
+      for (const workload of workloads(manifests())) {
+        const spec = podTemplate(workload).spec;
+        expect({ workload: workload.metadata.name, pod: spec.securityContext }).toMatchObject({
+          pod: { runAsNonRoot: true, runAsUser: 1000 },
+        });
+        expect(spec.automountServiceAccountToken).toBe(false);
+        for (const container of spec.containers) {
+          const where = `${workload.metadata.name}/${container.name}`;
+          if (workload.kind === 'Deployment') {
+            expect({
+              where,
+              live: Boolean(container.livenessProbe),
+              ready: Boolean(container.readinessProbe),
+            }).toEqual({
+              where,
+              live: true,
+              ready: true,
+            });
+          }
+          expect({ where, requests: Object.keys(container.resources?.requests ?? {}).sort() }).toEqual({
+            where,
+            requests: ['cpu', 'memory'],
+          });
+          expect({ where, securityContext: container.securityContext }).toMatchObject({
+            securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+          });
+          // With a read-only root, /tmp must be writable (tsx's compile cache, PDF rendering).
+          expect(container.volumeMounts?.map((m) => m.mountPath)).toContain('/tmp');
+        }
+      }
+    },
+  );
+
   // parseConfig drops names its schema does not declare: a misspelt name would silently be ignored.
   test.each([
     ['default values', () => defaults],
@@ -298,39 +337,6 @@ describe('rendered with the default values', () => {
         `Job/${prefix}-migrate`,
       ].sort(),
     );
-  });
-
-  test('every container has probes, resource requests, and runs non-root on a read-only root', () => {
-    for (const workload of workloads(defaults)) {
-      const spec = podTemplate(workload).spec;
-      expect({ workload: workload.metadata.name, pod: spec.securityContext }).toMatchObject({
-        pod: { runAsNonRoot: true, runAsUser: 1000 },
-      });
-      expect(spec.automountServiceAccountToken).toBe(false);
-      for (const container of spec.containers) {
-        const where = `${workload.metadata.name}/${container.name}`;
-        if (workload.kind === 'Deployment') {
-          expect({
-            where,
-            live: Boolean(container.livenessProbe),
-            ready: Boolean(container.readinessProbe),
-          }).toEqual({
-            where,
-            live: true,
-            ready: true,
-          });
-        }
-        expect({ where, requests: Object.keys(container.resources?.requests ?? {}).sort() }).toEqual({
-          where,
-          requests: ['cpu', 'memory'],
-        });
-        expect({ where, securityContext: container.securityContext }).toMatchObject({
-          securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
-        });
-        // With a read-only root, /tmp must be writable (tsx's compile cache, PDF rendering).
-        expect(container.volumeMounts?.map((m) => m.mountPath)).toContain('/tmp');
-      }
-    }
   });
 
   test('probe ports name ports the container declares', () => {
@@ -615,6 +621,16 @@ describe('values the chart refuses, with a message', () => {
       'a setting name that is not a variable (values.schema.json)',
       ['--set', 'config.temporalAddress=x'],
       /'temporalAddress' does not match pattern/,
+    ],
+    [
+      'a secret variable among the plain settings',
+      ['--set', 'config.DATABASE_URL=postgres://app@db/rpa'],
+      /config\.DATABASE_URL is a secret: set secrets\.DATABASE_URL or put it in secrets\.existingSecret/,
+    ],
+    [
+      'a variable the chart derives from another value',
+      ['--set', 'config.PORT=4000'],
+      /config\.PORT is set by the chart: use api\.port/,
     ],
     [
       'a module listed twice',

@@ -205,3 +205,20 @@ readinessProbe:
 {{- fail (printf "workers.terminationGracePeriodSeconds (%v) must exceed workers.shutdownGraceSeconds + 10 (%v): the SDK cuts running steps 10 s after the grace" $w.terminationGracePeriodSeconds (add $w.shutdownGraceSeconds 10)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Refuses settings in `config` that belong elsewhere: secret ones would land in a ConfigMap in plain
+text, and the ones the chart derives from other values would clash with them.
+*/}}
+{{- define "rpa.checkConfig" -}}
+{{- $secret := list "DATABASE_URL" "DATABASE_READ_URL" "DATABASE_MIGRATION_URL" "REDIS_URL" "SECRETS_KEYS" "METRICS_TOKEN" "SMTP_URL" "TEMPORAL_API_KEY" -}}
+{{- $derived := dict "DOCUMENTS_DIR" "documents.existingClaim" "TEMPORAL_TLS" "temporal.tls.enabled" "TEMPORAL_TLS_CERT_PATH" "temporal.tls" "TEMPORAL_TLS_KEY_PATH" "temporal.tls" "TEMPORAL_TLS_CA_PATH" "temporal.tls.caKey" "HOST" "api.port" "PORT" "api.port" "TRUST_PROXY" "api.trustProxy" "API_SHUTDOWN_DELAY_SECONDS" "api.shutdownDelaySeconds" "API_SHUTDOWN_TIMEOUT_SECONDS" "api.shutdownTimeoutSeconds" "WORKER_METRICS_HOST" "workerMetrics.port" "WORKER_METRICS_PORT" "workerMetrics.port" "TEMPORAL_METRICS_BIND" "workerMetrics.temporalSdkPort" "WORKER_SHUTDOWN_GRACE_SECONDS" "workers.shutdownGraceSeconds" -}}
+{{- range $key, $_ := .Values.config -}}
+{{- if has $key $secret -}}
+{{- fail (printf "config.%s is a secret: set secrets.%s or put it in secrets.existingSecret" $key $key) -}}
+{{- end -}}
+{{- if hasKey $derived $key -}}
+{{- fail (printf "config.%s is set by the chart: use %s" $key (get $derived $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
