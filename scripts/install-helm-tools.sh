@@ -11,6 +11,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tools="$root/.tools/bin"
 HELM_MODULE="helm.sh/helm/v4/cmd/helm@v4.3.2"
 KUBECONFORM_MODULE="github.com/yannh/kubeconform/cmd/kubeconform@v0.8.0"
+# Go's official install puts it here, which a non-login shell's PATH may lack.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
 
 # Usable and of the pinned version (a `helm` of another major renders differently). The binaries
 # built by go install report no version of their own; `go version -m` reads the module's from them.
