@@ -365,14 +365,16 @@ describe('rendered with the default values', () => {
     expect(api.ports?.find((p) => p.name === 'http')?.containerPort).toBe(Number(envValue(api, 'PORT')));
   });
 
-  test('workers are probed by TCP on their metrics port, which listens on all interfaces', () => {
-    // workers/metrics-server.ts answers only /metrics (401 without the token when METRICS_TOKEN is
-    // set), so there is no HTTP health path to probe.
-    expect(readFileSync(path.join(ROOT, 'workers', 'metrics-server.ts'), 'utf8')).not.toMatch(/health/i);
+  test('workers are probed on /healthz of their metrics port, which listens on all interfaces', () => {
+    // workers/metrics-server.ts answers /healthz without the token that guards /metrics.
+    expect(readFileSync(path.join(ROOT, 'workers', 'metrics-server.ts'), 'utf8')).toContain(
+      "req.url === '/healthz'",
+    );
     for (const name of [`${prefix}-control-worker`, `${prefix}-module-default`]) {
       const container = podTemplate(named(defaults, 'Deployment', name)).spec.containers[0] as Container;
-      expect(container.livenessProbe).toEqual(expect.objectContaining({ tcpSocket: { port: 'metrics' } }));
-      expect(container.readinessProbe).toEqual(expect.objectContaining({ tcpSocket: { port: 'metrics' } }));
+      for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) {
+        expect(probe).toEqual(expect.objectContaining({ httpGet: { path: '/healthz', port: 'metrics' } }));
+      }
       expect(envValue(container, 'WORKER_METRICS_HOST')).toBe('0.0.0.0');
       expect(Number(envValue(container, 'WORKER_METRICS_PORT'))).toBe(
         container.ports?.find((p) => p.name === 'metrics')?.containerPort,

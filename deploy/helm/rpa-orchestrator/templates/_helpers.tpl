@@ -161,9 +161,9 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 {{- end -}}
 
 {{/*
-Workers have no HTTP health endpoint: their metrics server (workers/metrics-server.ts) answers only
-/metrics, behind METRICS_TOKEN when set. It starts once the worker has connected to Temporal and
-Postgres, so a TCP connect to it is the probe: the startup probe allows for a slow first connect.
+Workers answer GET /healthz on their metrics port without a token (workers/metrics-server.ts). The
+port opens once the worker has connected to Temporal and Postgres: the startup probe allows for a
+slow first connect.
 */}}
 {{- define "rpa.workerPortsAndProbes" -}}
 ports:
@@ -176,18 +176,21 @@ ports:
     protocol: TCP
   {{- end }}
 startupProbe:
-  tcpSocket:
+  httpGet:
+    path: /healthz
     port: metrics
   periodSeconds: 5
   failureThreshold: 36
 livenessProbe:
-  tcpSocket:
+  httpGet:
+    path: /healthz
     port: metrics
   periodSeconds: 10
   timeoutSeconds: 3
   failureThreshold: 3
 readinessProbe:
-  tcpSocket:
+  httpGet:
+    path: /healthz
     port: metrics
   periodSeconds: 10
   timeoutSeconds: 3
