@@ -77,7 +77,7 @@ async function helm(args: string[]): Promise<string> {
   return stdout;
 }
 
-/** `helm template` → its manifests; the error text (stderr) when Helm refuses. */
+/** `helm template` → its manifests (it throws, with Helm's stderr, when Helm refuses the values). */
 async function render(extraArgs: string[] = []): Promise<Manifest[]> {
   const text = await helm([
     'template',
@@ -97,6 +97,7 @@ async function render(extraArgs: string[] = []): Promise<Manifest[]> {
     .filter((doc): doc is Manifest => doc !== null);
 }
 
+/** Helm's stderr for values it must refuse; rendering them is a failure. */
 async function renderError(extraArgs: string[]): Promise<string> {
   try {
     await render(extraArgs);
