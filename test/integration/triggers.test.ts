@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { newWebhookSecret, webhookHeaders } from '../../core/adapters/crypto/standard-webhooks';
 import { HOOK_ROBOT_NAMESPACE, uuidV5 } from '../../core/adapters/crypto/uuid-v5';
+import { runRpa } from '../support/rpa-cli';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 // Inbound webhook triggers (ADR 0048): /v1/triggers (admin) and POST /hooks/<name>, signed the
@@ -174,6 +175,25 @@ describe('/v1/triggers', () => {
     const given = newWebhookSecret();
     const set = await system.api.patch('/v1/triggers/rotating').send({ secret: given });
     expect(set.body.secret).toBe(given);
+  });
+
+  it('is in the OpenAPI document: admin CRUD, and the hook open but signed', async () => {
+    const doc = (await request(system.url).get('/openapi.json')).body;
+    const create = doc.paths['/v1/triggers'].post;
+    expect(create.requestBody.content['application/json'].schema.required).toEqual(['name', 'robotType']);
+    expect(create.responses['403']).toBeDefined();
+    expect(Object.keys(doc.paths['/v1/triggers/{name}']).sort()).toEqual(['delete', 'get', 'patch']);
+    const receive = doc.paths['/hooks/{name}'].post;
+    expect(receive.security).toEqual([]);
+    expect(receive.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'name',
+      'webhook-id',
+      'webhook-timestamp',
+      'webhook-signature',
+    ]);
+    expect(Object.keys(receive.responses)).toEqual(
+      expect.arrayContaining(['202', '401', '404', '413', '422', '429']),
+    );
   });
 
   it('deletes a trigger: its hook then answers 404', async () => {
@@ -369,4 +389,61 @@ describe('POST /hooks/<name>', () => {
       ]),
     );
   });
+});
+
+describe('rpa triggers', () => {
+  it('creates, lists, shows and deletes a trigger through the API; bad usage exits 2', async () => {
+    const created = await runRpa(system, [
+      'triggers',
+      'create',
+      'from-cli',
+      '--robot-type',
+      'demo',
+      '--pointer',
+      'text=/message',
+      '--priority',
+      'high',
+    ]);
+    expect(created.stderr).toContain('not shown again');
+    expect(created.code).toBe(0);
+    const made = JSON.parse(created.stdout);
+    expect(made).toMatchObject({
+      name: 'from-cli',
+      robotType: 'demo',
+      priority: 'high',
+      inputMapping: { pointers: { text: '/message' } },
+      secret: expect.stringMatching(/^whsec_/),
+    });
+    // The secret it printed signs hooks.
+    const accepted = await hook('from-cli', JSON.stringify({ message: 'hi from cli' }), made.secret);
+    expect(accepted.status).toBe(202);
+
+    const listed = await runRpa(system, ['triggers', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^from-cli\s+demo\s+high\s+pointers\s+\/hooks\/from-cli$/m);
+    const shown = await runRpa(system, ['triggers', 'show', 'from-cli']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ name: 'from-cli', triggerId: made.triggerId });
+    expect(shown.stdout).not.toContain(made.secret);
+
+    const badType = await runRpa(system, ['triggers', 'create', 'cli-bad', '--robot-type', 'no-such-type']);
+    expect(badType.code).toBe(2);
+    expect(badType.stderr).toContain('unknown robot type');
+    const badPointer = await runRpa(system, [
+      'triggers',
+      'create',
+      'cli-bad',
+      '-t',
+      'demo',
+      '--pointer',
+      'nofield',
+    ]);
+    expect(badPointer.code).not.toBe(0);
+    expect(badPointer.stderr).toContain('field=/json/pointer');
+    expect((await system.api.get('/v1/triggers/cli-bad')).status).toBe(404);
+
+    const deleted = await runRpa(system, ['triggers', 'delete', 'from-cli']);
+    expect(deleted.code).toBe(0);
+    expect((await runRpa(system, ['triggers', 'delete', 'from-cli'])).code).toBe(2);
+    expect((await system.api.get('/v1/triggers/from-cli')).status).toBe(404);
+  }, 60_000);
 });
