@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, ne } from 'drizzle-orm';
 import { open, type Sealed, seal } from '../core/adapters/crypto/secret-box';
 import { type Keyring, parseKeyring } from '../core/config-fields';
 import type { RobotPriority } from '../core/domain/robot';
@@ -103,6 +103,19 @@ export class TriggersRepository {
       .where(eq(triggers.triggerId, row.triggerId))
       .returning();
     return updated ?? null;
+  }
+
+  /** Re-seals every trigger secret not under the current key (`rpa secrets rotate`); returns how many. */
+  async rotate(): Promise<number> {
+    const ring = this.ring();
+    const stale = await this.db.select().from(triggers).where(ne(triggers.keyId, ring.current.id));
+    for (const row of stale) {
+      await this.db
+        .update(triggers)
+        .set(this.seal(row.triggerId, this.secretOf(row)))
+        .where(eq(triggers.triggerId, row.triggerId));
+    }
+    return stale.length;
   }
 
   async delete(name: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { newKeyEntry } from '../../core/adapters/crypto/secret-box';
 import { newWebhookSecret, webhookHeaders } from '../../core/adapters/crypto/standard-webhooks';
 import { HOOK_ROBOT_NAMESPACE, uuidV5 } from '../../core/adapters/crypto/uuid-v5';
 import { runRpa } from '../support/rpa-cli';
@@ -446,4 +447,35 @@ describe('rpa triggers', () => {
     expect((await runRpa(system, ['triggers', 'delete', 'from-cli'])).code).toBe(2);
     expect((await system.api.get('/v1/triggers/from-cli')).status).toBe(404);
   }, 60_000);
+});
+
+// Last: after it the system's own app no longer holds the key the trigger secrets are sealed under.
+describe('key rotation', () => {
+  it('re-seals trigger secrets under the new key; the same secret still verifies', async () => {
+    const made = await system.api.post('/v1/triggers').send({
+      name: 'rotated-key',
+      robotType: 'demo',
+      inputMapping: { pointers: { text: '/t' } },
+    });
+    const stale = (await system.sql.query("select count(*)::int as n from triggers where key_id = 'test'"))
+      .rows[0].n;
+    expect(stale).toBeGreaterThan(0);
+    const keys = `${newKeyEntry('next')},${system.config.SECRETS_KEYS}`;
+    const { app } = system.appFor({ config: { SECRETS_KEYS: keys }, redis: false });
+    const rotated = await request(app)
+      .post('/v1/secrets/rotate')
+      .set('authorization', `Bearer ${system.adminKey}`);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.reEncrypted).toBe(stale);
+    const keyIds = await system.sql.query('select distinct key_id from triggers');
+    expect(keyIds.rows).toEqual([{ key_id: 'next' }]);
+    // Only the new key: the rows open, and the secret shown at creation still signs.
+    const { app: newOnly } = system.appFor({ config: { SECRETS_KEYS: keys.split(',')[0] }, redis: false });
+    const body = JSON.stringify({ t: 'after rotation' });
+    const res = await request(newOnly)
+      .post('/hooks/rotated-key')
+      .set({ 'content-type': 'application/json', ...webhookHeaders(made.body.secret, newId(), now(), body) })
+      .send(body);
+    expect(res.status).toBe(202);
+  });
 });
