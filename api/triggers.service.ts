@@ -15,7 +15,12 @@ import {
 } from '../core/domain/errors';
 import { inspectJson } from '../core/domain/json-inspect';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
-import { type CreateTriggerBody, mapInput, type UpdateTriggerBody } from '../core/domain/trigger';
+import {
+  type CreateTriggerBody,
+  mapInput,
+  TRIGGER_NAME,
+  type UpdateTriggerBody,
+} from '../core/domain/trigger';
 import type { TriggerRow } from '../db/schema';
 import { TriggerNameTakenError, type TriggersRepository } from '../db/triggers.repository';
 import { type TriggerView, toTriggerView } from '../db/views/trigger.view';
@@ -131,7 +136,7 @@ export class TriggersService {
 
   /** The trigger a hook names, or a 404 refusal. */
   async hookTarget(name: string): Promise<TriggerRow> {
-    const row = /^[a-z0-9][a-z0-9-]{0,62}$/.test(name) ? await this.deps.repository.byName(name) : null;
+    const row = TRIGGER_NAME.test(name) ? await this.deps.repository.byName(name) : null;
     if (!row) throw new HookRefusedError(404, 'unknown-trigger', `no trigger named ${name}`);
     return row;
   }

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
+import { newWebhookSecret, webhookHeaders } from '../../core/adapters/crypto/standard-webhooks';
 import { startTestSystem, type TestSystem } from '../support/test-system';
 
 // docs/webhooks.md as a new user would follow it: its trigger-creating curl and its signing shell
@@ -88,3 +90,23 @@ it('the shell snippet of docs/webhooks.md starts one robot, and its replay no se
   const view = await system.api.get(`/v1/robots/${first.robotId}`);
   expect(view.body).toMatchObject({ type: 'demo', input: { text: 'Order 42 from Ada' } });
 }, 90_000);
+
+it('the verification snippet of docs/webhooks.md accepts our signature and refuses a changed one', () => {
+  const source = blockAfter('## Outbound: notification subscriptions', 'ts');
+  const { outputText } = ts.transpileModule(`${source}\nexports.verify = verify;`, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+  });
+  const exported: { verify?: (secret: string, headers: Record<string, string>, body: string) => boolean } =
+    {};
+  new Function('require', 'exports', outputText)(require, exported);
+  const verify = exported.verify;
+  if (!verify) throw new Error('the snippet defines no verify function');
+  const secret = newWebhookSecret();
+  const body = JSON.stringify({ id: 'd1', event: 'robot.completed', data: { robotId: 'r1' } });
+  const headers = webhookHeaders(secret, 'd1', Math.floor(Date.now() / 1000), body);
+  expect(verify(secret, headers, body)).toBe(true);
+  expect(verify(secret, headers, `${body} `)).toBe(false);
+  expect(verify(newWebhookSecret(), headers, body)).toBe(false);
+  const old = webhookHeaders(secret, 'd1', Math.floor(Date.now() / 1000) - 600, body);
+  expect(verify(secret, old, body)).toBe(false);
+});

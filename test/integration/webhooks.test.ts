@@ -95,8 +95,13 @@ describe('webhook subscriptions', () => {
       robotType: 'demo',
       payload: {},
     };
+    const sentBefore = received.length;
     expect(await notifier.notify(event)).toEqual({ delivered: 0, failed: 0, pending: 1 });
     expect(await notifier.notify(event)).toEqual({ delivered: 1, failed: 0, pending: 0 });
+    // The retry is the same message: the same webhook-id, so a receiver can deduplicate on it.
+    const [firstTry, retry] = received.slice(sentBefore);
+    expect(retry?.headers['webhook-id']).toBe(firstTry?.headers['webhook-id']);
+    expect(verifyDelivery(retry, secret)).toMatchObject({ ok: true });
 
     answers.push(400);
     const refused = { ...event, eventKey: 'robot-4:failed' };
@@ -128,6 +133,12 @@ describe('webhook subscriptions', () => {
     [{ url: valid, events: ['robot.exploded'] }, 400, 'body.events'],
     [{ url: valid, events: ['robot.failed'], robotType: '../etc' }, 400, 'body.robotType'],
     [{ url: valid, events: ['robot.failed'], secret: 'short' }, 400, 'body.secret'],
+    [{ url: valid, events: ['robot.failed'], secret: 'whsec_not-base64-at-all!' }, 400, 'body.secret'],
+    [
+      { url: valid, events: ['robot.failed'], secret: `whsec_${Buffer.alloc(8).toString('base64')}` },
+      400,
+      'body.secret',
+    ],
     [{ url: valid, events: ['robot.failed'], extra: true }, 400, 'body'],
     [{ events: ['robot.failed'] }, 400, 'body.url'],
     // This system has no SMTP_URL: nothing would ever arrive.
