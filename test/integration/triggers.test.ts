@@ -262,6 +262,32 @@ describe('POST /hooks/<name>', () => {
     });
   }, 60_000);
 
+  it('makes one robot of concurrent deliveries of one webhook-id; the id with another body is 409', async () => {
+    const before = await robotCount();
+    const id = newId();
+    const body = JSON.stringify({ ticket: { id: 12, subject: 'twice at once' } });
+    const answers = await Promise.all([1, 2, 3].map(() => hook('tickets', body, secret, { id })));
+    expect(answers.map((res) => res.status)).toEqual([202, 202, 202]);
+    const ids = new Set(answers.map((res) => res.body.robotId));
+    expect(ids.size).toBe(1);
+    expect(await robotCount()).toBe(before + 1);
+
+    const other = JSON.stringify({ ticket: { id: 12, subject: 'something else' } });
+    const reused = await hook('tickets', other, secret, { id });
+    expect(reused.status).toBe(409);
+    expect(reused.body.type).toBe('/problems/webhook-id-reused');
+    expect(await waitForRefusals('trigger:tickets', 1)).toEqual([
+      expect.objectContaining({
+        action: 'hooks.webhook-id-reused',
+        target: id,
+        status: 409,
+        outcome: 'failure',
+      }),
+    ]);
+    expect(await robotCount()).toBe(before + 1);
+    await system.temporal.workflow.getHandle([...ids][0] ?? '').result();
+  }, 60_000);
+
   it('refuses bad signatures, stale or future timestamps and missing headers with 401, audited', async () => {
     const before = await robotCount();
     const body = JSON.stringify({ ticket: { id: 8, subject: 'x' } });
@@ -294,7 +320,7 @@ describe('POST /hooks/<name>', () => {
     expect(tampered.status).toBe(401);
     expect(await robotCount()).toBe(before);
 
-    const rows = await waitForRefusals('trigger:tickets', 5);
+    const rows = await waitForRefusals('trigger:tickets', 6);
     expect(rows).toEqual(
       expect.arrayContaining([
         ...cases.map(([reason, , target]) => ({
@@ -334,7 +360,7 @@ describe('POST /hooks/<name>', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.body.type).toBe('/problems/malformed-body');
     expect(await robotCount()).toBe(before);
-    const tickets = await waitForRefusals('trigger:tickets', 7);
+    const tickets = await waitForRefusals('trigger:tickets', 8);
     expect(tickets).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ action: 'hooks.input-refused', target: 'msg_unmapped', status: 422 }),
@@ -359,7 +385,7 @@ describe('POST /hooks/<name>', () => {
     expect(await waitForRefusals('trigger:no-such-trigger', 1)).toEqual([
       expect.objectContaining({ action: 'hooks.unknown-trigger', target: 'msg_unknown', status: 404 }),
     ]);
-    expect(await waitForRefusals('trigger:tickets', 8)).toEqual(
+    expect(await waitForRefusals('trigger:tickets', 9)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ action: 'hooks.body-too-large', target: 'msg_big', status: 413 }),
       ]),
@@ -378,7 +404,7 @@ describe('POST /hooks/<name>', () => {
       statuses.push(res.status);
     }
     expect(statuses).toEqual([401, 401, 429]);
-    const rows = await waitForRefusals('trigger:tickets', 11);
+    const rows = await waitForRefusals('trigger:tickets', 12);
     expect(rows).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
