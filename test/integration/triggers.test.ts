@@ -385,6 +385,15 @@ describe('POST /hooks/<name>', () => {
     expect(await waitForRefusals('trigger:no-such-trigger', 1)).toEqual([
       expect.objectContaining({ action: 'hooks.unknown-trigger', target: 'msg_unknown', status: 404 }),
     ]);
+    // As docs/webhooks.md says: the audit API lists a trigger's refusals by actor.
+    const listed = await system.api.get('/v1/audit').query({ actor: 'trigger:no-such-trigger' });
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({
+        actor: 'trigger:no-such-trigger',
+        action: 'hooks.unknown-trigger',
+        status: 404,
+      }),
+    ]);
     expect(await waitForRefusals('trigger:tickets', 9)).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ action: 'hooks.body-too-large', target: 'msg_big', status: 413 }),
