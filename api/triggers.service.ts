@@ -150,7 +150,7 @@ export class TriggersService {
     trigger: TriggerRow,
     headers: Record<string, string | string[] | undefined>,
     raw: Buffer,
-  ): Promise<{ robotId: string }> {
+  ): Promise<{ robotId: string; created: boolean }> {
     if (!this.deps.repository.configured) throw new UnavailableError('SECRETS_KEYS is not configured', 60);
     const check = verifyWebhook(
       this.deps.repository.secretOf(trigger),
@@ -192,7 +192,7 @@ export class TriggersService {
         auditActor.trigger(trigger.name),
       );
       if (created) this.deps.robots.remember(robot);
-      return { robotId: robot.robotId };
+      return { robotId: robot.robotId, created };
     } catch (err) {
       // The type's inputSchema refused the input, or the type is gone: the sender's request, as is, never will do.
       if (err instanceof RobotInputError || err instanceof ValidationError)

@@ -2,7 +2,7 @@ import express, { type ErrorRequestHandler, type RequestHandler, Router } from '
 import { WEBHOOK_ID_HEADER } from '../../core/adapters/crypto/standard-webhooks';
 import { auditActor } from '../../core/domain/audit-actor';
 import type { Logger } from '../../core/observability/logger';
-import { auditWriteFailures } from '../../core/observability/metrics';
+import { auditWriteFailures, hookRequests } from '../../core/observability/metrics';
 import type { AuditRepository } from '../../db/audit.repository';
 import type { TriggerRow } from '../../db/schema';
 import { cleanAuditText, outcomeOf } from '../audit/audit-action';
@@ -18,6 +18,8 @@ import { HookRefusedError, type TriggersService } from '../triggers.service';
 interface HookLocals {
   hookName?: string;
   hookReason?: string;
+  /** A 202's: a new robot, or the first one found again. */
+  hookResult?: 'accepted' | 'replayed';
   trigger?: TriggerRow;
 }
 
@@ -38,9 +40,13 @@ function auditRefusals({ audit, logger, stats }: HooksRoutesDeps): RequestHandle
   return (req, res, next) => {
     locals(res).hookName = decodeURIComponentSafe(req.path.split('/')[1] ?? '');
     res.on('finish', () => {
-      if (res.statusCode < 300) return;
-      const { hookName = '', hookReason } = locals(res);
+      const { hookName = '', hookReason, hookResult } = locals(res);
+      if (res.statusCode < 300) {
+        hookRequests.inc({ result: hookResult ?? 'accepted' });
+        return;
+      }
       const reason = hookReason ?? (res.statusCode === 429 ? 'rate-limited' : `failed-${res.statusCode}`);
+      hookRequests.inc({ result: reason });
       const webhookId = req.get(WEBHOOK_ID_HEADER);
       const requestId = res.getHeader('x-request-id');
       audit
@@ -106,7 +112,8 @@ export function hooksRoutes(deps: HooksRoutesDeps): Router {
     async (req, res) => {
       const trigger = locals(res).trigger as TriggerRow;
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const { robotId } = await deps.service.receive(trigger, req.headers, raw);
+      const { robotId, created } = await deps.service.receive(trigger, req.headers, raw);
+      locals(res).hookResult = created ? 'accepted' : 'replayed';
       res.status(202).json({ robotId, trigger: trigger.name, links: { robot: `/v1/robots/${robotId}` } });
     },
   );

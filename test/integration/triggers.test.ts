@@ -65,6 +65,15 @@ async function waitForRefusals(actor: string, count: number) {
   return refusals(actor);
 }
 
+/** rpa_hook_requests_total{result} as /metrics shows it now (0 before the first). */
+async function hookMetric(result: string): Promise<number> {
+  const text = (await request(system.url).get('/metrics')).text;
+  const line = text
+    .split('\n')
+    .find((entry) => entry.startsWith(`rpa_hook_requests_total{result="${result}"}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 describe('/v1/triggers', () => {
   it('creates a trigger, shows its generated secret once, and stores it sealed', async () => {
     const res = await system.api.post('/v1/triggers').send({
@@ -222,6 +231,7 @@ describe('POST /hooks/<name>', () => {
 
   it('starts one robot with the mapped input; a replay gets the same robot and no second run', async () => {
     const before = await robotCount();
+    const [acceptedBefore, replayedBefore] = [await hookMetric('accepted'), await hookMetric('replayed')];
     const id = newId();
     const timestamp = now();
     const body = JSON.stringify({ ticket: { id: 7, subject: 'printer on fire' } });
@@ -254,6 +264,8 @@ describe('POST /hooks/<name>', () => {
     expect(retried.body.robotId).toBe(robotId);
     expect(await robotCount()).toBe(before + 1);
     expect((await handle.describe()).runId).toBe(runId);
+    expect(await hookMetric('accepted')).toBe(acceptedBefore + 1);
+    expect(await hookMetric('replayed')).toBe(replayedBefore + 2);
     const view = await system.api.get(`/v1/robots/${robotId}`);
     expect(view.body).toMatchObject({
       status: 'completed',
@@ -318,6 +330,7 @@ describe('POST /hooks/<name>', () => {
     const headers = webhookHeaders(secret, 'msg_tampered', now(), body);
     const tampered = await hook('tickets', body.replace('"x"', '"y"'), secret, { headers });
     expect(tampered.status).toBe(401);
+    expect(await hookMetric('bad-signature')).toBeGreaterThanOrEqual(2);
     expect(await robotCount()).toBe(before);
 
     const rows = await waitForRefusals('trigger:tickets', 6);
