@@ -35,6 +35,7 @@ import { dashboardRoutes } from './routes/dashboard.routes';
 import { documentsRoutes } from './routes/documents.routes';
 import { emailsRoutes } from './routes/emails.routes';
 import { healthRoutes } from './routes/health.routes';
+import { hooksRoutes } from './routes/hooks.routes';
 import { keysRoutes } from './routes/keys.routes';
 import { mailboxesRoutes } from './routes/mailboxes.routes';
 import { modulesRoutes } from './routes/modules.routes';
@@ -45,8 +46,10 @@ import { robotTypesRoutes } from './routes/robot-types.routes';
 import { robotsRoutes } from './routes/robots.routes';
 import { secretsRoutes } from './routes/secrets.routes';
 import { stepKindsRoutes } from './routes/step-kinds.routes';
+import { triggersRoutes } from './routes/triggers.routes';
 import type { Security } from './security';
 import type { StepKindsService } from './step-kinds.service';
+import type { TriggersService } from './triggers.service';
 
 // The Express app: middleware and routes over services made elsewhere (api/server.ts composes them).
 
@@ -60,6 +63,8 @@ export interface ApiServices {
   approvalsService: ApprovalsService;
   documentsService: DocumentsService;
   mailboxesService: MailboxesService;
+  /** Inbound webhook triggers: /v1/triggers and /hooks/<name>. */
+  triggersService: TriggersService;
   reports: ReportsRepository;
   alerts: AlertsRepository;
   sentEmails: SentEmailsRepository;
@@ -112,6 +117,18 @@ export function createApp(deps: AppDeps, api: ApiServices): Express {
     res.json(openApi);
   });
   if (config.DASHBOARD_ENABLED) app.use('/dashboard', dashboardRoutes());
+  app.use(
+    '/hooks',
+    hooksRoutes({
+      service: api.triggersService,
+      audit: deps.security.audit,
+      limiter: deps.security.limiter,
+      policy: rateLimitPolicy(config),
+      bodyLimit: config.HOOK_BODY_LIMIT,
+      logger: deps.logger,
+      stats: deps.security.stats,
+    }),
+  );
   v1Routes(app, deps, api);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
@@ -188,4 +205,5 @@ function v1Routes(
     }),
   );
   app.use('/v1', documentsRoutes(api.documentsService, { maxBytes: config.DOCUMENT_MAX_BYTES }));
+  app.use('/v1', triggersRoutes(api.triggersService, { json }));
 }

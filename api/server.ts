@@ -20,6 +20,7 @@ import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier.builder';
 import { ReportsRepository } from '../db/reports.repository';
 import { SentEmailsRepository } from '../db/sent-emails.repository';
+import { TriggersRepository } from '../db/triggers.repository';
 import { AlertEvaluator } from './alerting';
 import { type ApiServices, createApp, rateLimitPolicy, securityHeaders } from './app';
 import { ApprovalsService } from './approvals.service';
@@ -40,6 +41,7 @@ import { createSecurity, type Security } from './security';
 import type { ShutdownDrain } from './shutdown-drain';
 import { StepKindsService } from './step-kinds.service';
 import { createTemporalClient } from './temporal-client';
+import { TriggersService } from './triggers.service';
 
 // The API process's composition root: everything the API serves is made here, once.
 
@@ -90,6 +92,13 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
       targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
     }),
     mailboxesService: new MailboxesService({ config, temporal }),
+    triggersService: new TriggersService({
+      repository: new TriggersRepository(database.db, config.SECRETS_KEYS),
+      robotTypes: robot.robotTypes,
+      robots: robot.robots,
+      toleranceSeconds: config.HOOK_TOLERANCE_SECONDS,
+      maxDepth: config.JSON_MAX_DEPTH,
+    }),
     reports: new ReportsRepository(database.readDb),
     alerts: new AlertsRepository(database.db, database.readDb),
     sentEmails: new SentEmailsRepository(database.db, database.readDb),

@@ -2,11 +2,13 @@ import type { ModuleView } from '../api/modules.service';
 import type { StepKindView } from '../api/step-kinds.service';
 import type { RobotView } from '../core/domain/robot';
 import type { RobotTypeView } from '../db/views/robot-type.view';
+import type { TriggerView } from '../db/views/trigger.view';
 
 export type RobotResponse = RobotView & { links: { self: string; temporalUi: string } };
 export type ModuleResponse = ModuleView;
 export type RobotTypeResponse = RobotTypeView;
 export type StepKindResponse = StepKindView;
+export type TriggerResponse = TriggerView;
 
 export class ApiError extends Error {
   constructor(
@@ -126,5 +128,22 @@ export class ApiClient {
 
   health() {
     return this.request<{ status: string }>('GET', '/health');
+  }
+
+  listTriggers() {
+    return this.request<{ items: TriggerResponse[] }>('GET', '/v1/triggers');
+  }
+
+  getTrigger(name: string) {
+    return this.request<TriggerResponse>('GET', `/v1/triggers/${encodeURIComponent(name)}`);
+  }
+
+  /** The answer holds the signing secret: the only time it is shown. */
+  createTrigger(body: Record<string, unknown>) {
+    return this.request<TriggerResponse & { secret: string }>('POST', '/v1/triggers', body);
+  }
+
+  async deleteTrigger(name: string): Promise<void> {
+    await this.request<unknown>('DELETE', `/v1/triggers/${encodeURIComponent(name)}`);
   }
 }

@@ -7,6 +7,7 @@ import { registerRobotCommands } from './commands/robots';
 import { registerSecretCommands } from './commands/secrets';
 import { registerStartCommand } from './commands/start';
 import { registerStepKindCommands } from './commands/step-kinds';
+import { registerTriggerCommands } from './commands/triggers';
 
 export function buildProgram(): Command {
   const program = new Command('rpa')
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerStepKindCommands(program);
   registerKeyCommands(program);
   registerSecretCommands(program);
+  registerTriggerCommands(program);
   return program;
 }
 

@@ -102,6 +102,13 @@ const schema = z
     // unless listed here (comma-separated host names, IPs or CIDRs).
     NOTIFY_ALLOWED_HOSTS: hostList,
     NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    // Inbound webhook triggers (POST /hooks/<name>, ADR 0048): how far a request's webhook-timestamp
+    // may be from the server's clock either way, and the largest body accepted (413 above it).
+    HOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+    HOOK_BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
+      .default('256kb'),
     // The http-request step: targets in the same ranges are refused unless listed here (same form as
     // NOTIFY_ALLOWED_HOSTS, but a list of its own: robot types and webhook subscriptions are written
     // by different keys, and opening one must not open the other).
