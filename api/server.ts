@@ -23,6 +23,7 @@ import { SentEmailsRepository } from '../db/sent-emails.repository';
 import { AlertEvaluator } from './alerting';
 import { type ApiServices, createApp, rateLimitPolicy, securityHeaders } from './app';
 import { ApprovalsService } from './approvals.service';
+import { BulkRobotsService } from './bulk-robots.service';
 import { warmCaches } from './cache-warming';
 import { checkHealth, HealthProbe } from './health-probe';
 import { frontDoor, type HotPath } from './hot-path/front-door';
@@ -34,8 +35,7 @@ import { MailboxesService } from './mailboxes.service';
 import { createAccessLog } from './middleware/access-log';
 import { ModuleRegistry } from './module-registry';
 import { ModulesService } from './modules.service';
-import { RobotControlService } from './robot-control.service';
-import { createRobotServices } from './robot-services';
+import { createBulkMatcher, createRobotControlService, createRobotServices } from './robot-services';
 import { createSecurity, type Security } from './security';
 import { StepKindsService } from './step-kinds.service';
 import { createTemporalClient } from './temporal-client';
@@ -63,15 +63,11 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
     robotsService: robot.robots,
     robotTypesService: robot.robotTypes,
     documentsService: robot.documents,
-    robotControlService: new RobotControlService({
+    robotControlService: createRobotControlService(robot, { config, temporal, cache, logger }),
+    bulkRobotsService: new BulkRobotsService({
       config,
       temporal,
-      robotsService: robot.robots,
-      robots,
-      executions,
-      cache,
-      guard,
-      resolveDefinition: (name, version) => robot.robotTypes.version(name, version),
+      matcher: createBulkMatcher(config, robots, temporal),
       logger,
     }),
     approvalsService: new ApprovalsService({ robots, executions, guard }),

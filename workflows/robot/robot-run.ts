@@ -23,6 +23,7 @@ import { isWorkflowStepKind } from '../../core/domain/step-kinds';
 import { awaited, type Flow } from './flow';
 import type { RobotControls } from './robot-controls';
 import { notifyRobotEvent } from './robot-notifications';
+import type { RobotPriorityControl } from './robot-priority';
 import type { SlaWatch } from './robot-sla';
 
 // One robot run's state, shared by the workflow and its step runners, and the run's two calls to the
@@ -90,6 +91,8 @@ export interface RobotRun {
   readonly data: Record<string, unknown>;
   /** Null for runs started before CONTROLS_PATCH. */
   readonly controls: RobotControls | null;
+  /** An operator's new priority (reprioritize); null for runs started before CONTROLS_PATCH. */
+  readonly priority: RobotPriorityControl | null;
   /** Null without a deadline, or for runs started before SLA_PATCH. */
   readonly sla: SlaWatch | null;
   readonly record: Recorder;
