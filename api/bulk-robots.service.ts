@@ -242,11 +242,12 @@ export class BulkRobotsService {
   async cancel(operationId: string): Promise<BulkOperationView> {
     const description = await this.describe(operationId);
     if (!description) throw new NotFoundError(`no bulk operation ${operationId}`, { operationId });
-    if (description.status.name !== 'RUNNING') {
-      throw new ConflictError('the bulk operation has finished', { operationId });
+    const view = await this.viewOf(operationId, description);
+    if (view.state === 'completed' || view.state === 'cancelled') {
+      throw new ConflictError(`the bulk operation has finished (${view.state})`, { operationId });
     }
     await this.withDeadline(() => this.deps.temporal.workflow.getHandle(operationId).cancel());
-    return this.viewOf(operationId, description);
+    return view;
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type BulkPage,
   type BulkPageArgs,
   type BulkProgress,
+  type BulkState,
 } from '../core/domain/bulk-operation.contract';
 import { bulkProgressQuery } from './bulk-robots.definitions';
 
@@ -82,9 +83,17 @@ export async function bulkRobotsWorkflow(input: BulkOperationInput): Promise<Bul
     }
     tally(progress, outcomes);
   }
-  progress.state = root.consideredCancelled ? 'cancelled' : 'completed';
-  const finished = { operationId, action, actor: input.actor, keyId: input.keyId, progress };
+  // The state turns final once the outcome is on the audit log: a reader seeing it sees the whole operation.
+  const state: BulkState = root.consideredCancelled ? 'cancelled' : 'completed';
+  const finished = {
+    operationId,
+    action,
+    actor: input.actor,
+    keyId: input.keyId,
+    progress: { ...progress, state },
+  };
   await shielded(() => reading.recordBulkFinished(finished));
+  progress.state = state;
   return progress;
 }
 
