@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { BulkProgress } from '../../core/domain/bulk-operation.contract';
 import { RobotPriorityKey } from '../../core/domain/search-attributes';
+import { runRpa } from '../support/rpa-cli';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // Bulk actions on robots (ADR 0049) on a real system. Demo robots stay pending: the only module
@@ -383,5 +384,70 @@ describe('refusals', () => {
     expect(theirs.status).toBe(202);
     expect(theirs.body.operationId).not.toBe(mine.body.operationId);
     expect(await finished(mine.body.operationId)).toMatchObject({ matched: 0, done: 0 });
+  });
+});
+
+describe('rpa robots bulk-*', () => {
+  it('counts without --yes, acts with it and prints the progress until done', async () => {
+    const from = await dbNow();
+    const ids = await createRobots(3);
+    await allRows(ids, 'status', 'pending');
+    const filter = ['--type', 'demo', '--status', 'pending', '--created-from', from];
+
+    const dry = await runRpa(system, ['robots', 'bulk-cancel', ...filter]);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, matched: 3 });
+    expect(dry.stderr).toContain('3 robots match (limit 10000); run again with --yes to cancel them');
+    expect([...(await rowsWith(ids, 'status')).values()]).toEqual(['pending', 'pending', 'pending']);
+
+    const reprioritized = await runRpa(system, ['robots', 'bulk-reprioritize', 'high', ...filter, '--yes']);
+    expect(reprioritized.code).toBe(0);
+    expect(JSON.parse(reprioritized.stdout)).toMatchObject({
+      action: 'reprioritize',
+      state: 'completed',
+      done: 3,
+    });
+    await allRows(ids, 'priority', 'high');
+
+    const cancelled = await runRpa(system, ['robots', 'bulk-cancel', ...filter, '--yes']);
+    expect(cancelled.code).toBe(0);
+    const operation = JSON.parse(cancelled.stdout);
+    expect(operation).toMatchObject({ action: 'cancel', state: 'completed', matched: 3, done: 3 });
+    expect(cancelled.stderr).toContain(
+      `bulk cancel ${operation.operationId}: completed, 3 done, 0 skipped, 0 failed of 3`,
+    );
+    await allRows(ids, 'status', 'cancelled');
+
+    const status = await runRpa(system, ['robots', 'bulk-status', operation.operationId]);
+    expect(JSON.parse(status.stdout)).toMatchObject({ operationId: operation.operationId, done: 3 });
+    const usage = await runRpa(system, ['robots', 'bulk-cancel', '--yes']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('give at least one of --status');
+  }, 120_000);
+});
+
+describe('the API document and single reprioritize', () => {
+  it('lists the bulk paths', async () => {
+    const res = await system.api.get('/openapi.json');
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/robots/bulk/{action}',
+        '/v1/robots/bulk/{operationId}',
+        '/v1/robots/bulk/{operationId}/cancel',
+        '/v1/robots/{id}/reprioritize',
+      ]),
+    );
+  });
+
+  it('refuses a priority that does not exist (400) and a finished robot (409)', async () => {
+    const [id] = await createRobots(1);
+    expect((await system.api.post(`/v1/robots/${id}/reprioritize`).send({ priority: 'urgent' })).status).toBe(
+      400,
+    );
+    await system.temporal.workflow.getHandle(id as string).cancel();
+    await allRows([id as string], 'status', 'cancelled');
+    const finished = await system.api.post(`/v1/robots/${id}/reprioritize`).send({ priority: 'low' });
+    expect(finished.status).toBe(409);
+    expect((await rowsWith([id as string], 'priority')).get(id as string)).toBe('normal');
   });
 });
