@@ -16,6 +16,9 @@ import { bulkProgressQuery } from './bulk-robots.definitions';
 // activity that calls the single-robot controls. A cancel of this workflow stops it between
 // batches: each batch runs to its end, so the counts say exactly what was done.
 
+/** Distinct skip and failure reasons counted apart; the rest add up under "other reasons". */
+const REASONS_KEPT = 50;
+
 /** Ids per page while the set is read. */
 const PAGE_SIZE = 500;
 
@@ -101,7 +104,10 @@ function tally(progress: BulkProgress, outcomes: BulkOutcome[]): void {
   for (const outcome of outcomes) {
     progress[outcome.result] += 1;
     if (outcome.result === 'done') continue;
-    const reason = outcome.reason ?? outcome.result;
+    const given = outcome.reason ?? outcome.result;
+    // Bounded: the progress lives in the workflow's state and every query answer.
+    const known = given in progress.reasons || Object.keys(progress.reasons).length < REASONS_KEPT;
+    const reason = known ? given : 'other reasons';
     progress.reasons[reason] = (progress.reasons[reason] ?? 0) + 1;
     if (outcome.result === 'failed' && progress.failures.length < BULK_FAILURES_KEPT)
       progress.failures.push(outcome);
