@@ -156,6 +156,8 @@ describe('bulk cancel of 500 pending robots', () => {
       return res.body.state === 'completed' ? (res.body as BulkProgress) : undefined;
     }, 90_000);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    // 100 batches of 5, read every 100 ms: it was seen midway, not only before and after.
+    expect(seen.some((handled) => handled > 0 && handled < 500)).toBe(true);
     expect(progress).toMatchObject({ matched: 500, done: 500, skipped: 0, failed: 0, reasons: {} });
 
     // A repeat of the key is the same operation, never a second one.
