@@ -453,3 +453,36 @@ describe('the API document and single reprioritize', () => {
     expect((await rowsWith([id as string], 'priority')).get(id as string)).toBe('normal');
   });
 });
+
+describe('a reprioritized robot', () => {
+  it('runs its remaining module steps at the new priority', async () => {
+    const type = await system.api.post('/v1/robot-types').send({
+      name: 'bulk-review-then-run',
+      steps: [
+        { name: 'review', kind: 'approval' },
+        { name: 'post', kind: 'noop' },
+      ],
+    });
+    expect(type.status).toBe(201);
+    await system.startModule({ name: 'prio-mod', robotTypes: ['bulk-review-then-run'] });
+    const created = await system.api.post('/v1/robots').send({ type: 'bulk-review-then-run', input: {} });
+    expect(created.status).toBe(201);
+    const robotId: string = created.body.robotId;
+    await allRows([robotId], 'status', 'awaiting_approval');
+
+    const res = await system.api.post(`/v1/robots/${robotId}/reprioritize`).send({ priority: 'critical' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ action: 'reprioritize', status: 'awaiting_approval' });
+    expect((await system.api.get(`/v1/robots/${robotId}`)).body.priority).toBe('critical');
+    expect((await system.api.post(`/v1/robots/${robotId}/approve`).send({})).status).toBe(202);
+    await system.temporal.workflow.getHandle(robotId).result();
+
+    // A normal robot starts at key 3; the step after the change was dispatched at key 1.
+    const events = (await system.temporal.workflow.getHandle(robotId).fetchHistory()).events ?? [];
+    const scheduled = events
+      .map((event) => event.activityTaskScheduledEventAttributes)
+      .filter((attributes) => attributes?.activityType?.name === 'noop');
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0]?.priority?.priorityKey).toBe(1);
+  }, 60_000);
+});
