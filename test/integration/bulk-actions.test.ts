@@ -1,3 +1,7 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
 import request from 'supertest';
 import type { BulkProgress } from '../../core/domain/bulk-operation.contract';
 import { RobotPriorityKey } from '../../core/domain/search-attributes';
@@ -73,6 +77,21 @@ async function finished(operationId: string, timeoutMs = 90_000): Promise<BulkPr
 async function dbNow(): Promise<string> {
   const { rows } = await system.sql.query('select now() as now');
   return (rows[0].now as Date).toISOString();
+}
+
+/**
+ * Replays a closed workflow's fresh history on today's bundle (the new workflow code is
+ * deterministic); RECORD_HISTORIES=1 keeps it for workflow-replay.test.ts, which replays every
+ * recorded history on later code.
+ */
+async function replays(workflowId: string, file: string): Promise<void> {
+  const codePath = process.env.WORKFLOW_BUNDLE_PATH;
+  if (!codePath) throw new Error('global setup sets WORKFLOW_BUNDLE_PATH');
+  const history = await system.temporal.workflow.getHandle(workflowId).fetchHistory();
+  await Worker.runReplayHistory({ workflowBundle: { codePath } }, history, file);
+  if (process.env.RECORD_HISTORIES === '1') {
+    writeFileSync(path.join(__dirname, '..', 'fixtures', 'histories', file), historyToJSON(history));
+  }
 }
 
 async function describeAll(ids: string[]) {
@@ -284,6 +303,11 @@ describe('reprioritize, resume and retry in bulk', () => {
       const view = await system.api.get(`/v1/robots/${id}`);
       expect(view.body.progress?.pauseRequested).toBeUndefined();
     }
+    await eventually(async () => {
+      const description = await system.temporal.workflow.getHandle(res.body.operationId).describe();
+      return description.status.name === 'COMPLETED' ? true : undefined;
+    });
+    await replays(res.body.operationId, 'bulk-resume.json');
     await system.api.post('/v1/robots/bulk/cancel').send({ filter });
     await allRows(ids, 'status', 'cancelled');
   }, 120_000);
@@ -484,5 +508,6 @@ describe('a reprioritized robot', () => {
       .filter((attributes) => attributes?.activityType?.name === 'noop');
     expect(scheduled).toHaveLength(1);
     expect(scheduled[0]?.priority?.priorityKey).toBe(1);
+    await replays(robotId, 'robot-reprioritized.json');
   }, 60_000);
 });
