@@ -13,9 +13,17 @@ import {
   type BulkOperationInput,
   type BulkProgress,
 } from '../core/domain/bulk-operation.contract';
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../core/domain/errors';
+import {
+  ConflictError,
+  isDomainError,
+  NotFoundError,
+  UnavailableError,
+  UnprocessableError,
+  ValidationError,
+} from '../core/domain/errors';
 import { stableStringify } from '../core/domain/stable-json';
 import type { Logger } from '../core/observability/logger';
+import type { DatabaseGuard } from '../db/database-guard';
 import { bulkProgressQuery } from '../workflows/bulk-robots.definitions';
 import { type BulkRobotMatcher, checkVisibilityQuery } from './bulk-robots.matcher';
 import type { BulkBody } from './bulk-robots.schemas';
@@ -32,6 +40,7 @@ export interface BulkRobotsDeps {
   >;
   temporal: Client;
   matcher: BulkRobotMatcher;
+  guard: Pick<DatabaseGuard, 'run'>;
   logger: Logger;
 }
 
@@ -72,8 +81,23 @@ interface BulkMemo {
 export class BulkRobotsService {
   constructor(private readonly deps: BulkRobotsDeps) {}
 
-  private withDeadline<T>(call: () => Promise<T>): Promise<T> {
-    return this.deps.temporal.withDeadline(Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS, call);
+  /** A call to Temporal, bounded; its failure (not the caller's) is a 503 with a retry hint. */
+  private async withDeadline<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.deps.temporal.withDeadline(
+        Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS,
+        call,
+      );
+    } catch (err) {
+      if (
+        isDomainError(err) ||
+        err instanceof WorkflowNotFoundError ||
+        err instanceof WorkflowExecutionAlreadyStartedError
+      )
+        throw err;
+      this.deps.logger.error({ err }, 'bulk operation call to Temporal failed');
+      throw new UnavailableError('the workflow engine is unavailable; retry later');
+    }
   }
 
   async start(action: BulkAction, body: BulkBody, caller: BulkCaller): Promise<BulkStartAnswer> {
@@ -108,9 +132,13 @@ export class BulkRobotsService {
       ...(body.filter.query !== undefined ? { query: body.filter.query } : {}),
     };
     const limit = this.deps.config.BULK_MAX_ROBOTS;
-    const matched = await this.deps.matcher.count(filter);
+    // Postgres matches (behind the API's circuit breaker) unless a query asks Temporal; a query
+    // Temporal refuses comes back as a 400 (ValidationError) and passes through.
+    const read = <T>(call: () => Promise<T>) =>
+      filter.query !== undefined ? this.withDeadline(call) : this.deps.guard.run(call);
+    const matched = await read(() => this.deps.matcher.count(filter));
     if (body.dryRun) {
-      const sample = await this.deps.matcher.page({ filter, after: null, limit: SAMPLE_SIZE });
+      const sample = await read(() => this.deps.matcher.page({ filter, after: null, limit: SAMPLE_SIZE }));
       return {
         kind: 'dry-run',
         body: { dryRun: true, action, matched, limit, sample: sample.robotIds.slice(0, SAMPLE_SIZE), filter },

@@ -68,6 +68,7 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
       config,
       temporal,
       matcher: createBulkMatcher(config, robots, temporal),
+      guard,
       logger,
     }),
     approvalsService: new ApprovalsService({ robots, executions, guard }),
