@@ -375,22 +375,29 @@ describe('refusals', () => {
   });
 
   it('refuses a filter matching more than BULK_MAX_ROBOTS with 422 and the count', async () => {
+    const from = await dbNow();
+    const ids = await createRobots(3);
     const { app } = system.appFor({ config: { BULK_MAX_ROBOTS: 2 } });
     const res = await request(app)
       .post('/v1/robots/bulk/cancel')
       .set('Authorization', `Bearer ${system.adminKey}`)
-      .send({ filter: { type: 'demo' } });
+      .send({ filter: { type: 'demo', createdFrom: from } });
     expect(res.status).toBe(422);
-    expect(res.body.matched).toBeGreaterThan(2);
-    expect(res.body.limit).toBe(2);
+    expect(res.body).toMatchObject({ matched: 3, limit: 2 });
+    expect(res.body.detail).toContain('narrow it');
     // The trail writes after the answer.
     const rows = await eventually(async () => {
       const result = await system.sql.query(
-        "select outcome, status from audit_log where action = 'robots.bulk-cancel' and status = 422",
+        "select outcome, status, target from audit_log where action = 'robots.bulk-cancel' and status = 422",
       );
       return result.rows.length > 0 ? result.rows : undefined;
     });
-    expect(rows).toEqual([{ outcome: 'failure', status: 422 }]);
+    // Refused before any operation was made: no operation id to name.
+    expect(rows).toEqual([{ outcome: 'failure', status: 422, target: null }]);
+    const statuses = await rowsWith(ids, 'status');
+    expect([...statuses.values()].filter((status) => status === 'cancelled')).toEqual([]);
+    await system.api.post('/v1/robots/bulk/cancel').send({ filter: { type: 'demo', createdFrom: from } });
+    await allRows(ids, 'status', 'cancelled');
   });
 
   it('keeps idempotency keys per API key: another key with the same key text is another operation', async () => {
