@@ -118,8 +118,12 @@ export function createProgressActivities({
     }
   };
 
-  const cacheView = (view: ReturnType<typeof toRobotView>) =>
-    Promise.all([cache.set(view), events.publish(view)]).catch((err: unknown) => {
+  /** Set-if-newer by the record's run and sequence: a late write never replaces a newer status (ADR 0053). */
+  const cacheView = (view: ReturnType<typeof toRobotView>, record: ProgressRecord) =>
+    Promise.all([
+      cache.set(view, { run: record.executionId, sequence: record.progress.sequence ?? 0 }),
+      events.publish(view),
+    ]).catch((err: unknown) => {
       logger.warn(
         { err, robotId: view.robotId },
         'status cache or event publish failed; readers fall back to Postgres',
@@ -137,7 +141,7 @@ export function createProgressActivities({
     if (!row) return; // finished meanwhile: the final record is the last word
     await Promise.all([
       executions.upsert({ executionId: record.executionId, state: 'running', progress, finished: false }),
-      cacheView(toRobotView(row, progress)),
+      cacheView(toRobotView(row, progress), record),
     ]);
   };
   const behind = new ProgressWriteBehind(writeLive, logger);
@@ -195,7 +199,7 @@ export function createProgressActivities({
         stepDuration.observe({ module: moduleName, outcome: ok ? 'ok' : 'failed' }, latencyMs / 1000);
       }
       // The robots row exists now (robot_execute references it); the rest is independent.
-      const cached = cacheView(toRobotView(row, progress));
+      const cached = cacheView(toRobotView(row, progress), record);
       // A retry applies the outcome twice: that nudges an average, it never loses or invents a step.
       const [, , circuit] = await Promise.all([
         executions.upsert({

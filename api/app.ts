@@ -139,7 +139,11 @@ function corsFor(origins: string[]) {
 }
 
 /** Every /v1 route needs an API key with the route's scope (api/auth/route-scopes.ts). */
-function v1Routes(app: Express, { config, logger, events, security }: AppDeps, api: ApiServices): void {
+function v1Routes(
+  app: Express,
+  { config, logger, events, security, health }: AppDeps,
+  api: ApiServices,
+): void {
   const json: JsonLimits = { limit: config.BODY_LIMIT, maxDepth: config.JSON_MAX_DEPTH };
   app.use('/v1', auditTrail(security.audit, logger, security.stats));
   app.use(
@@ -149,7 +153,7 @@ function v1Routes(app: Express, { config, logger, events, security }: AppDeps, a
     requireKey,
     requireScope,
   );
-  app.use('/v1', keysRoutes(security.keys, security.verifier, { json }));
+  app.use('/v1', keysRoutes(security.keys, security.verifier, security.revocations, { json, logger }));
   app.use('/v1', auditRoutes(security.audit));
   app.use('/v1', secretsRoutes(security.secrets, { json }));
   app.use('/v1', bulkRobotsRoutes(api.bulkRobotsService, { json }));
@@ -161,6 +165,7 @@ function v1Routes(app: Express, { config, logger, events, security }: AppDeps, a
       temporalUiUrl: config.TEMPORAL_UI_URL,
       namespace: config.TEMPORAL_NAMESPACE,
       maxRunningPerKey: config.MAX_RUNNING_ROBOTS_PER_KEY,
+      drain: health.drain,
     }),
   );
   app.use('/v1', robotControlRoutes(api.robotControlService, { json }));

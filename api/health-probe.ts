@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
 import type { DatabaseHandle } from '../db/client';
 import type { ModuleStores } from '../db/module-stores';
+import { ShutdownDrain } from './shutdown-drain';
 
 export interface ComponentHealth {
   status: 'up' | 'down';
@@ -21,6 +22,8 @@ export interface HealthReport {
   status: 'ok' | 'degraded' | 'unavailable';
   checkedAt: string;
   components: Record<'database' | 'cache' | 'temporal', ComponentHealth> & { modules: ModulesHealth };
+  /** The process is shutting down (SIGTERM): unavailable whatever its components say. */
+  draining?: true;
 }
 
 async function probe(
@@ -97,10 +100,14 @@ export class HealthProbe {
   private report: HealthReport | null = null;
   private checkedAt = 0;
   private refreshing: Promise<HealthReport> | null = null;
+  /** The last report as a draining process answers it (kept, so its serialised form is too). */
+  private drained: { of: HealthReport; report: HealthReport } | null = null;
 
   constructor(
     private readonly check: () => Promise<HealthReport>,
     private readonly maxAgeMs: number,
+    /** Started on SIGTERM (startApi's close): from then on every report is `unavailable`. */
+    readonly drain: ShutdownDrain = new ShutdownDrain(),
   ) {}
 
   private refresh(): Promise<HealthReport> {
@@ -117,8 +124,15 @@ export class HealthProbe {
   }
 
   async current(): Promise<HealthReport> {
+    if (this.drain.active) return this.draining(this.report ?? (await this.refresh()));
     if (!this.report) return this.refresh();
     if (Date.now() - this.checkedAt > this.maxAgeMs) void this.refresh().catch(() => undefined);
     return this.report;
+  }
+
+  private draining(report: HealthReport): HealthReport {
+    if (this.drained?.of !== report)
+      this.drained = { of: report, report: { ...report, status: 'unavailable', draining: true } };
+    return this.drained.report;
   }
 }

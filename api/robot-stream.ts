@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { isTerminal, type RobotView } from '../core/domain/robot';
 import type { RobotEvents } from '../core/domain/robot-events';
+import type { ShutdownDrain } from './shutdown-drain';
 
 export interface RobotStreamOptions {
   robotId: string;
@@ -11,13 +12,17 @@ export interface RobotStreamOptions {
   /** Safety poll: pub/sub is fire-and-forget, so a missed message is caught up within this time. */
   pollMs: number;
   keepAliveMs?: number;
+  /** On shutdown the stream ends with a `retry:` hint, so the client reconnects elsewhere. */
+  drain?: ShutdownDrain;
 }
 
 /**
  * Server-Sent Events of one robot: its current state at once, then every update in order (Redis
  * pub/sub, plus a slow poll that catches anything pub/sub dropped, or a fast one without Redis).
  * Updates carry the workflow's `sequence`: duplicates are dropped and the SSE id lets a client see
- * gaps. The stream ends with `event: end` when the robot finishes.
+ * gaps. The stream ends with `event: end` when the robot finishes, or with `event: shutdown` and a
+ * `retry:` hint when the API process stops (the client's EventSource then reconnects, resuming after
+ * its Last-Event-ID's state since the first message is the robot's current state).
  */
 export async function streamRobot(req: Request, res: Response, options: RobotStreamOptions): Promise<void> {
   res.writeHead(200, {
@@ -30,14 +35,23 @@ export async function streamRobot(req: Request, res: Response, options: RobotStr
   let closed = false;
   const timers: NodeJS.Timeout[] = [];
   let unsubscribe: () => Promise<void> = async () => undefined;
+  let release: () => void = () => undefined;
 
   const finish = () => {
     if (closed) return;
     closed = true;
+    release();
     for (const timer of timers) clearInterval(timer);
     void unsubscribe();
     res.end();
   };
+  if (options.drain) {
+    release = options.drain.holdStream((retryMs) => {
+      if (closed) return;
+      res.write(`retry: ${retryMs}\nevent: shutdown\ndata: {}\n\n`);
+      finish();
+    });
+  }
   const send = (robot: RobotView) => {
     const sequence = robot.progress?.sequence ?? 0;
     if (closed || sequence <= lastSequence) return;

@@ -1,5 +1,7 @@
+import { createKeyRevocations } from '../core/adapters/redis/key-revocations.redis';
 import { redisConnector } from '../core/adapters/redis/redis.client';
 import type { Config } from '../core/config';
+import { type KeyRevocations, noKeyRevocations } from '../core/domain/key-revocations';
 import type { Logger } from '../core/observability/logger';
 import { ApiKeysRepository } from '../db/api-keys.repository';
 import { AuditRepository } from '../db/audit.repository';
@@ -13,6 +15,8 @@ import { RedisWindowStore } from './rate-limit/window-store.redis';
 export interface Security {
   keys: ApiKeysRepository;
   verifier: ApiKeyVerifier;
+  /** Revocations told to every replica; the verifier listens (ADR 0053). */
+  revocations: KeyRevocations;
   audit: AuditRepository;
   limiter: FallbackWindowStore;
   secrets: SecretStore;
@@ -22,8 +26,9 @@ export interface Security {
 }
 
 /**
- * `redis: false` limits in memory only (per process): for an app built without its own Redis
- * connection, e.g. a second app in a test. The API process and test systems use REDIS_URL.
+ * `redis: false` limits in memory only (per process) and hears no revocations of other replicas:
+ * for an app built without its own Redis connections, e.g. a second app in a test. The API process
+ * and test systems use REDIS_URL.
  */
 export function createSecurity(
   config: Config,
@@ -39,15 +44,22 @@ export function createSecurity(
   });
   const connect = options.redis !== false ? redisConnector(config) : null;
   const redis = connect ? new RedisWindowStore(connect('rateLimit')) : null;
+  const revocations = connect ? createKeyRevocations(config) : noKeyRevocations;
+  revocations.listen({
+    revoked: (prefix) => verifier.evict(prefix),
+    resync: () => verifier.expireAll(),
+  });
   return {
     keys,
     verifier,
+    revocations,
     audit: new AuditRepository(database.db, database.readDb),
     limiter: new FallbackWindowStore(redis, logger),
     secrets: createSecretStore(config, database),
     stats: { auditFailures: 0 },
     async close() {
       await redis?.close();
+      await revocations.close();
     },
   };
 }

@@ -37,6 +37,7 @@ import { ModuleRegistry } from './module-registry';
 import { ModulesService } from './modules.service';
 import { createBulkMatcher, createRobotControlService, createRobotServices } from './robot-services';
 import { createSecurity, type Security } from './security';
+import type { ShutdownDrain } from './shutdown-drain';
 import { StepKindsService } from './step-kinds.service';
 import { createTemporalClient } from './temporal-client';
 
@@ -118,6 +119,8 @@ export function composeApi(
 export interface ComposedServer {
   /** Not listening yet. */
   server: Server;
+  /** Its readiness; `health.drain` starts a shutdown (startApi's close). */
+  health: HealthProbe;
   /** Closes what the fast paths own (their Redis connection); the parts stay open. */
   closeHotPaths(): void;
 }
@@ -153,8 +156,39 @@ export function hotPathsOf(parts: ApiParts, health: HealthProbe): { hotPaths: Ho
 export function composeServer(parts: ApiParts, api: ApiServices = createApiServices(parts)): ComposedServer {
   const health = healthProbe(parts);
   const { hotPaths, close } = hotPathsOf(parts, health);
-  return { server: createServer(frontDoor(composeApi(parts, api, health), hotPaths)), closeHotPaths: close };
+  return {
+    server: createServer(frontDoor(composeApi(parts, api, health), hotPaths)),
+    health,
+    closeHotPaths: close,
+  };
 }
+
+/**
+ * The API's side of a graceful shutdown: readiness 503 and event streams told to reconnect at once;
+ * after API_SHUTDOWN_DELAY_SECONDS no new connections, idle keep-alive ones closed, and in-flight
+ * requests given API_SHUTDOWN_TIMEOUT_SECONDS to finish before their sockets are cut.
+ */
+async function drainServer(server: Server, drain: ShutdownDrain, config: Config, logger: Logger) {
+  const streams = drain.start(STREAM_RETRY_MS);
+  logger.info({ streams, delaySeconds: config.API_SHUTDOWN_DELAY_SECONDS }, 'api draining: readiness 503');
+  if (config.API_SHUTDOWN_DELAY_SECONDS > 0)
+    await new Promise((resolve) => setTimeout(resolve, config.API_SHUTDOWN_DELAY_SECONDS * 1000));
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), config.API_SHUTDOWN_TIMEOUT_SECONDS * 1000);
+  });
+  if ((await Promise.race([closed, deadline])) === 'timeout') {
+    logger.warn({ timeoutSeconds: config.API_SHUTDOWN_TIMEOUT_SECONDS }, 'requests still open: closing them');
+    server.closeAllConnections();
+    await closed;
+  }
+  clearTimeout(timer);
+}
+
+/** What an event stream's client is told to wait before it reconnects when this process stops. */
+const STREAM_RETRY_MS = 1000;
 
 export interface RunningApi {
   server: Server;
@@ -172,7 +206,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const security = createSecurity(config, database, logger);
   const parts = { config, logger, database, cache, temporal, moduleStores, events, security };
   const api = createApiServices(parts);
-  const { server, closeHotPaths } = composeServer(parts, api);
+  const { server, health, closeHotPaths } = composeServer(parts, api);
   server.listen(config.PORT, config.HOST);
   await once(server, 'listening');
   // In the background: requests are served (from Postgres on a miss) while the caches fill.
@@ -205,7 +239,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     server,
     url: `http://${config.HOST}:${port}`,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await drainServer(server, health.drain, config, logger);
       closeHotPaths();
       await warming;
       await alerting.stop();

@@ -199,6 +199,10 @@ export const httpSecurityFields = {
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  // SIGTERM: readiness turns 503 at once; the server keeps accepting for the delay (a load balancer's
+  // probe interval, so it stops routing here first), then in-flight requests get the timeout to finish.
+  API_SHUTDOWN_DELAY_SECONDS: z.coerce.number().min(0).max(300).default(0),
+  API_SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(25),
 
   // Robot secrets (ADR 0014): "id:base64key,…" (32-byte keys); the first encrypts, all decrypt.
   // Unset: the secrets API answers 503 (`rpa start` makes a local key in DATA_DIR).

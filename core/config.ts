@@ -154,6 +154,8 @@ const schema = z
     // full this often (the bound on staleness from an unpublished write); 0: read Redis per selection.
     ROUTING_SNAPSHOT_REFRESH_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
     MODULE_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(5),
+    // SIGTERM: how long running steps may go on after a worker stops polling before they are cancelled.
+    WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
     MODULE_REPLICA_TTL_SECONDS: z.coerce.number().int().min(2).max(3600).default(15),
     // A replica writes its in-flight count at most this often (0: at every change), off the steps' path.
     MODULE_IN_FLIGHT_WRITE_MS: z.coerce.number().int().min(0).max(60_000).default(100),
@@ -220,6 +222,14 @@ const schema = z
     PGLITE_PORT: port.default(5499),
   })
   .superRefine((config, ctx) => {
+    // The embedded PGlite is one process's file: in production it would silently split the data.
+    if (config.NODE_ENV === 'production' && !config.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: 'is required when NODE_ENV=production (the embedded PGlite is for development only)',
+      });
+    }
     if (config.DATABASE_MIGRATION_URL && !config.DATABASE_URL) {
       ctx.addIssue({
         code: 'custom',

@@ -71,7 +71,7 @@ function typeCard({ type, coverage }) {
     [
       'Max pending',
       typeof type.maxPendingSeconds === 'number'
-        ? `${formatSeconds(type.maxPendingSeconds)}, then a robot still waiting for a module fails`
+        ? `${formatSeconds(type.maxPendingSeconds)} per step (paused time aside), then a robot still waiting for a module fails`
         : 'no limit: a robot waits for a module as long as it takes',
     ],
   ];

@@ -63,6 +63,8 @@ export async function createControlWorker(deps: ControlWorkerDeps) {
     taskQueue: config.CONTROL_TASK_QUEUE,
     ...workflowSource(config.WORKFLOW_BUNDLE_PATH),
     maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE,
+    // SIGTERM: polling stops; the running local activities (progress writes) get the grace to finish.
+    shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     activities,
     interceptors: { activity: [() => ({ inbound: logContextInterceptor })] },
   });

@@ -8,7 +8,9 @@ import { bearerToken, isMetricsToken } from '../core/observability/metrics-token
 /**
  * Workers have no API: when WORKER_METRICS_PORT is set they serve the process's Prometheus registry
  * (robots, steps, selection, module gauges) on `GET /metrics`; with METRICS_TOKEN set, only to
- * `Authorization: Bearer <token>` (workers hold no API keys). Returns a closer, or null when off.
+ * `Authorization: Bearer <token>` (workers hold no API keys). `GET /healthz` answers 200 without a
+ * token for as long as the process serves: the liveness probe of Compose and Kubernetes, which hold
+ * no token and must not read the metrics. Returns a closer, or null when off.
  */
 export async function serveWorkerMetrics(
   config: Pick<Config, 'WORKER_METRICS_PORT' | 'WORKER_METRICS_HOST'> &
@@ -17,6 +19,10 @@ export async function serveWorkerMetrics(
 ): Promise<(() => Promise<void>) | null> {
   if (config.WORKER_METRICS_PORT === undefined) return null;
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
+      return;
+    }
     if (req.method !== 'GET' || req.url !== '/metrics') {
       res.writeHead(404).end();
       return;

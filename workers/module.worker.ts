@@ -75,6 +75,11 @@ export interface ModuleWorker {
   replica: ReplicaInfo;
   /** Runs the worker with heartbeats until it shuts down, then removes the replica. */
   run(): Promise<void>;
+  /**
+   * The order of a graceful stop that loses no step: the replica leaves routing first (no new step is
+   * sent here), then the worker stops polling and its running steps get WORKER_SHUTDOWN_GRACE_SECONDS.
+   */
+  stop(): Promise<void>;
 }
 
 type StepActivity = (input: StepInput) => Promise<StepOutput>;
@@ -221,17 +226,22 @@ export async function createModuleWorker({
     taskQueue: moduleTaskQueue(module.name),
     activities: withSecretParams(activities, revealSecret, secretParams),
     maxConcurrentActivityTaskExecutions: module.capacity,
+    shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
+    // Past this the worker gives up on steps that ignore cancellation, so the process can exit.
+    shutdownForceTime: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000 + 10_000,
     interceptors: {
       activity: [() => ({ inbound: logContextInterceptor }), () => ({ inbound: counting })],
     },
   });
 
+  let timer: NodeJS.Timeout | undefined;
+  let beating: Promise<unknown> = Promise.resolve();
   return {
     worker,
     replica,
     async run() {
-      const timer = setInterval(() => {
-        heartbeat().catch((err: unknown) => logger.warn({ err }, 'module heartbeat failed'));
+      timer = setInterval(() => {
+        beating = heartbeat().catch((err: unknown) => logger.warn({ err }, 'module heartbeat failed'));
       }, config.MODULE_HEARTBEAT_SECONDS * 1000);
       try {
         await worker.run();
@@ -244,6 +254,17 @@ export async function createModuleWorker({
         await moduleStores.state.removeReplica(replica.moduleName, replica.replicaId).catch(() => undefined);
       }
     },
+    async stop() {
+      clearInterval(timer);
+      await beating; // a heartbeat still on its way would make the replica live again
+      await moduleStores.state
+        .removeReplica(replica.moduleName, replica.replicaId)
+        .then(() => moduleStores.routingTable.invalidate())
+        .catch((err: unknown) =>
+          logger.warn({ err }, 'deregistering the replica failed; it expires with its TTL'),
+        );
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
   };
 }
 
@@ -254,7 +275,24 @@ export async function runModuleWorker(
   module: ModuleOptions,
   onReady?: () => void,
 ): Promise<void> {
-  installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND);
+  // Signals are ours: the replica leaves routing before the worker stops (ModuleWorker.stop).
+  installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND, { shutdownSignals: [] });
+  let stopRequested: NodeJS.Signals | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      logger.warn({ signal }, 'second signal: exiting without waiting for running steps');
+      process.exit(130);
+    }
+    stopRequested = signal;
+    logger.info(
+      { signal, graceSeconds: config.WORKER_SHUTDOWN_GRACE_SECONDS },
+      'stopping: replica deregistered first, then running steps may finish',
+    );
+    void stop?.();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const database: DatabaseHandle = await createDatabase(config);
   const moduleStores = createModuleStores(config, database);
@@ -279,9 +317,15 @@ export async function runModuleWorker(
       },
       'module worker started',
     );
+    stop = () => moduleWorker.stop();
+    const running = moduleWorker.run();
+    // A signal that came while the worker was being made stops it now.
+    if (stopRequested) void stop();
     onReady?.();
-    await moduleWorker.run();
+    await running;
   } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     await moduleStores.close();
     await database.close();
     await connection.close();

@@ -22,8 +22,10 @@ const MAX_CACHED = 10_000;
 
 /**
  * Checks presented keys against `api_keys`. Rows (and misses) are cached per prefix for `cacheMs`,
- * so a revoke or a new key takes effect on every API replica within that time, without a query
- * per request; while Postgres is unreachable, cached rows are used past that time. `last_used_at` is written at most once per `touchIntervalMs` per key.
+ * so a key is not looked up per request; a revoke is told to every replica at once (`evict`, from
+ * the revocation feed, ADR 0053), and without that feed takes effect within `cacheMs`. While
+ * Postgres is unreachable, cached rows are used past that time. `last_used_at` is written at most
+ * once per `touchIntervalMs` per key.
  */
 export class ApiKeyVerifier {
   private readonly cache = new Map<string, CacheEntry>();
@@ -56,9 +58,25 @@ export class ApiKeyVerifier {
     return { ok: true, key: { id: row.id, name: row.name, scopes: row.scopes } };
   }
 
-  /** Forgets cached rows, e.g. right after this replica revoked a key. */
+  /** Forgets cached rows. */
   forget(): void {
     this.cache.clear();
+  }
+
+  /**
+   * Forgets one key's cached row (it was revoked here or on another replica): its next use reads
+   * `api_keys`. Not even an outage of Postgres brings the old row back.
+   */
+  evict(keyPrefix: string): void {
+    this.cache.delete(keyPrefix);
+  }
+
+  /**
+   * Revocations may have been missed (the feed was away): every cached row is read again at its next
+   * use, and is still used if Postgres cannot answer then (as an expired entry is).
+   */
+  expireAll(): void {
+    for (const entry of this.cache.values()) entry.until = 0;
   }
 
   private async lookup(prefix: string): Promise<ApiKeyRow | null> {

@@ -17,7 +17,10 @@ export function appPaths() {
         summary: 'Readiness, from the last background probe (O(1))',
         responses: {
           '200': { description: 'ok or degraded (cache or modules down)' },
-          '503': { description: 'unavailable (Postgres or Temporal down)' },
+          '503': {
+            description:
+              'unavailable (Postgres or Temporal down), or the process is shutting down ("draining": true, from SIGTERM on)',
+          },
         },
       },
     },

@@ -20,7 +20,8 @@ export function keyPaths() {
     },
     '/v1/keys/{id}': {
       delete: {
-        summary: 'Revoke a key (every replica refuses it within API_KEY_CACHE_SECONDS); admin',
+        summary:
+          'Revoke a key (every replica refuses it at once over Redis; without Redis within API_KEY_CACHE_SECONDS); admin',
         parameters: [pathParameter('id', keyIdParams)],
         responses: { '200': { description: 'The revoked key', ...keyView }, '400': problem, '404': problem },
       },

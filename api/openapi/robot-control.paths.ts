@@ -12,7 +12,8 @@ const accepted = {
 
 const summaries = {
   cancel: 'Cancel a robot that is still open; it ends `cancelled`',
-  pause: 'Pause before the next step (status `paused` once the running step is done)',
+  pause:
+    'Pause before the next step (`paused` once the running step is done; at once while it waits for a module)',
   resume: 'Resume a paused robot, or retry the failed step of a parked one',
   retry: 'Run a failed robot again (a new run, same workflow id) from its failed step',
   approve: 'Approve the step the robot waits on; `fields` are merged into its data',

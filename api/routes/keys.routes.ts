@@ -2,6 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { parseDuration } from '../../core/adapters/crypto/api-keys';
 import { NotFoundError } from '../../core/domain/errors';
+import type { KeyRevocations } from '../../core/domain/key-revocations';
+import type { Logger } from '../../core/observability/logger';
 import type { ApiKeysRepository } from '../../db/api-keys.repository';
 import { toApiKeyView } from '../../db/views/api-key.view';
 import type { ApiKeyVerifier } from '../auth/key-verifier';
@@ -13,7 +15,8 @@ import { createKeyBody, keyIdParams } from '../schemas';
 export function keysRoutes(
   keys: ApiKeysRepository,
   verifier: ApiKeyVerifier,
-  options: { json: JsonLimits },
+  revocations: KeyRevocations,
+  options: { json: JsonLimits; logger: Logger },
 ): Router {
   const router = Router();
 
@@ -36,7 +39,15 @@ export function keysRoutes(
     const { id } = parseOrThrow(keyIdParams, req.params, 'params');
     const row = await keys.revoke(id, new Date());
     if (!row) throw new NotFoundError(`api key ${id} not found`);
-    verifier.forget();
+    // This replica at once; the others when they hear it (ADR 0053). The revoke is durable already:
+    // if the message cannot be sent, the other replicas refuse the key within API_KEY_CACHE_SECONDS.
+    verifier.evict(row.prefix);
+    if (revocations.live && !(await revocations.publish(row.prefix))) {
+      options.logger.warn(
+        { keyId: row.id },
+        'api key revocation not published (Redis unavailable): other replicas refuse the key within API_KEY_CACHE_SECONDS',
+      );
+    }
     res.json(toApiKeyView(row));
   });
 

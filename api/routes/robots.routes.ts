@@ -12,6 +12,7 @@ import { parseOrThrow } from '../middleware/validate';
 import { streamRobot } from '../robot-stream';
 import { ConcurrencyLimitError, type RobotsService } from '../robots.service';
 import { createRobotBody, idempotencyKeyHeader, listRobotsQuery, robotIdParams } from '../schemas';
+import type { ShutdownDrain } from '../shutdown-drain';
 
 export interface RobotsRouteOptions {
   events: RobotEvents;
@@ -20,6 +21,8 @@ export interface RobotsRouteOptions {
   namespace: string;
   /** MAX_RUNNING_ROBOTS_PER_KEY: unfinished robots a key may have before a create answers 429. */
   maxRunningPerKey: number;
+  /** Ends the event streams on shutdown. */
+  drain?: ShutdownDrain;
 }
 
 /** A robot as the API shows it: the view and its links (also the fast path's, api/hot-path). */
@@ -90,6 +93,7 @@ export function robotsRoutes(service: RobotsService, options: RobotsRouteOptions
       read: async () => (await service.get(id)).robot,
       present,
       pollMs: options.events.live ? 5000 : 1000,
+      ...(options.drain ? { drain: options.drain } : {}),
     });
   });
 

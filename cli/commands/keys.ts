@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../core/adapters/crypto/api-keys';
-import { loadConfigOrExit } from '../../core/config';
+import { type Config, loadConfigOrExit } from '../../core/config';
 import { parseScopes } from '../../core/domain/api-key-scopes';
 import type { ApiKeysRepository } from '../../db/api-keys.repository';
 import { toApiKeyView } from '../../db/views/api-key.view';
@@ -18,6 +18,7 @@ function apiKeysRepository(): typeof import('../../db/api-keys.repository') {
 }
 
 interface KeysCommand {
+  config: Config;
   keys: ApiKeysRepository;
   /**
    * A change and its audit row (actor `cli:<user>@<host>`, the API's action names) in one
@@ -40,6 +41,7 @@ async function withKeys(action: (command: KeysCommand) => Promise<number>): Prom
     const actor = cliActor();
     try {
       process.exitCode = await action({
+        config,
         keys: new ApiKeysRepository(database.db),
         audited: (name, change) =>
           auditedTransaction(database.db, { actor, action: name }, (tx) => change(new ApiKeysRepository(tx))),
@@ -58,6 +60,26 @@ function usage<T>(parse: () => T): T {
     return parse();
   } catch (err) {
     throw new UsageError((err as Error).message);
+  }
+}
+
+/**
+ * Tells the running API replicas to forget the revoked key's cached row (ADR 0053). The revoke is
+ * done already; if Redis cannot be reached, the replicas refuse the key within API_KEY_CACHE_SECONDS.
+ */
+async function tellApiReplicas(config: Config, keyPrefix: string): Promise<void> {
+  if (!config.REDIS_URL) return;
+  const { createKeyRevocations } =
+    require('../../core/adapters/redis/key-revocations.redis') as typeof import('../../core/adapters/redis/key-revocations.redis');
+  const revocations = createKeyRevocations(config);
+  try {
+    if (!(await revocations.publish(keyPrefix))) {
+      process.stderr.write(
+        `revoked; Redis unreachable, so API replicas refuse the key within API_KEY_CACHE_SECONDS (${config.API_KEY_CACHE_SECONDS} s)\n`,
+      );
+    }
+  } finally {
+    await revocations.close();
   }
 }
 
@@ -118,9 +140,11 @@ export function registerKeyCommands(program: Command): void {
 
   keys
     .command('revoke <id>')
-    .description('revoke a key; every API replica refuses it within API_KEY_CACHE_SECONDS')
+    .description(
+      'revoke a key; every API replica refuses it at once (with REDIS_URL), else within API_KEY_CACHE_SECONDS',
+    )
     .action(async (id: string) =>
-      withKeys(async ({ audited }) => {
+      withKeys(async ({ config, audited }) => {
         if (!/^[0-9a-f-]{36}$/i.test(id))
           throw new UsageError('give the key id (a UUID) from `rpa keys list`');
         // `keys.delete`, as DELETE /v1/keys/:id (the API's revoke) is recorded; no such key: a failure.
@@ -132,6 +156,7 @@ export function registerKeyCommands(program: Command): void {
           process.stderr.write(`no api key ${id}\n`);
           return EXIT.usage;
         }
+        await tellApiReplicas(config, row.prefix);
         print(toApiKeyView(row));
         return EXIT.ok;
       }),

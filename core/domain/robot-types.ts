@@ -85,8 +85,9 @@ const robotTypeFields = {
     }, 'must be a duration from 1s to 365d')
     .optional(),
   /**
-   * How long a robot may wait for a live module to run one of its steps before it fails; without it
-   * the robot waits `pending` until a module comes (docs/api.md#robot-types).
+   * How long one step of a robot may wait for an eligible module before the robot fails (NoModule,
+   * `no eligible module within N s …`); paused time does not count. Without it the robot waits
+   * `pending` until a module comes (docs/api.md#robot-types, ADR 0052).
    */
   maxPendingSeconds: z
     .number()
@@ -95,7 +96,7 @@ const robotTypeFields = {
     .max(MAX_WAIT_MS / 1000)
     .optional()
     .describe(
-      'Seconds a robot may wait for a live module to run a step before it fails (1 to 31536000); without it it waits pending until one comes',
+      'Seconds one step of a robot may wait for an eligible module before the robot fails with "no eligible module within N s" (1 to 31536000; counted per step, paused time left out); without it the robot waits pending until one comes',
     ),
 };
 

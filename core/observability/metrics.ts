@@ -19,7 +19,7 @@ export const cacheRequests = new Counter({
 
 export const cacheWrites = new Counter({
   name: 'rpa_cache_writes_total',
-  help: 'Cache writes and invalidations by data family and result (ok, error, bypass).',
+  help: 'Cache writes and invalidations by data family and result (ok, stale: a newer write was kept, error, bypass).',
   labelNames: ['family', 'op', 'result'] as const,
   registers,
 });

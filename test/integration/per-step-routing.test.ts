@@ -211,7 +211,7 @@ describe('maxPendingSeconds', () => {
       () => undefined,
       (err: unknown) => err,
     );
-    const reason = 'no live module served step post (kind noop) within maxPendingSeconds=3';
+    const reason = 'no eligible module within 3 s for step post (kind noop)';
     expect(failure).toBeInstanceOf(WorkflowFailedError);
     const cause = (failure as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);

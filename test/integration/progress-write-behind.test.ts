@@ -3,13 +3,14 @@ import { createProgressActivities, type ProgressRecord } from '../../activities/
 import { createRobotEvents } from '../../core/adapters/redis/robot-events.redis';
 import type { RobotProgress } from '../../core/domain/robot';
 import { createLogger } from '../../core/observability/logger';
+import { cacheWrites } from '../../core/observability/metrics';
 import { ExecutionsRepository } from '../../db/executions.repository';
 import { RobotsRepository } from '../../db/robots.repository';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // ADR 0046: a running robot's plain records are written behind its workflow; a final record is
 // never overtaken by one of them, from this process (the lane is settled first) or another (the
-// writes refuse a finished row and an older sequence).
+// writes refuse a finished row and an older sequence; in Redis too, ADR 0053).
 
 let system: TestSystem;
 
@@ -64,6 +65,15 @@ function record(robotId: string, status: RobotProgress['status'], sequence: numb
       ? { stepOutcome: { moduleName: 'wb-mod', ok: true, latencyMs: 5 } }
       : { output: {}, processingTimeMs: 10 }),
   };
+}
+
+/** Status writes the cache refused because a newer record was cached (ADR 0053). */
+async function staleCacheWrites(): Promise<number> {
+  const metric = await cacheWrites.get();
+  const stale = metric.values.find(
+    (v) => v.labels.family === 'robotStatus' && v.labels.op === 'set' && v.labels.result === 'stale',
+  );
+  return stale?.value ?? 0;
 }
 
 async function stored(robotId: string) {
@@ -121,8 +131,35 @@ it('does not let another process write an older running record over a newer one 
   await current.recordProgress(record(robotId, 'running', 1));
   await current.recordProgress(record(robotId, 'running', 5));
   await eventually(async () => ((await stored(robotId)).sequence === 5 ? true : undefined));
+  await eventually(async () =>
+    (await system.cache.get(robotId))?.progress?.sequence === 5 ? true : undefined,
+  );
+  const refused = await staleCacheWrites();
   await stale.recordProgress(record(robotId, 'running', 3));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The stale lane's write reached Redis (and was refused there): the status cache keeps record 5.
+  await eventually(async () => ((await staleCacheWrites()) > refused ? true : undefined), 10_000);
   expect((await stored(robotId)).sequence).toBe(5);
+  expect((await system.cache.get(robotId))?.progress?.sequence).toBe(5);
   await Promise.all([current.close(), stale.close()]);
+});
+
+it('keeps the newest status in Redis when two processes write one run out of order', async () => {
+  const robotId = randomUUID();
+  const [current, stale, late] = [controlProcess(), controlProcess(), controlProcess()];
+  await current.recordProgress(record(robotId, 'running', 1));
+  // Both lanes write at once; whichever lands last in Redis, sequence 9 must be what is cached.
+  await Promise.all([
+    stale.recordProgress(record(robotId, 'running', 8)),
+    current.recordProgress(record(robotId, 'running', 9)),
+  ]);
+  await eventually(async () => ((await stored(robotId)).sequence === 9 ? true : undefined));
+  await eventually(async () =>
+    (await system.cache.get(robotId))?.progress?.sequence === 9 ? true : undefined,
+  );
+  // And record 8 written again by a third process after 9 is cached (a retry, late) is refused.
+  const refused = await staleCacheWrites();
+  await late.recordProgress(record(robotId, 'running', 8));
+  await eventually(async () => ((await staleCacheWrites()) > refused ? true : undefined), 10_000);
+  expect((await system.cache.get(robotId))?.progress?.sequence).toBe(9);
+  await Promise.all([current.close(), stale.close(), late.close()]);
 });

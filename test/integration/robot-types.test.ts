@@ -293,6 +293,11 @@ describe('bad registrations change nothing', () => {
       'body.maxPendingSeconds',
     ],
     [
+      'a negative maxPendingSeconds',
+      { name: 'bad-m', maxPendingSeconds: -5, steps: [{ name: 'a', kind: 'noop' }] },
+      'body.maxPendingSeconds',
+    ],
+    [
       'a maxPendingSeconds over a year',
       { name: 'bad-j', maxPendingSeconds: 31_536_001, steps: [{ name: 'a', kind: 'noop' }] },
       'body.maxPendingSeconds',

@@ -180,6 +180,32 @@ describe('workflow replay', () => {
     record('per-step-routing.json', routed);
   }, 60_000);
 
+  it('replays a run failed by maxPendingSeconds (pending-limit-v1) after a pause during its wait', async () => {
+    // Nobody here serves ocr: the robot waits for its first step, is paused and resumed there, then
+    // fails at the limit.
+    const registered = await system.api.post('/v1/robot-types').send({
+      name: 'replay-pending-limit',
+      maxPendingSeconds: 3,
+      steps: [{ name: 'scan', kind: 'ocr' }],
+    });
+    expect(registered.status).toBe(201);
+    let id = '';
+    const limited = await runRobot({}, 'replay-pending-limit', async (robotId) => {
+      id = robotId;
+      await reach(robotId, 'pending');
+      expect((await system.api.post(`/v1/robots/${robotId}/pause`)).status).toBe(202);
+      await reach(robotId, 'paused');
+      expect((await system.api.post(`/v1/robots/${robotId}/resume`)).status).toBe(202);
+    });
+    const robot = (await system.api.get(`/v1/robots/${id}`)).body;
+    expect(robot).toMatchObject({
+      status: 'failed',
+      error: 'no eligible module within 3 s for step scan (kind ocr)',
+    });
+    await Worker.runReplayHistory(bundle(), limited, 'pending-limit');
+    record('pending-limit-failed.json', limited);
+  }, 60_000);
+
   it('replays a lean run (lean-steps-v1): one local activity per step, search attributes on change', async () => {
     const lean = await runRobot({}, 'noop-pipeline');
     await Worker.runReplayHistory(bundle(), lean, 'lean');

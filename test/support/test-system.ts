@@ -100,6 +100,9 @@ export async function startTestSystem(
     MODULE_WAIT_SECONDS: '1',
     MODULE_HEARTBEAT_SECONDS: '1',
     MODULE_REPLICA_TTL_SECONDS: '3',
+    // In-process replicas stop at once, as tests of lost workers expect (test/e2e/graceful-shutdown
+    // stops real processes with the default grace).
+    WORKER_SHUTDOWN_GRACE_SECONDS: '0',
     HEALTH_PROBE_MAX_AGE_MS: '200',
     SECRETS_KEYS: `test:${randomBytes(32).toString('base64')}`,
     // Robot gauges sampled every second, so a test sees its robots counted soon.

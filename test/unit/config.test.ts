@@ -86,6 +86,19 @@ describe('TRUST_PROXY', () => {
   );
 });
 
+describe('production mode', () => {
+  it('refuses to fall back to the embedded database', () => {
+    expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(
+      /^Invalid configuration:\n {2}DATABASE_URL: is required when NODE_ENV=production/,
+    );
+  });
+
+  it('starts with a database named', () => {
+    const config = parseConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db:5432/rpa' });
+    expect(config.DATABASE_URL).toBe('postgres://app@db:5432/rpa');
+  });
+});
+
 describe('a process started with a bad environment', () => {
   it('exits 2 with a readable message and no stack trace', () => {
     const result = spawnSync(process.execPath, [path.join(__dirname, '../../bin/rpa'), 'migrate'], {

@@ -39,6 +39,11 @@ export class RobotControls {
   private pauseRequested = false;
   private resumeRequested = false;
   private verdict: Verdict | null = null;
+  /**
+   * Set while a step waits for a module, and while it is paused there (module-wait.ts): a pause then
+   * takes effect at once, and a resume goes back to waiting.
+   */
+  waitingForModule = false;
 
   constructor(
     private readonly progress: RobotProgress,
@@ -53,7 +58,10 @@ export class RobotControls {
       (): ControlAnswer => {
         this.pauseRequested = true;
         progress.pauseRequested = true;
-        return { status: progress.status, effect: 'pauses before its next step' };
+        const effect = this.waitingForModule
+          ? 'pauses now: it was waiting for a module'
+          : 'pauses before its next step';
+        return { status: progress.status, effect };
       },
       {
         validator: () => {
@@ -68,10 +76,13 @@ export class RobotControls {
       (): ControlAnswer => {
         if (progress.status === 'paused' || progress.status === 'parked') {
           this.resumeRequested = true;
-          return {
-            status: 'running',
-            effect: progress.status === 'parked' ? 'retries the failed step' : 'continues with its next step',
-          };
+          const effect =
+            progress.status === 'parked'
+              ? 'retries the failed step'
+              : this.waitingForModule
+                ? 'waits for a module again, then runs its step'
+                : 'continues with its next step';
+          return { status: 'running', effect };
         }
         // A pause that had not taken effect yet is simply withdrawn.
         this.pauseRequested = false;
@@ -105,9 +116,20 @@ export class RobotControls {
     setHandler(rejectUpdate, decide(false), { validator: validateDecision });
   }
 
+  /** A pause was asked for and has not taken effect yet. */
+  get pausing(): boolean {
+    return this.pauseRequested;
+  }
+
   /** Between steps: holds a robot that was asked to pause until it is resumed. */
   async gate(): Promise<void> {
     if (!this.pauseRequested) return;
+    await this.hold();
+    await this.record('running');
+  }
+
+  /** Records the robot `paused` and waits for its resume; the caller records what it does next. */
+  async hold(): Promise<void> {
     this.progress.reason = 'paused by an operator';
     await this.record('paused');
     await condition(() => this.resumeRequested);
@@ -115,7 +137,6 @@ export class RobotControls {
     this.resumeRequested = false;
     this.progress.pauseRequested = undefined;
     this.progress.reason = undefined;
-    await this.record('running');
   }
 
   /**

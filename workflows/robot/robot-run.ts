@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  patched,
   proxyLocalActivities,
   sleep,
   upsertMemo,
@@ -21,6 +22,13 @@ import type { RobotWorkflowInput, StepPolicy } from '../../core/domain/robot-wor
 import { ModuleNameKey, RobotStatusKey } from '../../core/domain/search-attributes';
 import { isWorkflowStepKind } from '../../core/domain/step-kinds';
 import { awaited, type Flow } from './flow';
+import {
+  type Chosen,
+  PENDING_LIMIT_PATCH,
+  WAITS_PER_BACKOFF,
+  waitForModule,
+  waitSeconds,
+} from './module-wait';
 import type { RobotControls } from './robot-controls';
 import { notifyRobotEvent } from './robot-notifications';
 import type { RobotPriorityControl } from './robot-priority';
@@ -49,8 +57,6 @@ const control = proxyLocalActivities<ControlActivities>({
 export const LEAN_STEPS_PATCH = 'lean-steps-v1';
 
 const ROUTING_KEPT = 10;
-const WAITS_PER_BACKOFF = 12;
-const MAX_WAIT_SECONDS = 60;
 
 export type Outputs = Record<string, Record<string, unknown>>;
 
@@ -239,25 +245,54 @@ export interface ModuleQuery {
 }
 
 /**
- * Picks a module; while none is eligible the robot waits as `pending`. It is never failed for that,
- * unless routed per step and its type sets `maxPendingSeconds`: then it fails once it has waited
- * that long (workflow time) for this step.
+ * Picks a module; while none is eligible the robot waits as `pending` (module-wait.ts). It is never
+ * failed for that, unless routed per step and its type sets `maxPendingSeconds`: then it fails once
+ * the step has waited that long (workflow time).
  */
 export async function chooseModule(run: RobotRun, query: ModuleQuery): Promise<string> {
-  const { args, progress } = run;
+  const { args, progress, controls } = run;
   const { cause, exclude, step } = query;
   const request = selectionRequest(run, query);
-  let choice = await control.selectModule({ ...request, exclude });
-  remember(progress, choice.decision, cause, step?.name);
-  const limit = run.perStep && step ? args.definition.maxPendingSeconds : undefined;
+  const first = await control.selectModule({ ...request, exclude });
+  remember(progress, first.decision, cause, step?.name);
+  if (first.moduleName) return adoptChoice(run, first.moduleName, first.decision);
+  const seconds = run.perStep && step ? args.definition.maxPendingSeconds : undefined;
+  let choice: Chosen;
+  if (!patched(PENDING_LIMIT_PATCH)) choice = await waitAsBefore(run, request, step, seconds);
+  else {
+    choice = await waitForModule({
+      progress,
+      controls,
+      record: (status) => run.record(status),
+      ask: async () => {
+        const next = await control.selectModule({ ...request, exclude: [] });
+        remember(progress, next.decision, 'wait', step?.name);
+        return next;
+      },
+      intervalSeconds: args.moduleWaitSeconds,
+      ...(step && seconds !== undefined ? { limit: { step, seconds } } : {}),
+    });
+  }
+  return adoptChoice(run, choice.moduleName, choice.decision);
+}
+
+/**
+ * The wait of runs that found no module before PENDING_LIMIT_PATCH: a pause waits for the step, and
+ * the limit's failure names maxPendingSeconds. Kept as it was so their histories replay.
+ */
+async function waitAsBefore(
+  run: RobotRun,
+  request: Omit<SelectionRequest, 'exclude'>,
+  step: StepDefinition | undefined,
+  limit: number | undefined,
+): Promise<Chosen> {
+  const { args, progress } = run;
   const deadline = Date.now() + (limit ?? 0) * 1000;
-  for (let waits = 0; !choice.moduleName; waits++) {
+  for (let waits = 0; ; waits++) {
     progress.reason = NO_ELIGIBLE_MODULE;
     // Record the wait once, then now and then: a long wait must not flood history or Postgres.
     if (waits % WAITS_PER_BACKOFF === 0) await run.record('pending');
-    // Ask often at first, then back off (doubling every WAITS_PER_BACKOFF asks, capped).
-    const backoff = 2 ** Math.floor(waits / WAITS_PER_BACKOFF);
-    const seconds = Math.min(args.moduleWaitSeconds * backoff, MAX_WAIT_SECONDS);
+    const seconds = waitSeconds(args.moduleWaitSeconds, waits);
     if (limit === undefined || !step) await sleep(`${seconds} seconds`);
     else {
       const left = deadline - Date.now();
@@ -265,12 +300,10 @@ export async function chooseModule(run: RobotRun, query: ModuleQuery): Promise<s
       // The last wait ends at the limit, not up to a whole interval past it.
       await sleep(Math.min(seconds * 1000, left));
     }
-    // After a wait, earlier exclusions lapse: a dead module's replicas have expired by now and a
-    // restarted one may take the work again.
-    choice = await control.selectModule({ ...request, exclude: [] });
+    const choice = await control.selectModule({ ...request, exclude: [] });
     remember(progress, choice.decision, 'wait', step?.name);
+    if (choice.moduleName) return { ...choice, moduleName: choice.moduleName };
   }
-  return adoptChoice(run, choice.moduleName, choice.decision);
 }
 
 /** The robot goes to the chosen module: the memo (when it moves), its module and why. */
@@ -290,6 +323,7 @@ function selectionRequest(run: RobotRun, { step, prefer }: ModuleQuery): Omit<Se
   return { robotType, steps: [step.kind], ...(prefer ? { prefer } : {}) };
 }
 
+/** The limit's failure before PENDING_LIMIT_PATCH. */
 function noLiveModule(step: StepDefinition, limit: number): ApplicationFailure {
   return ApplicationFailure.nonRetryable(
     `no live module served step ${step.name} (kind ${step.kind}) within maxPendingSeconds=${limit}`,

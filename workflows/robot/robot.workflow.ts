@@ -90,7 +90,11 @@ function* runRobot(args: RobotWorkflowInput): Flow<RobotWorkflowResult> {
   } catch (err) {
     const cancelled = isCancellation(err);
     const reason = cancelled ? 'cancelled' : errorMessage(err);
-    const running = progress.steps.find((step) => step.status === 'running');
+    // A robot failed waiting for a module for its first step, which is routed before it starts:
+    // that step is the one that failed.
+    const running =
+      progress.steps.find((step) => step.status === 'running') ??
+      (isNoModule(err) ? progress.steps.find((step) => step.status === 'pending') : undefined);
     if (running) {
       running.status = 'failed';
       running.error = reason;
@@ -110,8 +114,11 @@ function* runRobot(args: RobotWorkflowInput): Flow<RobotWorkflowResult> {
 
 /** The robot fails as RobotFailed, or as NoModule when no live module came for a step in time. */
 function ownFailureType(err: unknown): string {
-  const noModule = err instanceof ApplicationFailure && err.type === FAILURE_TYPES.noModule;
-  return noModule ? FAILURE_TYPES.noModule : FAILURE_TYPES.robotFailed;
+  return isNoModule(err) ? FAILURE_TYPES.noModule : FAILURE_TYPES.robotFailed;
+}
+
+function isNoModule(err: unknown): boolean {
+  return err instanceof ApplicationFailure && err.type === FAILURE_TYPES.noModule;
 }
 
 /** Setup: the progress the `progress` query answers, a retry's earlier results, controls and SLA. */

@@ -1,5 +1,5 @@
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
-import type { CacheStore } from '../../domain/cache-store';
+import type { CacheStore, WriteOrder } from '../../domain/cache-store';
 import { cacheCircuitOpen, cacheRequests, cacheWrites } from '../../observability/metrics';
 
 /** The kinds of data the cache holds; each has its own TTL from config. */
@@ -96,6 +96,30 @@ export class CacheManager {
   }
 
   /**
+   * Stores unless a newer ordered write is on record (`CacheStore.setIfNewer`): a late writer (a
+   * retried write, another worker) cannot move the value back. Never throws; returns whether stored.
+   * A refusal is counted as result `stale`.
+   */
+  async setIfNewer<T>(
+    key: CacheKey<T>,
+    value: T,
+    order: WriteOrder,
+    ttlSeconds = this.ttlFor(key.family),
+  ): Promise<boolean> {
+    let stored = false;
+    const written = await this.write(key.family, 'set', async () => {
+      stored = await this.options.store.setIfNewer(
+        this.storeKey(key),
+        JSON.stringify(value),
+        ttlSeconds,
+        order,
+      );
+      return stored ? 'ok' : 'stale';
+    });
+    return written && stored;
+  }
+
+  /**
    * Stores only if nothing is cached under the key. Readers filling the cache from Postgres use it so
    * that they can never overwrite a newer value a writer (write-through) put there meanwhile.
    */
@@ -143,10 +167,15 @@ export class CacheManager {
     return deleted;
   }
 
-  private async write(family: CacheFamily, op: 'set' | 'fill' | 'invalidate', fn: () => Promise<void>) {
+  private async write(
+    family: CacheFamily,
+    op: 'set' | 'fill' | 'invalidate',
+    /** May answer 'stale': the store kept a newer value (counted, not a failure). */
+    fn: () => Promise<unknown>,
+  ) {
     try {
-      await this.run(fn);
-      cacheWrites.inc({ family, op, result: 'ok' });
+      const result = (await this.run(fn)) === 'stale' ? 'stale' : 'ok';
+      cacheWrites.inc({ family, op, result });
       return true;
     } catch (err) {
       cacheWrites.inc({ family, op, result: err instanceof BrokenCircuitError ? 'bypass' : 'error' });

@@ -1,4 +1,4 @@
-import type { CacheStore } from '../../domain/cache-store';
+import { type CacheStore, isNewerWrite, orderKeyOf, type WriteOrder } from '../../domain/cache-store';
 
 // The cache store without REDIS_URL: a process-local map (twin of cache-store.redis.ts).
 
@@ -10,6 +10,10 @@ function globToRegExp(pattern: string): RegExp {
 export class MemoryCacheStore implements CacheStore {
   readonly kind = 'memory' as const;
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly orders = new Map<
+    string,
+    { run: string; sequence: number; ended: string | null; expiresAt: number }
+  >();
 
   async get(key: string): Promise<string | null> {
     const entry = this.entries.get(key);
@@ -31,6 +35,21 @@ export class MemoryCacheStore implements CacheStore {
     return true;
   }
 
+  async setIfNewer(key: string, value: string, ttlSeconds: number, order: WriteOrder): Promise<boolean> {
+    const orderKey = orderKeyOf(key);
+    let stored = this.orders.get(orderKey) ?? null;
+    if (stored && stored.expiresAt <= Date.now()) stored = null;
+    if (!isNewerWrite(stored, order)) return false;
+    await this.set(key, value, ttlSeconds);
+    this.orders.set(orderKey, {
+      run: order.run,
+      sequence: order.sequence,
+      ended: order.final ? order.run : (stored?.ended ?? null),
+      expiresAt: Date.now() + Math.max(ttlSeconds, order.keepSeconds) * 1000,
+    });
+    return true;
+  }
+
   async ttl(key: string): Promise<number> {
     const entry = this.entries.get(key);
     if (!entry || entry.expiresAt <= Date.now()) return -2;
@@ -43,6 +62,9 @@ export class MemoryCacheStore implements CacheStore {
     for (const key of [...this.entries.keys()]) {
       if (matcher.test(key)) deleted += Number(this.entries.delete(key));
     }
+    for (const key of [...this.orders.keys()]) {
+      if (matcher.test(key)) this.orders.delete(key);
+    }
     return deleted;
   }
 
@@ -52,5 +74,6 @@ export class MemoryCacheStore implements CacheStore {
 
   async close(): Promise<void> {
     this.entries.clear();
+    this.orders.clear();
   }
 }

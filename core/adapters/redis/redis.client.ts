@@ -29,7 +29,10 @@ export type RedisConfig = Pick<
  *   `rateLimit`: no queue, no retries, the shorter of the two timeouts; a failure hands the request
  *   to the ordinary path, which has the fallbacks.
  * - `eventsPublisher` / `eventsSubscriber`: live robot events (pub/sub). A subscribing connection
- *   can do nothing else, so it is a client of its own.
+ *   can do nothing else, so it is a client of its own. `eventsPublisher` also publishes API key
+ *   revocations (fail fast: a revoke is durable in Postgres whatever happens to its message).
+ * - `keyRevocations`: an API replica listening for API key revocations (ADR 0053; pub/sub, its own
+ *   connection). Reconnects forever; the key cache's TTL bounds a revoke while it is away.
  * - `routingChanges`: a control worker's routing snapshot listening to the routing change feed
  *   (pub/sub, its own connection). Reconnects forever; the snapshot distrusts itself while down.
  */
@@ -40,7 +43,8 @@ export type RedisProfile =
   | 'hotReads'
   | 'eventsPublisher'
   | 'eventsSubscriber'
-  | 'routingChanges';
+  | 'routingChanges'
+  | 'keyRevocations';
 
 /** Where the rate limiter's windows live (the `rateLimit` profile's key prefix). */
 export const rateLimitKeyPrefix = (config: Pick<RedisConfig, 'REDIS_KEY_PREFIX'>) =>
@@ -81,6 +85,10 @@ const profiles: Record<RedisProfile, (config: RedisConfig) => RedisOptions & { q
   routingChanges: (config) => ({
     maxRetriesPerRequest: 1,
     connectionName: `${config.REDIS_KEY_PREFIX}routing-changes`.replace(/[^\w.:-]/g, '_'),
+  }),
+  keyRevocations: (config) => ({
+    maxRetriesPerRequest: 1,
+    connectionName: `${config.REDIS_KEY_PREFIX}key-revocations`.replace(/[^\w.:-]/g, '_'),
   }),
 };
 

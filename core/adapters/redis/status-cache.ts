@@ -25,9 +25,22 @@ export class StatusCache {
     return isTerminal(view.status) ? this.terminalTtlSeconds : this.manager.ttlFor('robotStatus');
   }
 
-  /** Write-through from the progress activity: the newest state always wins. */
-  async set(view: RobotView): Promise<void> {
-    await this.manager.set(robotStatusKey(view.robotId), view, this.ttl(view));
+  /**
+   * Write-through. From the progress activity, `from` is the record's run and sequence: the write
+   * lands only if no newer record of the run (or, once the run ended, of a later run) is cached, so
+   * a late write (a retried write-behind, another control worker) never moves the status back
+   * (ADR 0053). Without `from` (the API's own changes, e.g. a retry claimed) the write always lands.
+   * Returns whether it was stored.
+   */
+  async set(view: RobotView, from?: { run: string; sequence: number }): Promise<boolean> {
+    const key = robotStatusKey(view.robotId);
+    if (!from) return this.manager.set(key, view, this.ttl(view));
+    return this.manager.setIfNewer(
+      key,
+      view,
+      { ...from, final: isTerminal(view.status), keepSeconds: this.terminalTtlSeconds },
+      this.ttl(view),
+    );
   }
 
   /**
