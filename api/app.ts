@@ -11,6 +11,7 @@ import type { NotificationsRepository } from '../db/notifications.repository';
 import type { ReportsRepository } from '../db/reports.repository';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 import type { ApprovalsService } from './approvals.service';
+import type { BulkRobotsService } from './bulk-robots.service';
 import type { DocumentsService } from './documents.service';
 import type { HealthProbe } from './health-probe';
 import type { MailboxesService } from './mailboxes.service';
@@ -31,6 +32,7 @@ import type { RobotsService } from './robots.service';
 import { alertsRoutes } from './routes/alerts.routes';
 import { approvalsRoutes } from './routes/approvals.routes';
 import { auditRoutes } from './routes/audit.routes';
+import { bulkRobotsRoutes } from './routes/bulk-robots.routes';
 import { dashboardRoutes } from './routes/dashboard.routes';
 import { documentsRoutes } from './routes/documents.routes';
 import { emailsRoutes } from './routes/emails.routes';
@@ -60,6 +62,7 @@ export interface ApiServices {
   stepKindsService: StepKindsService;
   robotTypesService: RobotTypesService;
   robotControlService: RobotControlService;
+  bulkRobotsService: BulkRobotsService;
   approvalsService: ApprovalsService;
   documentsService: DocumentsService;
   mailboxesService: MailboxesService;
@@ -170,6 +173,7 @@ function v1Routes(
   app.use('/v1', keysRoutes(security.keys, security.verifier, security.revocations, { json, logger }));
   app.use('/v1', auditRoutes(security.audit));
   app.use('/v1', secretsRoutes(security.secrets, { json }));
+  app.use('/v1', bulkRobotsRoutes(api.bulkRobotsService, { json }));
   app.use(
     '/v1',
     robotsRoutes(api.robotsService, {

@@ -24,6 +24,7 @@ import { TriggersRepository } from '../db/triggers.repository';
 import { AlertEvaluator } from './alerting';
 import { type ApiServices, createApp, rateLimitPolicy, securityHeaders } from './app';
 import { ApprovalsService } from './approvals.service';
+import { BulkRobotsService } from './bulk-robots.service';
 import { warmCaches } from './cache-warming';
 import { checkHealth, HealthProbe } from './health-probe';
 import { frontDoor, type HotPath } from './hot-path/front-door';
@@ -35,8 +36,7 @@ import { MailboxesService } from './mailboxes.service';
 import { createAccessLog } from './middleware/access-log';
 import { ModuleRegistry } from './module-registry';
 import { ModulesService } from './modules.service';
-import { RobotControlService } from './robot-control.service';
-import { createRobotServices } from './robot-services';
+import { createBulkMatcher, createRobotControlService, createRobotServices } from './robot-services';
 import { createSecurity, type Security } from './security';
 import type { ShutdownDrain } from './shutdown-drain';
 import { StepKindsService } from './step-kinds.service';
@@ -66,15 +66,12 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
     robotsService: robot.robots,
     robotTypesService: robot.robotTypes,
     documentsService: robot.documents,
-    robotControlService: new RobotControlService({
+    robotControlService: createRobotControlService(robot, { config, temporal, cache, logger }),
+    bulkRobotsService: new BulkRobotsService({
       config,
       temporal,
-      robotsService: robot.robots,
-      robots,
-      executions,
-      cache,
+      matcher: createBulkMatcher(config, robots, temporal),
       guard,
-      resolveDefinition: (name, version) => robot.robotTypes.version(name, version),
       logger,
     }),
     approvalsService: new ApprovalsService({ robots, executions, guard }),

@@ -1,3 +1,4 @@
+import type { BulkDryRun, BulkOperationView } from '../api/bulk-robots.service';
 import type { ModuleView } from '../api/modules.service';
 import type { StepKindView } from '../api/step-kinds.service';
 import type { RobotView } from '../core/domain/robot';
@@ -9,6 +10,8 @@ export type ModuleResponse = ModuleView;
 export type RobotTypeResponse = RobotTypeView;
 export type StepKindResponse = StepKindView;
 export type TriggerResponse = TriggerView;
+export type BulkOperationResponse = BulkOperationView;
+export type BulkAnswer = BulkOperationView | BulkDryRun;
 
 export class ApiError extends Error {
   constructor(
@@ -83,6 +86,27 @@ export class ApiClient {
       'POST',
       `/v1/robots/${encodeURIComponent(id)}/${action}`,
       body,
+    );
+  }
+
+  /** POST /v1/robots/bulk/{action}: a dry run (200), or the operation started (202) or repeated (200). */
+  bulkAction(action: string, body: Record<string, unknown>, idempotencyKey?: string) {
+    return this.request<BulkAnswer>(
+      'POST',
+      `/v1/robots/bulk/${encodeURIComponent(action)}`,
+      body,
+      idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+    );
+  }
+
+  getBulkOperation(operationId: string) {
+    return this.request<BulkOperationResponse>('GET', `/v1/robots/bulk/${encodeURIComponent(operationId)}`);
+  }
+
+  cancelBulkOperation(operationId: string) {
+    return this.request<BulkOperationResponse>(
+      'POST',
+      `/v1/robots/bulk/${encodeURIComponent(operationId)}/cancel`,
     );
   }
 

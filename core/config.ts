@@ -189,6 +189,11 @@ const schema = z
     // SLA (docs/sla.md): a robot with a deadline is at risk once this share of its SLA is left
     // (0.2 of a 4h SLA: 48 min before the deadline); it is then raised to critical and people are told.
     SLA_RISK_SHARE: z.coerce.number().gt(0).lt(1).default(0.2),
+    // Bulk actions (docs/bulk-actions.md): a filter matching more robots is refused (422) until narrowed;
+    // the operation acts on BULK_BATCH_SIZE robots per activity, BULK_CONCURRENCY of them at a time.
+    BULK_MAX_ROBOTS: z.coerce.number().int().min(1).max(100_000).default(10_000),
+    BULK_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+    BULK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 
     // Documents (POST /v1/documents): content-addressed files under DOCUMENTS_DIR; uploads over
     // DOCUMENT_MAX_BYTES are refused (413), images declaring more pixels than DOCUMENT_MAX_PIXELS too
