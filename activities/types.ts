@@ -1,5 +1,6 @@
 // Types only: the one activities file that workflows may import (see biome.json).
 import type { createBasicStepActivities } from './basic-steps';
+import type { createBulkActivities } from './bulk-robots';
 import type { createEmailStepActivities } from './email-steps';
 import type { createExtractActivities } from './extract';
 import type { createHttpRequestActivities } from './http-request';
@@ -27,7 +28,8 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createRetentionActivities> &
   ReturnType<typeof createNotifyActivities> &
   MailboxActivities &
-  ReturnType<typeof createMailboxAlertActivities>;
+  ReturnType<typeof createMailboxAlertActivities> &
+  ReturnType<typeof createBulkActivities>;
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
 export type StepActivities = ReturnType<typeof createBasicStepActivities> &

@@ -11,6 +11,7 @@ import type { NotificationsRepository } from '../db/notifications.repository';
 import type { ReportsRepository } from '../db/reports.repository';
 import type { SentEmailsRepository } from '../db/sent-emails.repository';
 import type { ApprovalsService } from './approvals.service';
+import type { BulkRobotsService } from './bulk-robots.service';
 import type { DocumentsService } from './documents.service';
 import type { HealthProbe } from './health-probe';
 import type { MailboxesService } from './mailboxes.service';
@@ -31,10 +32,12 @@ import type { RobotsService } from './robots.service';
 import { alertsRoutes } from './routes/alerts.routes';
 import { approvalsRoutes } from './routes/approvals.routes';
 import { auditRoutes } from './routes/audit.routes';
+import { bulkRobotsRoutes } from './routes/bulk-robots.routes';
 import { dashboardRoutes } from './routes/dashboard.routes';
 import { documentsRoutes } from './routes/documents.routes';
 import { emailsRoutes } from './routes/emails.routes';
 import { healthRoutes } from './routes/health.routes';
+import { hooksRoutes } from './routes/hooks.routes';
 import { keysRoutes } from './routes/keys.routes';
 import { mailboxesRoutes } from './routes/mailboxes.routes';
 import { modulesRoutes } from './routes/modules.routes';
@@ -45,8 +48,10 @@ import { robotTypesRoutes } from './routes/robot-types.routes';
 import { robotsRoutes } from './routes/robots.routes';
 import { secretsRoutes } from './routes/secrets.routes';
 import { stepKindsRoutes } from './routes/step-kinds.routes';
+import { triggersRoutes } from './routes/triggers.routes';
 import type { Security } from './security';
 import type { StepKindsService } from './step-kinds.service';
+import type { TriggersService } from './triggers.service';
 
 // The Express app: middleware and routes over services made elsewhere (api/server.ts composes them).
 
@@ -57,9 +62,12 @@ export interface ApiServices {
   stepKindsService: StepKindsService;
   robotTypesService: RobotTypesService;
   robotControlService: RobotControlService;
+  bulkRobotsService: BulkRobotsService;
   approvalsService: ApprovalsService;
   documentsService: DocumentsService;
   mailboxesService: MailboxesService;
+  /** Inbound webhook triggers: /v1/triggers and /hooks/<name>. */
+  triggersService: TriggersService;
   reports: ReportsRepository;
   alerts: AlertsRepository;
   sentEmails: SentEmailsRepository;
@@ -112,6 +120,18 @@ export function createApp(deps: AppDeps, api: ApiServices): Express {
     res.json(openApi);
   });
   if (config.DASHBOARD_ENABLED) app.use('/dashboard', dashboardRoutes());
+  app.use(
+    '/hooks',
+    hooksRoutes({
+      service: api.triggersService,
+      audit: deps.security.audit,
+      limiter: deps.security.limiter,
+      policy: rateLimitPolicy(config),
+      bodyLimit: config.HOOK_BODY_LIMIT,
+      logger: deps.logger,
+      stats: deps.security.stats,
+    }),
+  );
   v1Routes(app, deps, api);
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
@@ -153,6 +173,7 @@ function v1Routes(
   app.use('/v1', keysRoutes(security.keys, security.verifier, security.revocations, { json, logger }));
   app.use('/v1', auditRoutes(security.audit));
   app.use('/v1', secretsRoutes(security.secrets, { json }));
+  app.use('/v1', bulkRobotsRoutes(api.bulkRobotsService, { json }));
   app.use(
     '/v1',
     robotsRoutes(api.robotsService, {
@@ -188,4 +209,5 @@ function v1Routes(
     }),
   );
   app.use('/v1', documentsRoutes(api.documentsService, { maxBytes: config.DOCUMENT_MAX_BYTES }));
+  app.use('/v1', triggersRoutes(api.triggersService, { json }));
 }

@@ -1,6 +1,7 @@
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
+  type WorkflowHandle,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -8,7 +9,7 @@ import {
 import type { StatusCache } from '../core/adapters/redis/status-cache';
 import type { Config } from '../core/config';
 import { ConflictError, NotFoundError, UnavailableError } from '../core/domain/errors';
-import { isTerminal, type RobotStatus } from '../core/domain/robot';
+import { isTerminal, type RobotPriority, type RobotStatus } from '../core/domain/robot';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
 import {
   type ApprovalDecision,
@@ -25,10 +26,16 @@ import type { DatabaseGuard } from '../db/database-guard';
 import type { ExecutionsRepository } from '../db/executions.repository';
 import { type RobotsRepository, slaOf } from '../db/robots.repository';
 import { toRobotView } from '../db/views/robot.view';
-import { approveUpdate, pauseUpdate, rejectUpdate, resumeUpdate } from '../workflows/robot/robot.definitions';
+import {
+  approveUpdate,
+  pauseUpdate,
+  rejectUpdate,
+  reprioritizeUpdate,
+  resumeUpdate,
+} from '../workflows/robot/robot.definitions';
 import type { RobotsService } from './robots.service';
 
-export type ControlAction = 'cancel' | 'pause' | 'resume' | 'retry' | 'approve' | 'reject';
+export type ControlAction = 'cancel' | 'pause' | 'resume' | 'retry' | 'approve' | 'reject' | 'reprioritize';
 
 /** The answer to a control request: accepted; the robot's status changes as its workflow acts. */
 export interface ControlResult {
@@ -104,6 +111,39 @@ export class RobotControlService {
     decision?: ApprovalDecision,
     idempotencyKey?: string,
   ): Promise<ControlResult> {
+    return this.runUpdate(robotId, action, idempotencyKey, (handle, options) =>
+      action === 'approve' || action === 'reject'
+        ? handle.executeUpdate(updates[action], { args: [decision ?? {}], ...options })
+        : handle.executeUpdate(updates[action], options),
+    );
+  }
+
+  /**
+   * A new priority for an open robot: its remaining steps are dispatched with it (a workflow update,
+   * so a finished robot or one the SLA raised answers 409), then its row and cached view show it.
+   */
+  async reprioritize(
+    robotId: string,
+    priority: RobotPriority,
+    idempotencyKey?: string,
+  ): Promise<ControlResult> {
+    const result = await this.runUpdate(robotId, 'reprioritize', idempotencyKey, (handle, options) =>
+      handle.executeUpdate(reprioritizeUpdate, { args: [priority], ...options }),
+    );
+    const { guard, robots, cache } = this.deps;
+    // The workflow holds the truth; a row or cache left behind is corrected by the next progress write.
+    await guard.run(() => robots.setPriority(robotId, priority)).catch(() => null);
+    const cached = await cache.get(robotId).catch(() => null);
+    if (cached && !isTerminal(cached.status)) await cache.set({ ...cached, priority }).catch(() => undefined);
+    return result;
+  }
+
+  private async runUpdate(
+    robotId: string,
+    action: ControlAction,
+    idempotencyKey: string | undefined,
+    call: (handle: WorkflowHandle, options: { updateId?: string }) => Promise<ControlAnswer>,
+  ): Promise<ControlResult> {
     const updateId = idempotencyKey ? `${action}:${idempotencyKey}` : undefined;
     const handle = this.deps.temporal.workflow.getHandle(robotId);
     try {
@@ -116,14 +156,7 @@ export class RobotControlService {
     }
     let answer: ControlAnswer;
     try {
-      answer = await this.withDeadline(() =>
-        action === 'approve' || action === 'reject'
-          ? handle.executeUpdate(updates[action], {
-              args: [decision ?? {}],
-              ...(updateId ? { updateId } : {}),
-            })
-          : handle.executeUpdate(updates[action], updateId ? { updateId } : {}),
-      );
+      answer = await this.withDeadline(() => call(handle, updateId ? { updateId } : {}));
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const reason = err.cause instanceof Error ? err.cause.message : err.message;

@@ -11,7 +11,9 @@ import { ExecutionsRepository } from '../db/executions.repository';
 import { RobotTypesRepository } from '../db/robot-types.repository';
 import { RobotsRepository } from '../db/robots.repository';
 import { StepKindsRepository } from '../db/step-kinds.repository';
+import { BulkRobotMatcher } from './bulk-robots.matcher';
 import { DocumentsService } from './documents.service';
+import { RobotControlService } from './robot-control.service';
 import { RobotTypesService } from './robot-types.service';
 import { RobotsService } from './robots.service';
 
@@ -84,4 +86,39 @@ export function createRobotServices({
       { maxBytes: config.DOCUMENT_MAX_BYTES, maxPixels: config.DOCUMENT_MAX_PIXELS },
     ),
   };
+}
+
+/**
+ * The single-robot controls, for the API's routes and the control worker's bulk actions alike: one
+ * meaning of cancel, retry, resume and reprioritize whoever asks.
+ */
+export function createRobotControlService(
+  robot: RobotServices,
+  { config, temporal, cache, logger }: Omit<RobotServicesDeps, 'database'>,
+): RobotControlService {
+  return new RobotControlService({
+    config,
+    temporal,
+    robotsService: robot.robots,
+    robots: robot.robotsRepository,
+    executions: robot.executionsRepository,
+    cache,
+    guard: robot.guard,
+    resolveDefinition: (name, version) => robot.robotTypes.version(name, version),
+    logger,
+  });
+}
+
+/** Which robots a bulk action matches: the API counts with it, the bulk workflow's activity pages with it. */
+export function createBulkMatcher(
+  config: Config,
+  robots: RobotsRepository,
+  temporal: Client,
+): BulkRobotMatcher {
+  return new BulkRobotMatcher({
+    robots,
+    temporal,
+    namespace: config.TEMPORAL_NAMESPACE,
+    controlTaskQueue: config.CONTROL_TASK_QUEUE,
+  });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { secretProblem } from '../core/adapters/crypto/standard-webhooks';
 import { SCOPES } from '../core/domain/api-key-scopes';
 import { DURATION_PATTERN } from '../core/domain/durations';
 import { ANY_TYPE } from '../core/domain/load-balancer';
@@ -281,11 +282,21 @@ export const createSubscriptionBody = z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,62}$/)
       .optional(),
-    secret: z.string().min(16).max(200).optional().describe('Webhook signing secret; generated when absent'),
+    secret: z
+      .string()
+      .min(16)
+      .max(200)
+      .optional()
+      .describe(
+        'Webhook signing secret: whsec_<base64> (Standard Webhooks), or 16+ characters used as raw bytes; generated when absent',
+      ),
   })
   .strict()
   .superRefine((body, ctx) => {
     const wrong = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    // A whsec_ secret is read as base64 by every Standard Webhooks library: it must be one.
+    const secretIssue = body.secret?.startsWith('whsec_') ? secretProblem(body.secret) : null;
+    if (secretIssue) wrong('secret', secretIssue);
     if (body.channel === 'webhook') {
       if (body.url === undefined) wrong('url', 'a webhook subscription needs a url');
       if (body.target !== undefined) wrong('target', 'target is for email subscriptions; use url');

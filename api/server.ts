@@ -20,9 +20,11 @@ import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier.builder';
 import { ReportsRepository } from '../db/reports.repository';
 import { SentEmailsRepository } from '../db/sent-emails.repository';
+import { TriggersRepository } from '../db/triggers.repository';
 import { AlertEvaluator } from './alerting';
 import { type ApiServices, createApp, rateLimitPolicy, securityHeaders } from './app';
 import { ApprovalsService } from './approvals.service';
+import { BulkRobotsService } from './bulk-robots.service';
 import { warmCaches } from './cache-warming';
 import { checkHealth, HealthProbe } from './health-probe';
 import { frontDoor, type HotPath } from './hot-path/front-door';
@@ -34,12 +36,12 @@ import { MailboxesService } from './mailboxes.service';
 import { createAccessLog } from './middleware/access-log';
 import { ModuleRegistry } from './module-registry';
 import { ModulesService } from './modules.service';
-import { RobotControlService } from './robot-control.service';
-import { createRobotServices } from './robot-services';
+import { createBulkMatcher, createRobotControlService, createRobotServices } from './robot-services';
 import { createSecurity, type Security } from './security';
 import type { ShutdownDrain } from './shutdown-drain';
 import { StepKindsService } from './step-kinds.service';
 import { createTemporalClient } from './temporal-client';
+import { TriggersService } from './triggers.service';
 
 // The API process's composition root: everything the API serves is made here, once.
 
@@ -64,15 +66,12 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
     robotsService: robot.robots,
     robotTypesService: robot.robotTypes,
     documentsService: robot.documents,
-    robotControlService: new RobotControlService({
+    robotControlService: createRobotControlService(robot, { config, temporal, cache, logger }),
+    bulkRobotsService: new BulkRobotsService({
       config,
       temporal,
-      robotsService: robot.robots,
-      robots,
-      executions,
-      cache,
+      matcher: createBulkMatcher(config, robots, temporal),
       guard,
-      resolveDefinition: (name, version) => robot.robotTypes.version(name, version),
       logger,
     }),
     approvalsService: new ApprovalsService({ robots, executions, guard }),
@@ -90,6 +89,13 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
       targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
     }),
     mailboxesService: new MailboxesService({ config, temporal }),
+    triggersService: new TriggersService({
+      repository: new TriggersRepository(database.db, config.SECRETS_KEYS),
+      robotTypes: robot.robotTypes,
+      robots: robot.robots,
+      toleranceSeconds: config.HOOK_TOLERANCE_SECONDS,
+      maxDepth: config.JSON_MAX_DEPTH,
+    }),
     reports: new ReportsRepository(database.readDb),
     alerts: new AlertsRepository(database.db, database.readDb),
     sentEmails: new SentEmailsRepository(database.db, database.readDb),

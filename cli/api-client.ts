@@ -1,12 +1,17 @@
+import type { BulkDryRun, BulkOperationView } from '../api/bulk-robots.service';
 import type { ModuleView } from '../api/modules.service';
 import type { StepKindView } from '../api/step-kinds.service';
 import type { RobotView } from '../core/domain/robot';
 import type { RobotTypeView } from '../db/views/robot-type.view';
+import type { TriggerView } from '../db/views/trigger.view';
 
 export type RobotResponse = RobotView & { links: { self: string; temporalUi: string } };
 export type ModuleResponse = ModuleView;
 export type RobotTypeResponse = RobotTypeView;
 export type StepKindResponse = StepKindView;
+export type TriggerResponse = TriggerView;
+export type BulkOperationResponse = BulkOperationView;
+export type BulkAnswer = BulkOperationView | BulkDryRun;
 
 export class ApiError extends Error {
   constructor(
@@ -84,6 +89,27 @@ export class ApiClient {
     );
   }
 
+  /** POST /v1/robots/bulk/{action}: a dry run (200), or the operation started (202) or repeated (200). */
+  bulkAction(action: string, body: Record<string, unknown>, idempotencyKey?: string) {
+    return this.request<BulkAnswer>(
+      'POST',
+      `/v1/robots/bulk/${encodeURIComponent(action)}`,
+      body,
+      idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
+    );
+  }
+
+  getBulkOperation(operationId: string) {
+    return this.request<BulkOperationResponse>('GET', `/v1/robots/bulk/${encodeURIComponent(operationId)}`);
+  }
+
+  cancelBulkOperation(operationId: string) {
+    return this.request<BulkOperationResponse>(
+      'POST',
+      `/v1/robots/bulk/${encodeURIComponent(operationId)}/cancel`,
+    );
+  }
+
   listModules(robotType?: string) {
     const query = robotType ? `?robotType=${encodeURIComponent(robotType)}` : '';
     return this.request<{ items: ModuleResponse[] }>('GET', `/v1/modules${query}`);
@@ -126,5 +152,22 @@ export class ApiClient {
 
   health() {
     return this.request<{ status: string }>('GET', '/health');
+  }
+
+  listTriggers() {
+    return this.request<{ items: TriggerResponse[] }>('GET', '/v1/triggers');
+  }
+
+  getTrigger(name: string) {
+    return this.request<TriggerResponse>('GET', `/v1/triggers/${encodeURIComponent(name)}`);
+  }
+
+  /** The answer holds the signing secret: the only time it is shown. */
+  createTrigger(body: Record<string, unknown>) {
+    return this.request<TriggerResponse & { secret: string }>('POST', '/v1/triggers', body);
+  }
+
+  async deleteTrigger(name: string): Promise<void> {
+    await this.request<unknown>('DELETE', `/v1/triggers/${encodeURIComponent(name)}`);
   }
 }

@@ -8,6 +8,7 @@ import { registerSecretCommands } from './commands/secrets';
 import { registerStartCommand } from './commands/start';
 import { registerStepKindCommands } from './commands/step-kinds';
 import { registerTemporalCommands } from './commands/temporal';
+import { registerTriggerCommands } from './commands/triggers';
 
 export function buildProgram(): Command {
   const program = new Command('rpa')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program);
   registerSecretCommands(program);
   registerTemporalCommands(program);
+  registerTriggerCommands(program);
   return program;
 }
 

@@ -102,6 +102,13 @@ const schema = z
     // unless listed here (comma-separated host names, IPs or CIDRs).
     NOTIFY_ALLOWED_HOSTS: hostList,
     NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+    // Inbound webhook triggers (POST /hooks/<name>, ADR 0048): how far a request's webhook-timestamp
+    // may be from the server's clock either way, and the largest body accepted (413 above it).
+    HOOK_TOLERANCE_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
+    HOOK_BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb or 1mb')
+      .default('256kb'),
     // The http-request step: targets in the same ranges are refused unless listed here (same form as
     // NOTIFY_ALLOWED_HOSTS, but a list of its own: robot types and webhook subscriptions are written
     // by different keys, and opening one must not open the other).
@@ -192,6 +199,11 @@ const schema = z
     // SLA (docs/sla.md): a robot with a deadline is at risk once this share of its SLA is left
     // (0.2 of a 4h SLA: 48 min before the deadline); it is then raised to critical and people are told.
     SLA_RISK_SHARE: z.coerce.number().gt(0).lt(1).default(0.2),
+    // Bulk actions (docs/bulk-actions.md): a filter matching more robots is refused (422) until narrowed;
+    // the operation acts on BULK_BATCH_SIZE robots per activity, BULK_CONCURRENCY of them at a time.
+    BULK_MAX_ROBOTS: z.coerce.number().int().min(1).max(100_000).default(10_000),
+    BULK_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+    BULK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 
     // Documents (POST /v1/documents): content-addressed files under DOCUMENTS_DIR; uploads over
     // DOCUMENT_MAX_BYTES are refused (413), images declaring more pixels than DOCUMENT_MAX_PIXELS too

@@ -8,6 +8,7 @@ import {
   isNotNull,
   isNull,
   lt,
+  lte,
   notInArray,
   or,
   type SQL,
@@ -63,6 +64,25 @@ export interface RobotListQuery {
   limit: number;
   /** Rows older than this (created_at, robot_id). */
   after?: { at: Date; id: string } | undefined;
+}
+
+/** The robots a bulk action matches (ADR 0049): every given condition holds; created range inclusive. */
+export interface RobotMatch {
+  status?: RobotStatus | undefined;
+  type?: string | undefined;
+  module?: string | undefined;
+  createdFrom?: Date | undefined;
+  createdTo: Date;
+}
+
+function matching(match: RobotMatch): SQL | undefined {
+  return and(
+    match.status ? eq(robots.status, match.status) : undefined,
+    match.type ? eq(robots.robotType, match.type) : undefined,
+    match.module ? eq(robots.moduleName, match.module) : undefined,
+    match.createdFrom ? gte(robots.createdAt, match.createdFrom) : undefined,
+    lte(robots.createdAt, match.createdTo),
+  );
 }
 
 export interface RobotUpdate {
@@ -338,6 +358,42 @@ export class RobotsRepository {
       .from(robots)
       .where(inArray(robots.robotId, ids));
     return rows.map((row) => row.robotId);
+  }
+
+  /** How many robots a bulk action matches (from the primary: the set it then reads). */
+  async countMatching(match: RobotMatch): Promise<number> {
+    const [row] = await this.db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(robots)
+      .where(matching(match));
+    return row?.count ?? 0;
+  }
+
+  /** One keyset page of the ids a bulk action matches, newest first (the listing's order and index). */
+  async pageMatching(
+    match: RobotMatch,
+    after: { at: Date; id: string } | undefined,
+    limit: number,
+  ): Promise<{ robotId: string; createdAt: Date }[]> {
+    const older = after
+      ? or(lt(robots.createdAt, after.at), and(eq(robots.createdAt, after.at), lt(robots.robotId, after.id)))
+      : undefined;
+    return this.db
+      .select({ robotId: robots.robotId, createdAt: robots.createdAt })
+      .from(robots)
+      .where(and(matching(match), older))
+      .orderBy(desc(robots.createdAt), desc(robots.robotId))
+      .limit(limit);
+  }
+
+  /** An operator's new priority on a robot still open; null when it has finished (or has no row). */
+  async setPriority(robotId: string, priority: RobotPriority): Promise<RobotRow | null> {
+    const [updated] = await this.db
+      .update(robots)
+      .set({ priority, updatedAt: new Date() })
+      .where(and(eq(robots.robotId, robotId), notInArray(robots.status, [...TERMINAL_STATUSES])))
+      .returning();
+    return updated ?? null;
   }
 
   async list(query: RobotListQuery): Promise<RobotRow[]> {

@@ -383,3 +383,24 @@ export const secrets = pgTable('secrets', {
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AuditRow = typeof auditLog.$inferSelect;
 export type SecretRow = typeof secrets.$inferSelect;
+
+/**
+ * Inbound webhook triggers (ADR 0048): POST /hooks/<name> starts a robot of `robotType`. The signing
+ * secret is sealed like a robot secret (AES-256-GCM, the trigger id as associated data); the API
+ * opens it to verify each request, and shows it in clear only when it is made.
+ */
+export const triggers = pgTable('triggers', {
+  triggerId: uuid('trigger_id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  robotType: text('robot_type').notNull(),
+  priority: robotPriority('priority').notNull().default('normal'),
+  /** core/domain/trigger.ts InputMapping; null: the body itself. */
+  inputMapping: jsonb('input_mapping'),
+  keyId: text('key_id').notNull(),
+  iv: text('iv').notNull(),
+  tag: text('tag').notNull(),
+  ciphertext: text('ciphertext').notNull(),
+  ...timestamps,
+});
+
+export type TriggerRow = typeof triggers.$inferSelect;

@@ -3,6 +3,7 @@ import type { Config } from '../core/config';
 import { type Keyring, parseKeyring } from '../core/config-fields';
 import type { DatabaseHandle } from './client';
 import { SecretsRepository } from './secrets.repository';
+import { TriggersRepository } from './triggers.repository';
 
 /** Seals, opens and rotates secrets; `null` keyring: secrets are not configured here. */
 export class SecretStore {
@@ -11,6 +12,8 @@ export class SecretStore {
   constructor(
     readonly repository: SecretsRepository,
     keys: string | undefined,
+    /** Other secrets sealed under the same keys (trigger signing secrets): rotated with these. */
+    private readonly alsoSealed: { rotate(): Promise<number> }[] = [],
   ) {
     this.keyring = keys ? parseKeyring(keys) : null;
   }
@@ -34,14 +37,16 @@ export class SecretStore {
     return row ? open(this.ring(), name, row) : null;
   }
 
-  /** Re-encrypts every secret not under the current key; returns how many. */
+  /** Re-encrypts every secret not under the current key, trigger secrets too; returns how many. */
   async rotate(): Promise<number> {
     const ring = this.ring();
     const stale = await this.repository.notUnder(ring.current.id);
     for (const row of stale) {
       await this.repository.replaceSealed(row.name, seal(ring, row.name, open(ring, row.name, row)));
     }
-    return stale.length;
+    let others = 0;
+    for (const store of this.alsoSealed) others += await store.rotate();
+    return stale.length + others;
   }
 }
 
@@ -50,5 +55,7 @@ export function createSecretStore(
   config: Pick<Config, 'SECRETS_KEYS'>,
   database: DatabaseHandle,
 ): SecretStore {
-  return new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS);
+  return new SecretStore(new SecretsRepository(database.db), config.SECRETS_KEYS, [
+    new TriggersRepository(database.db, config.SECRETS_KEYS),
+  ]);
 }

@@ -5,7 +5,8 @@
 // bench`, only those of the OCR benches). As root it installs them with apt-get; otherwise it prints
 // the one command to run and goes on, so the tests that need a missing tool fail with a message that
 // names it (they never skip).
-// It also builds the example modules written in Go that the tests run (scripts/go-examples.js).
+// It also builds the example modules written in Go that the tests run (scripts/go-examples.js), and
+// helm and kubeconform for the Helm chart test (scripts/install-helm-tools.sh).
 // Node built-ins only: it runs before anything is installed.
 const { execFileSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
@@ -38,6 +39,7 @@ const forTests = ['test', 'chaos'].includes(process.env.npm_lifecycle_event);
 if (forTests) {
   ensureSystemDeps(SYSTEM_DEPS);
   ensureGoExamples();
+  ensureHelmTools();
 }
 // `npm run bench` runs the OCR benches: their native baseline and poppler, nothing else.
 if (process.env.npm_lifecycle_event === 'bench') {
@@ -50,6 +52,23 @@ try {
   buildNativeOcr({ quiet: !forTests });
 } catch (err) {
   console.error(`the native OCR engine did not build (OCR_ENGINE=native will say so): ${err.message}`);
+}
+
+/**
+ * helm and kubeconform for the chart test (test/unit/helm-chart.test.ts), built with go install once
+ * per machine. A failure is reported, not fatal: only that test then fails, naming the tool.
+ */
+function ensureHelmTools() {
+  try {
+    execFileSync('bash', [path.join(root, 'scripts', 'install-helm-tools.sh')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } catch {
+    console.error(
+      'helm or kubeconform is missing (scripts/install-helm-tools.sh): the Helm chart test will fail.',
+    );
+  }
 }
 
 function ensureSystemDeps(deps) {

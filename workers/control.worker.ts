@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { type BulkActivityDeps, createBulkActivities } from '../activities/bulk-robots';
 import { createMailboxAlertActivities } from '../activities/mailbox-alerts';
 import { createMailboxActivities, type MailboxActivityDeps } from '../activities/mailbox-monitor';
 import { createMaintenanceActivities } from '../activities/maintenance';
@@ -8,7 +9,12 @@ import { createProgressActivities } from '../activities/progress';
 import { createRetentionActivities } from '../activities/retention';
 import { createSelectionActivities } from '../activities/selection';
 import { createStepAdvanceActivities } from '../activities/step-advance';
-import { createRobotServices, type RobotServices } from '../api/robot-services';
+import {
+  createBulkMatcher,
+  createRobotControlService,
+  createRobotServices,
+  type RobotServices,
+} from '../api/robot-services';
 import { createRobotBody } from '../api/schemas';
 import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
 import { createStatusCache } from '../core/adapters/redis/cache.builder';
@@ -20,6 +26,7 @@ import { auditActor } from '../core/domain/audit-actor';
 import type { RobotEvents } from '../core/domain/robot-events';
 import type { Logger } from '../core/observability/logger';
 import { AlertsRepository } from '../db/alerts.repository';
+import { AuditRepository } from '../db/audit.repository';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleStores, type ModuleStores } from '../db/module-stores';
 import { NotificationsRepository } from '../db/notifications.repository';
@@ -95,6 +102,7 @@ function controlActivities({
     weights: loadBalancerWeights(config),
     targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
   });
+  const bulk = createBulkActivities(bulkActions(config, client, robot, cache, database, logger));
   return {
     ...progress,
     ...selection,
@@ -127,6 +135,32 @@ function controlActivities({
       notifier,
       logger,
     }),
+    ...bulk,
+  };
+}
+
+/** Bulk actions act through the controls the API's single-robot routes use (ADR 0049). */
+function bulkActions(
+  config: Config,
+  client: Client,
+  robot: RobotServices,
+  cache: StatusCache,
+  database: DatabaseHandle,
+  logger: Logger,
+): BulkActivityDeps {
+  const control = createRobotControlService(robot, { config, temporal: client, cache, logger });
+  const matcher = createBulkMatcher(config, robot.robotsRepository, client);
+  return {
+    page: (args) => matcher.page(args),
+    controls: {
+      cancel: (robotId) => control.cancel(robotId),
+      retry: (robotId) => control.retry(robotId),
+      resume: (robotId, updateKey) => control.update(robotId, 'resume', undefined, updateKey),
+      reprioritize: (robotId, priority, updateKey) => control.reprioritize(robotId, priority, updateKey),
+    },
+    audit: new AuditRepository(database.db),
+    concurrency: config.BULK_CONCURRENCY,
+    logger,
   };
 }
 

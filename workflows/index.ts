@@ -1,5 +1,6 @@
 // The workflow bundle's entry: every workflow the control worker runs.
 
+export { bulkRobotsWorkflow } from './bulk-robots.workflow';
 export { mailboxMonitorWorkflow } from './mailbox-monitor.workflow';
 export {
   cleanupWorkflow,

@@ -4,6 +4,8 @@ import type { Scope } from '../../core/domain/api-key-scopes';
 // here (keys, audit, secrets, and any route added later without an entry) needs `admin`: new
 // routes are closed until someone decides who may call them.
 // Notifications (webhook subscriptions) stay admin: a subscription decides where robot data goes.
+// Triggers stay admin too: a trigger lets anyone holding its secret start robots (ADR 0048).
+// Bulk actions (/robots/bulk/...) are robots:write like each single action they apply (ADR 0049).
 const FAMILIES: Record<string, 'robots' | 'modules'> = {
   robots: 'robots',
   'robot-types': 'robots',

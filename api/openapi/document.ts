@@ -1,6 +1,7 @@
 import { alertPaths } from './alerts.paths';
 import { appPaths } from './app.paths';
 import { approvalPaths } from './approvals.paths';
+import { bulkOperationSchema, bulkRobotPaths } from './bulk-robots.paths';
 import { documentPaths } from './documents.paths';
 import { emailPaths } from './emails.paths';
 import { mailboxPaths } from './mailboxes.paths';
@@ -32,13 +33,19 @@ export function buildOpenApiDocument(version: string) {
       ...emailPaths(),
       ...notificationPaths(),
       ...robotControlPaths(),
+      ...bulkRobotPaths(),
       ...approvalPaths(),
       ...robotTypePaths(),
       ...documentPaths(),
       ...appPaths(),
     },
     components: {
-      schemas: { Problem: problemSchema, ControlResult: controlResultSchema, Robot: robotSchema },
+      schemas: {
+        Problem: problemSchema,
+        ControlResult: controlResultSchema,
+        Robot: robotSchema,
+        BulkOperation: bulkOperationSchema,
+      },
     },
   };
 }

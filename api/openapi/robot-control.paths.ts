@@ -1,4 +1,5 @@
 import { ROBOT_STATUSES } from '../../core/domain/robot';
+import { reprioritizeBody } from '../bulk-robots.schemas';
 import { approvalDecisionBody } from '../schemas';
 import { jsonBody, pathParameter, problem, uuid } from './parts';
 
@@ -17,9 +18,11 @@ const summaries = {
   retry: 'Run a failed robot again (a new run, same workflow id) from its failed step',
   approve: 'Approve the step the robot waits on; `fields` are merged into its data',
   reject: 'Reject the step the robot waits on; the robot fails with the comment',
+  reprioritize:
+    'Give an open robot a new priority: its remaining steps are dispatched with it (409 when finished, already at it, or raised by its SLA)',
 } as const;
 
-const UPDATE_ACTIONS = new Set(['pause', 'resume', 'approve', 'reject']);
+const UPDATE_ACTIONS = new Set(['pause', 'resume', 'approve', 'reject', 'reprioritize']);
 
 const updateKey = {
   name: 'Idempotency-Key',
@@ -33,14 +36,19 @@ const updateKey = {
 export function robotControlPaths() {
   return Object.fromEntries(
     Object.entries(summaries).map(([action, summary]) => {
-      const withBody = action === 'approve' || action === 'reject';
+      const body =
+        action === 'approve' || action === 'reject'
+          ? jsonBody(approvalDecisionBody, false)
+          : action === 'reprioritize'
+            ? jsonBody(reprioritizeBody)
+            : null;
       return [
         `/v1/robots/{id}/${action}`,
         {
           post: {
             summary,
             parameters: [pathParameter('id', uuid), ...(UPDATE_ACTIONS.has(action) ? [updateKey] : [])],
-            ...(withBody ? { requestBody: jsonBody(approvalDecisionBody, false) } : {}),
+            ...(body ? { requestBody: body } : {}),
             responses: {
               '202': accepted,
               '400': problem,

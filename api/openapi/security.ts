@@ -2,9 +2,10 @@ import { auditPaths } from './audit.paths';
 import { apiKeySchema, keyPaths } from './keys.paths';
 import { problem } from './parts';
 import { secretPaths } from './secrets.paths';
+import { triggerPaths } from './triggers.paths';
 
 // The security part of the OpenAPI document: schemes, the admin routes, and `security` on every
-// operation (none on the open routes: everything outside /v1).
+// operation (none on the open routes: everything outside /v1, such as /hooks/{name}, signed instead).
 
 const authProblems = { '401': problem, '403': problem, '429': problem };
 
@@ -21,6 +22,7 @@ export function withSecurity<T extends Document>(document: T): T & { security: o
     ...secretPaths(),
     ...auditPaths(),
     ...keyPaths(),
+    ...triggerPaths(),
   };
   for (const [path, operations] of Object.entries(paths)) {
     for (const operation of Object.values(operations)) {

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { newWebhookSecret } from '../../core/adapters/http/notifier';
+import { newWebhookSecret } from '../../core/adapters/crypto/standard-webhooks';
 import { type SsrfGuard, TargetRefusedError } from '../../core/adapters/http/ssrf.guard';
 import { NotFoundError, UnprocessableError } from '../../core/domain/errors';
 import type { NotificationsRepository } from '../../db/notifications.repository';

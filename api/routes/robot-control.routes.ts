@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { reprioritizeBody } from '../bulk-robots.schemas';
 import { type JsonLimits, jsonBody } from '../middleware/json-body';
 import { parseOrThrow } from '../middleware/validate';
 import type { ControlResult, RobotControlService } from '../robot-control.service';
@@ -34,6 +35,13 @@ export function robotControlRoutes(service: RobotControlService, options: { json
       res.status(202).json(accepted(await service.update(id, action, body, key)));
     });
   }
+
+  router.post('/robots/:id/reprioritize', ...jsonBody(options.json), async (req, res) => {
+    const { id } = parseOrThrow(robotIdParams, req.params, 'params');
+    const { priority } = parseOrThrow(reprioritizeBody, req.body ?? {}, 'body');
+    const key = parseOrThrow(idempotencyKeyHeader, req.get('idempotency-key'), 'headers');
+    res.status(202).json(accepted(await service.reprioritize(id, priority, key)));
+  });
 
   router.post('/robots/:id/retry', async (req, res) => {
     const { id } = parseOrThrow(robotIdParams, req.params, 'params');

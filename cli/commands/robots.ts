@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { RobotResponse } from '../api-client';
 import { type ApiOptions, apiClient, EXIT, guarded, print, UsageError } from '../command-helpers';
 import { waitForRobot } from '../wait-for-robot';
+import { registerBulkRobotCommands } from './robots-bulk';
 
 function readInput(file: string | undefined): Record<string, unknown> {
   if (!file) return {};
@@ -164,4 +165,6 @@ export function registerRobotCommands(program: Command): void {
           return EXIT.ok;
         }),
     );
+
+  registerBulkRobotCommands(robots);
 }

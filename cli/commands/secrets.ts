@@ -26,8 +26,13 @@ async function withStore(action: (command: SecretsCommand) => Promise<number>): 
   const config = withRunningLauncher(loadConfigOrExit());
   try {
     const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });
+    const { TriggersRepository } =
+      require('../../db/triggers.repository') as typeof import('../../db/triggers.repository');
+    // Trigger signing secrets are sealed under the same keys: a rotation moves them too.
     const storeOn = (db: typeof database.db) =>
-      new SecretStore(new SecretsRepository(db), config.SECRETS_KEYS);
+      new SecretStore(new SecretsRepository(db), config.SECRETS_KEYS, [
+        new TriggersRepository(db, config.SECRETS_KEYS),
+      ]);
     try {
       process.exitCode = await action({
         store: storeOn(database.db),

@@ -183,6 +183,13 @@ export const rateLimitRejections = new Counter({
   registers,
 });
 
+export const hookRequests = new Counter({
+  name: 'rpa_hook_requests_total',
+  help: 'Inbound webhook requests (POST /hooks/<name>) by result: accepted, replayed, or the refusal reason.',
+  labelNames: ['result'] as const,
+  registers,
+});
+
 export const rateLimitFallbacks = new Counter({
   name: 'rpa_rate_limit_fallback_decisions_total',
   help: 'Rate-limit decisions taken in memory because Redis failed (limits then hold per process).',

@@ -1,7 +1,11 @@
-import { verifyWebhook } from '../../core/adapters/http/webhook.client';
 import { createNotifier } from '../../db/notifier.builder';
 import { startTestSystem, type TestSystem } from '../support/test-system';
-import { type ReceivedHook, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import {
+  type ReceivedHook,
+  startWebhookReceiver,
+  verifyDelivery,
+  type WebhookReceiver,
+} from '../support/webhook-receiver';
 
 let system: TestSystem;
 let receiver: WebhookReceiver;
@@ -37,7 +41,7 @@ describe('webhook subscriptions', () => {
       events: ['robot.completed', 'robot.failed'],
       robotType: 'demo',
     });
-    expect(res.body.secret).toMatch(/^whsec_[0-9a-f]{64}$/);
+    expect(res.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     secret = res.body.secret;
     subscriptionId = res.body.subscriptionId;
     const listed = await system.api.get('/v1/notifications/subscriptions');
@@ -58,18 +62,21 @@ describe('webhook subscriptions', () => {
     expect(received).toHaveLength(1);
     const [delivery] = received;
     expect(delivery?.headers['x-rpa-event']).toBe('robot.completed');
-    const ok = verifyWebhook(
-      secret,
-      {
-        signature: delivery?.headers['x-rpa-signature'] as string,
-        timestamp: delivery?.headers['x-rpa-timestamp'] as string,
-      },
-      delivery?.body ?? '',
-      Math.floor(Date.now() / 1000),
-    );
-    expect(ok).toBe(true);
+    // Standard Webhooks headers (ADR 0048): webhook-id is the delivery id, the same on retries.
+    expect(delivery?.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    expect(delivery?.headers['x-rpa-signature']).toBeUndefined();
+    expect(verifyDelivery(delivery, secret)).toMatchObject({ ok: true, id: delivery?.headers['webhook-id'] });
+    // The same check refuses another secret and a changed body.
+    expect(verifyDelivery(delivery, `whsec_${Buffer.alloc(32, 7).toString('base64')}`)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    expect(verifyDelivery(delivery && { ...delivery, body: `${delivery.body} ` }, secret)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
     expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({
-      id: delivery?.headers['x-rpa-delivery'],
+      id: delivery?.headers['webhook-id'],
       event: 'robot.completed',
       data: { robotId: 'robot-1' },
     });
@@ -88,8 +95,13 @@ describe('webhook subscriptions', () => {
       robotType: 'demo',
       payload: {},
     };
+    const sentBefore = received.length;
     expect(await notifier.notify(event)).toEqual({ delivered: 0, failed: 0, pending: 1 });
     expect(await notifier.notify(event)).toEqual({ delivered: 1, failed: 0, pending: 0 });
+    // The retry is the same message: the same webhook-id, so a receiver can deduplicate on it.
+    const [firstTry, retry] = received.slice(sentBefore);
+    expect(retry?.headers['webhook-id']).toBe(firstTry?.headers['webhook-id']);
+    expect(verifyDelivery(retry, secret)).toMatchObject({ ok: true });
 
     answers.push(400);
     const refused = { ...event, eventKey: 'robot-4:failed' };
@@ -121,6 +133,12 @@ describe('webhook subscriptions', () => {
     [{ url: valid, events: ['robot.exploded'] }, 400, 'body.events'],
     [{ url: valid, events: ['robot.failed'], robotType: '../etc' }, 400, 'body.robotType'],
     [{ url: valid, events: ['robot.failed'], secret: 'short' }, 400, 'body.secret'],
+    [{ url: valid, events: ['robot.failed'], secret: 'whsec_not-base64-at-all!' }, 400, 'body.secret'],
+    [
+      { url: valid, events: ['robot.failed'], secret: `whsec_${Buffer.alloc(8).toString('base64')}` },
+      400,
+      'body.secret',
+    ],
     [{ url: valid, events: ['robot.failed'], extra: true }, 400, 'body'],
     [{ events: ['robot.failed'] }, 400, 'body.url'],
     // This system has no SMTP_URL: nothing would ever arrive.
@@ -166,17 +184,7 @@ describe('robot events reach subscribers', () => {
       robotType: 'demo',
       status: 'completed',
     });
-    expect(
-      verifyWebhook(
-        sub.body.secret,
-        {
-          signature: hook?.headers['x-rpa-signature'] as string,
-          timestamp: hook?.headers['x-rpa-timestamp'] as string,
-        },
-        hook?.body ?? '',
-        Math.floor(Date.now() / 1000),
-      ),
-    ).toBe(true);
+    expect(verifyDelivery(hook, sub.body.secret)).toMatchObject({ ok: true });
     // A robot of a type nobody subscribed to schedules no notification at all.
     const other = await system.api.post('/v1/robots').send({ type: 'noop-pipeline', input: {} });
     await system.temporal.workflow.getHandle(other.body.robotId).result();

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifyWebhook, type WebhookCheck } from '../../core/adapters/crypto/standard-webhooks';
 
 export interface ReceivedHook {
   headers: http.IncomingHttpHeaders;
@@ -37,4 +38,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     answers,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * What a receiver of our deliveries runs: the Standard Webhooks check the API's own /hooks route
+ * runs (one verifier for both directions, ADR 0048), at the time of the call.
+ */
+export function verifyDelivery(hook: ReceivedHook | undefined, secret: string): WebhookCheck {
+  return verifyWebhook(secret, hook?.headers ?? {}, hook?.body ?? '', Math.floor(Date.now() / 1000));
 }

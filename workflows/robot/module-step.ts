@@ -47,7 +47,12 @@ export function* runOnModule(
     state.moduleName = run.moduleName;
     const started = Date.now();
     try {
-      const dispatch = stepActivities(run.moduleName, step, run.policy, run.sla?.priorityKey)[kind];
+      const dispatch = stepActivities(
+        run.moduleName,
+        step,
+        run.policy,
+        run.sla?.priorityKey ?? run.priority?.priorityKey,
+      )[kind];
       if (!dispatch) throw new Error(`no activity for step kind ${kind}`);
       run.outputs[step.name] = yield* awaited(
         dispatch({ robotId: run.args.robotId, step, input: run.data, previous: run.outputs }),

@@ -31,6 +31,7 @@ import {
 } from './module-wait';
 import type { RobotControls } from './robot-controls';
 import { notifyRobotEvent } from './robot-notifications';
+import type { RobotPriorityControl } from './robot-priority';
 import type { SlaWatch } from './robot-sla';
 
 // One robot run's state, shared by the workflow and its step runners, and the run's two calls to the
@@ -96,6 +97,8 @@ export interface RobotRun {
   readonly data: Record<string, unknown>;
   /** Null for runs started before CONTROLS_PATCH. */
   readonly controls: RobotControls | null;
+  /** An operator's new priority (reprioritize); null for runs started before CONTROLS_PATCH. */
+  readonly priority: RobotPriorityControl | null;
   /** Null without a deadline, or for runs started before SLA_PATCH. */
   readonly sla: SlaWatch | null;
   readonly record: Recorder;

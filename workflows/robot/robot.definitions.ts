@@ -1,5 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { RobotProgress } from '../../core/domain/robot';
+import type { RobotPriority, RobotProgress } from '../../core/domain/robot';
 import type { ApprovalDecision, ControlAnswer } from '../../core/domain/robot-workflow.contract';
 
 // The robot workflow's query and update handles; its contract (input, result, what the updates
@@ -13,3 +13,4 @@ export const pauseUpdate = defineUpdate<ControlAnswer>('pause');
 export const resumeUpdate = defineUpdate<ControlAnswer>('resume');
 export const approveUpdate = defineUpdate<ControlAnswer, [ApprovalDecision]>('approve');
 export const rejectUpdate = defineUpdate<ControlAnswer, [ApprovalDecision]>('reject');
+export const reprioritizeUpdate = defineUpdate<ControlAnswer, [RobotPriority]>('reprioritize');

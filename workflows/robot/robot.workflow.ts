@@ -20,6 +20,7 @@ import { awaited, drive, type Flow } from './flow';
 import { routeFirstStep } from './module-step';
 import { progressQuery } from './robot.definitions';
 import { RobotControls } from './robot-controls';
+import { RobotPriorityControl } from './robot-priority';
 import { chooseModule, LEAN_STEPS_PATCH, type Outputs, ProgressRecorder, type RobotRun } from './robot-run';
 import { SLA_PATCH, SlaWatch } from './robot-sla';
 import { errorMessage } from './step-dispatch';
@@ -128,6 +129,8 @@ function startRun(args: RobotWorkflowInput): RobotRun {
   const recorder = new ProgressRecorder(progress, args.input);
   const controls = patched(CONTROLS_PATCH) ? new RobotControls(progress, recorder.record) : null;
   controls?.install();
+  const priority = controls ? new RobotPriorityControl(progress) : null;
+  priority?.install();
   const sla =
     args.sla && controls && patched(SLA_PATCH)
       ? new SlaWatch(Object.assign(progress, { sla: { ...args.sla } }), recorder.record)
@@ -149,6 +152,7 @@ function startRun(args: RobotWorkflowInput): RobotRun {
     outputs,
     data,
     controls,
+    priority,
     sla,
     record: recorder.record,
     // Chosen first thing in the run, before any step; routed per step, by each module step.

@@ -7,6 +7,9 @@ import { createHash } from 'node:crypto';
 /** The namespace of robot ids derived from email messages (a fixed, random UUID). */
 export const EMAIL_ROBOT_NAMESPACE = '0c5b7a5e-4f9e-4d36-9a51-2f3b8c1d6e70';
 
+/** The namespace of robot ids derived from a trigger and a webhook-id (ADR 0048). */
+export const HOOK_ROBOT_NAMESPACE = 'b3e1f6a2-7c4d-4e58-9f0a-6d2c8b5e4a17';
+
 export function uuidV5(name: string, namespace: string): string {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
   if (ns.length !== 16) throw new Error(`not a UUID: ${namespace}`);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type {
   DeliveryStore,
   NotifyOutcome,
@@ -89,8 +88,4 @@ export class Notifier {
       data: request.payload,
     });
   }
-}
-
-export function newWebhookSecret(): string {
-  return `whsec_${randomUUID().replaceAll('-', '')}${randomUUID().replaceAll('-', '')}`;
 }

@@ -1,33 +1,12 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { WebhookResult } from '../../domain/notification-delivery';
+import { webhookHeaders } from '../crypto/standard-webhooks';
 import { type SsrfGuard, TargetRefusedError } from './ssrf.guard';
 
-export const SIGNATURE_HEADER = 'x-rpa-signature';
-export const TIMESTAMP_HEADER = 'x-rpa-timestamp';
-
-/** `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`: the timestamp is signed so replays can be refused. */
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/** What a receiver runs: constant-time comparison and a bounded clock skew. */
-export function verifyWebhook(
-  secret: string,
-  headers: { signature: string | undefined; timestamp: string | undefined },
-  body: string,
-  nowSeconds: number,
-  toleranceSeconds = 300,
-): boolean {
-  const timestamp = Number(headers.timestamp);
-  if (!headers.signature || !Number.isInteger(timestamp)) return false;
-  if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) return false;
-  const expected = Buffer.from(signWebhook(secret, timestamp, body));
-  const given = Buffer.from(headers.signature);
-  return expected.length === given.length && timingSafeEqual(expected, given);
-}
+// Deliveries are signed the Standard Webhooks way (core/adapters/crypto/standard-webhooks.ts, ADR
+// 0048): `webhook-id` is the delivery id (the same on every retry, so receivers can deduplicate).
 
 export interface WebhookRequest {
   url: string;
@@ -71,9 +50,7 @@ export async function sendWebhook(guard: SsrfGuard, request: WebhookRequest): Pr
           'content-type': 'application/json',
           'user-agent': 'rpa-orchestrator-webhook/1',
           'x-rpa-event': request.event,
-          'x-rpa-delivery': request.deliveryId,
-          [TIMESTAMP_HEADER]: String(request.nowSeconds),
-          [SIGNATURE_HEADER]: signWebhook(request.secret, request.nowSeconds, request.body),
+          ...webhookHeaders(request.secret, request.deliveryId, request.nowSeconds, request.body),
         },
       },
       (res) => {
