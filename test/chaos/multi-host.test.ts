@@ -15,11 +15,11 @@ import { applyChaosType, type CreatedRobot, createRobots } from './support/workl
 // control workers, and 3 module worker processes of one module, each on a module host of its own
 // (support/isolated-host.ts: a network namespace behind a veth as root, the user-space forwarders
 // of ADR 0039 otherwise), with real Postgres, Redis and Temporal. Robots go in through nginx only.
-// 1. Throughput with 1 module process, then with 3 (same run, same robots, hold 0), with the CPU
+// 1. Throughput with 1 module process, then with 3 (same run, as many robots each, hold 0), with the CPU
 //    each process used (/proc, as bench/throughput.ts counts it).
 // 2. Faults mid-run: api-2 stopped with SIGTERM (nginx sends its share to api-1), control-1 and a
-//    busy module worker killed with SIGKILL (the module worker restarted on its host 1 s later), and
-//    module host 3 partitioned for a while, then healed.
+//    busy module worker on host 1 or 2 killed with SIGKILL (that one restarted on its host 1 s
+//    later), and module host 3 partitioned for a while, then healed.
 // Shown: every robot of both stages completed exactly once with every effect once (the chaos
 // invariants), and the module steps spread over the 3 module hosts (counted by the identity of the
 // worker that completed each step, `<pid>@…`, pids mapped to their host).
