@@ -9,6 +9,7 @@ import type { createMaintenanceActivities } from './maintenance';
 import type { createNotifyActivities } from './notify';
 import type { createOcrActivities } from './ocr';
 import type { createProgressActivities } from './progress';
+import type { createScheduledRobotActivities } from './scheduled-robot';
 import type { createSelectionActivities } from './selection';
 import type { createStepAdvanceActivities } from './step-advance';
 
@@ -25,7 +26,8 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createMaintenanceActivities> &
   ReturnType<typeof createNotifyActivities> &
   MailboxActivities &
-  ReturnType<typeof createMailboxAlertActivities>;
+  ReturnType<typeof createMailboxAlertActivities> &
+  ReturnType<typeof createScheduledRobotActivities>;
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
 export type StepActivities = ReturnType<typeof createBasicStepActivities> &

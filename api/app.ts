@@ -43,8 +43,10 @@ import { reportsRoutes } from './routes/reports.routes';
 import { robotControlRoutes } from './routes/robot-control.routes';
 import { robotTypesRoutes } from './routes/robot-types.routes';
 import { robotsRoutes } from './routes/robots.routes';
+import { schedulesRoutes } from './routes/schedules.routes';
 import { secretsRoutes } from './routes/secrets.routes';
 import { stepKindsRoutes } from './routes/step-kinds.routes';
+import type { SchedulesService } from './schedules.service';
 import type { Security } from './security';
 import type { StepKindsService } from './step-kinds.service';
 
@@ -60,6 +62,7 @@ export interface ApiServices {
   approvalsService: ApprovalsService;
   documentsService: DocumentsService;
   mailboxesService: MailboxesService;
+  schedulesService: SchedulesService;
   reports: ReportsRepository;
   alerts: AlertsRepository;
   sentEmails: SentEmailsRepository;
@@ -174,6 +177,7 @@ function v1Routes(app: Express, { config, logger, events, security }: AppDeps, a
   app.use('/v1', reportsRoutes(api.reports));
   app.use('/v1', alertsRoutes(api.alerts));
   app.use('/v1', mailboxesRoutes(api.mailboxesService));
+  app.use('/v1', schedulesRoutes(api.schedulesService, { json }));
   app.use('/v1', emailsRoutes(api.sentEmails));
   app.use(
     '/v1',

@@ -36,6 +36,7 @@ import { ModuleRegistry } from './module-registry';
 import { ModulesService } from './modules.service';
 import { RobotControlService } from './robot-control.service';
 import { createRobotServices } from './robot-services';
+import { SchedulesService } from './schedules.service';
 import { createSecurity, type Security } from './security';
 import { StepKindsService } from './step-kinds.service';
 import { createTemporalClient } from './temporal-client';
@@ -89,6 +90,7 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
       targetLatencyMs: config.PERFORMANCE_TARGET_LATENCY_MS,
     }),
     mailboxesService: new MailboxesService({ config, temporal }),
+    schedulesService: new SchedulesService({ config, temporal, robotTypes: robot.robotTypes }),
     reports: new ReportsRepository(database.readDb),
     alerts: new AlertsRepository(database.db, database.readDb),
     sentEmails: new SentEmailsRepository(database.db, database.readDb),

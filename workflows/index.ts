@@ -3,3 +3,4 @@
 export { mailboxMonitorWorkflow } from './mailbox-monitor.workflow';
 export { cleanupWorkflow, healthMonitorWorkflow, performanceUpdateWorkflow } from './maintenance.workflow';
 export { robotWorkflow } from './robot/robot.workflow';
+export { scheduledRobotWorkflow } from './scheduled-robot.workflow';

@@ -14,6 +14,8 @@ export const auditActor = {
   cli: (user: string, host: string) => `cli:${clean(user)}@${clean(host)}`,
   /** A robot made from an email by a configured mailbox. */
   mailbox: (name: string) => `mailbox:${clean(name)}`,
+  /** A robot made by a firing of a robot schedule (docs/schedules.md). */
+  schedule: (id: string) => `schedule:${clean(id)}`,
   /** A robot row restored from a Temporal workflow that had none. */
   reconciler: 'reconciler',
   /** A robot row first written by its own workflow's progress (started outside the API). */
