@@ -1,4 +1,5 @@
 import type { ModuleView } from '../api/modules.service';
+import type { ScheduleView } from '../api/schedules.service';
 import type { StepKindView } from '../api/step-kinds.service';
 import type { RobotView } from '../core/domain/robot';
 import type { RobotTypeView } from '../db/views/robot-type.view';
@@ -7,6 +8,7 @@ export type RobotResponse = RobotView & { links: { self: string; temporalUi: str
 export type ModuleResponse = ModuleView;
 export type RobotTypeResponse = RobotTypeView;
 export type StepKindResponse = StepKindView;
+export type ScheduleResponse = ScheduleView;
 
 export class ApiError extends Error {
   constructor(
@@ -122,6 +124,15 @@ export class ApiClient {
 
   registerRobotType(definition: Record<string, unknown>) {
     return this.request<RobotTypeResponse>('POST', '/v1/robot-types', definition);
+  }
+
+  listSchedules() {
+    return this.request<{ items: ScheduleResponse[] }>('GET', '/v1/schedules');
+  }
+
+  /** Any other /v1/schedules call: `path` below /v1/schedules (e.g. `/nightly/pause`). */
+  schedule<T = ScheduleResponse>(method: string, path: string, body?: unknown) {
+    return this.request<T>(method, `/v1/schedules${path}`, body);
   }
 
   health() {

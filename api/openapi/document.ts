@@ -11,6 +11,7 @@ import { reportPaths } from './reports.paths';
 import { controlResultSchema, robotControlPaths } from './robot-control.paths';
 import { robotTypePaths } from './robot-types.paths';
 import { robotEventPaths, robotPaths, robotSchema } from './robots.paths';
+import { schedulePaths } from './schedules.paths';
 import { stepKindPaths } from './step-kinds.paths';
 
 // Built from the same zod schemas the routes parse with, so the document cannot drift from validation.
@@ -35,6 +36,7 @@ export function buildOpenApiDocument(version: string) {
       ...approvalPaths(),
       ...robotTypePaths(),
       ...documentPaths(),
+      ...schedulePaths(),
       ...appPaths(),
     },
     components: {

@@ -94,9 +94,7 @@ export const scheduleFields = {
     .transform((input) => stripControlCharsDeep(input) as Record<string, unknown>)
     .describe("Each robot's input, checked against the type's inputSchema"),
   priority: z.enum(ROBOT_PRIORITIES).default('normal'),
-  sla: z
-    .string()
-    .regex(DURATION_PATTERN, 'a duration like 90s, 30m, 4h or 2d')
+  sla: duration(1000, 365 * DAY, 'must be from 1s to 365d')
     .optional()
     .describe("Time each robot is allowed from its creation; default: the robot type's `sla`"),
   cron: z
