@@ -14,7 +14,13 @@ import { msNumberToTs, tsToMs } from '@temporalio/common/lib/time';
 import { scheduledRobotId } from '../core/adapters/crypto/scheduled-robot-id';
 import type { Config } from '../core/config';
 import { parseDuration } from '../core/domain/durations';
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../core/domain/errors';
+import {
+  ConflictError,
+  NotFoundError,
+  UnavailableError,
+  UnprocessableError,
+  ValidationError,
+} from '../core/domain/errors';
 import { checkRobotInput } from '../core/domain/robot-input';
 import {
   nominalTimeOfWorkflowId,
@@ -70,7 +76,7 @@ export const MAX_BACKFILL_RUNS = 500;
 export class SchedulesService {
   constructor(
     private readonly deps: {
-      config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE'>;
+      config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_RPC_TIMEOUT_MS'>;
       temporal: Client;
       /** The version a new robot of this type runs with; undefined when there is no such type. */
       robotTypes: { current(name: string): Promise<RobotTypeDefinition | undefined> };
@@ -103,10 +109,12 @@ export class SchedulesService {
 
   async list(): Promise<ScheduleView[]> {
     const ids: string[] = [];
-    for await (const summary of this.deps.temporal.schedule.list({ pageSize: 200 })) {
-      const id = scheduleIdOf(this.deps.config.CONTROL_TASK_QUEUE, summary.scheduleId);
-      if (id !== undefined) ids.push(id);
-    }
+    await this.call('*', async () => {
+      for await (const summary of this.deps.temporal.schedule.list({ pageSize: 200 })) {
+        const id = scheduleIdOf(this.deps.config.CONTROL_TASK_QUEUE, summary.scheduleId);
+        if (id !== undefined) ids.push(id);
+      }
+    });
     const views = await Promise.all(
       ids.map((id) =>
         this.get(id).catch((err) => (err instanceof NotFoundError ? null : Promise.reject(err))),
@@ -314,23 +322,32 @@ export class SchedulesService {
     };
   }
 
-  /** Temporal's answers in the API's words: unknown schedule 404, taken id 409, refused spec 400. */
+  /**
+   * Temporal's answers in the API's words: unknown schedule 404, taken id 409, refused spec 400,
+   * Temporal away 503. Bounded, as the robots' calls are: an unreachable Temporal answers in seconds.
+   */
   private async call<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS;
     try {
-      return await work();
+      return await this.deps.temporal.withDeadline(deadline, work);
     } catch (err) {
       if (err instanceof ScheduleNotFoundError) throw new NotFoundError(`schedule ${id} not found`);
       if (err instanceof Error && err.name === 'ScheduleAlreadyRunning') {
         throw new ConflictError(`schedule ${id} already exists`, { id });
       }
       // The client turns a spec the server refuses into a TypeError with the server's reason.
-      if (err instanceof TypeError) throw new ValidationError(`the schedule was refused: ${err.message}`);
-      const cause = err instanceof ServiceError ? err.cause : err;
-      if (isGrpcServiceError(cause) && cause.code === grpcStatus.INVALID_ARGUMENT) {
-        throw new ValidationError(`the schedule was refused: ${cause.details || cause.message}`);
+      if (err instanceof TypeError) {
+        throw new ValidationError(`the schedule was refused: ${err.message}`);
       }
-      if (isGrpcServiceError(cause) && cause.code === grpcStatus.NOT_FOUND) {
-        throw new NotFoundError(`schedule ${id} not found`);
+      const cause = err instanceof ServiceError ? err.cause : err;
+      if (isGrpcServiceError(cause)) {
+        if (cause.code === grpcStatus.INVALID_ARGUMENT) {
+          throw new ValidationError(`the schedule was refused: ${cause.details || cause.message}`);
+        }
+        if (cause.code === grpcStatus.NOT_FOUND) throw new NotFoundError(`schedule ${id} not found`);
+        if (cause.code === grpcStatus.UNAVAILABLE || cause.code === grpcStatus.DEADLINE_EXCEEDED) {
+          throw new UnavailableError('the workflow engine (Temporal) did not answer; retry shortly');
+        }
       }
       throw err;
     }

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import request from 'supertest';
 import { temporalScheduleId } from '../../core/domain/robot-schedule';
 import { robotIdsOf, robotsMarked, scheduleOf, settled } from '../support/robot-schedules';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
@@ -353,4 +355,24 @@ describe('robot schedule refusals: a clear 4xx, nothing created', () => {
     expect(deleted.status).toBe(403);
     expect((await scheduleOf(system, 'taken')).id).toBe('taken');
   });
+
+  it('Temporal away: 503 within the RPC timeout, nothing half made', async () => {
+    // Nothing listens on port 1: every call to this client fails as an unreachable server does.
+    const connection = await Connection.lazy({ address: '127.0.0.1:1' });
+    const temporal = new Client({ connection, namespace: system.config.TEMPORAL_NAMESPACE });
+    try {
+      const { app } = system.appFor({ temporal, config: { TEMPORAL_RPC_TIMEOUT_MS: 2000 } });
+      const started = Date.now();
+      const res = await request(app)
+        .post('/v1/schedules')
+        .set('Authorization', `Bearer ${system.adminKey}`)
+        .send({ id: 'while-away', ...valid });
+      expect(res.status).toBe(503);
+      expect(res.body.detail).toMatch(/Temporal/);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await connection.close();
+    }
+    expect((await system.api.get('/v1/schedules/while-away')).status).toBe(404);
+  }, 30_000);
 });
