@@ -39,6 +39,8 @@ describe('robot schedules', () => {
       input: { text: marker },
       interval: { every: '2s' },
       overlap: 'allowAll',
+      // Firings start up to 1 s late; their nominal times, and so their robot ids, stay whole seconds.
+      jitter: '1s',
     });
     expect(created.status).toBe(201);
     expect(created.headers.location).toBe('/v1/schedules/every-two-seconds');
@@ -179,6 +181,31 @@ describe('robot schedules', () => {
       .map((ms, i, all) => (i === 0 ? 600_000 : ms - (all[i - 1] ?? 0)));
     expect(gaps).toHaveLength(30);
     expect(new Set(gaps)).toEqual(new Set([600_000]));
+
+    // Calendar rules: weekdays at 09:30 and 17:30 in Tokyo, numbers for days as the API takes them.
+    expect(
+      (
+        await create({
+          id: 'calendar-tokyo',
+          type: 'demo',
+          input: { text: 'x' },
+          calendar: [{ hour: [9, 17], minute: 30, dayOfWeek: { start: 1, end: 5 } }],
+          timeZone: 'Asia/Tokyo',
+        })
+      ).status,
+    ).toBe(201);
+    const calendar = await system.api.get('/v1/schedules/calendar-tokyo/next?count=6');
+    expect(calendar.body.items).toHaveLength(6);
+    for (const time of calendar.body.items as string[]) {
+      const local = new Intl.DateTimeFormat('en-GB', {
+        timeZone: 'Asia/Tokyo',
+        weekday: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+        hour12: false,
+      }).format(new Date(time));
+      expect(local).toMatch(/^(Mon|Tue|Wed|Thu|Fri) (09|17):30$/);
+    }
 
     const listed = await eventually(async () => {
       const res = await system.api.get('/v1/schedules');
