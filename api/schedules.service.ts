@@ -11,7 +11,6 @@ import {
   ServiceError,
 } from '@temporalio/client';
 import { msNumberToTs, tsToMs } from '@temporalio/common/lib/time';
-import { scheduledRobotId } from '../core/adapters/crypto/scheduled-robot-id';
 import type { Config } from '../core/config';
 import { parseDuration } from '../core/domain/durations';
 import {
@@ -23,11 +22,9 @@ import {
 } from '../core/domain/errors';
 import { checkRobotInput } from '../core/domain/robot-input';
 import {
-  nominalTimeOfWorkflowId,
   type OverlapPolicy,
   type RobotScheduleDefinition,
   robotScheduleDefinitionSchema,
-  SCHEDULE_ERROR_NOTE_PREFIX,
   SCHEDULED_ROBOT_WORKFLOW,
   type ScheduledRobotArgs,
   scheduleIdOf,
@@ -35,34 +32,15 @@ import {
 } from '../core/domain/robot-schedule';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
 import type { CreateScheduleBody } from './schedule.schemas';
+import { definitionOf, type ScheduleView, scheduleView } from './schedule.view';
+
+export type { ScheduleRunView, ScheduleView } from './schedule.view';
+
 import { toTemporalSpec } from './schedule-spec';
 
 // Robot schedules (docs/schedules.md, ADR 0047): Temporal Schedules whose action starts
 // scheduledRobotWorkflow on the control queue. Their whole state lives in Temporal: the definition
 // is the action's argument, pause and its note are the schedule's state; nothing in Postgres.
-
-export interface ScheduleRunView {
-  nominalTime: string | null;
-  startedAt: string;
-  workflowId: string;
-  /** The robot this firing makes (derived from the schedule and the nominal time). */
-  robotId: string | null;
-}
-
-export type ScheduleView = RobotScheduleDefinition & {
-  id: string;
-  temporalScheduleId: string;
-  paused: boolean;
-  note: string | null;
-  /** Why the orchestrator paused the schedule (a firing's robot was refused), until it is resumed. */
-  lastError: string | null;
-  recentRuns: ScheduleRunView[];
-  /** Firings whose robot is still running (overlap skip / bufferOne count these). */
-  runningRuns: number;
-  nextRunTimes: string[];
-  createdAt: string;
-  updatedAt: string | null;
-};
 
 const OVERLAP: Record<OverlapPolicy, ScheduleOverlapPolicy> = {
   skip: ScheduleOverlapPolicy.SKIP,
@@ -126,12 +104,12 @@ export class SchedulesService {
   }
 
   async get(id: string): Promise<ScheduleView> {
-    return this.view(id, await this.describe(id));
+    return scheduleView(id, this.temporalId(id), await this.describe(id));
   }
 
   /** A partial change: given fields replace the current ones; a new cron/interval/calendar replaces the old. */
   async update(id: string, patch: Partial<RobotScheduleDefinition>): Promise<ScheduleView> {
-    const current = this.definitionOf(id, await this.describe(id));
+    const current = definitionOf(id, await this.describe(id));
     const when = ['cron', 'interval', 'calendar'] as const;
     const base = { ...current };
     if (when.some((key) => patch[key] !== undefined)) for (const key of when) delete base[key];
@@ -214,7 +192,7 @@ export class SchedulesService {
   /** The next `count` times the spec names (with jitter applied), whether or not the schedule is paused. */
   async next(id: string, count: number, now = new Date()): Promise<string[]> {
     const description = await this.describe(id);
-    const definition = this.definitionOf(id, description);
+    const definition = definitionOf(id, description);
     // Wide enough for most specs at once; widened for sparse ones, up to five years.
     let horizonMs = definition.interval
       ? (parseDuration(definition.interval.every) ?? 1000) * (count + 1)
@@ -280,46 +258,6 @@ export class SchedulesService {
 
   private async describe(id: string): Promise<ScheduleDescription> {
     return this.call(id, () => this.handle(id).describe());
-  }
-
-  private definitionOf(id: string, description: ScheduleDescription): RobotScheduleDefinition {
-    const { action } = description;
-    const args =
-      action.type === 'startWorkflow' ? (action.args?.[0] as ScheduledRobotArgs | undefined) : undefined;
-    if (!args?.definition) throw new NotFoundError(`schedule ${id} not found`);
-    return args.definition;
-  }
-
-  private view(id: string, description: ScheduleDescription): ScheduleView {
-    const definition = this.definitionOf(id, description);
-    const { state, info } = description;
-    const note = state.note ?? null;
-    const temporalId = this.temporalId(id);
-    return {
-      id,
-      temporalScheduleId: temporalId,
-      ...definition,
-      paused: state.paused,
-      note,
-      lastError:
-        state.paused && note?.startsWith(SCHEDULE_ERROR_NOTE_PREFIX)
-          ? note.slice(SCHEDULE_ERROR_NOTE_PREFIX.length)
-          : null,
-      recentRuns: info.recentActions.map((run) => {
-        const workflowId = run.action.workflow.workflowId;
-        const nominalTime = nominalTimeOfWorkflowId(workflowId) ?? null;
-        return {
-          nominalTime,
-          startedAt: run.takenAt.toISOString(),
-          workflowId,
-          robotId: nominalTime ? scheduledRobotId(temporalId, nominalTime) : null,
-        };
-      }),
-      runningRuns: info.runningActions.length,
-      nextRunTimes: state.paused ? [] : info.nextActionTimes.map((time) => time.toISOString()),
-      createdAt: info.createdAt.toISOString(),
-      updatedAt: info.lastUpdatedAt?.toISOString() ?? null,
-    };
   }
 
   /**

@@ -32,8 +32,7 @@ export function createSchedulesView({ api }) {
         );
       }
       const failing = items.filter((schedule) => schedule.lastError).length;
-      status.textContent =
-        `${plural(items.length, 'schedule')}` + (failing > 0 ? `; ${failing} paused by an error.` : '.');
+      status.textContent = `${plural(items.length, 'schedule')}${failing > 0 ? `; ${failing} paused by an error.` : '.'}`;
     } catch (err) {
       error.textContent = `Could not load schedules: ${err.message}`;
     }
