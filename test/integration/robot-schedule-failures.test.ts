@@ -66,32 +66,46 @@ it('a schedule whose robot type was deleted pauses with a clear error, after one
   expect(schedule.lastError).toBeNull();
 }, 60_000);
 
-it('overlap skip: no firing while the previous robot runs; the next one after it finished', async () => {
-  const marker = 'overlap skip';
-  await create({
-    id: 'skipping',
-    type: 'slow-scheduled',
-    input: { text: marker },
-    interval: { every: '2s' },
-    overlap: 'skip',
-  });
-  const [first] = await eventually(async () => {
-    const rows = await robotsMarked(system, marker);
-    return rows.length > 0 ? rows : undefined;
-  });
-  // The robot runs for 6 s, three intervals: while it does, its firing is the only one.
-  await eventually(async () => {
-    const res = await system.api.get(`/v1/robots/${first?.robot_id}`);
-    return res.body.status === 'completed' ? true : undefined;
-  }, 30_000);
-  expect((await robotsMarked(system, marker)).length).toBe(1);
-  const schedule = await scheduleOf(system, 'skipping');
-  expect(schedule.recentRuns).toHaveLength(1);
-  await eventually(async () => ((await robotsMarked(system, marker)).length === 2 ? true : undefined));
-  await system.api.post('/v1/schedules/skipping/pause').send({});
-  const description = await system.temporal.schedule.getHandle(schedule.temporalScheduleId).describe();
-  expect(description.info.numActionsSkippedOverlap).toBeGreaterThan(0);
-}, 60_000);
+it.each([
+  ['skip', 'the next is a firing after it finished'],
+  ['bufferOne', 'one firing from during its run waits, then runs'],
+] as const)(
+  'overlap %s: no robot starts while the previous one runs; %s',
+  async (overlap, _what) => {
+    const marker = `overlap ${overlap}`;
+    const id = `overlap-${overlap.toLowerCase()}`;
+    await create({ id, type: 'slow-scheduled', input: { text: marker }, interval: { every: '2s' }, overlap });
+    // The robot runs for 6 s, three intervals.
+    const [first] = await eventually(async () => {
+      const rows = await robotsMarked(system, marker);
+      return rows.length > 0 ? rows : undefined;
+    });
+    const finishedAt = await eventually(async () => {
+      const res = await system.api.get(`/v1/robots/${first?.robot_id}`);
+      return res.body.status === 'completed' ? new Date(res.body.updatedAt).getTime() : undefined;
+    }, 30_000);
+    const second = await eventually(async () => (await robotsMarked(system, marker))[1]);
+    await system.api.post(`/v1/schedules/${id}/pause`).send({});
+    const made = await system.sql.query('select created_at from robots where robot_id = $1', [
+      second.robot_id,
+    ]);
+    expect(new Date(made.rows[0].created_at).getTime()).toBeGreaterThanOrEqual(finishedAt);
+
+    const schedule = await scheduleOf(system, id);
+    const nominal = (robotId: string | undefined) =>
+      new Date(schedule.recentRuns.find((run) => run.robotId === robotId)?.nominalTime ?? NaN).getTime();
+    if (overlap === 'skip') {
+      // The firings during the run were dropped: the second robot's is one after it (whole seconds).
+      expect(nominal(second.robot_id)).toBeGreaterThanOrEqual(finishedAt - 1000);
+    } else {
+      // The first firing during the run was kept and ran once the robot finished.
+      expect(nominal(second.robot_id)).toBeLessThan(nominal(first?.robot_id) + 6000);
+    }
+    const description = await system.temporal.schedule.getHandle(schedule.temporalScheduleId).describe();
+    expect(description.info.numActionsSkippedOverlap).toBeGreaterThan(0);
+  },
+  60_000,
+);
 
 it('a firing run twice (same schedule, same nominal time) names the same robot and makes it once', async () => {
   const marker = 'replayed firing';
