@@ -94,7 +94,7 @@ function row(schedule: ScheduleResponse): string {
   ].join(' ');
 }
 
-function definitionOptions(command: Command, creating: boolean): Command {
+function definitionOptions(command: Command): Command {
   return command
     .option('-f, --file <file>', 'the schedule as JSON or YAML (- for JSON on stdin); options override it')
     .option('--description <text>', 'what the schedule is for')
@@ -108,8 +108,7 @@ function definitionOptions(command: Command, creating: boolean): Command {
     .option('--time-zone <zone>', 'IANA time zone of the cron or calendar (default UTC)')
     .option('--overlap <policy>', 'while the previous robot runs: skip, bufferOne or allowAll')
     .option('--catchup-window <duration>', 'firings missed while Temporal was away are made up within this')
-    .option('--jitter <duration>', 'random delay of each firing, up to this')
-    .option('--note <text>', creating ? 'note shown with the state' : 'unused on update (see pause/resume)');
+    .option('--jitter <duration>', 'random delay of each firing, up to this');
 }
 
 export function registerScheduleCommands(program: Command): void {
@@ -134,10 +133,11 @@ export function registerScheduleCommands(program: Command): void {
       }),
     );
 
-  definitionOptions(schedules.command('create'), true)
+  definitionOptions(schedules.command('create'))
     .description('create a schedule (admin key)')
     .option('--id <id>', 'schedule id (default: generated)')
     .option('--paused', 'create it paused')
+    .option('--note <text>', 'note shown with the state (e.g. why it starts paused)')
     .action(async (options: DefinitionOptions) =>
       guarded(async () => {
         print(await api().schedule('POST', '', bodyOf(options)));
@@ -155,12 +155,11 @@ export function registerScheduleCommands(program: Command): void {
       }),
     );
 
-  definitionOptions(schedules.command('update <id>'), false)
+  definitionOptions(schedules.command('update <id>'))
     .description('change the fields given; a new --cron or --every replaces the old (admin key)')
     .action(async (id: string, options: DefinitionOptions) =>
       guarded(async () => {
-        const { note: _unused, ...rest } = options;
-        const body = bodyOf(rest);
+        const body = bodyOf(options);
         if (Object.keys(body).length === 0)
           throw new UsageError('nothing to change: give a field option or -f');
         print(await api().schedule('PATCH', path(id), body));
