@@ -7,11 +7,8 @@ import {
 } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/types';
 import { FAILURE_TYPES } from '../core/domain/failure-types';
-import {
-  nominalTimeOfWorkflowId,
-  type ScheduledRobotArgs,
-  ScheduledStartTimeKey,
-} from '../core/domain/robot-schedule';
+import { nominalTimeOfWorkflowId, type ScheduledRobotArgs } from '../core/domain/robot-schedule';
+import { ScheduledStartTimeKey } from '../core/domain/search-attributes';
 
 // One firing of a robot schedule (a Temporal Schedule's action, docs/schedules.md): make the robot,
 // then, unless the schedule allows all overlaps, stay open until the robot finishes, so the

@@ -1,4 +1,3 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { z } from 'zod';
 import { cronProblem } from './cron';
 import { DURATION_PATTERN, parseDuration } from './durations';
@@ -188,9 +187,3 @@ export function nominalTimeOfWorkflowId(workflowId: string): string | undefined 
   const match = /-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(workflowId);
   return match?.[1] ? new Date(match[1]).toISOString() : undefined;
 }
-
-/** Set by Temporal on every workflow a schedule starts: the firing's nominal time (whole seconds). */
-export const ScheduledStartTimeKey = defineSearchAttributeKey(
-  'TemporalScheduledStartTime',
-  SearchAttributeType.DATETIME,
-);
