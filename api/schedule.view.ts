@@ -32,6 +32,8 @@ export type ScheduleView = RobotScheduleDefinition & {
   nextRunTimes: string[];
   createdAt: string;
   updatedAt: string | null;
+  /** The schedule on the Temporal Web UI's Schedules page. */
+  links: { temporalUi: string };
 };
 
 /** The definition the schedule's action carries; a schedule without one is not a robot schedule. */
@@ -43,7 +45,12 @@ export function definitionOf(id: string, description: ScheduleDescription): Robo
   return args.definition;
 }
 
-export function scheduleView(id: string, temporalId: string, description: ScheduleDescription): ScheduleView {
+export function scheduleView(
+  id: string,
+  temporalId: string,
+  description: ScheduleDescription,
+  temporalUi: string,
+): ScheduleView {
   const definition = definitionOf(id, description);
   const { state, info } = description;
   const note = state.note ?? null;
@@ -71,5 +78,6 @@ export function scheduleView(id: string, temporalId: string, description: Schedu
     nextRunTimes: state.paused ? [] : info.nextActionTimes.map((time) => time.toISOString()),
     createdAt: info.createdAt.toISOString(),
     updatedAt: info.lastUpdatedAt?.toISOString() ?? null,
+    links: { temporalUi },
   };
 }

@@ -31,6 +31,7 @@ import {
   temporalScheduleId,
 } from '../core/domain/robot-schedule';
 import type { RobotTypeDefinition } from '../core/domain/robot-types';
+import { temporalUiScheduleUrl } from '../core/domain/temporal-ui';
 import type { CreateScheduleBody } from './schedule.schemas';
 import { definitionOf, type ScheduleView, scheduleView } from './schedule.view';
 
@@ -54,7 +55,10 @@ export const MAX_BACKFILL_RUNS = 500;
 export class SchedulesService {
   constructor(
     private readonly deps: {
-      config: Pick<Config, 'CONTROL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_RPC_TIMEOUT_MS'>;
+      config: Pick<
+        Config,
+        'CONTROL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_RPC_TIMEOUT_MS' | 'TEMPORAL_UI_URL'
+      >;
       temporal: Client;
       /** The version a new robot of this type runs with; undefined when there is no such type. */
       robotTypes: { current(name: string): Promise<RobotTypeDefinition | undefined> };
@@ -104,7 +108,10 @@ export class SchedulesService {
   }
 
   async get(id: string): Promise<ScheduleView> {
-    return scheduleView(id, this.temporalId(id), await this.describe(id));
+    const temporalId = this.temporalId(id);
+    const { TEMPORAL_UI_URL, TEMPORAL_NAMESPACE } = this.deps.config;
+    const link = temporalUiScheduleUrl(TEMPORAL_UI_URL, TEMPORAL_NAMESPACE, temporalId);
+    return scheduleView(id, temporalId, await this.describe(id), link);
   }
 
   /** A partial change: given fields replace the current ones; a new cron/interval/calendar replaces the old. */

@@ -105,6 +105,11 @@ function row(schedule, act) {
       { scope: 'row' },
       schedule.id,
       schedule.description ? h('div', { class: 'hint' }, schedule.description) : '',
+      h(
+        'div',
+        {},
+        h('a', { href: schedule.links.temporalUi, target: '_blank', rel: 'noopener' }, 'Temporal UI'),
+      ),
     ),
     h('td', {}, h('a', { href: `#robot-types/${encodeURIComponent(schedule.type)}` }, schedule.type)),
     h('td', {}, whenText(schedule), ` (${schedule.timeZone}; overlap ${schedule.overlap})`),

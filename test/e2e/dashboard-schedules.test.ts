@@ -54,11 +54,15 @@ it('shows each schedule, its error state, and pauses and runs one from the page'
 
   const morning = await cells(page, '#schedules-body tr[data-schedule="morning-report"]');
   expect(morning.slice(0, 4)).toEqual([
-    'morning-reportDaily report',
+    'morning-reportDaily reportTemporal UI',
     'demo',
     'cron 0 7 * * * (Europe/Berlin; overlap skip)',
     'active',
   ]);
+  const link = page.locator('#schedules-body tr[data-schedule="morning-report"] th a');
+  await expect(link.getAttribute('href')).resolves.toBe(
+    (await scheduleOf(system, 'morning-report')).links.temporalUi,
+  );
   const lost = await cells(page, '#schedules-body tr[data-schedule="lost-type"]');
   expect(lost[3]).toMatch(/^error robot type "short-lived-type": unknown robot type "short-lived-type"/);
 

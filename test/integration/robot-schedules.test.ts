@@ -54,6 +54,16 @@ describe('robot schedules', () => {
       paused: false,
       lastError: null,
     });
+    // Visible on the Schedules page of the Temporal Web UI, with a readable memo.
+    const temporalId = created.body.temporalScheduleId;
+    expect(created.body.links.temporalUi).toBe(
+      `${system.config.TEMPORAL_UI_URL.replace(/\/$/, '')}/namespaces/${system.config.TEMPORAL_NAMESPACE}/schedules/${encodeURIComponent(temporalId)}`,
+    );
+    const inTemporal = await system.temporal.schedule.getHandle(temporalId).describe();
+    expect(inTemporal.memo).toEqual({
+      purpose: 'rpa-orchestrator robot schedule every-two-seconds',
+      scheduleId: 'every-two-seconds',
+    });
 
     await eventually(async () => {
       const schedule = await scheduleOf(system, 'every-two-seconds');
