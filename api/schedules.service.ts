@@ -57,7 +57,7 @@ export class SchedulesService {
     private readonly deps: {
       config: Pick<
         Config,
-        'CONTROL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_RPC_TIMEOUT_MS' | 'TEMPORAL_UI_URL'
+        'CONTROL_TASK_QUEUE' | 'TEMPORAL_NAMESPACE' | 'SCHEDULE_RPC_TIMEOUT_MS' | 'TEMPORAL_UI_URL'
       >;
       temporal: Client;
       /** The version a new robot of this type runs with; undefined when there is no such type. */
@@ -269,10 +269,10 @@ export class SchedulesService {
 
   /**
    * Temporal's answers in the API's words: unknown schedule 404, taken id 409, refused spec 400,
-   * Temporal away 503. Bounded, as the robots' calls are: an unreachable Temporal answers in seconds.
+   * Temporal away 503. Bounded (SCHEDULE_RPC_TIMEOUT_MS): an unreachable Temporal is a 503, not a hang.
    */
   private async call<T>(id: string, work: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.deps.config.TEMPORAL_RPC_TIMEOUT_MS;
+    const deadline = Date.now() + this.deps.config.SCHEDULE_RPC_TIMEOUT_MS;
     try {
       return await this.deps.temporal.withDeadline(deadline, work);
     } catch (err) {

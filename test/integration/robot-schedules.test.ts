@@ -407,7 +407,7 @@ describe('robot schedule refusals: a clear 4xx, nothing created', () => {
     const connection = await Connection.lazy({ address: '127.0.0.1:1' });
     const temporal = new Client({ connection, namespace: system.config.TEMPORAL_NAMESPACE });
     try {
-      const { app } = system.appFor({ temporal, config: { TEMPORAL_RPC_TIMEOUT_MS: 2000 } });
+      const { app } = system.appFor({ temporal, config: { SCHEDULE_RPC_TIMEOUT_MS: 2000 } });
       const started = Date.now();
       const res = await request(app)
         .post('/v1/schedules')
