@@ -11,6 +11,7 @@ import type { createNotifyActivities } from './notify';
 import type { createOcrActivities } from './ocr';
 import type { createProgressActivities } from './progress';
 import type { createRetentionActivities } from './retention';
+import type { createScheduledRobotActivities } from './scheduled-robot';
 import type { createSelectionActivities } from './selection';
 import type { createStepAdvanceActivities } from './step-advance';
 
@@ -29,7 +30,8 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createNotifyActivities> &
   MailboxActivities &
   ReturnType<typeof createMailboxAlertActivities> &
-  ReturnType<typeof createBulkActivities>;
+  ReturnType<typeof createBulkActivities> &
+  ReturnType<typeof createScheduledRobotActivities>;
 
 /** Step activities on a module queue (`module-<name>`), one per step kind. */
 export type StepActivities = ReturnType<typeof createBasicStepActivities> &

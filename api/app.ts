@@ -46,9 +46,11 @@ import { reportsRoutes } from './routes/reports.routes';
 import { robotControlRoutes } from './routes/robot-control.routes';
 import { robotTypesRoutes } from './routes/robot-types.routes';
 import { robotsRoutes } from './routes/robots.routes';
+import { schedulesRoutes } from './routes/schedules.routes';
 import { secretsRoutes } from './routes/secrets.routes';
 import { stepKindsRoutes } from './routes/step-kinds.routes';
 import { triggersRoutes } from './routes/triggers.routes';
+import type { SchedulesService } from './schedules.service';
 import type { Security } from './security';
 import type { StepKindsService } from './step-kinds.service';
 import type { TriggersService } from './triggers.service';
@@ -68,6 +70,7 @@ export interface ApiServices {
   mailboxesService: MailboxesService;
   /** Inbound webhook triggers: /v1/triggers and /hooks/<name>. */
   triggersService: TriggersService;
+  schedulesService: SchedulesService;
   reports: ReportsRepository;
   alerts: AlertsRepository;
   sentEmails: SentEmailsRepository;
@@ -200,6 +203,7 @@ function v1Routes(
   app.use('/v1', reportsRoutes(api.reports));
   app.use('/v1', alertsRoutes(api.alerts));
   app.use('/v1', mailboxesRoutes(api.mailboxesService));
+  app.use('/v1', schedulesRoutes(api.schedulesService, { json }));
   app.use('/v1', emailsRoutes(api.sentEmails));
   app.use(
     '/v1',

@@ -37,6 +37,7 @@ import { createAccessLog } from './middleware/access-log';
 import { ModuleRegistry } from './module-registry';
 import { ModulesService } from './modules.service';
 import { createBulkMatcher, createRobotControlService, createRobotServices } from './robot-services';
+import { SchedulesService } from './schedules.service';
 import { createSecurity, type Security } from './security';
 import type { ShutdownDrain } from './shutdown-drain';
 import { StepKindsService } from './step-kinds.service';
@@ -96,6 +97,7 @@ export function createApiServices(parts: Omit<ApiParts, 'events' | 'security'>):
       toleranceSeconds: config.HOOK_TOLERANCE_SECONDS,
       maxDepth: config.JSON_MAX_DEPTH,
     }),
+    schedulesService: new SchedulesService({ config, temporal, robotTypes: robot.robotTypes }),
     reports: new ReportsRepository(database.readDb),
     alerts: new AlertsRepository(database.db, database.readDb),
     sentEmails: new SentEmailsRepository(database.db, database.readDb),

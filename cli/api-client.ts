@@ -1,5 +1,6 @@
 import type { BulkDryRun, BulkOperationView } from '../api/bulk-robots.service';
 import type { ModuleView } from '../api/modules.service';
+import type { ScheduleView } from '../api/schedules.service';
 import type { StepKindView } from '../api/step-kinds.service';
 import type { RobotView } from '../core/domain/robot';
 import type { RobotTypeView } from '../db/views/robot-type.view';
@@ -12,6 +13,7 @@ export type StepKindResponse = StepKindView;
 export type TriggerResponse = TriggerView;
 export type BulkOperationResponse = BulkOperationView;
 export type BulkAnswer = BulkOperationView | BulkDryRun;
+export type ScheduleResponse = ScheduleView;
 
 export class ApiError extends Error {
   constructor(
@@ -148,6 +150,15 @@ export class ApiClient {
 
   registerRobotType(definition: Record<string, unknown>) {
     return this.request<RobotTypeResponse>('POST', '/v1/robot-types', definition);
+  }
+
+  listSchedules() {
+    return this.request<{ items: ScheduleResponse[] }>('GET', '/v1/schedules');
+  }
+
+  /** Any other /v1/schedules call: `path` below /v1/schedules (e.g. `/nightly/pause`). */
+  schedule<T = ScheduleResponse>(method: string, path: string, body?: unknown) {
+    return this.request<T>(method, `/v1/schedules${path}`, body);
   }
 
   health() {

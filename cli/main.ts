@@ -4,6 +4,7 @@ import { registerModuleCommands } from './commands/modules';
 import { registerProcessCommands } from './commands/processes';
 import { registerRobotTypeCommands } from './commands/robot-types';
 import { registerRobotCommands } from './commands/robots';
+import { registerScheduleCommands } from './commands/schedules';
 import { registerSecretCommands } from './commands/secrets';
 import { registerStartCommand } from './commands/start';
 import { registerStepKindCommands } from './commands/step-kinds';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerProcessCommands(program);
   registerRobotCommands(program);
   registerRobotTypeCommands(program);
+  registerScheduleCommands(program);
   registerModuleCommands(program);
   registerStepKindCommands(program);
   registerKeyCommands(program);

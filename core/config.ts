@@ -49,6 +49,9 @@ const schema = z
     TEMPORAL_TLS_CA_PATH: z.string().optional(),
     TEMPORAL_API_KEY: z.string().optional(),
     TEMPORAL_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+    // Robot schedules' calls (docs/schedules.md): describe and next times are queries the schedule's
+    // own workflow answers in a workflow task, slower than a robot read when Temporal is busy.
+    SCHEDULE_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(20_000),
     TEMPORAL_UI_URL: url(['http:', 'https:']).default('http://127.0.0.1:8233'),
 
     DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),

@@ -1,5 +1,5 @@
 // Entry point: builds the views and switches between them by URL hash (#robots, #robot/<id>,
-// #modules, #steps, #steps/<kind>, #robot-types, #robot-types/<name>, #approvals, #metrics, #alerts,
+// #modules, #steps, #steps/<kind>, #robot-types, #robot-types/<name>, #schedules, #approvals, #metrics, #alerts,
 // #outbox), so views can be bookmarked and Back works.
 
 import { createAlertsView } from './alerts-view.mjs';
@@ -14,6 +14,7 @@ import { createRobotDetailView } from './robot-detail.mjs';
 import { createLiveTracker } from './robot-live.mjs';
 import { createRobotTypesView } from './robot-types-view.mjs';
 import { createRobotsView } from './robots-view.mjs';
+import { createSchedulesView } from './schedules-view.mjs';
 import { createStepsView } from './steps-view.mjs';
 
 const api = createApiClient({ askForKey });
@@ -26,6 +27,7 @@ const views = {
   modules: createModulesView({ api }),
   steps: createStepsView({ api }),
   'robot-types': createRobotTypesView({ api }),
+  schedules: createSchedulesView({ api }),
   approvals: createApprovalsView({ api }),
   metrics: noop,
   alerts: createAlertsView({ api }),

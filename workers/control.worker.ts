@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { type BulkActivityDeps, createBulkActivities } from '../activities/bulk-robots';
 import { createMailboxAlertActivities } from '../activities/mailbox-alerts';
@@ -7,6 +7,7 @@ import { createMaintenanceActivities } from '../activities/maintenance';
 import { createNotifyActivities } from '../activities/notify';
 import { createProgressActivities } from '../activities/progress';
 import { createRetentionActivities } from '../activities/retention';
+import { createScheduledRobotActivities, type ScheduledRobotDeps } from '../activities/scheduled-robot';
 import { createSelectionActivities } from '../activities/selection';
 import { createStepAdvanceActivities } from '../activities/step-advance';
 import {
@@ -23,6 +24,7 @@ import type { StatusCache } from '../core/adapters/redis/status-cache';
 import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import { type Config, loadBalancerWeights } from '../core/config';
 import { auditActor } from '../core/domain/audit-actor';
+import { ValidationError } from '../core/domain/errors';
 import type { RobotEvents } from '../core/domain/robot-events';
 import type { Logger } from '../core/observability/logger';
 import { AlertsRepository } from '../db/alerts.repository';
@@ -136,6 +138,7 @@ function controlActivities({
       logger,
     }),
     ...bulk,
+    ...createScheduledRobotActivities(scheduledRobots(client, robot, logger)),
   };
 }
 
@@ -160,6 +163,40 @@ function bulkActions(
     },
     audit: new AuditRepository(database.db),
     concurrency: config.BULK_CONCURRENCY,
+    logger,
+  };
+}
+
+/** Robot schedules' ports: robots made as POST /v1/robots makes them, the schedule paused through Temporal. */
+function scheduledRobots(client: Client, robot: RobotServices, logger: Logger): ScheduledRobotDeps {
+  return {
+    robotIntake: {
+      async create({ actor, robotId, idempotencyKey, body }) {
+        const parsed = createRobotBody.safeParse(body);
+        if (!parsed.success) throw new ValidationError(parsed.error.issues[0]?.message ?? 'invalid robot');
+        return {
+          created: (await robot.robots.create(parsed.data, idempotencyKey, null, robotId, actor)).created,
+        };
+      },
+    },
+    async pauseSchedule(scheduleId, note) {
+      // Deleted meanwhile: nothing left to pause.
+      await client.schedule
+        .getHandle(scheduleId)
+        .pause(note)
+        .catch((err: unknown) => {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        });
+    },
+    async robotFinished(robotId) {
+      try {
+        const run = await client.workflow.getHandle(robotId).describe();
+        return run.status.name !== 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return true;
+        throw err;
+      }
+    },
     logger,
   };
 }

@@ -9,3 +9,4 @@ export {
   performanceUpdateWorkflow,
 } from './maintenance.workflow';
 export { robotWorkflow } from './robot/robot.workflow';
+export { scheduledRobotWorkflow } from './scheduled-robot.workflow';

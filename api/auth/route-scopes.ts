@@ -22,9 +22,18 @@ const FAMILIES: Record<string, 'robots' | 'modules'> = {
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+// Families whose reads are another family's but whose changes stay admin. A robot schedule makes
+// robots with no key's running-robots cap or rate limit: who may create one is an admin decision.
+const READ_ONLY_FAMILIES: Record<string, 'robots' | 'modules'> = {
+  schedules: 'robots',
+};
+
 /** `path` is relative to /v1, e.g. `/robots/123`. */
 export function requiredScope(method: string, path: string): Scope {
-  const family = FAMILIES[path.split('/')[1] ?? ''];
+  const first = path.split('/')[1] ?? '';
+  const readOnly = READ_ONLY_FAMILIES[first];
+  if (readOnly) return READS.has(method.toUpperCase()) ? `${readOnly}:read` : 'admin';
+  const family = FAMILIES[first];
   if (!family) return 'admin';
   return READS.has(method.toUpperCase()) ? `${family}:read` : `${family}:write`;
 }

@@ -12,6 +12,7 @@ import { reportPaths } from './reports.paths';
 import { controlResultSchema, robotControlPaths } from './robot-control.paths';
 import { robotTypePaths } from './robot-types.paths';
 import { robotEventPaths, robotPaths, robotSchema } from './robots.paths';
+import { schedulePaths } from './schedules.paths';
 import { stepKindPaths } from './step-kinds.paths';
 
 // Built from the same zod schemas the routes parse with, so the document cannot drift from validation.
@@ -37,6 +38,7 @@ export function buildOpenApiDocument(version: string) {
       ...approvalPaths(),
       ...robotTypePaths(),
       ...documentPaths(),
+      ...schedulePaths(),
       ...appPaths(),
     },
     components: {

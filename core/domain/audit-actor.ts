@@ -16,6 +16,8 @@ export const auditActor = {
   mailbox: (name: string) => `mailbox:${clean(name)}`,
   /** A robot made, or a request refused, by an inbound webhook trigger (POST /hooks/<name>). */
   trigger: (name: string) => `trigger:${clean(name)}`,
+  /** A robot made by a firing of a robot schedule (docs/schedules.md). */
+  schedule: (id: string) => `schedule:${clean(id)}`,
   /** A robot row restored from a Temporal workflow that had none. */
   reconciler: 'reconciler',
   /** A robot row first written by its own workflow's progress (started outside the API). */

@@ -53,6 +53,12 @@ export const FAILURE_TYPES = {
   // Mailbox monitoring.
   mailboxNotConfigured: 'MailboxNotConfigured',
 
+  // Robot schedules: a firing whose robot would be refused every time (its type gone, its input
+  // no longer accepted). The schedule is paused with the reason (docs/schedules.md).
+  scheduledRobotRefused: 'ScheduledRobotRefused',
+  /** A scheduled workflow started without a schedule's nominal time (by hand). */
+  notScheduled: 'NotScheduled',
+
   // The robot workflow's own verdicts.
   robotFailed: 'RobotFailed',
   parkTimedOut: 'ParkTimedOut',

@@ -7,3 +7,9 @@ export const ModuleNameKey = defineSearchAttributeKey('ModuleName', SearchAttrib
 export const RobotPriorityKey = defineSearchAttributeKey('RobotPriority', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTE_NAMES = ['RobotType', 'RobotStatus', 'ModuleName', 'RobotPriority'] as const;
+
+/** Temporal's own (not registered by us): set on every workflow a schedule starts, its nominal time. */
+export const ScheduledStartTimeKey = defineSearchAttributeKey(
+  'TemporalScheduledStartTime',
+  SearchAttributeType.DATETIME,
+);

@@ -230,6 +230,30 @@ describe('workflow replay', () => {
     record('maintenance-loop.json', history);
   });
 
+  it('replays a schedule firing (scheduledRobotWorkflow): its robot made, then waited for', async () => {
+    const created = await system.api.post('/v1/schedules').send({
+      id: 'replayed-firing',
+      type: 'demo',
+      input: { text: 'scheduled invoice' },
+      cron: '0 0 1 1 *',
+      paused: true,
+    });
+    expect(created.status).toBe(201);
+    try {
+      expect((await system.api.post('/v1/schedules/replayed-firing/trigger').send({})).status).toBe(202);
+      const run = await eventually(
+        async () => (await system.api.get('/v1/schedules/replayed-firing')).body.recentRuns?.[0],
+      );
+      const handle = system.temporal.workflow.getHandle(run.workflowId);
+      expect(await handle.result()).toMatchObject({ robotId: run.robotId, created: true });
+      const history = await handle.fetchHistory();
+      await Worker.runReplayHistory(bundle(), history, 'scheduled-robot');
+      record('scheduled-robot.json', history);
+    } finally {
+      await system.api.delete('/v1/schedules/replayed-firing');
+    }
+  });
+
   // Recorded with RECORD_HISTORIES=1 by the tests above, in the format of `temporal workflow show -o json`.
   // collision-*.json are not: they were recorded on the robot workflow as it stood before its split
   // into workflows/robot/ (one inline function), with the control worker stopped while a step ended
