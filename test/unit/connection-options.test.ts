@@ -41,6 +41,36 @@ describe('temporalConnectionOptions', () => {
     });
   });
 
+  it("takes Temporal's names, files or inline PEM, and a server name", () => {
+    const { tls } = options({
+      TEMPORAL_TLS_CLIENT_CERT_DATA: 'INLINE CERT',
+      TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: ca,
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+    });
+    expect(tls).toEqual({
+      clientCertPair: { crt: Buffer.from('INLINE CERT'), key: Buffer.from('KEY') },
+      serverRootCACertificate: Buffer.from('CA'),
+      serverNameOverride: 'temporal.internal',
+    });
+  });
+
+  it('stays in plain text with TEMPORAL_TLS=false, even with an API key', () => {
+    expect(options({ TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'k' })).toEqual({
+      address: '127.0.0.1:7233',
+      apiKey: 'k',
+    });
+  });
+
+  it('fails clearly when a named file is not there', () => {
+    expect(() =>
+      options({
+        TEMPORAL_TLS_CLIENT_CERT_PATH: path.join(dir, 'nope.crt'),
+        TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+      }),
+    ).toThrow(/ENOENT.*nope\.crt/);
+  });
+
   it('trusts a private CA without a client certificate', () => {
     expect(options({ TEMPORAL_TLS_CA_PATH: ca }).tls).toEqual({ serverRootCACertificate: Buffer.from('CA') });
   });
