@@ -8,6 +8,7 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporalConnectionOptions } from '../../core/adapters/temporal/connection.options';
 import { parseConfig } from '../../core/config';
+import { connectTemporal } from '../../sdk/connection';
 
 // `temporal server start-dev` has no TLS flags, so the test's dev server gets a TLS-terminating
 // proxy on loopback (node:tls, client certificates required, ALPN h2 as gRPC needs) with a CA made
@@ -196,9 +197,9 @@ describe('Temporal over mTLS from configuration', () => {
   it('is refused with a certificate of another CA: nothing reaches Temporal', async () => {
     const before = forwarded;
     // TLS 1.3 checks the client's certificate after the client's side of the handshake: the worker
-    // sees the connection dropped (a broken pipe or the alert, whichever it reads first); the API's
-    // client (grpc-js) retries until its deadline.
-    await expect(reachNative(rogue)).rejects.toThrow(/transport error/);
+    // sees the connection dropped (a broken pipe, a closed connection or the alert, whichever it reads
+    // first: the wording varies); the API's client (grpc-js) retries until its deadline.
+    await expect(reachNative(rogue)).rejects.toMatchObject({ name: 'TransportError' });
     const options = {
       ...temporalConnectionOptions(parseConfig({ TEMPORAL_ADDRESS: `localhost:${proxyPort}`, ...rogue })),
     };
@@ -208,11 +209,22 @@ describe('Temporal over mTLS from configuration', () => {
     expect(forwarded).toBe(before);
   });
 
+  it('says where to and how when a process cannot connect (the SDK module path as the workers)', async () => {
+    const config = parseConfig({
+      TEMPORAL_ADDRESS: `localhost:${proxyPort}`,
+      TEMPORAL_NAMESPACE: 'rpa',
+      ...rogue,
+    });
+    await expect(connectTemporal(config)).rejects.toThrow(
+      `cannot connect to Temporal at localhost:${proxyPort}, namespace rpa (mTLS, client certificate ${file('rogue-client.crt')}, server CA ${file('ca.crt')}): `,
+    );
+  });
+
   it('is refused without a client certificate: nothing reaches Temporal', async () => {
     const before = forwarded;
-    await expect(reachNative({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca.crt') })).rejects.toThrow(
-      /transport error/,
-    );
+    await expect(reachNative({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca.crt') })).rejects.toMatchObject({
+      name: 'TransportError',
+    });
     expect(forwarded).toBe(before);
   });
 

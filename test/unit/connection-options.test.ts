@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { temporalConnectionOptions } from '../../core/adapters/temporal/connection.options';
+import {
+  describeTemporalTarget,
+  temporalConnectionOptions,
+} from '../../core/adapters/temporal/connection.options';
 import { parseConfig } from '../../core/config';
 
 // Temporal connection settings shared by the API, the workers and SDK modules: plain, TLS, mTLS,
@@ -73,5 +76,23 @@ describe('temporalConnectionOptions', () => {
 
   it('trusts a private CA without a client certificate', () => {
     expect(options({ TEMPORAL_TLS_CA_PATH: ca }).tls).toEqual({ serverRootCACertificate: Buffer.from('CA') });
+  });
+});
+
+describe('describeTemporalTarget (connection errors)', () => {
+  const describeEnv = (env: Record<string, string>) => describeTemporalTarget(parseConfig(env));
+
+  it('says plain text, TLS or mTLS, where the material comes from, and never a secret', () => {
+    expect(describeEnv({})).toBe('127.0.0.1:7233, namespace default (plain text)');
+    const cloud = describeEnv({ TEMPORAL_ADDRESS: 'x.tmprl.cloud:7233', TEMPORAL_API_KEY: 'secret-key' });
+    expect(cloud).toBe("x.tmprl.cloud:7233, namespace default (TLS, server CA the system's roots, API key)");
+    expect(cloud).not.toContain('secret-key');
+    expect(
+      describeEnv({
+        TEMPORAL_TLS_CLIENT_CERT_DATA: 'PEM',
+        TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+        TEMPORAL_TLS_CA_PATH: ca,
+      }),
+    ).toBe(`127.0.0.1:7233, namespace default (mTLS, client certificate inline PEM, server CA ${ca})`);
   });
 });

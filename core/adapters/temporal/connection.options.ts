@@ -57,3 +57,46 @@ export function temporalConnectionOptions(config: TemporalConfig) {
     ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
   };
 }
+
+/** How this process reaches Temporal, for a person reading a connection error (never a secret). */
+export function describeTemporalTarget(config: TemporalConfig & Pick<Config, 'TEMPORAL_NAMESPACE'>): string {
+  const source = (data: string | undefined, file: string | undefined) =>
+    data !== undefined ? 'inline PEM' : file;
+  const cert = source(
+    config.TEMPORAL_TLS_CLIENT_CERT_DATA,
+    config.TEMPORAL_TLS_CLIENT_CERT_PATH ?? config.TEMPORAL_TLS_CERT_PATH,
+  );
+  const ca = source(
+    config.TEMPORAL_TLS_SERVER_CA_CERT_DATA,
+    config.TEMPORAL_TLS_SERVER_CA_CERT_PATH ?? config.TEMPORAL_TLS_CA_PATH,
+  );
+  const { tls } = temporalConnectionOptions(config);
+  const how =
+    tls === undefined
+      ? 'plain text'
+      : [
+          cert ? `mTLS, client certificate ${cert}` : 'TLS',
+          `server CA ${ca ?? "the system's roots"}`,
+          ...(config.TEMPORAL_TLS_SERVER_NAME ? [`server name ${config.TEMPORAL_TLS_SERVER_NAME}`] : []),
+        ].join(', ');
+  const key = config.TEMPORAL_API_KEY ? ', API key' : '';
+  return `${config.TEMPORAL_ADDRESS}, namespace ${config.TEMPORAL_NAMESPACE} (${how}${key})`;
+}
+
+/**
+ * Connects with `connect`, and on failure says where to and how before the SDK's own reason (a TLS
+ * refusal otherwise reads as a bare transport error or a deadline).
+ */
+export async function connectToTemporal<T>(
+  config: TemporalConfig & Pick<Config, 'TEMPORAL_NAMESPACE'>,
+  connect: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await connect();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`cannot connect to Temporal at ${describeTemporalTarget(config)}: ${reason}`, {
+      cause: err,
+    });
+  }
+}
