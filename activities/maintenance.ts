@@ -229,7 +229,7 @@ async function releaseIdempotencyKeys({ config, robots }: MaintenanceDeps) {
   }
 }
 
-/** Activities of the maintenance schedules. Each is idempotent: running it twice changes nothing more. */
+/** Activities of the maintenance workflows (ADR 0051). Each is idempotent: running it twice changes nothing more. */
 export function createMaintenanceActivities(deps: MaintenanceDeps) {
   return {
     monitorModuleHealth: () => monitorModuleHealth(deps),

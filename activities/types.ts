@@ -10,6 +10,7 @@ import type { createMaintenanceActivities } from './maintenance';
 import type { createNotifyActivities } from './notify';
 import type { createOcrActivities } from './ocr';
 import type { createProgressActivities } from './progress';
+import type { createRetentionActivities } from './retention';
 import type { createSelectionActivities } from './selection';
 import type { createStepAdvanceActivities } from './step-advance';
 
@@ -24,6 +25,7 @@ export type ControlActivities = ReturnType<typeof createProgressActivities> &
   ReturnType<typeof createSelectionActivities> &
   ReturnType<typeof createStepAdvanceActivities> &
   ReturnType<typeof createMaintenanceActivities> &
+  ReturnType<typeof createRetentionActivities> &
   ReturnType<typeof createNotifyActivities> &
   MailboxActivities &
   ReturnType<typeof createMailboxAlertActivities> &

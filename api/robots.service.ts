@@ -266,7 +266,7 @@ export class RobotsService {
 
   /**
    * The new row, or the robot an unexpired use of the same key in the same scope made. A key past
-   * its age still holds the unique index until the cleanup schedule frees it: free it now and insert.
+   * its age still holds the unique index until the cleanup workflow frees it: free it now and insert.
    */
   private async insertOrFindRepeat(
     robot: NewRobot,

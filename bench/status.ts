@@ -14,9 +14,9 @@ import { robotStatusKey } from '../core/adapters/redis/status-cache';
 import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import type { RobotView } from '../core/domain/robot';
 import { createControlWorker } from '../workers/control.worker';
+import { stopMaintenanceWorkflows } from '../workers/maintenance-workflows';
 import { createModuleWorker } from '../workers/module.worker';
 import { installWorkerRuntime } from '../workers/runtime';
-import { maintenanceSchedules } from '../workers/schedules';
 import { type GeneratorOutput, runCannon } from './autocannon';
 import { spawnBaseline, startApiProcess } from './bench-processes';
 import * as bench from './bench-support';
@@ -81,8 +81,7 @@ async function main(defer: bench.Defer): Promise<number> {
   defer(async () => {
     const left = await bench.terminateAll(client, config.CONTROL_TASK_QUEUE, ids);
     if (left > 0) console.error(`warning: ${left} workflows still running on ${config.CONTROL_TASK_QUEUE}`);
-    const schedules = maintenanceSchedules(config).map(({ id }) => client.schedule.getHandle(id));
-    await Promise.all(schedules.map((handle) => handle.delete().catch(() => undefined)));
+    await stopMaintenanceWorkflows(client, config).catch(() => undefined);
   });
   // Status keys live under the run's REDIS_KEY_PREFIX, which the environment's clean-up deletes.
   const redis = new Redis(config.REDIS_URL ?? '', { maxRetriesPerRequest: 2, connectTimeout: 2000 });

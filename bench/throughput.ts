@@ -22,7 +22,7 @@ import { createDatabase } from '../db/client';
 import { createModuleStores } from '../db/module-stores';
 import { buildWorkflowBundle } from '../scripts/build-workflow-bundle';
 import { ADMIN_DATABASE_URL, TEST_REDIS_URL } from '../test/support/test-env';
-import { maintenanceSchedules } from '../workers/schedules';
+import { stopMaintenanceWorkflows } from '../workers/maintenance-workflows';
 import { BASELINE_WORKFLOW, type BaselineInput } from './baseline.workflow';
 import { freePort } from './bench-processes';
 import * as bench from './bench-support';
@@ -148,8 +148,7 @@ async function startOurs({ config, mode, suffix, client, defer, definition }: Co
   const ids: string[] = [];
   defer(async () => {
     await bench.terminateAll(client, config.CONTROL_TASK_QUEUE, ids);
-    const schedules = maintenanceSchedules(config).map(({ id }) => client.schedule.getHandle(id));
-    await Promise.all(schedules.map((handle) => handle.delete().catch(() => undefined)));
+    await stopMaintenanceWorkflows(client, config).catch(() => undefined);
   });
   const bundlePath = path.join(bench.ROOT, '.data', 'bench', `workflow-bundle-${suffix}.js`);
   await buildWorkflowBundle(bundlePath);

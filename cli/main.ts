@@ -7,6 +7,7 @@ import { registerRobotCommands } from './commands/robots';
 import { registerSecretCommands } from './commands/secrets';
 import { registerStartCommand } from './commands/start';
 import { registerStepKindCommands } from './commands/step-kinds';
+import { registerTemporalCommands } from './commands/temporal';
 import { registerTriggerCommands } from './commands/triggers';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerStepKindCommands(program);
   registerKeyCommands(program);
   registerSecretCommands(program);
+  registerTemporalCommands(program);
   registerTriggerCommands(program);
   return program;
 }

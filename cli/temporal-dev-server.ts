@@ -39,6 +39,11 @@ export interface DevServerOptions {
    * stops it when it is time (the launcher: after the workers that talk to it).
    */
   ownProcessGroup?: boolean;
+  /**
+   * The namespace's workflow retention in days, set once the server answers (the dev server has no
+   * flag for it; its namespaces start with one day). Absent: left as the server made it.
+   */
+  retentionDays?: number;
   /** Called once the process runs, with the addresses it will serve at when it is ready. */
   onSpawned?: (at: { address: string; uiUrl: string | null }) => void;
 }
@@ -152,6 +157,41 @@ async function waitForFrontend(
   throw new Error(`temporal dev server at ${address} not serving after ${timeoutMs} ms`);
 }
 
+/**
+ * `temporal operator namespace update --retention`: the CLI binary at hand, so the launcher need not
+ * load the Temporal client for one call. Retried briefly: the namespace may lag the frontend.
+ */
+async function setRetention(
+  binary: string,
+  address: string,
+  namespace: string,
+  days: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const args = ['operator', 'namespace', 'update', '--address', address, '--namespace', namespace];
+  args.push('--retention', `${days * 24}h`);
+  let failure = '';
+  for (let attempt = 0; attempt < 20; attempt++) {
+    signal?.throwIfAborted();
+    const run = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    run.stdout?.on('data', (chunk) => {
+      output += chunk;
+    });
+    run.stderr?.on('data', (chunk) => {
+      output += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      run.once('error', () => resolve(-1));
+      run.once('close', resolve);
+    });
+    if (code === 0) return;
+    failure = output.trim();
+    await sleep(250, undefined, { signal });
+  }
+  throw new Error(`setting the retention of namespace ${namespace} to ${days} days failed: ${failure}`);
+}
+
 /** Starts `temporal server start-dev` with our search attributes registered and waits until it answers. */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const binary = await locateTemporalCli(options.root, options.ownProcessGroup);
@@ -200,6 +240,8 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   };
   try {
     await waitForFrontend(address, child, 60_000, options.signal);
+    if (options.retentionDays !== undefined)
+      await setRetention(binary, address, options.namespace, options.retentionDays, options.signal);
   } catch (err) {
     await stop();
     throw err;

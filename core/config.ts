@@ -192,6 +192,16 @@ const schema = z
     PERFORMANCE_UPDATE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
     CLEANUP_INTERVAL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
     EXECUTION_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    // Retention (docs/adr/0050-retention.md): finished robots (with their executions and sent emails)
+    // are purged this many days after they finished, unless their robot type sets `retentionDays`;
+    // documents no robot refers to are removed once older than the grace period. At most
+    // RETENTION_BATCH_SIZE robots and documents per statement, a few statements per cleanup run.
+    ROBOT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    DOCUMENT_ORPHAN_GRACE_HOURS: z.coerce.number().int().min(1).max(87_600).default(24),
+    RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    // Maintenance workflows (docs/adr/0051-maintenance-workflows.md) loop this many times per run,
+    // then continue as new, which keeps each run's history short.
+    MAINTENANCE_ITERATIONS_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(200),
     RECONCILE_GRACE_SECONDS: z.coerce.number().int().min(10).max(86_400).default(120),
     // An Idempotency-Key makes a repeat return the first robot for this long after its first use; then
     // the same key makes a new robot (the cleanup schedule also clears expired keys).

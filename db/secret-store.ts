@@ -1,13 +1,14 @@
 import { open, seal } from '../core/adapters/crypto/secret-box';
 import type { Config } from '../core/config';
-import { type Keyring, parseKeyring } from '../core/config-fields';
+import type { Keyring } from '../core/config-fields';
 import type { DatabaseHandle } from './client';
+import { SecretKeys } from './secret-keys';
 import { SecretsRepository } from './secrets.repository';
 import { TriggersRepository } from './triggers.repository';
 
 /** Seals, opens and rotates secrets; `null` keyring: secrets are not configured here. */
 export class SecretStore {
-  private readonly keyring: Keyring | null;
+  private readonly keys: SecretKeys;
 
   constructor(
     readonly repository: SecretsRepository,
@@ -15,16 +16,15 @@ export class SecretStore {
     /** Other secrets sealed under the same keys (trigger signing secrets): rotated with these. */
     private readonly alsoSealed: { rotate(): Promise<number> }[] = [],
   ) {
-    this.keyring = keys ? parseKeyring(keys) : null;
+    this.keys = new SecretKeys(keys);
   }
 
   get configured(): boolean {
-    return this.keyring !== null;
+    return this.keys.configured;
   }
 
   private ring(): Keyring {
-    if (!this.keyring) throw new Error('secrets are not configured (SECRETS_KEYS)');
-    return this.keyring;
+    return this.keys.ring();
   }
 
   put(name: string, value: string) {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, ne } from 'drizzle-orm';
 import { open, type Sealed, seal } from '../core/adapters/crypto/secret-box';
-import { type Keyring, parseKeyring } from '../core/config-fields';
+import type { Keyring } from '../core/config-fields';
 import type { RobotPriority } from '../core/domain/robot';
 import type { InputMapping } from '../core/domain/trigger';
 import type { Database } from './client';
 import { type TriggerRow, triggers } from './schema';
+import { SecretKeys } from './secret-keys';
 
 export interface NewTrigger {
   name: string;
@@ -31,23 +32,22 @@ const sealedName = (triggerId: string) => `trigger:${triggerId}`;
 
 /** Triggers with their signing secrets sealed under SECRETS_KEYS (like robot secrets, ADR 0014). */
 export class TriggersRepository {
-  private readonly keyring: Keyring | null;
+  private readonly keys: SecretKeys;
 
   constructor(
     private readonly db: Database,
     keys: string | undefined,
   ) {
-    this.keyring = keys ? parseKeyring(keys) : null;
+    this.keys = new SecretKeys(keys);
   }
 
   /** False without SECRETS_KEYS: no trigger can be made or verified. */
   get configured(): boolean {
-    return this.keyring !== null;
+    return this.keys.configured;
   }
 
   private ring(): Keyring {
-    if (!this.keyring) throw new Error('secrets are not configured (SECRETS_KEYS)');
-    return this.keyring;
+    return this.keys.ring();
   }
 
   private seal(triggerId: string, secret: string): Sealed {

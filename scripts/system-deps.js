@@ -36,6 +36,11 @@ const SYSTEM_DEPS = [
       ['ip', 'tc'].every((command) => onPath(command) || existsSync(path.join('/usr/sbin', command))),
   },
   {
+    package: 'nginx',
+    why: 'the multi-host chaos scenario balances its API processes with nginx',
+    found: () => ['/usr/sbin/nginx', '/usr/bin/nginx'].some((file) => existsSync(file)),
+  },
+  {
     package: 'libtesseract-dev',
     why: 'the native OCR engine (OCR_ENGINE=native) is built against it, and its tests read the fixtures with it',
     found: () =>

@@ -6,6 +6,7 @@ import { createMailboxActivities, type MailboxActivityDeps } from '../activities
 import { createMaintenanceActivities } from '../activities/maintenance';
 import { createNotifyActivities } from '../activities/notify';
 import { createProgressActivities } from '../activities/progress';
+import { createRetentionActivities } from '../activities/retention';
 import { createSelectionActivities } from '../activities/selection';
 import { createStepAdvanceActivities } from '../activities/step-advance';
 import {
@@ -15,6 +16,7 @@ import {
   type RobotServices,
 } from '../api/robot-services';
 import { createRobotBody } from '../api/schemas';
+import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
 import { createStatusCache } from '../core/adapters/redis/cache.builder';
 import { createRobotEvents } from '../core/adapters/redis/robot-events.redis';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
@@ -29,12 +31,13 @@ import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createModuleStores, type ModuleStores } from '../db/module-stores';
 import { NotificationsRepository } from '../db/notifications.repository';
 import { createNotifier } from '../db/notifier.builder';
+import { RetentionRepository } from '../db/retention.repository';
 import { createSecretStore } from '../db/secret-store';
 import { logContextInterceptor } from './log-context.interceptor';
 import { ensureMailboxMonitors } from './mailbox-monitors';
+import { ensureMaintenanceWorkflows } from './maintenance-workflows';
 import { serveWorkerMetrics } from './metrics-server';
 import { installWorkerRuntime } from './runtime';
-import { ensureSchedules } from './schedules';
 import { workflowSource } from './workflow-source';
 
 // The control worker process's composition root: its activities and their dependencies are made here.
@@ -42,7 +45,7 @@ import { workflowSource } from './workflow-source';
 export interface ControlWorkerDeps {
   config: Config;
   connection: NativeConnection;
-  /** For the maintenance activities (reconciliation) and the schedules. */
+  /** For the maintenance activities (reconciliation) and the maintenance workflows. */
   client: Client;
   database: DatabaseHandle;
   cache: StatusCache;
@@ -51,11 +54,11 @@ export interface ControlWorkerDeps {
   logger: Logger;
 }
 
-/** Runs robot workflows, the persistence/selection/maintenance activities, and owns the schedules. */
+/** Runs robot workflows, the persistence/selection/maintenance activities, and owns the maintenance workflows. */
 export async function createControlWorker(deps: ControlWorkerDeps) {
   const { config, connection, client, logger } = deps;
   const activities = controlActivities(deps);
-  await ensureSchedules(client, config);
+  await ensureMaintenanceWorkflows(client, config, logger);
   await ensureMailboxMonitors(client, config, logger);
   return Worker.create({
     connection,
@@ -113,6 +116,16 @@ function controlActivities({
       robotDefinition: async (name, version) =>
         robot.builtIns.find(name) ?? (await robot.robotTypesRepository.find(name, version))?.definition,
       client,
+      logger,
+    }),
+    ...createRetentionActivities({
+      config,
+      retention: new RetentionRepository(database.db),
+      documentStore: new LocalDocumentStore(config.DOCUMENTS_DIR),
+      robotTypes: async () => [
+        ...robot.builtIns.all,
+        ...(await robot.robotTypesRepository.listLatest()).map((stored) => stored.definition),
+      ],
       logger,
     }),
     ...createNotifyActivities({ notifier, logger }),

@@ -2,5 +2,10 @@
 
 export { bulkRobotsWorkflow } from './bulk-robots.workflow';
 export { mailboxMonitorWorkflow } from './mailbox-monitor.workflow';
-export { cleanupWorkflow, healthMonitorWorkflow, performanceUpdateWorkflow } from './maintenance.workflow';
+export {
+  cleanupWorkflow,
+  healthMonitorWorkflow,
+  maintenanceWorkflow,
+  performanceUpdateWorkflow,
+} from './maintenance.workflow';
 export { robotWorkflow } from './robot/robot.workflow';

@@ -10,7 +10,7 @@ const robotType = {
       schema: {
         type: 'object',
         description:
-          'The definition (name, version, description, inputSchema, sla, maxPendingSeconds, steps) with builtIn and createdAt (null for built-in types)',
+          'The definition (name, version, description, inputSchema, sla, maxPendingSeconds, retentionDays, steps) with builtIn and createdAt (null for built-in types)',
       },
     },
   },

@@ -2,10 +2,11 @@ import express, { type ErrorRequestHandler, type RequestHandler, Router } from '
 import { WEBHOOK_ID_HEADER } from '../../core/adapters/crypto/standard-webhooks';
 import { auditActor } from '../../core/domain/audit-actor';
 import type { Logger } from '../../core/observability/logger';
-import { auditWriteFailures, hookRequests } from '../../core/observability/metrics';
+import { hookRequests } from '../../core/observability/metrics';
 import type { AuditRepository } from '../../db/audit.repository';
 import type { TriggerRow } from '../../db/schema';
-import { cleanAuditText, outcomeOf } from '../audit/audit-action';
+import { cleanAuditText } from '../audit/audit-action';
+import { auditAnswer } from '../middleware/audit-trail';
 import { problem, sendProblem } from '../middleware/problem';
 import { type RateLimitPolicy, rateLimit } from '../middleware/rate-limit';
 import type { WindowStore } from '../rate-limit/sliding-window';
@@ -48,23 +49,18 @@ function auditRefusals({ audit, logger, stats }: HooksRoutesDeps): RequestHandle
       const reason = hookReason ?? (res.statusCode === 429 ? 'rate-limited' : `failed-${res.statusCode}`);
       hookRequests.inc({ result: reason });
       const webhookId = req.get(WEBHOOK_ID_HEADER);
-      const requestId = res.getHeader('x-request-id');
-      audit
-        .insert({
+      auditAnswer(
+        { audit, logger, stats },
+        req,
+        res,
+        {
           keyId: null,
           actor: auditActor.trigger(hookName),
           action: `hooks.${reason}`,
           target: webhookId ? cleanAuditText(webhookId) : null,
-          ip: req.ip ?? null,
-          requestId: typeof requestId === 'string' ? requestId : null,
-          outcome: outcomeOf(res.statusCode),
-          status: res.statusCode,
-        })
-        .catch((err: unknown) => {
-          stats.auditFailures += 1;
-          auditWriteFailures.inc();
-          logger.error({ err, hook: hookName, status: res.statusCode }, 'audit log write failed');
-        });
+        },
+        { hook: hookName },
+      );
     });
     next();
   };

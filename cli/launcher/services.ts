@@ -44,6 +44,8 @@ export async function startTemporal(
     dbFile: path.join(dataDir, 'temporal.db'),
     logFile: path.join(dataDir, 'logs', 'temporal.log'),
     namespace: config.TEMPORAL_NAMESPACE,
+    // Histories kept as long as robot rows (a type with a longer retentionDays: `rpa temporal setup`).
+    retentionDays: config.ROBOT_RETENTION_DAYS,
     ownProcessGroup: true,
     onSpawned: (at) => spawned({ address: at.address, uiUrl: at.uiUrl ?? config.TEMPORAL_UI_URL }),
     signal,

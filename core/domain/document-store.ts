@@ -1,7 +1,7 @@
 /**
  * Where document bytes live, addressed by the SHA-256 of the bytes: a put of bytes already stored
- * is a no-op, so duplicates share one copy and a retried put is harmless. Local directory now; an
- * object store (S3, GCS) implements the same three calls.
+ * only marks them as just stored, so duplicates share one copy and a retried put is harmless. Local directory now; an
+ * object store (S3, GCS) implements the same calls.
  */
 export interface DocumentStore {
   /** Stores the bytes; returns their SHA-256 and whether they were new. */
@@ -9,4 +9,9 @@ export interface DocumentStore {
   /** The bytes, or null if the store has no such key. */
   get(sha256: string): Promise<Buffer | null>;
   exists(sha256: string): Promise<boolean>;
+  /**
+   * Removes the bytes unless they were stored (or stored again: a put of bytes already there counts)
+   * at or after `unlessPutSince`, so an upload racing the removal keeps its bytes. True if removed.
+   */
+  remove(sha256: string, unlessPutSince: Date): Promise<boolean>;
 }

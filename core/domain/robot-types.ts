@@ -98,6 +98,19 @@ const robotTypeFields = {
     .describe(
       'Seconds one step of a robot may wait for an eligible module before the robot fails with "no eligible module within N s" (1 to 31536000; counted per step, paused time left out); without it the robot waits pending until one comes',
     ),
+  /**
+   * Days after a robot of this type finished before the cleanup purges it, with its executions and
+   * sent emails (docs/adr/0050-retention.md); without it ROBOT_RETENTION_DAYS.
+   */
+  retentionDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .optional()
+    .describe(
+      'Days after a robot of this type finished before it is purged with its executions (1 to 3650); without it the deployment default (ROBOT_RETENTION_DAYS, 30)',
+    ),
 };
 
 function uniqueStepNames(type: { steps: StepDefinition[] }, ctx: z.RefinementCtx): void {

@@ -244,6 +244,13 @@ export const httpStepRequests = new Counter({
   registers,
 });
 
+export const retentionPurged = new Counter({
+  name: 'rpa_retention_purged_total',
+  help: 'Rows and files removed by retention (docs/adr/0050-retention.md), by kind: robots, executions, archived_executions, sent_emails, documents, document_files.',
+  labelNames: ['kind'] as const,
+  registers,
+});
+
 /** Counts read from Postgres by the sampler; only the API process has them. */
 export interface RobotCountSources {
   robots(): Promise<{ status: string; type: string; count: number }[]>;

@@ -84,7 +84,7 @@ describe('bad robot bodies are refused with the failing field, and create nothin
     const ids = await eventually(async () => {
       const found: string[] = [];
       for await (const wf of system.temporal.workflow.list({
-        // Robot workflows only: the control queue also runs the schedules' workflows.
+        // Robot workflows only: the control queue also runs the maintenance workflows.
         query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}" AND WorkflowType = "${ROBOT_WORKFLOW}"`,
       })) {
         found.push(wf.workflowId);

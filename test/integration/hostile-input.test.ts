@@ -293,7 +293,7 @@ describe(`hostile input (${cases.length} cases)`, () => {
     const ids = await eventually(async () => {
       const found: string[] = [];
       for await (const wf of system.temporal.workflow.list({
-        // Robot workflows only: the control queue also runs the schedules' workflows.
+        // Robot workflows only: the control queue also runs the maintenance workflows.
         query: `TaskQueue = "${system.config.CONTROL_TASK_QUEUE}" AND WorkflowType = "${ROBOT_WORKFLOW}"`,
       })) {
         found.push(wf.workflowId);

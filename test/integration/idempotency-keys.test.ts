@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { maintenanceSchedules } from '../../workers/schedules';
+import { runMaintenanceNow } from '../../workers/maintenance-workflows';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
 // Idempotency keys belong to the API key that used them (one caller's key never finds, or names,
@@ -145,8 +145,7 @@ describe('an Idempotency-Key expires after IDEMPOTENCY_KEY_TTL_HOURS', () => {
       expired.body.robotId,
     ]);
 
-    const cleanup = maintenanceSchedules(system.config)[2];
-    await system.temporal.schedule.getHandle(cleanup?.id ?? '').trigger();
+    await runMaintenanceNow(system.temporal, system.config, 'cleanup');
     await eventually(async () => {
       const rows = await system.sql.query('select idempotency_key from robots where robot_id = $1', [
         expired.body.robotId,

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import request from 'supertest';
 import type { RobotView } from '../../core/domain/robot';
 import { TestRedisServer, testRedisPort } from '../support/redis-server';
+import { rpa, runProcess } from '../support/rpa-cli';
 import { TEST_REDIS_URL } from '../support/test-env';
 import { eventually, startTestSystem, type TestSystem } from '../support/test-system';
 
@@ -16,7 +15,6 @@ const CACHE_SECONDS = 300;
 const BOUND_MS = 5_000;
 
 let system: TestSystem;
-const rpa = path.join(__dirname, '..', '..', 'bin', 'rpa');
 
 beforeAll(async () => {
   system = await startTestSystem({ module: false, env: { API_KEY_CACHE_SECONDS: String(CACHE_SECONDS) } });
@@ -162,18 +160,5 @@ describe('revocations while Redis is away', () => {
 });
 
 function run(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [rpa, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'silent', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [rpa, ...args], { env: { LOG_LEVEL: 'silent', ...env } });
 }

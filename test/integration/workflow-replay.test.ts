@@ -212,6 +212,24 @@ describe('workflow replay', () => {
     record('lean-steps.json', lean);
   });
 
+  it('replays a maintenance workflow run that took both signals and continued as new', async () => {
+    const workflowId = `${system.config.CONTROL_TASK_QUEUE}:replay-maintenance`;
+    const handle = await system.temporal.workflow.start('maintenanceWorkflow', {
+      workflowId,
+      taskQueue: system.config.CONTROL_TASK_QUEUE,
+      args: [{ job: 'performance-update', everyMs: 200, iterationsPerRun: 3, iterations: 0 }],
+    });
+    await handle.signal('configure', { everyMs: 300, iterationsPerRun: 3 });
+    await handle.signal('runNow', 'replay');
+    const first = system.temporal.workflow.getHandle(workflowId, handle.firstExecutionRunId);
+    const history = await eventually(async () =>
+      (await first.describe()).status.name === 'CONTINUED_AS_NEW' ? first.fetchHistory() : undefined,
+    );
+    await system.temporal.workflow.getHandle(workflowId).terminate('replay recorded');
+    await Worker.runReplayHistory(bundle(), history, 'maintenance');
+    record('maintenance-loop.json', history);
+  });
+
   // Recorded with RECORD_HISTORIES=1 by the tests above, in the format of `temporal workflow show -o json`.
   // collision-*.json are not: they were recorded on the robot workflow as it stood before its split
   // into workflows/robot/ (one inline function), with the control worker stopped while a step ended

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { TestSystem } from './test-system';
 
-const rpa = path.join(__dirname, '..', '..', 'bin', 'rpa');
+export const rpa = path.join(__dirname, '..', '..', 'bin', 'rpa');
 
 export interface CliResult {
   code: number | null;
@@ -21,9 +21,17 @@ export interface RunOptions {
 
 /** Runs the real `rpa` CLI as its own process against a test system's API, with its admin key. */
 export function runRpa(system: TestSystem, args: string[], options: RunOptions = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [rpa, ...args], {
+    ...options,
+    env: { RPA_API_URL: system.url, RPA_API_KEY: system.adminKey, ...options.env },
+  });
+}
+
+/** Runs a command to its end with this process's environment plus `options.env`; never rejects. */
+export function runProcess(command: string, args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [rpa, ...args], {
-      env: { ...process.env, RPA_API_URL: system.url, RPA_API_KEY: system.adminKey, ...options.env },
+    const child = spawn(command, args, {
+      env: { ...process.env, ...options.env },
       ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     let stdout = '';
@@ -34,6 +42,7 @@ export function runRpa(system: TestSystem, args: string[], options: RunOptions =
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
     });
+    child.on('error', (err) => resolve({ code: null, stdout, stderr: stderr + String(err) }));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(options.stdin ?? '');
   });

@@ -18,6 +18,7 @@ import { createDatabase, type DatabaseHandle } from '../../db/client';
 import { createModuleStores, type ModuleStores } from '../../db/module-stores';
 import { createSecretStore } from '../../db/secret-store';
 import { createControlWorker } from '../../workers/control.worker';
+import { stopMaintenanceWorkflows } from '../../workers/maintenance-workflows';
 import {
   createModuleWorker,
   type ModuleOptions,
@@ -223,12 +224,8 @@ export async function startTestSystem(
         if (worker.getState() === 'RUNNING') worker.shutdown();
       }
       await Promise.all(running.map(({ done }) => done.catch(() => undefined)));
-      for (const schedule of ['health-monitor', 'performance-update', 'cleanup']) {
-        await temporal.schedule
-          .getHandle(`${config.CONTROL_TASK_QUEUE}:${schedule}`)
-          .delete()
-          .catch(() => undefined);
-      }
+      // Its control queue is gone with it: the maintenance workflows would wait on it forever.
+      await stopMaintenanceWorkflows(temporal, config).catch(() => undefined);
       await clientConnection.close();
       await nativeConnection.close();
       await moduleStores.close();

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalDocumentStore, sha256Of } from '../../core/adapters/fs/document-store.local';
@@ -90,5 +90,25 @@ describe('LocalDocumentStore', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => store.put(bytes)));
     expect(new Set(results.map((r) => r.sha256)).size).toBe(1);
     expect((await store.get(sha256Of(bytes)))?.equals(bytes)).toBe(true);
+  });
+
+  it('removes bytes stored before the given time only; a put of the same bytes counts as stored now', async () => {
+    const store = new LocalDocumentStore(root);
+    const bytes = pngDeclaring(12, 12);
+    const { sha256 } = await store.put(bytes);
+    const file = path.join(root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const twoHoursAgo = new Date(Date.now() - 7_200_000);
+    await utimes(file, twoHoursAgo, twoHoursAgo);
+    // An upload of the same bytes, racing retention: its put marks them as just stored.
+    expect(await store.put(Buffer.from(bytes))).toEqual({ sha256, created: false });
+    expect(await store.remove(sha256, hourAgo)).toBe(false);
+    expect(await store.exists(sha256)).toBe(true);
+    await utimes(file, twoHoursAgo, twoHoursAgo);
+    expect(await store.remove(sha256, hourAgo)).toBe(true);
+    expect(await store.exists(sha256)).toBe(false);
+    // Gone already: nothing to remove, no error.
+    expect(await store.remove(sha256, hourAgo)).toBe(false);
+    await expect(store.remove('../x', hourAgo)).rejects.toThrow('not a sha256 key');
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { DocumentStoreFullError, DocumentStoreUnavailableError } from '../../domain/document-errors';
 import type { DocumentStore } from '../../domain/document-store';
@@ -71,7 +71,12 @@ export class LocalDocumentStore implements DocumentStore {
     const sha256 = sha256Of(bytes);
     const target = this.pathOf(sha256);
     try {
-      if (await isFile(target)) return { sha256, created: false };
+      if (await isFile(target)) {
+        // Marked as just stored: retention's remove() leaves bytes an upload is about to use.
+        const now = new Date();
+        await utimes(target, now, now);
+        return { sha256, created: false };
+      }
       await mkdir(path.dirname(target), { recursive: true });
       await this.writeWhole(target, bytes);
     } catch (err) {
@@ -109,6 +114,19 @@ export class LocalDocumentStore implements DocumentStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw storeError(err, 'read');
+    }
+  }
+
+  async remove(sha256: string, unlessPutSince: Date): Promise<boolean> {
+    const target = this.pathOf(sha256);
+    try {
+      const info = await stat(target);
+      if (info.mtimeMs >= unlessPutSince.getTime()) return false;
+      await rm(target, { force: true });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw storeError(err, 'remove');
     }
   }
 
