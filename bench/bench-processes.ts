@@ -42,6 +42,7 @@ export async function startApiProcess(name: string, config: Config, mode: RunMod
     REDIS_URL: config.REDIS_URL ?? '',
     REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
     TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+    SECRETS_KEYS: config.SECRETS_KEYS ?? '',
     CONTROL_TASK_QUEUE: config.CONTROL_TASK_QUEUE,
     RATE_LIMIT_PER_KEY: String(config.RATE_LIMIT_PER_KEY),
     MAX_RUNNING_ROBOTS_PER_KEY: String(config.MAX_RUNNING_ROBOTS_PER_KEY),

@@ -284,6 +284,8 @@ export async function benchEnvironment(baseName: string, mode: RunMode, defer: D
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: `rpa-bench-${suffix}:`,
     TEMPORAL_ADDRESS: address,
+    // Production processes (`rpa api`, `rpa worker`) refuse to start without a secrets key.
+    SECRETS_KEYS: process.env.SECRETS_KEYS || `bench:${randomBytes(32).toString('base64')}`,
     CONTROL_TASK_QUEUE: `rpa-control-bench-${suffix}`,
     // Limits stay on the path (their Redis round trip is part of the cost) but never refuse here.
     RATE_LIMIT_PER_KEY: '100000000',

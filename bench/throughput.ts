@@ -169,6 +169,7 @@ async function startOurs({ config, mode, suffix, client, defer, definition }: Co
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: config.REDIS_KEY_PREFIX,
     TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+    SECRETS_KEYS: config.SECRETS_KEYS ?? '',
     CONTROL_TASK_QUEUE: config.CONTROL_TASK_QUEUE,
     WORKFLOW_BUNDLE_PATH: bundlePath,
     // The limits stay on the path but never refuse (as in benchEnvironment): 600 creates a minute

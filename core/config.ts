@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
@@ -42,10 +43,24 @@ const schema = z
       .regex(/^[^\s:]+:\d+$/, 'must be host:port')
       .default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TEMPORAL_TLS: bool.default(false),
+    // Temporal's environment configuration (ADR 0059, docs/deploy.md): a TOML profile file whose
+    // profile fills the TEMPORAL_* settings below that the environment leaves unset.
+    TEMPORAL_CONFIG_FILE: z.string().optional(),
+    TEMPORAL_PROFILE: z.string().optional(),
+    // Unset: TLS as soon as there is TLS material or an API key; false: plain text even then.
+    TEMPORAL_TLS: bool.optional(),
+    // mTLS client certificate and key, and a private CA (unset: the system's roots), each as a file
+    // or inline PEM (_DATA), under Temporal's names; _CERT_PATH, _KEY_PATH and _CA_PATH are our older names.
+    TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().optional(),
+    TEMPORAL_TLS_CLIENT_CERT_DATA: z.string().optional(),
+    TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().optional(),
+    TEMPORAL_TLS_CLIENT_KEY_DATA: z.string().optional(),
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().optional(),
+    TEMPORAL_TLS_SERVER_CA_CERT_DATA: z.string().optional(),
+    // The name the server's certificate must carry when it differs from TEMPORAL_ADDRESS's host.
+    TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
     TEMPORAL_TLS_CERT_PATH: z.string().optional(),
     TEMPORAL_TLS_KEY_PATH: z.string().optional(),
-    // A private CA's certificate (PEM) to trust for the server; unset: the system's roots.
     TEMPORAL_TLS_CA_PATH: z.string().optional(),
     TEMPORAL_API_KEY: z.string().optional(),
     TEMPORAL_RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
@@ -250,6 +265,50 @@ const schema = z
         message: 'is required when NODE_ENV=production (the embedded PGlite is for development only)',
       });
     }
+    // A certificate without its key (or the reverse) would silently connect without mTLS.
+    const tlsSources: [string, (string | undefined)[]][] = [
+      [
+        'TEMPORAL_TLS_CLIENT_CERT',
+        [
+          config.TEMPORAL_TLS_CLIENT_CERT_PATH,
+          config.TEMPORAL_TLS_CLIENT_CERT_DATA,
+          config.TEMPORAL_TLS_CERT_PATH,
+        ],
+      ],
+      [
+        'TEMPORAL_TLS_CLIENT_KEY',
+        [
+          config.TEMPORAL_TLS_CLIENT_KEY_PATH,
+          config.TEMPORAL_TLS_CLIENT_KEY_DATA,
+          config.TEMPORAL_TLS_KEY_PATH,
+        ],
+      ],
+      [
+        'TEMPORAL_TLS_SERVER_CA_CERT',
+        [
+          config.TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+          config.TEMPORAL_TLS_SERVER_CA_CERT_DATA,
+          config.TEMPORAL_TLS_CA_PATH,
+        ],
+      ],
+    ];
+    for (const [name, sources] of tlsSources) {
+      if (sources.filter((source) => source !== undefined).length > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [`${name}_PATH`],
+          message: `give one of ${name}_PATH or ${name}_DATA`,
+        });
+      }
+    }
+    const [cert, key] = tlsSources.map(([, sources]) => sources.some((source) => source !== undefined));
+    if (cert !== key) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [cert ? 'TEMPORAL_TLS_CLIENT_KEY_PATH' : 'TEMPORAL_TLS_CLIENT_CERT_PATH'],
+        message: 'mTLS needs both the client certificate and its key (_PATH or _DATA)',
+      });
+    }
     if (config.DATABASE_MIGRATION_URL && !config.DATABASE_URL) {
       ctx.addIssue({
         code: 'custom',
@@ -304,31 +363,131 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Parses an environment; throws ConfigError naming every bad variable. */
-export function parseConfig(env: Record<string, string | undefined>): Config {
-  const cleaned = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+/**
+ * What a process needs, besides DATABASE_URL, to run with NODE_ENV=production: each falls back to
+ * something that works on one machine only (no Redis: per-process rate limits and circuits; no
+ * secrets key: the secrets API off; no Temporal address: 127.0.0.1:7233, a dev server that is not
+ * there). Each command names its own: `rpa migrate` needs only the database, `rpa api` all of them.
+ */
+export type ProductionNeed = 'redis' | 'secrets' | 'temporal';
+
+const productionNeeds: Record<ProductionNeed, { name: string; message: string }> = {
+  redis: {
+    name: 'REDIS_URL',
+    message: 'is required when NODE_ENV=production (without it limits, circuits and caches are per process)',
+  },
+  secrets: {
+    name: 'SECRETS_KEYS',
+    message: 'is required when NODE_ENV=production (id:base64key, a 32-byte key: see docs/operations.md)',
+  },
+  temporal: {
+    name: 'TEMPORAL_ADDRESS',
+    message:
+      'must be set when NODE_ENV=production (or come from a TEMPORAL_CONFIG_FILE profile): the default 127.0.0.1:7233 is the local dev server',
+  },
+};
+
+/**
+ * The environment with the TEMPORAL_* settings it leaves unset filled from Temporal's TOML profile
+ * file (@temporalio/envconfig: TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml, and
+ * TEMPORAL_PROFILE, else "default"). Read only when one of the two is set: the `temporal` CLI's own
+ * file must not move a developer's `rpa start` to the cluster that CLI talks to.
+ */
+function withTemporalProfile(env: Record<string, string>): Record<string, string> {
+  if (env.TEMPORAL_CONFIG_FILE === undefined && env.TEMPORAL_PROFILE === undefined) return env;
+  const { loadClientConfigProfile } =
+    require('@temporalio/envconfig') as typeof import('@temporalio/envconfig');
+  const fail = (message: string): never => {
+    throw new ConfigError(`Invalid configuration:\n  TEMPORAL_CONFIG_FILE: ${message}`);
+  };
+  if (env.TEMPORAL_CONFIG_FILE !== undefined && !existsSync(env.TEMPORAL_CONFIG_FILE)) {
+    fail(`${env.TEMPORAL_CONFIG_FILE} does not exist`);
+  }
+  let profile: ReturnType<typeof loadClientConfigProfile> = {};
+  try {
+    // Strict: a misspelt key in the file is an error, not a setting silently ignored.
+    profile = loadClientConfigProfile({ overrideEnvVars: env, disableEnv: true, configFileStrict: true });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const text = (source: { path: string } | { data: string | Uint8Array } | undefined, name: string) =>
+    source === undefined
+      ? {}
+      : 'path' in source
+        ? { [`${name}_PATH`]: source.path }
+        : {
+            [`${name}_DATA`]:
+              typeof source.data === 'string' ? source.data : Buffer.from(source.data).toString(),
+          };
+  const { tls } = profile;
+  const fromProfile: Record<string, string | undefined> = {
+    TEMPORAL_ADDRESS: profile.address,
+    TEMPORAL_NAMESPACE: profile.namespace,
+    TEMPORAL_API_KEY: profile.apiKey,
+    TEMPORAL_TLS: tls === undefined ? undefined : String(tls.disabled !== true),
+    TEMPORAL_TLS_SERVER_NAME: tls?.serverName,
+    ...text(tls?.clientCert, 'TEMPORAL_TLS_CLIENT_CERT'),
+    ...text(tls?.clientKey, 'TEMPORAL_TLS_CLIENT_KEY'),
+    ...text(tls?.serverCACert, 'TEMPORAL_TLS_SERVER_CA_CERT'),
+  };
+  // The environment wins over the file, as in Temporal's own SDKs and CLI.
+  return { ...cleanEnv(fromProfile), ...env };
+}
+
+function cleanEnv(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
   );
-  const result = schema.safeParse(cleaned);
+}
+
+/** The settings a production process of this kind lacks, one line each (empty outside production). */
+function missingInProduction(
+  given: Record<string, string>,
+  config: Config,
+  needs: readonly ProductionNeed[],
+): string[] {
+  if (config.NODE_ENV !== 'production') return [];
+  return needs
+    .map((need) => productionNeeds[need])
+    .filter(({ name }) => given[name] === undefined)
+    .map(({ name, message }) => `  ${name}: ${message}`);
+}
+
+/**
+ * Parses an environment; throws ConfigError naming every bad variable, and with NODE_ENV=production
+ * every setting in `needs` the environment lacks.
+ */
+export function parseConfig(
+  env: Record<string, string | undefined>,
+  options: { needs?: readonly ProductionNeed[] } = {},
+): Config {
+  const given = withTemporalProfile(cleanEnv(env));
+  const result = schema.safeParse(given);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
+  const missing = missingInProduction(given, result.data, options.needs ?? []);
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
   return result.data;
 }
 
 let cached: Config | undefined;
 
-/** The process configuration, parsed once from process.env. */
-export function loadConfig(): Config {
+/** The process configuration, parsed once from process.env; `needs` as in parseConfig. */
+export function loadConfig(needs: readonly ProductionNeed[] = []): Config {
   cached ??= parseConfig(process.env);
+  const missing = missingInProduction(withTemporalProfile(cleanEnv(process.env)), cached, needs);
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
   return cached;
 }
 
 /** Exits with a readable message instead of a stack trace when the environment is wrong. */
-export function loadConfigOrExit(): Config {
+export function loadConfigOrExit(needs: readonly ProductionNeed[] = []): Config {
   try {
-    return loadConfig();
+    return loadConfig(needs);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\nSee .env.example for every variable and its default.\n`);

@@ -95,7 +95,8 @@ function newReplicaId(): string {
 
 export async function startModule(options: StartModuleOptions): Promise<ModuleHandle> {
   checkOptions(options);
-  const config = options.env ? parseConfig(options.env) : loadConfig();
+  // A module reaches the project through Temporal alone: in production it must not guess the address.
+  const config = options.env ? parseConfig(options.env, { needs: ['temporal'] }) : loadConfig(['temporal']);
   const logger = options.logger ?? createLogger(config, `module:${options.name}`);
   // Signals are ours: the replica must be deregistered before the worker stops.
   installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND, { shutdownSignals: [] });

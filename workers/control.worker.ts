@@ -21,7 +21,7 @@ import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
 import { createStatusCache } from '../core/adapters/redis/cache.builder';
 import { createRobotEvents } from '../core/adapters/redis/robot-events.redis';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
-import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
+import { connectToTemporal, temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import { type Config, loadBalancerWeights } from '../core/config';
 import { auditActor } from '../core/domain/audit-actor';
 import { ValidationError } from '../core/domain/errors';
@@ -234,8 +234,12 @@ function mailboxIntake(
  */
 export async function runControlWorker(config: Config, logger: Logger, onReady?: () => void): Promise<void> {
   installWorkerRuntime(logger, config.TEMPORAL_METRICS_BIND);
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const clientConnection = await Connection.connect(temporalConnectionOptions(config));
+  const connection = await connectToTemporal(config, () =>
+    NativeConnection.connect(temporalConnectionOptions(config)),
+  );
+  const clientConnection = await connectToTemporal(config, () =>
+    Connection.connect(temporalConnectionOptions(config)),
+  );
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
   const database = await createDatabase(config);
   const cache = createStatusCache(config);

@@ -13,7 +13,7 @@ import type { StepActivities, StepInput, StepOutput } from '../activities/types'
 import { ModuleRegistry } from '../api/module-registry';
 import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
 import { SsrfGuard } from '../core/adapters/http/ssrf.guard';
-import { temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
+import { connectToTemporal, temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import type { Config } from '../core/config';
 import { ANY_TYPE } from '../core/domain/load-balancer';
 import type { ReplicaInfo } from '../core/domain/module-state';
@@ -293,7 +293,9 @@ export async function runModuleWorker(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const connection = await connectToTemporal(config, () =>
+    NativeConnection.connect(temporalConnectionOptions(config)),
+  );
   const database: DatabaseHandle = await createDatabase(config);
   const moduleStores = createModuleStores(config, database);
   const closeMetrics = await serveWorkerMetrics(config, logger);

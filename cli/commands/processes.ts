@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { loadConfigOrExit } from '../../core/config';
+import { loadConfigOrExit, type ProductionNeed } from '../../core/config';
 import { createLogger } from '../../core/observability/logger';
 import { joinLauncher, launcherGoAhead, reportReady } from '../launcher-link';
 import { withRunningLauncher } from '../launcher-state';
@@ -8,6 +8,10 @@ import { withRunningLauncher } from '../launcher-state';
 // Each role's code is required when its command runs, not imported up front: `rpa api` then never
 // loads the workers (Temporal's worker runtime, OCR, mail) nor a worker the API, which halves the
 // start-up of every process `rpa start` launches.
+
+// With NODE_ENV=production the API and the workers refuse to start on one-machine fallbacks (no
+// Redis, no secrets key, the local Temporal default); `rpa migrate` needs only the database.
+const SERVING_NEEDS: ProductionNeed[] = ['redis', 'secrets', 'temporal'];
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -31,7 +35,7 @@ export function registerProcessCommands(program: Command): void {
       joinLauncher();
       const { startApi } = require('../../api/server') as typeof import('../../api/server');
       await launcherGoAhead();
-      const config = withRunningLauncher(loadConfigOrExit());
+      const config = withRunningLauncher(loadConfigOrExit(SERVING_NEEDS));
       const logger = createLogger(config, 'api', undefined, { asyncStdout: true });
       const api = await startApi(config, logger);
       logger.info({ url: api.url }, 'api listening');
@@ -57,7 +61,7 @@ export function registerProcessCommands(program: Command): void {
         program.error('error: give exactly one of --control or --module <name>', { exitCode: 2 });
       }
       joinLauncher();
-      const config = withRunningLauncher(loadConfigOrExit());
+      const config = withRunningLauncher(loadConfigOrExit(SERVING_NEEDS));
       if (options.control) {
         const { runControlWorker } =
           require('../../workers/control.worker') as typeof import('../../workers/control.worker');

@@ -27,7 +27,8 @@ async function registeredTypes(
 }
 
 async function setup(options: { retentionDays?: string }): Promise<number> {
-  const config = withRunningLauncher(loadConfigOrExit());
+  // In production it must not set up the local dev server's namespace by default (ADR 0059).
+  const config = withRunningLauncher(loadConfigOrExit(['temporal']));
   let days: number;
   if (options.retentionDays !== undefined) {
     days = Number(options.retentionDays);
@@ -38,13 +39,13 @@ async function setup(options: { retentionDays?: string }): Promise<number> {
     days = longestRetentionDays(retentionPolicy(types, config.ROBOT_RETENTION_DAYS));
   }
   const { Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
-  const { temporalConnectionOptions } =
+  const { describeTemporalTarget, temporalConnectionOptions } =
     require('../../core/adapters/temporal/connection.options') as typeof import('../../core/adapters/temporal/connection.options');
   const { ensureNamespaceRetention, ensureSearchAttributes } =
     require('../../core/adapters/temporal/namespace-setup') as typeof import('../../core/adapters/temporal/namespace-setup');
   const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: unknown) => {
     throw new Error(
-      `cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${err instanceof Error ? err.message : String(err)}`,
+      `cannot reach Temporal at ${describeTemporalTarget(config)}: ${err instanceof Error ? err.message : String(err)}`,
     );
   });
   try {

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CONFIG_KEYS, ConfigError, parseConfig } from '../../core/config';
 
@@ -99,6 +101,192 @@ describe('production mode', () => {
   });
 });
 
+describe('production needs (per command)', () => {
+  const database = { NODE_ENV: 'production', DATABASE_URL: 'postgres://app@db:5432/rpa' };
+  const serving = ['redis', 'secrets', 'temporal'] as const;
+  const complete = {
+    ...database,
+    REDIS_URL: 'redis://redis:6379',
+    SECRETS_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+    TEMPORAL_ADDRESS: 'temporal:7233',
+  };
+
+  it('names every missing setting of a serving process at once, with why', () => {
+    let message = '';
+    try {
+      parseConfig(database, { needs: serving });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'Invalid configuration:',
+      expect.stringMatching(/^ {2}REDIS_URL: is required when NODE_ENV=production \(/),
+      expect.stringMatching(/^ {2}SECRETS_KEYS: is required when NODE_ENV=production \(/),
+      expect.stringMatching(
+        /^ {2}TEMPORAL_ADDRESS: must be set when NODE_ENV=production .*127\.0\.0\.1:7233/,
+      ),
+    ]);
+  });
+
+  it.each([
+    ['REDIS_URL', 'redis'],
+    ['SECRETS_KEYS', 'secrets'],
+    ['TEMPORAL_ADDRESS', 'temporal'],
+  ] as const)('refuses a serving process without %s alone', (name, _need) => {
+    const { [name]: _dropped, ...rest } = complete;
+    expect(() => parseConfig(rest, { needs: serving })).toThrow(
+      new RegExp(`^Invalid configuration:\n {2}${name}: [^\n]+$`),
+    );
+  });
+
+  it('counts TEMPORAL_ADDRESS only when set, even to the default value', () => {
+    expect(
+      parseConfig({ ...complete, TEMPORAL_ADDRESS: '127.0.0.1:7233' }, { needs: serving }).TEMPORAL_ADDRESS,
+    ).toBe('127.0.0.1:7233');
+    expect(() => parseConfig({ ...complete, TEMPORAL_ADDRESS: '' }, { needs: serving })).toThrow(
+      /TEMPORAL_ADDRESS/,
+    );
+  });
+
+  it('starts a serving process with all of them', () => {
+    expect(parseConfig(complete, { needs: serving })).toMatchObject({ REDIS_URL: 'redis://redis:6379' });
+  });
+
+  it('asks nothing more of a process that needs only the database (rpa migrate)', () => {
+    expect(parseConfig(database, { needs: [] }).DATABASE_URL).toBe(database.DATABASE_URL);
+  });
+
+  it('asks nothing outside production', () => {
+    expect(parseConfig({ NODE_ENV: 'development' }, { needs: serving }).REDIS_URL).toBeUndefined();
+  });
+});
+
+describe('Temporal environment configuration (TOML profiles)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rpa-envconfig-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const toml = (name: string, text: string) => {
+    writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+  const file = toml(
+    'temporal.toml',
+    [
+      '[profile.default]',
+      'address = "self-hosted.internal:7233"',
+      'namespace = "rpa"',
+      '[profile.cloud]',
+      'address = "rpa.a1b2c.tmprl.cloud:7233"',
+      'namespace = "rpa.a1b2c"',
+      '[profile.cloud.tls]',
+      'client_cert_path = "/etc/temporal/client.pem"',
+      'client_key_data = "-----BEGIN PRIVATE KEY-----"',
+      'server_name = "rpa.a1b2c.tmprl.cloud"',
+      '[profile.apikey]',
+      'address = "eu-west-1.aws.api.temporal.io:7233"',
+      'namespace = "rpa.a1b2c"',
+      'api_key = "key-from-file"',
+      '[profile.plain]',
+      'address = "proxy:7233"',
+      'api_key = "k"',
+      '[profile.plain.tls]',
+      'disabled = true',
+    ].join('\n'),
+  );
+
+  it('fills address and namespace from the default profile', () => {
+    expect(parseConfig({ TEMPORAL_CONFIG_FILE: file })).toMatchObject({
+      TEMPORAL_ADDRESS: 'self-hosted.internal:7233',
+      TEMPORAL_NAMESPACE: 'rpa',
+    });
+  });
+
+  it('reads the profile TEMPORAL_PROFILE names, with its TLS settings as files or inline PEM', () => {
+    expect(parseConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'cloud' })).toMatchObject({
+      TEMPORAL_ADDRESS: 'rpa.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'rpa.a1b2c',
+      TEMPORAL_TLS: true,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: '/etc/temporal/client.pem',
+      TEMPORAL_TLS_CLIENT_KEY_DATA: '-----BEGIN PRIVATE KEY-----',
+      TEMPORAL_TLS_SERVER_NAME: 'rpa.a1b2c.tmprl.cloud',
+    });
+    expect(parseConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'apikey' }).TEMPORAL_API_KEY).toBe(
+      'key-from-file',
+    );
+    expect(parseConfig({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'plain' }).TEMPORAL_TLS).toBe(false);
+  });
+
+  it('lets the environment win over the file', () => {
+    const config = parseConfig({
+      TEMPORAL_CONFIG_FILE: file,
+      TEMPORAL_PROFILE: 'apikey',
+      TEMPORAL_API_KEY: 'env-key',
+    });
+    expect(config).toMatchObject({
+      TEMPORAL_API_KEY: 'env-key',
+      TEMPORAL_ADDRESS: 'eu-west-1.aws.api.temporal.io:7233',
+    });
+  });
+
+  it("counts the profile's address as the production Temporal address", () => {
+    const env = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://app@db:5432/rpa',
+      TEMPORAL_CONFIG_FILE: file,
+    };
+    expect(parseConfig(env, { needs: ['temporal'] }).TEMPORAL_ADDRESS).toBe('self-hosted.internal:7233');
+  });
+
+  it.each([
+    [
+      'a file that is not there',
+      { TEMPORAL_CONFIG_FILE: path.join(dir, 'missing.toml') },
+      /missing\.toml does not exist/,
+    ],
+    [
+      'an unknown profile',
+      { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' },
+      /Profile 'staging' not found/,
+    ],
+    [
+      'a misspelt key',
+      { TEMPORAL_CONFIG_FILE: toml('typo.toml', '[profile.default]\nadress = "x:1"\n') },
+      /unrecognized in profile\.default: adress/,
+    ],
+    ['bad TOML', { TEMPORAL_CONFIG_FILE: toml('bad.toml', '[profile.default\n') }, /./],
+  ])('refuses %s under TEMPORAL_CONFIG_FILE', (_what, env, message) => {
+    expect(() => parseConfig(env)).toThrow(/^Invalid configuration:\n {2}TEMPORAL_CONFIG_FILE: /);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('refuses a profile address that is not host:port, naming the variable', () => {
+    const env = { TEMPORAL_CONFIG_FILE: toml('noport.toml', '[profile.default]\naddress = "temporal"\n') };
+    expect(() => parseConfig(env)).toThrow(
+      /^Invalid configuration:\n {2}TEMPORAL_ADDRESS: must be host:port/,
+    );
+  });
+});
+
+describe('Temporal TLS settings', () => {
+  it.each([
+    [{ TEMPORAL_TLS_CLIENT_CERT_PATH: '/c.pem' }, 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
+    [{ TEMPORAL_TLS_CERT_PATH: '/c.pem' }, 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
+    [{ TEMPORAL_TLS_CLIENT_KEY_DATA: 'KEY' }, 'TEMPORAL_TLS_CLIENT_CERT_PATH'],
+  ])('refuses half an mTLS pair %p', (env, name) => {
+    expect(() => parseConfig(env)).toThrow(
+      new RegExp(`^Invalid configuration:\n {2}${name}: mTLS needs both the client certificate and its key`),
+    );
+  });
+
+  it('refuses a file and inline PEM for the same thing', () => {
+    expect(() =>
+      parseConfig({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/ca.pem', TEMPORAL_TLS_SERVER_CA_CERT_DATA: 'CA' }),
+    ).toThrow(
+      /TEMPORAL_TLS_SERVER_CA_CERT_PATH: give one of TEMPORAL_TLS_SERVER_CA_CERT_PATH or _DATA|give one of/,
+    );
+  });
+});
+
 describe('a process started with a bad environment', () => {
   it('exits 2 with a readable message and no stack trace', () => {
     const result = spawnSync(process.execPath, [path.join(__dirname, '../../bin/rpa'), 'migrate'], {
@@ -110,6 +298,45 @@ describe('a process started with a bad environment', () => {
     expect(result.stderr).toContain('PORT: ');
     expect(result.stderr).toContain('.env.example');
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  // The guard is per command: the API refuses one-machine fallbacks, `rpa migrate` needs only the
+  // database (here one that is not there: it gets past the configuration and fails to connect).
+  const production = {
+    ...process.env,
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://app@127.0.0.1:1/rpa',
+    DATABASE_MIGRATION_URL: '',
+    REDIS_URL: '',
+    SECRETS_KEYS: '',
+    TEMPORAL_ADDRESS: '',
+    TEMPORAL_CONFIG_FILE: '',
+    TEMPORAL_PROFILE: '',
+  };
+  const rpa = (args: string[]) =>
+    spawnSync(process.execPath, [path.join(__dirname, '../../bin/rpa'), ...args], {
+      env: production,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+
+  it.each([[['api']], [['worker', '--control']], [['worker', '--module', 'ocr']]])(
+    'rpa %p in production without Redis, secrets key or Temporal address exits 2 naming all three',
+    (args) => {
+      const result = rpa(args);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(/REDIS_URL: is required when NODE_ENV=production/);
+      expect(result.stderr).toMatch(/SECRETS_KEYS: is required when NODE_ENV=production/);
+      expect(result.stderr).toMatch(/TEMPORAL_ADDRESS: must be set when NODE_ENV=production/);
+    },
+  );
+
+  it('rpa migrate in production asks only for the database', () => {
+    const result = rpa(['migrate']);
+    expect(result.status).not.toBe(0);
+    expect(result.status).not.toBe(2);
+    expect(result.stderr).not.toMatch(/Invalid configuration/);
+    expect(result.stderr).toMatch(/ECONNREFUSED|connect/);
   });
 });
 

@@ -419,6 +419,21 @@ describe('docker-compose.yml', () => {
   });
 
   test.each(LONG_RUNNING_APP_SERVICES)(
+    '%s has what `rpa api` / `rpa worker` require in production: Redis, a secrets key, a Temporal address',
+    (name) => {
+      // The secret files arrive as variables at start (deploy/docker-entrypoint.sh); here, a valid stand-in.
+      const fromSecrets = Object.fromEntries(
+        [...secretsOf(name).values()].map((target) => [
+          target,
+          target === 'SECRETS_KEYS' ? `k1:${Buffer.alloc(32, 1).toString('base64')}` : 'x'.repeat(32),
+        ]),
+      );
+      const env = { ...imageEnv, ...environment(name), ...fromSecrets, SMTP_URL: 'smtp://relay:25' };
+      expect(() => parseConfig(env, { needs: ['redis', 'secrets', 'temporal'] })).not.toThrow();
+    },
+  );
+
+  test.each(LONG_RUNNING_APP_SERVICES)(
     '%s gets SECRETS_KEYS, METRICS_TOKEN and SMTP_URL as secrets named after their variables',
     (name) => {
       const secrets = secretsOf(name);

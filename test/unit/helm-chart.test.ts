@@ -435,6 +435,8 @@ describe('rendered with ci/full-values.yaml', () => {
           expect(config.DATABASE_MIGRATION_URL).toBe(FULL_SECRETS.DATABASE_MIGRATION_URL);
           continue;
         }
+        // What `rpa api` and `rpa worker` require in production besides the database.
+        expect(() => parseConfig(env, { needs: ['redis', 'secrets', 'temporal'] })).not.toThrow();
         expect(config.TEMPORAL_ADDRESS).toBe('rpa.a1b2c.tmprl.cloud:7233');
         expect(config.TEMPORAL_TLS).toBe(true);
         expect(config.TEMPORAL_TLS_CERT_PATH).toBe('/etc/rpa/temporal-tls/tls.crt');
