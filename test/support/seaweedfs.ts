@@ -26,7 +26,7 @@ export class TestS3Server {
   private child: ChildProcess | null = null;
   private dir = '';
   private ports: Record<
-    'master' | 'volume' | 'filer' | 's3' | 'masterGrpc' | 'volumeGrpc' | 'filerGrpc',
+    'master' | 'volume' | 'filer' | 's3' | 's3Grpc' | 'masterGrpc' | 'volumeGrpc' | 'filerGrpc',
     number
   > | null = null;
   readonly accessKeyId = 'rpa-test';
@@ -50,6 +50,7 @@ export class TestS3Server {
       volume: await freePort(),
       filer: await freePort(),
       s3: await freePort(),
+      s3Grpc: await freePort(),
       masterGrpc: await freePort(),
       volumeGrpc: await freePort(),
       filerGrpc: await freePort(),
@@ -72,6 +73,7 @@ export class TestS3Server {
         '-volume.max=8',
         '-s3',
         `-s3.port=${p.s3}`,
+        `-s3.port.grpc=${p.s3Grpc}`,
       ],
       { stdio: 'ignore' },
     );
