@@ -27,7 +27,7 @@ const storeOptions = () => ({
   region: 'us-east-1',
   forcePathStyle: true,
   credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  timeoutMs: 2000,
+  timeoutMs: 10_000,
 });
 
 beforeAll(async () => {
@@ -45,7 +45,6 @@ beforeAll(async () => {
       S3_FORCE_PATH_STYLE: 'true',
       S3_ACCESS_KEY_ID: s3.accessKeyId,
       S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      S3_TIMEOUT_MS: '2000',
       OCR_WORKERS: '1',
     },
   });

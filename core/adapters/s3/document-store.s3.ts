@@ -66,12 +66,21 @@ function isUnavailable(err: unknown): boolean {
   return status >= 500 || status === 403 || status === 429 || UNAVAILABLE_CODES.has(err.name);
 }
 
-/** Errors of the HTTP layer under the SDK (node:net codes, the SDK's timeout and abort errors). */
+/** Node's socket and DNS error codes, as a code or inside a message. */
+const NETWORK_CODE = /\b(E[A-Z]{4,}|EAI_AGAIN)\b|socket hang up/;
+
+/**
+ * Errors of the HTTP layer under the SDK: node:net codes, the SDK's timeout and abort errors. The
+ * SDK's retry step may rewrap a socket error as a plain Error that keeps only its message (it does
+ * so for errors from another realm, as under Jest), hence the message is read too.
+ */
 function isNetworkError(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; $metadata?: unknown } | null;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
   if (!e) return false;
-  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return true;
-  return ['TimeoutError', 'AbortError', 'RequestTimeout', 'NetworkingError'].includes(e.name ?? '');
+  if (typeof e.code === 'string' && NETWORK_CODE.test(e.code)) return true;
+  if (['TimeoutError', 'AbortError', 'RequestTimeout', 'NetworkingError'].includes(String(e.name)))
+    return true;
+  return typeof e.message === 'string' && NETWORK_CODE.test(e.message);
 }
 
 const isNotFound = (err: unknown) =>
@@ -94,7 +103,11 @@ export class S3DocumentStore implements DocumentStore {
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
       // The SDK's own retries (3 attempts with backoff) stay; each attempt is bounded.
-      requestHandler: { connectionTimeout: options.timeoutMs, requestTimeout: options.timeoutMs },
+      requestHandler: {
+        connectionTimeout: options.timeoutMs,
+        requestTimeout: options.timeoutMs,
+        throwOnRequestTimeout: true,
+      },
     });
   }
 
