@@ -22,6 +22,8 @@ function freePort(): Promise<number> {
 }
 
 let master: TestRedisServer;
+let replica: ChildProcess;
+let replicaPort: number;
 let sentinel: ChildProcess;
 let sentinelPort: number;
 let dir: string;
@@ -39,7 +41,9 @@ async function startSentinel(masterPort: number): Promise<void> {
       'bind 127.0.0.1',
       `dir ${dir}`,
       `sentinel monitor rpa-master 127.0.0.1 ${masterPort} 1`,
-      'sentinel down-after-milliseconds rpa-master 5000',
+      // Quick to call the master down, so the failover test stays short.
+      'sentinel down-after-milliseconds rpa-master 1000',
+      'sentinel failover-timeout rpa-master 5000',
       '',
     ].join('\n'),
   );
@@ -52,7 +56,10 @@ async function startSentinel(masterPort: number): Promise<void> {
         const addr = (await probe.call('SENTINEL', 'get-master-addr-by-name', 'rpa-master')) as
           | string[]
           | null;
-        return addr?.[1] === String(masterPort) ? true : undefined;
+        if (addr?.[1] !== String(masterPort)) return undefined;
+        // It must know the replica before the master dies, or it has nobody to promote.
+        const replicas = (await probe.call('SENTINEL', 'replicas', 'rpa-master')) as unknown[];
+        return replicas.length > 0 ? true : undefined;
       } catch {
         return undefined;
       }
@@ -62,9 +69,51 @@ async function startSentinel(masterPort: number): Promise<void> {
   }
 }
 
+async function startReplica(masterPort: number): Promise<void> {
+  replicaPort = await freePort();
+  replica = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(replicaPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--replicaof',
+      '127.0.0.1',
+      String(masterPort),
+    ],
+    { stdio: 'ignore' },
+  );
+  const probe = new Redis(replicaPort, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await eventually(async () => {
+      try {
+        if (probe.status !== 'ready') await probe.connect();
+        return (await probe.info('replication')).includes('master_link_status:up') ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    }, 15_000);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function killProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 beforeAll(async () => {
   master = new TestRedisServer(await freePort());
   await master.start();
+  await startReplica(master.port);
   await startSentinel(master.port);
   system = await startTestSystem({
     env: { REDIS_URL: `redis+sentinel://127.0.0.1:${sentinelPort}/rpa-master` },
@@ -73,11 +122,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await system?.close();
-  if (sentinel && sentinel.exitCode === null) {
-    const exited = new Promise((resolve) => sentinel.once('exit', resolve));
-    sentinel.kill('SIGKILL');
-    await exited;
-  }
+  await killProcess(sentinel);
+  await killProcess(replica);
   await master?.kill();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -113,4 +159,44 @@ describe('REDIS_URL naming a Sentinel deployment', () => {
       masterClient.disconnect();
     }
   }, 60_000);
+
+  it('follows a failover: the master dies, Sentinel promotes the replica, robots are cached there', async () => {
+    await master.kill();
+    const probe = new Redis(sentinelPort, '127.0.0.1');
+    try {
+      await eventually(
+        async () => {
+          const addr = (await probe.call('SENTINEL', 'get-master-addr-by-name', 'rpa-master')) as
+            | string[]
+            | null;
+          return addr?.[1] === String(replicaPort) ? true : undefined;
+        },
+        30_000,
+        250,
+      );
+    } finally {
+      probe.disconnect();
+    }
+    const promoted = new Redis(replicaPort, '127.0.0.1');
+    try {
+      const created = await system.api
+        .post('/v1/robots')
+        .send({ type: 'demo', input: { text: 'after failover' } });
+      expect(created.status).toBe(201);
+      await system.temporal.workflow.getHandle(created.body.robotId).result();
+      // The clients reconnected through Sentinel to the new master; the cache works again there.
+      const read = await eventually(
+        async () => {
+          const res = await system.api.get(`/v1/robots/${created.body.robotId}`);
+          return res.headers['x-robot-source'] === 'cache' ? res : undefined;
+        },
+        30_000,
+        250,
+      );
+      expect(read.body.status).toBe('completed');
+      expect((await promoted.keys('*')).some((key) => key.includes(created.body.robotId))).toBe(true);
+    } finally {
+      promoted.disconnect();
+    }
+  }, 90_000);
 });
