@@ -24,6 +24,7 @@ function freePort(): Promise<number> {
 let master: TestRedisServer;
 let replica: ChildProcess;
 let replicaPort: number;
+let replicaDir: string;
 let sentinel: ChildProcess;
 let sentinelPort: number;
 let dir: string;
@@ -71,9 +72,13 @@ async function startSentinel(masterPort: number): Promise<void> {
 
 async function startReplica(masterPort: number): Promise<void> {
   replicaPort = await freePort();
+  // A replica saves what it loads from its master: into a directory of the test's, not the checkout.
+  replicaDir = await mkdtemp(path.join(tmpdir(), 'rpa-replica-'));
   replica = spawn(
     'redis-server',
     [
+      '--dir',
+      replicaDir,
       '--port',
       String(replicaPort),
       '--bind',
@@ -126,6 +131,7 @@ afterAll(async () => {
   await killProcess(replica);
   await master?.kill();
   if (dir) await rm(dir, { recursive: true, force: true });
+  if (replicaDir) await rm(replicaDir, { recursive: true, force: true });
 });
 
 describe('REDIS_URL naming a Sentinel deployment', () => {
