@@ -133,16 +133,24 @@ describe('documents in an S3-compatible bucket', () => {
     }
   });
 
-  it('deletes idempotently: a second delete of the same key succeeds, and the bytes are gone', async () => {
+  it('removes only what was not stored since the cut-off; a put of stored bytes renews them', async () => {
     const store = new S3DocumentStore(storeOptions());
     try {
       const bytes = pngDeclaring(77, 55);
       const { sha256, created } = await store.put(bytes);
       expect(created).toBe(true);
+      const afterFirstPut = new Date(Date.now() + 1000);
+      // Stored before a cut-off in the past: kept.
+      expect(await store.remove(sha256, new Date(Date.now() - 3_600_000))).toBe(false);
       expect(await store.exists(sha256)).toBe(true);
+      // S3's LastModified has whole seconds: wait past them, then store the same bytes again.
+      await new Promise((resolve) => setTimeout(resolve, 2100));
       expect((await store.put(bytes)).created).toBe(false);
-      await store.delete(sha256);
-      await store.delete(sha256);
+      expect(await store.remove(sha256, afterFirstPut)).toBe(false);
+      expect(await store.exists(sha256)).toBe(true);
+      // Nothing stored since now: removed, once.
+      expect(await store.remove(sha256, new Date(Date.now() + 60_000))).toBe(true);
+      expect(await store.remove(sha256, new Date(Date.now() + 60_000))).toBe(false);
       expect(await store.exists(sha256)).toBe(false);
       expect(await store.get(sha256)).toBeNull();
       await expect(store.get('../etc/passwd')).rejects.toThrow(/not a sha256 key/);
