@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
+import { createDocumentStore } from '../core/adapters/document-store.factory';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
 import type { Config } from '../core/config';
 import { type BuiltInRobotTypes, createBuiltInRobotTypes } from '../core/domain/robot-types';
@@ -82,7 +82,7 @@ export function createRobotServices({
     }),
     documents: new DocumentsService(
       new DocumentsRepository(database.db, database.readDb),
-      new LocalDocumentStore(config.DOCUMENTS_DIR),
+      createDocumentStore(config),
       { maxBytes: config.DOCUMENT_MAX_BYTES, maxPixels: config.DOCUMENT_MAX_PIXELS },
     ),
   };

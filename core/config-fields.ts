@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './domain/durations';
 import { parseRateLimitOverrides } from './domain/rate-limit-policy';
+import { parseSentinelUrl } from './domain/redis-url';
 
 // Field types and two groups of the configuration schema (core/config.ts), kept apart so that file
 // stays readable; only core/config.ts parses the environment with them.
@@ -127,7 +128,15 @@ export const duration = z
 
 /** Redis and the cache in it. */
 export const redisFields = {
-  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  // redis:// or rediss://, or a Sentinel deployment: redis+sentinel://host:26379,host2:26379/mymaster
+  // (core/domain/redis-url.ts). Redis Cluster is not supported (ADR 0057).
+  REDIS_URL: z
+    .string()
+    .refine(
+      (value) => parseSentinelUrl(value) !== null || url(['redis:', 'rediss:']).safeParse(value).success,
+      'must be a URL starting with redis:// or rediss://, or redis+sentinel://host:port[,host:port…]/master',
+    )
+    .optional(),
   // Namespace of the module routing state in Redis: deployments sharing one Redis must differ.
   REDIS_KEY_PREFIX: z
     .string()

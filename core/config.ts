@@ -227,6 +227,19 @@ const schema = z
     // DOCUMENT_MAX_BYTES are refused (413), images declaring more pixels than DOCUMENT_MAX_PIXELS too
     // (422: a decompression bomb is refused from its header, before any decoding).
     DOCUMENTS_DIR: z.string().min(1).default('.data/documents'),
+    // Or in an S3-compatible bucket (ADR 0057), for API and module workers on several hosts:
+    // DOCUMENTS_STORE=s3 with S3_BUCKET; S3_ENDPOINT for a server other than AWS (MinIO, SeaweedFS,
+    // Ceph), usually with S3_FORCE_PATH_STYLE. Credentials: S3_ACCESS_KEY_ID + S3_SECRET_ACCESS_KEY,
+    // or else the AWS SDK's standard chain (AWS_* variables, profile, instance or pod role).
+    DOCUMENTS_STORE: z.enum(['local', 's3']).default('local'),
+    S3_BUCKET: z.string().min(3).max(63).optional(),
+    S3_KEY_PREFIX: z.string().max(512).default('documents/'),
+    S3_ENDPOINT: url(['http:', 'https:']).optional(),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    S3_FORCE_PATH_STYLE: bool.default(false),
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    S3_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     DOCUMENT_MAX_BYTES: z.coerce.number().int().min(1).max(1_073_741_824).default(20_971_520),
     DOCUMENT_MAX_PIXELS: z.coerce.number().int().min(1).max(1_000_000_000).default(40_000_000),
     // OCR: tesseract.js (needs nothing installed) or, where Debian's libtesseract-dev is installed and
@@ -307,6 +320,17 @@ const schema = z
         code: 'custom',
         path: [cert ? 'TEMPORAL_TLS_CLIENT_KEY_PATH' : 'TEMPORAL_TLS_CLIENT_CERT_PATH'],
         message: 'mTLS needs both the client certificate and its key (_PATH or _DATA)',
+      });
+    }
+    if (config.DOCUMENTS_STORE === 's3' && !config.S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when DOCUMENTS_STORE=s3' });
+    }
+    if (Boolean(config.S3_ACCESS_KEY_ID) !== Boolean(config.S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['S3_SECRET_ACCESS_KEY'],
+        message:
+          'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together (or neither: the AWS credential chain)',
       });
     }
     if (config.DATABASE_MIGRATION_URL && !config.DATABASE_URL) {

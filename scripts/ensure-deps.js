@@ -6,7 +6,8 @@
 // the one command to run and goes on, so the tests that need a missing tool fail with a message that
 // names it (they never skip).
 // It also builds the example modules written in Go that the tests run (scripts/go-examples.js), and
-// helm and kubeconform for the Helm chart test (scripts/install-helm-tools.sh).
+// helm and kubeconform for the Helm chart test (scripts/install-helm-tools.sh), and weed (SeaweedFS) for
+// the S3 document store test (scripts/install-seaweedfs.sh).
 // Node built-ins only: it runs before anything is installed.
 const { execFileSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
@@ -40,6 +41,7 @@ if (forTests) {
   ensureSystemDeps(SYSTEM_DEPS);
   ensureGoExamples();
   ensureHelmTools();
+  ensureSeaweedfs();
 }
 // `npm run bench` runs the OCR benches: their native baseline and poppler, nothing else.
 if (process.env.npm_lifecycle_event === 'bench') {
@@ -68,6 +70,21 @@ function ensureHelmTools() {
     console.error(
       'helm or kubeconform is missing (scripts/install-helm-tools.sh): the Helm chart test will fail.',
     );
+  }
+}
+
+/**
+ * weed (SeaweedFS) for the S3 document store test (test/integration/documents-s3.test.ts), built from
+ * the Go module proxy once per machine. A failure is reported, not fatal: only that test then fails.
+ */
+function ensureSeaweedfs() {
+  try {
+    execFileSync('bash', [path.join(root, 'scripts', 'install-seaweedfs.sh')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } catch {
+    console.error('weed is missing (scripts/install-seaweedfs.sh): the S3 document store test will fail.');
   }
 }
 

@@ -17,7 +17,7 @@ import {
   type RobotServices,
 } from '../api/robot-services';
 import { createRobotBody } from '../api/schemas';
-import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
+import { createDocumentStore } from '../core/adapters/document-store.factory';
 import { createStatusCache } from '../core/adapters/redis/cache.builder';
 import { createRobotEvents } from '../core/adapters/redis/robot-events.redis';
 import type { StatusCache } from '../core/adapters/redis/status-cache';
@@ -123,7 +123,7 @@ function controlActivities({
     ...createRetentionActivities({
       config,
       retention: new RetentionRepository(database.db),
-      documentStore: new LocalDocumentStore(config.DOCUMENTS_DIR),
+      documentStore: createDocumentStore(config),
       robotTypes: async () => [
         ...robot.builtIns.all,
         ...(await robot.robotTypesRepository.listLatest()).map((stored) => stored.definition),

@@ -11,7 +11,7 @@ import { createOcrActivities } from '../activities/ocr';
 import { createOcrEngine } from '../activities/ocr-engine';
 import type { StepActivities, StepInput, StepOutput } from '../activities/types';
 import { ModuleRegistry } from '../api/module-registry';
-import { LocalDocumentStore } from '../core/adapters/fs/document-store.local';
+import { createDocumentStore } from '../core/adapters/document-store.factory';
 import { SsrfGuard } from '../core/adapters/http/ssrf.guard';
 import { connectToTemporal, temporalConnectionOptions } from '../core/adapters/temporal/connection.options';
 import type { Config } from '../core/config';
@@ -95,7 +95,7 @@ function builtInSteps(config: Config, database: DatabaseHandle): BuiltInSteps {
   // One pool per module process; its workers start with the first ocr step.
   const engine = createOcrEngine(config);
   const documents = new DocumentsRepository(database.db, database.readDb);
-  const store = new LocalDocumentStore(config.DOCUMENTS_DIR);
+  const store = createDocumentStore(config);
   return {
     activities: {
       ...createBasicStepActivities(),

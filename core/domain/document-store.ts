@@ -1,7 +1,7 @@
 /**
  * Where document bytes live, addressed by the SHA-256 of the bytes: a put of bytes already stored
- * only marks them as just stored, so duplicates share one copy and a retried put is harmless. Local directory now; an
- * object store (S3, GCS) implements the same calls.
+ * only marks them as just stored, so duplicates share one copy and a retried put is harmless. A local
+ * directory or an S3-compatible bucket (core/adapters/document-store.factory.ts picks one from config).
  */
 export interface DocumentStore {
   /** Stores the bytes; returns their SHA-256 and whether they were new. */

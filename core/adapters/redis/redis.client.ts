@@ -1,5 +1,6 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Config } from '../../config';
+import { parseSentinelUrl, type SentinelTarget } from '../../domain/redis-url';
 
 // The one place Redis clients are made. Each user names a profile: what it needs from its
 // connection (key prefix, queueing, retries, timeouts) is decided here, timeouts from config.
@@ -92,6 +93,18 @@ const profiles: Record<RedisProfile, (config: RedisConfig) => RedisOptions & { q
   }),
 };
 
+/** ioredis options for a Sentinel target (merged under each profile's own options). */
+function sentinelOptions(target: SentinelTarget): RedisOptions {
+  return {
+    sentinels: target.sentinels,
+    name: target.name,
+    db: target.db,
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+  };
+}
+
 /** Makes a new client of a profile; each caller owns (and disconnects) what it asked for. */
 export type RedisConnector = (profile: RedisProfile) => Redis;
 
@@ -99,9 +112,12 @@ export type RedisConnector = (profile: RedisProfile) => Redis;
 export function redisConnector(config: RedisConfig): RedisConnector | null {
   const url = config.REDIS_URL;
   if (!url) return null;
+  const sentinel = parseSentinelUrl(url);
   return (profile) => {
     const { queueUntilReady, ...options } = profiles[profile](config);
-    const client = new Redis(url, { connectTimeout: config.REDIS_CONNECT_TIMEOUT_MS, ...options });
+    const base = { connectTimeout: config.REDIS_CONNECT_TIMEOUT_MS, ...options };
+    // A Sentinel URL: ioredis asks the sentinels for the master, and again after a failover.
+    const client = sentinel ? new Redis({ ...sentinelOptions(sentinel), ...base }) : new Redis(url, base);
     client.on('error', () => {
       // Reported through failing commands (each caller has its fallback); ioredis reconnects itself.
     });

@@ -51,7 +51,7 @@ out when the chart renders the Secret without them.
     secretKeyRef:
       name: {{ $secret }}
       key: DATABASE_URL
-{{- range $key := list "DATABASE_READ_URL" "REDIS_URL" "SECRETS_KEYS" "METRICS_TOKEN" "SMTP_URL" "TEMPORAL_API_KEY" }}
+{{- range $key := list "DATABASE_READ_URL" "REDIS_URL" "SECRETS_KEYS" "METRICS_TOKEN" "SMTP_URL" "TEMPORAL_API_KEY" "S3_ACCESS_KEY_ID" "S3_SECRET_ACCESS_KEY" }}
 {{- if or $.Values.secrets.existingSecret (get $.Values.secrets $key) }}
 - name: {{ $key }}
   valueFrom:
@@ -214,7 +214,7 @@ Refuses settings in `config` that belong elsewhere: secret ones would land in a 
 text, and the ones the chart derives from other values would clash with them.
 */}}
 {{- define "rpa.checkConfig" -}}
-{{- $secret := list "DATABASE_URL" "DATABASE_READ_URL" "DATABASE_MIGRATION_URL" "REDIS_URL" "SECRETS_KEYS" "METRICS_TOKEN" "SMTP_URL" "TEMPORAL_API_KEY" -}}
+{{- $secret := list "DATABASE_URL" "DATABASE_READ_URL" "DATABASE_MIGRATION_URL" "REDIS_URL" "SECRETS_KEYS" "METRICS_TOKEN" "SMTP_URL" "TEMPORAL_API_KEY" "S3_ACCESS_KEY_ID" "S3_SECRET_ACCESS_KEY" -}}
 {{- $derived := dict "DOCUMENTS_DIR" "documents.existingClaim" "TEMPORAL_TLS" "temporal.tls.enabled" "TEMPORAL_TLS_CERT_PATH" "temporal.tls" "TEMPORAL_TLS_KEY_PATH" "temporal.tls" "TEMPORAL_TLS_CA_PATH" "temporal.tls.caKey" "HOST" "api.port" "PORT" "api.port" "TRUST_PROXY" "api.trustProxy" "API_SHUTDOWN_DELAY_SECONDS" "api.shutdownDelaySeconds" "API_SHUTDOWN_TIMEOUT_SECONDS" "api.shutdownTimeoutSeconds" "WORKER_METRICS_HOST" "workerMetrics.port" "WORKER_METRICS_PORT" "workerMetrics.port" "TEMPORAL_METRICS_BIND" "workerMetrics.temporalSdkPort" "WORKER_SHUTDOWN_GRACE_SECONDS" "workers.shutdownGraceSeconds" -}}
 {{- range $key, $_ := .Values.config -}}
 {{- if has $key $secret -}}
