@@ -181,7 +181,8 @@ export class SchedulesService {
         errors: [{ field: 'body.end', message: 'a backfill covers the past only' }],
       });
     }
-    const times = await this.matchingTimes(id, range.start, range.end);
+    // Temporal's matching times start after `start`, while a backfill fires at `start` too.
+    const times = await this.matchingTimes(id, new Date(range.start.getTime() - 1000), range.end);
     if (times.length > MAX_BACKFILL_RUNS) {
       throw new UnprocessableError(
         `this range holds more than ${MAX_BACKFILL_RUNS} firings of the schedule; backfill a shorter range`,
