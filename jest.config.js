@@ -6,6 +6,11 @@ const transform = { '^.+\\.(ts|mjs)$': ['@swc/jest', { jsc: { target: 'es2022' }
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 60_000,
+  // One test file at a time (the suites share one machine's Temporal, Postgres and CPU), in a worker
+  // process that is replaced once it holds more than this after a file: run in band, the whole suite
+  // grew the one process past V8's default heap (about 4 GB) and GC pauses turned health probes 503.
+  maxWorkers: 1,
+  workerIdleMemoryLimit: '1536MB',
   projects: [
     {
       displayName: 'unit',
