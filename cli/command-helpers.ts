@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { loadConfigOrExit } from '../core/config';
 import { ApiClient, ApiError } from './api-client';
 import { launcherApiKey } from './launcher-state';
@@ -9,6 +11,30 @@ export const EXIT = { ok: 0, robotFailed: 1, usage: 2, api: 3 } as const;
 
 /** A mistake of the caller (a bad file, a bad value): exit code 2. */
 export class UsageError extends Error {}
+
+/**
+ * A JSON or YAML file (by its extension; `-` is stdin) that must hold an object; `what` names it
+ * in the usage error, like "a schedule (an object)".
+ */
+export function readObjectFile(file: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  const yaml = /\.ya?ml$/i.test(file);
+  let parsed: unknown;
+  try {
+    parsed = yaml ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`${file} must hold ${what}`);
+  }
+  return parsed as Record<string, unknown>;
+}
 
 /** The --api and --api-key options of a command group. */
 export type ApiOptions = { api?: string; apiKey?: string };

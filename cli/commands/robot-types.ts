@@ -1,10 +1,16 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { robotTypeRegistrationSchema } from '../../core/domain/robot-types';
 import { stableStringify } from '../../core/domain/stable-json';
 import { type ApiClient, ApiError, type RobotTypeResponse } from '../api-client';
-import { type ApiOptions, apiClient, EXIT, guarded, print, UsageError } from '../command-helpers';
+import {
+  type ApiOptions,
+  apiClient,
+  EXIT,
+  guarded,
+  print,
+  readObjectFile,
+  UsageError,
+} from '../command-helpers';
 import { canonicalLines, lineDiff } from '../json-diff';
 
 /** The fields that make a definition; version, builtIn and createdAt are the registry's. */
@@ -22,26 +28,11 @@ function definitionOf(value: Record<string, unknown>): Record<string, unknown> {
 }
 
 function readDefinitionFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  const yaml = /\.ya?ml$/i.test(file);
-  let parsed: unknown;
-  try {
-    parsed = yaml ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError(`${file} must hold a robot type definition (an object with name and steps)`);
-  }
-  if (typeof (parsed as { name?: unknown }).name !== 'string') {
+  const parsed = readObjectFile(file, 'a robot type definition (an object with name and steps)');
+  if (typeof parsed.name !== 'string') {
     throw new UsageError(`${file}: the definition needs a "name"`);
   }
-  return parsed as Record<string, unknown>;
+  return parsed;
 }
 
 type Plan = {

@@ -1,8 +1,14 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import type { ScheduleResponse } from '../api-client';
-import { type ApiOptions, apiClient, EXIT, guarded, print, UsageError } from '../command-helpers';
+import {
+  type ApiOptions,
+  apiClient,
+  EXIT,
+  guarded,
+  print,
+  readObjectFile,
+  UsageError,
+} from '../command-helpers';
 
 // `rpa schedules`: robot schedules (docs/schedules.md) through the API, as any client uses them.
 
@@ -25,29 +31,11 @@ interface DefinitionOptions {
   note?: string;
 }
 
-function readBodyFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  const yaml = /\.ya?ml$/i.test(file);
-  let parsed: unknown;
-  try {
-    parsed = yaml ? parseYaml(text) : JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`${file} is not valid ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError(`${file} must hold a schedule (an object)`);
-  }
-  return parsed as Record<string, unknown>;
-}
-
 /** The request body: the file's fields, then the options given (which win); the API checks it all. */
 function bodyOf(options: DefinitionOptions): Record<string, unknown> {
-  const body: Record<string, unknown> = options.file ? readBodyFile(options.file) : {};
+  const body: Record<string, unknown> = options.file
+    ? readObjectFile(options.file, 'a schedule (an object)')
+    : {};
   const set = (key: string, value: unknown) => {
     if (value !== undefined) body[key] = value;
   };

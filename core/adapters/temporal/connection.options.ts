@@ -18,8 +18,31 @@ type TemporalConfig = Pick<
   | 'TEMPORAL_API_KEY'
 >;
 
+interface PemSource {
+  data: string | undefined;
+  file: string | undefined;
+}
+
+/** Where each piece of TLS material comes from: Temporal's names first, our older *_PATH aliases after. */
+function tlsSources(config: TemporalConfig): Record<'cert' | 'key' | 'ca', PemSource> {
+  return {
+    cert: {
+      data: config.TEMPORAL_TLS_CLIENT_CERT_DATA,
+      file: config.TEMPORAL_TLS_CLIENT_CERT_PATH ?? config.TEMPORAL_TLS_CERT_PATH,
+    },
+    key: {
+      data: config.TEMPORAL_TLS_CLIENT_KEY_DATA,
+      file: config.TEMPORAL_TLS_CLIENT_KEY_PATH ?? config.TEMPORAL_TLS_KEY_PATH,
+    },
+    ca: {
+      data: config.TEMPORAL_TLS_SERVER_CA_CERT_DATA,
+      file: config.TEMPORAL_TLS_SERVER_CA_CERT_PATH ?? config.TEMPORAL_TLS_CA_PATH,
+    },
+  };
+}
+
 /** Inline PEM, else the file's bytes, else nothing. */
-function pem(data: string | undefined, file: string | undefined): Buffer | undefined {
+function pem({ data, file }: PemSource): Buffer | undefined {
   if (data !== undefined) return Buffer.from(data);
   return file === undefined ? undefined : readFileSync(file);
 }
@@ -31,18 +54,10 @@ function pem(data: string | undefined, file: string | undefined): Buffer | undef
  * TEMPORAL_TLS=true (the system's roots); TEMPORAL_TLS=false turns it off even then.
  */
 export function temporalConnectionOptions(config: TemporalConfig) {
-  const crt = pem(
-    config.TEMPORAL_TLS_CLIENT_CERT_DATA,
-    config.TEMPORAL_TLS_CLIENT_CERT_PATH ?? config.TEMPORAL_TLS_CERT_PATH,
-  );
-  const key = pem(
-    config.TEMPORAL_TLS_CLIENT_KEY_DATA,
-    config.TEMPORAL_TLS_CLIENT_KEY_PATH ?? config.TEMPORAL_TLS_KEY_PATH,
-  );
-  const serverRootCACertificate = pem(
-    config.TEMPORAL_TLS_SERVER_CA_CERT_DATA,
-    config.TEMPORAL_TLS_SERVER_CA_CERT_PATH ?? config.TEMPORAL_TLS_CA_PATH,
-  );
+  const sources = tlsSources(config);
+  const crt = pem(sources.cert);
+  const key = pem(sources.key);
+  const serverRootCACertificate = pem(sources.ca);
   const material = {
     ...(crt && key ? { clientCertPair: { crt, key } } : {}),
     ...(serverRootCACertificate ? { serverRootCACertificate } : {}),
@@ -60,16 +75,10 @@ export function temporalConnectionOptions(config: TemporalConfig) {
 
 /** How this process reaches Temporal, for a person reading a connection error (never a secret). */
 export function describeTemporalTarget(config: TemporalConfig & Pick<Config, 'TEMPORAL_NAMESPACE'>): string {
-  const source = (data: string | undefined, file: string | undefined) =>
-    data !== undefined ? 'inline PEM' : file;
-  const cert = source(
-    config.TEMPORAL_TLS_CLIENT_CERT_DATA,
-    config.TEMPORAL_TLS_CLIENT_CERT_PATH ?? config.TEMPORAL_TLS_CERT_PATH,
-  );
-  const ca = source(
-    config.TEMPORAL_TLS_SERVER_CA_CERT_DATA,
-    config.TEMPORAL_TLS_SERVER_CA_CERT_PATH ?? config.TEMPORAL_TLS_CA_PATH,
-  );
+  const label = ({ data, file }: PemSource) => (data !== undefined ? 'inline PEM' : file);
+  const sources = tlsSources(config);
+  const cert = label(sources.cert);
+  const ca = label(sources.ca);
   const { tls } = temporalConnectionOptions(config);
   const how =
     tls === undefined
