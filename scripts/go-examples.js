@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Builds the example modules written in Go (examples/*/go.mod) into .tools/bin, once per change of
-// their sources: scripts/ensure-deps.js runs it for `npm test`, tests only run the binaries
+// Builds the Go programs the tests run into .tools/bin, once per change of their sources: the example
+// modules written in Go (examples/*/go.mod) and tools/compose-config (the Compose loader behind
+// `docker compose config`, for test/unit/compose-spec.test.ts): scripts/ensure-deps.js runs it for `npm test`, tests only run the binaries
 // (test/support/go-module.ts), never build them. A missing Go toolchain is reported, not fatal:
 // only the tests that start a Go module then fail, with this message.
 // Node built-ins only: it runs before anything is installed. `node scripts/go-examples.js` builds.
@@ -14,18 +15,18 @@ const binDir = path.join(root, '.tools', 'bin');
 
 /** @typedef {{ name: string, source: string, binary: string, stamp: string }} GoExample */
 
-/** @param {string} name @returns {GoExample} */
-function goExample(name) {
+/** @param {string} name @param {string} dir @returns {GoExample} */
+function goExample(name, dir = 'examples') {
   return {
     name,
-    source: path.join(root, 'examples', name),
+    source: path.join(root, dir, name),
     binary: path.join(binDir, name),
     // The hash of the sources the binary was built from.
     stamp: path.join(binDir, `${name}.sources-sha256`),
   };
 }
 
-const GO_EXAMPLES = [goExample('ledger-module')];
+const GO_EXAMPLES = [goExample('ledger-module'), goExample('compose-config', 'tools')];
 
 /** go.mod, go.sum and the non-test .go files: what goes into the binary. @param {GoExample} example */
 function sourceHash(example) {
@@ -74,7 +75,7 @@ function ensureGoExamples() {
   if (!go) {
     console.error(
       [
-        `Go is not installed, so the example module(s) ${stale.map((example) => example.name).join(', ')} cannot be built;`,
+        `Go is not installed, so ${stale.map((example) => example.name).join(', ')} cannot be built;`,
         'the tests that run them will fail. Install Go 1.26+ (https://go.dev/doc/install), then run npm test again.',
       ].join('\n'),
     );
@@ -83,7 +84,7 @@ function ensureGoExamples() {
   mkdirSync(binDir, { recursive: true });
   let ok = true;
   for (const example of stale) {
-    console.error(`Building examples/${example.name} (Go)…`);
+    console.error(`Building ${path.relative(root, example.source)} (Go)…`);
     const partial = `${example.binary}.partial`;
     try {
       execFileSync(go, ['build', '-buildvcs=false', '-o', partial, '.'], {
@@ -93,7 +94,9 @@ function ensureGoExamples() {
       renameSync(partial, example.binary);
       writeFileSync(example.stamp, `${sourceHash(example)}\n`);
     } catch {
-      console.error(`Building examples/${example.name} failed (above); the tests that run it will fail.`);
+      console.error(
+        `Building ${path.relative(root, example.source)} failed (above); the tests that run it will fail.`,
+      );
       ok = false;
     }
   }
