@@ -11,6 +11,10 @@ export class TestRedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(): Promise<void> {
     this.child = spawn(
       'redis-server',
