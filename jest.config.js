@@ -41,6 +41,8 @@ module.exports = {
       transform,
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
+      // Fails each test once the dev server global setup started has exited, with its log.
+      setupFilesAfterEnv: ['<rootDir>/test/support/temporal-alive.ts'],
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],

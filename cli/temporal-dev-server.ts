@@ -5,6 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Duration } from '@temporalio/common';
 import { SEARCH_ATTRIBUTE_NAMES } from '../core/domain/search-attributes';
+import { assertPortFree } from './port-holder';
 
 /**
  * Task-queue priorities (critical robots overtake a backlog of low ones) need the new matcher on
@@ -192,8 +193,15 @@ async function setRetention(
   throw new Error(`setting the retention of namespace ${namespace} to ${days} days failed: ${failure}`);
 }
 
-/** Starts `temporal server start-dev` with our search attributes registered and waits until it answers. */
+/**
+ * Starts `temporal server start-dev` with our search attributes registered and waits until it answers.
+ * Its ports must be free (else PortInUseError, naming the holder): a server already listening there,
+ * such as an orphan of an aborted run, would answer the readiness check while the new one failed to
+ * bind, and be used in its place until it died.
+ */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
+  await assertPortFree(options.port, "the Temporal dev server's frontend");
+  if (options.uiPort) await assertPortFree(options.uiPort, "the Temporal dev server's Web UI");
   const binary = await locateTemporalCli(options.root, options.ownProcessGroup);
   options.signal?.throwIfAborted();
   const args = [

@@ -1,5 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import {
+  describeTemporalTarget,
+  temporalConnectionOptions,
+} from '../../core/adapters/temporal/connection.options';
 import type { Config } from '../../core/config';
 import { startEmbeddedPostgres } from '../embedded-postgres';
 import { frontendServing, startTemporalDevServer } from '../temporal-dev-server';
@@ -15,8 +19,63 @@ export interface TemporalAt {
   uiUrl: string;
 }
 
+/** An error's message; fs errors are not `instanceof Error` in every realm (a test's VM context). */
+function reasonOf(err: unknown): string {
+  return typeof err === 'object' && err !== null && 'message' in err ? String(err.message) : String(err);
+}
+
+/** How long the launcher waits for a TLS-configured cluster to answer before it gives up. */
+const TLS_CLUSTER_TIMEOUT = '5 seconds';
+
 /**
- * Uses the Temporal server at TEMPORAL_ADDRESS if one answers, else starts the dev server.
+ * The cluster TLS or an API key is configured for, reached the way the processes will reach it (the
+ * Temporal client with the built options): the plain health check cannot speak TLS, and a dev server
+ * is never what such a configuration means, so one that does not answer stops the start.
+ */
+async function useTlsCluster(config: Config, spawned: (at: TemporalAt) => void, signal: AbortSignal) {
+  // Required on use: loading the client costs the plain path's start a second of CPU.
+  const { Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
+  try {
+    const connection = await Connection.connect({
+      ...temporalConnectionOptions(config),
+      connectTimeout: TLS_CLUSTER_TIMEOUT,
+    });
+    await connection.close();
+  } catch (err) {
+    signal.throwIfAborted();
+    throw new Error(
+      `Temporal at ${describeTemporalTarget(config)} did not answer within ${TLS_CLUSTER_TIMEOUT}: ${reasonOf(err)}\n` +
+        '  TLS or an API key is configured (TEMPORAL_TLS*, TEMPORAL_API_KEY or a TEMPORAL_CONFIG_FILE profile), ' +
+        'so no local dev server is started in its place; check the address and the certificates, or unset ' +
+        'those settings to run a local dev server',
+      { cause: err },
+    );
+  }
+  signal.throwIfAborted();
+  const at = { address: config.TEMPORAL_ADDRESS, uiUrl: config.TEMPORAL_UI_URL };
+  spawned(at);
+  console.log(`✓ using the Temporal server at ${describeTemporalTarget(config)}`);
+  return at;
+}
+
+/** TLS or an API key configured; TLS material that cannot be read is an error of its own. */
+function tlsConfigured(config: Config): boolean {
+  let options: ReturnType<typeof temporalConnectionOptions>;
+  try {
+    options = temporalConnectionOptions(config);
+  } catch (err) {
+    // Only configured TLS material is read: a file named but missing or unreadable.
+    throw new Error(
+      `the TLS material configured for Temporal at ${config.TEMPORAL_ADDRESS} cannot be read: ${reasonOf(err)}`,
+      { cause: err },
+    );
+  }
+  return options.tls !== undefined || options.apiKey !== undefined;
+}
+
+/**
+ * Uses the Temporal server at TEMPORAL_ADDRESS if one answers, else starts the dev server; with TLS
+ * or an API key configured, only that server (useTlsCluster).
  * `spawned` learns where it will be as soon as that is known: when the dev server process runs.
  */
 export async function startTemporal(
@@ -28,6 +87,7 @@ export async function startTemporal(
   signal: AbortSignal,
 ): Promise<TemporalAt> {
   const address = config.TEMPORAL_ADDRESS;
+  if (tlsConfigured(config)) return useTlsCluster(config, spawned, signal);
   if (await frontendServing(address)) {
     const at = { address, uiUrl: config.TEMPORAL_UI_URL };
     spawned(at);

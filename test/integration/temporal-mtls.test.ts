@@ -1,123 +1,30 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import tls from 'node:tls';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { temporalConnectionOptions } from '../../core/adapters/temporal/connection.options';
 import { parseConfig } from '../../core/config';
 import { connectTemporal } from '../../sdk/connection';
+import { makeTestPki, startTlsProxy, type TestPki, type TlsProxy } from '../support/tls-proxy';
 
 // `temporal server start-dev` has no TLS flags, so the test's dev server gets a TLS-terminating
-// proxy on loopback (node:tls, client certificates required, ALPN h2 as gRPC needs) with a CA made
-// here by openssl. Through it, the options every process builds from configuration (env names and a
-// TOML profile) must connect with mTLS, and a certificate of another CA must be refused.
+// proxy on loopback (client certificates required) with a CA made here by openssl
+// (test/support/tls-proxy.ts). Through it, the options every process builds from configuration (env
+// names and a TOML profile) must connect with mTLS, and a certificate of another CA must be refused.
 
-const dir = mkdtempSync(path.join(tmpdir(), 'rpa-mtls-'));
-const file = (name: string) => path.join(dir, name);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-
-/** A CA (key + self-signed certificate) named `name`. */
-function makeCa(name: string) {
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-  );
-}
-
-/** A leaf key + certificate signed by `ca`, for a server (SAN localhost) or a client. */
-function makeLeaf(name: string, ca: string, usage: 'serverAuth' | 'clientAuth') {
-  openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    `/CN=${name}`,
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-  );
-  writeFileSync(
-    file(`${name}.ext`),
-    `extendedKeyUsage=${usage}\n${usage === 'serverAuth' ? 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' : ''}`,
-  );
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.crt`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-days',
-    '1',
-    '-extfile',
-    `${name}.ext`,
-    '-out',
-    `${name}.crt`,
-  );
-}
-
-const devServer = process.env.TEMPORAL_ADDRESS ?? '';
-let proxy: tls.Server;
+let pki: TestPki;
+let proxy: TlsProxy;
 let proxyPort = 0;
-let forwarded = 0;
-const sockets = new Set<net.Socket>();
+const file = (name: string) => pki.file(name);
 
 beforeAll(async () => {
-  makeCa('ca');
-  makeCa('rogue-ca');
-  makeLeaf('server', 'ca', 'serverAuth');
-  makeLeaf('client', 'ca', 'clientAuth');
-  makeLeaf('rogue-client', 'rogue-ca', 'clientAuth');
-  const [host, port] = devServer.split(':');
-  proxy = tls.createServer(
-    {
-      key: readFileSync(file('server.key')),
-      cert: readFileSync(file('server.crt')),
-      ca: readFileSync(file('ca.crt')),
-      requestCert: true,
-      rejectUnauthorized: true, // as a Temporal frontend with requireClientAuth
-      ALPNProtocols: ['h2'],
-    },
-    (socket) => {
-      forwarded += 1; // only a client whose certificate the CA signed gets here
-      const upstream = net.connect(Number(port), host);
-      sockets.add(socket).add(upstream);
-      socket.pipe(upstream).pipe(socket);
-      const close = () => {
-        socket.destroy();
-        upstream.destroy();
-      };
-      socket.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
-    },
-  );
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  proxyPort = (proxy.address() as net.AddressInfo).port;
+  pki = makeTestPki();
+  proxy = await startTlsProxy(pki, process.env.TEMPORAL_ADDRESS ?? '');
+  proxyPort = proxy.port;
 });
 
 afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise((resolve) => proxy.close(resolve));
-  rmSync(dir, { recursive: true, force: true });
+  await proxy?.close();
+  pki?.remove();
 });
 
 /** Connects both ways every process does (client and native) and asks the server something. */
@@ -188,32 +95,32 @@ describe('Temporal over mTLS from configuration', () => {
     }
   });
 
-  const rogue = {
+  const rogue = () => ({
     TEMPORAL_TLS_CLIENT_CERT_PATH: file('rogue-client.crt'),
     TEMPORAL_TLS_CLIENT_KEY_PATH: file('rogue-client.key'),
     TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca.crt'),
-  };
+  });
 
   it('is refused with a certificate of another CA: nothing reaches Temporal', async () => {
-    const before = forwarded;
+    const before = proxy.forwarded();
     // TLS 1.3 checks the client's certificate after the client's side of the handshake: the worker
     // sees the connection dropped (a broken pipe, a closed connection or the alert, whichever it reads
     // first: the wording varies); the API's client (grpc-js) retries until its deadline.
-    await expect(reachNative(rogue)).rejects.toMatchObject({ name: 'TransportError' });
+    await expect(reachNative(rogue())).rejects.toMatchObject({ name: 'TransportError' });
     const options = {
-      ...temporalConnectionOptions(parseConfig({ TEMPORAL_ADDRESS: `localhost:${proxyPort}`, ...rogue })),
+      ...temporalConnectionOptions(parseConfig({ TEMPORAL_ADDRESS: `localhost:${proxyPort}`, ...rogue() })),
     };
     await expect(Connection.connect({ ...options, connectTimeout: '3 seconds' })).rejects.toThrow(
       /Failed to connect before the deadline/,
     );
-    expect(forwarded).toBe(before);
+    expect(proxy.forwarded()).toBe(before);
   });
 
   it('says where to and how when a process cannot connect (the SDK module path as the workers)', async () => {
     const config = parseConfig({
       TEMPORAL_ADDRESS: `localhost:${proxyPort}`,
       TEMPORAL_NAMESPACE: 'rpa',
-      ...rogue,
+      ...rogue(),
     });
     await expect(connectTemporal(config)).rejects.toThrow(
       `cannot connect to Temporal at localhost:${proxyPort}, namespace rpa (mTLS, client certificate ${file('rogue-client.crt')}, server CA ${file('ca.crt')}): `,
@@ -221,11 +128,11 @@ describe('Temporal over mTLS from configuration', () => {
   });
 
   it('is refused without a client certificate: nothing reaches Temporal', async () => {
-    const before = forwarded;
+    const before = proxy.forwarded();
     await expect(reachNative({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('ca.crt') })).rejects.toMatchObject({
       name: 'TransportError',
     });
-    expect(forwarded).toBe(before);
+    expect(proxy.forwarded()).toBe(before);
   });
 
   it("refuses a server whose certificate the trusted CA did not sign (here: the system's roots)", async () => {

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { Client } from 'pg';
-import { startTemporalDevServer, temporalReachable } from '../../cli/temporal-dev-server';
+import { temporalReachable } from '../../cli/temporal-dev-server';
 import { migratePostgres } from '../../db/migrate';
 import { buildWorkflowBundle } from '../../scripts/build-workflow-bundle';
-import { ADMIN_DATABASE_URL, databaseUrl, ROOT, TEMPLATE_DATABASE, TEST_DATA_DIR } from './test-env';
+import { ADMIN_DATABASE_URL, databaseUrl, TEMPLATE_DATABASE, TEST_DATA_DIR } from './test-env';
+import { startTestTemporal } from './test-temporal';
 
 /** Runs once: a migrated template database, a Temporal server, a prebuilt workflow bundle. */
 export default async function globalSetup(): Promise<void> {
@@ -20,12 +21,7 @@ export default async function globalSetup(): Promise<void> {
   const address = process.env.TEMPORAL_ADDRESS;
   if (!address || !(await temporalReachable(address))) {
     const port = Number(process.env.TEST_TEMPORAL_PORT ?? 7255);
-    const server = await startTemporalDevServer({
-      root: ROOT,
-      port,
-      logFile: path.join(TEST_DATA_DIR, 'temporal.log'),
-      namespace: 'default',
-    });
+    const server = await startTestTemporal(port, path.join(TEST_DATA_DIR, 'temporal.log'));
     (globalThis as { __temporalDevServer?: typeof server }).__temporalDevServer = server;
     process.env.TEMPORAL_ADDRESS = server.address;
   }

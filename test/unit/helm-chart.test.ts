@@ -14,6 +14,8 @@ import { CONFIG_KEYS, parseConfig } from '../../core/config';
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHART = path.join(ROOT, 'deploy', 'helm', 'rpa-orchestrator');
 const FULL_VALUES = path.join(CHART, 'ci', 'full-values.yaml');
+// The defaults plus only what the chart requires (it refuses to render the bare defaults).
+const REQUIRED_VALUES = path.join(CHART, 'ci', 'required-values.yaml');
 const SCHEMAS = path.join(ROOT, 'deploy', 'helm', 'schemas');
 const KUBERNETES_VERSION = '1.32.2';
 const RELEASE = 'rpa';
@@ -184,22 +186,30 @@ function containerEnvironment(
   return env;
 }
 
-const FULL_SECRETS = (() => {
-  const values = parseAllDocuments(readFileSync(FULL_VALUES, 'utf8'))[0]?.toJS() as {
-    secrets: Record<string, string>;
-  };
+function secretsOf(file: string): Record<string, string> {
+  const values = parseAllDocuments(readFileSync(file, 'utf8'))[0]?.toJS() as
+    | { secrets: Record<string, string> }
+    | undefined;
+  if (!values) throw new Error(`${file} holds no values`);
   return values.secrets;
-})();
+}
+const FULL_SECRETS = secretsOf(FULL_VALUES);
+const REQUIRED_SECRETS = secretsOf(REQUIRED_VALUES);
 
 let defaults: Manifest[];
 let full: Manifest[];
 
 beforeAll(async () => {
-  [defaults, full] = await Promise.all([render(), render(['--values', FULL_VALUES])]);
+  [defaults, full] = await Promise.all([
+    render(['--values', REQUIRED_VALUES]),
+    render(['--values', FULL_VALUES]),
+  ]);
 }, 60_000);
 
 describe('helm lint', () => {
   test.each([
+    // Helm's lint mode logs a template's `fail` instead of failing: the bare defaults lint clean,
+    // though `helm template` and `helm install` refuse them (below).
     ['default values', []],
     ['ci/full-values.yaml', ['--values', FULL_VALUES]],
   ])('is clean with %s (--strict)', async (_name, extra) => {
@@ -407,8 +417,10 @@ describe('rendered with the default values', () => {
     }
   });
 
-  test('the Secret holds no empty values, and every pod requires DATABASE_URL from it', () => {
-    expect(named(defaults, 'Secret', prefix).data ?? {}).toEqual({});
+  test('the Secret holds the values given and no empty ones, and every pod requires DATABASE_URL from it', () => {
+    const data = named(defaults, 'Secret', prefix).data ?? {};
+    expect(Object.keys(data).sort()).toEqual(['DATABASE_URL', 'REDIS_URL', 'SECRETS_KEYS']);
+    expect(Buffer.from(data.SECRETS_KEYS ?? '', 'base64').toString()).toBe(REQUIRED_SECRETS.SECRETS_KEYS);
     for (const workload of workloads(defaults)) {
       for (const container of podTemplate(workload).spec.containers) {
         const ref = container.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
@@ -643,6 +655,113 @@ describe('values the chart refuses, with a message', () => {
       /modules: "ocr" is listed twice/,
     ],
   ])('%s', async (_what, args, message) => {
-    expect(await renderError(args)).toMatch(message);
+    expect(await renderError(['--values', REQUIRED_VALUES, ...args])).toMatch(message);
+  });
+});
+
+// A default install used to render, start its pods and have each exit with the production guard's
+// message (ADR 0059): the chart now refuses at render time, naming every value to set.
+describe('values the chart requires', () => {
+  const REQUIRED = {
+    DATABASE_URL: /secrets\.DATABASE_URL: the app role's Postgres URL/,
+    REDIS_URL: /secrets\.REDIS_URL: required with config\.NODE_ENV=production/,
+    SECRETS_KEYS: /secrets\.SECRETS_KEYS: required with config\.NODE_ENV=production/,
+  };
+
+  test('the bare defaults: helm template exits non-zero naming each missing value and the way out', async () => {
+    const stderr = await renderError([]);
+    expect(stderr).toMatch(/missing required values \(the pods would exit at start without them\)/);
+    for (const message of Object.values(REQUIRED)) expect(stderr).toMatch(message);
+    expect(stderr).toMatch(/name it in secrets\.existingSecret/);
+    // The defaults give a Temporal address.
+    expect(stderr).not.toMatch(/config\.TEMPORAL_ADDRESS/);
+  });
+
+  test.each(Object.keys(REQUIRED) as (keyof typeof REQUIRED)[])(
+    'secrets.%s alone missing: only it is named',
+    async (missing) => {
+      const given = Object.entries(REQUIRED_SECRETS)
+        .filter(([key]) => key !== missing)
+        .flatMap(([key, value]) => ['--set-string', `secrets.${key}=${value}`]);
+      const stderr = await renderError(given);
+      const named = Object.entries(REQUIRED)
+        .filter(([, message]) => message.test(stderr))
+        .map(([key]) => key);
+      expect(named).toEqual([missing]);
+    },
+  );
+
+  test('an empty value counts as missing, as core/config.ts has it', async () => {
+    expect(await renderError(['--values', REQUIRED_VALUES, '--set', 'secrets.REDIS_URL='])).toMatch(
+      REQUIRED.REDIS_URL,
+    );
+  });
+
+  test('config.TEMPORAL_ADDRESS removed in production is named, unless a profile file is given', async () => {
+    expect(await renderError(['--values', REQUIRED_VALUES, '--set', 'config.TEMPORAL_ADDRESS=null'])).toMatch(
+      /config\.TEMPORAL_ADDRESS: required with config\.NODE_ENV=production/,
+    );
+    const manifests = await render([
+      '--values',
+      REQUIRED_VALUES,
+      '--set',
+      'config.TEMPORAL_ADDRESS=null',
+      '--set',
+      'config.TEMPORAL_CONFIG_FILE=/etc/rpa/temporal.toml',
+    ]);
+    expect(named(manifests, 'ConfigMap', `${RELEASE}-rpa-orchestrator`).data).not.toHaveProperty(
+      'TEMPORAL_ADDRESS',
+    );
+  });
+
+  test('outside production only DATABASE_URL is required', async () => {
+    expect(await renderError(['--set', 'config.NODE_ENV=development'])).toMatch(REQUIRED.DATABASE_URL);
+    const manifests = await render([
+      '--set',
+      'config.NODE_ENV=development',
+      '--set-string',
+      `secrets.DATABASE_URL=${REQUIRED_SECRETS.DATABASE_URL}`,
+    ]);
+    expect(Object.keys(named(manifests, 'Secret', `${RELEASE}-rpa-orchestrator`).data ?? {})).toEqual([
+      'DATABASE_URL',
+    ]);
+  });
+
+  test('secrets.existingSecret alone renders: the Secret it names is to hold them', async () => {
+    const manifests = await render(['--set', 'secrets.existingSecret=rpa-credentials']);
+    expect(ofKind(manifests, 'Secret')).toEqual([]);
+    const report = await kubeconform(toYamlStream(manifests));
+    expect(report.summary).toEqual({ valid: manifests.length, invalid: 0, errors: 0, skipped: 0 });
+    // Each API and worker pod reads the three from it (optional: a missing one is left unset and
+    // the process names it at start).
+    for (const workload of ofKind(manifests, 'Deployment')) {
+      const container = podTemplate(workload).spec.containers[0] as Container;
+      const refs = Object.fromEntries(
+        (container.env ?? []).flatMap((e) =>
+          e.valueFrom?.secretKeyRef ? [[e.name, e.valueFrom.secretKeyRef.name]] : [],
+        ),
+      );
+      expect(refs).toMatchObject({
+        DATABASE_URL: 'rpa-credentials',
+        REDIS_URL: 'rpa-credentials',
+        SECRETS_KEYS: 'rpa-credentials',
+      });
+    }
+  });
+
+  test('the values file of the worked install in docs/deploy-kubernetes.md renders and is valid', async () => {
+    const doc = readFileSync(path.join(ROOT, 'docs', 'deploy-kubernetes.md'), 'utf8');
+    const block = /\*\*4\. Write a values file\*\*[^\n]*\n\n```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toContain('existingSecret');
+    const dir = mkdtempSync(path.join(tmpdir(), 'rpa-helm-doc-'));
+    try {
+      const file = path.join(dir, 'my-values.yaml');
+      writeFileSync(file, block ?? '');
+      const manifests = await render(['--values', file]);
+      const report = await kubeconform(toYamlStream(manifests));
+      expect(report.summary).toEqual({ valid: manifests.length, invalid: 0, errors: 0, skipped: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -225,3 +225,31 @@ text, and the ones the chart derives from other values would clash with them.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Refuses a release whose API and worker pods would only start to exit: DATABASE_URL always (every pod
+reads it from the Secret), and with config.NODE_ENV=production what core/config.ts then requires of
+`rpa api` and `rpa worker` (ADR 0059). Every missing value is named at once. An existing Secret is
+taken on trust: the chart cannot read it at render time.
+*/}}
+{{- define "rpa.checkRequired" -}}
+{{- $missing := list -}}
+{{- $production := eq (toString (.Values.config.NODE_ENV | default "development")) "production" -}}
+{{- if not .Values.secrets.existingSecret -}}
+{{- if not .Values.secrets.DATABASE_URL -}}
+{{- $missing = append $missing "secrets.DATABASE_URL: the app role's Postgres URL (every pod reads it)" -}}
+{{- end -}}
+{{- if and $production (not .Values.secrets.REDIS_URL) -}}
+{{- $missing = append $missing "secrets.REDIS_URL: required with config.NODE_ENV=production (limits, circuits and caches shared by every pod)" -}}
+{{- end -}}
+{{- if and $production (not .Values.secrets.SECRETS_KEYS) -}}
+{{- $missing = append $missing "secrets.SECRETS_KEYS: required with config.NODE_ENV=production (id:base64key, a 32-byte key: k1:$(openssl rand -base64 32))" -}}
+{{- end -}}
+{{- end -}}
+{{- if and $production (not .Values.config.TEMPORAL_ADDRESS) (not .Values.config.TEMPORAL_CONFIG_FILE) (not .Values.config.TEMPORAL_PROFILE) -}}
+{{- $missing = append $missing "config.TEMPORAL_ADDRESS: required with config.NODE_ENV=production (host:port of the Temporal frontend)" -}}
+{{- end -}}
+{{- if $missing -}}
+{{- fail (printf "missing required values (the pods would exit at start without them):\n  %s\nSet them (--set, or -f a values file), or put the secret ones in a Secret of your own and name it in secrets.existingSecret (docs/deploy-kubernetes.md)." (join "\n  " $missing)) -}}
+{{- end -}}
+{{- end -}}
