@@ -6,8 +6,9 @@
 // the one command to run and goes on, so the tests that need a missing tool fail with a message that
 // names it (they never skip).
 // It also builds the example modules written in Go that the tests run (scripts/go-examples.js), and
-// helm and kubeconform for the Helm chart test (scripts/install-helm-tools.sh), and weed (SeaweedFS) for
-// the S3 document store test (scripts/install-seaweedfs.sh).
+// helm and kubeconform for the Helm chart test (scripts/install-helm-tools.sh), weed (SeaweedFS) for
+// the S3 document store test (scripts/install-seaweedfs.sh), and temporal-server and temporal-sql-tool
+// for the Temporal cluster test (scripts/install-temporal-server.sh).
 // Node built-ins only: it runs before anything is installed.
 const { execFileSync } = require('node:child_process');
 const { existsSync, statSync } = require('node:fs');
@@ -42,6 +43,7 @@ if (forTests) {
   ensureGoExamples();
   ensureHelmTools();
   ensureSeaweedfs();
+  ensureTemporalServer();
 }
 // `npm run bench` runs the OCR benches: their native baseline and poppler, nothing else.
 if (process.env.npm_lifecycle_event === 'bench') {
@@ -85,6 +87,24 @@ function ensureSeaweedfs() {
     });
   } catch {
     console.error('weed is missing (scripts/install-seaweedfs.sh): the S3 document store test will fail.');
+  }
+}
+
+/**
+ * temporal-server and temporal-sql-tool (Temporal v1.29.1) for the cluster test
+ * (test/e2e/temporal-cluster.test.ts), built with go install once per machine. A failure is
+ * reported, not fatal: only that test then fails, naming the tool.
+ */
+function ensureTemporalServer() {
+  try {
+    execFileSync('bash', [path.join(root, 'scripts', 'install-temporal-server.sh')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } catch {
+    console.error(
+      'temporal-server or temporal-sql-tool is missing (scripts/install-temporal-server.sh): the Temporal cluster test will fail.',
+    );
   }
 }
 

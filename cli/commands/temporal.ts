@@ -21,9 +21,27 @@ async function registeredTypes(
   const database = await createDatabase({ ...config, DATABASE_POOL_SIZE: 1 });
   try {
     return (await new RobotTypesRepository(database.db).listLatest()).map((stored) => stored.definition);
+  } catch (err) {
+    // A first start runs this beside `rpa migrate` (docker-compose orders them; a hand-run walk may not).
+    if (undefinedTable(err)) {
+      throw new Error(
+        "the app database (DATABASE_URL) is not migrated: run `rpa migrate` first (temporal setup reads the robot types' retention from it)",
+      );
+    }
+    throw err;
   } finally {
     await database.close();
   }
+}
+
+const GRPC_NOT_FOUND = 5;
+
+/** Postgres' undefined_table (42P01), on the driver's error or the query builder's wrapper of it. */
+function undefinedTable(err: unknown): boolean {
+  for (let cause = err; cause instanceof Error; cause = cause.cause) {
+    if ((cause as { code?: unknown }).code === '42P01') return true;
+  }
+  return false;
 }
 
 async function setup(options: { retentionDays?: string }): Promise<number> {
@@ -38,7 +56,8 @@ async function setup(options: { retentionDays?: string }): Promise<number> {
     const types = [...createBuiltInRobotTypes().all, ...(await registeredTypes(config))];
     days = longestRetentionDays(retentionPolicy(types, config.ROBOT_RETENTION_DAYS));
   }
-  const { Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
+  const { Connection, isGrpcServiceError } =
+    require('@temporalio/client') as typeof import('@temporalio/client');
   const { describeTemporalTarget, temporalConnectionOptions } =
     require('../../core/adapters/temporal/connection.options') as typeof import('../../core/adapters/temporal/connection.options');
   const { ensureNamespaceRetention, ensureSearchAttributes } =
@@ -50,7 +69,15 @@ async function setup(options: { retentionDays?: string }): Promise<number> {
   });
   try {
     const namespace = config.TEMPORAL_NAMESPACE;
-    const searchAttributes = await ensureSearchAttributes(connection, namespace);
+    const searchAttributes = await ensureSearchAttributes(connection, namespace).catch((err: unknown) => {
+      // A cluster (unlike the dev server) has no namespace until someone creates one.
+      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) {
+        throw new Error(
+          `namespace ${namespace} does not exist on ${config.TEMPORAL_ADDRESS}: create it first (deploy/temporal-namespace.sh, or temporal operator namespace create --namespace ${namespace} --retention ${days * 24}h), then run this again`,
+        );
+      }
+      throw err;
+    });
     const retention = await ensureNamespaceRetention(connection, namespace, days);
     print({
       address: config.TEMPORAL_ADDRESS,

@@ -44,6 +44,8 @@ export function runProcess(command: string, args: string[], options: RunOptions 
     });
     child.on('error', (err) => resolve({ code: null, stdout, stderr: stderr + String(err) }));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A command that exits without reading stdin closes it first: EPIPE is not the command's outcome.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
   });
 }

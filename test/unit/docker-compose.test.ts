@@ -119,10 +119,12 @@ describe('docker-compose.yml', () => {
     expect(env.TEMPORAL_NAMESPACE).toBe(parseConfig(environment('api')).TEMPORAL_NAMESPACE);
   });
 
-  test('temporal-setup runs `rpa temporal setup` from the app image after the namespace exists', () => {
+  test('temporal-setup runs `rpa temporal setup` from the app image after the namespace and migrate', () => {
     expect(service('temporal-setup').command).toEqual(['temporal', 'setup']);
     expect(service('temporal-setup').image).toBe(service('api').image);
     expect(dependsOn('temporal-setup').get('temporal-namespace')).toBe('service_completed_successfully');
+    // It reads the robot types' retention from the app database, which fails before migrations.
+    expect(dependsOn('temporal-setup').get('migrate')).toBe('service_completed_successfully');
     expect(existsSync(path.join(ROOT, 'deploy/temporal-setup.sh'))).toBe(false);
   });
 
