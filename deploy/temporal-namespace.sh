@@ -31,9 +31,11 @@ else
   echo "temporal-namespace: created namespace '$NAMESPACE' (retention $RETENTION)"
 fi
 
-# A new namespace takes a moment to reach every frontend; wait until it answers.
+# A new namespace takes a moment to reach every frontend: describe reads it from the database at
+# once, while the calls rpa makes (search attributes, workflows) go through the frontend's namespace
+# cache, refreshed about every 10 s. Wait until one of those answers.
 attempt=1
-until temporal operator namespace describe --address "$ADDRESS" --namespace "$NAMESPACE" >/dev/null 2>&1; do
+until temporal operator search-attribute list --address "$ADDRESS" --namespace "$NAMESPACE" >/dev/null 2>&1; do
   if [ "$attempt" -ge "$ATTEMPTS" ]; then
     echo "temporal-namespace: namespace '$NAMESPACE' not available after $ATTEMPTS attempts" >&2
     exit 1

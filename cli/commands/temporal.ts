@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { type Config, loadConfigOrExit } from '../../core/config';
 import { longestRetentionDays, retentionPolicy } from '../../core/domain/retention';
@@ -44,6 +45,29 @@ function undefinedTable(err: unknown): boolean {
   return false;
 }
 
+/** How long a namespace that exists may stay unknown to the frontend's namespace cache. */
+const NAMESPACE_ARRIVAL_MS = 30_000;
+
+/**
+ * Runs `attempt`; while it fails with `missing` and the namespace exists all the same (`exists`), a
+ * namespace created moments ago, it tries again for up to NAMESPACE_ARRIVAL_MS.
+ */
+async function retryWhileNamespaceArrives<T>(
+  attempt: () => Promise<T>,
+  missing: (err: unknown) => boolean,
+  exists: () => Promise<boolean>,
+): Promise<T> {
+  const deadline = Date.now() + NAMESPACE_ARRIVAL_MS;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!missing(err) || Date.now() > deadline || !(await exists())) throw err;
+      await sleep(1000);
+    }
+  }
+}
+
 async function setup(options: { retentionDays?: string }): Promise<number> {
   // In production it must not set up the local dev server's namespace by default (ADR 0059).
   const config = withRunningLauncher(loadConfigOrExit(['temporal']));
@@ -69,9 +93,20 @@ async function setup(options: { retentionDays?: string }): Promise<number> {
   });
   try {
     const namespace = config.TEMPORAL_NAMESPACE;
-    const searchAttributes = await ensureSearchAttributes(connection, namespace).catch((err: unknown) => {
+    const notFound = (err: unknown) => isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND;
+    const searchAttributes = await retryWhileNamespaceArrives(
+      () => ensureSearchAttributes(connection, namespace),
+      notFound,
+      // Describing reads the namespace from the database; the search-attribute calls go through
+      // the frontend's namespace cache, which learns of a new namespace up to ~10 s later.
+      () =>
+        connection.workflowService.describeNamespace({ namespace }).then(
+          () => true,
+          (err: unknown) => (notFound(err) ? false : Promise.reject(err)),
+        ),
+    ).catch((err: unknown) => {
       // A cluster (unlike the dev server) has no namespace until someone creates one.
-      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) {
+      if (notFound(err)) {
         throw new Error(
           `namespace ${namespace} does not exist on ${config.TEMPORAL_ADDRESS}: create it first (deploy/temporal-namespace.sh, or temporal operator namespace create --namespace ${namespace} --retention ${days * 24}h), then run this again`,
         );

@@ -264,6 +264,26 @@ describe('a Temporal cluster without containers (docs/deploy.md)', () => {
     expect(Number(described?.config?.workflowExecutionRetentionTtl?.seconds)).toBe(30 * 86_400);
   }, 120_000);
 
+  it('rpa temporal setup run moments after the namespace was created waits for the frontend to know it', async () => {
+    const fresh = `${NAMESPACE}-late`;
+    // A lookup first, so the frontend's namespace cache holds "not found" for it, as it does when
+    // setup races a namespace being created; then the namespace, then setup at once.
+    const missing = await connection?.operatorService.listSearchAttributes({ namespace: fresh }).then(
+      () => 'found',
+      (err: unknown) => (err as { code?: number }).code,
+    );
+    expect(missing).toBe(5);
+    await connection?.workflowService.registerNamespace({
+      namespace: fresh,
+      workflowExecutionRetentionPeriod: { seconds: 30 * 86_400 },
+    });
+    const result = await rpaCommand(['temporal', 'setup'], { TEMPORAL_NAMESPACE: fresh });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const listed = await connection?.operatorService.listSearchAttributes({ namespace: fresh });
+    expect(listed?.customAttributes?.RobotType).toBe(2);
+  }, 120_000);
+
   it('the API, a control worker and two module workers run robots; both module workers take steps; visibility filters find them', async () => {
     const apiPort = await freePort();
     const logs = path.join(dir, 'logs');
