@@ -333,7 +333,7 @@ describe('both renders', () => {
 describe('rendered with the default values', () => {
   const prefix = `${RELEASE}-rpa-orchestrator`;
 
-  test('an api Deployment, Service and PDB, the control worker, one module Deployment, a migrate Job', () => {
+  test('an api Deployment, Service and PDB, the control worker, one module Deployment, migrate and temporal-setup Jobs', () => {
     expect(defaults.map((m) => `${m.kind}/${m.metadata.name}`).sort()).toEqual(
       [
         `ConfigMap/${prefix}`,
@@ -346,6 +346,7 @@ describe('rendered with the default values', () => {
         `Deployment/${prefix}-control-worker`,
         `Deployment/${prefix}-module-default`,
         `Job/${prefix}-migrate`,
+        `Job/${prefix}-temporal-setup`,
       ].sort(),
     );
   });
@@ -426,7 +427,10 @@ describe('rendered with the default values', () => {
         const ref = container.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
         expect({ where: container.name, ref }).toEqual({
           where: container.name,
-          ref: { name: workload.kind === 'Job' ? `${prefix}-migrate` : prefix, key: 'DATABASE_URL' },
+          ref: {
+            name: workload.metadata.name === `${prefix}-migrate` ? `${prefix}-migrate` : prefix,
+            key: 'DATABASE_URL',
+          },
         });
       }
     }
@@ -443,7 +447,7 @@ describe('rendered with ci/full-values.yaml', () => {
         const config = parseConfig(env);
         expect(config.NODE_ENV).toBe('production');
         expect(config.DATABASE_URL).toBe(FULL_SECRETS.DATABASE_URL);
-        if (workload.kind === 'Job') {
+        if (workload.metadata.name === `${prefix}-migrate`) {
           expect(config.DATABASE_MIGRATION_URL).toBe(FULL_SECRETS.DATABASE_MIGRATION_URL);
           continue;
         }
@@ -579,6 +583,28 @@ describe('rendered with ci/full-values.yaml', () => {
     expect(Object.keys(hookSecret.data ?? {}).sort()).toEqual(['DATABASE_MIGRATION_URL', 'DATABASE_URL']);
     // The app's own Secret never holds the owner's credentials.
     expect(named(full, 'Secret', prefix).data).not.toHaveProperty('DATABASE_MIGRATION_URL');
+  });
+
+  test("temporal setup is a post-install/post-upgrade hook with the release's connection, TLS files included", async () => {
+    const job = named(full, 'Job', `${prefix}-temporal-setup`);
+    expect(job.metadata.annotations).toMatchObject({
+      // After the release's ConfigMap and Secret exist: it reads them, as the workers do.
+      'helm.sh/hook': 'post-install,post-upgrade',
+      'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+    });
+    const pod = podTemplate(job).spec;
+    const container = pod.containers[0] as Container;
+    expect(container.args).toEqual(['temporal', 'setup']);
+    expect(container.envFrom).toEqual([{ configMapRef: { name: prefix } }]);
+    const config = parseConfig(containerEnvironment(full, container, FULL_SECRETS));
+    expect(config.TEMPORAL_ADDRESS).toBe('rpa.a1b2c.tmprl.cloud:7233');
+    expect(config.TEMPORAL_TLS_CERT_PATH).toBe('/etc/rpa/temporal-tls/tls.crt');
+    expect(container.volumeMounts).toEqual(
+      expect.arrayContaining([{ name: 'temporal-tls', mountPath: '/etc/rpa/temporal-tls', readOnly: true }]),
+    );
+    // Where the credentials may not change the namespace, it is turned off.
+    const without = await render(['--values', FULL_VALUES, '--set', 'temporalSetup.enabled=false']);
+    expect(ofKind(without, 'Job').map((j) => j.metadata.name)).toEqual([`${prefix}-migrate`]);
   });
 
   test('with secrets.existingSecret no Secret is rendered and every secret variable reads that one', async () => {
