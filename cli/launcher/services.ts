@@ -73,9 +73,19 @@ function tlsConfigured(config: Config): boolean {
   return options.tls !== undefined || options.apiKey !== undefined;
 }
 
+/** A loopback address (or `localhost`): the only ones a local dev server can stand in for. */
+export function onThisMachine(address: string): boolean {
+  const host = address
+    .slice(0, address.lastIndexOf(':'))
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase();
+  return host === 'localhost' || host === '::1' || host === '0.0.0.0' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /**
- * Uses the Temporal server at TEMPORAL_ADDRESS if one answers, else starts the dev server; with TLS
- * or an API key configured, only that server (useTlsCluster).
+ * Uses the Temporal server at TEMPORAL_ADDRESS if one answers, else starts the dev server when the
+ * address is on this machine (another host's address that does not answer stops the start); with
+ * TLS or an API key configured, only that server (useTlsCluster).
  * `spawned` learns where it will be as soon as that is known: when the dev server process runs.
  */
 export async function startTemporal(
@@ -96,6 +106,14 @@ export async function startTemporal(
     return at;
   }
   signal.throwIfAborted();
+  if (!onThisMachine(address)) {
+    throw new Error(
+      `Temporal at ${address} (TEMPORAL_ADDRESS) did not answer\n` +
+        '  it names another host, so no local dev server is started in its place (processes would run ' +
+        'robots on a server you did not mean); start that server or fix the address, or unset ' +
+        'TEMPORAL_ADDRESS to run a local dev server',
+    );
+  }
   console.log('… starting the Temporal dev server (SQLite in .data/temporal.db)');
   const server = await startTemporalDevServer({
     root: ROOT,

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection, Client as TemporalClient } from '@temporalio/client';
+import { msNumberToTs } from '@temporalio/common/lib/time';
 import Redis from 'ioredis';
 import { Client as PgClient } from 'pg';
 import { locateTemporalCli } from '../../cli/temporal-dev-server';
@@ -275,7 +276,7 @@ describe('a Temporal cluster without containers (docs/deploy.md)', () => {
     expect(missing).toBe(5);
     await connection?.workflowService.registerNamespace({
       namespace: fresh,
-      workflowExecutionRetentionPeriod: { seconds: 30 * 86_400 },
+      workflowExecutionRetentionPeriod: msNumberToTs(30 * 86_400_000),
     });
     const result = await rpaCommand(['temporal', 'setup'], { TEMPORAL_NAMESPACE: fresh });
     expect(result.stderr).toBe('');

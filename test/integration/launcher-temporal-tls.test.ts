@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalStack } from '../../cli/launcher/local-stack';
 import { DEFAULT_RESTART_POLICY } from '../../cli/launcher/restart-policy';
-import { startTemporal, type TemporalAt } from '../../cli/launcher/services';
+import { onThisMachine, startTemporal, type TemporalAt } from '../../cli/launcher/services';
 import { Supervisor } from '../../cli/launcher/supervisor';
 import { parseConfig } from '../../core/config';
 import { launcherHarness, listening, processesOf } from '../support/launcher-harness';
@@ -151,6 +151,41 @@ describe("the launcher's Temporal step with TLS configured", () => {
       ),
     );
     expect(step.devServerStarted).toBe(false);
+  });
+});
+
+/** A closed port on an address of this machine that is not loopback (its own interface). */
+function ownAddressClosedPort(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((info) => info && !info.internal && info.family === 'IPv4')?.address;
+  if (!address) throw new Error('this machine has no IPv4 address besides loopback to test with');
+  // Port 9 (discard): nothing listens there; the connection stays on this machine.
+  return `${address}:9`;
+}
+
+describe("the launcher's Temporal step without TLS", () => {
+  it('starts no dev server in place of another host that does not answer', async () => {
+    const address = ownAddressClosedPort();
+    const step = await temporalStep({ TEMPORAL_ADDRESS: address });
+    expect(step.error?.message).toContain(`Temporal at ${address} (TEMPORAL_ADDRESS) did not answer`);
+    expect(step.error?.message).toContain('it names another host, so no local dev server is started');
+    expect({ started: step.devServerStarted, open: step.devPortsOpen }).toEqual({
+      started: false,
+      open: [false, false],
+    });
+  });
+
+  it('only loopback addresses may be stood in for by a dev server', () => {
+    for (const local of ['127.0.0.1:7233', 'localhost:7233', '[::1]:7233', '127.1.2.3:7000', '0.0.0.0:7233'])
+      expect({ local, here: onThisMachine(local) }).toEqual({ local, here: true });
+    for (const remote of [
+      '10.0.0.5:7233',
+      'temporal.internal:7233',
+      '[2001:db8::1]:7233',
+      'rpa.a1b2c.tmprl.cloud:7233',
+    ])
+      expect({ remote, here: onThisMachine(remote) }).toEqual({ remote, here: false });
   });
 });
 
