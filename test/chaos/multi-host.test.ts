@@ -12,7 +12,8 @@ import { RpaProcess } from './support/rpa-process';
 import { applyChaosType, type CreatedRobot, createRobots } from './support/workload';
 
 // Several hosts on one machine (issue 19, ADR 0058): 2 API processes behind Debian's nginx, 2
-// control workers, and 3 module worker processes of one module, each on a module host of its own
+// control workers (the second on a host of its own), and 3 module worker processes of one module,
+// each on a module host of its own
 // (support/isolated-host.ts: a network namespace behind a veth as root, the user-space forwarders
 // of ADR 0039 otherwise), with real Postgres, Redis and Temporal. Robots go in through nginx only.
 // 1. Throughput with 1 module process, then with 3, then with 3 and twice the clients (same run, as
@@ -36,8 +37,25 @@ let cluster: ChaosCluster | undefined;
 let nginx: NginxBalancer | undefined;
 let control2: RpaProcess | undefined;
 const hosts: IsolatedHost[] = [];
+let controlHost: IsolatedHost | undefined;
 const workers: RpaProcess[] = [];
 const relays: ChildProcess[] = [];
+/** The system's Postgres, Temporal and Redis as a process on `host` reaches them. */
+async function reachFrom(host: IsolatedHost, system: ChaosCluster): Promise<Record<string, string>> {
+  const database = new URL(system.env.DATABASE_URL ?? '');
+  const [postgres, temporalAddress, redis] = await Promise.all([
+    host.forward(database.toString()),
+    host.forward(system.temporalServer.address),
+    host.forward(system.redis.url),
+  ]);
+  database.host = postgres;
+  return {
+    DATABASE_URL: database.toString(),
+    TEMPORAL_ADDRESS: temporalAddress,
+    REDIS_URL: `redis://${redis}`,
+  };
+}
+
 /** Which module host each module worker pid ran on (pids change with a restart). */
 const hostOfPid = new Map<number, number>();
 
@@ -83,26 +101,22 @@ beforeAll(async () => {
     : `${system.hooks.url}/hook`;
   await applyChaosType(system, { email: false, hookUrl });
   for (const [index, host] of hosts.entries()) {
-    const database = new URL(system.env.DATABASE_URL ?? '');
-    const [postgres, temporalAddress, redis] = await Promise.all([
-      host.forward(database.toString()),
-      host.forward(system.temporalServer.address),
-      host.forward(system.redis.url),
-    ]);
-    database.host = postgres;
+    const reach = await reachFrom(host, system);
     if (!userSpace) await relayInNamespace(host, hooks.host, await host.forward(system.hooks.url));
-    workers.push(
-      system.moduleProcess(moduleA, index, host.prefix, {
-        DATABASE_URL: database.toString(),
-        TEMPORAL_ADDRESS: temporalAddress,
-        REDIS_URL: `redis://${redis}`,
-      }),
-    );
+    workers.push(system.moduleProcess(moduleA, index, host.prefix, reach));
   }
   // The cluster closes them with the rest; busyReplica finds the busy one among them.
   system.modules.set(moduleA.name, workers);
-  control2 = new RpaProcess('control-2', ['worker', '--control'], system.env, path.join(system.dir, 'logs'));
+  controlHost = await createIsolatedHost();
+  control2 = new RpaProcess(
+    'control-2',
+    ['worker', '--control'],
+    { ...system.env, ...(await reachFrom(controlHost, system)) },
+    path.join(system.dir, 'logs'),
+    controlHost.prefix,
+  );
   control2.start();
+  controlHost.adopt(control2.pid ?? 0);
   await control2.printed('control worker started');
   nginx = await startNginxBalancer(system.dir, system.apiUrls);
   startWorker(0);
@@ -115,7 +129,7 @@ afterAll(async () => {
   await nginx?.close();
   await control2?.close();
   await cluster?.close();
-  for (const host of hosts) await host.close();
+  for (const host of [...hosts, ...(controlHost ? [controlHost] : [])]) await host.close();
 }, 60_000);
 
 interface Stage {
