@@ -6,41 +6,29 @@
 # read-only module cache and built with `go build` there. Never downloads at test time:
 # scripts/ensure-deps.js runs this before `npm test`. Exits 1 saying what could not be found or built.
 set -uo pipefail
+# shellcheck source=go-tool.sh
+. "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tools="$root/.tools/bin"
 MODULE="github.com/seaweedfs/seaweedfs"
 VERSION="v0.0.0-20261109003541-7506e5f91cd6"
-if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
 
 usable() { [ -x "$1" ] && "$1" version >/dev/null 2>&1; }
 
-for candidate in "$(command -v weed 2>/dev/null)" "$tools/weed"; do
-  if [ -n "$candidate" ] && usable "$candidate"; then
-    [ "$candidate" = "$tools/weed" ] || { mkdir -p "$tools" && ln -sf "$candidate" "$tools/weed"; }
-    exit 0
-  fi
-done
-if ! command -v go >/dev/null 2>&1; then
-  echo "weed (SeaweedFS) is needed by the S3 document store test, and Go is not installed to build it." >&2
+go_tool_find weed usable && exit 0
+go_tool_require_go "weed (SeaweedFS)" "the S3 document store test" || exit 1
+echo "Building weed (SeaweedFS $VERSION) with go build (several minutes, once per machine)..." >&2
+dir="$(go mod download -json "$MODULE@$VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+if [ -z "$dir" ]; then
+  echo "go mod download $MODULE@$VERSION failed: the S3 document store test will fail until weed is in .tools/bin." >&2
   exit 1
 fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cp -r "$dir" "$work/src" && chmod -R u+w "$work/src"
 gobin="$(go env GOPATH)/bin"
-if ! usable "$gobin/weed"; then
-  echo "Building weed (SeaweedFS $VERSION) with go build (several minutes, once per machine)..." >&2
-  dir="$(go mod download -json "$MODULE@$VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
-  if [ -z "$dir" ]; then
-    echo "go mod download $MODULE@$VERSION failed: the S3 document store test will fail until weed is in .tools/bin." >&2
-    exit 1
-  fi
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
-  cp -r "$dir" "$work/src" && chmod -R u+w "$work/src"
-  mkdir -p "$gobin"
-  if ! (cd "$work/src" && nice -n 10 go build -o "$gobin/weed" ./weed >&2); then
-    echo "go build of weed failed: the S3 document store test will fail until weed is in .tools/bin." >&2
-    exit 1
-  fi
+mkdir -p "$gobin"
+if ! (cd "$work/src" && nice -n 10 go build -o "$gobin/weed" ./weed >&2); then
+  echo "go build of weed failed: the S3 document store test will fail until weed is in .tools/bin." >&2
+  exit 1
 fi
-mkdir -p "$tools"
-ln -sf "$gobin/weed" "$tools/weed"
+go_tool_link weed

@@ -11,57 +11,23 @@
 # names. Never downloads at test time: scripts/ensure-deps.js runs this before `npm test`.
 # Exits 1 naming what could not be found or built; the cluster test then fails saying so.
 set -uo pipefail
+# shellcheck source=go-tool.sh
+. "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tools="$root/.tools/bin"
 VERSION="v1.29.1"
 SERVER_MODULE="go.temporal.io/server/cmd/server@$VERSION"
 SQL_TOOL_MODULE="go.temporal.io/server/cmd/tools/sql@$VERSION"
-if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
+WHAT="the Temporal cluster test"
 
-# Executable and built from the pinned module version (`go version -m` reads it from the binary;
-# another release would apply other schema versions than the compose file's images).
-usable() {
-  local binary=$1
-  [ -x "$binary" ] || return 1
-  if command -v go >/dev/null 2>&1; then
-    go version -m "$binary" 2>/dev/null | grep -qE "^\s+mod\s+go\.temporal\.io/server\s+${VERSION//./\\.}(\s|$)"
-  else
-    "$binary" --help >/dev/null 2>&1
-  fi
-}
+# Built from the pinned release: another would apply other schema versions than the compose file's
+# images.
+usable() { go_tool_built_from "$1" go.temporal.io/server "$VERSION"; }
 
 # $1: the name it is installed as, $2: the module@version, $3: the name go install gives it
 ensure() {
-  local name=$1 module=$2 built=$3
-  local candidate
-  for candidate in "$(command -v "$name" 2>/dev/null)" "$tools/$name"; do
-    if [ -n "$candidate" ] && usable "$candidate"; then
-      [ "$candidate" = "$tools/$name" ] || { mkdir -p "$tools" && ln -sf "$candidate" "$tools/$name"; }
-      return 0
-    fi
-  done
-  if ! command -v go >/dev/null 2>&1; then
-    echo "$name $VERSION is needed by the Temporal cluster test, and Go is not installed to build it (go install $module)." >&2
-    return 1
-  fi
-  local gobin
-  gobin="$(go env GOPATH)/bin"
-  if ! usable "$gobin/$name"; then
-    echo "Building $name $VERSION with go install (several minutes, once per machine)..." >&2
-    local tmp
-    tmp="$(mktemp -d)"
-    if ! GOBIN="$tmp" nice -n 10 go install "$module" >&2 || [ ! -x "$tmp/$built" ]; then
-      rm -rf "$tmp"
-      echo "go install $module failed: the Temporal cluster test will fail until $name $VERSION is in .tools/bin." >&2
-      return 1
-    fi
-    mkdir -p "$gobin"
-    mv -f "$tmp/$built" "$gobin/$name"
-    rm -rf "$tmp"
-  fi
-  mkdir -p "$tools"
-  ln -sf "$gobin/$name" "$tools/$name"
+  go_tool_find "$1" usable && return 0
+  go_tool_require_go "$1 $VERSION" "$WHAT" || return 1
+  go_tool_install "$1" "$2" "$3" "$WHAT"
 }
 
 # The release's schema files, which the test also applies from a directory (SCHEMA_ROOT) as the
