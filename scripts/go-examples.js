@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the Go programs the tests run into .tools/bin, once per change of their sources: the example
-// modules written in Go (examples/*/go.mod) and tools/compose-config (the Compose loader behind
-// `docker compose config`, for test/unit/compose-spec.test.ts): scripts/ensure-deps.js runs it for `npm test`, tests only run the binaries
+// modules written in Go (examples/*/go.mod), tools/compose-config (the Compose loader behind
+// `docker compose config`, for test/unit/compose-spec.test.ts) and tools/dockerfile-lint (BuildKit's
+// Dockerfile checks, for test/unit/dockerfile-lint.test.ts): scripts/ensure-deps.js runs it for `npm test`, tests only run the binaries
 // (test/support/go-module.ts), never build them. A missing Go toolchain is reported, not fatal:
 // only the tests that start a Go module then fail, with this message.
 // Node built-ins only: it runs before anything is installed. `node scripts/go-examples.js` builds.
@@ -26,7 +27,11 @@ function goExample(name, dir = 'examples') {
   };
 }
 
-const GO_EXAMPLES = [goExample('ledger-module'), goExample('compose-config', 'tools')];
+const GO_EXAMPLES = [
+  goExample('ledger-module'),
+  goExample('compose-config', 'tools'),
+  goExample('dockerfile-lint', 'tools'),
+];
 
 /** go.mod, go.sum and the non-test .go files: what goes into the binary. @param {GoExample} example */
 function sourceHash(example) {
