@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type CpuSpent, startCpuCount } from '../../bench/process-cpu';
 import { busyReplica } from './support/busy-replica';
 import { type ChaosCluster, type ModuleSpec, startChaosCluster } from './support/cluster';
+import { freePort } from './support/free-port';
 import { checkInvariants, settle } from './support/invariants';
 import { createIsolatedHost, type IsolatedHost } from './support/isolated-host';
 import { type NginxBalancer, startNginxBalancer } from './support/nginx-balancer';
@@ -12,8 +13,8 @@ import { RpaProcess } from './support/rpa-process';
 import { applyChaosType, type CreatedRobot, createRobots } from './support/workload';
 
 // Several hosts on one machine (issue 19, ADR 0058): 2 API processes behind Debian's nginx, 2
-// control workers (the second on a host of its own), and 3 module worker processes of one module,
-// each on a module host of its own
+// control workers (the second API and the second control worker each on a host of its own), and 3
+// module worker processes of one module, each on a module host of its own
 // (support/isolated-host.ts: a network namespace behind a veth as root, the user-space forwarders
 // of ADR 0039 otherwise), with real Postgres, Redis and Temporal. Robots go in through nginx only.
 // 1. Throughput with 1 module process, then with 3, then with 3 and twice the clients (same run, as
@@ -38,6 +39,8 @@ let nginx: NginxBalancer | undefined;
 let control2: RpaProcess | undefined;
 const hosts: IsolatedHost[] = [];
 let controlHost: IsolatedHost | undefined;
+let apiHost: IsolatedHost | undefined;
+let api2: RpaProcess | undefined;
 const workers: RpaProcess[] = [];
 const relays: ChildProcess[] = [];
 /** The system's Postgres, Temporal and Redis as a process on `host` reaches them. */
@@ -88,7 +91,7 @@ async function relayInNamespace(host: IsolatedHost, listen: string, target: stri
 }
 
 beforeAll(async () => {
-  cluster = await startChaosCluster({ label: 'multi-host', apis: 2, modules: [] });
+  cluster = await startChaosCluster({ label: 'multi-host', apis: 1, modules: [] });
   const system = cluster;
   for (let i = 0; i < HOSTS; i++) hosts.push(await createIsolatedHost());
   const hooks = new URL(system.hooks.url);
@@ -118,7 +121,26 @@ beforeAll(async () => {
   control2.start();
   controlHost.adopt(control2.pid ?? 0);
   await control2.printed('control worker started');
-  nginx = await startNginxBalancer(system.dir, system.apiUrls);
+  // api-2 on a host of its own: nginx reaches it across that host's wire.
+  apiHost = await createIsolatedHost();
+  const api2Port = await freePort();
+  api2 = new RpaProcess(
+    'api-2',
+    ['api'],
+    {
+      ...system.env,
+      ...(await reachFrom(apiHost, system)),
+      PORT: String(api2Port),
+      HOST: apiHost.listenAddress,
+    },
+    path.join(system.dir, 'logs'),
+    apiHost.prefix,
+  );
+  api2.start();
+  apiHost.adopt(api2.pid ?? 0);
+  await api2.printed('api listening');
+  const api2Url = `http://${await apiHost.serve(api2Port)}`;
+  nginx = await startNginxBalancer(system.dir, [...system.apiUrls, api2Url]);
   startWorker(0);
   await workers[0]?.printed('module worker started');
   await system.awaitReplicas(moduleA.name, 1);
@@ -128,8 +150,9 @@ afterAll(async () => {
   for (const relay of relays) relay.kill('SIGKILL');
   await nginx?.close();
   await control2?.close();
+  await api2?.close();
   await cluster?.close();
-  for (const host of [...hosts, ...(controlHost ? [controlHost] : [])]) await host.close();
+  for (const host of [...hosts, controlHost, apiHost]) await host?.close();
 }, 60_000);
 
 interface Stage {
@@ -147,6 +170,7 @@ it(
     const system = cluster as ChaosCluster;
     const balancer = nginx as NginxBalancer;
     const control2Process = control2 as RpaProcess;
+    const api2Process = api2 as RpaProcess;
     // Clients know only nginx's address.
     const viaNginx = { ...system, apiUrls: [balancer.url] } as ChaosCluster;
     const all: CreatedRobot[] = [];
@@ -154,7 +178,7 @@ it(
     const pids = (): Record<string, number | undefined> => ({
       nginx: balancer.pid,
       'api-1': system.apis[0]?.pid,
-      'api-2': system.apis[1]?.pid,
+      'api-2': api2Process.pid,
       'control-1': system.control.pid,
       'control-2': control2Process.pid,
       'sdk module (chaos.record)': system.callModule.pid,
@@ -204,7 +228,7 @@ it(
       paceMs: 100,
     });
     await sleep(1500);
-    await system.apis[1]?.stop();
+    await api2Process.stop();
     faults.push('api-2 SIGTERM');
     await system.control.kill9();
     faults.push('control-1 SIGKILL');
@@ -259,7 +283,7 @@ it(
     expect(faults).toHaveLength(4);
     // Faults that reached no step prove nothing: some robots had a step retried.
     expect(verdict.hit).toBeGreaterThan(0);
-    expect(system.apis[1]?.running).toBe(false);
+    expect(api2Process.running).toBe(false);
     expect(system.control.running).toBe(false);
     // The restarted worker and the healed host are live replicas again.
     await system.awaitReplicas(moduleA.name, HOSTS);

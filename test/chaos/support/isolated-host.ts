@@ -36,6 +36,13 @@ export interface IsolatedHost {
    * isolated host's connections through it and no other.
    */
   forwardShared(target: string): Promise<string>;
+  /** The address a server on the isolated host binds (HOST): reachable from this machine by `serve`. */
+  listenAddress: string;
+  /**
+   * Where this machine reaches a server listening on the isolated host at `port` (host:port): the
+   * node's own address across the wire, or in user space a forwarder the partition cuts.
+   */
+  serve(port: number): Promise<string>;
   /** Where the forwarders listen: the only places the isolated host's connections may lead. */
   forwarders(): TcpEndpoint[];
   /** Tells the host a process started with `prefix` runs on it. */
@@ -125,6 +132,8 @@ async function createNamespaceHost(): Promise<IsolatedHost> {
     },
     // This host's own processes reach the veth's address locally, never across the wire.
     forwardShared: (target) => host.forward(target),
+    listenAddress: address,
+    serve: async (port) => `${address}:${port}`,
     forwarders: () => proxies.map((proxy) => ({ address: hostAddress, port: proxy.port })),
     adopt() {
       // The namespace is what places a process on the host.

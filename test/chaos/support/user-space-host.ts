@@ -105,6 +105,10 @@ export async function createUserSpaceHost(): Promise<IsolatedHost> {
       const address = router.address();
       return `${hostAddress}:${typeof address === 'object' && address ? address.port : 0}`;
     },
+    listenAddress: hostAddress,
+    async serve(port) {
+      return `${hostAddress}:${(await dedicated(`${hostAddress}:${port}`)).port}`;
+    },
     adopt(pid) {
       pids.add(pid);
     },
