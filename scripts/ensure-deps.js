@@ -21,6 +21,22 @@ const root = path.resolve(__dirname, '..');
 const installed = path.join(root, 'node_modules', '.package-lock.json');
 const lock = path.join(root, 'package-lock.json');
 
+/**
+ * Tools the tests build from the Go module proxy once per machine (scripts/go-tool.sh).
+ */
+const GO_TOOLS = [
+  // helm and kubeconform: test/unit/helm-chart.test.ts
+  { script: 'install-helm-tools.sh', missing: 'helm or kubeconform', test: 'the Helm chart test' },
+  // weed (SeaweedFS): test/integration/documents-s3.test.ts
+  { script: 'install-seaweedfs.sh', missing: 'weed', test: 'the S3 document store test' },
+  // temporal-server and temporal-sql-tool (Temporal v1.29.1): test/e2e/temporal-cluster.test.ts
+  {
+    script: 'install-temporal-server.sh',
+    missing: 'temporal-server or temporal-sql-tool',
+    test: 'the Temporal cluster test',
+  },
+];
+
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   console.error('Installing npm packages (npm ci)…');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
@@ -41,9 +57,7 @@ const forTests = ['test', 'chaos'].includes(process.env.npm_lifecycle_event);
 if (forTests) {
   ensureSystemDeps(SYSTEM_DEPS);
   ensureGoExamples();
-  ensureHelmTools();
-  ensureSeaweedfs();
-  ensureTemporalServer();
+  ensureGoTools();
 }
 // `npm run bench` runs the OCR benches: their native baseline and poppler, nothing else.
 if (process.env.npm_lifecycle_event === 'bench') {
@@ -58,53 +72,17 @@ try {
   console.error(`the native OCR engine did not build (OCR_ENGINE=native will say so): ${err.message}`);
 }
 
-/**
- * helm and kubeconform for the chart test (test/unit/helm-chart.test.ts), built with go install once
- * per machine. A failure is reported, not fatal: only that test then fails, naming the tool.
- */
-function ensureHelmTools() {
-  try {
-    execFileSync('bash', [path.join(root, 'scripts', 'install-helm-tools.sh')], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  } catch {
-    console.error(
-      'helm or kubeconform is missing (scripts/install-helm-tools.sh): the Helm chart test will fail.',
-    );
-  }
-}
-
-/**
- * weed (SeaweedFS) for the S3 document store test (test/integration/documents-s3.test.ts), built from
- * the Go module proxy once per machine. A failure is reported, not fatal: only that test then fails.
- */
-function ensureSeaweedfs() {
-  try {
-    execFileSync('bash', [path.join(root, 'scripts', 'install-seaweedfs.sh')], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  } catch {
-    console.error('weed is missing (scripts/install-seaweedfs.sh): the S3 document store test will fail.');
-  }
-}
-
-/**
- * temporal-server and temporal-sql-tool (Temporal v1.29.1) for the cluster test
- * (test/e2e/temporal-cluster.test.ts), built with go install once per machine. A failure is
- * reported, not fatal: only that test then fails, naming the tool.
- */
-function ensureTemporalServer() {
-  try {
-    execFileSync('bash', [path.join(root, 'scripts', 'install-temporal-server.sh')], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  } catch {
-    console.error(
-      'temporal-server or temporal-sql-tool is missing (scripts/install-temporal-server.sh): the Temporal cluster test will fail.',
-    );
+/** Runs each GO_TOOLS script; a failure is reported, not fatal: only that tool's test then fails. */
+function ensureGoTools() {
+  for (const tool of GO_TOOLS) {
+    try {
+      execFileSync('bash', [path.join(root, 'scripts', tool.script)], {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    } catch {
+      console.error(`${tool.missing} is missing (scripts/${tool.script}): ${tool.test} will fail.`);
+    }
   }
 }
 

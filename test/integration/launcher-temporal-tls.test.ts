@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import { DEFAULT_RESTART_POLICY } from '../../cli/launcher/restart-policy';
 import { onThisMachine, startTemporal, type TemporalAt } from '../../cli/launcher/services';
 import { Supervisor } from '../../cli/launcher/supervisor';
 import { parseConfig } from '../../core/config';
-import { launcherHarness, listening, processesOf } from '../support/launcher-harness';
+import { launcherHarness, listening } from '../support/launcher-harness';
 import { makeTestPki, startTlsProxy, type TestPki, type TlsProxy } from '../support/tls-proxy';
 
 // The launcher's Temporal step when TLS or an API key is configured: it must reach that cluster with
@@ -191,36 +190,22 @@ describe("the launcher's Temporal step without TLS", () => {
 
 describe('`rpa start` with TLS configured and a refused certificate', () => {
   it('exits 1 with the message, having started no dev server and left no process behind', async () => {
-    const launcherDir = harness.newDataDir();
-    const child = spawn(process.execPath, [harness.rpa, 'start', '--no-demo'], {
+    const launcher = harness.launch(harness.newDataDir(), {
+      args: ['--no-demo'],
       env: {
-        ...harness.launcherEnv(launcherDir),
         TEMPORAL_ADDRESS: `localhost:${proxy.port}`,
         ...mtls('rogue-client'),
         // The run's bundle: no bundler child to stop.
         WORKFLOW_BUNDLE_PATH: process.env.WORKFLOW_BUNDLE_PATH ?? '',
       },
-      detached: true,
     });
-    let output = '';
-    child.stdout?.on('data', (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on('data', (chunk) => {
-      output += chunk;
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const { code } = await launcher.exited;
+    const output = launcher.output();
     expect({ code, output }).toEqual({ code: 1, output });
     expect(output).toContain(`✗ Temporal at localhost:${proxy.port}, namespace default (mTLS`);
     expect(output).toContain('so no local dev server is started in its place');
     expect(output).not.toContain('starting the Temporal dev server');
     expect(output).toMatch(/stopped\n$/);
-    expect(processesOf(launcherDir)).toEqual([]);
-    expect(await Promise.all(Object.values(ports).map((port) => listening(port)))).toEqual([
-      false,
-      false,
-      false,
-      false,
-    ]);
+    await harness.expectNothingLeft(launcher);
   });
 });

@@ -119,9 +119,12 @@ export function launcherHarness(ports: LauncherPorts) {
    * Starts `rpa start` the way a terminal runs a command: as the leader of its own process group, the
    * group a Ctrl-C is sent to.
    */
-  function launch(dataDir: string, options: { cacheDir?: string; args?: string[] } = {}): Launcher {
+  function launch(
+    dataDir: string,
+    options: { cacheDir?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {},
+  ): Launcher {
     const child = spawn(process.execPath, [rpa, 'start', ...(options.args ?? [])], {
-      env: launcherEnv(dataDir, options.cacheDir),
+      env: { ...launcherEnv(dataDir, options.cacheDir), ...options.env },
       detached: true,
     });
     let output = '';
