@@ -740,6 +740,54 @@ describe('values the chart requires', () => {
     );
   });
 
+  test('a profile file from a Secret: mounted, named, and the address and namespace come from it', async () => {
+    const args = ['--values', REQUIRED_VALUES, '--set', 'temporal.profile.existingSecret=temporal-profile'];
+    const manifests = await render([...args, '--set', 'temporal.profile.name=cloud']);
+    const data = named(manifests, 'ConfigMap', `${RELEASE}-rpa-orchestrator`).data ?? {};
+    expect(data).toMatchObject({
+      TEMPORAL_CONFIG_FILE: '/etc/rpa/temporal-profile/temporal.toml',
+      TEMPORAL_PROFILE: 'cloud',
+    });
+    // A variable would win over the file: the profile's address and namespace must not be shadowed.
+    expect(Object.keys(data)).not.toEqual(expect.arrayContaining(['TEMPORAL_ADDRESS']));
+    expect(Object.keys(data)).not.toEqual(expect.arrayContaining(['TEMPORAL_NAMESPACE']));
+    // What a pod then reads, with the Secret's file where the mount puts it.
+    const dir = mkdtempSync(path.join(tmpdir(), 'rpa-helm-profile-'));
+    try {
+      const file = path.join(dir, 'temporal.toml');
+      writeFileSync(
+        file,
+        '[profile.cloud]\naddress = "rpa.a1b2c.tmprl.cloud:7233"\nnamespace = "rpa.a1b2c"\napi_key = "k"\n',
+      );
+      for (const workload of workloads(manifests)) {
+        const container = podTemplate(workload).spec.containers[0] as Container;
+        if (workload.metadata.name.endsWith('-migrate')) continue;
+        expect(container.volumeMounts).toEqual(
+          expect.arrayContaining([
+            { name: 'temporal-profile', mountPath: '/etc/rpa/temporal-profile', readOnly: true },
+          ]),
+        );
+        const env = {
+          ...containerEnvironment(manifests, container, REQUIRED_SECRETS),
+          TEMPORAL_CONFIG_FILE: file,
+        };
+        const config = parseConfig(env, { needs: ['redis', 'secrets', 'temporal'] });
+        expect({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }).toEqual({
+          address: 'rpa.a1b2c.tmprl.cloud:7233',
+          namespace: 'rpa.a1b2c',
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // The chart sets those two itself now.
+    expect(await renderError([...args, '--set', 'config.TEMPORAL_PROFILE=other'])).toContain(
+      'config.TEMPORAL_PROFILE is set by the chart: use temporal.profile.name',
+    );
+    const report = await kubeconform(toYamlStream(manifests));
+    expect(report.summary).toMatchObject({ valid: manifests.length, invalid: 0, errors: 0 });
+  });
+
   test('outside production only DATABASE_URL is required', async () => {
     expect(await renderError(['--set', 'config.NODE_ENV=development'])).toMatch(REQUIRED.DATABASE_URL);
     const manifests = await render([

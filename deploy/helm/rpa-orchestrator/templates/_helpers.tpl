@@ -95,6 +95,11 @@ out when the chart renders the Secret without them.
   secret:
     secretName: {{ .Values.temporal.tls.existingSecret }}
 {{- end }}
+{{- with .Values.temporal.profile.existingSecret }}
+- name: temporal-profile
+  secret:
+    secretName: {{ . }}
+{{- end }}
 {{- end -}}
 
 {{- define "rpa.volumeMounts" -}}
@@ -105,6 +110,11 @@ out when the chart renders the Secret without them.
 {{- if and .Values.temporal.tls.enabled .Values.temporal.tls.existingSecret }}
 - name: temporal-tls
   mountPath: /etc/rpa/temporal-tls
+  readOnly: true
+{{- end }}
+{{- if .Values.temporal.profile.existingSecret }}
+- name: temporal-profile
+  mountPath: /etc/rpa/temporal-profile
   readOnly: true
 {{- end }}
 {{- end -}}
@@ -216,6 +226,9 @@ text, and the ones the chart derives from other values would clash with them.
 {{- define "rpa.checkConfig" -}}
 {{- $secret := list "DATABASE_URL" "DATABASE_READ_URL" "DATABASE_MIGRATION_URL" "REDIS_URL" "SECRETS_KEYS" "METRICS_TOKEN" "SMTP_URL" "TEMPORAL_API_KEY" "S3_ACCESS_KEY_ID" "S3_SECRET_ACCESS_KEY" -}}
 {{- $derived := dict "DOCUMENTS_DIR" "documents.existingClaim" "TEMPORAL_TLS" "temporal.tls.enabled" "TEMPORAL_TLS_CERT_PATH" "temporal.tls" "TEMPORAL_TLS_KEY_PATH" "temporal.tls" "TEMPORAL_TLS_CA_PATH" "temporal.tls.caKey" "HOST" "api.port" "PORT" "api.port" "TRUST_PROXY" "api.trustProxy" "API_SHUTDOWN_DELAY_SECONDS" "api.shutdownDelaySeconds" "API_SHUTDOWN_TIMEOUT_SECONDS" "api.shutdownTimeoutSeconds" "WORKER_METRICS_HOST" "workerMetrics.port" "WORKER_METRICS_PORT" "workerMetrics.port" "TEMPORAL_METRICS_BIND" "workerMetrics.temporalSdkPort" "WORKER_SHUTDOWN_GRACE_SECONDS" "workers.shutdownGraceSeconds" -}}
+{{- if .Values.temporal.profile.existingSecret -}}
+{{- $derived = merge $derived (dict "TEMPORAL_CONFIG_FILE" "temporal.profile.existingSecret" "TEMPORAL_PROFILE" "temporal.profile.name") -}}
+{{- end -}}
 {{- range $key, $_ := .Values.config -}}
 {{- if has $key $secret -}}
 {{- fail (printf "config.%s is a secret: set secrets.%s or put it in secrets.existingSecret" $key $key) -}}
@@ -246,8 +259,8 @@ taken on trust: the chart cannot read it at render time.
 {{- $missing = append $missing "secrets.SECRETS_KEYS: required with config.NODE_ENV=production (id:base64key, a 32-byte key: k1:$(openssl rand -base64 32))" -}}
 {{- end -}}
 {{- end -}}
-{{- if and $production (not .Values.config.TEMPORAL_ADDRESS) (not .Values.config.TEMPORAL_CONFIG_FILE) (not .Values.config.TEMPORAL_PROFILE) -}}
-{{- $missing = append $missing "config.TEMPORAL_ADDRESS: required with config.NODE_ENV=production (host:port of the Temporal frontend)" -}}
+{{- if and $production (not .Values.config.TEMPORAL_ADDRESS) (not .Values.config.TEMPORAL_CONFIG_FILE) (not .Values.config.TEMPORAL_PROFILE) (not .Values.temporal.profile.existingSecret) -}}
+{{- $missing = append $missing "config.TEMPORAL_ADDRESS: required with config.NODE_ENV=production (host:port of the Temporal frontend), or a profile file in temporal.profile.existingSecret" -}}
 {{- end -}}
 {{- if $missing -}}
 {{- fail (printf "missing required values (the pods would exit at start without them):\n  %s\nSet them (--set, or -f a values file), or put the secret ones in a Secret of your own and name it in secrets.existingSecret (docs/deploy-kubernetes.md)." (join "\n  " $missing)) -}}
