@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { type DevServer, startTemporalDevServer } from '../../cli/temporal-dev-server';
 import { ROOT } from './test-env';
 
@@ -20,6 +20,8 @@ export interface TestTemporal {
  * refuses to use a server it did not start.
  */
 export async function startTestTemporal(port: number, logFile: string): Promise<DevServer> {
+  // This run's log only: the tail shown when the server dies must not be an earlier run's.
+  rmSync(logFile, { force: true });
   const server = await startTemporalDevServer({ root: ROOT, port, logFile, namespace: 'default' });
   const pid = server.process.pid;
   if (pid === undefined) throw new Error('the Temporal dev server has no pid');
