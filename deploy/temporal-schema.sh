@@ -11,7 +11,9 @@
 # temporal-sql-tool (--schema-name). test/e2e/temporal-cluster.test.ts runs it both ways.
 set -eu
 
-: "${POSTGRES_SEEDS:?}" "${POSTGRES_USER:?}" "${POSTGRES_PWD:?}"
+: "${POSTGRES_SEEDS:?}" "${POSTGRES_USER:?}"
+# Empty where Postgres trusts the connection (trust or peer auth on a private host).
+POSTGRES_PWD="${POSTGRES_PWD-}"
 DB_PORT="${DB_PORT:-5432}"
 DBNAME="${DBNAME:-temporal}"
 VISIBILITY_DBNAME="${VISIBILITY_DBNAME:-temporal_visibility}"

@@ -53,8 +53,8 @@ function schemaScript(env: Record<string, string> = {}): Promise<CliResult> {
       POSTGRES_SEEDS: admin.hostname,
       DB_PORT: admin.port || '5432',
       POSTGRES_USER: decodeURIComponent(admin.username) || 'postgres',
-      // Trust authentication on the test server: the password is not checked, but the script requires one.
-      POSTGRES_PWD: decodeURIComponent(admin.password) || 'unused',
+      // Empty under trust auth, as here: the script takes that.
+      POSTGRES_PWD: decodeURIComponent(admin.password),
       DBNAME: TEMPORAL_DB,
       VISIBILITY_DBNAME: VISIBILITY_DB,
       ...env,
