@@ -32,14 +32,16 @@ const TLS_CLUSTER_TIMEOUT = '5 seconds';
  * Temporal client with the built options): the plain health check cannot speak TLS, and a dev server
  * is never what such a configuration means, so one that does not answer stops the start.
  */
-async function useTlsCluster(config: Config, spawned: (at: TemporalAt) => void, signal: AbortSignal) {
+async function useTlsCluster(
+  config: Config,
+  options: TemporalOptions,
+  spawned: (at: TemporalAt) => void,
+  signal: AbortSignal,
+) {
   // Required on use: loading the client costs the plain path's start a second of CPU.
   const { Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
   try {
-    const connection = await Connection.connect({
-      ...temporalConnectionOptions(config),
-      connectTimeout: TLS_CLUSTER_TIMEOUT,
-    });
+    const connection = await Connection.connect({ ...options, connectTimeout: TLS_CLUSTER_TIMEOUT });
     await connection.close();
   } catch (err) {
     signal.throwIfAborted();
@@ -58,9 +60,14 @@ async function useTlsCluster(config: Config, spawned: (at: TemporalAt) => void, 
   return at;
 }
 
-/** TLS or an API key configured; TLS material that cannot be read is an error of its own. */
-function tlsConfigured(config: Config): boolean {
-  let options: ReturnType<typeof temporalConnectionOptions>;
+type TemporalOptions = ReturnType<typeof temporalConnectionOptions>;
+
+/**
+ * The connection options when TLS or an API key is configured, else null (plain text); TLS material
+ * that cannot be read is an error of its own.
+ */
+function tlsOptions(config: Config): TemporalOptions | null {
+  let options: TemporalOptions;
   try {
     options = temporalConnectionOptions(config);
   } catch (err) {
@@ -70,7 +77,7 @@ function tlsConfigured(config: Config): boolean {
       { cause: err },
     );
   }
-  return options.tls !== undefined || options.apiKey !== undefined;
+  return options.tls !== undefined || options.apiKey !== undefined ? options : null;
 }
 
 /** A loopback address (or `localhost`): the only ones a local dev server can stand in for. */
@@ -97,7 +104,8 @@ export async function startTemporal(
   signal: AbortSignal,
 ): Promise<TemporalAt> {
   const address = config.TEMPORAL_ADDRESS;
-  if (tlsConfigured(config)) return useTlsCluster(config, spawned, signal);
+  const tls = tlsOptions(config);
+  if (tls) return useTlsCluster(config, tls, spawned, signal);
   if (await frontendServing(address)) {
     const at = { address, uiUrl: config.TEMPORAL_UI_URL };
     spawned(at);
